@@ -1,0 +1,177 @@
+//! Parsing and validating the embedded TOML data files.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::model::{Article, CatalogRoot, Chapter, Obligation};
+
+/// The data files, embedded so that the binary needs nothing at run time.
+/// Order matters: chapters are shown in this order.
+const ROOT: &str = include_str!("../../../catalog/dgssi-cloud-2025/catalog.toml");
+const CHAPTERS: [(&str, &str); 15] = [
+    ("3.01.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.01.toml")),
+    ("3.02.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.02.toml")),
+    ("3.03.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.03.toml")),
+    ("3.04.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.04.toml")),
+    ("3.05.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.05.toml")),
+    ("3.06.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.06.toml")),
+    ("3.07.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.07.toml")),
+    ("3.08.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.08.toml")),
+    ("3.09.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.09.toml")),
+    ("3.10.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.10.toml")),
+    ("3.11.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.11.toml")),
+    ("3.12.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.12.toml")),
+    ("3.13.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.13.toml")),
+    ("3.14.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.14.toml")),
+    ("3.15.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.15.toml")),
+];
+
+/// The official text, the tests' oracle; shipped so `thiqa catalog` can show it.
+pub const OFFICIAL_TEXT_FR: &str = include_str!(
+    "../../../catalog/dgssi-cloud-2025/source/referentiel-qualification-cloud-2025.fr.txt"
+);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Where an obligation sits: indexes into chapters/articles/obligations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObligationRef {
+    pub chapter: usize,
+    pub article: usize,
+    pub obligation: usize,
+}
+
+#[derive(Debug)]
+pub struct Catalog {
+    pub root: CatalogRoot,
+    pub chapters: Vec<Chapter>,
+    obligation_index: HashMap<String, ObligationRef>,
+    article_index: HashMap<String, (usize, usize)>,
+}
+
+impl Catalog {
+    /// Parses and validates a catalog from its root file and chapter files.
+    pub fn parse(root: &str, chapters: &[(&str, &str)]) -> Result<Catalog, CatalogError> {
+        let root: CatalogRoot = toml::from_str(root).map_err(|e| CatalogError::Parse {
+            file: "catalog.toml".into(),
+            message: e.to_string(),
+        })?;
+        let chapters = chapters
+            .iter()
+            .map(|(file, text)| {
+                toml::from_str::<Chapter>(text).map_err(|e| CatalogError::Parse {
+                    file: (*file).to_string(),
+                    message: e.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut catalog = Catalog {
+            root,
+            chapters,
+            obligation_index: HashMap::new(),
+            article_index: HashMap::new(),
+        };
+        catalog.build_indexes()?;
+        Ok(catalog)
+    }
+
+    fn build_indexes(&mut self) -> Result<(), CatalogError> {
+        for (ci, chapter) in self.chapters.iter().enumerate() {
+            for (ai, article) in chapter.articles.iter().enumerate() {
+                if self
+                    .article_index
+                    .insert(article.id.clone(), (ci, ai))
+                    .is_some()
+                {
+                    return Err(CatalogError::Invalid(format!(
+                        "article id {} appears twice",
+                        article.id
+                    )));
+                }
+                for (oi, ob) in article.obligations.iter().enumerate() {
+                    let at = ObligationRef {
+                        chapter: ci,
+                        article: ai,
+                        obligation: oi,
+                    };
+                    if self.obligation_index.insert(ob.id.clone(), at).is_some() {
+                        return Err(CatalogError::Invalid(format!(
+                            "obligation id {} appears twice",
+                            ob.id
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn id(&self) -> &str {
+        &self.root.id
+    }
+
+    pub fn version(&self) -> &str {
+        &self.root.version
+    }
+
+    pub fn article(&self, id: &str) -> Option<&Article> {
+        let (c, a) = *self.article_index.get(id)?;
+        Some(&self.chapters[c].articles[a])
+    }
+
+    pub fn chapter(&self, id: &str) -> Option<&Chapter> {
+        self.chapters.iter().find(|c| c.id == id)
+    }
+
+    pub fn obligation(&self, id: &str) -> Option<&Obligation> {
+        self.locate(id).map(|at| self.at(at))
+    }
+
+    pub fn locate(&self, id: &str) -> Option<ObligationRef> {
+        self.obligation_index.get(id).copied()
+    }
+
+    pub fn at(&self, at: ObligationRef) -> &Obligation {
+        &self.chapters[at.chapter].articles[at.article].obligations[at.obligation]
+    }
+
+    /// Every article, in the text's order.
+    pub fn articles(&self) -> impl Iterator<Item = (&Chapter, &Article)> {
+        self.chapters
+            .iter()
+            .flat_map(|c| c.articles.iter().map(move |a| (c, a)))
+    }
+
+    /// Every obligation with its chapter and article, in the text's order.
+    pub fn obligations(&self) -> impl Iterator<Item = (&Chapter, &Article, &Obligation)> {
+        self.articles()
+            .flat_map(|(c, a)| a.obligations.iter().map(move |o| (c, a, o)))
+    }
+
+    /// Every fact: the root's, then those chapters introduce.
+    pub fn facts(&self) -> impl Iterator<Item = &crate::model::Fact> {
+        self.root
+            .facts
+            .iter()
+            .chain(self.chapters.iter().flat_map(|c| c.facts.iter()))
+    }
+
+    pub fn fact(&self, id: &str) -> Option<&crate::model::Fact> {
+        self.facts().find(|f| f.id == id)
+    }
+}
+
+pub(crate) fn embedded() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        // The data is validated by this crate's tests; a failure here is a
+        // build of broken data, which must not ship.
+        Catalog::parse(ROOT, &CHAPTERS).expect("embedded catalog is valid")
+    })
+}
