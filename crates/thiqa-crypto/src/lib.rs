@@ -1,0 +1,23 @@
+//! Thiqa's authentication cryptography: password hashing and policy, TOTP,
+//! recovery codes and opaque tokens.
+//!
+//! Pure and synchronous: no I/O, no clock, no async. Hashing is CPU-heavy on
+//! purpose, so the web layer calls into this crate from `spawn_blocking`.
+//! Randomness comes only from the OS CSPRNG (see `rng.rs`); time is always
+//! passed in by the caller.
+//!
+//! Référentiel mapping, for auditors:
+//! - 3.6.4 *Hachage des mots de passe*: [`password`].
+//! - 3.5.5 *Gestion des authentifications*: password robustness evaluation
+//!   ([`strength`]), multi-factor authentication ([`totp`], [`recovery`]),
+//!   issuance and reset of authentication means ([`token`]).
+
+mod error;
+pub mod password;
+pub mod recovery;
+mod rng;
+pub mod strength;
+pub mod token;
+pub mod totp;
+
+pub use error::CryptoError;

@@ -1,0 +1,114 @@
+//! Named permissions. Roles are sets of these; least privilege means a new
+//! account holds none until a role is assigned.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::directory::Directory;
+
+macro_rules! permissions {
+    ($($variant:ident = $name:literal, $dir:ident;)*) => {
+        /// Every right Thiqa knows. The string form is stable: it is stored,
+        /// shown in the rights listing and used in API token scopes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Permission {
+            $(#[serde(rename = $name)] $variant,)*
+        }
+
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[$(Permission::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Permission::$variant => $name,)* }
+            }
+
+            pub fn parse(s: &str) -> Option<Permission> {
+                match s { $($name => Some(Permission::$variant),)* _ => None }
+            }
+
+            /// The directory whose accounts may hold this permission.
+            pub fn directory(self) -> Directory {
+                match self { $(Permission::$variant => Directory::$dir,)* }
+            }
+        }
+    };
+}
+
+permissions! {
+    // Provider side (operator console).
+    CatalogRead = "catalog.read", Operators;
+    ServicesRead = "services.read", Operators;
+    ServicesManage = "services.manage", Operators;
+    AssessmentEdit = "assessment.edit", Operators;
+    AssessmentValidate = "assessment.validate", Operators;
+    OperatorsManage = "operators.manage", Operators;
+    AccessApprove = "access.approve", Operators;
+    RolesManage = "roles.manage", Operators;
+    SeparationManage = "separation.manage", Operators;
+    OrganisationsManage = "organisations.manage", Operators;
+    JournalRead = "journal.read", Operators;
+    ConfigManage = "config.manage", Operators;
+    // Commanditaire side (customer portal).
+    PortalRead = "portal.read", Customers;
+    OrgUsersManage = "org.users.manage", Customers;
+    OrgAccessApprove = "org.access.approve", Customers;
+    OrgRolesManage = "org.roles.manage", Customers;
+    OrgJournalRead = "org.journal.read", Customers;
+    OrgSupportConsent = "org.support.consent", Customers;
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of permissions, ordered for stable display.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionSet(BTreeSet<Permission>);
+
+impl PermissionSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn contains(&self, p: Permission) -> bool {
+        self.0.contains(&p)
+    }
+
+    pub fn insert(&mut self, p: Permission) {
+        self.0.insert(p);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl FromIterator<Permission> for PermissionSet {
+    fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
+        PermissionSet(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_permission_round_trips_through_its_name() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(p.as_str()), Some(*p));
+        }
+        assert_eq!(Permission::parse("root"), None);
+    }
+}

@@ -1,0 +1,508 @@
+//! Accounts of both directories: creation, login bookkeeping (failures,
+//! lockout), second factor, password changes and deregistration (3.5.2).
+
+use std::fmt;
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use thiqa_domain::{Directory, Tenant};
+
+use crate::connect::Store;
+use crate::directory_tables::tables;
+use crate::error::StoreError;
+use crate::events::{record, Actor, NewEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    Active,
+    /// Access removed and personal data erased; the row stays so events keep
+    /// pointing at something.
+    Deregistered,
+}
+
+/// One account. Its Debug output never shows the hash or the TOTP secret.
+#[derive(Clone)]
+pub struct Account {
+    pub directory: Directory,
+    pub id: i64,
+    pub tenant: Tenant,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<String>,
+    pub totp_enabled: bool,
+    pub totp_last_step: Option<i64>,
+    pub failed_attempts: i64,
+    pub locked_at: Option<i64>,
+    pub language: String,
+    pub status: AccountStatus,
+    pub created_at: i64,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("directory", &self.directory)
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    pub fn is_active(&self) -> bool {
+        self.status == AccountStatus::Active
+    }
+}
+
+/// What a new account starts with. Holds no permission: roles come after.
+pub struct NewAccount {
+    pub tenant: Tenant,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub language: String,
+}
+
+/// The state after a failed attempt was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginFailure {
+    pub attempts: i64,
+    /// True when this failure locked the account.
+    pub now_locked: bool,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, username, display_name, email, password_hash, totp_secret, \
+    totp_enabled, totp_last_step, failed_attempts, locked_at, language, status, created_at";
+
+fn account_from_row(dir: Directory, row: &AnyRow) -> Result<Account, StoreError> {
+    let t = tables(dir);
+    let tenant_id: i64 = row.try_get(t.tenant_col)?;
+    let tenant = Tenant::from_parts(t.tenant_kind, tenant_id)
+        .ok_or_else(|| StoreError::Corrupt("tenant kind".into()))?;
+    let status: String = row.try_get("status")?;
+    Ok(Account {
+        directory: dir,
+        id: row.try_get("id")?,
+        tenant,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        totp_secret: row.try_get("totp_secret")?,
+        totp_enabled: row.try_get::<i64, _>("totp_enabled")? != 0,
+        totp_last_step: row.try_get("totp_last_step")?,
+        failed_attempts: row.try_get("failed_attempts")?,
+        locked_at: row.try_get("locked_at")?,
+        language: row.try_get("language")?,
+        status: match status.as_str() {
+            "active" => AccountStatus::Active,
+            "deregistered" => AccountStatus::Deregistered,
+            other => return Err(StoreError::Corrupt(format!("account status {other}"))),
+        },
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn tenant_id_for(dir: Directory, tenant: Tenant) -> Result<i64, StoreError> {
+    if tenant.directory() != dir {
+        // A provider account in the customer directory (or the reverse)
+        // would break the separation of directories.
+        return Err(StoreError::Conflict(
+            "the account's tenant does not belong to this directory".into(),
+        ));
+    }
+    Ok(tenant.parts().1)
+}
+
+impl Store {
+    pub async fn create_account(
+        &self,
+        dir: Directory,
+        new: NewAccount,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        let t = tables(dir);
+        let tenant_id = tenant_id_for(dir, new.tenant)?;
+        let now = self.clock.now_s();
+        let mut w = self.write().await?;
+        let sql = format!(
+            "INSERT INTO {} ({}, username, display_name, email, password_hash, totp_secret, \
+             totp_enabled, language, created_at, password_changed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $8) RETURNING id",
+            t.users, t.tenant_col
+        );
+        let id: i64 = sqlx::query_scalar(&sql)
+            .bind(tenant_id)
+            .bind(&new.username)
+            .bind(&new.display_name)
+            .bind(&new.email)
+            .bind(&new.password_hash)
+            .bind(&new.totp_secret)
+            .bind(&new.language)
+            .bind(now)
+            .fetch_one(&mut *w.tx)
+            .await
+            .map_err(|e| StoreError::conflict_on(e, &format!("username {}", new.username)))?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("account.create")
+                .target(format!("{}:{}", dir.as_str(), new.username))
+                .tenant(new.tenant),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn account_by_username(
+        &self,
+        dir: Directory,
+        username: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let t = tables(dir);
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS}, {} FROM {} WHERE username = $1",
+            t.tenant_col, t.users
+        );
+        let row = sqlx::query(&sql)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| account_from_row(dir, &r)).transpose()
+    }
+
+    pub async fn account(&self, dir: Directory, id: i64) -> Result<Account, StoreError> {
+        let t = tables(dir);
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS}, {} FROM {} WHERE id = $1",
+            t.tenant_col, t.users
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        account_from_row(dir, &row)
+    }
+
+    /// The account if it belongs to `tenant`: how handlers reach another
+    /// user's account, so a tenant can never touch another's.
+    pub async fn account_in_tenant(
+        &self,
+        tenant: Tenant,
+        id: i64,
+    ) -> Result<Account, StoreError> {
+        let account = self.account(tenant.directory(), id).await?;
+        if account.tenant != tenant {
+            return Err(StoreError::NotFound);
+        }
+        Ok(account)
+    }
+
+    pub async fn accounts_of(&self, tenant: Tenant) -> Result<Vec<Account>, StoreError> {
+        let dir = tenant.directory();
+        let t = tables(dir);
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS}, {} FROM {} WHERE {} = $1 ORDER BY username",
+            t.tenant_col, t.users, t.tenant_col
+        );
+        let rows = sqlx::query(&sql)
+            .bind(tenant.parts().1)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| account_from_row(dir, r)).collect()
+    }
+
+    /// Counts one failed attempt and locks the account when `threshold` is
+    /// reached, with its events, in one transaction.
+    pub async fn record_login_failure(
+        &self,
+        account: &Account,
+        threshold: u32,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<LoginFailure, StoreError> {
+        let t = tables(account.directory);
+        let now = self.clock.now_s();
+        let mut w = self.write().await?;
+        let sql = format!(
+            "UPDATE {} SET failed_attempts = failed_attempts + 1 WHERE id = $1 RETURNING failed_attempts",
+            t.users
+        );
+        let attempts: i64 = sqlx::query_scalar(&sql)
+            .bind(account.id)
+            .fetch_one(&mut *w.tx)
+            .await?;
+        let target = format!("{}:{}", account.directory.as_str(), account.username);
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::failure("login")
+                .target(&target)
+                .tenant(account.tenant)
+                .details(reason.to_string()),
+        )
+        .await?;
+        let now_locked = attempts >= i64::from(threshold) && account.locked_at.is_none();
+        if now_locked {
+            let sql = format!("UPDATE {} SET locked_at = $1 WHERE id = $2", t.users);
+            sqlx::query(&sql)
+                .bind(now)
+                .bind(account.id)
+                .execute(&mut *w.tx)
+                .await?;
+            record(
+                &mut w.tx,
+                self.clock.now_ms(),
+                &Actor::system(),
+                &NewEvent::success("account.lock")
+                    .target(&target)
+                    .tenant(account.tenant)
+                    .details(format!("{attempts} consecutive failed attempts")),
+            )
+            .await?;
+        }
+        w.commit().await?;
+        Ok(LoginFailure {
+            attempts,
+            now_locked,
+        })
+    }
+
+    /// A successful first factor: the failure counter starts again.
+    pub async fn record_login_success(
+        &self,
+        account: &Account,
+        actor: &Actor,
+        step: &'static str,
+    ) -> Result<(), StoreError> {
+        let t = tables(account.directory);
+        let mut w = self.write().await?;
+        let sql = format!(
+            "UPDATE {} SET failed_attempts = 0, locked_at = NULL WHERE id = $1",
+            t.users
+        );
+        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success(step)
+                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .tenant(account.tenant),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Releases a lock (an operator's action, or an expired delay).
+    pub async fn unlock_account(&self, account: &Account, actor: &Actor) -> Result<(), StoreError> {
+        let t = tables(account.directory);
+        let mut w = self.write().await?;
+        let sql = format!(
+            "UPDATE {} SET failed_attempts = 0, locked_at = NULL WHERE id = $1",
+            t.users
+        );
+        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("account.unlock")
+                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .tenant(account.tenant),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Accepts a TOTP time step only if it is newer than the last one used:
+    /// the conditional update makes a replayed code fail even when two
+    /// requests race.
+    pub async fn accept_totp_step(&self, account: &Account, step: i64) -> Result<bool, StoreError> {
+        let t = tables(account.directory);
+        let mut w = self.write().await?;
+        let sql = format!(
+            "UPDATE {} SET totp_last_step = $1 WHERE id = $2 \
+             AND (totp_last_step IS NULL OR totp_last_step < $1)",
+            t.users
+        );
+        let done = sqlx::query(&sql)
+            .bind(step)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Turns the second factor on with its secret and recovery code hashes
+    /// (replacing any previous ones).
+    pub async fn enable_totp(
+        &self,
+        account: &Account,
+        secret: &str,
+        last_step: i64,
+        recovery_hashes: &[String],
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let t = tables(account.directory);
+        let mut w = self.write().await?;
+        let sql = format!(
+            "UPDATE {} SET totp_secret = $1, totp_enabled = 1, totp_last_step = $2 WHERE id = $3",
+            t.users
+        );
+        sqlx::query(&sql)
+            .bind(secret)
+            .bind(last_step)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
+        let sql = format!("DELETE FROM {} WHERE user_id = $1", t.recovery);
+        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        let sql = format!("INSERT INTO {} (user_id, code_hash) VALUES ($1, $2)", t.recovery);
+        for h in recovery_hashes {
+            sqlx::query(&sql)
+                .bind(account.id)
+                .bind(h)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("mfa.enable")
+                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .tenant(account.tenant),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    pub async fn recovery_code_hashes(&self, account: &Account) -> Result<Vec<String>, StoreError> {
+        let t = tables(account.directory);
+        let sql = format!("SELECT code_hash FROM {} WHERE user_id = $1", t.recovery);
+        Ok(sqlx::query_scalar(&sql)
+            .bind(account.id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Uses up one recovery code; false when it was already used.
+    pub async fn consume_recovery_code(
+        &self,
+        account: &Account,
+        code_hash: &str,
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
+        let t = tables(account.directory);
+        let mut w = self.write().await?;
+        let sql = format!("DELETE FROM {} WHERE user_id = $1 AND code_hash = $2", t.recovery);
+        let done = sqlx::query(&sql)
+            .bind(account.id)
+            .bind(code_hash)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() == 1 {
+            record(
+                &mut w.tx,
+                self.clock.now_ms(),
+                actor,
+                &NewEvent::success("mfa.recovery_code_used")
+                    .target(format!("{}:{}", account.directory.as_str(), account.username))
+                    .tenant(account.tenant),
+            )
+            .await?;
+        }
+        w.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets a new password hash, releases any lock and ends every session of
+    /// the account ("log out everywhere" after a password change).
+    pub async fn set_password(
+        &self,
+        account: &Account,
+        password_hash: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let t = tables(account.directory);
+        let now = self.clock.now_s();
+        let mut w = self.write().await?;
+        let sql = format!(
+            "UPDATE {} SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, \
+             locked_at = NULL WHERE id = $3",
+            t.users
+        );
+        sqlx::query(&sql)
+            .bind(password_hash)
+            .bind(now)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
+        let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
+        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("password.change")
+                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .tenant(account.tenant),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    pub async fn set_language(&self, account: &Account, language: &str) -> Result<(), StoreError> {
+        let t = tables(account.directory);
+        let sql = format!("UPDATE {} SET language = $1 WHERE id = $2", t.users);
+        sqlx::query(&sql)
+            .bind(language)
+            .bind(account.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Deregistration (3.5.2): every access goes at once (sessions, tokens,
+    /// roles, reset links, recovery codes) and the personal data is erased.
+    /// The security events stay: they are the record of what happened.
+    pub async fn deregister_account(&self, account: &Account, actor: &Actor) -> Result<(), StoreError> {
+        let t = tables(account.directory);
+        let mut w = self.write().await?;
+        for table in [t.sessions, t.tokens, t.roles, t.resets, t.recovery] {
+            let sql = format!("DELETE FROM {table} WHERE user_id = $1");
+            sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        }
+        let sql = format!(
+            "UPDATE {} SET username = $1, display_name = '', email = NULL, password_hash = NULL, \
+             totp_secret = NULL, totp_enabled = 0, status = 'deregistered' WHERE id = $2",
+            t.users
+        );
+        sqlx::query(&sql)
+            .bind(format!("deregistered-{}", account.id))
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("account.deregister")
+                .target(format!("{}:{}", account.directory.as_str(), account.id))
+                .tenant(account.tenant),
+        )
+        .await?;
+        w.commit().await
+    }
+}

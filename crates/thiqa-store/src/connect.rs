@@ -1,0 +1,209 @@
+//! Opening the database: where it is, pool settings, pragmas, migrations.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+use thiqa_domain::Clock;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::StoreError;
+use crate::Tx;
+
+/// The SQLite file inside the data directory.
+pub const SQLITE_FILE: &str = "thiqa.db";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the data lives. The PostgreSQL URL may hold a password: it is never
+/// printed (see the Debug impl).
+#[derive(Clone)]
+pub enum DatabaseLocation {
+    Sqlite { data_dir: PathBuf },
+    Postgres { url: String },
+}
+
+impl fmt::Debug for DatabaseLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseLocation::Sqlite { data_dir } => {
+                write!(f, "Sqlite({})", data_dir.display())
+            }
+            DatabaseLocation::Postgres { .. } => f.write_str("Postgres(<redacted url>)"),
+        }
+    }
+}
+
+impl DatabaseLocation {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseLocation::Sqlite { .. } => Backend::Sqlite,
+            DatabaseLocation::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    pub fn sqlite_path(data_dir: &Path) -> PathBuf {
+        data_dir.join(SQLITE_FILE)
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The handle every layer above uses. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// SQLite allows one writer: serialising our own write transactions in
+    /// process avoids "database is locked" when two deferred transactions
+    /// both try to upgrade. PostgreSQL needs no such lock.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+/// A write transaction; holds the SQLite writer lock until dropped.
+pub(crate) struct WriteTx {
+    pub tx: Tx<'static>,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Connects (creating the SQLite file and data directory if needed) and
+    /// runs pending migrations.
+    pub async fn open(location: &DatabaseLocation, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
+        let store = Self::connect(location, clock).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating (for `thiqa migrate --check` and backups).
+    pub async fn connect(location: &DatabaseLocation, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        match location {
+            DatabaseLocation::Sqlite { data_dir } => {
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    StoreError::Corrupt(format!(
+                        "cannot create data directory {}: {e}",
+                        data_dir.display()
+                    ))
+                })?;
+                let path = DatabaseLocation::sqlite_path(data_dir);
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+                let pool = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the writer; foreign
+                            // keys keep rows consistent; the busy timeout
+                            // waits instead of failing under contention.
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?;
+                Ok(Store {
+                    pool,
+                    backend: Backend::Sqlite,
+                    clock,
+                    write_lock: Some(Arc::new(Mutex::new(()))),
+                })
+            }
+            DatabaseLocation::Postgres { url } => {
+                let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Store {
+                    pool,
+                    backend: Backend::Postgres,
+                    clock,
+                    write_lock: None,
+                })
+            }
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Migrations this binary knows, as (version, description).
+    pub fn known_migrations(&self) -> Vec<(i64, String)> {
+        let m = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        m.iter().map(|m| (m.version, m.description.to_string())).collect()
+    }
+
+    /// Migrations already applied to the database.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Answers when the database does: used by `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) async fn write(&self) -> Result<WriteTx, StoreError> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+}

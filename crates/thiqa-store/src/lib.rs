@@ -1,0 +1,32 @@
+//! Thiqa's storage. One [`Store`] speaks to embedded SQLite (the default, no
+//! configuration) or to PostgreSQL (several `thiqa` instances sharing one
+//! database) through sqlx's `Any` driver, so every query is written once.
+//!
+//! Portable SQL rules, kept by every module here: `$1` placeholders, integers
+//! as BIGINT (booleans are 0/1, times are Unix seconds or milliseconds UTC),
+//! text as TEXT, `RETURNING` for new ids, `ON CONFLICT` for upserts.
+
+mod accounts;
+mod backup;
+mod connect;
+mod directory_tables;
+mod error;
+mod events;
+mod ratelimit;
+mod roles;
+mod sessions;
+mod tenants;
+mod tokens;
+
+pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount};
+pub use backup::{check_backup, restore_into, BackupError, RestoreCheck};
+pub use connect::{Backend, DatabaseLocation, Store};
+pub use error::StoreError;
+pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
+pub use roles::{AssignmentError, HeldRight, Role};
+pub use sessions::{Session, SessionPolicy};
+pub use tenants::{Organisation, Service};
+pub use tokens::{ApiToken, ApiTokenOwner};
+
+/// Placeholder-free transaction type shared by the modules.
+pub(crate) type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;

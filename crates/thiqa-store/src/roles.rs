@@ -1,0 +1,465 @@
+//! Roles, their permissions, who holds them, and the separation-of-duties
+//! rule (3.5.3) enforced on every change of rights.
+
+use serde::Serialize;
+use sqlx::Row;
+use thiqa_domain::separation::{check, SeparationViolation};
+use thiqa_domain::{
+    Directory, IncompatiblePair, PairId, Permission, PermissionSet, RoleId, Tenant,
+};
+
+use crate::connect::{Store, WriteTx};
+use crate::directory_tables::tables;
+use crate::error::StoreError;
+use crate::events::{record, Actor, NewEvent};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    pub id: RoleId,
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    pub permissions: Vec<Permission>,
+}
+
+/// One right held: which permission, on which object, through which role.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct HeldRight {
+    pub permission: Permission,
+    /// `*` = the whole tenant; later `service:<id>` for one service.
+    pub scope: String,
+    pub role_id: RoleId,
+    pub role_name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssignmentError {
+    #[error(transparent)]
+    Separation(#[from] SeparationViolation),
+    /// Users holding both sides of a pair one wants to declare.
+    #[error("these accounts already hold both permissions: {0}")]
+    AlreadyViolated(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AssignmentError {
+    fn from(e: sqlx::Error) -> Self {
+        AssignmentError::Store(StoreError::Database(e))
+    }
+}
+
+fn check_directory(tenant: Tenant, perms: &[Permission]) -> Result<(), AssignmentError> {
+    if let Some(p) = perms.iter().find(|p| p.directory() != tenant.directory()) {
+        return Err(AssignmentError::Invalid(format!(
+            "permission {p} cannot be given in this directory"
+        )));
+    }
+    Ok(())
+}
+
+impl Store {
+    pub async fn create_role(
+        &self,
+        tenant: Tenant,
+        name: &str,
+        description: &str,
+        permissions: &[Permission],
+        builtin: bool,
+        actor: &Actor,
+    ) -> Result<RoleId, AssignmentError> {
+        check_directory(tenant, permissions)?;
+        let (kind, tid) = tenant.parts();
+        let mut w = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO roles (tenant_kind, tenant_id, name, description, builtin, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(kind)
+        .bind(tid)
+        .bind(name)
+        .bind(description)
+        .bind(i64::from(builtin))
+        .bind(self.clock.now_s())
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(|e| StoreError::conflict_on(e, &format!("role {name}")))?;
+        for p in permissions {
+            sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)")
+                .bind(id)
+                .bind(p.as_str())
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("role.create")
+                .target(format!("role:{id}"))
+                .tenant(tenant)
+                .details(format!("{name}: {}", join(permissions))),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(RoleId(id))
+    }
+
+    pub async fn roles(&self, tenant: Tenant) -> Result<Vec<Role>, StoreError> {
+        let (kind, tid) = tenant.parts();
+        let rows = sqlx::query(
+            "SELECT r.id, r.name, r.description, r.builtin, p.permission FROM roles r \
+             LEFT JOIN role_permissions p ON p.role_id = r.id \
+             WHERE r.tenant_kind = $1 AND r.tenant_id = $2 ORDER BY r.name, r.id, p.permission",
+        )
+        .bind(kind)
+        .bind(tid)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut roles: Vec<Role> = Vec::new();
+        for r in &rows {
+            let id = RoleId(r.try_get("id")?);
+            if roles.last().is_none_or(|last| last.id != id) {
+                roles.push(Role {
+                    id,
+                    name: r.try_get("name")?,
+                    description: r.try_get("description")?,
+                    builtin: r.try_get::<i64, _>("builtin")? != 0,
+                    permissions: Vec::new(),
+                });
+            }
+            let perm: Option<String> = r.try_get("permission")?;
+            if let Some(p) = perm.as_deref().and_then(Permission::parse) {
+                if let Some(last) = roles.last_mut() {
+                    last.permissions.push(p);
+                }
+            }
+        }
+        Ok(roles)
+    }
+
+    pub async fn role(&self, tenant: Tenant, id: RoleId) -> Result<Role, StoreError> {
+        self.roles(tenant)
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The permissions an account holds through all its roles.
+    pub async fn permissions_of(&self, dir: Directory, user_id: i64) -> Result<PermissionSet, StoreError> {
+        Ok(self
+            .rights_of(dir, user_id)
+            .await?
+            .into_iter()
+            .map(|r| r.permission)
+            .collect())
+    }
+
+    /// Every right the account holds, with its object and role (3.5.3).
+    pub async fn rights_of(&self, dir: Directory, user_id: i64) -> Result<Vec<HeldRight>, StoreError> {
+        let t = tables(dir);
+        let sql = format!(
+            "SELECT p.permission, a.scope, r.id, r.name FROM {} a \
+             JOIN roles r ON r.id = a.role_id JOIN role_permissions p ON p.role_id = r.id \
+             WHERE a.user_id = $1 ORDER BY p.permission, r.name",
+            t.roles
+        );
+        let rows = sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let name: String = r.try_get("permission")?;
+            // A permission name this version does not know grants nothing.
+            if let Some(permission) = Permission::parse(&name) {
+                out.push(HeldRight {
+                    permission,
+                    scope: r.try_get("scope")?,
+                    role_id: RoleId(r.try_get("id")?),
+                    role_name: r.try_get("name")?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn role_holders(&self, tenant: Tenant, role: RoleId) -> Result<Vec<i64>, StoreError> {
+        let t = tables(tenant.directory());
+        let sql = format!("SELECT DISTINCT user_id FROM {} WHERE role_id = $1", t.roles);
+        Ok(sqlx::query_scalar(&sql).bind(role.0).fetch_all(&self.pool).await?)
+    }
+
+    /// Gives a role to an account of the same tenant, refusing it when the
+    /// account would then hold an incompatible pair.
+    pub async fn assign_role(
+        &self,
+        tenant: Tenant,
+        user_id: i64,
+        role_id: RoleId,
+        actor: &Actor,
+    ) -> Result<(), AssignmentError> {
+        let account = self.account_in_tenant(tenant, user_id).await?;
+        if !account.is_active() {
+            return Err(AssignmentError::Invalid("the account is deregistered".into()));
+        }
+        let role = self.role(tenant, role_id).await?;
+        let mut held = self.permissions_of(tenant.directory(), user_id).await?;
+        for p in &role.permissions {
+            held.insert(*p);
+        }
+        let pairs = self.incompatible_pairs(tenant).await?;
+        let target = format!("{}:{}", tenant.directory().as_str(), account.username);
+        if let Err(violation) = check(&held, &pairs) {
+            self.record_event(
+                actor,
+                NewEvent::failure("role.assign")
+                    .target(&target)
+                    .tenant(tenant)
+                    .details(format!("role {}: {violation}", role.name)),
+            )
+            .await?;
+            return Err(violation.into());
+        }
+        let t = tables(tenant.directory());
+        let mut w = self.write().await?;
+        let sql = format!(
+            "INSERT INTO {} (user_id, role_id, scope, granted_by, granted_at) VALUES ($1, $2, '*', $3, $4)",
+            t.roles
+        );
+        sqlx::query(&sql)
+            .bind(user_id)
+            .bind(role_id.0)
+            .bind(&actor.name)
+            .bind(self.clock.now_s())
+            .execute(&mut *w.tx)
+            .await
+            .map_err(|e| StoreError::conflict_on(e, &format!("role {} for {}", role.name, account.username)))?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("role.assign")
+                .target(&target)
+                .tenant(tenant)
+                .details(format!("role {}", role.name)),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    pub async fn revoke_role(
+        &self,
+        tenant: Tenant,
+        user_id: i64,
+        role_id: RoleId,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let account = self.account_in_tenant(tenant, user_id).await?;
+        let role = self.role(tenant, role_id).await?;
+        let t = tables(tenant.directory());
+        let mut w = self.write().await?;
+        let sql = format!("DELETE FROM {} WHERE user_id = $1 AND role_id = $2", t.roles);
+        let done = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(role_id.0)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("role.revoke")
+                .target(format!("{}:{}", tenant.directory().as_str(), account.username))
+                .tenant(tenant)
+                .details(format!("role {}", role.name)),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Replaces a role's permissions, refusing when any holder would then
+    /// hold an incompatible pair.
+    pub async fn set_role_permissions(
+        &self,
+        tenant: Tenant,
+        role_id: RoleId,
+        permissions: &[Permission],
+        actor: &Actor,
+    ) -> Result<(), AssignmentError> {
+        check_directory(tenant, permissions)?;
+        let role = self.role(tenant, role_id).await?;
+        let pairs = self.incompatible_pairs(tenant).await?;
+        for user_id in self.role_holders(tenant, role_id).await? {
+            let mut held: PermissionSet = self
+                .rights_of(tenant.directory(), user_id)
+                .await?
+                .into_iter()
+                .filter(|r| r.role_id != role_id)
+                .map(|r| r.permission)
+                .collect();
+            for p in permissions {
+                held.insert(*p);
+            }
+            if let Err(violation) = check(&held, &pairs) {
+                let holder = self.account(tenant.directory(), user_id).await?;
+                self.record_event(
+                    actor,
+                    NewEvent::failure("role.update")
+                        .target(format!("role:{}", role_id.0))
+                        .tenant(tenant)
+                        .details(format!("holder {}: {violation}", holder.username)),
+                )
+                .await?;
+                return Err(violation.into());
+            }
+        }
+        let mut w = self.write().await?;
+        sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
+            .bind(role_id.0)
+            .execute(&mut *w.tx)
+            .await?;
+        for p in permissions {
+            sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)")
+                .bind(role_id.0)
+                .bind(p.as_str())
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("role.update")
+                .target(format!("role:{}", role_id.0))
+                .tenant(tenant)
+                .details(format!("{}: {} -> {}", role.name, join(&role.permissions), join(permissions))),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    pub async fn incompatible_pairs(&self, tenant: Tenant) -> Result<Vec<IncompatiblePair>, StoreError> {
+        let (kind, tid) = tenant.parts();
+        let rows = sqlx::query(
+            "SELECT id, first_permission, second_permission, reason FROM incompatible_pairs \
+             WHERE tenant_kind = $1 AND tenant_id = $2 ORDER BY id",
+        )
+        .bind(kind)
+        .bind(tid)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut pairs = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let first: String = r.try_get("first_permission")?;
+            let second: String = r.try_get("second_permission")?;
+            if let (Some(first), Some(second)) = (Permission::parse(&first), Permission::parse(&second)) {
+                pairs.push(IncompatiblePair {
+                    id: PairId(r.try_get("id")?),
+                    first,
+                    second,
+                    reason: r.try_get("reason")?,
+                });
+            }
+        }
+        Ok(pairs)
+    }
+
+    /// Declares a new incompatible pair; refused (naming the accounts) while
+    /// someone holds both, so the list never describes a state already broken.
+    pub async fn add_incompatible_pair(
+        &self,
+        tenant: Tenant,
+        first: Permission,
+        second: Permission,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<PairId, AssignmentError> {
+        if first == second {
+            return Err(AssignmentError::Invalid("a permission cannot be incompatible with itself".into()));
+        }
+        check_directory(tenant, &[first, second])?;
+        let mut offenders = Vec::new();
+        for account in self.accounts_of(tenant).await? {
+            let held = self.permissions_of(tenant.directory(), account.id).await?;
+            if held.contains(first) && held.contains(second) {
+                offenders.push(account.username);
+            }
+        }
+        if !offenders.is_empty() {
+            return Err(AssignmentError::AlreadyViolated(offenders.join(", ")));
+        }
+        let (a, b) = if first <= second { (first, second) } else { (second, first) };
+        let (kind, tid) = tenant.parts();
+        let mut w = self.write().await?;
+        let id = insert_pair(&mut w, kind, tid, a, b, reason, self.clock.now_s()).await?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("separation.add")
+                .target(format!("pair:{id}"))
+                .tenant(tenant)
+                .details(format!("{a} / {b}: {reason}")),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(PairId(id))
+    }
+
+    pub async fn remove_incompatible_pair(&self, tenant: Tenant, id: PairId, actor: &Actor) -> Result<(), StoreError> {
+        let (kind, tid) = tenant.parts();
+        let mut w = self.write().await?;
+        let done = sqlx::query("DELETE FROM incompatible_pairs WHERE id = $1 AND tenant_kind = $2 AND tenant_id = $3")
+            .bind(id.0)
+            .bind(kind)
+            .bind(tid)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("separation.remove").target(format!("pair:{}", id.0)).tenant(tenant),
+        )
+        .await?;
+        w.commit().await
+    }
+}
+
+async fn insert_pair(
+    w: &mut WriteTx,
+    kind: &str,
+    tid: i64,
+    a: Permission,
+    b: Permission,
+    reason: &str,
+    now: i64,
+) -> Result<i64, AssignmentError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO incompatible_pairs (tenant_kind, tenant_id, first_permission, second_permission, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(kind)
+    .bind(tid)
+    .bind(a.as_str())
+    .bind(b.as_str())
+    .bind(reason)
+    .bind(now)
+    .fetch_one(&mut *w.tx)
+    .await
+    .map_err(|e| StoreError::conflict_on(e, &format!("the pair {a} / {b}")))?;
+    Ok(id)
+}
+
+fn join(perms: &[Permission]) -> String {
+    perms.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,202 @@
+//! Server-side sessions, one table per directory. The cookie holds a random
+//! token; only its SHA-256 is stored, so a database read does not yield
+//! usable sessions.
+
+use sqlx::Row;
+use thiqa_domain::Directory;
+
+use crate::connect::Store;
+use crate::directory_tables::tables;
+use crate::error::StoreError;
+use crate::events::{record, Actor, NewEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// Seconds of inactivity after which the session ends.
+    pub idle_s: i64,
+    /// Seconds after login after which the session ends whatever happens.
+    pub absolute_s: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            idle_s: 30 * 60,
+            absolute_s: 12 * 3600,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Session {
+    pub directory: Directory,
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    /// False between the password and the second factor.
+    pub mfa_passed: bool,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("directory", &self.directory)
+            .field("user_id", &self.user_id)
+            .field("mfa_passed", &self.mfa_passed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Refreshing `last_seen_at` on every request would turn each page view into
+/// a write; once a minute is precise enough for a 30-minute idle timeout.
+const TOUCH_EVERY_S: i64 = 60;
+
+impl Store {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_session(
+        &self,
+        dir: Directory,
+        user_id: i64,
+        token_hash: &str,
+        csrf_token: &str,
+        mfa_passed: bool,
+        policy: SessionPolicy,
+        source_ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let t = tables(dir);
+        let now = self.clock.now_s();
+        let sql = format!(
+            "INSERT INTO {} (token_hash, user_id, csrf_token, mfa_passed, created_at, last_seen_at, \
+             expires_at, source_ip, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
+            t.sessions
+        );
+        let ua: Option<String> = user_agent.map(|s| s.chars().take(256).collect());
+        sqlx::query(&sql)
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(csrf_token)
+            .bind(i64::from(mfa_passed))
+            .bind(now)
+            .bind(now + policy.absolute_s)
+            .bind(source_ip)
+            .bind(ua)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The live session for this token hash, or None when unknown, idle for
+    /// too long or past its absolute lifetime (expired rows are removed).
+    pub async fn session(
+        &self,
+        dir: Directory,
+        token_hash: &str,
+        policy: SessionPolicy,
+    ) -> Result<Option<Session>, StoreError> {
+        let t = tables(dir);
+        let now = self.clock.now_s();
+        let sql = format!(
+            "SELECT user_id, csrf_token, mfa_passed, created_at, last_seen_at, expires_at \
+             FROM {} WHERE token_hash = $1",
+            t.sessions
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let expires_at: i64 = row.try_get("expires_at")?;
+        let last_seen_at: i64 = row.try_get("last_seen_at")?;
+        if now >= expires_at || now - last_seen_at >= policy.idle_s {
+            self.delete_session(dir, token_hash).await?;
+            return Ok(None);
+        }
+        if now - last_seen_at >= TOUCH_EVERY_S {
+            let sql = format!("UPDATE {} SET last_seen_at = $1 WHERE token_hash = $2", t.sessions);
+            sqlx::query(&sql)
+                .bind(now)
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(Session {
+            directory: dir,
+            token_hash: token_hash.to_string(),
+            user_id: row.try_get("user_id")?,
+            csrf_token: row.try_get("csrf_token")?,
+            mfa_passed: row.try_get::<i64, _>("mfa_passed")? != 0,
+            created_at: row.try_get("created_at")?,
+            last_seen_at,
+        }))
+    }
+
+    /// After the second factor, the session gets a new token (no fixation)
+    /// and is marked complete.
+    pub async fn complete_session(
+        &self,
+        dir: Directory,
+        old_hash: &str,
+        new_hash: &str,
+        new_csrf: &str,
+    ) -> Result<(), StoreError> {
+        let t = tables(dir);
+        let sql = format!(
+            "UPDATE {} SET token_hash = $1, csrf_token = $2, mfa_passed = 1, last_seen_at = $3 \
+             WHERE token_hash = $4",
+            t.sessions
+        );
+        let done = sqlx::query(&sql)
+            .bind(new_hash)
+            .bind(new_csrf)
+            .bind(self.clock.now_s())
+            .bind(old_hash)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, dir: Directory, token_hash: &str) -> Result<(), StoreError> {
+        let t = tables(dir);
+        let sql = format!("DELETE FROM {} WHERE token_hash = $1", t.sessions);
+        sqlx::query(&sql).bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// "Log out everywhere": ends every session of the account.
+    pub async fn delete_all_sessions(
+        &self,
+        dir: Directory,
+        user_id: i64,
+        actor: &Actor,
+    ) -> Result<u64, StoreError> {
+        let t = tables(dir);
+        let mut w = self.write().await?;
+        let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
+        let done = sqlx::query(&sql).bind(user_id).execute(&mut *w.tx).await?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("session.logout_everywhere")
+                .target(format!("{}:{}", dir.as_str(), user_id))
+                .details(format!("{} sessions ended", done.rows_affected())),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn count_sessions(&self, dir: Directory, user_id: i64) -> Result<i64, StoreError> {
+        let t = tables(dir);
+        let sql = format!("SELECT COUNT(*) FROM {} WHERE user_id = $1", t.sessions);
+        Ok(sqlx::query_scalar(&sql).bind(user_id).fetch_one(&self.pool).await?)
+    }
+}

@@ -1,0 +1,270 @@
+//! Personal API tokens and one-time password-reset links. Only SHA-256
+//! hashes of the secrets are stored.
+
+use serde::Serialize;
+use sqlx::Row;
+use thiqa_domain::{Directory, Permission};
+
+use crate::accounts::Account;
+use crate::connect::Store;
+use crate::directory_tables::tables;
+use crate::error::StoreError;
+use crate::events::{record, Actor, NewEvent};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    /// The permissions the token may use: a subset of its owner's at use time.
+    pub scopes: Vec<Permission>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+/// Who a presented token belongs to.
+#[derive(Debug, Clone)]
+pub struct ApiTokenOwner {
+    pub directory: Directory,
+    pub user_id: i64,
+    pub token: ApiToken,
+}
+
+fn token_from(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
+    let scopes: String = row.try_get("scopes")?;
+    Ok(ApiToken {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        scopes: scopes.split_whitespace().filter_map(Permission::parse).collect(),
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+    })
+}
+
+const TOKEN_COLUMNS: &str = "id, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at";
+
+impl Store {
+    pub async fn create_api_token(
+        &self,
+        account: &Account,
+        name: &str,
+        token_hash: &str,
+        scopes: &[Permission],
+        expires_at: i64,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        let t = tables(account.directory);
+        let scopes_text = scopes.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ");
+        let mut w = self.write().await?;
+        let sql = format!(
+            "INSERT INTO {} (user_id, name, token_hash, scopes, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            t.tokens
+        );
+        let id: i64 = sqlx::query_scalar(&sql)
+            .bind(account.id)
+            .bind(name)
+            .bind(token_hash)
+            .bind(&scopes_text)
+            .bind(self.clock.now_s())
+            .bind(expires_at)
+            .fetch_one(&mut *w.tx)
+            .await?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("api_token.create")
+                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .tenant(account.tenant)
+                .details(format!("token {id} \"{name}\" scopes: {scopes_text}")),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// The live token with this hash (not revoked, not expired), if any.
+    pub async fn api_token_by_hash(
+        &self,
+        dir: Directory,
+        token_hash: &str,
+    ) -> Result<Option<ApiTokenOwner>, StoreError> {
+        let t = tables(dir);
+        let now = self.clock.now_s();
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM {} WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+            t.tokens
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let token = token_from(&row)?;
+        if token.last_used_at.is_none_or(|at| now - at >= 60) {
+            let sql = format!("UPDATE {} SET last_used_at = $1 WHERE id = $2", t.tokens);
+            sqlx::query(&sql).bind(now).bind(token.id).execute(&self.pool).await?;
+        }
+        Ok(Some(ApiTokenOwner {
+            directory: dir,
+            user_id: row.try_get("user_id")?,
+            token,
+        }))
+    }
+
+    pub async fn api_tokens(&self, account: &Account) -> Result<Vec<ApiToken>, StoreError> {
+        let t = tables(account.directory);
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM {} WHERE user_id = $1 ORDER BY id", t.tokens);
+        let rows = sqlx::query(&sql).bind(account.id).fetch_all(&self.pool).await?;
+        rows.iter().map(token_from).collect()
+    }
+
+    /// Revokes one of the account's own tokens.
+    pub async fn revoke_api_token(&self, account: &Account, token_id: i64, actor: &Actor) -> Result<(), StoreError> {
+        let t = tables(account.directory);
+        let mut w = self.write().await?;
+        let sql = format!(
+            "UPDATE {} SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            t.tokens
+        );
+        let done = sqlx::query(&sql)
+            .bind(self.clock.now_s())
+            .bind(token_id)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("api_token.revoke")
+                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .tenant(account.tenant)
+                .details(format!("token {token_id}")),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Issues a one-time reset link; earlier unused links of the account stop working.
+    pub async fn create_password_reset(
+        &self,
+        account: &Account,
+        token_hash: &str,
+        ttl_s: i64,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        let t = tables(account.directory);
+        let now = self.clock.now_s();
+        let mut w = self.write().await?;
+        let sql = format!("DELETE FROM {} WHERE user_id = $1 AND used_at IS NULL", t.resets);
+        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        let sql = format!(
+            "INSERT INTO {} (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            t.resets
+        );
+        sqlx::query(&sql)
+            .bind(token_hash)
+            .bind(account.id)
+            .bind(now)
+            .bind(now + ttl_s)
+            .execute(&mut *w.tx)
+            .await?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("password.reset_issued")
+                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .tenant(account.tenant),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(now + ttl_s)
+    }
+
+    /// The account a valid (unused, unexpired) reset link is for.
+    pub async fn password_reset_account(&self, dir: Directory, token_hash: &str) -> Result<Option<Account>, StoreError> {
+        let t = tables(dir);
+        let sql = format!(
+            "SELECT user_id FROM {} WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+            t.resets
+        );
+        let user_id: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(token_hash)
+            .bind(self.clock.now_s())
+            .fetch_optional(&self.pool)
+            .await?;
+        match user_id {
+            Some(id) => {
+                let account = self.account(dir, id).await?;
+                Ok(account.is_active().then_some(account))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Uses the link: marks it used and sets the new password in one
+    /// transaction, so a link works exactly once.
+    pub async fn use_password_reset(
+        &self,
+        dir: Directory,
+        token_hash: &str,
+        new_password_hash: &str,
+        actor: &Actor,
+    ) -> Result<Account, StoreError> {
+        let account = self
+            .password_reset_account(dir, token_hash)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let t = tables(dir);
+        let now = self.clock.now_s();
+        let mut w = self.write().await?;
+        let sql = format!(
+            "UPDATE {} SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+            t.resets
+        );
+        let done = sqlx::query(&sql)
+            .bind(now)
+            .bind(token_hash)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        let sql = format!(
+            "UPDATE {} SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, \
+             locked_at = NULL WHERE id = $3",
+            t.users
+        );
+        sqlx::query(&sql)
+            .bind(new_password_hash)
+            .bind(now)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
+        let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
+        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("password.reset")
+                .target(format!("{}:{}", dir.as_str(), account.username))
+                .tenant(account.tenant),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(account)
+    }
+}

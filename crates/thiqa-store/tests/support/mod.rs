@@ -1,0 +1,77 @@
+//! Opens a fresh store on either backend for the scenario tests.
+
+use std::sync::Arc;
+
+use sqlx::{Connection, Executor, PgConnection};
+use thiqa_domain::ManualClock;
+use thiqa_store::{DatabaseLocation, Store};
+
+/// The PostgreSQL server the tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub struct TestStore {
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite() -> TestStore {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::at_ms(1_780_000_000_000));
+    let store = Store::open(
+        &DatabaseLocation::Sqlite {
+            data_dir: dir.path().to_path_buf(),
+        },
+        clock.clone(),
+    )
+    .await
+    .unwrap();
+    TestStore {
+        store,
+        clock,
+        _dir: Some(dir),
+    }
+}
+
+/// A brand-new database per test, so tests never see each other's rows.
+pub async fn postgres() -> TestStore {
+    let admin = postgres_admin_url();
+    let mut conn = PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL must run for the scenario tests ({admin}): {e}"));
+    let name = format!("thiqa_test_{}_{}", std::process::id(), rand_suffix());
+    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    let url = format!("{base}/{name}");
+    let clock = Arc::new(ManualClock::at_ms(1_780_000_000_000));
+    let store = Store::open(&DatabaseLocation::Postgres { url }, clock.clone())
+        .await
+        .unwrap();
+    TestStore {
+        store,
+        clock,
+        _dir: None,
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.finish() % 1_000_000_000
+}
+
+/// Runs one scenario function on both backends as two tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_backend {
+            $(#[tokio::test] async fn $name() { super::$name(super::support::sqlite().await).await })*
+        }
+        mod postgres_backend {
+            $(#[tokio::test] async fn $name() { super::$name(super::support::postgres().await).await })*
+        }
+    };
+}
