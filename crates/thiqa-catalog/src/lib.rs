@@ -3,15 +3,40 @@
 //! apply to a service and why.
 //!
 //! This crate is pure: the data files are embedded at compile time and nothing
-//! here touches the network, the disk or the clock.
+//! here touches the network, the disk or the clock. Exports (JSON, OSCAL)
+//! produce values or strings; writing them is the caller's business.
 
+pub mod applicability;
+#[cfg(test)]
+mod fixture;
+pub mod json;
+pub mod lang;
 mod load;
 pub mod model;
+mod names;
+pub mod oscal;
+pub mod search;
+pub mod stats;
+mod uuid;
+pub mod versions;
 
-pub use load::{Catalog, CatalogError, ObligationRef};
+pub use applicability::{Decision, Difference, Profile, ProfileError, Reason, Subject};
+pub use lang::Lang;
+pub use load::{embedded_sources, Catalog, CatalogError, ObligationRef, OFFICIAL_TEXT_FR};
 pub use model::*;
+pub use search::{Hit, SearchIndex, SearchQuery};
+pub use stats::{level_label, model_label, Stats};
 
 /// The catalog embedded in the binary: the 2025 référentiel.
+///
+/// Panics if the embedded data does not parse; the crate's tests make sure
+/// such a build never ships.
 pub fn dgssi_cloud_2025() -> &'static Catalog {
     load::embedded()
+}
+
+/// The embedded catalog, or the parse error: for tools that must report
+/// broken data rather than stop (the completeness tests, `thiqa catalog check`).
+pub fn try_dgssi_cloud_2025() -> Result<&'static Catalog, &'static CatalogError> {
+    load::try_embedded()
 }

@@ -3,27 +3,73 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::model::{Article, CatalogRoot, Chapter, Obligation};
+use crate::model::{Article, CatalogRoot, Chapter, Item, Obligation};
+use crate::search::SearchIndex;
 
 /// The data files, embedded so that the binary needs nothing at run time.
 /// Order matters: chapters are shown in this order.
 const ROOT: &str = include_str!("../../../catalog/dgssi-cloud-2025/catalog.toml");
 const CHAPTERS: [(&str, &str); 15] = [
-    ("3.01.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.01.toml")),
-    ("3.02.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.02.toml")),
-    ("3.03.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.03.toml")),
-    ("3.04.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.04.toml")),
-    ("3.05.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.05.toml")),
-    ("3.06.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.06.toml")),
-    ("3.07.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.07.toml")),
-    ("3.08.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.08.toml")),
-    ("3.09.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.09.toml")),
-    ("3.10.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.10.toml")),
-    ("3.11.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.11.toml")),
-    ("3.12.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.12.toml")),
-    ("3.13.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.13.toml")),
-    ("3.14.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.14.toml")),
-    ("3.15.toml", include_str!("../../../catalog/dgssi-cloud-2025/3.15.toml")),
+    (
+        "3.01.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.01.toml"),
+    ),
+    (
+        "3.02.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.02.toml"),
+    ),
+    (
+        "3.03.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.03.toml"),
+    ),
+    (
+        "3.04.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.04.toml"),
+    ),
+    (
+        "3.05.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.05.toml"),
+    ),
+    (
+        "3.06.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.06.toml"),
+    ),
+    (
+        "3.07.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.07.toml"),
+    ),
+    (
+        "3.08.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.08.toml"),
+    ),
+    (
+        "3.09.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.09.toml"),
+    ),
+    (
+        "3.10.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.10.toml"),
+    ),
+    (
+        "3.11.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.11.toml"),
+    ),
+    (
+        "3.12.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.12.toml"),
+    ),
+    (
+        "3.13.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.13.toml"),
+    ),
+    (
+        "3.14.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.14.toml"),
+    ),
+    (
+        "3.15.toml",
+        include_str!("../../../catalog/dgssi-cloud-2025/3.15.toml"),
+    ),
 ];
 
 /// The official text, the tests' oracle; shipped so `thiqa catalog` can show it.
@@ -31,7 +77,14 @@ pub const OFFICIAL_TEXT_FR: &str = include_str!(
     "../../../catalog/dgssi-cloud-2025/source/referentiel-qualification-cloud-2025.fr.txt"
 );
 
-#[derive(Debug, thiserror::Error)]
+/// The embedded data files, for callers that parse them themselves (the
+/// completeness tests, which want the parse error rather than a panic, and the
+/// benchmarks, which time the parse).
+pub fn embedded_sources() -> (&'static str, &'static [(&'static str, &'static str)]) {
+    (ROOT, &CHAPTERS)
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum CatalogError {
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
@@ -47,12 +100,26 @@ pub struct ObligationRef {
     pub obligation: usize,
 }
 
-#[derive(Debug)]
+/// A parsed catalog with its lookup indexes. Immutable once built, so the
+/// indexes (and the search index, built on first use) can never go stale.
 pub struct Catalog {
     pub root: CatalogRoot,
     pub chapters: Vec<Chapter>,
     obligation_index: HashMap<String, ObligationRef>,
     article_index: HashMap<String, (usize, usize)>,
+    search: OnceLock<SearchIndex>,
+}
+
+impl std::fmt::Debug for Catalog {
+    // The derived form would print the whole référentiel and the indexes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("id", &self.root.id)
+            .field("version", &self.root.version)
+            .field("chapters", &self.chapters.len())
+            .field("obligations", &self.obligation_index.len())
+            .finish()
+    }
 }
 
 impl Catalog {
@@ -71,11 +138,18 @@ impl Catalog {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        Catalog::from_parts(root, chapters)
+    }
+
+    /// Builds a catalog from already-deserialised parts (JSON import, tests
+    /// and benchmarks that generate a catalog).
+    pub fn from_parts(root: CatalogRoot, chapters: Vec<Chapter>) -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog {
             root,
             chapters,
             obligation_index: HashMap::new(),
             article_index: HashMap::new(),
+            search: OnceLock::new(),
         };
         catalog.build_indexes()?;
         Ok(catalog)
@@ -165,13 +239,32 @@ impl Catalog {
     pub fn fact(&self, id: &str) -> Option<&crate::model::Fact> {
         self.facts().find(|f| f.id == id)
     }
+
+    /// Every item with its obligation, depth first, in the text's order.
+    pub fn items(&self) -> impl Iterator<Item = (&Obligation, &Item)> {
+        self.obligations()
+            .flat_map(|(_, _, o)| o.all_items().into_iter().map(move |i| (o, i)))
+    }
+
+    /// The search index, built on first use and kept for the catalog's life.
+    pub fn search_index(&self) -> &SearchIndex {
+        self.search.get_or_init(|| SearchIndex::new(self))
+    }
+}
+
+/// The embedded catalog, or the reason it does not parse.
+pub(crate) fn try_embedded() -> Result<&'static Catalog, &'static CatalogError> {
+    static CATALOG: OnceLock<Result<Catalog, CatalogError>> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| Catalog::parse(ROOT, &CHAPTERS))
+        .as_ref()
 }
 
 pub(crate) fn embedded() -> &'static Catalog {
-    static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| {
-        // The data is validated by this crate's tests; a failure here is a
-        // build of broken data, which must not ship.
-        Catalog::parse(ROOT, &CHAPTERS).expect("embedded catalog is valid")
-    })
+    // The data is validated by this crate's tests; a failure here is a build
+    // of broken data, which must not ship.
+    match try_embedded() {
+        Ok(c) => c,
+        Err(e) => panic!("embedded catalog is invalid: {e}"),
+    }
 }

@@ -34,6 +34,13 @@ impl ServiceModel {
             ServiceModel::Saas => "SaaS",
         }
     }
+
+    /// Parses the data name (`iaas`) or the label (`IaaS`), ignoring case.
+    pub fn from_name(name: &str) -> Option<ServiceModel> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(name.trim()))
+    }
 }
 
 /// Qualification level (1 or 2). Level 2 is the stricter one.
@@ -73,7 +80,7 @@ impl From<Level> for u8 {
 }
 
 /// How binding a statement of the text is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Force {
     /// "doit", "doivent", "est tenu de", "ne doit pas", "nécessite", "il est essentiel/nécessaire"…
@@ -278,6 +285,12 @@ pub struct Fact {
     /// The answer assumed for a new service profile until someone answers.
     #[serde(default)]
     pub default: bool,
+    /// A short noun phrase naming the condition in explanations
+    /// ("mot de passe"); without it, explanations quote the question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_fr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_en: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -353,4 +366,20 @@ pub struct CatalogRoot {
     pub responsibilities: Vec<ResponsibilityLayer>,
     #[serde(default, rename = "definition")]
     pub definitions: Vec<Definition>,
+}
+
+impl Obligation {
+    /// Every item of the obligation, depth first: a nested item comes right
+    /// after its parent, as in the text.
+    pub fn all_items(&self) -> Vec<&Item> {
+        fn walk<'a>(items: &'a [Item], out: &mut Vec<&'a Item>) {
+            for item in items {
+                out.push(item);
+                walk(&item.items, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.items, &mut out);
+        out
+    }
 }

@@ -1,0 +1,23 @@
+//! Spreadsheet exports of the DGSSI catalog: CSV for tools, XLSX for people.
+//!
+//! Auditors, customers and compliance teams work in spreadsheets; they get one
+//! row per obligation with everything needed to filter and plan (force, nature,
+//! models, levels, conditions, recurrence), the official French text and its
+//! English translation. Both formats share one row layout (`rows`), so they
+//! never disagree.
+
+mod rows;
+mod to_csv;
+mod to_xlsx;
+
+pub use rows::{obligation_rows, COLUMNS};
+pub use to_csv::catalog_csv;
+pub use to_xlsx::catalog_xlsx;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("writing CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("writing XLSX: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}
