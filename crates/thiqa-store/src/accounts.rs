@@ -63,7 +63,8 @@ pub struct NewAccount {
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
-    pub password_hash: String,
+    /// None until the person sets it through a one-time link.
+    pub password_hash: Option<String>,
     pub totp_secret: Option<String>,
     pub language: String,
 }

@@ -171,6 +171,12 @@ impl Store {
         m.iter().map(|m| (m.version, m.description.to_string())).collect()
     }
 
+    /// Versions of the SQLite migrations this binary carries (restore checks
+    /// a backup against them).
+    pub fn sqlite_migration_versions() -> Vec<i64> {
+        SQLITE_MIGRATIONS.iter().map(|m| m.version).collect()
+    }
+
     /// Migrations already applied to the database.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
         let rows: Vec<(i64,)> =

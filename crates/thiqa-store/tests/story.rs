@@ -40,7 +40,7 @@ fn new_account(tenant: Tenant, name: &str) -> NewAccount {
         username: name.into(),
         display_name: name.to_uppercase(),
         email: Some(format!("{name}@example.ma")),
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
         totp_secret: None,
         language: "fr".into(),
     }

@@ -41,7 +41,9 @@ pub async fn postgres() -> TestStore {
     let mut conn = PgConnection::connect(&admin)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL must run for the scenario tests ({admin}): {e}"));
-    let name = format!("thiqa_test_{}_{}", std::process::id(), rand_suffix());
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("thiqa_test_{}_{n}_{}", std::process::id(), rand_suffix() % 1000);
     conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     let url = format!("{base}/{name}");

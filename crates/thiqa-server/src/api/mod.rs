@@ -1,0 +1,107 @@
+//! The REST API under `/api/v1`, one per realm: on the public listener it
+//! serves customer users' tokens, on the admin listener operators' tokens.
+//! Described by `/api/v1/openapi.json`.
+
+mod accounts;
+pub mod caller;
+pub mod openapi;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{delete, get, post};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use thiqa_store::EventFilter;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::api::caller::ApiCaller;
+use crate::auth::realm::Realm;
+use crate::metrics::Listener;
+use crate::state::AppState;
+use crate::web::error::ApiError;
+use crate::web::security;
+
+pub fn router<R: Realm>(app: &AppState) -> Router {
+    let tls = app.tls_for(R::DIR);
+    let listener = match R::DIR {
+        thiqa_domain::Directory::Operators => Listener::Admin,
+        thiqa_domain::Directory::Customers => Listener::Public,
+    };
+    Router::new()
+        .route("/openapi.json", get(openapi::document::<R>))
+        .route("/me", get(me::<R>))
+        .route("/me/rights", get(my_rights::<R>))
+        .route("/accounts", get(accounts::list::<R>).post(accounts::create::<R>))
+        .route("/accounts/{id}/rights", get(accounts::rights::<R>))
+        .route("/accounts/{id}/roles", post(accounts::assign::<R>))
+        .route("/accounts/{id}/roles/{role}", delete(accounts::revoke::<R>))
+        .route("/roles", get(accounts::roles::<R>))
+        .route("/separation/pairs", get(accounts::pairs::<R>).post(accounts::add_pair::<R>))
+        .route("/events", get(events::<R>))
+        .fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
+        .layer(from_fn(move |req, next| security::headers(tls, req, next)))
+        .layer(from_fn_with_state(app.clone(), move |state, req, next| security::count(state, listener, req, next)))
+        .layer(Extension(listener))
+        .with_state(app.clone())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn me<R: Realm>(caller: ApiCaller<R>) -> Json<Value> {
+    let a = &caller.account;
+    let (kind, tenant_id) = a.tenant.parts();
+    Json(json!({
+        "id": a.id,
+        "username": a.username,
+        "display_name": a.display_name,
+        "directory": a.directory.as_str(),
+        "tenant": {"kind": kind, "id": tenant_id},
+        "mfa_enabled": a.totp_enabled,
+        "permissions": caller.permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+    }))
+}
+
+async fn my_rights<R: Realm>(State(app): State<AppState>, caller: ApiCaller<R>) -> Result<Json<Value>, ApiError> {
+    let rights = app.store.rights_of(R::DIR, caller.account.id).await?;
+    Ok(Json(json!({ "account": caller.account.username, "rights": rights })))
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    #[serde(default)]
+    limit: Option<i64>,
+    #[serde(default)]
+    action: Option<String>,
+}
+
+async fn events<R: Realm>(
+    State(app): State<AppState>,
+    caller: ApiCaller<R>,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(R::READ_EVENTS)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=10_000).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 10000"));
+    }
+    let events = app
+        .store
+        .events(&EventFilter {
+            tenant: Some(caller.tenant()),
+            action_prefix: q.action,
+            limit,
+        })
+        .await?;
+    Ok(Json(json!({ "events": events })))
+}
+
+/// 201 with a body, for creations.
+pub(crate) fn created(body: Value) -> (StatusCode, Json<Value>) {
+    (StatusCode::CREATED, Json(body))
+}

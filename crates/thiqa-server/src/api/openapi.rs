@@ -1,0 +1,107 @@
+//! The OpenAPI 3.1 description of each realm's API. Written as data next to
+//! the routes; a test checks that every documented path answers and every
+//! routed path is documented.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::auth::realm::Realm;
+
+/// Paths and methods of the API, shared by the document and its test.
+pub const OPERATIONS: &[(&str, &str, &str)] = &[
+    ("get", "/me", "The token owner's account and effective permissions"),
+    ("get", "/me/rights", "Every right the token owner holds, with its object and role"),
+    ("get", "/accounts", "Accounts of the caller's tenant"),
+    ("post", "/accounts", "Create an account (no password, no role); returns a one-time set-up link"),
+    ("get", "/accounts/{id}/rights", "Every right an account holds, with its object and role (3.5.3)"),
+    ("post", "/accounts/{id}/roles", "Give a role; refused with separation_of_duties when it would combine incompatible permissions"),
+    ("delete", "/accounts/{id}/roles/{role}", "Take a role away"),
+    ("get", "/roles", "Roles of the caller's tenant with their permissions"),
+    ("get", "/separation/pairs", "Incompatible permission pairs"),
+    ("post", "/separation/pairs", "Declare an incompatible pair"),
+    ("get", "/events", "Security events of the caller's tenant, newest first"),
+];
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "description": "stable machine code, e.g. invalid_input, unauthenticated, forbidden, not_found, conflict, separation_of_duties"},
+            "message": {"type": "string"}
+        }}}
+    })
+}
+
+fn request_body(path: &str, method: &str) -> Option<Value> {
+    let schema = match (method, path) {
+        ("post", "/accounts") => json!({"type": "object", "required": ["username", "display_name"], "additionalProperties": false,
+            "properties": {"username": {"type": "string", "pattern": "^[a-z][a-z0-9._-]{0,63}$"}, "display_name": {"type": "string", "minLength": 1, "maxLength": 128}, "email": {"type": "string", "format": "email"}}}),
+        ("post", "/accounts/{id}/roles") => json!({"type": "object", "required": ["role_id"], "additionalProperties": false, "properties": {"role_id": {"type": "integer"}}}),
+        ("post", "/separation/pairs") => json!({"type": "object", "required": ["first", "second", "reason"], "additionalProperties": false,
+            "properties": {"first": {"type": "string"}, "second": {"type": "string"}, "reason": {"type": "string", "minLength": 1, "maxLength": 300}}}),
+        _ => return None,
+    };
+    Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
+}
+
+fn parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer"}}))
+        .collect()
+}
+
+pub fn build<R: Realm>() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary) in OPERATIONS {
+        let ok_status = match *method {
+            "post" if path.ends_with("/roles") => "204",
+            "post" => "201",
+            "delete" => "204",
+            _ => "200",
+        };
+        let mut op = json!({
+            "summary": summary,
+            "operationId": format!("{method}{}", path.replace(['/', '{', '}'], "_")),
+            "parameters": parameters(path),
+            "responses": {
+                ok_status: {"description": "success", "content": if ok_status == "204" { json!({}) } else { json!({"application/json": {"schema": {"type": "object"}}}) }},
+                "400": {"description": "invalid input", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "401": {"description": "missing, expired or revoked token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "403": {"description": "permission missing", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "404": {"description": "no such resource in the caller's tenant", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "409": {"description": "conflict", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+        });
+        if let Some(body) = request_body(path, method) {
+            op["requestBody"] = body;
+        }
+        paths
+            .entry(path.to_string())
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("path item is an object")
+            .insert(method.to_string(), op);
+    }
+    let audience = match R::DIR {
+        thiqa_domain::Directory::Operators => "operators (provider staff), on the admin listener",
+        thiqa_domain::Directory::Customers => "commanditaire users, on the public listener",
+    };
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Thiqa API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": format!("REST API for {audience}. Authenticate with a personal API token: Authorization: Bearer thq_…")},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": error_schema()}
+        },
+        "paths": paths
+    })
+}
+
+pub async fn document<R: Realm>() -> Json<Value> {
+    Json(build::<R>())
+}

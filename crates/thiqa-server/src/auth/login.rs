@@ -1,0 +1,251 @@
+//! The first step of signing in: username and password, with rate limits,
+//! lockout (3.5.5) and equal cost for unknown accounts.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use secrecy::SecretString;
+use serde::Deserialize;
+use thiqa_domain::{Directory, LockState, Tenant, Username};
+use thiqa_store::{Account, Actor, NewEvent};
+
+use crate::auth::passwords;
+use crate::auth::realm::Realm;
+use crate::auth::session_cookie;
+use crate::auth::visit::Visit;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::forms::Form;
+use crate::web::render;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    chrome: Chrome<'a>,
+    intro_key: &'static str,
+    username: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+fn intro_key<R: Realm>() -> &'static str {
+    match R::DIR {
+        Directory::Operators => "login-intro-console",
+        Directory::Customers => "login-intro-portal",
+    }
+}
+
+pub async fn page<R: Realm>(
+    State(app): State<AppState>,
+    mut visit: Visit,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> Result<Response, PageError> {
+    if visit.session.as_ref().is_some_and(|s| s.mfa_passed) {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let mut headers = HeaderMap::new();
+    session_cookie::ensure_pre_token::<R>(&app, &mut visit, &mut headers)?;
+    let chrome = Chrome::new::<R>(&app, &visit, "/login");
+    let notice = q
+        .notice
+        .filter(|n| n == "password-set" || n == "logged-out")
+        .map(|n| chrome.tr.t(&format!("notice-{n}")));
+    let page = LoginPage {
+        chrome,
+        intro_key: intro_key::<R>(),
+        username: String::new(),
+        error: None,
+        notice,
+    };
+    Ok((headers, render(StatusCode::OK, &page)?).into_response())
+}
+
+/// Why a login attempt failed, as the visitor is told it.
+enum Refusal {
+    /// Unknown user or wrong password: the same words, so nobody learns
+    /// which usernames exist.
+    Credentials,
+    Locked { until: Option<i64> },
+    TooManyAttempts,
+}
+
+pub async fn submit<R: Realm>(
+    State(app): State<AppState>,
+    visit: Visit,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let claimed = form.username.chars().take(64).collect::<String>();
+    let actor = Actor::anonymous(&claimed, visit.source_ip.clone());
+    let outcome = attempt::<R>(&app, &visit, &actor, &form).await?;
+    match outcome {
+        Ok((account, needs_mfa)) => {
+            Metrics::inc(&app.metrics.logins_succeeded);
+            let mut headers = HeaderMap::new();
+            session_cookie::open::<R>(&app, &visit, &account, !needs_mfa, &mut headers).await?;
+            let next = if !needs_mfa {
+                "/"
+            } else if account.totp_enabled {
+                "/login/mfa"
+            } else {
+                "/mfa/setup"
+            };
+            Ok((headers, Redirect::to(next)).into_response())
+        }
+        Err(refusal) => {
+            Metrics::inc(&app.metrics.logins_failed);
+            let chrome = Chrome::new::<R>(&app, &visit, "/login");
+            let (status, message) = match refusal {
+                Refusal::Credentials => (StatusCode::UNAUTHORIZED, chrome.tr.t("login-failed")),
+                Refusal::Locked { until: Some(t) } => {
+                    (StatusCode::FORBIDDEN, chrome.tr.t1("login-locked-until", "until", &format_utc(t)))
+                }
+                Refusal::Locked { until: None } => (StatusCode::FORBIDDEN, chrome.tr.t("login-locked")),
+                Refusal::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, chrome.tr.t("login-rate-limited")),
+            };
+            let page = LoginPage {
+                chrome,
+                intro_key: intro_key::<R>(),
+                username: claimed,
+                error: Some(message),
+                notice: None,
+            };
+            render(status, &page)
+        }
+    }
+}
+
+/// Runs the checks in an order that keeps the cost equal: the password hash
+/// is always computed, whether the account exists, is locked or not.
+async fn attempt<R: Realm>(
+    app: &AppState,
+    visit: &Visit,
+    actor: &Actor,
+    form: &LoginForm,
+) -> Result<Result<(Account, bool), Refusal>, PageError> {
+    let limits = &app.config.rate_limit;
+    let ip = visit.source_ip.as_deref().unwrap_or("unknown");
+    let by_address = app
+        .store
+        .rate_limit_hit(&format!("login:{}:ip:{ip}", R::DIR.as_str()), limits.login_per_address, limits.window_seconds)
+        .await?;
+    let username = Username::parse(&form.username).ok();
+    let name_key = username.as_ref().map(|u| u.as_str()).unwrap_or("-");
+    let by_account = app
+        .store
+        .rate_limit_hit(&format!("login:{}:user:{name_key}", R::DIR.as_str()), limits.login_per_account, limits.window_seconds)
+        .await?;
+    if !by_address || !by_account {
+        app.store
+            .record_event(actor, NewEvent::failure("login").target(name_key).details("rate limited"))
+            .await?;
+        return Ok(Err(Refusal::TooManyAttempts));
+    }
+    let account = match &username {
+        Some(u) => app.store.account_by_username(R::DIR, u.as_str()).await?,
+        None => None,
+    }
+    .filter(Account::is_active);
+    let password = SecretString::from(form.password.clone());
+    let matches = passwords::verify(app, account.as_ref().and_then(|a| a.password_hash.clone()), password).await?;
+    let Some(mut account) = account else {
+        app.store
+            .record_event(actor, NewEvent::failure("login").target(name_key).details("unknown account"))
+            .await?;
+        return Ok(Err(Refusal::Credentials));
+    };
+    match app.lockout.state(account.locked_at, app.store.clock().now_s()) {
+        LockState::Locked { until } => {
+            app.store
+                .record_event(
+                    actor,
+                    NewEvent::failure("login")
+                        .target(format!("{}:{}", R::DIR.as_str(), account.username))
+                        .tenant(account.tenant)
+                        .details("account locked"),
+                )
+                .await?;
+            return Ok(Err(Refusal::Locked { until }));
+        }
+        LockState::Expired => {
+            app.store.unlock_account(&account, &Actor::system()).await?;
+            account = app.store.account(R::DIR, account.id).await?;
+        }
+        LockState::Open => {}
+    }
+    if !matches {
+        let failure = app
+            .store
+            .record_login_failure(&account, app.lockout.threshold, actor, "wrong password")
+            .await?;
+        if failure.now_locked {
+            Metrics::inc(&app.metrics.accounts_locked);
+            let until = (app.lockout.release_after_s > 0).then(|| app.store.clock().now_s() + app.lockout.release_after_s);
+            return Ok(Err(Refusal::Locked { until }));
+        }
+        return Ok(Err(Refusal::Credentials));
+    }
+    app.store.record_login_success(&account, actor, "login.password").await?;
+    let needs_mfa = R::MFA_ALWAYS || account.totp_enabled || organisation_requires_mfa(app, account.tenant).await?;
+    Ok(Ok((account, needs_mfa)))
+}
+
+async fn organisation_requires_mfa(app: &AppState, tenant: Tenant) -> Result<bool, PageError> {
+    Ok(match tenant {
+        Tenant::Organisation(id) => app.store.organisation(id).await?.require_mfa,
+        Tenant::Provider(_) => true,
+    })
+}
+
+/// `2026-11-29 14:05:09 UTC`: lock release times are shown in UTC, the time
+/// reference of the whole product (3.8.8).
+pub fn format_utc(unix_s: i64) -> String {
+    let days = unix_s.div_euclid(86_400);
+    let secs = unix_s.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(super::format_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(super::format_utc(1_796_000_000), "2026-11-30 00:53:20 UTC");
+    }
+}

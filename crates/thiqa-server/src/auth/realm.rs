@@ -1,0 +1,62 @@
+//! The two realms: the operator console (provider staff) and the customer
+//! portal (commanditaire users). The same handlers serve both, typed by the
+//! realm, so each listener can only ever reach its own directory.
+
+use thiqa_domain::{Directory, Permission};
+
+pub trait Realm: Send + Sync + 'static {
+    const DIR: Directory;
+    /// Session cookie name (prefixed `__Host-` under TLS).
+    const COOKIE: &'static str;
+    /// Pre-login CSRF cookie name.
+    const PRE_COOKIE: &'static str;
+    /// Message id of the realm's name ("Console opérateur"…).
+    const TITLE_KEY: &'static str;
+    const MANAGE_ACCOUNTS: Permission;
+    const APPROVE_ACCESS: Permission;
+    const MANAGE_ROLES: Permission;
+    const MANAGE_SEPARATION: Permission;
+    const READ_EVENTS: Permission;
+    /// Operators must always pass a second factor (3.5.6); customers when
+    /// their organisation requires it or they enrolled.
+    const MFA_ALWAYS: bool;
+}
+
+pub struct Console;
+pub struct Portal;
+
+impl Realm for Console {
+    const DIR: Directory = Directory::Operators;
+    const COOKIE: &'static str = "thiqa_console";
+    const PRE_COOKIE: &'static str = "thiqa_console_pre";
+    const TITLE_KEY: &'static str = "realm-console";
+    const MANAGE_ACCOUNTS: Permission = Permission::OperatorsManage;
+    const APPROVE_ACCESS: Permission = Permission::AccessApprove;
+    const MANAGE_ROLES: Permission = Permission::RolesManage;
+    const MANAGE_SEPARATION: Permission = Permission::SeparationManage;
+    const READ_EVENTS: Permission = Permission::JournalRead;
+    const MFA_ALWAYS: bool = true;
+}
+
+impl Realm for Portal {
+    const DIR: Directory = Directory::Customers;
+    const COOKIE: &'static str = "thiqa_portal";
+    const PRE_COOKIE: &'static str = "thiqa_portal_pre";
+    const TITLE_KEY: &'static str = "realm-portal";
+    const MANAGE_ACCOUNTS: Permission = Permission::OrgUsersManage;
+    const APPROVE_ACCESS: Permission = Permission::OrgAccessApprove;
+    const MANAGE_ROLES: Permission = Permission::OrgRolesManage;
+    const MANAGE_SEPARATION: Permission = Permission::OrgRolesManage;
+    const READ_EVENTS: Permission = Permission::OrgJournalRead;
+    const MFA_ALWAYS: bool = false;
+}
+
+/// The cookie name as sent: `__Host-` under TLS binds it to this exact
+/// origin (secure, no Domain, path /).
+pub fn cookie_name<R: Realm>(base: &'static str, tls: bool) -> String {
+    if tls {
+        format!("__Host-{base}")
+    } else {
+        base.to_string()
+    }
+}

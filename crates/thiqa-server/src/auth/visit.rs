@@ -1,0 +1,235 @@
+//! Who is asking: resolved once per request from the realm's cookie, then
+//! read by the CSRF guard and the extractors. The tenant always comes from
+//! here (the authenticated account), never from a path or a form.
+
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::header::{ACCEPT_LANGUAGE, USER_AGENT};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use thiqa_crypto::token::token_hash;
+use thiqa_domain::{Permission, PermissionSet, Tenant};
+use thiqa_store::{Account, Actor, Session};
+
+use crate::auth::realm::{cookie_name, Realm};
+use crate::i18n::{Lang, Tr};
+use crate::state::AppState;
+use crate::web::cookies;
+use crate::web::error::PageError;
+
+pub const LANG_COOKIE: &str = "thiqa_lang";
+
+/// The request's visitor, signed in or not.
+#[derive(Clone)]
+pub struct Visit {
+    pub lang: Lang,
+    pub session: Option<Session>,
+    pub account: Option<Account>,
+    pub permissions: PermissionSet,
+    /// The pre-login CSRF cookie's value, if any.
+    pub pre_token: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Visit {
+    /// The actor recorded in security events.
+    pub fn actor(&self) -> Actor {
+        match &self.account {
+            Some(a) => Actor {
+                directory: Some(a.directory),
+                id: Some(a.id),
+                name: a.username.clone(),
+                source_ip: self.source_ip.clone(),
+            },
+            None => Actor::anonymous("anonymous", self.source_ip.clone()),
+        }
+    }
+
+    pub fn csrf(&self) -> String {
+        match &self.session {
+            Some(s) => s.csrf_token.clone(),
+            None => self.pre_token.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// Middleware: resolves the session of realm `R` and stores the [`Visit`].
+pub async fn resolve<R: Realm>(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let tls = app.tls_for(R::DIR);
+    let source_ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let user_agent = headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(256).collect());
+    let pre_token = cookies::get(headers, &cookie_name::<R>(R::PRE_COOKIE, tls));
+    let mut lang = cookies::get(headers, LANG_COOKIE)
+        .and_then(|l| Lang::parse(&l))
+        .or_else(|| {
+            headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default();
+    let mut visit = Visit {
+        lang,
+        session: None,
+        account: None,
+        permissions: PermissionSet::new(),
+        pre_token,
+        source_ip,
+        user_agent,
+    };
+    if let Some(token) = cookies::get(headers, &cookie_name::<R>(R::COOKIE, tls)) {
+        match load_session::<R>(&app, &token).await {
+            Ok(Some((session, account, permissions))) => {
+                lang = Lang::parse(&account.language).unwrap_or(lang);
+                visit.lang = lang;
+                visit.session = Some(session);
+                visit.account = Some(account);
+                visit.permissions = permissions;
+            }
+            Ok(None) => {}
+            Err(e) => return PageError::Internal(e.to_string()).into_response(),
+        }
+    }
+    req.extensions_mut().insert(visit);
+    next.run(req).await
+}
+
+async fn load_session<R: Realm>(
+    app: &AppState,
+    token: &str,
+) -> Result<Option<(Session, Account, PermissionSet)>, thiqa_store::StoreError> {
+    let hash = token_hash(token);
+    let Some(session) = app.store.session(R::DIR, hash.as_str(), app.sessions).await? else {
+        return Ok(None);
+    };
+    let account = app.store.account(R::DIR, session.user_id).await?;
+    if !account.is_active() {
+        return Ok(None);
+    }
+    let permissions = if session.mfa_passed {
+        app.store.permissions_of(R::DIR, account.id).await?
+    } else {
+        PermissionSet::new()
+    };
+    Ok(Some((session, account, permissions)))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Visit {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Visit>()
+            .cloned()
+            .ok_or_else(|| PageError::Internal("session middleware missing".into()))
+    }
+}
+
+/// A fully signed-in account of realm `R` (password and, where required,
+/// second factor). Anyone else is sent to the login page.
+pub struct Signed<R: Realm> {
+    pub account: Account,
+    pub permissions: PermissionSet,
+    pub session: Session,
+    pub visit: Visit,
+    _realm: PhantomData<R>,
+}
+
+impl<R: Realm> Signed<R> {
+    pub fn tenant(&self) -> Tenant {
+        self.account.tenant
+    }
+
+    pub fn require(&self, p: Permission) -> Result<(), PageError> {
+        if self.permissions.contains(p) {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden)
+        }
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        self.permissions.contains(p)
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.visit.actor()
+    }
+
+    pub fn tr<'a>(&self, app: &'a AppState) -> Tr<'a> {
+        Tr {
+            i18n: &app.i18n,
+            lang: self.visit.lang,
+        }
+    }
+}
+
+/// Where an unauthenticated visitor goes instead.
+pub struct ToLogin(&'static str);
+
+impl IntoResponse for ToLogin {
+    fn into_response(self) -> Response {
+        Redirect::to(self.0).into_response()
+    }
+}
+
+impl<R: Realm, S: Send + Sync> FromRequestParts<S> for Signed<R> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let visit = Visit::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match (&visit.session, &visit.account) {
+            (Some(session), Some(account)) if session.mfa_passed => Ok(Signed {
+                account: account.clone(),
+                permissions: visit.permissions.clone(),
+                session: session.clone(),
+                visit,
+                _realm: PhantomData,
+            }),
+            (Some(_), Some(_)) => Err(ToLogin("/login/mfa").into_response()),
+            _ => Err(ToLogin("/login").into_response()),
+        }
+    }
+}
+
+/// Between the password and the second factor.
+pub struct Pending<R: Realm> {
+    pub account: Account,
+    pub session: Session,
+    pub visit: Visit,
+    _realm: PhantomData<R>,
+}
+
+impl<R: Realm, S: Send + Sync> FromRequestParts<S> for Pending<R> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let visit = Visit::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match (&visit.session, &visit.account) {
+            (Some(session), Some(account)) if !session.mfa_passed => Ok(Pending {
+                account: account.clone(),
+                session: session.clone(),
+                visit,
+                _realm: PhantomData,
+            }),
+            (Some(_), Some(_)) => Err(Redirect::to("/").into_response()),
+            _ => Err(ToLogin("/login").into_response()),
+        }
+    }
+}

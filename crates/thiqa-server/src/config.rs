@@ -1,0 +1,407 @@
+//! Configuration: defaults, then an optional TOML file, then `THIQA_*`
+//! environment variables, then command-line flags. Validated once at start;
+//! a bad key or value is refused with a message naming it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// Every setting. Field names are the TOML keys; the environment variable
+/// is `THIQA_` + the dotted key upper-cased with `.` → `_`
+/// (`lockout.threshold` → `THIQA_LOCKOUT_THRESHOLD`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Customer portal and public API.
+    pub listen: SocketAddr,
+    /// Operator console and metrics; keep it off public networks (3.5.6).
+    pub admin_listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of the embedded SQLite.
+    #[serde(serialize_with = "expose_for_layering", deserialize_with = "secret_opt")]
+    pub database_url: Option<SecretString>,
+    pub tls: TlsConfig,
+    pub admin_tls: TlsConfig,
+    /// Allows plain HTTP on a non-loopback address (prints a warning).
+    pub insecure_http: bool,
+    pub log_format: LogFormat,
+    pub lockout: LockoutConfig,
+    pub session: SessionConfig,
+    pub password: PasswordConfig,
+    pub rate_limit: RateLimitConfig,
+    /// Shown as the issuer in authenticator apps.
+    pub totp_issuer: String,
+    /// Lifetime of password-reset and account set-up links, in minutes.
+    pub reset_link_minutes: i64,
+    /// Base URLs used in links Thiqa prints (set-up links, demo output).
+    pub public_url: Option<String>,
+    pub admin_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.cert.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockoutConfig {
+    pub threshold: u32,
+    /// 0 = only an operator releases a locked account.
+    pub release_after_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub idle_minutes: i64,
+    pub absolute_hours: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    pub min_length: usize,
+    pub min_score: u8,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Login attempts allowed per source address per window.
+    pub login_per_address: i64,
+    /// Login attempts allowed per account name per window.
+    pub login_per_account: i64,
+    pub window_seconds: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".parse().expect("valid literal"),
+            admin_listen: "127.0.0.1:8081".parse().expect("valid literal"),
+            data_dir: PathBuf::from("./thiqa-data"),
+            database_url: None,
+            tls: TlsConfig::default(),
+            admin_tls: TlsConfig::default(),
+            insecure_http: false,
+            log_format: LogFormat::Text,
+            lockout: LockoutConfig::default(),
+            session: SessionConfig::default(),
+            password: PasswordConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            totp_issuer: "Thiqa".into(),
+            reset_link_minutes: 60,
+            public_url: None,
+            admin_url: None,
+        }
+    }
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        LockoutConfig {
+            threshold: 5,
+            release_after_minutes: 15,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_minutes: 30,
+            absolute_hours: 12,
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        PasswordConfig {
+            min_length: 12,
+            min_score: 3,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            login_per_address: 30,
+            login_per_account: 10,
+            window_seconds: 300,
+        }
+    }
+}
+
+/// Used only to build the layered table; Debug stays redacted.
+fn expose_for_layering<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(secret) => s.serialize_some(secret.expose_secret()),
+        None => s.serialize_none(),
+    }
+}
+
+fn secret_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?
+        .filter(|s| !s.is_empty())
+        .map(SecretString::from))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// Command-line values, as TOML key → value; they win over everything.
+pub type Overrides = Vec<(&'static str, toml::Value)>;
+
+impl Config {
+    /// Builds the configuration from its layers and validates it.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut table = toml::Table::try_from(Config::default()).map_err(|e| ConfigError::Invalid {
+            key: "defaults",
+            message: e.to_string(),
+        })?;
+        let keys = leaf_keys(&table, "");
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let from_file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::File {
+                path: path.to_path_buf(),
+                message: e.message().to_string(),
+            })?;
+            merge(&mut table, from_file);
+            // Deserialise now, so an unknown key or bad type names the file.
+            Config::deserialize(table.clone()).map_err(|e| ConfigError::File {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        }
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("THIQA_") else {
+                continue;
+            };
+            let key = keys
+                .iter()
+                .find(|k| k.replace('.', "_").eq_ignore_ascii_case(rest))
+                .ok_or_else(|| ConfigError::Env {
+                    name: name.clone(),
+                    message: "no such setting".into(),
+                })?;
+            set_path(&mut table, key, scalar(&value));
+            Config::deserialize(table.clone()).map_err(|e| ConfigError::Env {
+                name: name.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        for (key, value) in overrides {
+            set_path(&mut table, key, value);
+        }
+        let config = Config::deserialize(table).map_err(|e| ConfigError::Invalid {
+            key: "command line",
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_string(),
+            })
+        };
+        if self.lockout.threshold == 0 || self.lockout.threshold > 20 {
+            return invalid("lockout.threshold", "must be between 1 and 20 failed attempts");
+        }
+        if self.lockout.release_after_minutes < 0 {
+            return invalid("lockout.release_after_minutes", "must be 0 (operator release only) or more");
+        }
+        if self.session.idle_minutes < 1 || self.session.idle_minutes > 24 * 60 {
+            return invalid("session.idle_minutes", "must be between 1 and 1440");
+        }
+        if self.session.absolute_hours < 1 || self.session.absolute_hours > 24 * 7 {
+            return invalid("session.absolute_hours", "must be between 1 and 168");
+        }
+        if self.reset_link_minutes < 5 || self.reset_link_minutes > 7 * 24 * 60 {
+            return invalid("reset_link_minutes", "must be between 5 and 10080");
+        }
+        if self.rate_limit.window_seconds < 1 || self.rate_limit.login_per_account < 1 || self.rate_limit.login_per_address < 1 {
+            return invalid("rate_limit", "limits and window must be positive");
+        }
+        for (key, tls) in [("tls", &self.tls), ("admin_tls", &self.admin_tls)] {
+            if tls.cert.is_some() != tls.key.is_some() {
+                return invalid(key, "give both cert and key, or neither");
+            }
+        }
+        if let Some(url) = &self.database_url {
+            let url = url.expose_secret();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return invalid("database_url", "must start with postgres:// (leave it unset for the embedded SQLite)");
+            }
+        }
+        if self.listen == self.admin_listen {
+            return invalid("admin_listen", "the operator console needs its own address, distinct from `listen`");
+        }
+        Ok(())
+    }
+
+    /// Addresses served without TLS that are not loopback: refused unless
+    /// `insecure_http` is set (3.6.2: flows must be encrypted).
+    pub fn plain_http_exposures(&self) -> Vec<SocketAddr> {
+        [(self.listen, &self.tls), (self.admin_listen, &self.admin_tls)]
+            .into_iter()
+            .filter(|(addr, tls)| !tls.enabled() && !addr.ip().is_loopback())
+            .map(|(addr, _)| addr)
+            .collect()
+    }
+}
+
+fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
+    // Known keys include the optional ones that serialise to nothing.
+    let mut keys = Vec::new();
+    for (k, v) in table {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(t) => keys.extend(leaf_keys(t, &path)),
+            _ => keys.push(path),
+        }
+    }
+    for optional in ["database_url", "public_url", "admin_url", "tls.cert", "tls.key", "admin_tls.cert", "admin_tls.key"] {
+        if !keys.iter().any(|k| k == optional) && (prefix.is_empty()) {
+            keys.push(optional.to_string());
+        }
+    }
+    keys
+}
+
+fn merge(base: &mut toml::Table, top: toml::Table) {
+    for (k, v) in top {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(t)) => merge(b, t),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+fn set_path(table: &mut toml::Table, key: &str, value: toml::Value) {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().unwrap_or(key);
+    let mut t = table;
+    for p in parts {
+        let entry = t
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        t = entry.as_table_mut().expect("just made a table");
+    }
+    t.insert(last.to_string(), value);
+}
+
+/// Environment values are strings; numbers and booleans are recognised so
+/// `THIQA_LOCKOUT_THRESHOLD=3` means the number 3.
+fn scalar(raw: &str) -> toml::Value {
+    if let Ok(i) = raw.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    match raw {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(raw.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_loopback() {
+        let c = Config::load(None, env(&[]), vec![]).unwrap();
+        assert_eq!(c.lockout.threshold, 5);
+        assert!(c.plain_http_exposures().is_empty());
+    }
+
+    #[test]
+    fn environment_overrides_file_and_names_bad_keys() {
+        let dir = std::env::temp_dir().join(format!("thiqa-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("thiqa.toml");
+        std::fs::write(&file, "[lockout]\nthreshold = 7\n").unwrap();
+        let c = Config::load(Some(&file), env(&[]), vec![]).unwrap();
+        assert_eq!(c.lockout.threshold, 7);
+        let c = Config::load(Some(&file), env(&[("THIQA_LOCKOUT_THRESHOLD", "3")]), vec![]).unwrap();
+        assert_eq!(c.lockout.threshold, 3);
+        let err = Config::load(None, env(&[("THIQA_LOKOUT", "3")]), vec![]).unwrap_err();
+        assert!(err.to_string().contains("THIQA_LOKOUT"), "{err}");
+        let err = Config::load(None, env(&[("THIQA_LOCKOUT_THRESHOLD", "many")]), vec![]).unwrap_err();
+        assert!(err.to_string().contains("THIQA_LOCKOUT_THRESHOLD"), "{err}");
+        std::fs::write(&file, "[lockout]\nthreshhold = 7\n").unwrap();
+        let err = Config::load(Some(&file), env(&[]), vec![]).unwrap_err();
+        assert!(err.to_string().contains("threshhold"), "{err}");
+        let err = Config::load(None, env(&[("THIQA_LOCKOUT_THRESHOLD", "0")]), vec![]).unwrap_err();
+        assert!(err.to_string().contains("lockout.threshold"), "{err}");
+    }
+
+    #[test]
+    fn the_database_url_never_shows_in_debug() {
+        let c = Config::load(None, env(&[("THIQA_DATABASE_URL", "postgres://u:hunter2@db/thiqa")]), vec![]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn plain_http_on_a_public_address_is_reported() {
+        let c = Config::load(None, env(&[("THIQA_LISTEN", "0.0.0.0:8080")]), vec![]).unwrap();
+        assert_eq!(c.plain_http_exposures().len(), 1);
+    }
+}

@@ -1,0 +1,150 @@
+//! User-visible text lives in Fluent message files (`locales/*.ftl`), French
+//! first, English beside it; Arabic (right-to-left) will join them.
+
+use std::collections::HashMap;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Fr, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The first supported language of an Accept-Language header.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        header
+            .split(',')
+            .filter_map(|part| part.split(';').next())
+            .map(|tag| tag.trim().to_ascii_lowercase())
+            .find_map(|tag| Lang::parse(tag.split('-').next().unwrap_or("")))
+    }
+}
+
+const SOURCES: [(Lang, &str); 2] = [
+    (Lang::Fr, include_str!("../locales/fr.ftl")),
+    (Lang::En, include_str!("../locales/en.ftl")),
+];
+
+pub struct I18n {
+    bundles: HashMap<Lang, FluentBundle<FluentResource>>,
+}
+
+impl std::fmt::Debug for I18n {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("I18n")
+    }
+}
+
+impl I18n {
+    /// Parses the embedded message files; a syntax error is a build defect
+    /// caught by the tests.
+    pub fn load() -> Result<I18n, String> {
+        let mut bundles = HashMap::new();
+        for (lang, source) in SOURCES {
+            let resource = FluentResource::try_new(source.to_string())
+                .map_err(|(_, errs)| format!("{}.ftl: {errs:?}", lang.code()))?;
+            let langid: unic_langid::LanguageIdentifier =
+                lang.code().parse().map_err(|e| format!("{e:?}"))?;
+            let mut bundle = FluentBundle::new_concurrent(vec![langid]);
+            // Isolation marks would show up inside HTML attributes.
+            bundle.set_use_isolating(false);
+            bundle
+                .add_resource(resource)
+                .map_err(|errs| format!("{}.ftl: {errs:?}", lang.code()))?;
+            bundles.insert(lang, bundle);
+        }
+        Ok(I18n { bundles })
+    }
+
+    pub fn message(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {
+        let Some(bundle) = self.bundles.get(&lang) else {
+            return key.to_string();
+        };
+        let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
+            // A missing key shows itself rather than an empty string; the
+            // tests check both files define the same keys.
+            return key.to_string();
+        };
+        let mut errors = vec![];
+        bundle.format_pattern(pattern, args, &mut errors).into_owned()
+    }
+
+    /// Message ids defined for a language (for the consistency test).
+    pub fn keys(lang: Lang) -> Vec<String> {
+        let source = SOURCES.iter().find(|(l, _)| *l == lang).map(|(_, s)| *s).unwrap_or("");
+        source
+            .lines()
+            .filter(|l| !l.starts_with([' ', '#', '\t']) && l.contains(" ="))
+            .filter_map(|l| l.split(" =").next())
+            .map(|k| k.trim().to_string())
+            .collect()
+    }
+}
+
+/// What templates call: `{{ tr.t("key") }}`.
+#[derive(Clone, Copy)]
+pub struct Tr<'a> {
+    pub i18n: &'a I18n,
+    pub lang: Lang,
+}
+
+impl Tr<'_> {
+    pub fn t(&self, key: &str) -> String {
+        self.i18n.message(self.lang, key, None)
+    }
+
+    /// A message with one named argument.
+    pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
+        let mut args = FluentArgs::new();
+        args.set(name.to_string(), FluentValue::from(value.to_string()));
+        self.i18n.message(self.lang, key, Some(&args))
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.lang.code()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_and_english_define_the_same_messages() {
+        let fr: std::collections::BTreeSet<_> = I18n::keys(Lang::Fr).into_iter().collect();
+        let en: std::collections::BTreeSet<_> = I18n::keys(Lang::En).into_iter().collect();
+        let only_fr: Vec<_> = fr.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&fr).collect();
+        assert!(only_fr.is_empty() && only_en.is_empty(), "only in fr: {only_fr:?}; only in en: {only_en:?}");
+        I18n::load().unwrap();
+    }
+
+    #[test]
+    fn accept_language_picks_the_first_supported() {
+        assert_eq!(Lang::from_accept_language("de-DE, en-US;q=0.8, fr;q=0.5"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("ar-MA"), None);
+    }
+}

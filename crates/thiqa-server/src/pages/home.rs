@@ -1,0 +1,80 @@
+//! The landing page of each realm.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use thiqa_catalog::{Level, Profile, ServiceModel};
+use thiqa_domain::{Permission, Tenant};
+
+use crate::auth::realm::Realm;
+use crate::auth::visit::Signed;
+use crate::pages::events::{recent, EventRow};
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::ok;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    chrome: Chrome<'a>,
+    name: String,
+    intro_key: &'static str,
+    tiles: Vec<(&'static str, String, &'static str)>,
+    /// (name, model, level, applicable obligations)
+    services: Vec<(String, String, i64, usize)>,
+    events: Vec<EventRow>,
+}
+
+pub async fn page<R: Realm>(State(app): State<AppState>, me: Signed<R>) -> Result<Response, PageError> {
+    let mut tiles = Vec::new();
+    let mut services = Vec::new();
+    let intro_key = match me.tenant() {
+        Tenant::Provider(provider) => {
+            let catalog = app.catalog;
+            tiles.push(("home-obligations", catalog.obligations().count().to_string(), "/catalog"));
+            tiles.push(("home-organisations", app.store.organisations(provider).await?.len().to_string(), "/organisations"));
+            tiles.push(("home-operators", app.store.accounts_of(me.tenant()).await?.iter().filter(|a| a.is_active()).count().to_string(), "/accounts"));
+            if me.can(Permission::ServicesRead) {
+                for s in app.store.services(provider).await? {
+                    let applicable = applicable_count(&app, &s.model, s.level, &s.facts);
+                    services.push((s.name, s.model.to_uppercase(), s.level, applicable));
+                }
+            }
+            "home-intro-console"
+        }
+        Tenant::Organisation(org) => {
+            let org = app.store.organisation(org).await?;
+            tiles.push(("home-organisation", org.name, "/"));
+            "home-intro-portal"
+        }
+    };
+    let events = if me.can(R::READ_EVENTS) { recent(&app, me.tenant(), 10).await? } else { vec![] };
+    ok(&HomePage {
+        chrome: Chrome::new::<R>(&app, &me.visit, "/"),
+        name: me.account.display_name.clone(),
+        intro_key,
+        tiles,
+        services,
+        events,
+    })
+}
+
+/// How many obligations apply to a service profile (0 if the stored profile
+/// does not parse, which the services issue's validation prevents).
+fn applicable_count(app: &AppState, model: &str, level: i64, facts_json: &str) -> usize {
+    let model = match model {
+        "iaas" => ServiceModel::Iaas,
+        "paas" => ServiceModel::Paas,
+        "saas" => ServiceModel::Saas,
+        _ => return 0,
+    };
+    let Ok(level) = Level::try_from(level.clamp(0, 9) as u8) else { return 0 };
+    let facts = serde_json::from_str(facts_json).unwrap_or_default();
+    let profile = Profile { model, level, facts };
+    app.catalog
+        .applicability(&profile)
+        .iter()
+        .filter(|d| d.applicable && matches!(d.subject, thiqa_catalog::Subject::Obligation))
+        .count()
+}

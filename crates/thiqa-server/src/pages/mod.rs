@@ -1,0 +1,9 @@
+//! Server-rendered pages of both realms.
+
+pub mod accounts;
+pub mod events;
+pub mod home;
+pub mod me;
+pub mod organisations;
+pub mod roles;
+pub mod separation;

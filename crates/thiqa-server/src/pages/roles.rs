@@ -1,0 +1,131 @@
+//! Roles: named sets of permissions. Editing a role is refused when one of
+//! its holders would then hold an incompatible pair.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use thiqa_domain::{Permission, RoleId};
+
+use crate::auth::realm::Realm;
+use crate::auth::visit::Signed;
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::forms::Form;
+use crate::web::render;
+
+pub struct RoleView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    /// (name, label key, held)
+    pub permissions: Vec<(String, String, bool)>,
+}
+
+pub fn label_key(p: Permission) -> String {
+    format!("perm-{}", p.as_str().replace('.', "-"))
+}
+
+fn realm_permissions<R: Realm>() -> impl Iterator<Item = Permission> {
+    Permission::ALL.iter().copied().filter(|p| p.directory() == R::DIR)
+}
+
+#[derive(Template)]
+#[template(path = "roles.html")]
+struct RolesPage<'a> {
+    chrome: Chrome<'a>,
+    roles: Vec<RoleView>,
+    all_permissions: Vec<(String, String)>,
+    can_manage: bool,
+    error: Option<String>,
+}
+
+async fn roles_page<R: Realm>(app: &AppState, me: &Signed<R>, error: Option<String>, status: StatusCode) -> Result<Response, PageError> {
+    let roles = app
+        .store
+        .roles(me.tenant())
+        .await?
+        .into_iter()
+        .map(|r| RoleView {
+            id: r.id.0,
+            permissions: realm_permissions::<R>()
+                .map(|p| (p.as_str().to_string(), label_key(p), r.permissions.contains(&p)))
+                .collect(),
+            name: r.name,
+            description: r.description,
+            builtin: r.builtin,
+        })
+        .collect();
+    render(
+        status,
+        &RolesPage {
+            chrome: Chrome::new::<R>(app, &me.visit, "/roles"),
+            roles,
+            all_permissions: realm_permissions::<R>().map(|p| (p.as_str().to_string(), label_key(p))).collect(),
+            can_manage: me.can(R::MANAGE_ROLES),
+            error,
+        },
+    )
+}
+
+pub async fn list<R: Realm>(State(app): State<AppState>, me: Signed<R>) -> Result<Response, PageError> {
+    if !(me.can(R::MANAGE_ROLES) || me.can(R::APPROVE_ACCESS) || me.can(R::MANAGE_ACCOUNTS)) {
+        return Err(PageError::Forbidden);
+    }
+    roles_page(&app, &me, None, StatusCode::OK).await
+}
+
+/// Checkbox forms repeat the `permission` field: read them as pairs.
+fn permissions_from(pairs: &[(String, String)]) -> Result<Vec<Permission>, PageError> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == "permission")
+        .map(|(_, v)| Permission::parse(v).ok_or_else(|| PageError::BadRequest(format!("unknown permission: {v}"))))
+        .collect()
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
+pub async fn create<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(R::MANAGE_ROLES)?;
+    let name = field(&pairs, "name").trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        let msg = me.tr(&app).t("error-role-name");
+        return roles_page(&app, &me, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let perms = permissions_from(&pairs)?;
+    let description: String = field(&pairs, "description").trim().chars().take(300).collect();
+    match app.store.create_role(me.tenant(), name, &description, &perms, false, &me.actor()).await {
+        Ok(_) => Ok(Redirect::to("/roles").into_response()),
+        Err(thiqa_store::AssignmentError::Store(thiqa_store::StoreError::Conflict(m))) => {
+            roles_page(&app, &me, Some(m), StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn update<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(R::MANAGE_ROLES)?;
+    let perms = permissions_from(&pairs)?;
+    match app.store.set_role_permissions(me.tenant(), RoleId(id), &perms, &me.actor()).await {
+        Ok(()) => Ok(Redirect::to("/roles").into_response()),
+        Err(thiqa_store::AssignmentError::Separation(v)) => {
+            let msg = me.tr(&app).t1("error-separation", "pair", &format!("{} / {}", v.first, v.second)) + " " + &v.reason;
+            roles_page(&app, &me, Some(msg), StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

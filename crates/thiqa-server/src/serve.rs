@@ -1,0 +1,92 @@
+//! Binding the two listeners, with TLS when configured (3.6.2: TLS 1.2
+//! minimum, 1.3 preferred, AEAD suites only).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum_server::tls_rustls::RustlsConfig;
+use axum_server::Handle;
+use rustls::crypto::ring::{cipher_suite, default_provider};
+use rustls::crypto::CryptoProvider;
+use rustls::ServerConfig;
+
+use crate::config::TlsConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Pem { path: String, message: String },
+    #[error("TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// Only AEAD suites with forward secrecy; TLS 1.3 first.
+fn provider() -> CryptoProvider {
+    CryptoProvider {
+        cipher_suites: vec![
+            cipher_suite::TLS13_AES_256_GCM_SHA384,
+            cipher_suite::TLS13_AES_128_GCM_SHA256,
+            cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+            cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ],
+        ..default_provider()
+    }
+}
+
+pub fn tls_config(cert: &Path, key: &Path) -> Result<ServerConfig, ServeError> {
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|source| ServeError::Read {
+            path: p.display().to_string(),
+            source,
+        })
+    };
+    let pem_err = |p: &Path, message: String| ServeError::Pem {
+        path: p.display().to_string(),
+        message,
+    };
+    let cert_pem = read(cert)?;
+    let certs = rustls_pemfile::certs(&mut cert_pem.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem_err(cert, e.to_string()))?;
+    if certs.is_empty() {
+        return Err(pem_err(cert, "no certificate found (PEM expected)".into()));
+    }
+    let key_pem = read(key)?;
+    let key_der = rustls_pemfile::private_key(&mut key_pem.as_slice())
+        .map_err(|e| pem_err(key, e.to_string()))?
+        .ok_or_else(|| pem_err(key, "no private key found (PEM expected)".into()))?;
+    let mut config = ServerConfig::builder_with_provider(Arc::new(provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_no_client_auth()
+        .with_single_cert(certs, key_der)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Serves `router` on `addr` until `handle` is told to stop.
+pub async fn run(addr: SocketAddr, tls: &TlsConfig, router: Router, handle: Handle) -> Result<(), ServeError> {
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let bind_err = |source| ServeError::Bind { addr, source };
+    match (&tls.cert, &tls.key) {
+        (Some(cert), Some(key)) => {
+            let config = RustlsConfig::from_config(Arc::new(tls_config(cert, key)?));
+            axum_server::bind_rustls(addr, config)
+                .handle(handle)
+                .serve(service)
+                .await
+                .map_err(bind_err)
+        }
+        _ => axum_server::bind(addr).handle(handle).serve(service).await.map_err(bind_err),
+    }
+}

@@ -1,0 +1,81 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use thiqa_catalog::Catalog;
+use thiqa_crypto::password::{HashParams, PasswordHasher};
+use thiqa_crypto::strength::PasswordPolicy;
+use thiqa_domain::LockoutPolicy;
+use thiqa_store::{SessionPolicy, Store};
+
+use crate::config::Config;
+use crate::i18n::I18n;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Shared>);
+
+pub struct Shared {
+    pub store: Store,
+    pub config: Config,
+    pub i18n: I18n,
+    pub hasher: PasswordHasher,
+    pub password_policy: PasswordPolicy,
+    pub lockout: LockoutPolicy,
+    pub sessions: SessionPolicy,
+    pub metrics: Metrics,
+    pub catalog: &'static Catalog,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("password settings: {0}")]
+    Password(#[from] thiqa_crypto::CryptoError),
+    #[error("message files: {0}")]
+    Messages(String),
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Result<AppState, StateError> {
+        let hasher = PasswordHasher::new(HashParams {
+            memory_kib: config.password.argon2_memory_kib,
+            iterations: config.password.argon2_iterations,
+            parallelism: config.password.argon2_parallelism,
+        })?;
+        let password_policy = PasswordPolicy::new(config.password.min_length, 128, config.password.min_score)?;
+        let lockout = LockoutPolicy {
+            threshold: config.lockout.threshold,
+            release_after_s: config.lockout.release_after_minutes * 60,
+        };
+        let sessions = SessionPolicy {
+            idle_s: config.session.idle_minutes * 60,
+            absolute_s: config.session.absolute_hours * 3600,
+        };
+        Ok(AppState(Arc::new(Shared {
+            store,
+            i18n: I18n::load().map_err(StateError::Messages)?,
+            hasher,
+            password_policy,
+            lockout,
+            sessions,
+            metrics: Metrics::default(),
+            catalog: thiqa_catalog::dgssi_cloud_2025(),
+            config,
+        })))
+    }
+
+    /// Whether a listener of this realm serves HTTPS (cookies get `Secure`).
+    pub fn tls_for(&self, dir: thiqa_domain::Directory) -> bool {
+        match dir {
+            thiqa_domain::Directory::Operators => self.config.admin_tls.enabled(),
+            thiqa_domain::Directory::Customers => self.config.tls.enabled(),
+        }
+    }
+}

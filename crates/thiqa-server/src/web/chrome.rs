@@ -1,0 +1,99 @@
+//! The frame around every page: realm title, navigation, language switch.
+
+use thiqa_domain::{Directory, Permission, PermissionSet};
+
+use crate::auth::realm::Realm;
+use crate::auth::visit::Visit;
+use crate::i18n::{Lang, Tr};
+use crate::state::AppState;
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub key: &'static str,
+    pub current: bool,
+}
+
+pub struct Chrome<'a> {
+    pub tr: Tr<'a>,
+    /// `console` or `portal`: styles the header so nobody mistakes one for the other.
+    pub realm: &'static str,
+    pub title_key: &'static str,
+    pub user: Option<String>,
+    pub csrf: String,
+    pub nav: Vec<NavLink>,
+    pub langs: Vec<(&'static str, &'static str, bool)>,
+    /// Where the language form returns to.
+    pub here: String,
+}
+
+impl<'a> Chrome<'a> {
+    pub fn new<R: Realm>(app: &'a AppState, visit: &Visit, here: &str) -> Chrome<'a> {
+        let signed = visit.session.as_ref().is_some_and(|s| s.mfa_passed);
+        let nav = if signed {
+            nav_links(R::DIR, &visit.permissions, here)
+        } else {
+            Vec::new()
+        };
+        Chrome {
+            tr: Tr {
+                i18n: &app.i18n,
+                lang: visit.lang,
+            },
+            realm: match R::DIR {
+                Directory::Operators => "console",
+                Directory::Customers => "portal",
+            },
+            title_key: R::TITLE_KEY,
+            user: if signed {
+                visit.account.as_ref().map(|a| a.display_name.clone())
+            } else {
+                None
+            },
+            csrf: visit.csrf(),
+            nav,
+            langs: Lang::ALL
+                .iter()
+                .map(|l| (l.code(), lang_label(*l), *l == visit.lang))
+                .collect(),
+            here: here.to_string(),
+        }
+    }
+}
+
+fn lang_label(l: Lang) -> &'static str {
+    match l {
+        Lang::Fr => "Français",
+        Lang::En => "English",
+    }
+}
+
+fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> {
+    let candidates: &[(&str, &str, Option<Permission>)] = match dir {
+        Directory::Operators => &[
+            ("/", "nav-home", None),
+            ("/catalog", "nav-catalog", Some(Permission::CatalogRead)),
+            ("/organisations", "nav-organisations", Some(Permission::OrganisationsManage)),
+            ("/accounts", "nav-accounts", None),
+            ("/roles", "nav-roles", None),
+            ("/separation", "nav-separation", None),
+            ("/events", "nav-events", Some(Permission::JournalRead)),
+            ("/me", "nav-me", None),
+        ],
+        Directory::Customers => &[
+            ("/", "nav-home", None),
+            ("/accounts", "nav-users", Some(Permission::OrgUsersManage)),
+            ("/roles", "nav-roles", Some(Permission::OrgRolesManage)),
+            ("/events", "nav-events", Some(Permission::OrgJournalRead)),
+            ("/me", "nav-me", None),
+        ],
+    };
+    candidates
+        .iter()
+        .filter(|(_, _, p)| p.is_none_or(|p| perms.contains(p)))
+        .map(|(href, key, _)| NavLink {
+            href,
+            key,
+            current: if *href == "/" { here == "/" } else { here.starts_with(href) },
+        })
+        .collect()
+}

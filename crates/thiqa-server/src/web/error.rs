@@ -1,0 +1,154 @@
+//! One error type for pages and one for the API. Both show a clear, safe
+//! message and log the cause; internal error text never reaches a client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use thiqa_store::{AssignmentError, StoreError};
+
+/// What went wrong on a page. Rendered into a full HTML page, in the
+/// visitor's language, by the `render_error_pages` middleware.
+#[derive(Debug)]
+pub enum PageError {
+    NotFound,
+    Forbidden,
+    /// Bad input, with a message for the user (already translated or
+    /// naming the problem).
+    BadRequest(String),
+    Conflict(String),
+    /// Logged with its cause; the user sees a generic message.
+    Internal(String),
+}
+
+/// Carried in the response extensions for the error-page renderer.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub title_key: &'static str,
+    pub detail: Option<String>,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title_key, detail) = match self {
+            PageError::NotFound => (StatusCode::NOT_FOUND, "error-not-found", None),
+            PageError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden", None),
+            PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "error-bad-request", Some(m)),
+            PageError::Conflict(m) => (StatusCode::CONFLICT, "error-conflict", Some(m)),
+            PageError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "error-internal", None)
+            }
+        };
+        let mut response = (status, detail.clone().unwrap_or_default()).into_response();
+        response.extensions_mut().insert(ErrorInfo { title_key, detail });
+        response
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => PageError::NotFound,
+            StoreError::Conflict(m) => PageError::Conflict(m),
+            other => PageError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AssignmentError> for PageError {
+    fn from(e: AssignmentError) -> Self {
+        match e {
+            AssignmentError::Store(s) => s.into(),
+            other => PageError::Conflict(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        PageError::Internal(format!("template: {e}"))
+    }
+}
+
+/// API errors: a stable machine code and a human message.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "a valid API token is required (Authorization: Bearer thq_…)",
+        )
+    }
+
+    pub fn forbidden(permission: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this requires the permission {permission}"),
+        )
+    }
+
+    pub fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found(),
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            other => {
+                tracing::error!(cause = %other, "internal error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; it was logged")
+            }
+        }
+    }
+}
+
+impl From<AssignmentError> for ApiError {
+    fn from(e: AssignmentError) -> Self {
+        match e {
+            AssignmentError::Separation(v) => {
+                ApiError::new(StatusCode::CONFLICT, "separation_of_duties", v.to_string())
+            }
+            AssignmentError::AlreadyViolated(m) => ApiError::new(
+                StatusCode::CONFLICT,
+                "separation_of_duties",
+                format!("these accounts already hold both permissions: {m}"),
+            ),
+            AssignmentError::Invalid(m) => ApiError::bad_request(m),
+            AssignmentError::Store(s) => s.into(),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Demo data: a provider with three operators (showing separation of
+//! duties), two services, a commanditaire with three users. The demo
+//! credentials are fixed and public: never use `thiqa demo` for real data.
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use secrecy::SecretString;
+use thiqa_crypto::password::{HashParams, PasswordHasher};
+use thiqa_crypto::totp::{Totp, TotpSecret};
+use thiqa_domain::{Clock, Directory, SystemClock, Tenant};
+use thiqa_server::bootstrap::{role_by_name, seed_tenant};
+use thiqa_server::config::Config;
+use thiqa_store::{Actor, NewAccount, Store};
+
+pub const PROVIDER: &str = "Atlas Cloud Maroc (démo)";
+const ORGANISATION: &str = "Banque Exemple du Maroc (démo)";
+
+/// (directory, username, display name, password, TOTP secret, roles)
+type DemoUser = (Directory, &'static str, &'static str, &'static str, Option<&'static str>, &'static [&'static str]);
+
+const USERS: &[DemoUser] = &[
+    (Directory::Operators, "admin", "Amal Bennani", "Atlas-demo-console-2026", Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), &["Administrateur des comptes", "Responsable conformité"]),
+    (Directory::Operators, "habilitations", "Hicham Alaoui", "Atlas-demo-approval-2026", Some("KRUGS4ZANFZSAYJAMRSW23ZAONSWG4TF"), &["Approbateur des accès"]),
+    (Directory::Operators, "rssi", "Rachida Tazi", "Atlas-demo-security-2026", Some("MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"), &["RSSI"]),
+    (Directory::Customers, "karim", "Karim El Idrissi", "Banque-demo-portal-2026", None, &["Administrateur de l'organisation"]),
+    (Directory::Customers, "salma", "Salma Berrada", "Banque-demo-approve-2026", None, &["Approbateur des accès"]),
+    (Directory::Customers, "youssef", "Youssef Chraibi", "Banque-demo-reader-2026", None, &["Utilisateur"]),
+];
+
+#[derive(Clone)]
+pub struct DemoInfo {
+    pub codes: Vec<(&'static str, TotpSecretText)>,
+}
+
+/// Demo TOTP secrets are public constants; kept as text to print codes.
+#[derive(Clone)]
+pub struct TotpSecretText(pub &'static str);
+
+/// Loads the demo data once; later runs on the same data directory reuse it.
+pub async fn load(store: &Store, config: &Config) -> anyhow::Result<DemoInfo> {
+    let info = DemoInfo {
+        codes: USERS
+            .iter()
+            .filter_map(|u| u.4.map(|s| (u.1, TotpSecretText(s))))
+            .collect(),
+    };
+    if store.default_provider().await?.is_some() {
+        return Ok(info);
+    }
+    let actor = Actor::system();
+    let hasher = PasswordHasher::new(HashParams {
+        memory_kib: config.password.argon2_memory_kib,
+        iterations: config.password.argon2_iterations,
+        parallelism: config.password.argon2_parallelism,
+    })?;
+    let provider = store.create_provider(PROVIDER, &actor).await?;
+    let pt = Tenant::Provider(provider);
+    seed_tenant(store, pt, &actor).await?;
+    let org = store.create_organisation(provider, ORGANISATION, false, &actor).await?;
+    let ot = Tenant::Organisation(org);
+    seed_tenant(store, ot, &actor).await?;
+    for (dir, username, display, password, secret, roles) in USERS {
+        let tenant = if *dir == Directory::Operators { pt } else { ot };
+        let hash = hasher.hash(&SecretString::from(password.to_string()))?;
+        let id = store
+            .create_account(
+                *dir,
+                NewAccount {
+                    tenant,
+                    username: username.to_string(),
+                    display_name: display.to_string(),
+                    email: Some(format!("{username}@demo.thiqa.ma")),
+                    password_hash: Some(hash),
+                    totp_secret: None,
+                    language: "fr".into(),
+                },
+                &actor,
+            )
+            .await?;
+        if let Some(secret) = secret {
+            let account = store.account(*dir, id).await?;
+            store.enable_totp(&account, secret, 0, &[], &actor).await?;
+        }
+        for role in *roles {
+            let role_id = role_by_name(store, tenant, role).await?.ok_or_else(|| anyhow!("demo role {role}"))?;
+            store.assign_role(tenant, id, role_id, &actor).await?;
+        }
+    }
+    let facts = serde_json::json!({"internal_development": false}).to_string();
+    store
+        .create_service(provider, "Atlas IaaS Souverain", "Machines virtuelles et stockage en bloc, hébergés à Rabat et Casablanca.", "iaas", 2, &facts, &actor)
+        .await?;
+    store
+        .create_service(provider, "Atlas Messagerie", "Messagerie collaborative en SaaS.", "saas", 1, "{}", &actor)
+        .await?;
+    Ok(info)
+}
+
+impl DemoInfo {
+    pub fn print(&self, public_url: &str, admin_url: &str) {
+        println!();
+        println!("Demo data loaded ({PROVIDER}). These credentials are public: demo only.");
+        println!();
+        println!("Operator console {admin_url}  (second factor mandatory: TOTP secret below,");
+        println!("  or the current code printed here every 30 s)");
+        for (dir, user, name, password, secret, roles) in USERS {
+            if *dir == Directory::Operators {
+                println!("  {user:<14} {password:<26} TOTP secret {}  ({name}: {})", secret.unwrap_or("-"), roles.join(", "));
+            }
+        }
+        println!();
+        println!("Customer portal {public_url}  ({ORGANISATION})");
+        for (dir, user, name, password, _, roles) in USERS {
+            if *dir == Directory::Customers {
+                println!("  {user:<14} {password:<26} ({name}: {})", roles.join(", "));
+            }
+        }
+        println!();
+    }
+}
+
+/// Prints the operators' current TOTP codes at each new 30-second step, so
+/// the demo can be tried without an authenticator app.
+pub async fn print_codes(info: DemoInfo) {
+    let totp = Totp::default();
+    let mut last_step = None;
+    loop {
+        let now = SystemClock.now_s().max(0) as u64;
+        let step = Totp::step_at(now);
+        if last_step != Some(step) {
+            let line: Vec<String> = info
+                .codes
+                .iter()
+                .filter_map(|(user, secret)| {
+                    let s = TotpSecret::from_base32(secret.0).ok()?;
+                    Some(format!("{user}={}", totp.code_for_step(&s, step)))
+                })
+                .collect();
+            println!("demo TOTP codes (valid ~30 s): {}", line.join("  "));
+            last_step = Some(step);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+

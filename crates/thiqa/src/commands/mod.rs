@@ -1,0 +1,54 @@
+//! One module per command; shared set-up (configuration, store) here.
+
+mod data;
+mod demo;
+mod operator;
+mod serve;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use thiqa_domain::SystemClock;
+use thiqa_server::config::{Config, Overrides};
+use thiqa_store::{DatabaseLocation, Store};
+
+use crate::cli::{Cli, Command, DataArgs};
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve::serve(args, false).await,
+        Command::Demo(args) => serve::serve(args, true).await,
+        Command::Operator(cmd) => operator::run(cmd).await,
+        Command::Migrate(data) => data::migrate(data).await,
+        Command::Backup { data, out } => data::backup(data, out).await,
+        Command::Restore { data, file } => data::restore(data, file).await,
+    }
+}
+
+/// Defaults, then the TOML file, then `THIQA_*` variables, then flags.
+pub fn load_config(data: &DataArgs, mut overrides: Overrides) -> anyhow::Result<Config> {
+    if let Some(dir) = &data.data_dir {
+        overrides.push(("data_dir", toml::Value::String(dir.display().to_string())));
+    }
+    Ok(Config::load(data.config.as_deref(), std::env::vars(), overrides)?)
+}
+
+pub fn location(config: &Config) -> DatabaseLocation {
+    match &config.database_url {
+        Some(url) => DatabaseLocation::Postgres {
+            url: url.expose_secret().to_string(),
+        },
+        None => DatabaseLocation::Sqlite {
+            data_dir: config.data_dir.clone(),
+        },
+    }
+}
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let location = location(config);
+    Store::open(&location, Arc::new(SystemClock))
+        .await
+        .with_context(|| format!("opening the database {location:?}"))
+}

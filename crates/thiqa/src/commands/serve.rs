@@ -1,0 +1,131 @@
+//! serve and demo: both listeners, graceful shutdown, housekeeping.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::bail;
+use axum_server::Handle;
+use thiqa_server::config::{Config, LogFormat};
+use thiqa_server::{admin_router, public_router, serve, AppState};
+
+use super::{load_config, open_store};
+use crate::cli::{LogFormatArg, ServeArgs};
+
+fn overrides(args: &ServeArgs) -> thiqa_server::config::Overrides {
+    let mut o: thiqa_server::config::Overrides = Vec::new();
+    let s = |v: String| toml::Value::String(v);
+    if let Some(a) = args.listen {
+        o.push(("listen", s(a.to_string())));
+    }
+    if let Some(a) = args.admin_listen {
+        o.push(("admin_listen", s(a.to_string())));
+    }
+    if let (Some(c), Some(k)) = (&args.tls_cert, &args.tls_key) {
+        o.push(("tls.cert", s(c.display().to_string())));
+        o.push(("tls.key", s(k.display().to_string())));
+    }
+    if let (Some(c), Some(k)) = (&args.admin_tls_cert, &args.admin_tls_key) {
+        o.push(("admin_tls.cert", s(c.display().to_string())));
+        o.push(("admin_tls.key", s(k.display().to_string())));
+    }
+    if args.insecure_http {
+        o.push(("insecure_http", toml::Value::Boolean(true)));
+    }
+    if let Some(f) = args.log_format {
+        let v = match f {
+            LogFormatArg::Text => "text",
+            LogFormatArg::Json => "json",
+        };
+        o.push(("log_format", s(v.into())));
+    }
+    o
+}
+
+/// Refuses plain HTTP off loopback unless asked (3.6.2).
+fn check_exposure(config: &Config) -> anyhow::Result<()> {
+    let exposed = config.plain_http_exposures();
+    if exposed.is_empty() {
+        return Ok(());
+    }
+    let list = exposed.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ");
+    if !config.insecure_http {
+        bail!(
+            "refusing to serve plain HTTP on {list}: give --tls-cert/--tls-key (or --admin-tls-cert/--admin-tls-key), \
+             listen on a loopback address behind a TLS proxy, or pass --insecure-http"
+        );
+    }
+    tracing::warn!(addresses = %list, "serving PLAIN HTTP on a non-loopback address (--insecure-http): credentials cross the network unencrypted");
+    eprintln!("WARNING: plain HTTP on {list} (--insecure-http): not for production");
+    Ok(())
+}
+
+pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
+    let config = load_config(&args.data, overrides(&args))?;
+    crate::logging::init(config.log_format);
+    if config.log_format == LogFormat::Json {
+        tracing::info!("structured JSON logs");
+    }
+    check_exposure(&config)?;
+    let store = open_store(&config).await?;
+    let demo_info = if demo { Some(super::demo::load(&store, &config).await?) } else { None };
+    let app = AppState::new(store.clone(), config.clone())?;
+    let public = public_router(&app);
+    let admin = admin_router(&app);
+    let (public_handle, admin_handle) = (Handle::new(), Handle::new());
+    let (tls, admin_tls) = (config.tls.clone(), config.admin_tls.clone());
+    let (listen, admin_listen) = (config.listen, config.admin_listen);
+    let ph = public_handle.clone();
+    let public_task = tokio::spawn(async move { serve::run(listen, &tls, public, ph).await });
+    let ah = admin_handle.clone();
+    let admin_task = tokio::spawn(async move { serve::run(admin_listen, &admin_tls, admin, ah).await });
+    // Wait until both listeners are bound before announcing the URLs; a bind
+    // failure ends its task, which the join below reports.
+    let (p, a) = tokio::join!(public_handle.listening(), admin_handle.listening());
+    let scheme = |tls: bool| if tls { "https" } else { "http" };
+    let public_url = format!("{}://{}", scheme(config.tls.enabled()), p.unwrap_or(config.listen));
+    let admin_url = format!("{}://{}", scheme(config.admin_tls.enabled()), a.unwrap_or(config.admin_listen));
+    tracing::info!(portal = %public_url, console = %admin_url, backend = ?store.backend(), "thiqa is serving");
+    println!("Customer portal:  {public_url}");
+    println!("Operator console: {admin_url}");
+    if let Some(info) = &demo_info {
+        info.print(&public_url, &admin_url);
+        tokio::spawn(super::demo::print_codes(info.clone()));
+    }
+    tokio::spawn(housekeeping(store.clone()));
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        public_handle.graceful_shutdown(Some(Duration::from_secs(10)));
+        admin_handle.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    let (p, a) = tokio::join!(public_task, admin_task);
+    p??;
+    a??;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn housekeeping(store: thiqa_store::Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.purge_rate_limits(86_400).await {
+            tracing::warn!(error = %e, "purging rate-limit counters");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
