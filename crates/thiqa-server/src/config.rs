@@ -282,7 +282,7 @@ impl Config {
                 return invalid("database_url", "must start with postgres:// (leave it unset for the embedded SQLite)");
             }
         }
-        if self.listen == self.admin_listen {
+        if self.listen == self.admin_listen && self.listen.port() != 0 {
             return invalid("admin_listen", "the operator console needs its own address, distinct from `listen`");
         }
         Ok(())

@@ -119,21 +119,18 @@ pub async fn restore_into(
 ) -> Result<(RestoreCheck, Option<PathBuf>), BackupError> {
     let check = check_backup(backup, known_migrations).await?;
     std::fs::create_dir_all(data_dir)?;
+    // Restoring under a running server would lose its writes: the server
+    // holds the data directory's lock for its whole life.
+    let _lock = lock_data_dir(data_dir).map_err(|_| BackupError::NotABackup {
+        path: data_dir.to_path_buf(),
+        reason: "the data directory is in use; stop `thiqa serve` before restoring".into(),
+    })?;
     let current = DatabaseLocation::sqlite_path(data_dir);
     let mut kept = None;
     if current.exists() {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", current.display()))?
             .disable_statement_logging();
         let mut conn = SqliteConnection::connect_with(&options).await?;
-        // Fails while a server holds the database: restoring under a running
-        // server would lose its writes.
-        sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await.map_err(|_| {
-            BackupError::NotABackup {
-                path: current.clone(),
-                reason: "the database is in use; stop `thiqa serve` before restoring".into(),
-            }
-        })?;
-        sqlx::query("ROLLBACK").execute(&mut conn).await?;
         // Fold the WAL into the main file so the kept copy is complete.
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
         conn.close().await?;
@@ -153,4 +150,25 @@ pub async fn restore_into(
     std::fs::copy(backup, &tmp)?;
     std::fs::rename(&tmp, &current)?;
     Ok((check, kept))
+}
+
+/// Takes the data directory's exclusive lock (`thiqa.lock`), held by
+/// `thiqa serve` for its whole life: one process owns an embedded database,
+/// and restore refuses to run under a live server. The OS releases the lock
+/// when the process ends, even on a crash.
+pub fn lock_data_dir(data_dir: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(data_dir.join("thiqa.lock"))?;
+    file.try_lock().map_err(|e| match e {
+        std::fs::TryLockError::WouldBlock => std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            format!("{} is in use by another thiqa process", data_dir.display()),
+        ),
+        std::fs::TryLockError::Error(e) => e,
+    })?;
+    Ok(file)
 }

@@ -19,7 +19,7 @@ mod tenants;
 mod tokens;
 
 pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount};
-pub use backup::{check_backup, restore_into, BackupError, RestoreCheck};
+pub use backup::{check_backup, lock_data_dir, restore_into, BackupError, RestoreCheck};
 pub use connect::{Backend, DatabaseLocation, Store};
 pub use error::StoreError;
 pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};

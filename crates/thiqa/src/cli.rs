@@ -44,6 +44,12 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Browse the référentiel: list, show, applicable, compare, stats, search, export.
+    #[command(subcommand)]
+    Catalog(crate::commands::catalog::CatalogCommand),
+    /// Measure performance (prints figures; see the README).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Check a backup and make it the data directory's database (server stopped).
     Restore {
         #[command(flatten)]
@@ -138,4 +144,10 @@ pub enum OperatorCommand {
         #[arg(long)]
         username: String,
     },
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// A session-authenticated console page under concurrent load, and the server's memory.
+    Console(crate::commands::bench::BenchArgs),
 }

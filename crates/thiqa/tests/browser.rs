@@ -65,7 +65,7 @@ fn operator_login(b: &Browser, console: &str) {
     b.goto(&format!("{console}/login"));
     b.fill("#username", "admin");
     b.fill("#password", "Atlas-demo-console-2026");
-    b.click("button[type=submit]");
+    b.click("main button[type=submit]");
     b.wait_for("the second-factor page", |b| b.url().ends_with("/login/mfa"));
     b.fill("#code", &current_code(ADMIN_TOTP));
     b.click("form[action='/login/mfa'] button[type=submit]");
@@ -103,13 +103,13 @@ fn browser_journeys() {
         other.goto(&format!("{}/login", demo.console));
         other.fill("#username", "rssi");
         other.fill("#password", "not-the-password");
-        other.click("button[type=submit]");
+        other.click("main button[type=submit]");
         other.wait_for("an error", |b| b.exists("#form-error"));
     }
     other.goto(&format!("{}/login", demo.console));
     other.fill("#username", "rssi");
     other.fill("#password", "Atlas-demo-security-2026");
-    other.click("button[type=submit]");
+    other.click("main button[type=submit]");
     other.wait_for("the lock message", |b| b.exists("#form-error"));
     assert!(other.text("#form-error").contains("verrouillé"), "{}", other.text("#form-error"));
     drop(other);
@@ -120,14 +120,14 @@ fn browser_journeys() {
     assert!(c.source().contains("Portail commanditaire"));
     c.fill("#username", "karim");
     c.fill("#password", "Banque-demo-portal-2026");
-    c.click("button[type=submit]");
+    c.click("main button[type=submit]");
     c.wait_for("the portal home", |b| b.source().contains("Bonjour Karim El Idrissi"));
     // The operator's credentials do not work there.
     let d = Browser::start();
     d.goto(&format!("{}/login", demo.portal));
     d.fill("#username", "admin");
     d.fill("#password", "Atlas-demo-console-2026");
-    d.click("button[type=submit]");
+    d.click("main button[type=submit]");
     d.wait_for("the refusal", |b| b.exists("#form-error"));
     assert!(d.text("#form-error").contains("incorrect"));
 }

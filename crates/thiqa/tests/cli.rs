@@ -162,7 +162,7 @@ fn backup_while_serving_then_restore() {
     // Restoring under a running server is refused.
     let out = thiqa().args(["restore", "--data-dir", data.to_str().unwrap(), backup.to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stop `thiqa serve`"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stop `thiqa serve`"), "{}", String::from_utf8_lossy(&out.stderr));
     drop(server);
     // A file that is not a backup is refused, and nothing is replaced.
     let junk = dir.path().join("junk.db");

@@ -1,5 +1,7 @@
 //! One module per command; shared set-up (configuration, store) here.
 
+pub mod catalog;
+pub mod bench;
 mod data;
 mod demo;
 mod operator;
@@ -21,6 +23,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::serve(args, false).await,
         Command::Demo(args) => serve::serve(args, true).await,
         Command::Operator(cmd) => operator::run(cmd).await,
+        Command::Bench(crate::cli::BenchCommand::Console(args)) => bench::console(args).await,
+        Command::Catalog(cmd) => catalog::run(cmd),
         Command::Migrate(data) => data::migrate(data).await,
         Command::Backup { data, out } => data::backup(data, out).await,
         Command::Restore { data, file } => data::restore(data, file).await,

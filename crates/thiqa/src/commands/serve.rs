@@ -66,6 +66,11 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         tracing::info!("structured JSON logs");
     }
     check_exposure(&config)?;
+    // One process owns an embedded database (held until exit).
+    let _lock = match config.database_url {
+        None => Some(thiqa_store::lock_data_dir(&config.data_dir).map_err(|e| anyhow::anyhow!("cannot lock the data directory: {e}"))?),
+        Some(_) => None,
+    };
     let store = open_store(&config).await?;
     let demo_info = if demo { Some(super::demo::load(&store, &config).await?) } else { None };
     let app = AppState::new(store.clone(), config.clone())?;

@@ -18,7 +18,7 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4a4d4ad9a6fe";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -96,9 +96,11 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chrome,
+                // French first, as Thiqa's users in Morocco most often are.
+                "prefs": {"intl.accept_languages": "fr-FR,fr"},
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--disable-quic", "--no-first-run", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                         "--disable-component-update", "--disable-sync", "--window-size=1280,900", "--lang=fr-FR",
                          format!("--user-data-dir={}", profile.path().display())]
             }
         }}});
