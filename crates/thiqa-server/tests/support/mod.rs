@@ -60,14 +60,31 @@ impl TestApp {
                     Some(dir),
                 )
             }
-            Backend::Postgres => (DatabaseLocation::Postgres { url: fresh_postgres().await }, None),
+            Backend::Postgres => (
+                DatabaseLocation::Postgres {
+                    url: fresh_postgres().await,
+                },
+                None,
+            ),
         };
         let store = Store::open(&location, clock.clone()).await.unwrap();
         let actor = Actor::system();
-        let provider = Tenant::Provider(store.create_provider("Prestataire test", &actor).await.unwrap());
+        let provider = Tenant::Provider(
+            store
+                .create_provider("Prestataire test", &actor)
+                .await
+                .unwrap(),
+        );
         seed_tenant(&store, provider, &actor).await.unwrap();
-        let Tenant::Provider(pid) = provider else { unreachable!() };
-        let organisation = Tenant::Organisation(store.create_organisation(pid, "Banque test", false, &actor).await.unwrap());
+        let Tenant::Provider(pid) = provider else {
+            unreachable!()
+        };
+        let organisation = Tenant::Organisation(
+            store
+                .create_organisation(pid, "Banque test", false, &actor)
+                .await
+                .unwrap(),
+        );
         seed_tenant(&store, organisation, &actor).await.unwrap();
         let app = AppState::new(store, config).unwrap();
         TestApp {
@@ -87,8 +104,18 @@ impl TestApp {
 
     /// Creates an account with the test password, roles and, for operators,
     /// a TOTP secret (returned).
-    pub async fn user(&self, dir: Directory, username: &str, roles: &[&str], totp: bool) -> (i64, Option<TotpSecret>) {
-        let tenant = if dir == Directory::Operators { self.provider } else { self.organisation };
+    pub async fn user(
+        &self,
+        dir: Directory,
+        username: &str,
+        roles: &[&str],
+        totp: bool,
+    ) -> (i64, Option<TotpSecret>) {
+        let tenant = if dir == Directory::Operators {
+            self.provider
+        } else {
+            self.organisation
+        };
         let hash = self.app.hasher.hash(&PASSWORD.to_string().into()).unwrap();
         let id = self
             .store()
@@ -111,7 +138,13 @@ impl TestApp {
         let secret = if totp {
             let s = TotpSecret::generate().unwrap();
             self.store()
-                .enable_totp(&account, s.to_base32().expose_secret(), 0, &[], &Actor::cli())
+                .enable_totp(
+                    &account,
+                    s.to_base32().expose_secret(),
+                    0,
+                    &[],
+                    &Actor::cli(),
+                )
                 .await
                 .unwrap();
             Some(s)
@@ -119,8 +152,14 @@ impl TestApp {
             None
         };
         for r in roles {
-            let role = role_by_name(self.store(), tenant, r).await.unwrap().unwrap();
-            self.store().assign_role(tenant, id, role, &Actor::cli()).await.unwrap();
+            let role = role_by_name(self.store(), tenant, r)
+                .await
+                .unwrap()
+                .unwrap();
+            self.store()
+                .assign_role(tenant, id, role, &Actor::cli())
+                .await
+                .unwrap();
         }
         (id, secret)
     }
@@ -153,15 +192,22 @@ impl TestApp {
 
 /// A fresh PostgreSQL database for one test.
 pub async fn fresh_postgres() -> String {
-    let admin = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let mut conn = PgConnection::connect(&admin)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL must run for these tests ({admin}): {e}"));
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = format!("thiqa_web_{}_{n}", std::process::id());
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin).to_string();
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(&admin)
+        .to_string();
     format!("{base}/{name}")
 }
 
@@ -173,7 +219,9 @@ pub struct Reply {
 
 impl Reply {
     pub fn location(&self) -> Option<&str> {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
     }
 }
 
@@ -194,7 +242,11 @@ impl Client {
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub async fn send(&mut self, req: Request<Body>) -> Reply {
@@ -217,11 +269,18 @@ impl Client {
             let rest = &body[i + 19..];
             self.csrf = rest.split('"').next().map(str::to_string);
         }
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {
-        let req = Request::get(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).unwrap();
+        let req = Request::get(path)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
         self.send(req).await
     }
 
@@ -230,7 +289,8 @@ impl Client {
         let csrf = self.csrf.clone().unwrap_or_default();
         all.push(("csrf", &csrf));
         let body = serde_urlencoded::to_string(&all).unwrap();
-        self.post_raw(path, "application/x-www-form-urlencoded", body.into_bytes()).await
+        self.post_raw(path, "application/x-www-form-urlencoded", body.into_bytes())
+            .await
     }
 
     pub async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
@@ -246,12 +306,22 @@ impl Client {
 
     pub async fn login(&mut self, username: &str, password: &str) -> Reply {
         self.get("/login").await;
-        self.post_form("/login", &[("username", username), ("password", password)]).await
+        self.post_form("/login", &[("username", username), ("password", password)])
+            .await
     }
 
     /// An API call with a bearer token.
-    pub async fn api(&mut self, method: Method, path: &str, token: &str, body: Option<&str>) -> Reply {
-        let mut b = Request::builder().method(method).uri(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    pub async fn api(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&str>,
+    ) -> Reply {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
         if body.is_some() {
             b = b.header(header::CONTENT_TYPE, "application/json");
         }
