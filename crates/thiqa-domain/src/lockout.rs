@@ -27,7 +27,9 @@ impl Default for LockoutPolicy {
 pub enum LockState {
     Open,
     /// Locked; `until` is None when only an operator can release it.
-    Locked { until: Option<i64> },
+    Locked {
+        until: Option<i64>,
+    },
     /// Was locked, but the release delay has passed: the next attempt starts
     /// from a clean counter.
     Expired,
@@ -59,11 +61,23 @@ mod tests {
 
     #[test]
     fn a_lock_releases_after_the_delay_only_when_one_is_set() {
-        let p = LockoutPolicy { threshold: 5, release_after_s: 60 };
+        let p = LockoutPolicy {
+            threshold: 5,
+            release_after_s: 60,
+        };
         assert_eq!(p.state(None, 100), LockState::Open);
-        assert_eq!(p.state(Some(100), 159), LockState::Locked { until: Some(160) });
+        assert_eq!(
+            p.state(Some(100), 159),
+            LockState::Locked { until: Some(160) }
+        );
         assert_eq!(p.state(Some(100), 160), LockState::Expired);
-        let manual = LockoutPolicy { threshold: 5, release_after_s: 0 };
-        assert_eq!(manual.state(Some(100), 1_000_000), LockState::Locked { until: None });
+        let manual = LockoutPolicy {
+            threshold: 5,
+            release_after_s: 0,
+        };
+        assert_eq!(
+            manual.state(Some(100), 1_000_000),
+            LockState::Locked { until: None }
+        );
     }
 }

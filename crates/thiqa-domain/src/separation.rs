@@ -23,7 +23,9 @@ impl IncompatiblePair {
 
 /// The refusal names the pair, so the person assigning the role sees why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("incompatible permissions: {first} and {second} may not be held by the same account ({reason})")]
+#[error(
+    "incompatible permissions: {first} and {second} may not be held by the same account ({reason})"
+)]
 pub struct SeparationViolation {
     pub first: Permission,
     pub second: Permission,
@@ -90,7 +92,9 @@ mod tests {
             .into_iter()
             .collect();
         let err = check(&held, &pairs).unwrap_err();
-        assert!(err.to_string().contains("operators.manage and access.approve"));
+        assert!(err
+            .to_string()
+            .contains("operators.manage and access.approve"));
     }
 
     #[test]

@@ -70,11 +70,26 @@ mod tests {
 
     #[test]
     fn usernames_are_lowercased_and_checked() {
-        assert_eq!(Username::parse("  Amal.Idrissi ").unwrap().as_str(), "amal.idrissi");
+        assert_eq!(
+            Username::parse("  Amal.Idrissi ").unwrap().as_str(),
+            "amal.idrissi"
+        );
         assert_eq!(Username::parse(""), Err(UsernameError::Empty));
-        assert_eq!(Username::parse("1abc"), Err(UsernameError::InvalidCharacters));
-        assert_eq!(Username::parse("a b"), Err(UsernameError::InvalidCharacters));
-        assert_eq!(Username::parse("élodie"), Err(UsernameError::InvalidCharacters));
-        assert_eq!(Username::parse(&"a".repeat(65)), Err(UsernameError::TooLong));
+        assert_eq!(
+            Username::parse("1abc"),
+            Err(UsernameError::InvalidCharacters)
+        );
+        assert_eq!(
+            Username::parse("a b"),
+            Err(UsernameError::InvalidCharacters)
+        );
+        assert_eq!(
+            Username::parse("élodie"),
+            Err(UsernameError::InvalidCharacters)
+        );
+        assert_eq!(
+            Username::parse(&"a".repeat(65)),
+            Err(UsernameError::TooLong)
+        );
     }
 }

@@ -61,19 +61,39 @@ pub const ORG_ADMIN_ROLE: &str = "Administrateur de l'organisation";
 pub const ORG_APPROVER_ROLE: &str = "Approbateur des accès";
 
 /// Creates the built-in roles and default pairs of a new tenant.
-pub async fn seed_tenant(store: &Store, tenant: Tenant, actor: &Actor) -> Result<(), AssignmentError> {
+pub async fn seed_tenant(
+    store: &Store,
+    tenant: Tenant,
+    actor: &Actor,
+) -> Result<(), AssignmentError> {
     let dir = tenant.directory();
-    for (first, second, reason) in default_pairs().into_iter().filter(|(a, _, _)| a.directory() == dir) {
-        store.add_incompatible_pair(tenant, first, second, reason, actor).await?;
+    for (first, second, reason) in default_pairs()
+        .into_iter()
+        .filter(|(a, _, _)| a.directory() == dir)
+    {
+        store
+            .add_incompatible_pair(tenant, first, second, reason, actor)
+            .await?;
     }
     for (name, description, perms) in builtin_roles(dir) {
-        store.create_role(tenant, name, description, &perms, true, actor).await?;
+        store
+            .create_role(tenant, name, description, &perms, true, actor)
+            .await?;
     }
     Ok(())
 }
 
-pub async fn role_by_name(store: &Store, tenant: Tenant, name: &str) -> Result<Option<RoleId>, thiqa_store::StoreError> {
-    Ok(store.roles(tenant).await?.into_iter().find(|r| r.name == name).map(|r| r.id))
+pub async fn role_by_name(
+    store: &Store,
+    tenant: Tenant,
+    name: &str,
+) -> Result<Option<RoleId>, thiqa_store::StoreError> {
+    Ok(store
+        .roles(tenant)
+        .await?
+        .into_iter()
+        .find(|r| r.name == name)
+        .map(|r| r.id))
 }
 
 #[cfg(test)]
@@ -96,8 +116,14 @@ mod tests {
         for dir in [Directory::Operators, Directory::Customers] {
             for (name, _, perms) in builtin_roles(dir) {
                 let held = perms.iter().copied().collect();
-                assert!(check(&held, &pairs).is_ok(), "built-in role {name} breaks a pair");
-                assert!(perms.iter().all(|p| p.directory() == dir), "role {name} mixes directories");
+                assert!(
+                    check(&held, &pairs).is_ok(),
+                    "built-in role {name} breaks a pair"
+                );
+                assert!(
+                    perms.iter().all(|p| p.directory() == dir),
+                    "role {name} mixes directories"
+                );
             }
         }
     }

@@ -20,7 +20,10 @@ pub struct Config {
     pub admin_listen: SocketAddr,
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite.
-    #[serde(serialize_with = "expose_for_layering", deserialize_with = "secret_opt")]
+    #[serde(
+        serialize_with = "expose_for_layering",
+        deserialize_with = "secret_opt"
+    )]
     pub database_url: Option<SecretString>,
     pub tls: TlsConfig,
     pub admin_tls: TlsConfig,
@@ -159,7 +162,10 @@ impl Default for RateLimitConfig {
 }
 
 /// Used only to build the layered table; Debug stays redacted.
-fn expose_for_layering<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+fn expose_for_layering<S: serde::Serializer>(
+    v: &Option<SecretString>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match v {
         Some(secret) => s.serialize_some(secret.expose_secret()),
         None => s.serialize_none(),
@@ -197,20 +203,23 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
         overrides: Overrides,
     ) -> Result<Config, ConfigError> {
-        let mut table = toml::Table::try_from(Config::default()).map_err(|e| ConfigError::Invalid {
-            key: "defaults",
-            message: e.to_string(),
-        })?;
+        let mut table =
+            toml::Table::try_from(Config::default()).map_err(|e| ConfigError::Invalid {
+                key: "defaults",
+                message: e.to_string(),
+            })?;
         let keys = leaf_keys(&table, "");
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                 path: path.to_path_buf(),
                 source,
             })?;
-            let from_file: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::File {
-                path: path.to_path_buf(),
-                message: e.message().to_string(),
-            })?;
+            let from_file: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| ConfigError::File {
+                        path: path.to_path_buf(),
+                        message: e.message().to_string(),
+                    })?;
             merge(&mut table, from_file);
             // Deserialise now, so an unknown key or bad type names the file.
             Config::deserialize(table.clone()).map_err(|e| ConfigError::File {
@@ -254,10 +263,16 @@ impl Config {
             })
         };
         if self.lockout.threshold == 0 || self.lockout.threshold > 20 {
-            return invalid("lockout.threshold", "must be between 1 and 20 failed attempts");
+            return invalid(
+                "lockout.threshold",
+                "must be between 1 and 20 failed attempts",
+            );
         }
         if self.lockout.release_after_minutes < 0 {
-            return invalid("lockout.release_after_minutes", "must be 0 (operator release only) or more");
+            return invalid(
+                "lockout.release_after_minutes",
+                "must be 0 (operator release only) or more",
+            );
         }
         if self.session.idle_minutes < 1 || self.session.idle_minutes > 24 * 60 {
             return invalid("session.idle_minutes", "must be between 1 and 1440");
@@ -268,7 +283,10 @@ impl Config {
         if self.reset_link_minutes < 5 || self.reset_link_minutes > 7 * 24 * 60 {
             return invalid("reset_link_minutes", "must be between 5 and 10080");
         }
-        if self.rate_limit.window_seconds < 1 || self.rate_limit.login_per_account < 1 || self.rate_limit.login_per_address < 1 {
+        if self.rate_limit.window_seconds < 1
+            || self.rate_limit.login_per_account < 1
+            || self.rate_limit.login_per_address < 1
+        {
             return invalid("rate_limit", "limits and window must be positive");
         }
         for (key, tls) in [("tls", &self.tls), ("admin_tls", &self.admin_tls)] {
@@ -279,11 +297,17 @@ impl Config {
         if let Some(url) = &self.database_url {
             let url = url.expose_secret();
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return invalid("database_url", "must start with postgres:// (leave it unset for the embedded SQLite)");
+                return invalid(
+                    "database_url",
+                    "must start with postgres:// (leave it unset for the embedded SQLite)",
+                );
             }
         }
         if self.listen == self.admin_listen && self.listen.port() != 0 {
-            return invalid("admin_listen", "the operator console needs its own address, distinct from `listen`");
+            return invalid(
+                "admin_listen",
+                "the operator console needs its own address, distinct from `listen`",
+            );
         }
         Ok(())
     }
@@ -291,11 +315,14 @@ impl Config {
     /// Addresses served without TLS that are not loopback: refused unless
     /// `insecure_http` is set (3.6.2: flows must be encrypted).
     pub fn plain_http_exposures(&self) -> Vec<SocketAddr> {
-        [(self.listen, &self.tls), (self.admin_listen, &self.admin_tls)]
-            .into_iter()
-            .filter(|(addr, tls)| !tls.enabled() && !addr.ip().is_loopback())
-            .map(|(addr, _)| addr)
-            .collect()
+        [
+            (self.listen, &self.tls),
+            (self.admin_listen, &self.admin_tls),
+        ]
+        .into_iter()
+        .filter(|(addr, tls)| !tls.enabled() && !addr.ip().is_loopback())
+        .map(|(addr, _)| addr)
+        .collect()
     }
 }
 
@@ -303,13 +330,25 @@ fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
     // Known keys include the optional ones that serialise to nothing.
     let mut keys = Vec::new();
     for (k, v) in table {
-        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             toml::Value::Table(t) => keys.extend(leaf_keys(t, &path)),
             _ => keys.push(path),
         }
     }
-    for optional in ["database_url", "public_url", "admin_url", "tls.cert", "tls.key", "admin_tls.cert", "admin_tls.key"] {
+    for optional in [
+        "database_url",
+        "public_url",
+        "admin_url",
+        "tls.cert",
+        "tls.key",
+        "admin_tls.cert",
+        "admin_tls.key",
+    ] {
         if !keys.iter().any(|k| k == optional) && (prefix.is_empty()) {
             keys.push(optional.to_string());
         }
@@ -362,7 +401,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -380,11 +422,17 @@ mod tests {
         std::fs::write(&file, "[lockout]\nthreshold = 7\n").unwrap();
         let c = Config::load(Some(&file), env(&[]), vec![]).unwrap();
         assert_eq!(c.lockout.threshold, 7);
-        let c = Config::load(Some(&file), env(&[("THIQA_LOCKOUT_THRESHOLD", "3")]), vec![]).unwrap();
+        let c = Config::load(
+            Some(&file),
+            env(&[("THIQA_LOCKOUT_THRESHOLD", "3")]),
+            vec![],
+        )
+        .unwrap();
         assert_eq!(c.lockout.threshold, 3);
         let err = Config::load(None, env(&[("THIQA_LOKOUT", "3")]), vec![]).unwrap_err();
         assert!(err.to_string().contains("THIQA_LOKOUT"), "{err}");
-        let err = Config::load(None, env(&[("THIQA_LOCKOUT_THRESHOLD", "many")]), vec![]).unwrap_err();
+        let err =
+            Config::load(None, env(&[("THIQA_LOCKOUT_THRESHOLD", "many")]), vec![]).unwrap_err();
         assert!(err.to_string().contains("THIQA_LOCKOUT_THRESHOLD"), "{err}");
         std::fs::write(&file, "[lockout]\nthreshhold = 7\n").unwrap();
         let err = Config::load(Some(&file), env(&[]), vec![]).unwrap_err();
@@ -395,7 +443,12 @@ mod tests {
 
     #[test]
     fn the_database_url_never_shows_in_debug() {
-        let c = Config::load(None, env(&[("THIQA_DATABASE_URL", "postgres://u:hunter2@db/thiqa")]), vec![]).unwrap();
+        let c = Config::load(
+            None,
+            env(&[("THIQA_DATABASE_URL", "postgres://u:hunter2@db/thiqa")]),
+            vec![],
+        )
+        .unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
     }
 

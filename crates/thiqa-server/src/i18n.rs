@@ -89,12 +89,18 @@ impl I18n {
             return key.to_string();
         };
         let mut errors = vec![];
-        bundle.format_pattern(pattern, args, &mut errors).into_owned()
+        bundle
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned()
     }
 
     /// Message ids defined for a language (for the consistency test).
     pub fn keys(lang: Lang) -> Vec<String> {
-        let source = SOURCES.iter().find(|(l, _)| *l == lang).map(|(_, s)| *s).unwrap_or("");
+        let source = SOURCES
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map(|(_, s)| *s)
+            .unwrap_or("");
         source
             .lines()
             .filter(|l| !l.starts_with([' ', '#', '\t']) && l.contains(" ="))
@@ -138,13 +144,19 @@ mod tests {
         let en: std::collections::BTreeSet<_> = I18n::keys(Lang::En).into_iter().collect();
         let only_fr: Vec<_> = fr.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&fr).collect();
-        assert!(only_fr.is_empty() && only_en.is_empty(), "only in fr: {only_fr:?}; only in en: {only_en:?}");
+        assert!(
+            only_fr.is_empty() && only_en.is_empty(),
+            "only in fr: {only_fr:?}; only in en: {only_en:?}"
+        );
         I18n::load().unwrap();
     }
 
     #[test]
     fn accept_language_picks_the_first_supported() {
-        assert_eq!(Lang::from_accept_language("de-DE, en-US;q=0.8, fr;q=0.5"), Some(Lang::En));
+        assert_eq!(
+            Lang::from_accept_language("de-DE, en-US;q=0.8, fr;q=0.5"),
+            Some(Lang::En)
+        );
         assert_eq!(Lang::from_accept_language("ar-MA"), None);
     }
 }

@@ -40,21 +40,36 @@ fn realm_routes<R: Realm>() -> Router<AppState> {
         .route("/", get(home::page::<R>))
         .route("/login", get(login::page::<R>).post(login::submit::<R>))
         .route("/login/mfa", get(mfa::page::<R>).post(mfa::submit::<R>))
-        .route("/mfa/setup", get(mfa::setup_page::<R>).post(mfa::setup_submit::<R>))
-        .route("/reset/{token}", get(reset::page::<R>).post(reset::submit::<R>))
+        .route(
+            "/mfa/setup",
+            get(mfa::setup_page::<R>).post(mfa::setup_submit::<R>),
+        )
+        .route(
+            "/reset/{token}",
+            get(reset::page::<R>).post(reset::submit::<R>),
+        )
         .route("/logout", post(logout::logout::<R>))
         .route("/logout-everywhere", post(logout::logout_everywhere::<R>))
         .route("/language", post(logout::language::<R>))
-        .route("/accounts", get(accounts::list::<R>).post(accounts::create::<R>))
+        .route(
+            "/accounts",
+            get(accounts::list::<R>).post(accounts::create::<R>),
+        )
         .route("/accounts/{id}", get(accounts::detail::<R>))
         .route("/accounts/{id}/roles", post(accounts::assign::<R>))
-        .route("/accounts/{id}/roles/{role}/revoke", post(accounts::revoke::<R>))
+        .route(
+            "/accounts/{id}/roles/{role}/revoke",
+            post(accounts::revoke::<R>),
+        )
         .route("/accounts/{id}/unlock", post(accounts::unlock::<R>))
         .route("/accounts/{id}/reset-link", post(accounts::reset_link::<R>))
         .route("/accounts/{id}/deregister", post(accounts::deregister::<R>))
         .route("/roles", get(roles::list::<R>).post(roles::create::<R>))
         .route("/roles/{id}", post(roles::update::<R>))
-        .route("/separation", get(separation::page::<R>).post(separation::add::<R>))
+        .route(
+            "/separation",
+            get(separation::page::<R>).post(separation::add::<R>),
+        )
         .route("/separation/{id}/delete", post(separation::remove::<R>))
         .route("/events", get(events::page::<R>))
         .route("/me", get(me::page::<R>))
@@ -68,40 +83,57 @@ fn realm_routes<R: Realm>() -> Router<AppState> {
 }
 
 /// Layers every page route of realm `R` gets, outermost last.
-fn with_layers<R: Realm>(router: Router<AppState>, app: &AppState, listener: Listener, tls: bool) -> Router {
+fn with_layers<R: Realm>(
+    router: Router<AppState>,
+    app: &AppState,
+    listener: Listener,
+    tls: bool,
+) -> Router {
     router
         .layer(from_fn_with_state(app.clone(), security::csrf))
         .layer(from_fn_with_state(app.clone(), error_pages::render::<R>))
         .layer(from_fn_with_state(app.clone(), visit::resolve::<R>))
         .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
         .layer(from_fn(move |req, next| security::headers(tls, req, next)))
-        .layer(from_fn_with_state(app.clone(), move |state, req, next| security::count(state, listener, req, next)))
+        .layer(from_fn_with_state(app.clone(), move |state, req, next| {
+            security::count(state, listener, req, next)
+        }))
         .layer(Extension(listener))
         .with_state(app.clone())
 }
 
 /// The customer portal and the public API (listener `listen`).
 pub fn public_router(app: &AppState) -> Router {
-    let pages = with_layers::<Portal>(realm_routes::<Portal>(), app, Listener::Public, app.config.tls.enabled());
-    Router::new().nest("/api/v1", api::router::<Portal>(app)).merge(pages)
+    let pages = with_layers::<Portal>(
+        realm_routes::<Portal>(),
+        app,
+        Listener::Public,
+        app.config.tls.enabled(),
+    );
+    Router::new()
+        .nest("/api/v1", api::router::<Portal>(app))
+        .merge(pages)
 }
 
 /// The operator console, the operator API and metrics (listener `admin_listen`).
 pub fn admin_router(app: &AppState) -> Router {
     use crate::pages::organisations;
     let console = realm_routes::<Console>()
-        .route("/organisations", get(organisations::page).post(organisations::create))
-        .merge(crate::pages_catalog_routes());
-    let pages = with_layers::<Console>(console, app, Listener::Admin, app.config.admin_tls.enabled());
+        .route(
+            "/organisations",
+            get(organisations::page).post(organisations::create),
+        )
+        .merge(crate::pages::catalog::routes());
+    let pages = with_layers::<Console>(
+        console,
+        app,
+        Listener::Admin,
+        app.config.admin_tls.enabled(),
+    );
     Router::new()
         .nest("/api/v1", api::router::<Console>(app))
         .route("/metrics", get(metrics_text).with_state(app.clone()))
         .merge(pages)
-}
-
-/// Catalog pages (the référentiel browser) on the console.
-fn pages_catalog_routes() -> Router<AppState> {
-    Router::new()
 }
 
 async fn healthz() -> &'static str {
@@ -121,7 +153,10 @@ async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
 
 async fn metrics_text(State(app): State<AppState>) -> impl IntoResponse {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         app.metrics.render(),
     )
 }

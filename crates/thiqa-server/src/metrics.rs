@@ -36,7 +36,8 @@ impl Metrics {
             }
         }
         self.latency_count.fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_us.fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+        self.latency_sum_us
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
     }
 
     pub fn inc(counter: &AtomicU64) {
@@ -68,7 +69,10 @@ impl Metrics {
             );
         }
         let count = self.latency_count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "thiqa_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "thiqa_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         let _ = writeln!(
             out,
             "thiqa_http_request_duration_seconds_sum {}",
@@ -76,12 +80,32 @@ impl Metrics {
         );
         let _ = writeln!(out, "thiqa_http_request_duration_seconds_count {count}");
         for (name, help, c) in [
-            ("thiqa_logins_succeeded_total", "Completed logins.", &self.logins_succeeded),
-            ("thiqa_logins_failed_total", "Refused login attempts.", &self.logins_failed),
-            ("thiqa_accounts_locked_total", "Accounts locked after failed attempts.", &self.accounts_locked),
-            ("thiqa_csrf_refused_total", "State-changing requests refused by the CSRF guard.", &self.csrf_refused),
+            (
+                "thiqa_logins_succeeded_total",
+                "Completed logins.",
+                &self.logins_succeeded,
+            ),
+            (
+                "thiqa_logins_failed_total",
+                "Refused login attempts.",
+                &self.logins_failed,
+            ),
+            (
+                "thiqa_accounts_locked_total",
+                "Accounts locked after failed attempts.",
+                &self.accounts_locked,
+            ),
+            (
+                "thiqa_csrf_refused_total",
+                "State-changing requests refused by the CSRF guard.",
+                &self.csrf_refused,
+            ),
         ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", c.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                c.load(Ordering::Relaxed)
+            );
         }
         out
     }

@@ -17,13 +17,19 @@ use crate::config::TlsConfig;
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Pem { path: String, message: String },
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Only AEAD suites with forward secrecy; TLS 1.3 first.
@@ -75,7 +81,12 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<ServerConfig, ServeError> {
 }
 
 /// Serves `router` on `addr` until `handle` is told to stop.
-pub async fn run(addr: SocketAddr, tls: &TlsConfig, router: Router, handle: Handle) -> Result<(), ServeError> {
+pub async fn run(
+    addr: SocketAddr,
+    tls: &TlsConfig,
+    router: Router,
+    handle: Handle,
+) -> Result<(), ServeError> {
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let bind_err = |source| ServeError::Bind { addr, source };
     match (&tls.cert, &tls.key) {
@@ -87,6 +98,10 @@ pub async fn run(addr: SocketAddr, tls: &TlsConfig, router: Router, handle: Hand
                 .await
                 .map_err(bind_err)
         }
-        _ => axum_server::bind(addr).handle(handle).serve(service).await.map_err(bind_err),
+        _ => axum_server::bind(addr)
+            .handle(handle)
+            .serve(service)
+            .await
+            .map_err(bind_err),
     }
 }

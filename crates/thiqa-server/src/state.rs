@@ -49,7 +49,8 @@ impl AppState {
             iterations: config.password.argon2_iterations,
             parallelism: config.password.argon2_parallelism,
         })?;
-        let password_policy = PasswordPolicy::new(config.password.min_length, 128, config.password.min_score)?;
+        let password_policy =
+            PasswordPolicy::new(config.password.min_length, 128, config.password.min_score)?;
         let lockout = LockoutPolicy {
             threshold: config.lockout.threshold,
             release_after_s: config.lockout.release_after_minutes * 60,

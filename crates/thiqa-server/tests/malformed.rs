@@ -59,8 +59,22 @@ async fn forms_answer_bad_input_with_4xx_on_postgres() {
 }
 
 async fn forms_answer_bad_input_with_4xx(t: TestApp) {
-    let (_, secret) = t.user(Directory::Operators, "amal", &["Administrateur des comptes", "RSSI"], true).await;
-    let (_, s2) = t.user(Directory::Operators, "hicham", &["Approbateur des accès"], true).await;
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Administrateur des comptes", "RSSI"],
+            true,
+        )
+        .await;
+    let (_, s2) = t
+        .user(
+            Directory::Operators,
+            "hicham",
+            &["Approbateur des accès"],
+            true,
+        )
+        .await;
     let before = t.store().accounts_of(t.provider).await.unwrap().len();
     for (who, s) in [("amal", &secret), ("hicham", &s2)] {
         let mut c = t.signed_operator(who, s.as_ref().unwrap()).await;
@@ -69,18 +83,40 @@ async fn forms_answer_bad_input_with_4xx(t: TestApp) {
         for route in FORM_ROUTES {
             for (what, body) in bad_bodies() {
                 let full = [format!("csrf={csrf}&").into_bytes(), body].concat();
-                let r = c.post_raw(route, "application/x-www-form-urlencoded", full).await;
-                assert!(r.status.as_u16() < 500, "{who} POST {route} with {what} body got {}: {}", r.status, r.body);
+                let r = c
+                    .post_raw(route, "application/x-www-form-urlencoded", full)
+                    .await;
+                assert!(
+                    r.status.as_u16() < 500,
+                    "{who} POST {route} with {what} body got {}: {}",
+                    r.status,
+                    r.body
+                );
             }
-            let r = c.post_raw(route, "application/json", b"{\"a\":1}".to_vec()).await;
-            assert!(r.status.as_u16() < 500, "{route} with a JSON body got {}", r.status);
+            let r = c
+                .post_raw(route, "application/json", b"{\"a\":1}".to_vec())
+                .await;
+            assert!(
+                r.status.as_u16() < 500,
+                "{route} with a JSON body got {}",
+                r.status
+            );
         }
         // Wrong-type path segments on GET pages.
-        for route in ["/accounts/abc", "/accounts/99999999999999999999", "/reset/%FF%FE", "/roles/xyz"] {
+        for route in [
+            "/accounts/abc",
+            "/accounts/99999999999999999999",
+            "/reset/%FF%FE",
+            "/roles/xyz",
+        ] {
             let r = c.get(route).await;
             assert!(r.status.as_u16() < 500, "GET {route} got {}", r.status);
         }
-        assert_eq!(c.get("/me").await.status, StatusCode::OK, "the session still works");
+        assert_eq!(
+            c.get("/me").await.status,
+            StatusCode::OK,
+            "the session still works"
+        );
     }
     // Portal forms too, signed out.
     let mut p = t.portal();
@@ -89,8 +125,14 @@ async fn forms_answer_bad_input_with_4xx(t: TestApp) {
     for route in FORM_ROUTES {
         for (what, body) in bad_bodies() {
             let full = [format!("csrf={csrf}&").into_bytes(), body].concat();
-            let r = p.post_raw(route, "application/x-www-form-urlencoded", full).await;
-            assert!(r.status.as_u16() < 500, "portal POST {route} with {what} got {}", r.status);
+            let r = p
+                .post_raw(route, "application/x-www-form-urlencoded", full)
+                .await;
+            assert!(
+                r.status.as_u16() < 500,
+                "portal POST {route} with {what} got {}",
+                r.status
+            );
         }
     }
     let after = t.store().accounts_of(t.provider).await.unwrap().len();
@@ -100,14 +142,47 @@ async fn forms_answer_bad_input_with_4xx(t: TestApp) {
 #[tokio::test]
 async fn api_answers_bad_input_with_json_4xx() {
     let t = TestApp::new(Backend::Sqlite).await;
-    let (_, secret) = t.user(Directory::Operators, "amal", &["Administrateur des comptes", "RSSI"], true).await;
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Administrateur des comptes", "RSSI"],
+            true,
+        )
+        .await;
     let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
     c.get("/me").await;
     let r = c
-        .post_form("/me/tokens", &[("name", "t"), ("days", "1"), ("scope", "operators.manage"), ("scope", "separation.manage"), ("scope", "journal.read")])
+        .post_form(
+            "/me/tokens",
+            &[
+                ("name", "t"),
+                ("days", "1"),
+                ("scope", "operators.manage"),
+                ("scope", "separation.manage"),
+                ("scope", "journal.read"),
+            ],
+        )
         .await;
-    let token = r.body.split("id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
-    let bodies: Vec<&[u8]> = vec![b"", b"{", b"[]", b"null", b"{\"username\": 5, \"display_name\": []}", b"{\"role_id\": \"x\"}", b"\xff\xfe{}", b"{\"unknown\": 1}"];
+    let token = r
+        .body
+        .split("id=\"new-token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let bodies: Vec<&[u8]> = vec![
+        b"",
+        b"{",
+        b"[]",
+        b"null",
+        b"{\"username\": 5, \"display_name\": []}",
+        b"{\"role_id\": \"x\"}",
+        b"\xff\xfe{}",
+        b"{\"unknown\": 1}",
+    ];
     let oversized = format!("{{\"username\": \"{}\"}}", "a".repeat(200 * 1024));
     for (method, path) in [
         (Method::POST, "/api/v1/accounts"),
@@ -124,16 +199,39 @@ async fn api_answers_bad_input_with_json_4xx() {
                 .body(axum::body::Body::from(body.to_vec()))
                 .unwrap();
             let r = c.send(req).await;
-            assert!(r.status.is_client_error(), "{method} {path} with {:?} got {}", String::from_utf8_lossy(&body[..body.len().min(40)]), r.status);
-            assert!(r.body.contains("\"code\""), "JSON error with a code: {}", r.body);
+            assert!(
+                r.status.is_client_error(),
+                "{method} {path} with {:?} got {}",
+                String::from_utf8_lossy(&body[..body.len().min(40)]),
+                r.status
+            );
+            assert!(
+                r.body.contains("\"code\""),
+                "JSON error with a code: {}",
+                r.body
+            );
         }
     }
-    for path in ["/api/v1/events?limit=abc", "/api/v1/events?limit=0", "/api/v1/accounts/abc/rights", "/api/v1/accounts/99999/rights"] {
+    for path in [
+        "/api/v1/events?limit=abc",
+        "/api/v1/events?limit=0",
+        "/api/v1/accounts/abc/rights",
+        "/api/v1/accounts/99999/rights",
+    ] {
         let r = c.api(Method::GET, path, &token, None).await;
         assert!(r.status.is_client_error(), "GET {path} got {}", r.status);
     }
-    let r = c.api(Method::DELETE, "/api/v1/accounts/abc/roles/zz", &token, None).await;
+    let r = c
+        .api(
+            Method::DELETE,
+            "/api/v1/accounts/abc/roles/zz",
+            &token,
+            None,
+        )
+        .await;
     assert!(r.status.is_client_error());
-    let r = c.api(Method::GET, "/api/v1/me", "thq_not-a-real-token", None).await;
+    let r = c
+        .api(Method::GET, "/api/v1/me", "thq_not-a-real-token", None)
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }

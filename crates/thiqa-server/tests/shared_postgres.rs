@@ -14,9 +14,14 @@ use thiqa_server::{public_router, AppState};
 use thiqa_store::{Actor, DatabaseLocation, NewAccount, Store};
 
 async fn instance(url: &str) -> AppState {
-    let store = Store::open(&DatabaseLocation::Postgres { url: url.to_string() }, Arc::new(SystemClock))
-        .await
-        .unwrap();
+    let store = Store::open(
+        &DatabaseLocation::Postgres {
+            url: url.to_string(),
+        },
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
     AppState::new(store, Config::default()).unwrap()
 }
 
@@ -27,7 +32,12 @@ async fn two_instances_share_sessions_and_rate_limits() {
     let b = instance(&url).await;
     let actor = Actor::system();
     let provider = a.store.create_provider("P", &actor).await.unwrap();
-    let org = Tenant::Organisation(a.store.create_organisation(provider, "O", false, &actor).await.unwrap());
+    let org = Tenant::Organisation(
+        a.store
+            .create_organisation(provider, "O", false, &actor)
+            .await
+            .unwrap(),
+    );
     seed_tenant(&a.store, org, &actor).await.unwrap();
     let hash = a.hasher.hash(&PASSWORD.to_string().into()).unwrap();
     a.store
@@ -50,7 +60,11 @@ async fn two_instances_share_sessions_and_rate_limits() {
     assert_eq!(on_a.login("karim", PASSWORD).await.location(), Some("/"));
     let mut on_b = Client::new(public_router(&b));
     on_b.cookies = on_a.cookies.clone();
-    assert_eq!(on_b.get("/me").await.status, StatusCode::OK, "instance B knows A's session");
+    assert_eq!(
+        on_b.get("/me").await.status,
+        StatusCode::OK,
+        "instance B knows A's session"
+    );
     // The per-account limit (10 per window) is counted in the database.
     for i in 0..10 {
         let mut fresh = Client::new(public_router(if i % 2 == 0 { &a } else { &b }));

@@ -34,7 +34,9 @@ on_both_backends!(
 );
 
 async fn operator_login_needs_the_second_factor(t: TestApp) {
-    let (_, secret) = t.user(Directory::Operators, "amal", &["Lecteur"], true).await;
+    let (_, secret) = t
+        .user(Directory::Operators, "amal", &["Lecteur"], true)
+        .await;
     let mut c = t.console();
     let r = c.login("amal", PASSWORD).await;
     assert_eq!(r.location(), Some("/login/mfa"));
@@ -58,7 +60,8 @@ async fn operator_login_needs_the_second_factor(t: TestApp) {
 }
 
 async fn five_failures_lock_the_account_even_for_the_right_password(t: TestApp) {
-    t.user(Directory::Operators, "amal", &["Lecteur"], true).await;
+    t.user(Directory::Operators, "amal", &["Lecteur"], true)
+        .await;
     let mut c = t.console();
     for _ in 0..4 {
         let r = c.login("amal", "wrong-password-x").await;
@@ -69,17 +72,44 @@ async fn five_failures_lock_the_account_even_for_the_right_password(t: TestApp) 
     assert_eq!(fifth.status, StatusCode::FORBIDDEN);
     assert!(fifth.body.contains("verrouillé"), "{}", fifth.body);
     let sixth = c.login("amal", PASSWORD).await;
-    assert_eq!(sixth.status, StatusCode::FORBIDDEN, "the right password is refused while locked");
-    assert!(sixth.body.contains("verrouillé") && sixth.body.contains("UTC"), "{}", sixth.body);
-    let account = t.store().account_by_username(Directory::Operators, "amal").await.unwrap().unwrap();
-    assert!(account.password_hash.as_deref().unwrap().starts_with("$argon2id$"));
+    assert_eq!(
+        sixth.status,
+        StatusCode::FORBIDDEN,
+        "the right password is refused while locked"
+    );
+    assert!(
+        sixth.body.contains("verrouillé") && sixth.body.contains("UTC"),
+        "{}",
+        sixth.body
+    );
+    let account = t
+        .store()
+        .account_by_username(Directory::Operators, "amal")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(account
+        .password_hash
+        .as_deref()
+        .unwrap()
+        .starts_with("$argon2id$"));
     // The configured delay (15 minutes by default) releases the lock.
     t.clock.advance_s(15 * 60);
-    assert_eq!(c.login("amal", PASSWORD).await.location(), Some("/login/mfa"));
+    assert_eq!(
+        c.login("amal", PASSWORD).await.location(),
+        Some("/login/mfa")
+    );
 }
 
 async fn operator_sessions_and_routes_do_not_exist_on_the_public_listener(t: TestApp) {
-    let (_, secret) = t.user(Directory::Operators, "amal", &["Administrateur des comptes"], true).await;
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Administrateur des comptes"],
+            true,
+        )
+        .await;
     let console = t.signed_operator("amal", secret.as_ref().unwrap()).await;
     // The same browser (same cookies) on the public listener is nobody.
     let mut public = t.portal();
@@ -87,7 +117,11 @@ async fn operator_sessions_and_routes_do_not_exist_on_the_public_listener(t: Tes
     assert_eq!(public.get("/").await.location(), Some("/login"));
     assert_eq!(public.get("/me").await.location(), Some("/login"));
     for route in ["/organisations", "/metrics", "/catalog", "/api/v1/nope"] {
-        assert_eq!(public.get(route).await.status, StatusCode::NOT_FOUND, "{route}");
+        assert_eq!(
+            public.get(route).await.status,
+            StatusCode::NOT_FOUND,
+            "{route}"
+        );
     }
     // An operator account cannot log in on the portal at all.
     let mut portal = t.portal();
@@ -100,139 +134,387 @@ async fn operator_sessions_and_routes_do_not_exist_on_the_public_listener(t: Tes
 }
 
 async fn customer_credentials_do_not_open_the_console(t: TestApp) {
-    t.user(Directory::Customers, "karim", &["Utilisateur"], false).await;
+    t.user(Directory::Customers, "karim", &["Utilisateur"], false)
+        .await;
     let mut portal = t.portal();
     assert_eq!(portal.login("karim", PASSWORD).await.location(), Some("/"));
     let home = portal.get("/").await;
     assert!(home.body.contains("Portail commanditaire"), "{}", home.body);
     let mut console = t.console();
-    assert_eq!(console.login("karim", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        console.login("karim", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     console.cookies = portal.cookies.clone();
     assert_eq!(console.get("/").await.location(), Some("/login"));
 }
 
 async fn incompatible_roles_are_refused_naming_the_pair(t: TestApp) {
-    let (_, secret) = t.user(Directory::Operators, "hicham", &["Approbateur des accès"], true).await;
-    let (amal, _) = t.user(Directory::Operators, "amal", &["Administrateur des comptes"], true).await;
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "hicham",
+            &["Approbateur des accès"],
+            true,
+        )
+        .await;
+    let (amal, _) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Administrateur des comptes"],
+            true,
+        )
+        .await;
     let mut c = t.signed_operator("hicham", secret.as_ref().unwrap()).await;
     let roles = t.store().roles(t.provider).await.unwrap();
-    let approver = roles.iter().find(|r| r.name == "Approbateur des accès").unwrap();
+    let approver = roles
+        .iter()
+        .find(|r| r.name == "Approbateur des accès")
+        .unwrap();
     c.get(&format!("/accounts/{amal}")).await;
-    let r = c.post_form(&format!("/accounts/{amal}/roles"), &[("role_id", &approver.id.0.to_string())]).await;
+    let r = c
+        .post_form(
+            &format!("/accounts/{amal}/roles"),
+            &[("role_id", &approver.id.0.to_string())],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.body.contains("operators.manage / access.approve"), "{}", r.body);
-    let rights = t.store().rights_of(Directory::Operators, amal).await.unwrap();
-    assert!(rights.iter().all(|r| r.permission.as_str() != "access.approve"));
+    assert!(
+        r.body.contains("operators.manage / access.approve"),
+        "{}",
+        r.body
+    );
+    let rights = t
+        .store()
+        .rights_of(Directory::Operators, amal)
+        .await
+        .unwrap();
+    assert!(rights
+        .iter()
+        .all(|r| r.permission.as_str() != "access.approve"));
 }
 
 async fn state_changes_without_the_csrf_token_are_refused(t: TestApp) {
-    let (_, secret) = t.user(Directory::Operators, "amal", &["Administrateur des comptes"], true).await;
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Administrateur des comptes"],
+            true,
+        )
+        .await;
     let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
     c.get("/accounts").await;
     let good = c.csrf.clone();
     c.csrf = Some("forged".into());
-    let r = c.post_form("/accounts", &[("username", "x1"), ("display_name", "X")]).await;
+    let r = c
+        .post_form("/accounts", &[("username", "x1"), ("display_name", "X")])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("formulaire a expiré"), "{}", r.body);
     c.csrf = None;
-    assert_eq!(c.post_raw("/accounts", "application/x-www-form-urlencoded", b"username=x2&display_name=X".to_vec()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.post_raw(
+            "/accounts",
+            "application/x-www-form-urlencoded",
+            b"username=x2&display_name=X".to_vec()
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     c.csrf = good;
-    assert_eq!(c.post_form("/accounts", &[("username", "x3"), ("display_name", "X")]).await.status, StatusCode::OK);
-    assert!(t.store().account_by_username(Directory::Operators, "x1").await.unwrap().is_none());
-    assert!(t.store().account_by_username(Directory::Operators, "x3").await.unwrap().is_some());
+    assert_eq!(
+        c.post_form("/accounts", &[("username", "x3"), ("display_name", "X")])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert!(t
+        .store()
+        .account_by_username(Directory::Operators, "x1")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(t
+        .store()
+        .account_by_username(Directory::Operators, "x3")
+        .await
+        .unwrap()
+        .is_some());
 }
 
 async fn totp_codes_are_never_accepted_twice(t: TestApp) {
-    let (_, secret) = t.user(Directory::Operators, "amal", &["Lecteur"], true).await;
+    let (_, secret) = t
+        .user(Directory::Operators, "amal", &["Lecteur"], true)
+        .await;
     let secret = secret.unwrap();
     t.clock.advance_s(30);
     let code = t.totp_now(&secret);
     let mut first = t.console();
     first.login("amal", PASSWORD).await;
     first.get("/login/mfa").await;
-    assert_eq!(first.post_form("/login/mfa", &[("code", &code)]).await.location(), Some("/"));
+    assert_eq!(
+        first
+            .post_form("/login/mfa", &[("code", &code)])
+            .await
+            .location(),
+        Some("/")
+    );
     let mut second = t.console();
     second.login("amal", PASSWORD).await;
     second.get("/login/mfa").await;
     let r = second.post_form("/login/mfa", &[("code", &code)]).await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "a replayed code is refused");
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "a replayed code is refused"
+    );
 }
 
 async fn rights_are_listed_with_object_and_role(t: TestApp) {
-    let (_, secret) = t.user(Directory::Operators, "hicham", &["Approbateur des accès"], true).await;
-    let (amal, _) = t.user(Directory::Operators, "amal", &["Lecteur"], true).await;
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "hicham",
+            &["Approbateur des accès"],
+            true,
+        )
+        .await;
+    let (amal, _) = t
+        .user(Directory::Operators, "amal", &["Lecteur"], true)
+        .await;
     let mut c = t.signed_operator("hicham", secret.as_ref().unwrap()).await;
     let page = c.get(&format!("/accounts/{amal}")).await;
-    assert!(page.body.contains("<code>catalog.read</code>") && page.body.contains("Lecteur"), "{}", page.body);
+    assert!(
+        page.body.contains("<code>catalog.read</code>") && page.body.contains("Lecteur"),
+        "{}",
+        page.body
+    );
     let mine = c.get("/me").await;
     assert!(mine.body.contains("<code>access.approve</code>"));
 }
 
 async fn deregistration_ends_access_at_once(t: TestApp) {
-    let (_, s1) = t.user(Directory::Operators, "amal", &["Administrateur des comptes"], true).await;
-    let (other, s2) = t.user(Directory::Operators, "omar", &["Lecteur"], true).await;
+    let (_, s1) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Administrateur des comptes"],
+            true,
+        )
+        .await;
+    let (other, s2) = t
+        .user(Directory::Operators, "omar", &["Lecteur"], true)
+        .await;
     let mut admin = t.signed_operator("amal", s1.as_ref().unwrap()).await;
     let mut omar = t.signed_operator("omar", s2.as_ref().unwrap()).await;
     assert_eq!(omar.get("/me").await.status, StatusCode::OK);
     admin.get(&format!("/accounts/{other}")).await;
-    assert_eq!(admin.post_form(&format!("/accounts/{other}/deregister"), &[]).await.location(), Some("/accounts"));
-    assert_eq!(omar.get("/me").await.location(), Some("/login"), "the live session ended");
-    assert_eq!(t.console().login("omar", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
-    let account = t.store().account(Directory::Operators, other).await.unwrap();
+    assert_eq!(
+        admin
+            .post_form(&format!("/accounts/{other}/deregister"), &[])
+            .await
+            .location(),
+        Some("/accounts")
+    );
+    assert_eq!(
+        omar.get("/me").await.location(),
+        Some("/login"),
+        "the live session ended"
+    );
+    assert_eq!(
+        t.console().login("omar", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let account = t
+        .store()
+        .account(Directory::Operators, other)
+        .await
+        .unwrap();
     assert_eq!(account.display_name, "");
 }
 
 async fn reset_links_work_once_and_refuse_weak_passwords(t: TestApp) {
-    let (_, s1) = t.user(Directory::Operators, "amal", &["Administrateur des comptes"], true).await;
+    let (_, s1) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Administrateur des comptes"],
+            true,
+        )
+        .await;
     let mut admin = t.signed_operator("amal", s1.as_ref().unwrap()).await;
     admin.get("/accounts").await;
-    let r = admin.post_form("/accounts", &[("username", "nadia"), ("display_name", "Nadia"), ("email", "nadia@example.ma")]).await;
-    let link = r.body.split("id=\"setup-link\">").nth(1).unwrap().split('<').next().unwrap().to_string();
-    let path = link.split_once("/reset/").map(|(_, t)| format!("/reset/{t}")).unwrap();
+    let r = admin
+        .post_form(
+            "/accounts",
+            &[
+                ("username", "nadia"),
+                ("display_name", "Nadia"),
+                ("email", "nadia@example.ma"),
+            ],
+        )
+        .await;
+    let link = r
+        .body
+        .split("id=\"setup-link\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let path = link
+        .split_once("/reset/")
+        .map(|(_, t)| format!("/reset/{t}"))
+        .unwrap();
     let mut nadia = t.console();
     assert_eq!(nadia.get(&path).await.status, StatusCode::OK);
-    let weak = nadia.post_form(&path, &[("password", "password123"), ("confirm", "password123")]).await;
+    let weak = nadia
+        .post_form(
+            &path,
+            &[("password", "password123"), ("confirm", "password123")],
+        )
+        .await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(weak.body.contains("trop court") || weak.body.contains("trop facile"), "{}", weak.body);
+    assert!(
+        weak.body.contains("trop court") || weak.body.contains("trop facile"),
+        "{}",
+        weak.body
+    );
     let strong = "Vert-olivier-sous-la-pluie-7";
-    let ok = nadia.post_form(&path, &[("password", strong), ("confirm", strong)]).await;
+    let ok = nadia
+        .post_form(&path, &[("password", strong), ("confirm", strong)])
+        .await;
     assert_eq!(ok.location(), Some("/login?notice=password-set"));
-    assert_eq!(nadia.get(&path).await.status, StatusCode::NOT_FOUND, "a link works once");
+    assert_eq!(
+        nadia.get(&path).await.status,
+        StatusCode::NOT_FOUND,
+        "a link works once"
+    );
     // First login leads to second-factor enrolment.
-    assert_eq!(nadia.login("nadia", strong).await.location(), Some("/mfa/setup"));
+    assert_eq!(
+        nadia.login("nadia", strong).await.location(),
+        Some("/mfa/setup")
+    );
 }
 
 async fn api_tokens_are_scoped_and_revocable(t: TestApp) {
-    let (_, s1) = t.user(Directory::Operators, "hicham", &["Approbateur des accès"], true).await;
-    let (amal, _) = t.user(Directory::Operators, "amal", &["Administrateur des comptes"], true).await;
+    let (_, s1) = t
+        .user(
+            Directory::Operators,
+            "hicham",
+            &["Approbateur des accès"],
+            true,
+        )
+        .await;
+    let (amal, _) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Administrateur des comptes"],
+            true,
+        )
+        .await;
     let mut c = t.signed_operator("hicham", s1.as_ref().unwrap()).await;
     c.get("/me").await;
-    let r = c.post_form("/me/tokens", &[("name", "ci"), ("days", "30"), ("scope", "access.approve"), ("scope", "journal.read")]).await;
+    let r = c
+        .post_form(
+            "/me/tokens",
+            &[
+                ("name", "ci"),
+                ("days", "30"),
+                ("scope", "access.approve"),
+                ("scope", "journal.read"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let token = r.body.split("id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let token = r
+        .body
+        .split("id=\"new-token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
     assert!(token.starts_with("thq_"));
     let mut api = t.console();
     let me = api.api(Method::GET, "/api/v1/me", &token, None).await;
     assert_eq!(me.status, StatusCode::OK);
-    assert!(me.body.contains("access.approve") && !me.body.contains("catalog.read"), "scopes narrow: {}", me.body);
+    assert!(
+        me.body.contains("access.approve") && !me.body.contains("catalog.read"),
+        "scopes narrow: {}",
+        me.body
+    );
     let roles = t.store().roles(t.provider).await.unwrap();
-    let approver = roles.iter().find(|r| r.name == "Approbateur des accès").unwrap();
+    let approver = roles
+        .iter()
+        .find(|r| r.name == "Approbateur des accès")
+        .unwrap();
     let body = format!("{{\"role_id\": {}}}", approver.id.0);
-    let refused = api.api(Method::POST, &format!("/api/v1/accounts/{amal}/roles"), &token, Some(&body)).await;
+    let refused = api
+        .api(
+            Method::POST,
+            &format!("/api/v1/accounts/{amal}/roles"),
+            &token,
+            Some(&body),
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
-    assert!(refused.body.contains("separation_of_duties") && refused.body.contains("operators.manage"), "{}", refused.body);
-    let rights = api.api(Method::GET, &format!("/api/v1/accounts/{amal}/rights"), &token, None).await;
-    assert!(rights.body.contains("operators.manage") && rights.body.contains("Administrateur des comptes"), "{}", rights.body);
+    assert!(
+        refused.body.contains("separation_of_duties") && refused.body.contains("operators.manage"),
+        "{}",
+        refused.body
+    );
+    let rights = api
+        .api(
+            Method::GET,
+            &format!("/api/v1/accounts/{amal}/rights"),
+            &token,
+            None,
+        )
+        .await;
+    assert!(
+        rights.body.contains("operators.manage")
+            && rights.body.contains("Administrateur des comptes"),
+        "{}",
+        rights.body
+    );
     // The token does not work on the public listener's API.
     let mut public = t.portal();
-    assert_eq!(public.api(Method::GET, "/api/v1/me", &token, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        public
+            .api(Method::GET, "/api/v1/me", &token, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     // Revoked, it stops working.
-    let tokens = t.store().api_tokens(&t.store().account_by_username(Directory::Operators, "hicham").await.unwrap().unwrap()).await.unwrap();
+    let tokens = t
+        .store()
+        .api_tokens(
+            &t.store()
+                .account_by_username(Directory::Operators, "hicham")
+                .await
+                .unwrap()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     c.get("/me").await;
-    c.post_form(&format!("/me/tokens/{}/revoke", tokens[0].id), &[]).await;
-    assert_eq!(api.api(Method::GET, "/api/v1/me", &token, None).await.status, StatusCode::UNAUTHORIZED);
+    c.post_form(&format!("/me/tokens/{}/revoke", tokens[0].id), &[])
+        .await;
+    assert_eq!(
+        api.api(Method::GET, "/api/v1/me", &token, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
-
 
 /// Every operation the OpenAPI document lists is routed (none answers 404
 /// for lack of a route), on both listeners.
@@ -249,10 +531,20 @@ async fn openapi_documents_routed_operations() {
         assert!(paths.len() >= 8);
         for (path, item) in paths {
             for method in item.as_object().unwrap().keys() {
-                let concrete = path.replace("{id}", "1").replace("{role}", "1");
+                let concrete = path
+                    .replace("{id}", "1")
+                    .replace("{role}", "1")
+                    .replace("{article_id}", "3.6.3")
+                    .replace("{obligation_id}", "3.6.3.b");
                 let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-                let r = c.api(m, &format!("/api/v1{concrete}"), "thq_invalid", None).await;
-                assert_ne!(r.status, StatusCode::NOT_FOUND, "{method} {path} is documented but not routed");
+                let r = c
+                    .api(m, &format!("/api/v1{concrete}"), "thq_invalid", None)
+                    .await;
+                assert_ne!(
+                    r.status,
+                    StatusCode::NOT_FOUND,
+                    "{method} {path} is documented but not routed"
+                );
             }
         }
     }

@@ -195,11 +195,7 @@ impl Store {
 
     /// The account if it belongs to `tenant`: how handlers reach another
     /// user's account, so a tenant can never touch another's.
-    pub async fn account_in_tenant(
-        &self,
-        tenant: Tenant,
-        id: i64,
-    ) -> Result<Account, StoreError> {
+    pub async fn account_in_tenant(&self, tenant: Tenant, id: i64) -> Result<Account, StoreError> {
         let account = self.account(tenant.directory(), id).await?;
         if account.tenant != tenant {
             return Err(StoreError::NotFound);
@@ -291,13 +287,20 @@ impl Store {
             "UPDATE {} SET failed_attempts = 0, locked_at = NULL WHERE id = $1",
             t.users
         );
-        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        sqlx::query(&sql)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
         record(
             &mut w.tx,
             self.clock.now_ms(),
             actor,
             &NewEvent::success(step)
-                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .target(format!(
+                    "{}:{}",
+                    account.directory.as_str(),
+                    account.username
+                ))
                 .tenant(account.tenant),
         )
         .await?;
@@ -312,13 +315,20 @@ impl Store {
             "UPDATE {} SET failed_attempts = 0, locked_at = NULL WHERE id = $1",
             t.users
         );
-        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        sqlx::query(&sql)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
         record(
             &mut w.tx,
             self.clock.now_ms(),
             actor,
             &NewEvent::success("account.unlock")
-                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .target(format!(
+                    "{}:{}",
+                    account.directory.as_str(),
+                    account.username
+                ))
                 .tenant(account.tenant),
         )
         .await?;
@@ -368,8 +378,14 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         let sql = format!("DELETE FROM {} WHERE user_id = $1", t.recovery);
-        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
-        let sql = format!("INSERT INTO {} (user_id, code_hash) VALUES ($1, $2)", t.recovery);
+        sqlx::query(&sql)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
+        let sql = format!(
+            "INSERT INTO {} (user_id, code_hash) VALUES ($1, $2)",
+            t.recovery
+        );
         for h in recovery_hashes {
             sqlx::query(&sql)
                 .bind(account.id)
@@ -382,7 +398,11 @@ impl Store {
             self.clock.now_ms(),
             actor,
             &NewEvent::success("mfa.enable")
-                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .target(format!(
+                    "{}:{}",
+                    account.directory.as_str(),
+                    account.username
+                ))
                 .tenant(account.tenant),
         )
         .await?;
@@ -407,7 +427,10 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let t = tables(account.directory);
         let mut w = self.write().await?;
-        let sql = format!("DELETE FROM {} WHERE user_id = $1 AND code_hash = $2", t.recovery);
+        let sql = format!(
+            "DELETE FROM {} WHERE user_id = $1 AND code_hash = $2",
+            t.recovery
+        );
         let done = sqlx::query(&sql)
             .bind(account.id)
             .bind(code_hash)
@@ -419,7 +442,11 @@ impl Store {
                 self.clock.now_ms(),
                 actor,
                 &NewEvent::success("mfa.recovery_code_used")
-                    .target(format!("{}:{}", account.directory.as_str(), account.username))
+                    .target(format!(
+                        "{}:{}",
+                        account.directory.as_str(),
+                        account.username
+                    ))
                     .tenant(account.tenant),
             )
             .await?;
@@ -451,13 +478,20 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
-        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        sqlx::query(&sql)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
         record(
             &mut w.tx,
             self.clock.now_ms(),
             actor,
             &NewEvent::success("password.change")
-                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .target(format!(
+                    "{}:{}",
+                    account.directory.as_str(),
+                    account.username
+                ))
                 .tenant(account.tenant),
         )
         .await?;
@@ -478,12 +512,19 @@ impl Store {
     /// Deregistration (3.5.2): every access goes at once (sessions, tokens,
     /// roles, reset links, recovery codes) and the personal data is erased.
     /// The security events stay: they are the record of what happened.
-    pub async fn deregister_account(&self, account: &Account, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn deregister_account(
+        &self,
+        account: &Account,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let t = tables(account.directory);
         let mut w = self.write().await?;
         for table in [t.sessions, t.tokens, t.roles, t.resets, t.recovery] {
             let sql = format!("DELETE FROM {table} WHERE user_id = $1");
-            sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+            sqlx::query(&sql)
+                .bind(account.id)
+                .execute(&mut *w.tx)
+                .await?;
         }
         let sql = format!(
             "UPDATE {} SET username = $1, display_name = '', email = NULL, password_hash = NULL, \

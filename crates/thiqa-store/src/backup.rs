@@ -53,7 +53,10 @@ impl Store {
 
 /// Opens a backup read-only and checks it: SQLite's integrity check, and
 /// migrations this binary knows.
-pub async fn check_backup(file: &Path, known_migrations: &[i64]) -> Result<RestoreCheck, BackupError> {
+pub async fn check_backup(
+    file: &Path,
+    known_migrations: &[i64],
+) -> Result<RestoreCheck, BackupError> {
     let not_backup = |reason: String| BackupError::NotABackup {
         path: file.to_path_buf(),
         reason,
@@ -88,9 +91,15 @@ pub async fn check_backup(file: &Path, known_migrations: &[i64]) -> Result<Resto
     }
     let count = |table: &'static str| {
         let sql = format!("SELECT COUNT(*) FROM {table}");
-        async move { sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut conn).await }
+        async move {
+            sqlx::query_scalar::<_, i64>(&sql)
+                .fetch_one(&mut conn)
+                .await
+        }
     };
-    let operators = count("operators").await.map_err(|e| not_backup(e.to_string()))?;
+    let operators = count("operators")
+        .await
+        .map_err(|e| not_backup(e.to_string()))?;
     let mut conn2 = SqliteConnection::connect_with(&options).await?;
     let organisations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
         .fetch_one(&mut conn2)
@@ -132,7 +141,9 @@ pub async fn restore_into(
             .disable_statement_logging();
         let mut conn = SqliteConnection::connect_with(&options).await?;
         // Fold the WAL into the main file so the kept copy is complete.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut conn)
+            .await?;
         conn.close().await?;
         let keep = data_dir.join(format!("{SQLITE_FILE}.before-restore-{stamp}"));
         std::fs::rename(&current, &keep)?;

@@ -72,7 +72,9 @@ pub struct Store {
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -92,14 +94,20 @@ impl WriteTx {
 impl Store {
     /// Connects (creating the SQLite file and data directory if needed) and
     /// runs pending migrations.
-    pub async fn open(location: &DatabaseLocation, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
+    pub async fn open(
+        location: &DatabaseLocation,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store, StoreError> {
         let store = Self::connect(location, clock).await?;
         store.migrate().await?;
         Ok(store)
     }
 
     /// Connects without migrating (for `thiqa migrate --check` and backups).
-    pub async fn connect(location: &DatabaseLocation, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
+    pub async fn connect(
+        location: &DatabaseLocation,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         match location {
             DatabaseLocation::Sqlite { data_dir } => {
@@ -168,7 +176,9 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        m.iter().map(|m| (m.version, m.description.to_string())).collect()
+        m.iter()
+            .map(|m| (m.version, m.description.to_string()))
+            .collect()
     }
 
     /// Versions of the SQLite migrations this binary carries (restore checks
@@ -179,10 +189,11 @@ impl Store {
 
     /// Migrations already applied to the database.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> =
-            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 

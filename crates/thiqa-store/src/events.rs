@@ -186,7 +186,11 @@ impl Store {
 
     /// Newest first.
     pub async fn events(&self, filter: &EventFilter) -> Result<Vec<SecurityEvent>, StoreError> {
-        let limit = if filter.limit <= 0 { 100 } else { filter.limit.min(10_000) };
+        let limit = if filter.limit <= 0 {
+            100
+        } else {
+            filter.limit.min(10_000)
+        };
         let (kind, id) = match filter.tenant {
             Some(t) => {
                 let (k, i) = t.parts();

@@ -25,7 +25,7 @@ pub use error::StoreError;
 pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
 pub use roles::{AssignmentError, HeldRight, Role};
 pub use sessions::{Session, SessionPolicy};
-pub use tenants::{Organisation, Service};
+pub use tenants::{NewService, Organisation, Service};
 pub use tokens::{ApiToken, ApiTokenOwner};
 
 /// Placeholder-free transaction type shared by the modules.

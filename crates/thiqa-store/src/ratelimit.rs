@@ -7,7 +7,12 @@ use crate::error::StoreError;
 impl Store {
     /// Counts one hit on `bucket` and says whether it stays within `limit`
     /// hits per `window_s` seconds.
-    pub async fn rate_limit_hit(&self, bucket: &str, limit: i64, window_s: i64) -> Result<bool, StoreError> {
+    pub async fn rate_limit_hit(
+        &self,
+        bucket: &str,
+        limit: i64,
+        window_s: i64,
+    ) -> Result<bool, StoreError> {
         let now = self.clock.now_s();
         let window_start = now - now.rem_euclid(window_s.max(1));
         let mut w = self.write().await?;

@@ -149,7 +149,11 @@ impl Store {
     }
 
     /// The permissions an account holds through all its roles.
-    pub async fn permissions_of(&self, dir: Directory, user_id: i64) -> Result<PermissionSet, StoreError> {
+    pub async fn permissions_of(
+        &self,
+        dir: Directory,
+        user_id: i64,
+    ) -> Result<PermissionSet, StoreError> {
         Ok(self
             .rights_of(dir, user_id)
             .await?
@@ -159,7 +163,11 @@ impl Store {
     }
 
     /// Every right the account holds, with its object and role (3.5.3).
-    pub async fn rights_of(&self, dir: Directory, user_id: i64) -> Result<Vec<HeldRight>, StoreError> {
+    pub async fn rights_of(
+        &self,
+        dir: Directory,
+        user_id: i64,
+    ) -> Result<Vec<HeldRight>, StoreError> {
         let t = tables(dir);
         let sql = format!(
             "SELECT p.permission, a.scope, r.id, r.name FROM {} a \
@@ -167,7 +175,10 @@ impl Store {
              WHERE a.user_id = $1 ORDER BY p.permission, r.name",
             t.roles
         );
-        let rows = sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let name: String = r.try_get("permission")?;
@@ -186,8 +197,14 @@ impl Store {
 
     pub async fn role_holders(&self, tenant: Tenant, role: RoleId) -> Result<Vec<i64>, StoreError> {
         let t = tables(tenant.directory());
-        let sql = format!("SELECT DISTINCT user_id FROM {} WHERE role_id = $1", t.roles);
-        Ok(sqlx::query_scalar(&sql).bind(role.0).fetch_all(&self.pool).await?)
+        let sql = format!(
+            "SELECT DISTINCT user_id FROM {} WHERE role_id = $1",
+            t.roles
+        );
+        Ok(sqlx::query_scalar(&sql)
+            .bind(role.0)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Gives a role to an account of the same tenant, refusing it when the
@@ -201,7 +218,9 @@ impl Store {
     ) -> Result<(), AssignmentError> {
         let account = self.account_in_tenant(tenant, user_id).await?;
         if !account.is_active() {
-            return Err(AssignmentError::Invalid("the account is deregistered".into()));
+            return Err(AssignmentError::Invalid(
+                "the account is deregistered".into(),
+            ));
         }
         let role = self.role(tenant, role_id).await?;
         let mut held = self.permissions_of(tenant.directory(), user_id).await?;
@@ -234,7 +253,9 @@ impl Store {
             .bind(self.clock.now_s())
             .execute(&mut *w.tx)
             .await
-            .map_err(|e| StoreError::conflict_on(e, &format!("role {} for {}", role.name, account.username)))?;
+            .map_err(|e| {
+                StoreError::conflict_on(e, &format!("role {} for {}", role.name, account.username))
+            })?;
         record(
             &mut w.tx,
             self.clock.now_ms(),
@@ -260,7 +281,10 @@ impl Store {
         let role = self.role(tenant, role_id).await?;
         let t = tables(tenant.directory());
         let mut w = self.write().await?;
-        let sql = format!("DELETE FROM {} WHERE user_id = $1 AND role_id = $2", t.roles);
+        let sql = format!(
+            "DELETE FROM {} WHERE user_id = $1 AND role_id = $2",
+            t.roles
+        );
         let done = sqlx::query(&sql)
             .bind(user_id)
             .bind(role_id.0)
@@ -274,7 +298,11 @@ impl Store {
             self.clock.now_ms(),
             actor,
             &NewEvent::success("role.revoke")
-                .target(format!("{}:{}", tenant.directory().as_str(), account.username))
+                .target(format!(
+                    "{}:{}",
+                    tenant.directory().as_str(),
+                    account.username
+                ))
                 .tenant(tenant)
                 .details(format!("role {}", role.name)),
         )
@@ -337,14 +365,22 @@ impl Store {
             &NewEvent::success("role.update")
                 .target(format!("role:{}", role_id.0))
                 .tenant(tenant)
-                .details(format!("{}: {} -> {}", role.name, join(&role.permissions), join(permissions))),
+                .details(format!(
+                    "{}: {} -> {}",
+                    role.name,
+                    join(&role.permissions),
+                    join(permissions)
+                )),
         )
         .await?;
         w.commit().await?;
         Ok(())
     }
 
-    pub async fn incompatible_pairs(&self, tenant: Tenant) -> Result<Vec<IncompatiblePair>, StoreError> {
+    pub async fn incompatible_pairs(
+        &self,
+        tenant: Tenant,
+    ) -> Result<Vec<IncompatiblePair>, StoreError> {
         let (kind, tid) = tenant.parts();
         let rows = sqlx::query(
             "SELECT id, first_permission, second_permission, reason FROM incompatible_pairs \
@@ -358,7 +394,9 @@ impl Store {
         for r in &rows {
             let first: String = r.try_get("first_permission")?;
             let second: String = r.try_get("second_permission")?;
-            if let (Some(first), Some(second)) = (Permission::parse(&first), Permission::parse(&second)) {
+            if let (Some(first), Some(second)) =
+                (Permission::parse(&first), Permission::parse(&second))
+            {
                 pairs.push(IncompatiblePair {
                     id: PairId(r.try_get("id")?),
                     first,
@@ -381,7 +419,9 @@ impl Store {
         actor: &Actor,
     ) -> Result<PairId, AssignmentError> {
         if first == second {
-            return Err(AssignmentError::Invalid("a permission cannot be incompatible with itself".into()));
+            return Err(AssignmentError::Invalid(
+                "a permission cannot be incompatible with itself".into(),
+            ));
         }
         check_directory(tenant, &[first, second])?;
         let mut offenders = Vec::new();
@@ -394,7 +434,11 @@ impl Store {
         if !offenders.is_empty() {
             return Err(AssignmentError::AlreadyViolated(offenders.join(", ")));
         }
-        let (a, b) = if first <= second { (first, second) } else { (second, first) };
+        let (a, b) = if first <= second {
+            (first, second)
+        } else {
+            (second, first)
+        };
         let (kind, tid) = tenant.parts();
         let mut w = self.write().await?;
         let id = insert_pair(&mut w, kind, tid, a, b, reason, self.clock.now_s()).await?;
@@ -412,15 +456,22 @@ impl Store {
         Ok(PairId(id))
     }
 
-    pub async fn remove_incompatible_pair(&self, tenant: Tenant, id: PairId, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn remove_incompatible_pair(
+        &self,
+        tenant: Tenant,
+        id: PairId,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let (kind, tid) = tenant.parts();
         let mut w = self.write().await?;
-        let done = sqlx::query("DELETE FROM incompatible_pairs WHERE id = $1 AND tenant_kind = $2 AND tenant_id = $3")
-            .bind(id.0)
-            .bind(kind)
-            .bind(tid)
-            .execute(&mut *w.tx)
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM incompatible_pairs WHERE id = $1 AND tenant_kind = $2 AND tenant_id = $3",
+        )
+        .bind(id.0)
+        .bind(kind)
+        .bind(tid)
+        .execute(&mut *w.tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -428,7 +479,9 @@ impl Store {
             &mut w.tx,
             self.clock.now_ms(),
             actor,
-            &NewEvent::success("separation.remove").target(format!("pair:{}", id.0)).tenant(tenant),
+            &NewEvent::success("separation.remove")
+                .target(format!("pair:{}", id.0))
+                .tenant(tenant),
         )
         .await?;
         w.commit().await
@@ -461,5 +514,9 @@ async fn insert_pair(
 }
 
 fn join(perms: &[Permission]) -> String {
-    perms.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+    perms
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -117,7 +117,10 @@ impl Store {
             return Ok(None);
         }
         if now - last_seen_at >= TOUCH_EVERY_S {
-            let sql = format!("UPDATE {} SET last_seen_at = $1 WHERE token_hash = $2", t.sessions);
+            let sql = format!(
+                "UPDATE {} SET last_seen_at = $1 WHERE token_hash = $2",
+                t.sessions
+            );
             sqlx::query(&sql)
                 .bind(now)
                 .bind(token_hash)
@@ -166,7 +169,10 @@ impl Store {
     pub async fn delete_session(&self, dir: Directory, token_hash: &str) -> Result<(), StoreError> {
         let t = tables(dir);
         let sql = format!("DELETE FROM {} WHERE token_hash = $1", t.sessions);
-        sqlx::query(&sql).bind(token_hash).execute(&self.pool).await?;
+        sqlx::query(&sql)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -197,6 +203,9 @@ impl Store {
     pub async fn count_sessions(&self, dir: Directory, user_id: i64) -> Result<i64, StoreError> {
         let t = tables(dir);
         let sql = format!("SELECT COUNT(*) FROM {} WHERE user_id = $1", t.sessions);
-        Ok(sqlx::query_scalar(&sql).bind(user_id).fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar(&sql)
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await?)
     }
 }

@@ -17,6 +17,18 @@ pub struct Organisation {
     pub require_mfa: bool,
 }
 
+/// What a new service is declared with.
+#[derive(Debug, Clone, Copy)]
+pub struct NewService<'a> {
+    pub provider: ProviderId,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub model: &'a str,
+    pub level: i64,
+    /// JSON object: fact id → yes/no.
+    pub facts_json: &'a str,
+}
+
 /// A cloud service the provider qualifies. Its facts answer the catalog's
 /// applicability questions (JSON object fact id → bool).
 #[derive(Debug, Clone, Serialize)]
@@ -31,20 +43,28 @@ pub struct Service {
 }
 
 impl Store {
-    pub async fn create_provider(&self, name: &str, actor: &Actor) -> Result<ProviderId, StoreError> {
+    pub async fn create_provider(
+        &self,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<ProviderId, StoreError> {
         let mut w = self.write().await?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO providers (name, created_at) VALUES ($1, $2) RETURNING id")
-            .bind(name)
-            .bind(self.clock.now_s())
-            .fetch_one(&mut *w.tx)
-            .await
-            .map_err(|e| StoreError::conflict_on(e, &format!("provider {name}")))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO providers (name, created_at) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(name)
+        .bind(self.clock.now_s())
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(|e| StoreError::conflict_on(e, &format!("provider {name}")))?;
         let id = ProviderId(id);
         record(
             &mut w.tx,
             self.clock.now_ms(),
             actor,
-            &NewEvent::success("provider.create").target(name).tenant(Tenant::Provider(id)),
+            &NewEvent::success("provider.create")
+                .target(name)
+                .tenant(Tenant::Provider(id)),
         )
         .await?;
         w.commit().await?;
@@ -93,15 +113,20 @@ impl Store {
     }
 
     pub async fn organisation(&self, id: OrganisationId) -> Result<Organisation, StoreError> {
-        let row = sqlx::query("SELECT id, provider_id, name, require_mfa FROM organisations WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(
+            "SELECT id, provider_id, name, require_mfa FROM organisations WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         organisation_from(&row)
     }
 
-    pub async fn organisations(&self, provider: ProviderId) -> Result<Vec<Organisation>, StoreError> {
+    pub async fn organisations(
+        &self,
+        provider: ProviderId,
+    ) -> Result<Vec<Organisation>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, provider_id, name, require_mfa FROM organisations WHERE provider_id = $1 ORDER BY name",
         )
@@ -113,14 +138,17 @@ impl Store {
 
     pub async fn create_service(
         &self,
-        provider: ProviderId,
-        name: &str,
-        description: &str,
-        model: &str,
-        level: i64,
-        facts_json: &str,
+        new: &NewService<'_>,
         actor: &Actor,
     ) -> Result<ServiceId, StoreError> {
+        let NewService {
+            provider,
+            name,
+            description,
+            model,
+            level,
+            facts_json,
+        } = *new;
         let now = self.clock.now_s();
         let mut w = self.write().await?;
         let id: i64 = sqlx::query_scalar(

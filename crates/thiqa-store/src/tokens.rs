@@ -36,7 +36,10 @@ fn token_from(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
     Ok(ApiToken {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        scopes: scopes.split_whitespace().filter_map(Permission::parse).collect(),
+        scopes: scopes
+            .split_whitespace()
+            .filter_map(Permission::parse)
+            .collect(),
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
@@ -44,7 +47,8 @@ fn token_from(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
     })
 }
 
-const TOKEN_COLUMNS: &str = "id, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at";
+const TOKEN_COLUMNS: &str =
+    "id, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at";
 
 impl Store {
     pub async fn create_api_token(
@@ -57,7 +61,11 @@ impl Store {
         actor: &Actor,
     ) -> Result<i64, StoreError> {
         let t = tables(account.directory);
-        let scopes_text = scopes.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ");
+        let scopes_text = scopes
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         let mut w = self.write().await?;
         let sql = format!(
             "INSERT INTO {} (user_id, name, token_hash, scopes, created_at, expires_at) \
@@ -78,7 +86,11 @@ impl Store {
             self.clock.now_ms(),
             actor,
             &NewEvent::success("api_token.create")
-                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .target(format!(
+                    "{}:{}",
+                    account.directory.as_str(),
+                    account.username
+                ))
                 .tenant(account.tenant)
                 .details(format!("token {id} \"{name}\" scopes: {scopes_text}")),
         )
@@ -110,7 +122,11 @@ impl Store {
         let token = token_from(&row)?;
         if token.last_used_at.is_none_or(|at| now - at >= 60) {
             let sql = format!("UPDATE {} SET last_used_at = $1 WHERE id = $2", t.tokens);
-            sqlx::query(&sql).bind(now).bind(token.id).execute(&self.pool).await?;
+            sqlx::query(&sql)
+                .bind(now)
+                .bind(token.id)
+                .execute(&self.pool)
+                .await?;
         }
         Ok(Some(ApiTokenOwner {
             directory: dir,
@@ -121,13 +137,24 @@ impl Store {
 
     pub async fn api_tokens(&self, account: &Account) -> Result<Vec<ApiToken>, StoreError> {
         let t = tables(account.directory);
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM {} WHERE user_id = $1 ORDER BY id", t.tokens);
-        let rows = sqlx::query(&sql).bind(account.id).fetch_all(&self.pool).await?;
+        let sql = format!(
+            "SELECT {TOKEN_COLUMNS} FROM {} WHERE user_id = $1 ORDER BY id",
+            t.tokens
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account.id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(token_from).collect()
     }
 
     /// Revokes one of the account's own tokens.
-    pub async fn revoke_api_token(&self, account: &Account, token_id: i64, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn revoke_api_token(
+        &self,
+        account: &Account,
+        token_id: i64,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let t = tables(account.directory);
         let mut w = self.write().await?;
         let sql = format!(
@@ -148,7 +175,11 @@ impl Store {
             self.clock.now_ms(),
             actor,
             &NewEvent::success("api_token.revoke")
-                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .target(format!(
+                    "{}:{}",
+                    account.directory.as_str(),
+                    account.username
+                ))
                 .tenant(account.tenant)
                 .details(format!("token {token_id}")),
         )
@@ -167,8 +198,14 @@ impl Store {
         let t = tables(account.directory);
         let now = self.clock.now_s();
         let mut w = self.write().await?;
-        let sql = format!("DELETE FROM {} WHERE user_id = $1 AND used_at IS NULL", t.resets);
-        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        let sql = format!(
+            "DELETE FROM {} WHERE user_id = $1 AND used_at IS NULL",
+            t.resets
+        );
+        sqlx::query(&sql)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
         let sql = format!(
             "INSERT INTO {} (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
             t.resets
@@ -185,7 +222,11 @@ impl Store {
             self.clock.now_ms(),
             actor,
             &NewEvent::success("password.reset_issued")
-                .target(format!("{}:{}", account.directory.as_str(), account.username))
+                .target(format!(
+                    "{}:{}",
+                    account.directory.as_str(),
+                    account.username
+                ))
                 .tenant(account.tenant),
         )
         .await?;
@@ -194,7 +235,11 @@ impl Store {
     }
 
     /// The account a valid (unused, unexpired) reset link is for.
-    pub async fn password_reset_account(&self, dir: Directory, token_hash: &str) -> Result<Option<Account>, StoreError> {
+    pub async fn password_reset_account(
+        &self,
+        dir: Directory,
+        token_hash: &str,
+    ) -> Result<Option<Account>, StoreError> {
         let t = tables(dir);
         let sql = format!(
             "SELECT user_id FROM {} WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
@@ -254,7 +299,10 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
-        sqlx::query(&sql).bind(account.id).execute(&mut *w.tx).await?;
+        sqlx::query(&sql)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
         record(
             &mut w.tx,
             self.clock.now_ms(),

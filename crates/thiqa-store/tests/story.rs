@@ -19,8 +19,14 @@ on_both_backends!(
 
 async fn setup(ts: &TestStore) -> (Tenant, Tenant, i64, i64) {
     let s = &ts.store;
-    let provider = s.create_provider("Atlas Cloud", &Actor::cli()).await.unwrap();
-    let org = s.create_organisation(provider, "Banque Exemple", false, &Actor::cli()).await.unwrap();
+    let provider = s
+        .create_provider("Atlas Cloud", &Actor::cli())
+        .await
+        .unwrap();
+    let org = s
+        .create_organisation(provider, "Banque Exemple", false, &Actor::cli())
+        .await
+        .unwrap();
     let pt = Tenant::Provider(provider);
     let ot = Tenant::Organisation(org);
     let op = s
@@ -28,7 +34,11 @@ async fn setup(ts: &TestStore) -> (Tenant, Tenant, i64, i64) {
         .await
         .unwrap();
     let cu = s
-        .create_account(Directory::Customers, new_account(ot, "karim"), &Actor::cli())
+        .create_account(
+            Directory::Customers,
+            new_account(ot, "karim"),
+            &Actor::cli(),
+        )
         .await
         .unwrap();
     (pt, ot, op, cu)
@@ -49,10 +59,17 @@ fn new_account(tenant: Tenant, name: &str) -> NewAccount {
 async fn accounts_lock_after_failures_and_unlock(ts: TestStore) {
     let (_, _, _, _) = setup(&ts).await;
     let s = &ts.store;
-    let a = s.account_by_username(Directory::Operators, "amal").await.unwrap().unwrap();
+    let a = s
+        .account_by_username(Directory::Operators, "amal")
+        .await
+        .unwrap()
+        .unwrap();
     for i in 1..=5 {
         let a = s.account(Directory::Operators, a.id).await.unwrap();
-        let f = s.record_login_failure(&a, 5, &Actor::anonymous("amal", None), "bad password").await.unwrap();
+        let f = s
+            .record_login_failure(&a, 5, &Actor::anonymous("amal", None), "bad password")
+            .await
+            .unwrap();
         assert_eq!(f.attempts, i);
         assert_eq!(f.now_locked, i == 5);
     }
@@ -64,14 +81,28 @@ async fn accounts_lock_after_failures_and_unlock(ts: TestStore) {
     assert_eq!(a.failed_attempts, 0);
     let events = s.events(&EventFilter::default()).await.unwrap();
     assert!(events.iter().any(|e| e.action == "account.lock"));
-    assert_eq!(events.iter().filter(|e| e.action == "login" && e.outcome == "failure").count(), 5);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == "login" && e.outcome == "failure")
+            .count(),
+        5
+    );
 }
 
 async fn directories_are_separate(ts: TestStore) {
     setup(&ts).await;
     let s = &ts.store;
-    assert!(s.account_by_username(Directory::Customers, "amal").await.unwrap().is_none());
-    assert!(s.account_by_username(Directory::Operators, "karim").await.unwrap().is_none());
+    assert!(s
+        .account_by_username(Directory::Customers, "amal")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .account_by_username(Directory::Operators, "karim")
+        .await
+        .unwrap()
+        .is_none());
     // The same name may exist in both directories: they are different people.
     let (pt, ot, _, _) = (
         Tenant::Provider(thiqa_domain::ProviderId(1)),
@@ -79,29 +110,70 @@ async fn directories_are_separate(ts: TestStore) {
         0,
         0,
     );
-    s.create_account(Directory::Customers, new_account(ot, "amal"), &Actor::cli()).await.unwrap();
+    s.create_account(Directory::Customers, new_account(ot, "amal"), &Actor::cli())
+        .await
+        .unwrap();
     let err = s
         .create_account(Directory::Operators, new_account(pt, "amal"), &Actor::cli())
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("username amal already exists"), "{err}");
+    assert!(
+        err.to_string().contains("username amal already exists"),
+        "{err}"
+    );
     // A customer tenant cannot hold an operator account.
-    assert!(s.create_account(Directory::Operators, new_account(ot, "x"), &Actor::cli()).await.is_err());
+    assert!(s
+        .create_account(Directory::Operators, new_account(ot, "x"), &Actor::cli())
+        .await
+        .is_err());
 }
 
 async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
     let (pt, _, op, _) = setup(&ts).await;
     let s = &ts.store;
-    for (a, b, why) in default_pairs().into_iter().filter(|(a, _, _)| a.directory() == Directory::Operators) {
-        s.add_incompatible_pair(pt, a, b, why, &Actor::cli()).await.unwrap();
+    for (a, b, why) in default_pairs()
+        .into_iter()
+        .filter(|(a, _, _)| a.directory() == Directory::Operators)
+    {
+        s.add_incompatible_pair(pt, a, b, why, &Actor::cli())
+            .await
+            .unwrap();
     }
-    let accounts = s.create_role(pt, "Comptes", "", &[Permission::OperatorsManage], true, &Actor::cli()).await.unwrap();
-    let approver = s.create_role(pt, "Habilitations", "", &[Permission::AccessApprove], true, &Actor::cli()).await.unwrap();
-    s.assign_role(pt, op, accounts, &Actor::cli()).await.unwrap();
-    let err = s.assign_role(pt, op, approver, &Actor::cli()).await.unwrap_err();
+    let accounts = s
+        .create_role(
+            pt,
+            "Comptes",
+            "",
+            &[Permission::OperatorsManage],
+            true,
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let approver = s
+        .create_role(
+            pt,
+            "Habilitations",
+            "",
+            &[Permission::AccessApprove],
+            true,
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    s.assign_role(pt, op, accounts, &Actor::cli())
+        .await
+        .unwrap();
+    let err = s
+        .assign_role(pt, op, approver, &Actor::cli())
+        .await
+        .unwrap_err();
     assert!(matches!(err, AssignmentError::Separation(_)));
     let msg = err.to_string();
-    assert!(msg.contains("access.approve") && msg.contains("operators.manage"), "{msg}");
+    assert!(
+        msg.contains("access.approve") && msg.contains("operators.manage"),
+        "{msg}"
+    );
     // Nothing was half-written: the rights are unchanged.
     let rights = s.rights_of(Directory::Operators, op).await.unwrap();
     assert_eq!(rights.len(), 1);
@@ -109,15 +181,36 @@ async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
     assert_eq!(rights[0].role_name, "Comptes");
     // Widening a role the user holds is refused the same way.
     let err = s
-        .set_role_permissions(pt, accounts, &[Permission::OperatorsManage, Permission::AccessApprove], &Actor::cli())
+        .set_role_permissions(
+            pt,
+            accounts,
+            &[Permission::OperatorsManage, Permission::AccessApprove],
+            &Actor::cli(),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("access.approve"));
     // Declaring a pair someone already breaks is refused, naming them.
-    let both = s.create_role(pt, "Lecture", "", &[Permission::CatalogRead, Permission::JournalRead], false, &Actor::cli()).await.unwrap();
+    let both = s
+        .create_role(
+            pt,
+            "Lecture",
+            "",
+            &[Permission::CatalogRead, Permission::JournalRead],
+            false,
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
     s.assign_role(pt, op, both, &Actor::cli()).await.unwrap();
     let err = s
-        .add_incompatible_pair(pt, Permission::CatalogRead, Permission::JournalRead, "test", &Actor::cli())
+        .add_incompatible_pair(
+            pt,
+            Permission::CatalogRead,
+            Permission::JournalRead,
+            "test",
+            &Actor::cli(),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("amal"), "{err}");
@@ -126,55 +219,156 @@ async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
 async fn totp_steps_are_never_accepted_twice(ts: TestStore) {
     setup(&ts).await;
     let s = &ts.store;
-    let a = s.account_by_username(Directory::Operators, "amal").await.unwrap().unwrap();
-    s.enable_totp(&a, "JBSWY3DPEHPK3PXP", 100, &["h1".into(), "h2".into()], &Actor::cli()).await.unwrap();
+    let a = s
+        .account_by_username(Directory::Operators, "amal")
+        .await
+        .unwrap()
+        .unwrap();
+    s.enable_totp(
+        &a,
+        "JBSWY3DPEHPK3PXP",
+        100,
+        &["h1".into(), "h2".into()],
+        &Actor::cli(),
+    )
+    .await
+    .unwrap();
     assert!(!s.accept_totp_step(&a, 100).await.unwrap());
     assert!(s.accept_totp_step(&a, 101).await.unwrap());
     assert!(!s.accept_totp_step(&a, 101).await.unwrap());
-    assert!(s.consume_recovery_code(&a, "h1", &Actor::cli()).await.unwrap());
-    assert!(!s.consume_recovery_code(&a, "h1", &Actor::cli()).await.unwrap());
-    assert_eq!(s.recovery_code_hashes(&a).await.unwrap(), vec!["h2".to_string()]);
+    assert!(s
+        .consume_recovery_code(&a, "h1", &Actor::cli())
+        .await
+        .unwrap());
+    assert!(!s
+        .consume_recovery_code(&a, "h1", &Actor::cli())
+        .await
+        .unwrap());
+    assert_eq!(
+        s.recovery_code_hashes(&a).await.unwrap(),
+        vec!["h2".to_string()]
+    );
 }
 
 async fn sessions_expire_when_idle(ts: TestStore) {
     let (_, _, op, _) = setup(&ts).await;
     let s = &ts.store;
-    let policy = SessionPolicy { idle_s: 600, absolute_s: 3600 };
-    s.create_session(Directory::Operators, op, "hash1", "csrf", false, policy, Some("127.0.0.1"), None).await.unwrap();
-    assert!(s.session(Directory::Operators, "hash1", policy).await.unwrap().is_some());
+    let policy = SessionPolicy {
+        idle_s: 600,
+        absolute_s: 3600,
+    };
+    s.create_session(
+        Directory::Operators,
+        op,
+        "hash1",
+        "csrf",
+        false,
+        policy,
+        Some("127.0.0.1"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(s
+        .session(Directory::Operators, "hash1", policy)
+        .await
+        .unwrap()
+        .is_some());
     // The same token means nothing in the other directory.
-    assert!(s.session(Directory::Customers, "hash1", policy).await.unwrap().is_none());
-    s.complete_session(Directory::Operators, "hash1", "hash2", "csrf2").await.unwrap();
-    assert!(s.session(Directory::Operators, "hash1", policy).await.unwrap().is_none());
-    let live = s.session(Directory::Operators, "hash2", policy).await.unwrap().unwrap();
+    assert!(s
+        .session(Directory::Customers, "hash1", policy)
+        .await
+        .unwrap()
+        .is_none());
+    s.complete_session(Directory::Operators, "hash1", "hash2", "csrf2")
+        .await
+        .unwrap();
+    assert!(s
+        .session(Directory::Operators, "hash1", policy)
+        .await
+        .unwrap()
+        .is_none());
+    let live = s
+        .session(Directory::Operators, "hash2", policy)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(live.mfa_passed);
     ts.clock.advance_s(599);
-    assert!(s.session(Directory::Operators, "hash2", policy).await.unwrap().is_some());
+    assert!(s
+        .session(Directory::Operators, "hash2", policy)
+        .await
+        .unwrap()
+        .is_some());
     ts.clock.advance_s(600);
-    assert!(s.session(Directory::Operators, "hash2", policy).await.unwrap().is_none());
+    assert!(s
+        .session(Directory::Operators, "hash2", policy)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn deregistration_removes_access_and_personal_data(ts: TestStore) {
     let (pt, _, op, _) = setup(&ts).await;
     let s = &ts.store;
-    let role = s.create_role(pt, "Lecteur", "", &[Permission::CatalogRead], true, &Actor::cli()).await.unwrap();
+    let role = s
+        .create_role(
+            pt,
+            "Lecteur",
+            "",
+            &[Permission::CatalogRead],
+            true,
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
     s.assign_role(pt, op, role, &Actor::cli()).await.unwrap();
     let policy = SessionPolicy::default();
-    s.create_session(Directory::Operators, op, "h", "c", true, policy, None, None).await.unwrap();
+    s.create_session(Directory::Operators, op, "h", "c", true, policy, None, None)
+        .await
+        .unwrap();
     let a = s.account(Directory::Operators, op).await.unwrap();
-    s.create_api_token(&a, "ci", "tokhash", &[Permission::CatalogRead], i64::MAX / 2, &Actor::cli()).await.unwrap();
+    s.create_api_token(
+        &a,
+        "ci",
+        "tokhash",
+        &[Permission::CatalogRead],
+        i64::MAX / 2,
+        &Actor::cli(),
+    )
+    .await
+    .unwrap();
     s.deregister_account(&a, &Actor::cli()).await.unwrap();
     let a = s.account(Directory::Operators, op).await.unwrap();
     assert!(!a.is_active());
     assert_eq!(a.display_name, "");
     assert!(a.email.is_none() && a.password_hash.is_none());
-    assert!(s.account_by_username(Directory::Operators, "amal").await.unwrap().is_none());
-    assert!(s.session(Directory::Operators, "h", policy).await.unwrap().is_none());
-    assert!(s.api_token_by_hash(Directory::Operators, "tokhash").await.unwrap().is_none());
-    assert!(s.rights_of(Directory::Operators, op).await.unwrap().is_empty());
+    assert!(s
+        .account_by_username(Directory::Operators, "amal")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .session(Directory::Operators, "h", policy)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .api_token_by_hash(Directory::Operators, "tokhash")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .rights_of(Directory::Operators, op)
+        .await
+        .unwrap()
+        .is_empty());
     let events = s.events(&EventFilter::default()).await.unwrap();
     assert!(events.iter().any(|e| e.action == "account.deregister"));
-    assert!(events.iter().any(|e| e.action == "account.create"), "past events stay");
+    assert!(
+        events.iter().any(|e| e.action == "account.create"),
+        "past events stay"
+    );
 }
 
 async fn rate_limits_count_per_window(ts: TestStore) {

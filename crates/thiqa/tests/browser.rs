@@ -27,7 +27,15 @@ impl Drop for Demo {
 fn demo() -> Demo {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_thiqa"))
-        .args(["demo", "--data-dir", dir.path().to_str().unwrap(), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        .args([
+            "demo",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -56,7 +64,10 @@ fn demo() -> Demo {
 const ADMIN_TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
 fn current_code(secret: &str) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let secret = TotpSecret::from_base32(secret).unwrap();
     Totp::default().code_for_step(&secret, Totp::step_at(now))
 }
@@ -66,10 +77,14 @@ fn operator_login(b: &Browser, console: &str) {
     b.fill("#username", "admin");
     b.fill("#password", "Atlas-demo-console-2026");
     b.click("main button[type=submit]");
-    b.wait_for("the second-factor page", |b| b.url().ends_with("/login/mfa"));
+    b.wait_for("the second-factor page", |b| {
+        b.url().ends_with("/login/mfa")
+    });
     b.fill("#code", &current_code(ADMIN_TOTP));
     b.click("form[action='/login/mfa'] button[type=submit]");
-    b.wait_for("the console home", |b| b.source().contains("Bonjour Amal Bennani"));
+    b.wait_for("the console home", |b| {
+        b.source().contains("Bonjour Amal Bennani")
+    });
 }
 
 #[test]
@@ -87,8 +102,16 @@ fn browser_journeys() {
     b.fill("#new-display", "Test");
     b.click("form[action='/accounts'] button[type=submit]");
     b.wait_for("the form error", |b| b.exists("#form-error"));
-    assert!(b.text("#form-error").contains("Identifiant invalide"), "{}", b.text("#form-error"));
-    assert_eq!(b.focused_id(), "form-error", "keyboard focus moves to the error");
+    assert!(
+        b.text("#form-error").contains("Identifiant invalide"),
+        "{}",
+        b.text("#form-error")
+    );
+    assert_eq!(
+        b.focused_id(),
+        "form-error",
+        "keyboard focus moves to the error"
+    );
 
     // 3. Language switch: the page comes back in English.
     b.select("#lang-select", "en");
@@ -111,7 +134,11 @@ fn browser_journeys() {
     other.fill("#password", "Atlas-demo-security-2026");
     other.click("main button[type=submit]");
     other.wait_for("the lock message", |b| b.exists("#form-error"));
-    assert!(other.text("#form-error").contains("verrouillé"), "{}", other.text("#form-error"));
+    assert!(
+        other.text("#form-error").contains("verrouillé"),
+        "{}",
+        other.text("#form-error")
+    );
     drop(other);
 
     // 5. Customer login on the portal (a separate directory and listener).
@@ -121,7 +148,9 @@ fn browser_journeys() {
     c.fill("#username", "karim");
     c.fill("#password", "Banque-demo-portal-2026");
     c.click("main button[type=submit]");
-    c.wait_for("the portal home", |b| b.source().contains("Bonjour Karim El Idrissi"));
+    c.wait_for("the portal home", |b| {
+        b.source().contains("Bonjour Karim El Idrissi")
+    });
     // The operator's credentials do not work there.
     let d = Browser::start();
     d.goto(&format!("{}/login", demo.portal));

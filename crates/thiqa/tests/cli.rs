@@ -44,7 +44,10 @@ fn start(args: &[&str]) -> Server {
     let (mut portal, mut console) = (None, None);
     let deadline = Instant::now() + Duration::from_secs(60);
     while portal.is_none() || console.is_none() {
-        assert!(Instant::now() < deadline, "server did not announce its URLs");
+        assert!(
+            Instant::now() < deadline,
+            "server did not announce its URLs"
+        );
         let line = lines.next().expect("server exited").unwrap();
         if let Some(u) = line.strip_prefix("Customer portal:") {
             portal = Some(u.trim().to_string());
@@ -66,11 +69,18 @@ fn start(args: &[&str]) -> Server {
 fn get(base: &str, path: &str) -> (u16, String) {
     let addr = base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, text.split("\r\n\r\n").nth(1).unwrap_or("").to_string())
+    (
+        status,
+        text.split("\r\n\r\n").nth(1).unwrap_or("").to_string(),
+    )
 }
 
 #[test]
@@ -80,11 +90,16 @@ fn serve_on_an_empty_data_dir_answers_healthz() {
     let server = start(&["serve", "--data-dir", data.to_str().unwrap()]);
     assert_eq!(get(&server.portal, "/healthz"), (200, "ok".into()));
     assert_eq!(get(&server.console, "/readyz").0, 200);
-    assert!(data.join("thiqa.db").exists(), "SQLite database created in the data directory");
+    assert!(
+        data.join("thiqa.db").exists(),
+        "SQLite database created in the data directory"
+    );
     // Operator routes do not exist on the public listener.
     assert_eq!(get(&server.portal, "/metrics").0, 404);
     assert_eq!(get(&server.portal, "/organisations").0, 404);
-    assert!(get(&server.console, "/metrics").1.contains("thiqa_http_requests_total"));
+    assert!(get(&server.console, "/metrics")
+        .1
+        .contains("thiqa_http_requests_total"));
 }
 
 #[test]
@@ -93,7 +108,10 @@ fn version_and_help_with_examples() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("thiqa "));
     let out = thiqa().arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(help.contains("Examples:") && help.contains("thiqa demo"), "{help}");
+    assert!(
+        help.contains("Examples:") && help.contains("thiqa demo"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -108,7 +126,10 @@ fn bad_configuration_is_refused_naming_the_key() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("THIQA_LOCKOUT_THRESHOLD"));
     let cfg = dir.path().join("thiqa.toml");
     std::fs::write(&cfg, "[session]\nidle_minuts = 10\n").unwrap();
-    let out = thiqa().args(["migrate", "--config", cfg.to_str().unwrap()]).output().unwrap();
+    let out = thiqa()
+        .args(["migrate", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("idle_minuts"));
 }
@@ -117,12 +138,21 @@ fn bad_configuration_is_refused_naming_the_key() {
 fn plain_http_on_a_public_address_needs_insecure_http() {
     let dir = tempfile::tempdir().unwrap();
     let out = thiqa()
-        .args(["serve", "--data-dir", dir.path().to_str().unwrap(), "--listen", "0.0.0.0:0"])
+        .args([
+            "serve",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "0.0.0.0:0",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("refusing to serve plain HTTP") && err.contains("--insecure-http"), "{err}");
+    assert!(
+        err.contains("refusing to serve plain HTTP") && err.contains("--insecure-http"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -130,7 +160,15 @@ fn operator_create_prints_the_totp_uri_once_and_refuses_weak_passwords() {
     let dir = tempfile::tempdir().unwrap();
     let run = |user: &str, password: &str| {
         let mut child = thiqa()
-            .args(["operator", "create", "--data-dir", dir.path().to_str().unwrap(), "--username", user, "--password-stdin"])
+            .args([
+                "operator",
+                "create",
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+                "--username",
+                user,
+                "--password-stdin",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -143,9 +181,16 @@ fn operator_create_prints_the_totp_uri_once_and_refuses_weak_passwords() {
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("password refused"));
     let ok = run("amal", "Vert-olivier-sous-la-pluie-7");
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let out = String::from_utf8_lossy(&ok.stdout);
-    assert!(out.contains("otpauth://totp/") && out.contains("Administrateur des comptes"), "{out}");
+    assert!(
+        out.contains("otpauth://totp/") && out.contains("Administrateur des comptes"),
+        "{out}"
+    );
     let dup = run("amal", "Vert-olivier-sous-la-pluie-7");
     assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
 }
@@ -157,36 +202,110 @@ fn backup_while_serving_then_restore() {
     let server = start(&["demo", "--data-dir", data.to_str().unwrap()]);
     assert_eq!(get(&server.portal, "/healthz").0, 200);
     let backup = dir.path().join("backup.db");
-    let out = thiqa().args(["backup", "--data-dir", data.to_str().unwrap(), "--out", backup.to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = thiqa()
+        .args([
+            "backup",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--out",
+            backup.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Restoring under a running server is refused.
-    let out = thiqa().args(["restore", "--data-dir", data.to_str().unwrap(), backup.to_str().unwrap()]).output().unwrap();
+    let out = thiqa()
+        .args([
+            "restore",
+            "--data-dir",
+            data.to_str().unwrap(),
+            backup.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stop `thiqa serve`"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("stop `thiqa serve`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     drop(server);
     // A file that is not a backup is refused, and nothing is replaced.
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database").unwrap();
-    let out = thiqa().args(["restore", "--data-dir", data.to_str().unwrap(), junk.to_str().unwrap()]).output().unwrap();
+    let out = thiqa()
+        .args([
+            "restore",
+            "--data-dir",
+            data.to_str().unwrap(),
+            junk.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let restored_into = dir.path().join("restored");
-    let out = thiqa().args(["restore", "--data-dir", restored_into.to_str().unwrap(), backup.to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3 operators"), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = thiqa()
+        .args([
+            "restore",
+            "--data-dir",
+            restored_into.to_str().unwrap(),
+            backup.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("3 operators"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new("openssl").args(args).current_dir(dir).stdin(Stdio::null()).output().expect("openssl is installed")
+    Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl is installed")
 }
 
 #[test]
 fn tls_serves_1_2_and_1_3_and_refuses_older() {
     let dir = tempfile::tempdir().unwrap();
     let out = openssl(
-        &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=localhost"],
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ],
         dir.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     let data = dir.path().join("data");
     let server = start(&[
@@ -200,19 +319,34 @@ fn tls_serves_1_2_and_1_3_and_refuses_older() {
     ]);
     assert!(server.portal.starts_with("https://"));
     let addr = server.portal.trim_start_matches("https://").to_string();
-    let handshake = |flag: &str| {
-        openssl(&["s_client", "-connect", &addr, flag, "-brief"], dir.path())
-    };
+    let handshake =
+        |flag: &str| openssl(&["s_client", "-connect", &addr, flag, "-brief"], dir.path());
     let t13 = handshake("-tls1_3");
-    assert!(String::from_utf8_lossy(&t13.stderr).contains("TLSv1.3"), "{}", String::from_utf8_lossy(&t13.stderr));
+    assert!(
+        String::from_utf8_lossy(&t13.stderr).contains("TLSv1.3"),
+        "{}",
+        String::from_utf8_lossy(&t13.stderr)
+    );
     let t12 = handshake("-tls1_2");
     let t12_text = String::from_utf8_lossy(&t12.stderr);
-    assert!(t12_text.contains("TLSv1.2") && t12_text.contains("GCM") || t12_text.contains("CHACHA20"), "{t12_text}");
+    assert!(
+        t12_text.contains("TLSv1.2") && t12_text.contains("GCM") || t12_text.contains("CHACHA20"),
+        "{t12_text}"
+    );
     let t11 = handshake("-tls1_1");
     assert!(!String::from_utf8_lossy(&t11.stderr).contains("Protocol version: TLSv1.1"));
     // HSTS and Secure cookies under TLS.
-    let curl = Command::new("curl").args(["-sk", "-i", &format!("{}/login", server.portal)]).output().unwrap();
+    let curl = Command::new("curl")
+        .args(["-sk", "-i", &format!("{}/login", server.portal)])
+        .output()
+        .unwrap();
     let head = String::from_utf8_lossy(&curl.stdout);
-    assert!(head.to_lowercase().contains("strict-transport-security"), "{head}");
-    assert!(head.contains("__Host-thiqa_portal_pre") && head.contains("Secure"), "{head}");
+    assert!(
+        head.to_lowercase().contains("strict-transport-security"),
+        "{head}"
+    );
+    assert!(
+        head.contains("__Host-thiqa_portal_pre") && head.contains("Secure"),
+        "{head}"
+    );
 }

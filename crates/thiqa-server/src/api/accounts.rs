@@ -16,15 +16,20 @@ use crate::state::AppState;
 use crate::web::error::ApiError;
 
 fn require_view<R: Realm>(c: &ApiCaller<R>) -> Result<(), ApiError> {
-    c.require(R::MANAGE_ACCOUNTS).or_else(|_| c.require(R::APPROVE_ACCESS))
+    c.require(R::MANAGE_ACCOUNTS)
+        .or_else(|_| c.require(R::APPROVE_ACCESS))
 }
 
 /// Path ids are parsed by hand so a non-number answers 400 with our format.
 fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::bad_request(format!("not an id: {raw}")))
+    raw.parse()
+        .map_err(|_| ApiError::bad_request(format!("not an id: {raw}")))
 }
 
-pub async fn list<R: Realm>(State(app): State<AppState>, caller: ApiCaller<R>) -> Result<Json<Value>, ApiError> {
+pub async fn list<R: Realm>(
+    State(app): State<AppState>,
+    caller: ApiCaller<R>,
+) -> Result<Json<Value>, ApiError> {
     require_view(&caller)?;
     let accounts: Vec<Value> = app
         .store
@@ -58,13 +63,20 @@ pub async fn create<R: Realm>(
     ApiJson(body): ApiJson<NewAccountBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(R::MANAGE_ACCOUNTS)?;
-    let username = Username::parse(&body.username).map_err(|e| ApiError::bad_request(format!("username: {e}")))?;
+    let username = Username::parse(&body.username)
+        .map_err(|e| ApiError::bad_request(format!("username: {e}")))?;
     let display = body.display_name.trim();
     if display.is_empty() || display.chars().count() > 128 {
         return Err(ApiError::bad_request("display_name: 1 to 128 characters"));
     }
-    let email = body.email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
-    if email.as_deref().is_some_and(|e| e.len() > 254 || !e.contains('@')) {
+    let email = body
+        .email
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty());
+    if email
+        .as_deref()
+        .is_some_and(|e| e.len() > 254 || !e.contains('@'))
+    {
         return Err(ApiError::bad_request("email: not an e-mail address"));
     }
     let id = app
@@ -84,10 +96,16 @@ pub async fn create<R: Realm>(
         )
         .await?;
     let account = app.store.account(R::DIR, id).await?;
-    let token = Token::generate().map_err(|e| ApiError::from(thiqa_store::StoreError::Corrupt(e.to_string())))?;
+    let token = Token::generate()
+        .map_err(|e| ApiError::from(thiqa_store::StoreError::Corrupt(e.to_string())))?;
     let expires = app
         .store
-        .create_password_reset(&account, token.hash().as_str(), app.config.reset_link_minutes * 60, &caller.actor())
+        .create_password_reset(
+            &account,
+            token.hash().as_str(),
+            app.config.reset_link_minutes * 60,
+            &caller.actor(),
+        )
         .await?;
     Ok(created(json!({
         "id": id, "username": account.username,
@@ -96,11 +114,20 @@ pub async fn create<R: Realm>(
     })))
 }
 
-pub async fn rights<R: Realm>(State(app): State<AppState>, caller: ApiCaller<R>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn rights<R: Realm>(
+    State(app): State<AppState>,
+    caller: ApiCaller<R>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     require_view(&caller)?;
-    let account = app.store.account_in_tenant(caller.tenant(), parse_id(&id)?).await?;
+    let account = app
+        .store
+        .account_in_tenant(caller.tenant(), parse_id(&id)?)
+        .await?;
     let rights = app.store.rights_of(R::DIR, account.id).await?;
-    Ok(Json(json!({ "account": account.username, "rights": rights })))
+    Ok(Json(
+        json!({ "account": account.username, "rights": rights }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -117,7 +144,12 @@ pub async fn assign<R: Realm>(
 ) -> Result<StatusCode, ApiError> {
     caller.require(R::APPROVE_ACCESS)?;
     app.store
-        .assign_role(caller.tenant(), parse_id(&id)?, RoleId(body.role_id), &caller.actor())
+        .assign_role(
+            caller.tenant(),
+            parse_id(&id)?,
+            RoleId(body.role_id),
+            &caller.actor(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -129,19 +161,34 @@ pub async fn revoke<R: Realm>(
 ) -> Result<StatusCode, ApiError> {
     caller.require(R::APPROVE_ACCESS)?;
     app.store
-        .revoke_role(caller.tenant(), parse_id(&id)?, RoleId(parse_id(&role)?), &caller.actor())
+        .revoke_role(
+            caller.tenant(),
+            parse_id(&id)?,
+            RoleId(parse_id(&role)?),
+            &caller.actor(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn roles<R: Realm>(State(app): State<AppState>, caller: ApiCaller<R>) -> Result<Json<Value>, ApiError> {
+pub async fn roles<R: Realm>(
+    State(app): State<AppState>,
+    caller: ApiCaller<R>,
+) -> Result<Json<Value>, ApiError> {
     require_view(&caller).or_else(|_| caller.require(R::MANAGE_ROLES))?;
-    Ok(Json(json!({ "roles": app.store.roles(caller.tenant()).await? })))
+    Ok(Json(
+        json!({ "roles": app.store.roles(caller.tenant()).await? }),
+    ))
 }
 
-pub async fn pairs<R: Realm>(State(app): State<AppState>, caller: ApiCaller<R>) -> Result<Json<Value>, ApiError> {
+pub async fn pairs<R: Realm>(
+    State(app): State<AppState>,
+    caller: ApiCaller<R>,
+) -> Result<Json<Value>, ApiError> {
     let _ = &caller;
-    Ok(Json(json!({ "pairs": app.store.incompatible_pairs(caller.tenant()).await? })))
+    Ok(Json(
+        json!({ "pairs": app.store.incompatible_pairs(caller.tenant()).await? }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -158,7 +205,10 @@ pub async fn add_pair<R: Realm>(
     ApiJson(body): ApiJson<PairBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(R::MANAGE_SEPARATION)?;
-    let parse = |s: &str| Permission::parse(s).ok_or_else(|| ApiError::bad_request(format!("unknown permission: {s}")));
+    let parse = |s: &str| {
+        Permission::parse(s)
+            .ok_or_else(|| ApiError::bad_request(format!("unknown permission: {s}")))
+    };
     let (first, second) = (parse(&body.first)?, parse(&body.second)?);
     let reason = body.reason.trim();
     if reason.is_empty() || reason.chars().count() > 300 {

@@ -51,7 +51,10 @@ impl<R: Realm> ApiCaller<R> {
 impl<R: Realm> FromRequestParts<AppState> for ApiCaller<R> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let presented = parts
             .headers
             .get(AUTHORIZATION)
@@ -67,14 +70,21 @@ impl<R: Realm> FromRequestParts<AppState> for ApiCaller<R> {
             .ok_or_else(ApiError::unauthorized)?;
         let account = app.store.account(R::DIR, owner.user_id).await?;
         let locked = matches!(
-            app.lockout.state(account.locked_at, app.store.clock().now_s()),
+            app.lockout
+                .state(account.locked_at, app.store.clock().now_s()),
             thiqa_domain::LockState::Locked { .. }
         );
         if !account.is_active() || locked {
             return Err(ApiError::unauthorized());
         }
         let held = app.store.permissions_of(R::DIR, account.id).await?;
-        let permissions = owner.token.scopes.iter().copied().filter(|p| held.contains(*p)).collect();
+        let permissions = owner
+            .token
+            .scopes
+            .iter()
+            .copied()
+            .filter(|p| held.contains(*p))
+            .collect();
         let source_ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -98,7 +108,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(ApiError::new(rejection.status(), "invalid_input", rejection.body_text())),
+            Err(rejection) => Err(ApiError::new(
+                rejection.status(),
+                "invalid_input",
+                rejection.body_text(),
+            )),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod accounts;
 pub mod caller;
+pub mod catalog;
 pub mod openapi;
 
 use axum::extract::{Query, State};
@@ -33,17 +34,27 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
         .route("/openapi.json", get(openapi::document::<R>))
         .route("/me", get(me::<R>))
         .route("/me/rights", get(my_rights::<R>))
-        .route("/accounts", get(accounts::list::<R>).post(accounts::create::<R>))
+        .route(
+            "/accounts",
+            get(accounts::list::<R>).post(accounts::create::<R>),
+        )
         .route("/accounts/{id}/rights", get(accounts::rights::<R>))
         .route("/accounts/{id}/roles", post(accounts::assign::<R>))
         .route("/accounts/{id}/roles/{role}", delete(accounts::revoke::<R>))
         .route("/roles", get(accounts::roles::<R>))
-        .route("/separation/pairs", get(accounts::pairs::<R>).post(accounts::add_pair::<R>))
+        .route(
+            "/separation/pairs",
+            get(accounts::pairs::<R>).post(accounts::add_pair::<R>),
+        )
         .route("/events", get(events::<R>))
+        // The référentiel is public text: readable without a token.
+        .nest("/catalog", catalog::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
         .layer(from_fn(move |req, next| security::headers(tls, req, next)))
-        .layer(from_fn_with_state(app.clone(), move |state, req, next| security::count(state, listener, req, next)))
+        .layer(from_fn_with_state(app.clone(), move |state, req, next| {
+            security::count(state, listener, req, next)
+        }))
         .layer(Extension(listener))
         .with_state(app.clone())
 }
@@ -66,9 +77,14 @@ async fn me<R: Realm>(caller: ApiCaller<R>) -> Json<Value> {
     }))
 }
 
-async fn my_rights<R: Realm>(State(app): State<AppState>, caller: ApiCaller<R>) -> Result<Json<Value>, ApiError> {
+async fn my_rights<R: Realm>(
+    State(app): State<AppState>,
+    caller: ApiCaller<R>,
+) -> Result<Json<Value>, ApiError> {
     let rights = app.store.rights_of(R::DIR, caller.account.id).await?;
-    Ok(Json(json!({ "account": caller.account.username, "rights": rights })))
+    Ok(Json(
+        json!({ "account": caller.account.username, "rights": rights }),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -20,6 +20,19 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/separation/pairs", "Incompatible permission pairs"),
     ("post", "/separation/pairs", "Declare an incompatible pair"),
     ("get", "/events", "Security events of the caller's tenant, newest first"),
+    ("get", "/catalog", "The référentiel's identity, version, counts, profile questions (facts) and laws"),
+    ("get", "/catalog/chapters", "Chapters with their articles and obligation ids"),
+    ("get", "/catalog/articles/{article_id}", "One article with its introduction and every obligation in full"),
+    ("get", "/catalog/obligations", "Every obligation, or a search: q (accent-insensitive), model, level, nature, recurrence, force, chapter"),
+    ("get", "/catalog/obligations/{obligation_id}", "One obligation with its article, referenced articles, laws and conditions"),
+    ("get", "/catalog/applicability", "Whether each obligation and item applies to model, level and repeated fact=name:yes|no, with reasons in French and English"),
+    ("get", "/catalog/compare", "What applies differently to two profiles: left_model, left_level, left_fact, right_model, right_level, right_fact"),
+    ("get", "/catalog/stats", "Counts by force, nature, recurrence, level and model"),
+    ("get", "/catalog/export.json", "The whole catalog as a Thiqa JSON document (download)"),
+    ("get", "/catalog/export.csv", "One row per obligation, CSV (download)"),
+    ("get", "/catalog/export.xlsx", "Spreadsheet: obligations sheet and summary (download)"),
+    ("get", "/catalog/oscal/catalog.json", "OSCAL 1.1.2 catalog; lang=fr|en"),
+    ("get", "/catalog/oscal/profile.json", "OSCAL profile of the obligations that apply to model, level, fact; lang=fr|en"),
 ];
 
 fn error_schema() -> Value {
@@ -35,11 +48,17 @@ fn error_schema() -> Value {
 
 fn request_body(path: &str, method: &str) -> Option<Value> {
     let schema = match (method, path) {
-        ("post", "/accounts") => json!({"type": "object", "required": ["username", "display_name"], "additionalProperties": false,
-            "properties": {"username": {"type": "string", "pattern": "^[a-z][a-z0-9._-]{0,63}$"}, "display_name": {"type": "string", "minLength": 1, "maxLength": 128}, "email": {"type": "string", "format": "email"}}}),
-        ("post", "/accounts/{id}/roles") => json!({"type": "object", "required": ["role_id"], "additionalProperties": false, "properties": {"role_id": {"type": "integer"}}}),
-        ("post", "/separation/pairs") => json!({"type": "object", "required": ["first", "second", "reason"], "additionalProperties": false,
-            "properties": {"first": {"type": "string"}, "second": {"type": "string"}, "reason": {"type": "string", "minLength": 1, "maxLength": 300}}}),
+        ("post", "/accounts") => {
+            json!({"type": "object", "required": ["username", "display_name"], "additionalProperties": false,
+            "properties": {"username": {"type": "string", "pattern": "^[a-z][a-z0-9._-]{0,63}$"}, "display_name": {"type": "string", "minLength": 1, "maxLength": 128}, "email": {"type": "string", "format": "email"}}})
+        }
+        ("post", "/accounts/{id}/roles") => {
+            json!({"type": "object", "required": ["role_id"], "additionalProperties": false, "properties": {"role_id": {"type": "integer"}}})
+        }
+        ("post", "/separation/pairs") => {
+            json!({"type": "object", "required": ["first", "second", "reason"], "additionalProperties": false,
+            "properties": {"first": {"type": "string"}, "second": {"type": "string"}, "reason": {"type": "string", "minLength": 1, "maxLength": 300}}})
+        }
         _ => return None,
     };
     Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
@@ -48,7 +67,15 @@ fn request_body(path: &str, method: &str) -> Option<Value> {
 fn parameters(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer"}}))
+        .map(|name| {
+            // Account and role ids are numbers; référentiel ids are text (3.6.3.b).
+            let kind = if name.ends_with("_id") && name != "role_id" {
+                "string"
+            } else {
+                "integer"
+            };
+            json!({"name": name, "in": "path", "required": true, "schema": {"type": kind}})
+        })
         .collect()
 }
 
@@ -76,6 +103,10 @@ pub fn build<R: Realm>() -> Value {
         });
         if let Some(body) = request_body(path, method) {
             op["requestBody"] = body;
+        }
+        if path.starts_with("/catalog") {
+            // Public text: no token needed.
+            op["security"] = json!([]);
         }
         paths
             .entry(path.to_string())

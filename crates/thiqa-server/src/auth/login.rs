@@ -82,7 +82,9 @@ enum Refusal {
     /// Unknown user or wrong password: the same words, so nobody learns
     /// which usernames exist.
     Credentials,
-    Locked { until: Option<i64> },
+    Locked {
+        until: Option<i64>,
+    },
     TooManyAttempts,
 }
 
@@ -113,11 +115,17 @@ pub async fn submit<R: Realm>(
             let chrome = Chrome::new::<R>(&app, &visit, "/login");
             let (status, message) = match refusal {
                 Refusal::Credentials => (StatusCode::UNAUTHORIZED, chrome.tr.t("login-failed")),
-                Refusal::Locked { until: Some(t) } => {
-                    (StatusCode::FORBIDDEN, chrome.tr.t1("login-locked-until", "until", &format_utc(t)))
+                Refusal::Locked { until: Some(t) } => (
+                    StatusCode::FORBIDDEN,
+                    chrome.tr.t1("login-locked-until", "until", &format_utc(t)),
+                ),
+                Refusal::Locked { until: None } => {
+                    (StatusCode::FORBIDDEN, chrome.tr.t("login-locked"))
                 }
-                Refusal::Locked { until: None } => (StatusCode::FORBIDDEN, chrome.tr.t("login-locked")),
-                Refusal::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, chrome.tr.t("login-rate-limited")),
+                Refusal::TooManyAttempts => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    chrome.tr.t("login-rate-limited"),
+                ),
             };
             let page = LoginPage {
                 chrome,
@@ -143,17 +151,30 @@ async fn attempt<R: Realm>(
     let ip = visit.source_ip.as_deref().unwrap_or("unknown");
     let by_address = app
         .store
-        .rate_limit_hit(&format!("login:{}:ip:{ip}", R::DIR.as_str()), limits.login_per_address, limits.window_seconds)
+        .rate_limit_hit(
+            &format!("login:{}:ip:{ip}", R::DIR.as_str()),
+            limits.login_per_address,
+            limits.window_seconds,
+        )
         .await?;
     let username = Username::parse(&form.username).ok();
     let name_key = username.as_ref().map(|u| u.as_str()).unwrap_or("-");
     let by_account = app
         .store
-        .rate_limit_hit(&format!("login:{}:user:{name_key}", R::DIR.as_str()), limits.login_per_account, limits.window_seconds)
+        .rate_limit_hit(
+            &format!("login:{}:user:{name_key}", R::DIR.as_str()),
+            limits.login_per_account,
+            limits.window_seconds,
+        )
         .await?;
     if !by_address || !by_account {
         app.store
-            .record_event(actor, NewEvent::failure("login").target(name_key).details("rate limited"))
+            .record_event(
+                actor,
+                NewEvent::failure("login")
+                    .target(name_key)
+                    .details("rate limited"),
+            )
             .await?;
         return Ok(Err(Refusal::TooManyAttempts));
     }
@@ -163,14 +184,27 @@ async fn attempt<R: Realm>(
     }
     .filter(Account::is_active);
     let password = SecretString::from(form.password.clone());
-    let matches = passwords::verify(app, account.as_ref().and_then(|a| a.password_hash.clone()), password).await?;
+    let matches = passwords::verify(
+        app,
+        account.as_ref().and_then(|a| a.password_hash.clone()),
+        password,
+    )
+    .await?;
     let Some(mut account) = account else {
         app.store
-            .record_event(actor, NewEvent::failure("login").target(name_key).details("unknown account"))
+            .record_event(
+                actor,
+                NewEvent::failure("login")
+                    .target(name_key)
+                    .details("unknown account"),
+            )
             .await?;
         return Ok(Err(Refusal::Credentials));
     };
-    match app.lockout.state(account.locked_at, app.store.clock().now_s()) {
+    match app
+        .lockout
+        .state(account.locked_at, app.store.clock().now_s())
+    {
         LockState::Locked { until } => {
             app.store
                 .record_event(
@@ -196,13 +230,18 @@ async fn attempt<R: Realm>(
             .await?;
         if failure.now_locked {
             Metrics::inc(&app.metrics.accounts_locked);
-            let until = (app.lockout.release_after_s > 0).then(|| app.store.clock().now_s() + app.lockout.release_after_s);
+            let until = (app.lockout.release_after_s > 0)
+                .then(|| app.store.clock().now_s() + app.lockout.release_after_s);
             return Ok(Err(Refusal::Locked { until }));
         }
         return Ok(Err(Refusal::Credentials));
     }
-    app.store.record_login_success(&account, actor, "login.password").await?;
-    let needs_mfa = R::MFA_ALWAYS || account.totp_enabled || organisation_requires_mfa(app, account.tenant).await?;
+    app.store
+        .record_login_success(&account, actor, "login.password")
+        .await?;
+    let needs_mfa = R::MFA_ALWAYS
+        || account.totp_enabled
+        || organisation_requires_mfa(app, account.tenant).await?;
     Ok(Ok((account, needs_mfa)))
 }
 

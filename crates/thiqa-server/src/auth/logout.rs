@@ -15,9 +15,14 @@ use crate::web::cookies;
 use crate::web::error::PageError;
 use crate::web::forms::{local_path, Form};
 
-pub async fn logout<R: Realm>(State(app): State<AppState>, visit: Visit) -> Result<Response, PageError> {
+pub async fn logout<R: Realm>(
+    State(app): State<AppState>,
+    visit: Visit,
+) -> Result<Response, PageError> {
     if let (Some(session), Some(account)) = (&visit.session, &visit.account) {
-        app.store.delete_session(R::DIR, &session.token_hash).await?;
+        app.store
+            .delete_session(R::DIR, &session.token_hash)
+            .await?;
         app.store
             .record_event(
                 &visit.actor(),
@@ -33,8 +38,13 @@ pub async fn logout<R: Realm>(State(app): State<AppState>, visit: Visit) -> Resu
 }
 
 /// "Log out everywhere": every session of the account ends, this one too.
-pub async fn logout_everywhere<R: Realm>(State(app): State<AppState>, me: Signed<R>) -> Result<Response, PageError> {
-    app.store.delete_all_sessions(R::DIR, me.account.id, &me.actor()).await?;
+pub async fn logout_everywhere<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+) -> Result<Response, PageError> {
+    app.store
+        .delete_all_sessions(R::DIR, me.account.id, &me.actor())
+        .await?;
     let mut headers = HeaderMap::new();
     session_cookie::clear::<R>(&app, &mut headers);
     Ok((headers, Redirect::to("/login?notice=logged-out")).into_response())
@@ -53,11 +63,18 @@ pub async fn language<R: Realm>(
     visit: Visit,
     Form(form): Form<LanguageForm>,
 ) -> Result<Response, PageError> {
-    let lang = Lang::parse(&form.lang).ok_or_else(|| PageError::BadRequest(format!("unknown language: {}", form.lang)))?;
+    let lang = Lang::parse(&form.lang)
+        .ok_or_else(|| PageError::BadRequest(format!("unknown language: {}", form.lang)))?;
     if let Some(account) = &visit.account {
         app.store.set_language(account, lang.code()).await?;
     }
     let mut headers = HeaderMap::new();
-    cookies::set_persistent(&mut headers, LANG_COOKIE, lang.code(), app.tls_for(R::DIR), 365 * 86_400);
+    cookies::set_persistent(
+        &mut headers,
+        LANG_COOKIE,
+        lang.code(),
+        app.tls_for(R::DIR),
+        365 * 86_400,
+    );
     Ok((headers, Redirect::to(&local_path(&form.next))).into_response())
 }

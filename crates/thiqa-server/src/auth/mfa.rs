@@ -51,7 +51,10 @@ pub struct CodeForm {
     secret: String,
 }
 
-pub async fn page<R: Realm>(State(app): State<AppState>, pending: Pending<R>) -> Result<Response, PageError> {
+pub async fn page<R: Realm>(
+    State(app): State<AppState>,
+    pending: Pending<R>,
+) -> Result<Response, PageError> {
     if !pending.account.totp_enabled {
         return Ok(Redirect::to("/mfa/setup").into_response());
     }
@@ -74,7 +77,11 @@ pub async fn submit<R: Realm>(
         let presented = SecretString::from(code.to_string());
         let hashes = app.store.recovery_code_hashes(account).await?;
         match recovery::verify(&account.username, &presented, &hashes) {
-            Some(i) => app.store.consume_recovery_code(account, &hashes[i], &actor).await?,
+            Some(i) => {
+                app.store
+                    .consume_recovery_code(account, &hashes[i], &actor)
+                    .await?
+            }
             None => false,
         }
     } else {
@@ -91,7 +98,9 @@ pub async fn submit<R: Realm>(
         }
     };
     if accepted {
-        app.store.record_login_success(account, &actor, "login.mfa").await?;
+        app.store
+            .record_login_success(account, &actor, "login.mfa")
+            .await?;
         let mut headers = HeaderMap::new();
         session_cookie::complete::<R>(&app, &pending.session.token_hash, &mut headers).await?;
         return Ok((headers, Redirect::to("/")).into_response());
@@ -99,22 +108,48 @@ pub async fn submit<R: Realm>(
     Metrics::inc(&app.metrics.logins_failed);
     let failure = app
         .store
-        .record_login_failure(account, app.lockout.threshold, &actor, "wrong second factor")
+        .record_login_failure(
+            account,
+            app.lockout.threshold,
+            &actor,
+            "wrong second factor",
+        )
         .await?;
     let chrome = Chrome::new::<R>(&app, &pending.visit, "/login/mfa");
     if failure.now_locked {
         Metrics::inc(&app.metrics.accounts_locked);
-        app.store.delete_session(R::DIR, &pending.session.token_hash).await?;
+        app.store
+            .delete_session(R::DIR, &pending.session.token_hash)
+            .await?;
         let mut headers = HeaderMap::new();
         session_cookie::clear::<R>(&app, &mut headers);
         let msg = chrome.tr.t("login-locked");
-        return Ok((headers, render(StatusCode::FORBIDDEN, &MfaPage { chrome, error: Some(msg) })?).into_response());
+        return Ok((
+            headers,
+            render(
+                StatusCode::FORBIDDEN,
+                &MfaPage {
+                    chrome,
+                    error: Some(msg),
+                },
+            )?,
+        )
+            .into_response());
     }
     let msg = chrome.tr.t("mfa-failed");
-    render(StatusCode::UNAUTHORIZED, &MfaPage { chrome, error: Some(msg) })
+    render(
+        StatusCode::UNAUTHORIZED,
+        &MfaPage {
+            chrome,
+            error: Some(msg),
+        },
+    )
 }
 
-pub async fn setup_page<R: Realm>(State(app): State<AppState>, pending: Pending<R>) -> Result<Response, PageError> {
+pub async fn setup_page<R: Realm>(
+    State(app): State<AppState>,
+    pending: Pending<R>,
+) -> Result<Response, PageError> {
     if pending.account.totp_enabled {
         return Ok(Redirect::to("/login/mfa").into_response());
     }
@@ -129,7 +164,11 @@ fn setup_form<R: Realm>(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let uri = Totp::default().provisioning_uri(secret, &app.config.totp_issuer, &pending.account.username);
+    let uri = Totp::default().provisioning_uri(
+        secret,
+        &app.config.totp_issuer,
+        &pending.account.username,
+    );
     render(
         status,
         &SetupPage {
@@ -157,7 +196,13 @@ pub async fn setup_submit<R: Realm>(
     let now = app.store.clock().now_s().max(0) as u64;
     let Some(step) = Totp::default().verify(&secret, form.code.trim(), now, None) else {
         let tr = Chrome::new::<R>(&app, &pending.visit, "/mfa/setup").tr;
-        return setup_form::<R>(&app, &pending, &secret, Some(tr.t("mfa-failed")), StatusCode::UNPROCESSABLE_ENTITY);
+        return setup_form::<R>(
+            &app,
+            &pending,
+            &secret,
+            Some(tr.t("mfa-failed")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     };
     let codes = recovery::generate(&pending.account.username, recovery::DEFAULT_COUNT)
         .map_err(|e| PageError::Internal(e.to_string()))?;
@@ -178,7 +223,11 @@ pub async fn setup_submit<R: Realm>(
     visit.session = None;
     let page = RecoveryPage {
         chrome: Chrome::new::<R>(&app, &visit, "/mfa/setup"),
-        codes: codes.codes.iter().map(|c| c.expose_secret().to_string()).collect(),
+        codes: codes
+            .codes
+            .iter()
+            .map(|c| c.expose_secret().to_string())
+            .collect(),
     };
     Ok((headers, ok(&page)?).into_response())
 }

@@ -10,7 +10,11 @@ use crate::web::error::PageError;
 
 /// Verifies a candidate against a stored hash, or against a dummy hash when
 /// the account is unknown, so both cost the same time.
-pub async fn verify(app: &AppState, stored: Option<String>, candidate: SecretString) -> Result<bool, PageError> {
+pub async fn verify(
+    app: &AppState,
+    stored: Option<String>,
+    candidate: SecretString,
+) -> Result<bool, PageError> {
     let app = app.clone();
     tokio::task::spawn_blocking(move || app.hasher.verify_or_dummy(stored.as_deref(), &candidate))
         .await
@@ -27,18 +31,37 @@ pub async fn hash(app: &AppState, password: SecretString) -> Result<String, Page
 
 /// Checks a new password against the policy; the reasons come back in the
 /// user's language.
-pub fn check_strength(app: &AppState, tr: &Tr, password: &SecretString, user_inputs: &[&str]) -> Vec<String> {
+pub fn check_strength(
+    app: &AppState,
+    tr: &Tr,
+    password: &SecretString,
+    user_inputs: &[&str],
+) -> Vec<String> {
     match app.password_policy.check(password, user_inputs) {
         Ok(()) => Vec::new(),
-        Err(rejection) => rejection.problems().iter().map(|p| describe(tr, p)).collect(),
+        Err(rejection) => rejection
+            .problems()
+            .iter()
+            .map(|p| describe(tr, p))
+            .collect(),
     }
 }
 
 /// English reasons, for the CLI and the API.
-pub fn check_strength_en(app: &AppState, password: &SecretString, user_inputs: &[&str]) -> Result<(), String> {
+pub fn check_strength_en(
+    app: &AppState,
+    password: &SecretString,
+    user_inputs: &[&str],
+) -> Result<(), String> {
     app.password_policy
         .check(password, user_inputs)
-        .map_err(|r| r.problems().iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" "))
+        .map_err(|r| {
+            r.problems()
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
 }
 
 fn describe(tr: &Tr, problem: &Problem) -> String {

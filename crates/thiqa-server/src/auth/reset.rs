@@ -40,7 +40,10 @@ pub struct ResetForm {
 /// Reset tokens are URL-safe base64 of 32 bytes; anything else is refused
 /// before touching the database.
 fn plausible(token: &str) -> bool {
-    (20..=100).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (20..=100).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub async fn page<R: Realm>(
@@ -88,7 +91,11 @@ pub async fn submit<R: Realm>(
         &app,
         &chrome.tr,
         &password,
-        &[&account.username, &account.display_name, account.email.as_deref().unwrap_or("")],
+        &[
+            &account.username,
+            &account.display_name,
+            account.email.as_deref().unwrap_or(""),
+        ],
     );
     if form.confirm != secrecy::ExposeSecret::expose_secret(&password) {
         errors.push(chrome.tr.t("password-mismatch"));
@@ -105,6 +112,8 @@ pub async fn submit<R: Realm>(
     let new_hash = passwords::hash(&app, password).await?;
     let mut actor = visit.actor();
     actor.name = account.username.clone();
-    app.store.use_password_reset(R::DIR, hash.as_str(), &new_hash, &actor).await?;
+    app.store
+        .use_password_reset(R::DIR, hash.as_str(), &new_hash, &actor)
+        .await?;
     Ok(Redirect::to("/login?notice=password-set").into_response())
 }

@@ -34,21 +34,35 @@ pub async fn open<R: Realm>(
         )
         .await?;
     let tls = app.tls_for(R::DIR);
-    cookies::set(headers, &cookie_name::<R>(R::COOKIE, tls), token.expose(), tls);
+    cookies::set(
+        headers,
+        &cookie_name::<R>(R::COOKIE, tls),
+        token.expose(),
+        tls,
+    );
     cookies::clear(headers, &cookie_name::<R>(R::PRE_COOKIE, tls), tls);
     Ok(())
 }
 
 /// After the second factor: a fresh token replaces the pending one, so a
 /// token seen before authentication is worth nothing after it.
-pub async fn complete<R: Realm>(app: &AppState, old_hash: &str, headers: &mut HeaderMap) -> Result<(), PageError> {
+pub async fn complete<R: Realm>(
+    app: &AppState,
+    old_hash: &str,
+    headers: &mut HeaderMap,
+) -> Result<(), PageError> {
     let token = Token::generate().map_err(|e| PageError::Internal(e.to_string()))?;
     let csrf = Token::generate().map_err(|e| PageError::Internal(e.to_string()))?;
     app.store
         .complete_session(R::DIR, old_hash, token.hash().as_str(), csrf.expose())
         .await?;
     let tls = app.tls_for(R::DIR);
-    cookies::set(headers, &cookie_name::<R>(R::COOKIE, tls), token.expose(), tls);
+    cookies::set(
+        headers,
+        &cookie_name::<R>(R::COOKIE, tls),
+        token.expose(),
+        tls,
+    );
     Ok(())
 }
 
@@ -58,11 +72,20 @@ pub fn clear<R: Realm>(app: &AppState, headers: &mut HeaderMap) {
 }
 
 /// The pre-login CSRF token: reuses the visitor's cookie or makes one.
-pub fn ensure_pre_token<R: Realm>(app: &AppState, visit: &mut Visit, headers: &mut HeaderMap) -> Result<(), PageError> {
+pub fn ensure_pre_token<R: Realm>(
+    app: &AppState,
+    visit: &mut Visit,
+    headers: &mut HeaderMap,
+) -> Result<(), PageError> {
     if visit.session.is_none() && visit.pre_token.is_none() {
         let token = Token::generate().map_err(|e| PageError::Internal(e.to_string()))?;
         let tls = app.tls_for(R::DIR);
-        cookies::set(headers, &cookie_name::<R>(R::PRE_COOKIE, tls), token.expose(), tls);
+        cookies::set(
+            headers,
+            &cookie_name::<R>(R::PRE_COOKIE, tls),
+            token.expose(),
+            tls,
+        );
         visit.pre_token = Some(token.expose().to_string());
     }
     Ok(())

@@ -58,7 +58,11 @@ impl Visit {
 }
 
 /// Middleware: resolves the session of realm `R` and stores the [`Visit`].
-pub async fn resolve<R: Realm>(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn resolve<R: Realm>(
+    State(app): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let headers = req.headers();
     let tls = app.tls_for(R::DIR);
     let source_ip = req
@@ -110,7 +114,11 @@ async fn load_session<R: Realm>(
     token: &str,
 ) -> Result<Option<(Session, Account, PermissionSet)>, thiqa_store::StoreError> {
     let hash = token_hash(token);
-    let Some(session) = app.store.session(R::DIR, hash.as_str(), app.sessions).await? else {
+    let Some(session) = app
+        .store
+        .session(R::DIR, hash.as_str(), app.sessions)
+        .await?
+    else {
         return Ok(None);
     };
     let account = app.store.account(R::DIR, session.user_id).await?;

@@ -42,7 +42,11 @@ impl From<&HeldRight> for RightRow {
         RightRow {
             permission: r.permission.as_str().to_string(),
             label_key: format!("perm-{}", r.permission.as_str().replace('.', "-")),
-            object: if r.scope == "*" { "*".into() } else { r.scope.clone() },
+            object: if r.scope == "*" {
+                "*".into()
+            } else {
+                r.scope.clone()
+            },
             role_name: r.role_name.clone(),
         }
     }
@@ -129,7 +133,10 @@ fn require_view<R: Realm>(me: &Signed<R>) -> Result<(), PageError> {
     }
 }
 
-pub async fn list<R: Realm>(State(app): State<AppState>, me: Signed<R>) -> Result<Response, PageError> {
+pub async fn list<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+) -> Result<Response, PageError> {
     require_view(&me)?;
     list_page(&app, &me, CreateForm::default(), vec![], StatusCode::OK).await
 }
@@ -146,7 +153,9 @@ pub fn validate_new(tr: &crate::i18n::Tr, form: &CreateForm) -> Result<Username,
         errors.push(tr.t("error-display-name"));
     }
     let email = form.email.trim();
-    if !email.is_empty() && (email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace)) {
+    if !email.is_empty()
+        && (email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace))
+    {
         errors.push(tr.t("error-email"));
     }
     match username {
@@ -165,7 +174,9 @@ pub async fn create<R: Realm>(
     let tr = me.tr(&app);
     let username = match validate_new(&tr, &form) {
         Ok(u) => u,
-        Err(errors) => return list_page(&app, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(errors) => {
+            return list_page(&app, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
     };
     let email = Some(form.email.trim().to_string()).filter(|e| !e.is_empty());
     let created = app
@@ -208,11 +219,21 @@ struct LinkPage<'a> {
 
 /// Issues a one-time set-password link and shows it once, to be handed to
 /// the person (e-mail delivery comes with the notifications issue).
-async fn issue_link<R: Realm>(app: &AppState, me: &Signed<R>, account: &Account, base: &BaseUrl) -> Result<Response, PageError> {
+async fn issue_link<R: Realm>(
+    app: &AppState,
+    me: &Signed<R>,
+    account: &Account,
+    base: &BaseUrl,
+) -> Result<Response, PageError> {
     let token = Token::generate().map_err(|e| PageError::Internal(e.to_string()))?;
     let until = app
         .store
-        .create_password_reset(account, token.hash().as_str(), app.config.reset_link_minutes * 60, &me.actor())
+        .create_password_reset(
+            account,
+            token.hash().as_str(),
+            app.config.reset_link_minutes * 60,
+            &me.actor(),
+        )
         .await?;
     ok(&LinkPage {
         chrome: Chrome::new::<R>(app, &me.visit, "/accounts"),
@@ -256,7 +277,10 @@ async fn detail_page<R: Realm>(
     require_view(me)?;
     let account = app.store.account_in_tenant(me.tenant(), id).await?;
     let rights = app.store.rights_of(R::DIR, id).await?;
-    let mut held: Vec<(i64, String)> = rights.iter().map(|r| (r.role_id.0, r.role_name.clone())).collect();
+    let mut held: Vec<(i64, String)> = rights
+        .iter()
+        .map(|r| (r.role_id.0, r.role_name.clone()))
+        .collect();
     held.sort();
     held.dedup();
     let other_roles = app
@@ -290,7 +314,11 @@ async fn detail_page<R: Realm>(
     render(status, &page)
 }
 
-pub async fn detail<R: Realm>(State(app): State<AppState>, me: Signed<R>, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn detail<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     detail_page(&app, &me, id, None, StatusCode::OK).await
 }
 
@@ -306,11 +334,20 @@ pub async fn assign<R: Realm>(
     Form(form): Form<RoleForm>,
 ) -> Result<Response, PageError> {
     me.require(R::APPROVE_ACCESS)?;
-    match app.store.assign_role(me.tenant(), id, RoleId(form.role_id), &me.actor()).await {
+    match app
+        .store
+        .assign_role(me.tenant(), id, RoleId(form.role_id), &me.actor())
+        .await
+    {
         Ok(()) => Ok(Redirect::to(&format!("/accounts/{id}")).into_response()),
         Err(thiqa_store::AssignmentError::Separation(v)) => {
             let tr = me.tr(&app);
-            let msg = tr.t1("error-separation", "pair", &format!("{} / {}", v.first, v.second)) + " " + &v.reason;
+            let msg = tr.t1(
+                "error-separation",
+                "pair",
+                &format!("{} / {}", v.first, v.second),
+            ) + " "
+                + &v.reason;
             detail_page(&app, &me, id, Some(msg), StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
@@ -323,11 +360,17 @@ pub async fn revoke<R: Realm>(
     Path((id, role)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     me.require(R::APPROVE_ACCESS)?;
-    app.store.revoke_role(me.tenant(), id, RoleId(role), &me.actor()).await?;
+    app.store
+        .revoke_role(me.tenant(), id, RoleId(role), &me.actor())
+        .await?;
     Ok(Redirect::to(&format!("/accounts/{id}")).into_response())
 }
 
-pub async fn unlock<R: Realm>(State(app): State<AppState>, me: Signed<R>, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn unlock<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     me.require(R::MANAGE_ACCOUNTS)?;
     let account = app.store.account_in_tenant(me.tenant(), id).await?;
     app.store.unlock_account(&account, &me.actor()).await?;
@@ -348,10 +391,16 @@ pub async fn reset_link<R: Realm>(
     issue_link(&app, &me, &account, &base).await
 }
 
-pub async fn deregister<R: Realm>(State(app): State<AppState>, me: Signed<R>, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn deregister<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     me.require(R::MANAGE_ACCOUNTS)?;
     if id == me.account.id {
-        return Err(PageError::BadRequest(me.tr(&app).t("error-deregister-self")));
+        return Err(PageError::BadRequest(
+            me.tr(&app).t("error-deregister-self"),
+        ));
     }
     let account = app.store.account_in_tenant(me.tenant(), id).await?;
     app.store.deregister_account(&account, &me.actor()).await?;

@@ -46,7 +46,11 @@ struct EventsPage<'a> {
     events: Vec<EventRow>,
 }
 
-pub async fn recent(app: &AppState, tenant: thiqa_domain::Tenant, limit: i64) -> Result<Vec<EventRow>, PageError> {
+pub async fn recent(
+    app: &AppState,
+    tenant: thiqa_domain::Tenant,
+    limit: i64,
+) -> Result<Vec<EventRow>, PageError> {
     let events = app
         .store
         .events(&EventFilter {
@@ -58,7 +62,10 @@ pub async fn recent(app: &AppState, tenant: thiqa_domain::Tenant, limit: i64) ->
     Ok(events.into_iter().map(EventRow::from).collect())
 }
 
-pub async fn page<R: Realm>(State(app): State<AppState>, me: Signed<R>) -> Result<Response, PageError> {
+pub async fn page<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+) -> Result<Response, PageError> {
     me.require(R::READ_EVENTS)?;
     let events = recent(&app, me.tenant(), 500).await?;
     ok(&EventsPage {

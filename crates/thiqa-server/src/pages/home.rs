@@ -26,19 +26,43 @@ struct HomePage<'a> {
     events: Vec<EventRow>,
 }
 
-pub async fn page<R: Realm>(State(app): State<AppState>, me: Signed<R>) -> Result<Response, PageError> {
+pub async fn page<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+) -> Result<Response, PageError> {
     let mut tiles = Vec::new();
     let mut services = Vec::new();
     let intro_key = match me.tenant() {
         Tenant::Provider(provider) => {
             let catalog = app.catalog;
-            tiles.push(("home-obligations", catalog.obligations().count().to_string(), "/catalog"));
-            tiles.push(("home-organisations", app.store.organisations(provider).await?.len().to_string(), "/organisations"));
-            tiles.push(("home-operators", app.store.accounts_of(me.tenant()).await?.iter().filter(|a| a.is_active()).count().to_string(), "/accounts"));
+            tiles.push((
+                "home-obligations",
+                catalog.obligations().count().to_string(),
+                "/catalog",
+            ));
+            tiles.push((
+                "home-organisations",
+                app.store.organisations(provider).await?.len().to_string(),
+                "/organisations",
+            ));
+            tiles.push((
+                "home-operators",
+                app.store
+                    .accounts_of(me.tenant())
+                    .await?
+                    .iter()
+                    .filter(|a| a.is_active())
+                    .count()
+                    .to_string(),
+                "/accounts",
+            ));
             if me.can(Permission::ServicesRead) {
                 for s in app.store.services(provider).await? {
                     let applicable = applicable_count(&app, &s.model, s.level, &s.facts);
-                    services.push((s.name, s.model.to_uppercase(), s.level, applicable));
+                    let label = ServiceModel::from_name(&s.model)
+                        .map(|m| m.label().to_string())
+                        .unwrap_or(s.model.clone());
+                    services.push((s.name, label, s.level, applicable));
                 }
             }
             "home-intro-console"
@@ -49,7 +73,11 @@ pub async fn page<R: Realm>(State(app): State<AppState>, me: Signed<R>) -> Resul
             "home-intro-portal"
         }
     };
-    let events = if me.can(R::READ_EVENTS) { recent(&app, me.tenant(), 10).await? } else { vec![] };
+    let events = if me.can(R::READ_EVENTS) {
+        recent(&app, me.tenant(), 10).await?
+    } else {
+        vec![]
+    };
     ok(&HomePage {
         chrome: Chrome::new::<R>(&app, &me.visit, "/"),
         name: me.account.display_name.clone(),
@@ -69,9 +97,15 @@ fn applicable_count(app: &AppState, model: &str, level: i64, facts_json: &str) -
         "saas" => ServiceModel::Saas,
         _ => return 0,
     };
-    let Ok(level) = Level::try_from(level.clamp(0, 9) as u8) else { return 0 };
+    let Ok(level) = Level::try_from(level.clamp(0, 9) as u8) else {
+        return 0;
+    };
     let facts = serde_json::from_str(facts_json).unwrap_or_default();
-    let profile = Profile { model, level, facts };
+    let profile = Profile {
+        model,
+        level,
+        facts,
+    };
     app.catalog
         .applicability(&profile)
         .iter()

@@ -55,7 +55,12 @@ async fn me_page<R: Realm>(
             id: t.id,
             live: t.revoked_at.is_none() && t.expires_at > now,
             name: t.name,
-            scopes: t.scopes.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" "),
+            scopes: t
+                .scopes
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
             expires: format_utc(t.expires_at),
         })
         .collect();
@@ -72,7 +77,10 @@ async fn me_page<R: Realm>(
     )
 }
 
-pub async fn page<R: Realm>(State(app): State<AppState>, me: Signed<R>) -> Result<Response, PageError> {
+pub async fn page<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+) -> Result<Response, PageError> {
     me_page(&app, &me, None, None, StatusCode::OK).await
 }
 
@@ -83,14 +91,36 @@ pub async fn create_token<R: Realm>(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let tr = me.tr(&app);
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).unwrap_or("");
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    };
     let name = get("name");
     let days: i64 = match get("days").parse() {
         Ok(d) if (1..=365).contains(&d) => d,
-        _ => return me_page(&app, &me, None, Some(tr.t("error-token-days")), StatusCode::UNPROCESSABLE_ENTITY).await,
+        _ => {
+            return me_page(
+                &app,
+                &me,
+                None,
+                Some(tr.t("error-token-days")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     };
     if name.is_empty() || name.chars().count() > 80 {
-        return me_page(&app, &me, None, Some(tr.t("error-token-name")), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return me_page(
+            &app,
+            &me,
+            None,
+            Some(tr.t("error-token-name")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let mut scopes = Vec::new();
     for (_, v) in pairs.iter().filter(|(k, _)| k == "scope") {
@@ -103,12 +133,32 @@ pub async fn create_token<R: Realm>(
     let token = Token::generate_api().map_err(|e| PageError::Internal(e.to_string()))?;
     let expires = app.store.clock().now_s() + days * 86_400;
     app.store
-        .create_api_token(&me.account, name, token.hash().as_str(), &scopes, expires, &me.actor())
+        .create_api_token(
+            &me.account,
+            name,
+            token.hash().as_str(),
+            &scopes,
+            expires,
+            &me.actor(),
+        )
         .await?;
-    me_page(&app, &me, Some(token.expose().to_string()), None, StatusCode::CREATED).await
+    me_page(
+        &app,
+        &me,
+        Some(token.expose().to_string()),
+        None,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
-pub async fn revoke_token<R: Realm>(State(app): State<AppState>, me: Signed<R>, Path(id): Path<i64>) -> Result<Response, PageError> {
-    app.store.revoke_api_token(&me.account, id, &me.actor()).await?;
+pub async fn revoke_token<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    app.store
+        .revoke_api_token(&me.account, id, &me.actor())
+        .await?;
     Ok(Redirect::to("/me").into_response())
 }

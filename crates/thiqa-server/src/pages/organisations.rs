@@ -30,9 +30,23 @@ struct OrganisationsPage<'a> {
     errors: Vec<String>,
 }
 
-async fn page_with(app: &AppState, me: &Signed<Console>, link: Option<String>, errors: Vec<String>, status: StatusCode) -> Result<Response, PageError> {
-    let Tenant::Provider(provider) = me.tenant() else { return Err(PageError::Forbidden) };
-    let organisations = app.store.organisations(provider).await?.into_iter().map(|o| (o.name, o.require_mfa)).collect();
+async fn page_with(
+    app: &AppState,
+    me: &Signed<Console>,
+    link: Option<String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let Tenant::Provider(provider) = me.tenant() else {
+        return Err(PageError::Forbidden);
+    };
+    let organisations = app
+        .store
+        .organisations(provider)
+        .await?
+        .into_iter()
+        .map(|o| (o.name, o.require_mfa))
+        .collect();
     render(
         status,
         &OrganisationsPage {
@@ -49,11 +63,23 @@ pub async fn page(State(app): State<AppState>, me: Signed<Console>) -> Result<Re
     page_with(&app, &me, None, vec![], StatusCode::OK).await
 }
 
-pub async fn create(State(app): State<AppState>, me: Signed<Console>, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
+pub async fn create(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
     me.require(Permission::OrganisationsManage)?;
-    let Tenant::Provider(provider) = me.tenant() else { return Err(PageError::Forbidden) };
+    let Tenant::Provider(provider) = me.tenant() else {
+        return Err(PageError::Forbidden);
+    };
     let tr = me.tr(&app);
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
     let name = get("name");
     let form = CreateForm {
         username: get("username"),
@@ -74,15 +100,26 @@ pub async fn create(State(app): State<AppState>, me: Signed<Console>, Form(pairs
     let Some(username) = username.filter(|_| errors.is_empty()) else {
         return page_with(&app, &me, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    if app.store.account_by_username(Directory::Customers, username.as_str()).await?.is_some() {
+    if app
+        .store
+        .account_by_username(Directory::Customers, username.as_str())
+        .await?
+        .is_some()
+    {
         let errors = vec![tr.t1("error-username-taken", "username", username.as_str())];
         return page_with(&app, &me, None, errors, StatusCode::CONFLICT).await;
     }
     let require_mfa = get("require_mfa") == "on";
     let actor = me.actor();
-    let org = match app.store.create_organisation(provider, &name, require_mfa, &actor).await {
+    let org = match app
+        .store
+        .create_organisation(provider, &name, require_mfa, &actor)
+        .await
+    {
         Ok(org) => org,
-        Err(thiqa_store::StoreError::Conflict(m)) => return page_with(&app, &me, None, vec![m], StatusCode::CONFLICT).await,
+        Err(thiqa_store::StoreError::Conflict(m)) => {
+            return page_with(&app, &me, None, vec![m], StatusCode::CONFLICT).await
+        }
         Err(e) => return Err(e.into()),
     };
     let tenant = Tenant::Organisation(org);
@@ -109,7 +146,12 @@ pub async fn create(State(app): State<AppState>, me: Signed<Console>, Form(pairs
     let account = app.store.account(Directory::Customers, id).await?;
     let token = Token::generate().map_err(|e| PageError::Internal(e.to_string()))?;
     app.store
-        .create_password_reset(&account, token.hash().as_str(), app.config.reset_link_minutes * 60, &actor)
+        .create_password_reset(
+            &account,
+            token.hash().as_str(),
+            app.config.reset_link_minutes * 60,
+            &actor,
+        )
         .await?;
     let link = format!("{}/reset/{}", portal_base(&app), token.expose());
     page_with(&app, &me, Some(link), vec![], StatusCode::CREATED).await

@@ -29,7 +29,10 @@ pub fn label_key(p: Permission) -> String {
 }
 
 fn realm_permissions<R: Realm>() -> impl Iterator<Item = Permission> {
-    Permission::ALL.iter().copied().filter(|p| p.directory() == R::DIR)
+    Permission::ALL
+        .iter()
+        .copied()
+        .filter(|p| p.directory() == R::DIR)
 }
 
 #[derive(Template)]
@@ -42,7 +45,12 @@ struct RolesPage<'a> {
     error: Option<String>,
 }
 
-async fn roles_page<R: Realm>(app: &AppState, me: &Signed<R>, error: Option<String>, status: StatusCode) -> Result<Response, PageError> {
+async fn roles_page<R: Realm>(
+    app: &AppState,
+    me: &Signed<R>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let roles = app
         .store
         .roles(me.tenant())
@@ -51,7 +59,13 @@ async fn roles_page<R: Realm>(app: &AppState, me: &Signed<R>, error: Option<Stri
         .map(|r| RoleView {
             id: r.id.0,
             permissions: realm_permissions::<R>()
-                .map(|p| (p.as_str().to_string(), label_key(p), r.permissions.contains(&p)))
+                .map(|p| {
+                    (
+                        p.as_str().to_string(),
+                        label_key(p),
+                        r.permissions.contains(&p),
+                    )
+                })
                 .collect(),
             name: r.name,
             description: r.description,
@@ -63,14 +77,19 @@ async fn roles_page<R: Realm>(app: &AppState, me: &Signed<R>, error: Option<Stri
         &RolesPage {
             chrome: Chrome::new::<R>(app, &me.visit, "/roles"),
             roles,
-            all_permissions: realm_permissions::<R>().map(|p| (p.as_str().to_string(), label_key(p))).collect(),
+            all_permissions: realm_permissions::<R>()
+                .map(|p| (p.as_str().to_string(), label_key(p)))
+                .collect(),
             can_manage: me.can(R::MANAGE_ROLES),
             error,
         },
     )
 }
 
-pub async fn list<R: Realm>(State(app): State<AppState>, me: Signed<R>) -> Result<Response, PageError> {
+pub async fn list<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+) -> Result<Response, PageError> {
     if !(me.can(R::MANAGE_ROLES) || me.can(R::APPROVE_ACCESS) || me.can(R::MANAGE_ACCOUNTS)) {
         return Err(PageError::Forbidden);
     }
@@ -82,12 +101,19 @@ fn permissions_from(pairs: &[(String, String)]) -> Result<Vec<Permission>, PageE
     pairs
         .iter()
         .filter(|(k, _)| k == "permission")
-        .map(|(_, v)| Permission::parse(v).ok_or_else(|| PageError::BadRequest(format!("unknown permission: {v}"))))
+        .map(|(_, v)| {
+            Permission::parse(v)
+                .ok_or_else(|| PageError::BadRequest(format!("unknown permission: {v}")))
+        })
         .collect()
 }
 
 fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
 }
 
 pub async fn create<R: Realm>(
@@ -102,8 +128,16 @@ pub async fn create<R: Realm>(
         return roles_page(&app, &me, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let perms = permissions_from(&pairs)?;
-    let description: String = field(&pairs, "description").trim().chars().take(300).collect();
-    match app.store.create_role(me.tenant(), name, &description, &perms, false, &me.actor()).await {
+    let description: String = field(&pairs, "description")
+        .trim()
+        .chars()
+        .take(300)
+        .collect();
+    match app
+        .store
+        .create_role(me.tenant(), name, &description, &perms, false, &me.actor())
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/roles").into_response()),
         Err(thiqa_store::AssignmentError::Store(thiqa_store::StoreError::Conflict(m))) => {
             roles_page(&app, &me, Some(m), StatusCode::CONFLICT).await
@@ -120,10 +154,19 @@ pub async fn update<R: Realm>(
 ) -> Result<Response, PageError> {
     me.require(R::MANAGE_ROLES)?;
     let perms = permissions_from(&pairs)?;
-    match app.store.set_role_permissions(me.tenant(), RoleId(id), &perms, &me.actor()).await {
+    match app
+        .store
+        .set_role_permissions(me.tenant(), RoleId(id), &perms, &me.actor())
+        .await
+    {
         Ok(()) => Ok(Redirect::to("/roles").into_response()),
         Err(thiqa_store::AssignmentError::Separation(v)) => {
-            let msg = me.tr(&app).t1("error-separation", "pair", &format!("{} / {}", v.first, v.second)) + " " + &v.reason;
+            let msg = me.tr(&app).t1(
+                "error-separation",
+                "pair",
+                &format!("{} / {}", v.first, v.second),
+            ) + " "
+                + &v.reason;
             roles_page(&app, &me, Some(msg), StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),

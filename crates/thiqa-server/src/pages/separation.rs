@@ -25,7 +25,12 @@ struct SeparationPage<'a> {
     error: Option<String>,
 }
 
-async fn page_with<R: Realm>(app: &AppState, me: &Signed<R>, error: Option<String>, status: StatusCode) -> Result<Response, PageError> {
+async fn page_with<R: Realm>(
+    app: &AppState,
+    me: &Signed<R>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let pairs = app
         .store
         .incompatible_pairs(me.tenant())
@@ -38,14 +43,21 @@ async fn page_with<R: Realm>(app: &AppState, me: &Signed<R>, error: Option<Strin
         &SeparationPage {
             chrome: Chrome::new::<R>(app, &me.visit, "/separation"),
             pairs,
-            permissions: Permission::ALL.iter().filter(|p| p.directory() == R::DIR).map(|p| p.as_str()).collect(),
+            permissions: Permission::ALL
+                .iter()
+                .filter(|p| p.directory() == R::DIR)
+                .map(|p| p.as_str())
+                .collect(),
             can_manage: me.can(R::MANAGE_SEPARATION),
             error,
         },
     )
 }
 
-pub async fn page<R: Realm>(State(app): State<AppState>, me: Signed<R>) -> Result<Response, PageError> {
+pub async fn page<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+) -> Result<Response, PageError> {
     page_with(&app, &me, None, StatusCode::OK).await
 }
 
@@ -59,24 +71,41 @@ pub struct PairForm {
     reason: String,
 }
 
-pub async fn add<R: Realm>(State(app): State<AppState>, me: Signed<R>, Form(form): Form<PairForm>) -> Result<Response, PageError> {
+pub async fn add<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    Form(form): Form<PairForm>,
+) -> Result<Response, PageError> {
     me.require(R::MANAGE_SEPARATION)?;
-    let parse = |s: &str| Permission::parse(s).ok_or_else(|| PageError::BadRequest(format!("unknown permission: {s}")));
+    let parse = |s: &str| {
+        Permission::parse(s)
+            .ok_or_else(|| PageError::BadRequest(format!("unknown permission: {s}")))
+    };
     let (first, second) = (parse(&form.first)?, parse(&form.second)?);
     let reason = form.reason.trim();
     if reason.is_empty() || reason.chars().count() > 300 {
         let msg = me.tr(&app).t("error-separation-reason");
         return page_with(&app, &me, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    match app.store.add_incompatible_pair(me.tenant(), first, second, reason, &me.actor()).await {
+    match app
+        .store
+        .add_incompatible_pair(me.tenant(), first, second, reason, &me.actor())
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/separation").into_response()),
         Err(thiqa_store::AssignmentError::Store(e)) => Err(e.into()),
         Err(e) => page_with(&app, &me, Some(e.to_string()), StatusCode::CONFLICT).await,
     }
 }
 
-pub async fn remove<R: Realm>(State(app): State<AppState>, me: Signed<R>, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn remove<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     me.require(R::MANAGE_SEPARATION)?;
-    app.store.remove_incompatible_pair(me.tenant(), PairId(id), &me.actor()).await?;
+    app.store
+        .remove_incompatible_pair(me.tenant(), PairId(id), &me.actor())
+        .await?;
     Ok(Redirect::to("/separation").into_response())
 }

@@ -72,7 +72,11 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
         Directory::Operators => &[
             ("/", "nav-home", None),
             ("/catalog", "nav-catalog", Some(Permission::CatalogRead)),
-            ("/organisations", "nav-organisations", Some(Permission::OrganisationsManage)),
+            (
+                "/organisations",
+                "nav-organisations",
+                Some(Permission::OrganisationsManage),
+            ),
             ("/accounts", "nav-accounts", None),
             ("/roles", "nav-roles", None),
             ("/separation", "nav-separation", None),
@@ -93,7 +97,11 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
         .map(|(href, key, _)| NavLink {
             href,
             key,
-            current: if *href == "/" { here == "/" } else { here.starts_with(href) },
+            current: if *href == "/" {
+                here == "/"
+            } else {
+                here.starts_with(href)
+            },
         })
         .collect()
 }

@@ -17,19 +17,40 @@ pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A session-lifetime cookie (no Max-Age: gone when the browser closes).
 pub fn set(headers: &mut HeaderMap, name: &str, value: &str, secure: bool) {
-    push(headers, format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{}", secure_attr(secure)));
+    push(
+        headers,
+        format!(
+            "{name}={value}; Path=/; HttpOnly; SameSite=Strict{}",
+            secure_attr(secure)
+        ),
+    );
 }
 
 /// A cookie kept for `max_age_s` seconds (language preference).
-pub fn set_persistent(headers: &mut HeaderMap, name: &str, value: &str, secure: bool, max_age_s: i64) {
+pub fn set_persistent(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: &str,
+    secure: bool,
+    max_age_s: i64,
+) {
     push(
         headers,
-        format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{}", secure_attr(secure)),
+        format!(
+            "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{}",
+            secure_attr(secure)
+        ),
     );
 }
 
 pub fn clear(headers: &mut HeaderMap, name: &str, secure: bool) {
-    push(headers, format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", secure_attr(secure)));
+    push(
+        headers,
+        format!(
+            "{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+            secure_attr(secure)
+        ),
+    );
 }
 
 fn secure_attr(secure: bool) -> &'static str {
@@ -53,7 +74,10 @@ mod tests {
     #[test]
     fn finds_a_cookie_among_several() {
         let mut h = HeaderMap::new();
-        h.insert(COOKIE, HeaderValue::from_static("a=1; thiqa_console=abc; b=2"));
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; thiqa_console=abc; b=2"),
+        );
         assert_eq!(get(&h, "thiqa_console").as_deref(), Some("abc"));
         assert_eq!(get(&h, "thiqa_portal"), None);
     }

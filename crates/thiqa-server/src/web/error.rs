@@ -41,7 +41,9 @@ impl IntoResponse for PageError {
             }
         };
         let mut response = (status, detail.clone().unwrap_or_default()).into_response();
-        response.extensions_mut().insert(ErrorInfo { title_key, detail });
+        response
+            .extensions_mut()
+            .insert(ErrorInfo { title_key, detail });
         response
     }
 }
@@ -130,7 +132,11 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             other => {
                 tracing::error!(cause = %other, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; it was logged")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; it was logged",
+                )
             }
         }
     }

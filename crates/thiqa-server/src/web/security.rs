@@ -35,23 +35,40 @@ pub async fn headers(tls: bool, req: Request, next: Next) -> Response {
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
     if !h.contains_key(CACHE_CONTROL) {
         // Pages hold personal and security data: no shared caches.
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if tls {
-        h.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        h.insert(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     response
 }
 
-pub async fn count(State(app): State<AppState>, listener: Listener, req: Request, next: Next) -> Response {
+pub async fn count(
+    State(app): State<AppState>,
+    listener: Listener,
+    req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let response = next.run(req).await;
-    app.metrics
-        .observe(listener, response.status().as_u16(), started.elapsed().as_secs_f64());
+    app.metrics.observe(
+        listener,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 
@@ -75,11 +92,19 @@ pub async fn csrf(State(app): State<AppState>, req: Request, next: Next) -> Resp
     if !same_origin(&req) {
         return refuse(&app);
     }
-    let expected = req.extensions().get::<Visit>().map(Visit::csrf).unwrap_or_default();
+    let expected = req
+        .extensions()
+        .get::<Visit>()
+        .map(Visit::csrf)
+        .unwrap_or_default();
     if expected.is_empty() {
         return refuse(&app);
     }
-    if let Some(v) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+    if let Some(v) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
         return if ct_eq(v.as_bytes(), expected.as_bytes()) {
             next.run(req).await
         } else {
@@ -103,7 +128,8 @@ pub async fn csrf(State(app): State<AppState>, req: Request, next: Next) -> Resp
     if !presented.is_some_and(|p| ct_eq(p.as_bytes(), expected.as_bytes())) {
         return refuse(&app);
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
@@ -116,7 +142,11 @@ fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
 
 /// `Sec-Fetch-Site` (modern browsers) or `Origin` must not point elsewhere.
 fn same_origin(req: &Request) -> bool {
-    if let Some(site) = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    if let Some(site) = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
         if !matches!(site, "same-origin" | "none") {
             return false;
         }
@@ -125,7 +155,11 @@ fn same_origin(req: &Request) -> bool {
         None => true,
         Some("null") => false,
         Some(origin) => {
-            let host = req.headers().get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let host = req
+                .headers()
+                .get(HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             origin
                 .split_once("://")
                 .map(|(_, rest)| rest == host)

@@ -8,7 +8,8 @@ use thiqa_store::{DatabaseLocation, Store};
 
 /// The PostgreSQL server the tests create their databases on.
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub struct TestStore {
@@ -43,8 +44,14 @@ pub async fn postgres() -> TestStore {
         .unwrap_or_else(|e| panic!("PostgreSQL must run for the scenario tests ({admin}): {e}"));
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("thiqa_test_{}_{n}_{}", std::process::id(), rand_suffix() % 1000);
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let name = format!(
+        "thiqa_test_{}_{n}_{}",
+        std::process::id(),
+        rand_suffix() % 1000
+    );
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     let url = format!("{base}/{name}");
     let clock = Arc::new(ManualClock::at_ms(1_780_000_000_000));
@@ -61,7 +68,12 @@ pub async fn postgres() -> TestStore {
 fn rand_suffix() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
     h.finish() % 1_000_000_000
 }
 

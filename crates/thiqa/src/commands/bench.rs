@@ -42,7 +42,8 @@ pub async fn console(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .spawn()
         .context("starting thiqa serve")?;
     let pid = child.id();
-    let mut lines = BufReader::new(child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?).lines();
+    let mut lines =
+        BufReader::new(child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?).lines();
     let mut console = None;
     for line in lines.by_ref() {
         if let Some(url) = line?.strip_prefix("Operator console:") {
@@ -66,7 +67,10 @@ pub async fn console(args: BenchArgs) -> anyhow::Result<ExitCode> {
     latencies.sort_unstable();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     let rps = latencies.len() as f64 / elapsed.as_secs_f64();
-    println!("thiqa bench console: GET {} with a signed operator session, {} clients, {} s", args.page, args.clients, args.seconds);
+    println!(
+        "thiqa bench console: GET {} with a signed operator session, {} clients, {} s",
+        args.page, args.clients, args.seconds
+    );
     println!("  requests       {} ({} errors)", latencies.len(), errors);
     println!("  throughput     {rps:.0} requests/s   (target > 5000)");
     println!(
@@ -76,8 +80,16 @@ pub async fn console(args: BenchArgs) -> anyhow::Result<ExitCode> {
         ms(pct(0.99)),
         ms(*latencies.last().unwrap_or(&Duration::ZERO))
     );
-    println!("  resident       idle {:.1} MB   after load {:.1} MB   (target idle < 50 MB)", idle_rss as f64 / 1024.0, loaded_rss as f64 / 1024.0);
-    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    println!(
+        "  resident       idle {:.1} MB   after load {:.1} MB   (target idle < 50 MB)",
+        idle_rss as f64 / 1024.0,
+        loaded_rss as f64 / 1024.0
+    );
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn ms(d: Duration) -> f64 {
@@ -86,7 +98,13 @@ fn ms(d: Duration) -> f64 {
 
 /// An operator with a complete (second factor passed) session.
 async fn prepare(dir: &std::path::Path) -> anyhow::Result<String> {
-    let store = Store::open(&DatabaseLocation::Sqlite { data_dir: dir.to_path_buf() }, Arc::new(SystemClock)).await?;
+    let store = Store::open(
+        &DatabaseLocation::Sqlite {
+            data_dir: dir.to_path_buf(),
+        },
+        Arc::new(SystemClock),
+    )
+    .await?;
     let actor = Actor::system();
     let provider = Tenant::Provider(store.create_provider("Bench", &actor).await?);
     seed_tenant(&store, provider, &actor).await?;
@@ -105,18 +123,36 @@ async fn prepare(dir: &std::path::Path) -> anyhow::Result<String> {
             &actor,
         )
         .await?;
-    let role = role_by_name(&store, provider, PROVIDER_ADMIN_ROLE).await?.ok_or_else(|| anyhow!("role"))?;
+    let role = role_by_name(&store, provider, PROVIDER_ADMIN_ROLE)
+        .await?
+        .ok_or_else(|| anyhow!("role"))?;
     store.assign_role(provider, id, role, &actor).await?;
     let token = Token::generate()?;
     store
-        .create_session(Directory::Operators, id, token.hash().as_str(), "csrf", true, SessionPolicy::default(), None, None)
+        .create_session(
+            Directory::Operators,
+            id,
+            token.hash().as_str(),
+            "csrf",
+            true,
+            SessionPolicy::default(),
+            None,
+            None,
+        )
         .await?;
     store.close().await;
     Ok(token.expose().to_string())
 }
 
-async fn load(addr: &str, token: &str, args: &BenchArgs) -> anyhow::Result<(Vec<Duration>, Duration, usize)> {
-    let request = format!("GET {} HTTP/1.1\r\nHost: {addr}\r\nCookie: thiqa_console={token}\r\n\r\n", args.page);
+async fn load(
+    addr: &str,
+    token: &str,
+    args: &BenchArgs,
+) -> anyhow::Result<(Vec<Duration>, Duration, usize)> {
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {addr}\r\nCookie: thiqa_console={token}\r\n\r\n",
+        args.page
+    );
     let warmup = Duration::from_secs(1);
     let measured = Duration::from_secs(args.seconds);
     let start = Instant::now();
@@ -157,10 +193,17 @@ async fn load(addr: &str, token: &str, args: &BenchArgs) -> anyhow::Result<(Vec<
 }
 
 /// Reads one HTTP/1.1 response (Content-Length bodies); returns the status.
-async fn read_response<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R, body: &mut Vec<u8>) -> anyhow::Result<u16> {
+async fn read_response<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    body: &mut Vec<u8>,
+) -> anyhow::Result<u16> {
     let mut line = String::new();
     reader.read_line(&mut line).await?;
-    let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| anyhow!("bad status line: {line}"))?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| anyhow!("bad status line: {line}"))?;
     let mut length = 0usize;
     loop {
         line.clear();

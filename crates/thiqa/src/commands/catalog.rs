@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
-use thiqa_catalog::{Catalog, Force, Lang, Level, Nature, Profile, Recurrence, SearchQuery, ServiceModel, Subject};
+use thiqa_catalog::{
+    Catalog, Force, Lang, Level, Nature, Profile, Recurrence, SearchQuery, ServiceModel, Subject,
+};
 
 #[derive(Subcommand)]
 pub enum CatalogCommand {
@@ -144,7 +146,12 @@ fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
 }
 
 fn parse_model(s: &str) -> Result<ServiceModel, String> {
-    ServiceModel::from_name(s).ok_or_else(|| format!("expected one of {}", names(&ServiceModel::ALL, ServiceModel::as_str)))
+    ServiceModel::from_name(s).ok_or_else(|| {
+        format!(
+            "expected one of {}",
+            names(&ServiceModel::ALL, ServiceModel::as_str)
+        )
+    })
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -156,15 +163,22 @@ fn parse_level(s: &str) -> Result<Level, String> {
 }
 
 fn parse_nature(s: &str) -> Result<Nature, String> {
-    Nature::from_name(s).ok_or_else(|| format!("expected one of {}", names(Nature::ALL, Nature::as_str)))
+    Nature::from_name(s)
+        .ok_or_else(|| format!("expected one of {}", names(Nature::ALL, Nature::as_str)))
 }
 
 fn parse_recurrence(s: &str) -> Result<Recurrence, String> {
-    Recurrence::from_name(s).ok_or_else(|| format!("expected one of {}", names(Recurrence::ALL, Recurrence::as_str)))
+    Recurrence::from_name(s).ok_or_else(|| {
+        format!(
+            "expected one of {}",
+            names(Recurrence::ALL, Recurrence::as_str)
+        )
+    })
 }
 
 fn parse_force(s: &str) -> Result<Force, String> {
-    Force::from_name(s).ok_or_else(|| format!("expected one of {}", names(Force::ALL, Force::as_str)))
+    Force::from_name(s)
+        .ok_or_else(|| format!("expected one of {}", names(Force::ALL, Force::as_str)))
 }
 
 /// `NAME=yes|no`, the name checked against the embedded catalog so a typo is
@@ -177,7 +191,10 @@ fn parse_fact(s: &str) -> Result<(String, bool), String> {
     let name = name.trim();
     if catalog.fact(name).is_none() {
         let known: Vec<&str> = catalog.facts().map(|f| f.id.as_str()).collect();
-        return Err(format!("unknown fact \"{name}\"; the catalog's facts are: {}", known.join(", ")));
+        return Err(format!(
+            "unknown fact \"{name}\"; the catalog's facts are: {}",
+            known.join(", ")
+        ));
     }
     let value = match value.trim().to_ascii_lowercase().as_str() {
         "yes" | "true" | "oui" => true,
@@ -187,7 +204,12 @@ fn parse_fact(s: &str) -> Result<(String, bool), String> {
     Ok((name.to_string(), value))
 }
 
-fn profile(catalog: &Catalog, model: ServiceModel, level: Level, facts: Vec<(String, bool)>) -> anyhow::Result<Profile> {
+fn profile(
+    catalog: &Catalog,
+    model: ServiceModel,
+    level: Level,
+    facts: Vec<(String, bool)>,
+) -> anyhow::Result<Profile> {
     let mut p = Profile::new(model, level);
     p.facts.extend(facts);
     p.validate(catalog)?;
@@ -195,7 +217,8 @@ fn profile(catalog: &Catalog, model: ServiceModel, level: Level, facts: Vec<(Str
 }
 
 pub fn run(cmd: CatalogCommand) -> anyhow::Result<ExitCode> {
-    let c = thiqa_catalog::try_dgssi_cloud_2025().map_err(|e| anyhow::anyhow!("the embedded catalog is invalid: {e}"))?;
+    let c = thiqa_catalog::try_dgssi_cloud_2025()
+        .map_err(|e| anyhow::anyhow!("the embedded catalog is invalid: {e}"))?;
     let text = match cmd {
         CatalogCommand::List { lang } => show::list(c, lang.into()),
         CatalogCommand::Show { id, lang } => show::show(c, &id, lang.into())?,
@@ -273,7 +296,11 @@ fn emit(bytes: &[u8]) -> anyhow::Result<()> {
     }
 }
 
-fn write_out(bytes: &[u8], out: Option<&std::path::Path>, binary: bool) -> anyhow::Result<ExitCode> {
+fn write_out(
+    bytes: &[u8],
+    out: Option<&std::path::Path>,
+    binary: bool,
+) -> anyhow::Result<ExitCode> {
     match out {
         Some(path) => {
             std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
@@ -287,7 +314,13 @@ fn write_out(bytes: &[u8], out: Option<&std::path::Path>, binary: bool) -> anyho
 
 type ProfileParts = (Option<ServiceModel>, Option<Level>, Vec<(String, bool)>);
 
-fn export(c: &Catalog, format: ExportFormat, (model, level, facts): ProfileParts, href: &str, lang: Lang) -> anyhow::Result<Vec<u8>> {
+fn export(
+    c: &Catalog,
+    format: ExportFormat,
+    (model, level, facts): ProfileParts,
+    href: &str,
+    lang: Lang,
+) -> anyhow::Result<Vec<u8>> {
     let profiled = matches!(format, ExportFormat::OscalProfile);
     if !profiled && (model.is_some() || level.is_some() || !facts.is_empty()) {
         bail!("--model, --level and --fact only apply to --format oscal-profile");
@@ -330,11 +363,31 @@ fn title(c: &Catalog, id: &str, lang: Lang) -> String {
 fn applicable(c: &Catalog, p: &Profile, lang: Lang, all: bool) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = writeln!(out, "{} {}", lang.pick("Profil :", "Profile:"), p.describe(lang));
+    let _ = writeln!(
+        out,
+        "{} {}",
+        lang.pick("Profil :", "Profile:"),
+        p.describe(lang)
+    );
     for (id, value) in &p.facts {
-        let _ = writeln!(out, "  {id} = {}", if *value { lang.pick("oui", "yes") } else { lang.pick("non", "no") });
+        let _ = writeln!(
+            out,
+            "  {id} = {}",
+            if *value {
+                lang.pick("oui", "yes")
+            } else {
+                lang.pick("non", "no")
+            }
+        );
     }
-    let _ = writeln!(out, "{}\n", lang.pick("  (autres questions : réponse par défaut)", "  (other questions: default answer)"));
+    let _ = writeln!(
+        out,
+        "{}\n",
+        lang.pick(
+            "  (autres questions : réponse par défaut)",
+            "  (other questions: default answer)"
+        )
+    );
     let decisions = c.applicability(p);
     let mut shown_parent = false;
     let mut parent_reasons = 0;
@@ -348,7 +401,13 @@ fn applicable(c: &Catalog, p: &Profile, lang: Lang, all: bool) -> String {
                 parent_reasons = d.reasons.len();
                 shown_parent = d.applicable || all;
                 if shown_parent {
-                    let _ = writeln!(out, "{mark} {}  {}\n    {}", d.id, title(c, &d.id, lang), d.explain(lang, c));
+                    let _ = writeln!(
+                        out,
+                        "{mark} {}  {}\n    {}",
+                        d.id,
+                        title(c, &d.id, lang),
+                        d.explain(lang, c)
+                    );
                 }
             }
             Subject::Item { .. } => {
@@ -356,7 +415,13 @@ fn applicable(c: &Catalog, p: &Profile, lang: Lang, all: bool) -> String {
                 it_yes += usize::from(d.applicable);
                 // Items restricted further than their obligation are worth a line.
                 if shown_parent && d.reasons.len() > parent_reasons && (d.applicable || all) {
-                    let _ = writeln!(out, "    {mark} {}  {}\n        {}", d.id, title(c, &d.id, lang), d.explain(lang, c));
+                    let _ = writeln!(
+                        out,
+                        "    {mark} {}  {}\n        {}",
+                        d.id,
+                        title(c, &d.id, lang),
+                        d.explain(lang, c)
+                    );
                 }
             }
         }
@@ -377,9 +442,19 @@ fn compare(c: &Catalog, left: &Profile, right: &Profile, lang: Lang) -> String {
     let diffs = c.compare(left, right);
     let mut out = format!("{} / {}\n\n", left.describe(lang), right.describe(lang));
     for d in &diffs {
-        let _ = writeln!(out, "{}\n    {}", d.explain(lang, c, left, right), title(c, &d.id, lang));
+        let _ = writeln!(
+            out,
+            "{}\n    {}",
+            d.explain(lang, c, left, right),
+            title(c, &d.id, lang)
+        );
     }
-    let _ = writeln!(out, "\n{} {}", lang.pick("Différences :", "Differences:"), diffs.len());
+    let _ = writeln!(
+        out,
+        "\n{} {}",
+        lang.pick("Différences :", "Differences:"),
+        diffs.len()
+    );
     out
 }
 
@@ -399,6 +474,11 @@ fn search(c: &Catalog, q: &SearchQuery, lang: Lang) -> String {
             lang.pick(&article.title_fr, &article.title_en)
         );
     }
-    let _ = writeln!(out, "{} {}", lang.pick("Résultats :", "Results:"), hits.len());
+    let _ = writeln!(
+        out,
+        "{} {}",
+        lang.pick("Résultats :", "Results:"),
+        hits.len()
+    );
     out
 }

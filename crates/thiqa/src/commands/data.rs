@@ -17,7 +17,11 @@ pub async fn migrate(data: DataArgs) -> anyhow::Result<ExitCode> {
     let applied = store.applied_migrations().await?;
     println!("database: {:?}", location(&config));
     for (version, description) in store.known_migrations() {
-        let state = if applied.contains(&version) { "applied" } else { "pending" };
+        let state = if applied.contains(&version) {
+            "applied"
+        } else {
+            "pending"
+        };
         println!("  {version:04} {description}: {state}");
     }
     Ok(ExitCode::SUCCESS)
@@ -29,7 +33,10 @@ pub async fn backup(data: DataArgs, out: PathBuf) -> anyhow::Result<ExitCode> {
     store.backup_to(&out).await?;
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     println!("backup written: {} ({size} bytes)", out.display());
-    println!("restore it with: thiqa restore {} (server stopped)", out.display());
+    println!(
+        "restore it with: thiqa restore {} (server stopped)",
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -39,9 +46,14 @@ pub async fn restore(data: DataArgs, file: PathBuf) -> anyhow::Result<ExitCode> 
         bail!("PostgreSQL databases are restored with pg_restore: pg_restore --clean --dbname \"$THIQA_DATABASE_URL\" thiqa.dump");
     }
     let stamp = SystemClock.now_s().to_string();
-    let (check, kept) = restore_into(&config.data_dir, &file, &Store::sqlite_migration_versions(), &stamp)
-        .await
-        .context("restore refused")?;
+    let (check, kept) = restore_into(
+        &config.data_dir,
+        &file,
+        &Store::sqlite_migration_versions(),
+        &stamp,
+    )
+    .await
+    .context("restore refused")?;
     println!(
         "restored {} into {}: {} operators, {} organisations, {} security events, migrations {:?}",
         file.display(),

@@ -11,21 +11,70 @@ use thiqa_crypto::totp::{Totp, TotpSecret};
 use thiqa_domain::{Clock, Directory, SystemClock, Tenant};
 use thiqa_server::bootstrap::{role_by_name, seed_tenant};
 use thiqa_server::config::Config;
-use thiqa_store::{Actor, NewAccount, Store};
+use thiqa_store::{Actor, NewAccount, NewService, Store};
 
 pub const PROVIDER: &str = "Atlas Cloud Maroc (démo)";
 const ORGANISATION: &str = "Banque Exemple du Maroc (démo)";
 
 /// (directory, username, display name, password, TOTP secret, roles)
-type DemoUser = (Directory, &'static str, &'static str, &'static str, Option<&'static str>, &'static [&'static str]);
+type DemoUser = (
+    Directory,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+);
 
 const USERS: &[DemoUser] = &[
-    (Directory::Operators, "admin", "Amal Bennani", "Atlas-demo-console-2026", Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), &["Administrateur des comptes", "Responsable conformité"]),
-    (Directory::Operators, "habilitations", "Hicham Alaoui", "Atlas-demo-approval-2026", Some("KRUGS4ZANFZSAYJAMRSW23ZAONSWG4TF"), &["Approbateur des accès"]),
-    (Directory::Operators, "rssi", "Rachida Tazi", "Atlas-demo-security-2026", Some("MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"), &["RSSI"]),
-    (Directory::Customers, "karim", "Karim El Idrissi", "Banque-demo-portal-2026", None, &["Administrateur de l'organisation"]),
-    (Directory::Customers, "salma", "Salma Berrada", "Banque-demo-approve-2026", None, &["Approbateur des accès"]),
-    (Directory::Customers, "youssef", "Youssef Chraibi", "Banque-demo-reader-2026", None, &["Utilisateur"]),
+    (
+        Directory::Operators,
+        "admin",
+        "Amal Bennani",
+        "Atlas-demo-console-2026",
+        Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+        &["Administrateur des comptes", "Responsable conformité"],
+    ),
+    (
+        Directory::Operators,
+        "habilitations",
+        "Hicham Alaoui",
+        "Atlas-demo-approval-2026",
+        Some("KRUGS4ZANFZSAYJAMRSW23ZAONSWG4TF"),
+        &["Approbateur des accès"],
+    ),
+    (
+        Directory::Operators,
+        "rssi",
+        "Rachida Tazi",
+        "Atlas-demo-security-2026",
+        Some("MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"),
+        &["RSSI"],
+    ),
+    (
+        Directory::Customers,
+        "karim",
+        "Karim El Idrissi",
+        "Banque-demo-portal-2026",
+        None,
+        &["Administrateur de l'organisation"],
+    ),
+    (
+        Directory::Customers,
+        "salma",
+        "Salma Berrada",
+        "Banque-demo-approve-2026",
+        None,
+        &["Approbateur des accès"],
+    ),
+    (
+        Directory::Customers,
+        "youssef",
+        "Youssef Chraibi",
+        "Banque-demo-reader-2026",
+        None,
+        &["Utilisateur"],
+    ),
 ];
 
 #[derive(Clone)]
@@ -57,7 +106,9 @@ pub async fn load(store: &Store, config: &Config) -> anyhow::Result<DemoInfo> {
     let provider = store.create_provider(PROVIDER, &actor).await?;
     let pt = Tenant::Provider(provider);
     seed_tenant(store, pt, &actor).await?;
-    let org = store.create_organisation(provider, ORGANISATION, false, &actor).await?;
+    let org = store
+        .create_organisation(provider, ORGANISATION, false, &actor)
+        .await?;
     let ot = Tenant::Organisation(org);
     seed_tenant(store, ot, &actor).await?;
     for (dir, username, display, password, secret, roles) in USERS {
@@ -83,17 +134,33 @@ pub async fn load(store: &Store, config: &Config) -> anyhow::Result<DemoInfo> {
             store.enable_totp(&account, secret, 0, &[], &actor).await?;
         }
         for role in *roles {
-            let role_id = role_by_name(store, tenant, role).await?.ok_or_else(|| anyhow!("demo role {role}"))?;
+            let role_id = role_by_name(store, tenant, role)
+                .await?
+                .ok_or_else(|| anyhow!("demo role {role}"))?;
             store.assign_role(tenant, id, role_id, &actor).await?;
         }
     }
     let facts = serde_json::json!({"internal_development": false}).to_string();
-    store
-        .create_service(provider, "Atlas IaaS Souverain", "Machines virtuelles et stockage en bloc, hébergés à Rabat et Casablanca.", "iaas", 2, &facts, &actor)
-        .await?;
-    store
-        .create_service(provider, "Atlas Messagerie", "Messagerie collaborative en SaaS.", "saas", 1, "{}", &actor)
-        .await?;
+    for service in [
+        NewService {
+            provider,
+            name: "Atlas IaaS Souverain",
+            description: "Machines virtuelles et stockage en bloc, hébergés à Rabat et Casablanca.",
+            model: "iaas",
+            level: 2,
+            facts_json: &facts,
+        },
+        NewService {
+            provider,
+            name: "Atlas Messagerie",
+            description: "Messagerie collaborative en SaaS.",
+            model: "saas",
+            level: 1,
+            facts_json: "{}",
+        },
+    ] {
+        store.create_service(&service, &actor).await?;
+    }
     Ok(info)
 }
 
@@ -106,7 +173,11 @@ impl DemoInfo {
         println!("  or the current code printed here every 30 s)");
         for (dir, user, name, password, secret, roles) in USERS {
             if *dir == Directory::Operators {
-                println!("  {user:<14} {password:<26} TOTP secret {}  ({name}: {})", secret.unwrap_or("-"), roles.join(", "));
+                println!(
+                    "  {user:<14} {password:<26} TOTP secret {}  ({name}: {})",
+                    secret.unwrap_or("-"),
+                    roles.join(", ")
+                );
             }
         }
         println!();
@@ -143,4 +214,3 @@ pub async fn print_codes(info: DemoInfo) {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
-

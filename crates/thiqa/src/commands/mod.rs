@@ -1,7 +1,7 @@
 //! One module per command; shared set-up (configuration, store) here.
 
-pub mod catalog;
 pub mod bench;
+pub mod catalog;
 mod data;
 mod demo;
 mod operator;
@@ -36,7 +36,11 @@ pub fn load_config(data: &DataArgs, mut overrides: Overrides) -> anyhow::Result<
     if let Some(dir) = &data.data_dir {
         overrides.push(("data_dir", toml::Value::String(dir.display().to_string())));
     }
-    Ok(Config::load(data.config.as_deref(), std::env::vars(), overrides)?)
+    Ok(Config::load(
+        data.config.as_deref(),
+        std::env::vars(),
+        overrides,
+    )?)
 }
 
 pub fn location(config: &Config) -> DatabaseLocation {

@@ -33,10 +33,26 @@ pub async fn run(cmd: OperatorCommand) -> anyhow::Result<ExitCode> {
             let config = load_config(&data, vec![])?;
             let store = open_store(&config).await?;
             let password = read_password(password_stdin)?;
-            let created = create(&store, &config, &provider, &username, display_name, email, password, &roles).await?;
-            println!("operator {} created with roles: {}", created.username, created.roles.join(", "));
+            let created = create(
+                &store,
+                &config,
+                &provider,
+                &username,
+                display_name,
+                email,
+                password,
+                &roles,
+            )
+            .await?;
+            println!(
+                "operator {} created with roles: {}",
+                created.username,
+                created.roles.join(", ")
+            );
             println!();
-            println!("Second factor (mandatory for operators). Add this to an authenticator app now;");
+            println!(
+                "Second factor (mandatory for operators). Add this to an authenticator app now;"
+            );
             println!("it is shown only once:");
             println!("  {}", created.provisioning_uri.expose_secret());
             println!();
@@ -60,10 +76,21 @@ pub async fn run(cmd: OperatorCommand) -> anyhow::Result<ExitCode> {
             let account = find(&store, &username).await?;
             let token = Token::generate()?;
             let until = store
-                .create_password_reset(&account, token.hash().as_str(), config.reset_link_minutes * 60, &Actor::cli())
+                .create_password_reset(
+                    &account,
+                    token.hash().as_str(),
+                    config.reset_link_minutes * 60,
+                    &Actor::cli(),
+                )
                 .await?;
-            let base = config.admin_url.clone().unwrap_or_else(|| format!("http://{}", config.admin_listen));
-            println!("one-time link for {username}, valid until {}:", thiqa_server::auth::login::format_utc(until));
+            let base = config
+                .admin_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", config.admin_listen));
+            println!(
+                "one-time link for {username}, valid until {}:",
+                thiqa_server::auth::login::format_utc(until)
+            );
             println!("  {}/reset/{}", base.trim_end_matches('/'), token.expose());
             Ok(ExitCode::SUCCESS)
         }
@@ -81,17 +108,23 @@ async fn find(store: &Store, username: &str) -> anyhow::Result<thiqa_store::Acco
 fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
     let line = if from_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
         line
     } else {
-        let first = rpassword::prompt_password("Password: ").context("reading the password (use --password-stdin when not on a terminal)")?;
+        let first = rpassword::prompt_password("Password: ")
+            .context("reading the password (use --password-stdin when not on a terminal)")?;
         let second = rpassword::prompt_password("Again: ")?;
         if first != second {
             bail!("the two passwords differ");
         }
         first
     };
-    Ok(SecretString::from(line.trim_end_matches(['\r', '\n']).to_string()))
+    Ok(SecretString::from(
+        line.trim_end_matches(['\r', '\n']).to_string(),
+    ))
 }
 
 pub struct Created {
@@ -99,7 +132,6 @@ pub struct Created {
     pub roles: Vec<String>,
     pub provisioning_uri: SecretString,
     pub recovery_codes: Vec<SecretString>,
-    pub totp_secret: TotpSecret,
 }
 
 /// Creates an operator with password, TOTP and roles; creates the provider
@@ -118,7 +150,14 @@ pub async fn create(
     let username = Username::parse(username).map_err(|e| anyhow!("username: {e}"))?;
     let display_name = display_name.unwrap_or_else(|| username.to_string());
     let policy = PasswordPolicy::new(config.password.min_length, 128, config.password.min_score)?;
-    if let Err(rejection) = policy.check(&password, &[username.as_str(), &display_name, email.as_deref().unwrap_or("")]) {
+    if let Err(rejection) = policy.check(
+        &password,
+        &[
+            username.as_str(),
+            &display_name,
+            email.as_deref().unwrap_or(""),
+        ],
+    ) {
         bail!("password refused: {rejection}");
     }
     let hasher = PasswordHasher::new(HashParams {
@@ -138,12 +177,25 @@ pub async fn create(
     };
     let tenant = Tenant::Provider(provider);
     let first = store.accounts_of(tenant).await?.is_empty();
-    let roles: Vec<String> = if roles.is_empty() && first { vec![PROVIDER_ADMIN_ROLE.to_string()] } else { roles.to_vec() };
+    let roles: Vec<String> = if roles.is_empty() && first {
+        vec![PROVIDER_ADMIN_ROLE.to_string()]
+    } else {
+        roles.to_vec()
+    };
     let mut role_ids = Vec::new();
+    let mut held = thiqa_domain::PermissionSet::new();
     for name in &roles {
-        let id = role_by_name(store, tenant, name).await?.ok_or_else(|| anyhow!("no role named \"{name}\""))?;
+        let id = role_by_name(store, tenant, name)
+            .await?
+            .ok_or_else(|| anyhow!("no role named \"{name}\""))?;
+        for p in store.role(tenant, id).await?.permissions {
+            held.insert(p);
+        }
         role_ids.push(id);
     }
+    // Check the roles together before creating anything, so a refused
+    // combination leaves no half-made account behind.
+    thiqa_domain::separation::check(&held, &store.incompatible_pairs(tenant).await?)?;
     let id = store
         .create_account(
             Directory::Operators,
@@ -163,7 +215,13 @@ pub async fn create(
     let secret = TotpSecret::generate()?;
     let codes = recovery::generate(&account.username, recovery::DEFAULT_COUNT)?;
     store
-        .enable_totp(&account, secret.to_base32().expose_secret(), 0, &codes.hashes, &actor)
+        .enable_totp(
+            &account,
+            secret.to_base32().expose_secret(),
+            0,
+            &codes.hashes,
+            &actor,
+        )
         .await?;
     for role in role_ids {
         store.assign_role(tenant, id, role, &actor).await?;
@@ -171,8 +229,11 @@ pub async fn create(
     Ok(Created {
         username: username.to_string(),
         roles,
-        provisioning_uri: Totp::default().provisioning_uri(&secret, &config.totp_issuer, username.as_str()),
+        provisioning_uri: Totp::default().provisioning_uri(
+            &secret,
+            &config.totp_issuer,
+            username.as_str(),
+        ),
         recovery_codes: codes.codes,
-        totp_secret: secret,
     })
 }

@@ -47,7 +47,11 @@ fn check_exposure(config: &Config) -> anyhow::Result<()> {
     if exposed.is_empty() {
         return Ok(());
     }
-    let list = exposed.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ");
+    let list = exposed
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     if !config.insecure_http {
         bail!(
             "refusing to serve plain HTTP on {list}: give --tls-cert/--tls-key (or --admin-tls-cert/--admin-tls-key), \
@@ -68,11 +72,18 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     check_exposure(&config)?;
     // One process owns an embedded database (held until exit).
     let _lock = match config.database_url {
-        None => Some(thiqa_store::lock_data_dir(&config.data_dir).map_err(|e| anyhow::anyhow!("cannot lock the data directory: {e}"))?),
+        None => Some(
+            thiqa_store::lock_data_dir(&config.data_dir)
+                .map_err(|e| anyhow::anyhow!("cannot lock the data directory: {e}"))?,
+        ),
         Some(_) => None,
     };
     let store = open_store(&config).await?;
-    let demo_info = if demo { Some(super::demo::load(&store, &config).await?) } else { None };
+    let demo_info = if demo {
+        Some(super::demo::load(&store, &config).await?)
+    } else {
+        None
+    };
     let app = AppState::new(store.clone(), config.clone())?;
     let public = public_router(&app);
     let admin = admin_router(&app);
@@ -82,13 +93,22 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     let ph = public_handle.clone();
     let public_task = tokio::spawn(async move { serve::run(listen, &tls, public, ph).await });
     let ah = admin_handle.clone();
-    let admin_task = tokio::spawn(async move { serve::run(admin_listen, &admin_tls, admin, ah).await });
+    let admin_task =
+        tokio::spawn(async move { serve::run(admin_listen, &admin_tls, admin, ah).await });
     // Wait until both listeners are bound before announcing the URLs; a bind
     // failure ends its task, which the join below reports.
     let (p, a) = tokio::join!(public_handle.listening(), admin_handle.listening());
     let scheme = |tls: bool| if tls { "https" } else { "http" };
-    let public_url = format!("{}://{}", scheme(config.tls.enabled()), p.unwrap_or(config.listen));
-    let admin_url = format!("{}://{}", scheme(config.admin_tls.enabled()), a.unwrap_or(config.admin_listen));
+    let public_url = format!(
+        "{}://{}",
+        scheme(config.tls.enabled()),
+        p.unwrap_or(config.listen)
+    );
+    let admin_url = format!(
+        "{}://{}",
+        scheme(config.admin_tls.enabled()),
+        a.unwrap_or(config.admin_listen)
+    );
     tracing::info!(portal = %public_url, console = %admin_url, backend = ?store.backend(), "thiqa is serving");
     println!("Customer portal:  {public_url}");
     println!("Operator console: {admin_url}");
@@ -126,7 +146,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -21,7 +21,11 @@ pub struct Browser {
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
@@ -84,7 +88,11 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("{driver_bin} must be installed (scripts/test installs chromium-driver): {e}"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{driver_bin} must be installed (scripts/test installs chromium-driver): {e}"
+                )
+            });
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "chromedriver did not start");
@@ -118,7 +126,12 @@ impl Browser {
     }
 
     fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let v = http(self.port, method, &format!("/session/{}{path}", self.session), body.as_ref());
+        let v = http(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body.as_ref(),
+        );
         if let Some(err) = v["value"]["error"].as_str() {
             panic!("webdriver {path}: {err}: {}", v["value"]["message"]);
         }
@@ -130,16 +143,29 @@ impl Browser {
     }
 
     pub fn url(&self) -> String {
-        self.cmd("GET", "/url", None).as_str().unwrap_or("").to_string()
+        self.cmd("GET", "/url", None)
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 
     pub fn source(&self) -> String {
-        self.cmd("GET", "/source", None).as_str().unwrap_or("").to_string()
+        self.cmd("GET", "/source", None)
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 
     pub fn find(&self, css: &str) -> String {
-        let v = self.cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})));
-        v[ELEMENT_KEY].as_str().unwrap_or_else(|| panic!("no element {css}")).to_string()
+        let v = self.cmd(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        v[ELEMENT_KEY]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_string()
     }
 
     pub fn exists(&self, css: &str) -> bool {
@@ -155,7 +181,11 @@ impl Browser {
     pub fn fill(&self, css: &str, text: &str) {
         let el = self.find(css);
         self.cmd("POST", &format!("/element/{el}/clear"), Some(json!({})));
-        self.cmd("POST", &format!("/element/{el}/value"), Some(json!({"text": text})));
+        self.cmd(
+            "POST",
+            &format!("/element/{el}/value"),
+            Some(json!({"text": text})),
+        );
     }
 
     pub fn click(&self, css: &str) {
@@ -165,7 +195,10 @@ impl Browser {
 
     pub fn text(&self, css: &str) -> String {
         let el = self.find(css);
-        self.cmd("GET", &format!("/element/{el}/text"), None).as_str().unwrap_or("").to_string()
+        self.cmd("GET", &format!("/element/{el}/text"), None)
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 
     /// Chooses an <option> by its value (fires the change event).
@@ -177,13 +210,20 @@ impl Browser {
     pub fn focused_id(&self) -> String {
         let v = self.cmd("GET", "/element/active", None);
         let el = v[ELEMENT_KEY].as_str().unwrap_or("").to_string();
-        self.cmd("GET", &format!("/element/{el}/attribute/id"), None).as_str().unwrap_or("").to_string()
+        self.cmd("GET", &format!("/element/{el}/attribute/id"), None)
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
 
     pub fn wait_for(&self, what: &str, check: impl Fn(&Browser) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(15);
         while !check(self) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; page: {}", self.source());
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; page: {}",
+                self.source()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -191,7 +231,12 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = http(self.port, "DELETE", &format!("/session/{}", self.session), None);
+        let _ = http(
+            self.port,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

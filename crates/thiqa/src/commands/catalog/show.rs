@@ -5,7 +5,10 @@
 use std::fmt::Write;
 
 use anyhow::bail;
-use thiqa_catalog::{level_label, model_label, Article, Catalog, Chapter, Item, Lang, Level, Obligation, ServiceModel};
+use thiqa_catalog::{
+    level_label, model_label, Article, Catalog, Chapter, Item, Lang, Level, Obligation,
+    ServiceModel,
+};
 
 /// The first `max` characters, with an ellipsis when cut.
 pub fn short(text: &str, max: usize) -> String {
@@ -17,13 +20,23 @@ pub fn short(text: &str, max: usize) -> String {
 }
 
 pub fn list(c: &Catalog, lang: Lang) -> String {
-    let mut out = format!("{} — {} ({})\n", c.id(), lang.pick(&c.root.title_fr, &c.root.title_en), c.version());
+    let mut out = format!(
+        "{} — {} ({})\n",
+        c.id(),
+        lang.pick(&c.root.title_fr, &c.root.title_en),
+        c.version()
+    );
     for ch in &c.chapters {
         let _ = writeln!(out, "\n{} {}", ch.id, lang.pick(&ch.title_fr, &ch.title_en));
         for a in &ch.articles {
             let _ = writeln!(out, "  {} {}", a.id, lang.pick(&a.title_fr, &a.title_en));
             for o in &a.obligations {
-                let _ = writeln!(out, "    {} {}", o.id, short(lang.pick(&o.title_fr, &o.title_en), 90));
+                let _ = writeln!(
+                    out,
+                    "    {} {}",
+                    o.id,
+                    short(lang.pick(&o.title_fr, &o.title_en), 90)
+                );
             }
         }
     }
@@ -43,7 +56,10 @@ pub fn show(c: &Catalog, id: &str, lang: Lang) -> anyhow::Result<String> {
         return Ok(obligation(c, o, lang));
     }
     if let Some((o, _)) = c.items().find(|(_, i)| i.id == id) {
-        let note = lang.pick("(élément de liste de l'obligation", "(list item of obligation");
+        let note = lang.pick(
+            "(élément de liste de l'obligation",
+            "(list item of obligation",
+        );
         return Ok(format!("{note} {})\n\n{}", o.id, obligation(c, o, lang)));
     }
     bail!("no chapter, article or obligation has the id \"{id}\"; `thiqa catalog list` shows them all, `thiqa catalog search {id}` searches the text")
@@ -55,7 +71,13 @@ fn chapter(ch: &Chapter, lang: Lang) -> String {
         let _ = writeln!(out, "\n{intro}");
     }
     for a in &ch.articles {
-        let _ = writeln!(out, "  {} {} ({})", a.id, lang.pick(&a.title_fr, &a.title_en), a.obligations.len());
+        let _ = writeln!(
+            out,
+            "  {} {} ({})",
+            a.id,
+            lang.pick(&a.title_fr, &a.title_en),
+            a.obligations.len()
+        );
     }
     out
 }
@@ -95,11 +117,17 @@ fn restriction_key<T: Copy + Ord>(values: &[T], all: &[T], name: fn(T) -> String
 }
 
 fn levels(l: &[Level], lang: Lang) -> String {
-    level_label(&restriction_key(l, &Level::ALL, |l| l.number().to_string()), lang)
+    level_label(
+        &restriction_key(l, &Level::ALL, |l| l.number().to_string()),
+        lang,
+    )
 }
 
 fn models(m: &[ServiceModel], lang: Lang) -> String {
-    model_label(&restriction_key(m, &ServiceModel::ALL, |m| m.as_str().to_string()), lang)
+    model_label(
+        &restriction_key(m, &ServiceModel::ALL, |m| m.as_str().to_string()),
+        lang,
+    )
 }
 
 fn fact_name(c: &Catalog, id: &str, lang: Lang) -> String {
@@ -110,26 +138,51 @@ fn fact_name(c: &Catalog, id: &str, lang: Lang) -> String {
 }
 
 fn conditions(c: &Catalog, when: &[String], when_not: &[String], lang: Lang) -> Vec<String> {
-    let yes = when.iter().map(|f| format!("{} {} ({f})", lang.pick("si", "if"), fact_name(c, f, lang)));
-    let no = when_not.iter().map(|f| format!("{} {} ({f})", lang.pick("sauf si", "unless"), fact_name(c, f, lang)));
+    let yes = when
+        .iter()
+        .map(|f| format!("{} {} ({f})", lang.pick("si", "if"), fact_name(c, f, lang)));
+    let no = when_not.iter().map(|f| {
+        format!(
+            "{} {} ({f})",
+            lang.pick("sauf si", "unless"),
+            fact_name(c, f, lang)
+        )
+    });
     yes.chain(no).collect()
 }
 
 /// Attributes as "Label : value" lines: what the console shows as badges.
 fn badges(c: &Catalog, o: &Obligation, lang: Lang) -> String {
     let colon = lang.pick(" : ", ": ");
-    let join = |v: Vec<&str>| if v.is_empty() { "—".to_string() } else { v.join(", ") };
+    let join = |v: Vec<&str>| {
+        if v.is_empty() {
+            "—".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
     let mut rows = vec![
-        (lang.pick("Force", "Force"), o.force.label_in(lang).to_string()),
-        (lang.pick("Nature", "Nature"), join(o.nature.iter().map(|n| n.label_in(lang)).collect())),
+        (
+            lang.pick("Force", "Force"),
+            o.force.label_in(lang).to_string(),
+        ),
+        (
+            lang.pick("Nature", "Nature"),
+            join(o.nature.iter().map(|n| n.label_in(lang)).collect()),
+        ),
         (lang.pick("Niveaux", "Levels"), levels(&o.levels, lang)),
         (lang.pick("Modèles", "Models"), models(&o.models, lang)),
-        (lang.pick("Récurrence", "Recurrence"), join(o.recurrence.iter().map(|r| r.label_in(lang)).collect())),
+        (
+            lang.pick("Récurrence", "Recurrence"),
+            join(o.recurrence.iter().map(|r| r.label_in(lang)).collect()),
+        ),
     ];
     for cond in conditions(c, &o.when, &o.when_not, lang) {
         rows.push((lang.pick("Condition", "Condition"), cond));
     }
-    rows.into_iter().map(|(k, v)| format!("{k}{colon}{v}\n")).collect()
+    rows.into_iter()
+        .map(|(k, v)| format!("{k}{colon}{v}\n"))
+        .collect()
 }
 
 fn item_tags(c: &Catalog, i: &Item, lang: Lang) -> String {
@@ -163,7 +216,10 @@ fn items(c: &Catalog, items: &[Item], text_lang: Lang, lang: Lang, depth: usize,
 pub fn obligation(c: &Catalog, o: &Obligation, lang: Lang) -> String {
     let mut out = format!("{} {}\n{}\n\n", o.id, o.title_fr, o.title_en);
     out.push_str(&badges(c, o, lang));
-    for (tag, text_lang, text) in [("[fr]", Lang::Fr, &o.text_fr), ("[en]", Lang::En, &o.text_en)] {
+    for (tag, text_lang, text) in [
+        ("[fr]", Lang::Fr, &o.text_fr),
+        ("[en]", Lang::En, &o.text_en),
+    ] {
         let _ = writeln!(out, "\n{tag} {text}");
         items(c, &o.items, text_lang, lang, 1, &mut out);
     }
@@ -178,12 +234,30 @@ pub fn obligation(c: &Catalog, o: &Obligation, lang: Lang) -> String {
     let durations = o
         .durations
         .iter()
-        .map(|d| format!("{}{}{} {} — {}", d.kind.label_in(lang), lang.pick(" : ", ": "), d.months, lang.pick("mois", "months"), lang.pick(&d.subject_fr, &d.subject_en)))
+        .map(|d| {
+            format!(
+                "{}{}{} {} — {}",
+                d.kind.label_in(lang),
+                lang.pick(" : ", ": "),
+                d.months,
+                lang.pick("mois", "months"),
+                lang.pick(&d.subject_fr, &d.subject_en)
+            )
+        })
         .collect();
     section(&mut out, lang.pick("Durées :", "Durations:"), durations);
-    let parties = |ps: &[thiqa_catalog::Party]| ps.iter().map(|p| p.label_in(lang).to_string()).collect();
-    section(&mut out, lang.pick("Qui informer :", "Who must be informed:"), parties(&o.informs));
-    section(&mut out, lang.pick("Qui approuve :", "Who approves:"), parties(&o.approvals));
+    let parties =
+        |ps: &[thiqa_catalog::Party]| ps.iter().map(|p| p.label_in(lang).to_string()).collect();
+    section(
+        &mut out,
+        lang.pick("Qui informer :", "Who must be informed:"),
+        parties(&o.informs),
+    );
+    section(
+        &mut out,
+        lang.pick("Qui approuve :", "Who approves:"),
+        parties(&o.approvals),
+    );
     let refs = o
         .references
         .iter()
@@ -192,7 +266,11 @@ pub fn obligation(c: &Catalog, o: &Obligation, lang: Lang) -> String {
             None => r.clone(),
         })
         .collect();
-    section(&mut out, lang.pick("Exigences citées :", "Requirements referred to:"), refs);
+    section(
+        &mut out,
+        lang.pick("Exigences citées :", "Requirements referred to:"),
+        refs,
+    );
     let laws = o
         .laws
         .iter()
@@ -219,14 +297,23 @@ mod tests {
         let en = text.find("[en]").unwrap();
         assert!(fr < en, "French first: {text}");
         assert!(text.contains("Niveaux : niveau 2"), "{text}");
-        assert!(text.contains("- 3.6.3.b.1 ") && text.contains("IaaS"), "{text}");
-        assert!(show(c, "9.9.9", Lang::Fr).unwrap_err().to_string().contains("9.9.9"));
+        assert!(
+            text.contains("- 3.6.3.b.1 ") && text.contains("IaaS"),
+            "{text}"
+        );
+        assert!(show(c, "9.9.9", Lang::Fr)
+            .unwrap_err()
+            .to_string()
+            .contains("9.9.9"));
     }
 
     #[test]
     fn lists_every_obligation() {
         let c = thiqa_catalog::dgssi_cloud_2025();
         let text = list(c, Lang::En);
-        assert_eq!(text.lines().filter(|l| l.starts_with("    3.")).count(), c.obligations().count());
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("    3.")).count(),
+            c.obligations().count()
+        );
     }
 }
