@@ -55,6 +55,47 @@ impl Account {
     pub fn is_active(&self) -> bool {
         self.status == AccountStatus::Active
     }
+
+    /// How security events name this account: `operator:amal`.
+    pub fn event_target(&self) -> String {
+        format!("{}:{}", self.directory.as_str(), self.username)
+    }
+}
+
+impl NewEvent {
+    /// The event concerns this account: its name and its tenant.
+    pub fn about(self, account: &Account) -> NewEvent {
+        self.target(account.event_target()).tenant(account.tenant)
+    }
+}
+
+/// Sets a new password hash, releases any lock and ends every session of the
+/// account, inside the caller's transaction (a password change and a reset
+/// link both end here).
+pub(crate) async fn write_password(
+    tx: &mut crate::Tx<'_>,
+    account: &Account,
+    password_hash: &str,
+    now_s: i64,
+) -> Result<(), StoreError> {
+    let t = tables(account.directory);
+    let sql = format!(
+        "UPDATE {} SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, \
+         locked_at = NULL WHERE id = $3",
+        t.users
+    );
+    sqlx::query(&sql)
+        .bind(password_hash)
+        .bind(now_s)
+        .bind(account.id)
+        .execute(&mut **tx)
+        .await?;
+    let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
+    sqlx::query(&sql)
+        .bind(account.id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// What a new account starts with. Holds no permission: roles come after.
@@ -295,13 +336,7 @@ impl Store {
             &mut w.tx,
             self.clock.now_ms(),
             actor,
-            &NewEvent::success(step)
-                .target(format!(
-                    "{}:{}",
-                    account.directory.as_str(),
-                    account.username
-                ))
-                .tenant(account.tenant),
+            &NewEvent::success(step).about(account),
         )
         .await?;
         w.commit().await
@@ -323,13 +358,7 @@ impl Store {
             &mut w.tx,
             self.clock.now_ms(),
             actor,
-            &NewEvent::success("account.unlock")
-                .target(format!(
-                    "{}:{}",
-                    account.directory.as_str(),
-                    account.username
-                ))
-                .tenant(account.tenant),
+            &NewEvent::success("account.unlock").about(account),
         )
         .await?;
         w.commit().await
@@ -397,13 +426,7 @@ impl Store {
             &mut w.tx,
             self.clock.now_ms(),
             actor,
-            &NewEvent::success("mfa.enable")
-                .target(format!(
-                    "{}:{}",
-                    account.directory.as_str(),
-                    account.username
-                ))
-                .tenant(account.tenant),
+            &NewEvent::success("mfa.enable").about(account),
         )
         .await?;
         w.commit().await
@@ -441,13 +464,7 @@ impl Store {
                 &mut w.tx,
                 self.clock.now_ms(),
                 actor,
-                &NewEvent::success("mfa.recovery_code_used")
-                    .target(format!(
-                        "{}:{}",
-                        account.directory.as_str(),
-                        account.username
-                    ))
-                    .tenant(account.tenant),
+                &NewEvent::success("mfa.recovery_code_used").about(account),
             )
             .await?;
         }
@@ -463,36 +480,14 @@ impl Store {
         password_hash: &str,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        let t = tables(account.directory);
         let now = self.clock.now_s();
         let mut w = self.write().await?;
-        let sql = format!(
-            "UPDATE {} SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, \
-             locked_at = NULL WHERE id = $3",
-            t.users
-        );
-        sqlx::query(&sql)
-            .bind(password_hash)
-            .bind(now)
-            .bind(account.id)
-            .execute(&mut *w.tx)
-            .await?;
-        let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
-        sqlx::query(&sql)
-            .bind(account.id)
-            .execute(&mut *w.tx)
-            .await?;
+        write_password(&mut w.tx, account, password_hash, now).await?;
         record(
             &mut w.tx,
             self.clock.now_ms(),
             actor,
-            &NewEvent::success("password.change")
-                .target(format!(
-                    "{}:{}",
-                    account.directory.as_str(),
-                    account.username
-                ))
-                .tenant(account.tenant),
+            &NewEvent::success("password.change").about(account),
         )
         .await?;
         w.commit().await

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 use thiqa_domain::{Directory, Permission};
 
-use crate::accounts::Account;
+use crate::accounts::{write_password, Account};
 use crate::connect::Store;
 use crate::directory_tables::tables;
 use crate::error::StoreError;
@@ -86,12 +86,7 @@ impl Store {
             self.clock.now_ms(),
             actor,
             &NewEvent::success("api_token.create")
-                .target(format!(
-                    "{}:{}",
-                    account.directory.as_str(),
-                    account.username
-                ))
-                .tenant(account.tenant)
+                .about(account)
                 .details(format!("token {id} \"{name}\" scopes: {scopes_text}")),
         )
         .await?;
@@ -175,12 +170,7 @@ impl Store {
             self.clock.now_ms(),
             actor,
             &NewEvent::success("api_token.revoke")
-                .target(format!(
-                    "{}:{}",
-                    account.directory.as_str(),
-                    account.username
-                ))
-                .tenant(account.tenant)
+                .about(account)
                 .details(format!("token {token_id}")),
         )
         .await?;
@@ -221,13 +211,7 @@ impl Store {
             &mut w.tx,
             self.clock.now_ms(),
             actor,
-            &NewEvent::success("password.reset_issued")
-                .target(format!(
-                    "{}:{}",
-                    account.directory.as_str(),
-                    account.username
-                ))
-                .tenant(account.tenant),
+            &NewEvent::success("password.reset_issued").about(account),
         )
         .await?;
         w.commit().await?;
@@ -287,22 +271,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::NotFound);
         }
-        let sql = format!(
-            "UPDATE {} SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, \
-             locked_at = NULL WHERE id = $3",
-            t.users
-        );
-        sqlx::query(&sql)
-            .bind(new_password_hash)
-            .bind(now)
-            .bind(account.id)
-            .execute(&mut *w.tx)
-            .await?;
-        let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
-        sqlx::query(&sql)
-            .bind(account.id)
-            .execute(&mut *w.tx)
-            .await?;
+        write_password(&mut w.tx, &account, new_password_hash, now).await?;
         record(
             &mut w.tx,
             self.clock.now_ms(),

@@ -210,8 +210,7 @@ async fn attempt<R: Realm>(
                 .record_event(
                     actor,
                     NewEvent::failure("login")
-                        .target(format!("{}:{}", R::DIR.as_str(), account.username))
-                        .tenant(account.tenant)
+                        .about(&account)
                         .details("account locked"),
                 )
                 .await?;

@@ -24,12 +24,7 @@ pub async fn logout<R: Realm>(
             .delete_session(R::DIR, &session.token_hash)
             .await?;
         app.store
-            .record_event(
-                &visit.actor(),
-                NewEvent::success("logout")
-                    .target(format!("{}:{}", R::DIR.as_str(), account.username))
-                    .tenant(account.tenant),
-            )
+            .record_event(&visit.actor(), NewEvent::success("logout").about(account))
             .await?;
     }
     let mut headers = HeaderMap::new();
