@@ -118,10 +118,11 @@ pub struct LoginFailure {
     pub now_locked: bool,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, username, display_name, email, password_hash, totp_secret, \
+pub(crate) const ACCOUNT_COLUMNS: &str =
+    "id, username, display_name, email, password_hash, totp_secret, \
     totp_enabled, totp_last_step, failed_attempts, locked_at, language, status, created_at";
 
-fn account_from_row(dir: Directory, row: &AnyRow) -> Result<Account, StoreError> {
+pub(crate) fn account_from_row(dir: Directory, row: &AnyRow) -> Result<Account, StoreError> {
     let t = tables(dir);
     let tenant_id: i64 = row.try_get(t.tenant_col)?;
     let tenant = Tenant::from_parts(t.tenant_kind, tenant_id)

@@ -3,7 +3,9 @@
 //! usable sessions.
 
 use sqlx::Row;
-use thiqa_domain::Directory;
+use thiqa_domain::{Directory, Permission, PermissionSet};
+
+use crate::accounts::{account_from_row, Account, ACCOUNT_COLUMNS};
 
 use crate::connect::Store;
 use crate::directory_tables::tables;
@@ -89,31 +91,63 @@ impl Store {
     }
 
     /// The live session for this token hash, or None when unknown, idle for
-    /// too long or past its absolute lifetime (expired rows are removed).
+    /// too long, past its absolute lifetime or of an inactive account.
     pub async fn session(
         &self,
         dir: Directory,
         token_hash: &str,
         policy: SessionPolicy,
     ) -> Result<Option<Session>, StoreError> {
+        Ok(self
+            .session_with_account(dir, token_hash, policy)
+            .await?
+            .map(|(session, _, _)| session))
+    }
+
+    /// The live session with its account and the account's permissions, in
+    /// one query: this runs on every request, so one round trip instead of
+    /// three. None when the session is unknown or expired, or the account is
+    /// no longer active.
+    pub async fn session_with_account(
+        &self,
+        dir: Directory,
+        token_hash: &str,
+        policy: SessionPolicy,
+    ) -> Result<Option<(Session, Account, PermissionSet)>, StoreError> {
         let t = tables(dir);
         let now = self.clock.now_s();
+        let columns = ACCOUNT_COLUMNS
+            .split(',')
+            .map(|c| format!("u.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT user_id, csrf_token, mfa_passed, created_at, last_seen_at, expires_at \
-             FROM {} WHERE token_hash = $1",
-            t.sessions
+            "SELECT s.csrf_token, s.mfa_passed, s.created_at AS s_created_at, s.last_seen_at, \
+             s.expires_at, {columns}, u.{tenant_col}, p.permission \
+             FROM {sessions} s JOIN {users} u ON u.id = s.user_id \
+             LEFT JOIN {roles} a ON a.user_id = u.id \
+             LEFT JOIN role_permissions p ON p.role_id = a.role_id \
+             WHERE s.token_hash = $1",
+            tenant_col = t.tenant_col,
+            sessions = t.sessions,
+            users = t.users,
+            roles = t.roles,
         );
-        let Some(row) = sqlx::query(&sql)
+        let rows = sqlx::query(&sql)
             .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
+            .fetch_all(&self.pool)
+            .await?;
+        let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let expires_at: i64 = row.try_get("expires_at")?;
-        let last_seen_at: i64 = row.try_get("last_seen_at")?;
+        let expires_at: i64 = first.try_get("expires_at")?;
+        let last_seen_at: i64 = first.try_get("last_seen_at")?;
         if now >= expires_at || now - last_seen_at >= policy.idle_s {
             self.delete_session(dir, token_hash).await?;
+            return Ok(None);
+        }
+        let account = account_from_row(dir, first)?;
+        if !account.is_active() {
             return Ok(None);
         }
         if now - last_seen_at >= TOUCH_EVERY_S {
@@ -127,15 +161,26 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(Session {
+        let session = Session {
             directory: dir,
             token_hash: token_hash.to_string(),
-            user_id: row.try_get("user_id")?,
-            csrf_token: row.try_get("csrf_token")?,
-            mfa_passed: row.try_get::<i64, _>("mfa_passed")? != 0,
-            created_at: row.try_get("created_at")?,
+            user_id: account.id,
+            csrf_token: first.try_get("csrf_token")?,
+            mfa_passed: first.try_get::<i64, _>("mfa_passed")? != 0,
+            created_at: first.try_get("s_created_at")?,
             last_seen_at,
-        }))
+        };
+        // Rights count only once the second factor is passed.
+        let mut permissions = PermissionSet::new();
+        if session.mfa_passed {
+            for row in &rows {
+                let name: Option<String> = row.try_get("permission")?;
+                if let Some(p) = name.as_deref().and_then(Permission::parse) {
+                    permissions.insert(p);
+                }
+            }
+        }
+        Ok(Some((session, account, permissions)))
     }
 
     /// After the second factor, the session gets a new token (no fixation)

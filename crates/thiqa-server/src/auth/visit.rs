@@ -113,24 +113,9 @@ async fn load_session<R: Realm>(
     app: &AppState,
     token: &str,
 ) -> Result<Option<(Session, Account, PermissionSet)>, thiqa_store::StoreError> {
-    let hash = token_hash(token);
-    let Some(session) = app
-        .store
-        .session(R::DIR, hash.as_str(), app.sessions)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let account = app.store.account(R::DIR, session.user_id).await?;
-    if !account.is_active() {
-        return Ok(None);
-    }
-    let permissions = if session.mfa_passed {
-        app.store.permissions_of(R::DIR, account.id).await?
-    } else {
-        PermissionSet::new()
-    };
-    Ok(Some((session, account, permissions)))
+    app.store
+        .session_with_account(R::DIR, token_hash(token).as_str(), app.sessions)
+        .await
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Visit {
