@@ -100,6 +100,7 @@ link-back = Back to the account
 
 rights-title = Rights held
 rights-intro = Every right, the object it applies to and the role that gives it (requirement 3.5.3).
+right-object-all = the account's whole scope (provider or organisation)
 rights-none = No rights: the account can do nothing until a role is given.
 right-permission = Right
 right-object = Object
@@ -275,3 +276,10 @@ catalog-error-too-long = At most { $max } characters.
 catalog-error-unknown-fact = The question "{ $fact }" does not exist in the référentiel.
 catalog-error-unknown-param = This page does not take it.
 catalog-error-allowed = Accepted values: { $values }.
+
+# organisation settings
+organisation-settings = Organisation settings
+organisation-mfa-required = Two-factor authentication is required for every user of the organisation.
+organisation-mfa-optional = Two-factor authentication is not required.
+organisation-mfa-require = Require two-factor authentication
+organisation-mfa-relax = Stop requiring it

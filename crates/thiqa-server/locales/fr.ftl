@@ -100,6 +100,7 @@ link-back = Retour au compte
 
 rights-title = Droits détenus
 rights-intro = Chaque droit, l'objet sur lequel il porte et le rôle qui le donne (exigence 3.5.3).
+right-object-all = tout le périmètre du compte (prestataire ou organisation)
 rights-none = Aucun droit : le compte ne peut rien faire tant qu'un rôle ne lui est pas attribué.
 right-permission = Droit
 right-object = Objet
@@ -275,3 +276,10 @@ catalog-error-too-long = { $max } caractères au plus.
 catalog-error-unknown-fact = La question « { $fact } » n'existe pas dans le référentiel.
 catalog-error-unknown-param = Cette page ne le connaît pas.
 catalog-error-allowed = Valeurs admises : { $values }.
+
+# organisation settings
+organisation-settings = Paramètres de l'organisation
+organisation-mfa-required = La double authentification est exigée pour tous les utilisateurs de l'organisation.
+organisation-mfa-optional = La double authentification n'est pas exigée.
+organisation-mfa-require = Exiger la double authentification
+organisation-mfa-relax = Ne plus l'exiger

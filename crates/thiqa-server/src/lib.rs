@@ -104,12 +104,12 @@ fn with_layers<R: Realm>(
 
 /// The customer portal and the public API (listener `listen`).
 pub fn public_router(app: &AppState) -> Router {
-    let pages = with_layers::<Portal>(
-        realm_routes::<Portal>(),
-        app,
-        Listener::Public,
-        app.config.tls.enabled(),
+    use crate::pages::organisation_settings;
+    let portal = realm_routes::<Portal>().route(
+        "/organisation",
+        get(organisation_settings::page).post(organisation_settings::update),
     );
+    let pages = with_layers::<Portal>(portal, app, Listener::Public, app.config.tls.enabled());
     Router::new()
         .nest("/api/v1", api::router::<Portal>(app))
         .merge(pages)

@@ -32,6 +32,7 @@ const FORM_ROUTES: &[&str] = &[
     "/me/tokens",
     "/me/tokens/99999/revoke",
     "/organisations",
+    "/organisation",
 ];
 
 fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {

@@ -31,7 +31,55 @@ on_both_backends!(
     deregistration_ends_access_at_once,
     reset_links_work_once_and_refuse_weak_passwords,
     api_tokens_are_scoped_and_revocable,
+    an_organisation_can_require_a_second_factor,
 );
+
+async fn an_organisation_can_require_a_second_factor(t: TestApp) {
+    t.user(
+        Directory::Customers,
+        "karim",
+        &["Administrateur de l'organisation"],
+        false,
+    )
+    .await;
+    t.user(Directory::Customers, "youssef", &["Utilisateur"], false)
+        .await;
+    let mut youssef = t.portal();
+    assert_eq!(
+        youssef.login("youssef", PASSWORD).await.location(),
+        Some("/"),
+        "no second factor yet"
+    );
+    let mut karim = t.portal();
+    karim.login("karim", PASSWORD).await;
+    let page = karim.get("/organisation").await;
+    assert!(page.body.contains("pas exigée"), "{}", page.body);
+    assert_eq!(
+        karim
+            .post_form("/organisation", &[("require_mfa", "yes")])
+            .await
+            .location(),
+        Some("/organisation")
+    );
+    assert!(karim
+        .get("/organisation")
+        .await
+        .body
+        .contains("est exigée pour tous"));
+    let mut again = t.portal();
+    assert_eq!(
+        again.login("youssef", PASSWORD).await.location(),
+        Some("/mfa/setup"),
+        "now enrolment comes first"
+    );
+    assert_eq!(again.get("/").await.location(), Some("/login/mfa"));
+    // A plain user cannot change the policy.
+    youssef.get("/").await;
+    assert_eq!(
+        youssef.get("/organisation").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
 
 async fn operator_login_needs_the_second_factor(t: TestApp) {
     let (_, secret) = t

@@ -112,6 +112,40 @@ impl Store {
         Ok(OrganisationId(id))
     }
 
+    /// Requires (or stops requiring) a second factor from every user of the
+    /// organisation; journaled.
+    pub async fn set_organisation_mfa(
+        &self,
+        id: OrganisationId,
+        require: bool,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut w = self.write().await?;
+        let done = sqlx::query("UPDATE organisations SET require_mfa = $1 WHERE id = $2")
+            .bind(i64::from(require))
+            .bind(id.0)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        record(
+            &mut w.tx,
+            self.clock.now_ms(),
+            actor,
+            &NewEvent::success("organisation.mfa_policy")
+                .target(format!("organisation:{}", id.0))
+                .tenant(Tenant::Organisation(id))
+                .details(if require {
+                    "second factor required"
+                } else {
+                    "second factor optional"
+                }),
+        )
+        .await?;
+        w.commit().await
+    }
+
     pub async fn organisation(&self, id: OrganisationId) -> Result<Organisation, StoreError> {
         let row = sqlx::query(
             "SELECT id, provider_id, name, require_mfa FROM organisations WHERE id = $1",

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod events;
 pub mod home;
 pub mod me;
+pub mod organisation_settings;
 pub mod organisations;
 pub mod roles;
 pub mod separation;

@@ -86,6 +86,11 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
         Directory::Customers => &[
             ("/", "nav-home", None),
             ("/accounts", "nav-users", Some(Permission::OrgUsersManage)),
+            (
+                "/organisation",
+                "organisation-settings",
+                Some(Permission::OrgUsersManage),
+            ),
             ("/roles", "nav-roles", Some(Permission::OrgRolesManage)),
             ("/events", "nav-events", Some(Permission::OrgJournalRead)),
             ("/me", "nav-me", None),
