@@ -223,25 +223,33 @@ impl Store {
             ));
         }
         let role = self.role(tenant, role_id).await?;
+        let t = tables(tenant.directory());
+        let mut w = self.write().await?;
+        // Lock the account's row until commit: two concurrent assignments to
+        // one account cannot both pass the check below (PostgreSQL; SQLite's
+        // single writer already serialises them).
+        let lock = format!("UPDATE {} SET id = id WHERE id = $1", t.users);
+        sqlx::query(&lock).bind(user_id).execute(&mut *w.tx).await?;
         let mut held = self.permissions_of(tenant.directory(), user_id).await?;
         for p in &role.permissions {
             held.insert(*p);
         }
         let pairs = self.incompatible_pairs(tenant).await?;
-        let target = format!("{}:{}", tenant.directory().as_str(), account.username);
+        let target = account.event_target();
         if let Err(violation) = check(&held, &pairs) {
-            self.record_event(
+            record(
+                &mut w.tx,
+                self.clock.now_ms(),
                 actor,
-                NewEvent::failure("role.assign")
+                &NewEvent::failure("role.assign")
                     .target(&target)
                     .tenant(tenant)
                     .details(format!("role {}: {violation}", role.name)),
             )
             .await?;
+            w.commit().await?;
             return Err(violation.into());
         }
-        let t = tables(tenant.directory());
-        let mut w = self.write().await?;
         let sql = format!(
             "INSERT INTO {} (user_id, role_id, scope, granted_by, granted_at) VALUES ($1, $2, '*', $3, $4)",
             t.roles

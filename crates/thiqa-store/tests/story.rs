@@ -15,6 +15,7 @@ on_both_backends!(
     sessions_expire_when_idle,
     deregistration_removes_access_and_personal_data,
     rate_limits_count_per_window,
+    concurrent_incompatible_assignments_cannot_both_pass,
 );
 
 async fn setup(ts: &TestStore) -> (Tenant, Tenant, i64, i64) {
@@ -379,4 +380,59 @@ async fn rate_limits_count_per_window(ts: TestStore) {
     assert!(!s.rate_limit_hit("login:ip:1.2.3.4", 3, 300).await.unwrap());
     ts.clock.advance_s(300);
     assert!(s.rate_limit_hit("login:ip:1.2.3.4", 3, 300).await.unwrap());
+}
+
+async fn concurrent_incompatible_assignments_cannot_both_pass(ts: TestStore) {
+    let (pt, _, op, _) = setup(&ts).await;
+    let s = &ts.store;
+    s.add_incompatible_pair(
+        pt,
+        Permission::OperatorsManage,
+        Permission::AccessApprove,
+        "3.5.5",
+        &Actor::cli(),
+    )
+    .await
+    .unwrap();
+    let a = s
+        .create_role(
+            pt,
+            "A",
+            "",
+            &[Permission::OperatorsManage],
+            false,
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let b = s
+        .create_role(
+            pt,
+            "B",
+            "",
+            &[Permission::AccessApprove],
+            false,
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let (s1, s2) = (s.clone(), s.clone());
+        let first = tokio::spawn(async move { s1.assign_role(pt, op, a, &Actor::cli()).await });
+        let second = tokio::spawn(async move { s2.assign_role(pt, op, b, &Actor::cli()).await });
+        let results = [first.await.unwrap(), second.await.unwrap()];
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "exactly one of two racing assignments wins"
+        );
+        let held = s.permissions_of(Directory::Operators, op).await.unwrap();
+        assert!(
+            !(held.contains(Permission::OperatorsManage)
+                && held.contains(Permission::AccessApprove))
+        );
+        for role in [a, b] {
+            let _ = s.revoke_role(pt, op, role, &Actor::cli()).await;
+        }
+    }
 }
