@@ -10,7 +10,7 @@ use thiqa_domain::{Directory, Tenant};
 use crate::connect::Store;
 use crate::directory_tables::tables;
 use crate::error::StoreError;
-use crate::events::{record, Actor, NewEvent};
+use crate::events::{Actor, NewEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountStatus {
@@ -191,9 +191,7 @@ impl Store {
             .fetch_one(&mut *w.tx)
             .await
             .map_err(|e| StoreError::conflict_on(e, &format!("username {}", new.username)))?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("account.create")
                 .target(format!("{}:{}", dir.as_str(), new.username))
@@ -280,9 +278,7 @@ impl Store {
             .fetch_one(&mut *w.tx)
             .await?;
         let target = format!("{}:{}", account.directory.as_str(), account.username);
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::failure("login")
                 .target(&target)
@@ -298,9 +294,7 @@ impl Store {
                 .bind(account.id)
                 .execute(&mut *w.tx)
                 .await?;
-            record(
-                &mut w.tx,
-                self.clock.now_ms(),
+            w.event(
                 &Actor::system(),
                 &NewEvent::success("account.lock")
                     .target(&target)
@@ -323,28 +317,21 @@ impl Store {
         actor: &Actor,
         step: &'static str,
     ) -> Result<(), StoreError> {
-        let t = tables(account.directory);
-        let mut w = self.write().await?;
-        let sql = format!(
-            "UPDATE {} SET failed_attempts = 0, locked_at = NULL WHERE id = $1",
-            t.users
-        );
-        sqlx::query(&sql)
-            .bind(account.id)
-            .execute(&mut *w.tx)
-            .await?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
-            actor,
-            &NewEvent::success(step).about(account),
-        )
-        .await?;
-        w.commit().await
+        self.clear_failures(account, actor, step).await
     }
 
     /// Releases a lock (an operator's action, or an expired delay).
     pub async fn unlock_account(&self, account: &Account, actor: &Actor) -> Result<(), StoreError> {
+        self.clear_failures(account, actor, "account.unlock").await
+    }
+
+    /// Zeroes the failure counter and any lock, recording `action`.
+    async fn clear_failures(
+        &self,
+        account: &Account,
+        actor: &Actor,
+        action: &'static str,
+    ) -> Result<(), StoreError> {
         let t = tables(account.directory);
         let mut w = self.write().await?;
         let sql = format!(
@@ -355,13 +342,8 @@ impl Store {
             .bind(account.id)
             .execute(&mut *w.tx)
             .await?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
-            actor,
-            &NewEvent::success("account.unlock").about(account),
-        )
-        .await?;
+        w.event(actor, &NewEvent::success(action).about(account))
+            .await?;
         w.commit().await
     }
 
@@ -423,13 +405,8 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
-            actor,
-            &NewEvent::success("mfa.enable").about(account),
-        )
-        .await?;
+        w.event(actor, &NewEvent::success("mfa.enable").about(account))
+            .await?;
         w.commit().await
     }
 
@@ -461,9 +438,7 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         if done.rows_affected() == 1 {
-            record(
-                &mut w.tx,
-                self.clock.now_ms(),
+            w.event(
                 actor,
                 &NewEvent::success("mfa.recovery_code_used").about(account),
             )
@@ -484,13 +459,8 @@ impl Store {
         let now = self.clock.now_s();
         let mut w = self.write().await?;
         write_password(&mut w.tx, account, password_hash, now).await?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
-            actor,
-            &NewEvent::success("password.change").about(account),
-        )
-        .await?;
+        w.event(actor, &NewEvent::success("password.change").about(account))
+            .await?;
         w.commit().await
     }
 
@@ -532,9 +502,7 @@ impl Store {
             .bind(account.id)
             .execute(&mut *w.tx)
             .await?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("account.deregister")
                 .target(format!("{}:{}", account.directory.as_str(), account.id))

@@ -81,10 +81,22 @@ impl fmt::Debug for Store {
 /// A write transaction; holds the SQLite writer lock until dropped.
 pub(crate) struct WriteTx {
     pub tx: Tx<'static>,
+    /// When the transaction began: the time of the events it records.
+    now_ms: i64,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
+    /// Records a security event inside this transaction: committed with the
+    /// change it describes, or not at all.
+    pub async fn event(
+        &mut self,
+        actor: &crate::events::Actor,
+        event: &crate::events::NewEvent,
+    ) -> Result<(), StoreError> {
+        crate::events::record(&mut self.tx, self.now_ms, actor, event).await
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())
@@ -221,6 +233,10 @@ impl Store {
             None => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            now_ms: self.clock.now_ms(),
+            _guard: guard,
+        })
     }
 }

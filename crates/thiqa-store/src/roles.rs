@@ -11,7 +11,7 @@ use thiqa_domain::{
 use crate::connect::{Store, WriteTx};
 use crate::directory_tables::tables;
 use crate::error::StoreError;
-use crate::events::{record, Actor, NewEvent};
+use crate::events::{Actor, NewEvent};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Role {
@@ -93,9 +93,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("role.create")
                 .target(format!("role:{id}"))
@@ -237,9 +235,7 @@ impl Store {
         let pairs = self.incompatible_pairs(tenant).await?;
         let target = account.event_target();
         if let Err(violation) = check(&held, &pairs) {
-            record(
-                &mut w.tx,
-                self.clock.now_ms(),
+            w.event(
                 actor,
                 &NewEvent::failure("role.assign")
                     .target(&target)
@@ -264,9 +260,7 @@ impl Store {
             .map_err(|e| {
                 StoreError::conflict_on(e, &format!("role {} for {}", role.name, account.username))
             })?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("role.assign")
                 .target(&target)
@@ -301,9 +295,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("role.revoke")
                 .target(format!(
@@ -366,9 +358,7 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("role.update")
                 .target(format!("role:{}", role_id.0))
@@ -450,9 +440,7 @@ impl Store {
         let (kind, tid) = tenant.parts();
         let mut w = self.write().await?;
         let id = insert_pair(&mut w, kind, tid, a, b, reason, self.clock.now_s()).await?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("separation.add")
                 .target(format!("pair:{id}"))
@@ -483,9 +471,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("separation.remove")
                 .target(format!("pair:{}", id.0))

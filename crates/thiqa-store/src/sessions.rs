@@ -10,7 +10,7 @@ use crate::accounts::{account_from_row, Account, ACCOUNT_COLUMNS};
 use crate::connect::Store;
 use crate::directory_tables::tables;
 use crate::error::StoreError;
-use crate::events::{record, Actor, NewEvent};
+use crate::events::{Actor, NewEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -232,9 +232,7 @@ impl Store {
         let mut w = self.write().await?;
         let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
         let done = sqlx::query(&sql).bind(user_id).execute(&mut *w.tx).await?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("session.logout_everywhere")
                 .target(format!("{}:{}", dir.as_str(), user_id))

@@ -6,7 +6,7 @@ use thiqa_domain::{OrganisationId, ProviderId, ServiceId, Tenant};
 
 use crate::connect::Store;
 use crate::error::StoreError;
-use crate::events::{record, Actor, NewEvent};
+use crate::events::{Actor, NewEvent};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Organisation {
@@ -58,9 +58,7 @@ impl Store {
         .await
         .map_err(|e| StoreError::conflict_on(e, &format!("provider {name}")))?;
         let id = ProviderId(id);
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("provider.create")
                 .target(name)
@@ -99,9 +97,7 @@ impl Store {
         .fetch_one(&mut *w.tx)
         .await
         .map_err(|e| StoreError::conflict_on(e, &format!("organisation {name}")))?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("organisation.create")
                 .target(name)
@@ -129,9 +125,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::NotFound);
         }
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("organisation.mfa_policy")
                 .target(format!("organisation:{}", id.0))
@@ -199,9 +193,7 @@ impl Store {
         .fetch_one(&mut *w.tx)
         .await
         .map_err(|e| StoreError::conflict_on(e, &format!("service {name}")))?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("service.create")
                 .target(format!("service:{id}"))

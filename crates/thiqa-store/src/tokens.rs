@@ -9,7 +9,7 @@ use crate::accounts::{write_password, Account};
 use crate::connect::Store;
 use crate::directory_tables::tables;
 use crate::error::StoreError;
-use crate::events::{record, Actor, NewEvent};
+use crate::events::{Actor, NewEvent};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiToken {
@@ -81,9 +81,7 @@ impl Store {
             .bind(expires_at)
             .fetch_one(&mut *w.tx)
             .await?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("api_token.create")
                 .about(account)
@@ -165,9 +163,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::NotFound);
         }
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("api_token.revoke")
                 .about(account)
@@ -207,9 +203,7 @@ impl Store {
             .bind(now + ttl_s)
             .execute(&mut *w.tx)
             .await?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("password.reset_issued").about(account),
         )
@@ -272,9 +266,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         write_password(&mut w.tx, &account, new_password_hash, now).await?;
-        record(
-            &mut w.tx,
-            self.clock.now_ms(),
+        w.event(
             actor,
             &NewEvent::success("password.reset")
                 .target(format!("{}:{}", dir.as_str(), account.username))
