@@ -121,25 +121,32 @@ impl Store {
             .map(|c| format!("u.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
+        // One row: the permissions come folded into one space-separated
+        // column (the aggregate's name differs between the two backends).
+        let fold = match self.backend() {
+            crate::Backend::Sqlite => "group_concat(p.permission, ' ')",
+            crate::Backend::Postgres => "string_agg(p.permission, ' ')",
+        };
         let sql = format!(
             "SELECT s.csrf_token, s.mfa_passed, s.created_at AS s_created_at, s.last_seen_at, \
-             s.expires_at, {columns}, u.{tenant_col}, p.permission \
+             s.expires_at, {columns}, u.{tenant_col}, \
+             (SELECT {fold} FROM {roles} a JOIN role_permissions p ON p.role_id = a.role_id \
+              WHERE a.user_id = u.id) AS permissions \
              FROM {sessions} s JOIN {users} u ON u.id = s.user_id \
-             LEFT JOIN {roles} a ON a.user_id = u.id \
-             LEFT JOIN role_permissions p ON p.role_id = a.role_id \
              WHERE s.token_hash = $1",
             tenant_col = t.tenant_col,
             sessions = t.sessions,
             users = t.users,
             roles = t.roles,
         );
-        let rows = sqlx::query(&sql)
+        let Some(first) = sqlx::query(&sql)
             .bind(token_hash)
-            .fetch_all(&self.pool)
-            .await?;
-        let Some(first) = rows.first() else {
+            .fetch_optional(&self.pool)
+            .await?
+        else {
             return Ok(None);
         };
+        let first = &first;
         let expires_at: i64 = first.try_get("expires_at")?;
         let last_seen_at: i64 = first.try_get("last_seen_at")?;
         if now >= expires_at || now - last_seen_at >= policy.idle_s {
@@ -173,11 +180,13 @@ impl Store {
         // Rights count only once the second factor is passed.
         let mut permissions = PermissionSet::new();
         if session.mfa_passed {
-            for row in &rows {
-                let name: Option<String> = row.try_get("permission")?;
-                if let Some(p) = name.as_deref().and_then(Permission::parse) {
-                    permissions.insert(p);
-                }
+            let names: Option<String> = first.try_get("permissions")?;
+            for p in names
+                .iter()
+                .flat_map(|n| n.split(' '))
+                .filter_map(Permission::parse)
+            {
+                permissions.insert(p);
             }
         }
         Ok(Some((session, account, permissions)))

@@ -55,7 +55,25 @@ pub async fn console(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let addr = console.ok_or_else(|| anyhow!("the server did not start"))?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_rss = rss_kib(pid)?;
-    let result = load(&addr, &token, &args).await;
+    // The load generator runs on one thread of its own (like `wrk -t1`), so
+    // it takes at most one of the machine's cores from the server.
+    let result = {
+        let (addr, token, clients, seconds, page) = (
+            addr.clone(),
+            token.clone(),
+            args.clients,
+            args.seconds,
+            args.page.clone(),
+        );
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(load(&addr, &token, clients, seconds, &page))
+        })
+        .join()
+        .map_err(|_| anyhow!("the load generator panicked"))?
+    };
     let loaded_rss = rss_kib(pid)?;
     let _ = child.kill();
     let _ = child.wait();
@@ -147,17 +165,17 @@ async fn prepare(dir: &std::path::Path) -> anyhow::Result<String> {
 async fn load(
     addr: &str,
     token: &str,
-    args: &BenchArgs,
+    clients: usize,
+    seconds: u64,
+    page: &str,
 ) -> anyhow::Result<(Vec<Duration>, Duration, usize)> {
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {addr}\r\nCookie: thiqa_console={token}\r\n\r\n",
-        args.page
-    );
+    let request =
+        format!("GET {page} HTTP/1.1\r\nHost: {addr}\r\nCookie: thiqa_console={token}\r\n\r\n");
     let warmup = Duration::from_secs(1);
-    let measured = Duration::from_secs(args.seconds);
+    let measured = Duration::from_secs(seconds);
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..args.clients {
+    for _ in 0..clients {
         let (addr, request) = (addr.to_string(), request.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
