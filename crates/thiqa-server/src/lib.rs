@@ -117,11 +117,21 @@ pub fn public_router(app: &AppState) -> Router {
 
 /// The operator console, the operator API and metrics (listener `admin_listen`).
 pub fn admin_router(app: &AppState) -> Router {
-    use crate::pages::organisations;
+    use crate::pages::{organisations, services};
     let console = realm_routes::<Console>()
         .route(
             "/organisations",
             get(organisations::page).post(organisations::create),
+        )
+        .route("/services", get(services::list).post(services::create))
+        .route(
+            "/services/{id}",
+            get(services::detail).post(services::update),
+        )
+        .route("/services/{id}/sites", post(services::add_site))
+        .route(
+            "/services/{id}/sites/{site}/delete",
+            post(services::remove_site),
         )
         .merge(crate::pages::catalog::routes());
     let pages = with_layers::<Console>(

@@ -33,6 +33,11 @@ const FORM_ROUTES: &[&str] = &[
     "/me/tokens/99999/revoke",
     "/organisations",
     "/organisation",
+    "/services",
+    "/services/1",
+    "/services/abc",
+    "/services/99999/sites",
+    "/services/99999/sites/1/delete",
 ];
 
 fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {
@@ -76,8 +81,16 @@ async fn forms_answer_bad_input_with_4xx(t: TestApp) {
             true,
         )
         .await;
+    let (_, s3) = t
+        .user(
+            Directory::Operators,
+            "nadia",
+            &["Responsable conformité"],
+            true,
+        )
+        .await;
     let before = t.store().accounts_of(t.provider).await.unwrap().len();
-    for (who, s) in [("amal", &secret), ("hicham", &s2)] {
+    for (who, s) in [("amal", &secret), ("hicham", &s2), ("nadia", &s3)] {
         let mut c = t.signed_operator(who, s.as_ref().unwrap()).await;
         c.get("/me").await;
         let csrf = c.csrf.clone().unwrap();

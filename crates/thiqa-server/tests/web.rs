@@ -32,7 +32,129 @@ on_both_backends!(
     reset_links_work_once_and_refuse_weak_passwords,
     api_tokens_are_scoped_and_revocable,
     an_organisation_can_require_a_second_factor,
+    a_service_profile_change_shows_what_became_applicable,
 );
+
+async fn a_service_profile_change_shows_what_became_applicable(t: TestApp) {
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Responsable conformité"],
+            true,
+        )
+        .await;
+    let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
+    c.get("/services").await;
+    // Bad input names the problem and stores nothing.
+    let bad = c
+        .post_form(
+            "/services",
+            &[("name", ""), ("model", "cloud"), ("level", "3")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("nom du service est obligatoire") && bad.body.contains("model"),
+        "{}",
+        bad.body
+    );
+    let r = c
+        .post_form(
+            "/services",
+            &[
+                ("name", "Messagerie"),
+                ("description", "SaaS"),
+                ("model", "saas"),
+                ("level", "1"),
+                ("fact_remote_intervention_abroad", "no"),
+            ],
+        )
+        .await;
+    let location = r.location().unwrap().to_string();
+    assert!(location.starts_with("/services/"), "{}", r.body);
+    let page = c.get(&location).await;
+    assert!(page.body.contains("SaaS"), "{}", page.body);
+    // Level 2 makes the customer-only keys (3.6.3.b) and the qualified
+    // responder (3.12.4.c) applicable; level 1's remote gateway leaves.
+    let r = c
+        .post_form(
+            &location,
+            &[
+                ("name", "Messagerie"),
+                ("description", "SaaS"),
+                ("model", "saas"),
+                ("level", "2"),
+                ("fact_remote_intervention_abroad", "no"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let became = r
+        .body
+        .split("id=\"became-applicable\"")
+        .nth(1)
+        .unwrap_or("");
+    assert!(
+        became.contains("3.6.3.b") && became.contains("3.12.4.c") && became.contains("3.15.2.b"),
+        "{}",
+        r.body
+    );
+    assert!(became.contains("pas encore évaluée"));
+    c.get(&location).await;
+    let r = c
+        .post_form(
+            &format!("{location}/sites"),
+            &[("name", "DC1"), ("city", "Rabat"), ("country", "ma")],
+        )
+        .await;
+    assert_eq!(r.location(), Some(location.as_str()));
+    let page = c.get(&location).await;
+    assert!(
+        page.body.contains("Rabat") && page.body.contains("<td>MA</td>"),
+        "{}",
+        page.body
+    );
+    let bad_site = c
+        .post_form(
+            &format!("{location}/sites"),
+            &[("name", "DC2"), ("city", "X"), ("country", "Maroc")],
+        )
+        .await;
+    assert_eq!(bad_site.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let events = t
+        .store()
+        .events(&thiqa_store::EventFilter {
+            tenant: Some(t.provider),
+            action_prefix: Some("service.".into()),
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"service.create")
+            && actions.contains(&"service.update")
+            && actions.contains(&"service.site_add"),
+        "{actions:?}"
+    );
+    // A reader without services.manage sees but cannot change.
+    let (_, s2) = t
+        .user(Directory::Operators, "omar", &["Lecteur"], true)
+        .await;
+    let mut reader = t.signed_operator("omar", s2.as_ref().unwrap()).await;
+    assert_eq!(reader.get(&location).await.status, StatusCode::OK);
+    assert_eq!(
+        reader
+            .post_form(
+                &location,
+                &[("name", "X"), ("model", "iaas"), ("level", "1")]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
 
 async fn an_organisation_can_require_a_second_factor(t: TestApp) {
     t.user(

@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod ratelimit;
 mod roles;
+mod services;
 mod sessions;
 mod tenants;
 mod tokens;
@@ -24,8 +25,9 @@ pub use connect::{Backend, DatabaseLocation, Store};
 pub use error::StoreError;
 pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
 pub use roles::{AssignmentError, HeldRight, Role};
+pub use services::{NewService, Service, Site};
 pub use sessions::{Session, SessionPolicy};
-pub use tenants::{NewService, Organisation, Service};
+pub use tenants::Organisation;
 pub use tokens::{ApiToken, ApiTokenOwner};
 
 /// Placeholder-free transaction type shared by the modules.

@@ -1,8 +1,8 @@
-//! The provider, commanditaire organisations and declared services.
+//! The provider and the commanditaire organisations.
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{OrganisationId, ProviderId, ServiceId, Tenant};
+use thiqa_domain::{OrganisationId, ProviderId, Tenant};
 
 use crate::connect::Store;
 use crate::error::StoreError;
@@ -15,31 +15,6 @@ pub struct Organisation {
     pub name: String,
     /// The organisation requires a second factor from all its users.
     pub require_mfa: bool,
-}
-
-/// What a new service is declared with.
-#[derive(Debug, Clone, Copy)]
-pub struct NewService<'a> {
-    pub provider: ProviderId,
-    pub name: &'a str,
-    pub description: &'a str,
-    pub model: &'a str,
-    pub level: i64,
-    /// JSON object: fact id → yes/no.
-    pub facts_json: &'a str,
-}
-
-/// A cloud service the provider qualifies. Its facts answer the catalog's
-/// applicability questions (JSON object fact id → bool).
-#[derive(Debug, Clone, Serialize)]
-pub struct Service {
-    pub id: ServiceId,
-    pub provider_id: ProviderId,
-    pub name: String,
-    pub description: String,
-    pub model: String,
-    pub level: i64,
-    pub facts: String,
 }
 
 impl Store {
@@ -162,70 +137,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(organisation_from).collect()
-    }
-
-    pub async fn create_service(
-        &self,
-        new: &NewService<'_>,
-        actor: &Actor,
-    ) -> Result<ServiceId, StoreError> {
-        let NewService {
-            provider,
-            name,
-            description,
-            model,
-            level,
-            facts_json,
-        } = *new;
-        let now = self.clock.now_s();
-        let mut w = self.write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO services (provider_id, name, description, model, level, facts, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-        )
-        .bind(provider.0)
-        .bind(name)
-        .bind(description)
-        .bind(model)
-        .bind(level)
-        .bind(facts_json)
-        .bind(now)
-        .fetch_one(&mut *w.tx)
-        .await
-        .map_err(|e| StoreError::conflict_on(e, &format!("service {name}")))?;
-        w.event(
-            actor,
-            &NewEvent::success("service.create")
-                .target(format!("service:{id}"))
-                .tenant(Tenant::Provider(provider))
-                .details(format!("{name} ({model}, level {level})")),
-        )
-        .await?;
-        w.commit().await?;
-        Ok(ServiceId(id))
-    }
-
-    pub async fn services(&self, provider: ProviderId) -> Result<Vec<Service>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, provider_id, name, description, model, level, facts FROM services \
-             WHERE provider_id = $1 ORDER BY name",
-        )
-        .bind(provider.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Service {
-                    id: ServiceId(r.try_get("id")?),
-                    provider_id: ProviderId(r.try_get("provider_id")?),
-                    name: r.try_get("name")?,
-                    description: r.try_get("description")?,
-                    model: r.try_get("model")?,
-                    level: r.try_get("level")?,
-                    facts: r.try_get("facts")?,
-                })
-            })
-            .collect()
     }
 }
 

@@ -3,7 +3,7 @@
 //! obligations apply to a service profile and why. Read-only; every page
 //! needs `catalog.read`.
 
-mod applicability;
+pub(crate) mod applicability;
 mod search;
 pub mod views;
 
@@ -75,7 +75,7 @@ fn reader<'a, R: Realm>(
 }
 
 /// A 400 page naming the parameter and the values it takes.
-fn bad_param(tr: &Tr<'_>, e: &ParamError) -> PageError {
+pub(crate) fn bad_param(tr: &Tr<'_>, e: &ParamError) -> PageError {
     let mut msg = tr.t1("catalog-error-param", "param", e.param());
     let detail = match e {
         ParamError::Malformed | ParamError::Invalid { .. } => None,

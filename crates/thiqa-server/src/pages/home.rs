@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use thiqa_catalog::{Level, Profile, ServiceModel};
+use thiqa_catalog::ServiceModel;
 use thiqa_domain::{Permission, Tenant};
 
 use crate::auth::realm::Realm;
@@ -58,7 +58,9 @@ pub async fn page<R: Realm>(
             ));
             if me.can(Permission::ServicesRead) {
                 for s in app.store.services(provider).await? {
-                    let applicable = applicable_count(&app, &s.model, s.level, &s.facts);
+                    let profile = crate::pages::services::profile_of(app.catalog, &s)?;
+                    let applicable =
+                        crate::pages::services::applicable_ids(app.catalog, &profile).len();
                     let label = ServiceModel::from_name(&s.model)
                         .map(|m| m.label().to_string())
                         .unwrap_or(s.model.clone());
@@ -86,29 +88,4 @@ pub async fn page<R: Realm>(
         services,
         events,
     })
-}
-
-/// How many obligations apply to a service profile (0 if the stored profile
-/// does not parse, which the services issue's validation prevents).
-fn applicable_count(app: &AppState, model: &str, level: i64, facts_json: &str) -> usize {
-    let model = match model {
-        "iaas" => ServiceModel::Iaas,
-        "paas" => ServiceModel::Paas,
-        "saas" => ServiceModel::Saas,
-        _ => return 0,
-    };
-    let Ok(level) = Level::try_from(level.clamp(0, 9) as u8) else {
-        return 0;
-    };
-    let facts = serde_json::from_str(facts_json).unwrap_or_default();
-    let profile = Profile {
-        model,
-        level,
-        facts,
-    };
-    app.catalog
-        .applicability(&profile)
-        .iter()
-        .filter(|d| d.applicable && matches!(d.subject, thiqa_catalog::Subject::Obligation))
-        .count()
 }

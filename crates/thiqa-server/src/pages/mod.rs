@@ -9,3 +9,4 @@ pub mod organisation_settings;
 pub mod organisations;
 pub mod roles;
 pub mod separation;
+pub mod services;

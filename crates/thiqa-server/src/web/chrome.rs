@@ -72,6 +72,7 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
         Directory::Operators => &[
             ("/", "nav-home", None),
             ("/catalog", "nav-catalog", Some(Permission::CatalogRead)),
+            ("/services", "nav-services", Some(Permission::ServicesRead)),
             (
                 "/organisations",
                 "nav-organisations",

@@ -54,7 +54,7 @@ struct ApplicabilityPage<'a> {
 }
 
 /// The profile of the form: `model`, `level`, `fact_<id>=yes|no`.
-fn form_profile(c: &Catalog, p: &Params) -> Result<Profile, ParamError> {
+pub(crate) fn form_profile(c: &Catalog, p: &Params) -> Result<Profile, ParamError> {
     let mut with_facts = Params::default();
     for (k, v) in p.pairs() {
         match k.strip_prefix("fact_") {

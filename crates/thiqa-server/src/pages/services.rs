@@ -1,0 +1,550 @@
+//! The services a provider qualifies: declare one with its profile (model,
+//! level, the catalog's questions answered) and sites; change a profile and
+//! see which obligations became applicable or not (issue: services).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use thiqa_catalog::{Catalog, Level, Profile, ServiceModel, Subject};
+use thiqa_domain::{Permission, ProviderId, ServiceId, Tenant};
+use thiqa_store::{NewService, Service, Site};
+
+use crate::api::catalog::params::Params;
+use crate::auth::realm::Console;
+use crate::auth::visit::Signed;
+use crate::i18n::{Lang, Tr};
+use crate::pages::catalog::applicability::form_profile;
+use crate::pages::catalog::bad_param;
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::forms::Form;
+use crate::web::render;
+
+pub struct FactField {
+    pub id: String,
+    pub question: String,
+    pub yes: bool,
+}
+
+/// The service form's values (blank, a service's, or what was sent back).
+pub struct ServiceForm {
+    pub action: String,
+    pub submit_key: &'static str,
+    pub name: String,
+    pub description: String,
+    pub models: Vec<(&'static str, &'static str, bool)>,
+    pub levels: Vec<(u8, bool)>,
+    pub facts: Vec<FactField>,
+}
+
+fn catalog_lang(lang: Lang) -> thiqa_catalog::Lang {
+    match lang {
+        Lang::Fr => thiqa_catalog::Lang::Fr,
+        Lang::En => thiqa_catalog::Lang::En,
+    }
+}
+
+impl ServiceForm {
+    fn new(
+        c: &Catalog,
+        lang: Lang,
+        action: String,
+        submit_key: &'static str,
+        name: &str,
+        description: &str,
+        profile: &Profile,
+    ) -> ServiceForm {
+        let l = catalog_lang(lang);
+        ServiceForm {
+            action,
+            submit_key,
+            name: name.to_string(),
+            description: description.to_string(),
+            models: ServiceModel::ALL
+                .iter()
+                .map(|m| (m.as_str(), m.label(), *m == profile.model))
+                .collect(),
+            levels: Level::ALL
+                .iter()
+                .map(|lv| (lv.number(), *lv == profile.level))
+                .collect(),
+            facts: c
+                .facts()
+                .map(|f| FactField {
+                    id: f.id.clone(),
+                    question: l.pick(&f.question_fr, &f.question_en).to_string(),
+                    yes: profile.facts.get(&f.id).copied().unwrap_or(f.default),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The stored profile of a service (the store keeps it as given; it was
+/// validated against the catalog when saved).
+pub fn profile_of(c: &Catalog, s: &Service) -> Result<Profile, PageError> {
+    let model = ServiceModel::from_name(&s.model)
+        .ok_or_else(|| PageError::Internal(format!("service {} model {}", s.id, s.model)))?;
+    let level = Level::try_from(u8::try_from(s.level).unwrap_or(0)).map_err(PageError::Internal)?;
+    let facts: BTreeMap<String, bool> =
+        serde_json::from_str(&s.facts).map_err(|e| PageError::Internal(e.to_string()))?;
+    let mut p = Profile::new(model, level);
+    for (k, v) in facts {
+        if c.fact(&k).is_some() {
+            p.facts.insert(k, v);
+        }
+    }
+    Ok(p)
+}
+
+pub fn applicable_ids(c: &Catalog, p: &Profile) -> Vec<String> {
+    c.applicability(p)
+        .into_iter()
+        .filter(|d| d.applicable && matches!(d.subject, Subject::Obligation))
+        .map(|d| d.id)
+        .collect()
+}
+
+fn provider(me: &Signed<Console>) -> Result<ProviderId, PageError> {
+    match me.tenant() {
+        Tenant::Provider(p) => Ok(p),
+        Tenant::Organisation(_) => Err(PageError::Forbidden),
+    }
+}
+
+pub struct ServiceRow {
+    pub id: i64,
+    pub name: String,
+    pub model: &'static str,
+    pub level: i64,
+    pub applicable: usize,
+}
+
+#[derive(Template)]
+#[template(path = "services.html")]
+struct ListPage<'a> {
+    chrome: Chrome<'a>,
+    services: Vec<ServiceRow>,
+    can_manage: bool,
+    form: ServiceForm,
+    errors: Vec<String>,
+}
+
+async fn list_page(
+    app: &AppState,
+    me: &Signed<Console>,
+    form: Option<ServiceForm>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let c = app.catalog;
+    let mut services = Vec::new();
+    for s in app.store.services(provider(me)?).await? {
+        let p = profile_of(c, &s)?;
+        services.push(ServiceRow {
+            id: s.id.0,
+            name: s.name,
+            model: p.model.label(),
+            level: s.level,
+            applicable: applicable_ids(c, &p).len(),
+        });
+    }
+    let form = form.unwrap_or_else(|| {
+        ServiceForm::new(
+            c,
+            me.visit.lang,
+            "/services".into(),
+            "service-create-submit",
+            "",
+            "",
+            &Profile::new(ServiceModel::Saas, Level::One),
+        )
+    });
+    render(
+        status,
+        &ListPage {
+            chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
+            services,
+            can_manage: me.can(Permission::ServicesManage),
+            form,
+            errors,
+        },
+    )
+}
+
+pub async fn list(State(app): State<AppState>, me: Signed<Console>) -> Result<Response, PageError> {
+    me.require(Permission::ServicesRead)?;
+    list_page(&app, &me, None, vec![], StatusCode::OK).await
+}
+
+/// What a submitted service form holds, checked; or the problems, named.
+struct Submitted {
+    name: String,
+    description: String,
+    profile: Profile,
+}
+
+fn parse_form(
+    c: &Catalog,
+    tr: &Tr,
+    pairs: &[(String, String)],
+) -> Result<Submitted, (Vec<String>, String, String)> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (name, description) = (get("name"), get("description"));
+    let mut errors = vec![];
+    if name.is_empty() || name.chars().count() > 120 {
+        errors.push(tr.t("error-service-name"));
+    }
+    if description.chars().count() > 1000 {
+        errors.push(tr.t("error-service-description"));
+    }
+    let mut params = Params::default();
+    for (k, v) in pairs
+        .iter()
+        .filter(|(k, _)| k == "model" || k == "level" || k.starts_with("fact_"))
+    {
+        params = params.with(k, v.clone());
+    }
+    let profile = match form_profile(c, &params) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.push(match bad_param(tr, &e) {
+                PageError::BadRequest(m) => m,
+                other => format!("{other:?}"),
+            });
+            None
+        }
+    };
+    match profile {
+        Some(profile) if errors.is_empty() => Ok(Submitted {
+            name,
+            description,
+            profile,
+        }),
+        _ => Err((errors, name, description)),
+    }
+}
+
+fn facts_json(p: &Profile) -> String {
+    serde_json::to_string(&p.facts).unwrap_or_else(|_| "{}".into())
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ServicesManage)?;
+    let provider = provider(&me)?;
+    let tr = me.tr(&app);
+    let sub = match parse_form(app.catalog, &tr, &pairs) {
+        Ok(s) => s,
+        Err((errors, name, description)) => {
+            let form = ServiceForm::new(
+                app.catalog,
+                me.visit.lang,
+                "/services".into(),
+                "service-create-submit",
+                &name,
+                &description,
+                &Profile::new(ServiceModel::Saas, Level::One),
+            );
+            return list_page(
+                &app,
+                &me,
+                Some(form),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let facts = facts_json(&sub.profile);
+    let new = NewService {
+        provider,
+        name: &sub.name,
+        description: &sub.description,
+        model: sub.profile.model.as_str(),
+        level: i64::from(sub.profile.level.number()),
+        facts_json: &facts,
+    };
+    match app.store.create_service(&new, &me.actor()).await {
+        Ok(id) => Ok(Redirect::to(&format!("/services/{}", id.0)).into_response()),
+        Err(thiqa_store::StoreError::Conflict(_)) => {
+            let form = ServiceForm::new(
+                app.catalog,
+                me.visit.lang,
+                "/services".into(),
+                "service-create-submit",
+                &sub.name,
+                &sub.description,
+                &sub.profile,
+            );
+            list_page(
+                &app,
+                &me,
+                Some(form),
+                vec![tr.t1("error-service-taken", "name", &sub.name)],
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Obligations that became applicable or not with a profile change.
+pub struct Change {
+    pub became_applicable: Vec<(String, String)>,
+    pub became_not_applicable: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "service.html")]
+struct DetailPage<'a> {
+    chrome: Chrome<'a>,
+    id: i64,
+    name: String,
+    description: String,
+    profile: String,
+    applicable: usize,
+    applicability_href: String,
+    sites: Vec<Site>,
+    change: Option<Change>,
+    can_manage: bool,
+    form: ServiceForm,
+    errors: Vec<String>,
+}
+
+async fn detail_page(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    change: Option<Change>,
+    form: Option<ServiceForm>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let provider = provider(me)?;
+    let c = app.catalog;
+    let s = app.store.service(provider, id).await?;
+    let p = profile_of(c, &s)?;
+    let l = catalog_lang(me.visit.lang);
+    let mut href = format!(
+        "/catalog/applicability?model={}&level={}",
+        p.model.as_str(),
+        p.level.number()
+    );
+    for f in c.facts() {
+        let yes = p.facts.get(&f.id).copied().unwrap_or(f.default);
+        href.push_str(&format!(
+            "&fact_{}={}",
+            f.id,
+            if yes { "yes" } else { "no" }
+        ));
+    }
+    let form = form.unwrap_or_else(|| {
+        ServiceForm::new(
+            c,
+            me.visit.lang,
+            format!("/services/{}", id.0),
+            "service-save",
+            &s.name,
+            &s.description,
+            &p,
+        )
+    });
+    render(
+        status,
+        &DetailPage {
+            chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
+            id: id.0,
+            profile: p.describe(l),
+            applicable: applicable_ids(c, &p).len(),
+            applicability_href: href,
+            sites: app.store.sites(provider, id).await?,
+            name: s.name,
+            description: s.description,
+            change,
+            can_manage: me.can(Permission::ServicesManage),
+            form,
+            errors,
+        },
+    )
+}
+
+pub async fn detail(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ServicesRead)?;
+    detail_page(&app, &me, ServiceId(id), None, None, vec![], StatusCode::OK).await
+}
+
+/// Saves a profile change and shows what it did to applicability. Every
+/// newly applicable obligation is flagged: none has an assessment yet (the
+/// assessment step of the services issue will narrow this to those without).
+pub async fn update(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ServicesManage)?;
+    let provider = provider(&me)?;
+    let id = ServiceId(id);
+    let tr = me.tr(&app);
+    let c = app.catalog;
+    let sub = match parse_form(c, &tr, &pairs) {
+        Ok(s) => s,
+        Err((errors, name, description)) => {
+            let current = profile_of(c, &app.store.service(provider, id).await?)?;
+            let form = ServiceForm::new(
+                c,
+                me.visit.lang,
+                format!("/services/{}", id.0),
+                "service-save",
+                &name,
+                &description,
+                &current,
+            );
+            return detail_page(
+                &app,
+                &me,
+                id,
+                None,
+                Some(form),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let facts = facts_json(&sub.profile);
+    let new = NewService {
+        provider,
+        name: &sub.name,
+        description: &sub.description,
+        model: sub.profile.model.as_str(),
+        level: i64::from(sub.profile.level.number()),
+        facts_json: &facts,
+    };
+    let before = match app.store.update_service(id, &new, &me.actor()).await {
+        Ok(b) => b,
+        Err(thiqa_store::StoreError::Conflict(_)) => {
+            let form = ServiceForm::new(
+                c,
+                me.visit.lang,
+                format!("/services/{}", id.0),
+                "service-save",
+                &sub.name,
+                &sub.description,
+                &sub.profile,
+            );
+            return detail_page(
+                &app,
+                &me,
+                id,
+                None,
+                Some(form),
+                vec![tr.t1("error-service-taken", "name", &sub.name)],
+                StatusCode::CONFLICT,
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let old = applicable_ids(c, &profile_of(c, &before)?);
+    let new_ids = applicable_ids(c, &sub.profile);
+    let l = catalog_lang(me.visit.lang);
+    let titled = |ids: Vec<&String>| -> Vec<(String, String)> {
+        ids.into_iter()
+            .map(|i| {
+                (
+                    i.clone(),
+                    c.obligation(i)
+                        .map(|o| l.pick(&o.title_fr, &o.title_en).to_string())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let change = Change {
+        became_applicable: titled(new_ids.iter().filter(|i| !old.contains(i)).collect()),
+        became_not_applicable: titled(old.iter().filter(|i| !new_ids.contains(i)).collect()),
+    };
+    detail_page(&app, &me, id, Some(change), None, vec![], StatusCode::OK).await
+}
+
+pub async fn add_site(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ServicesManage)?;
+    let provider = provider(&me)?;
+    let tr = me.tr(&app);
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (name, city, country) = (
+        get("name"),
+        get("city"),
+        get("country").to_ascii_uppercase(),
+    );
+    let mut errors = vec![];
+    if name.is_empty()
+        || name.chars().count() > 120
+        || city.is_empty()
+        || city.chars().count() > 120
+    {
+        errors.push(tr.t("error-site-fields"));
+    }
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.push(tr.t("error-site-country"));
+    }
+    if !errors.is_empty() {
+        return detail_page(
+            &app,
+            &me,
+            ServiceId(id),
+            None,
+            None,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    app.store
+        .add_site(provider, ServiceId(id), &name, &city, &country, &me.actor())
+        .await?;
+    Ok(Redirect::to(&format!("/services/{id}")).into_response())
+}
+
+pub async fn remove_site(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path((id, site)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ServicesManage)?;
+    app.store
+        .remove_site(provider(&me)?, ServiceId(id), site, &me.actor())
+        .await?;
+    Ok(Redirect::to(&format!("/services/{id}")).into_response())
+}

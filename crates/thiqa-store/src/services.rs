@@ -1,0 +1,260 @@
+//! The cloud services a provider qualifies: their profile (model, level,
+//! answers to the catalog's questions) and their sites (3.15.2). The store
+//! keeps the profile as given; the web edge validates it against the catalog.
+
+use serde::Serialize;
+use sqlx::Row;
+use thiqa_domain::{ProviderId, ServiceId, Tenant};
+
+use crate::connect::Store;
+use crate::error::StoreError;
+use crate::events::{Actor, NewEvent};
+
+/// What a new service is declared with, and what a profile change sets.
+#[derive(Debug, Clone, Copy)]
+pub struct NewService<'a> {
+    pub provider: ProviderId,
+    pub name: &'a str,
+    pub description: &'a str,
+    /// `iaas`, `paas` or `saas`.
+    pub model: &'a str,
+    pub level: i64,
+    /// JSON object: fact id → yes/no.
+    pub facts_json: &'a str,
+}
+
+/// A cloud service the provider qualifies.
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub id: ServiceId,
+    pub provider_id: ProviderId,
+    pub name: String,
+    pub description: String,
+    pub model: String,
+    pub level: i64,
+    pub facts: String,
+    pub updated_at: i64,
+}
+
+/// A data centre where the service's data is stored or processed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    pub id: i64,
+    pub name: String,
+    pub city: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+}
+
+const SERVICE_COLUMNS: &str = "id, provider_id, name, description, model, level, facts, updated_at";
+
+fn service_from(r: &sqlx::any::AnyRow) -> Result<Service, StoreError> {
+    Ok(Service {
+        id: ServiceId(r.try_get("id")?),
+        provider_id: ProviderId(r.try_get("provider_id")?),
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        model: r.try_get("model")?,
+        level: r.try_get("level")?,
+        facts: r.try_get("facts")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    pub async fn create_service(
+        &self,
+        new: &NewService<'_>,
+        actor: &Actor,
+    ) -> Result<ServiceId, StoreError> {
+        let now = self.clock.now_s();
+        let mut w = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO services (provider_id, name, description, model, level, facts, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(new.provider.0)
+        .bind(new.name)
+        .bind(new.description)
+        .bind(new.model)
+        .bind(new.level)
+        .bind(new.facts_json)
+        .bind(now)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(|e| StoreError::conflict_on(e, &format!("service {}", new.name)))?;
+        w.event(
+            actor,
+            &NewEvent::success("service.create")
+                .target(format!("service:{id}"))
+                .tenant(Tenant::Provider(new.provider))
+                .details(format!(
+                    "{} ({}, level {}) {}",
+                    new.name, new.model, new.level, new.facts_json
+                )),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(ServiceId(id))
+    }
+
+    pub async fn services(&self, provider: ProviderId) -> Result<Vec<Service>, StoreError> {
+        let sql =
+            format!("SELECT {SERVICE_COLUMNS} FROM services WHERE provider_id = $1 ORDER BY name");
+        let rows = sqlx::query(&sql)
+            .bind(provider.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(service_from).collect()
+    }
+
+    /// One service of this provider (NotFound for another provider's).
+    pub async fn service(
+        &self,
+        provider: ProviderId,
+        id: ServiceId,
+    ) -> Result<Service, StoreError> {
+        let sql =
+            format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1 AND provider_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .bind(provider.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        service_from(&row)
+    }
+
+    /// Changes a service's description and profile; returns the service as
+    /// it was, so the caller can show what the change did to applicability.
+    pub async fn update_service(
+        &self,
+        id: ServiceId,
+        new: &NewService<'_>,
+        actor: &Actor,
+    ) -> Result<Service, StoreError> {
+        let before = self.service(new.provider, id).await?;
+        let mut w = self.write().await?;
+        sqlx::query(
+            "UPDATE services SET name = $1, description = $2, model = $3, level = $4, facts = $5, updated_at = $6 \
+             WHERE id = $7 AND provider_id = $8",
+        )
+        .bind(new.name)
+        .bind(new.description)
+        .bind(new.model)
+        .bind(new.level)
+        .bind(new.facts_json)
+        .bind(self.clock.now_s())
+        .bind(id.0)
+        .bind(new.provider.0)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(|e| StoreError::conflict_on(e, &format!("service {}", new.name)))?;
+        w.event(
+            actor,
+            &NewEvent::success("service.update")
+                .target(format!("service:{}", id.0))
+                .tenant(Tenant::Provider(new.provider))
+                .details(format!(
+                    "{} ({}, level {}) {} -> {} ({}, level {}) {}",
+                    before.name,
+                    before.model,
+                    before.level,
+                    before.facts,
+                    new.name,
+                    new.model,
+                    new.level,
+                    new.facts_json
+                )),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(before)
+    }
+
+    pub async fn sites(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+    ) -> Result<Vec<Site>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.name, s.city, s.country FROM service_sites s JOIN services v ON v.id = s.service_id \
+             WHERE s.service_id = $1 AND v.provider_id = $2 ORDER BY s.country, s.city, s.name",
+        )
+        .bind(service.0)
+        .bind(provider.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Site {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    city: r.try_get("city")?,
+                    country: r.try_get("country")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn add_site(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        name: &str,
+        city: &str,
+        country: &str,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        self.service(provider, service).await?;
+        let mut w = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO service_sites (service_id, name, city, country, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(service.0)
+        .bind(name)
+        .bind(city)
+        .bind(country)
+        .bind(self.clock.now_s())
+        .fetch_one(&mut *w.tx)
+        .await?;
+        w.event(
+            actor,
+            &NewEvent::success("service.site_add")
+                .target(format!("service:{}", service.0))
+                .tenant(Tenant::Provider(provider))
+                .details(format!("{name}, {city} ({country})")),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn remove_site(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        site: i64,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        self.service(provider, service).await?;
+        let mut w = self.write().await?;
+        let done = sqlx::query("DELETE FROM service_sites WHERE id = $1 AND service_id = $2")
+            .bind(site)
+            .bind(service.0)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        w.event(
+            actor,
+            &NewEvent::success("service.site_remove")
+                .target(format!("service:{}", service.0))
+                .tenant(Tenant::Provider(provider))
+                .details(format!("site {site}")),
+        )
+        .await?;
+        w.commit().await
+    }
+}
