@@ -33,7 +33,115 @@ on_both_backends!(
     api_tokens_are_scoped_and_revocable,
     an_organisation_can_require_a_second_factor,
     a_service_profile_change_shows_what_became_applicable,
+    services_over_the_api,
 );
+
+async fn services_over_the_api(t: TestApp) {
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Responsable conformité"],
+            true,
+        )
+        .await;
+    let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
+    c.get("/me").await;
+    let r = c
+        .post_form(
+            "/me/tokens",
+            &[
+                ("name", "ci"),
+                ("days", "7"),
+                ("scope", "services.read"),
+                ("scope", "services.manage"),
+            ],
+        )
+        .await;
+    let token = r
+        .body
+        .split("id=\"new-token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let bad = c
+        .api(
+            Method::POST,
+            "/api/v1/services",
+            &token,
+            Some(r#"{"name":"X","model":"cloud","level":1}"#),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("model"), "{}", bad.body);
+    let bad = c
+        .api(
+            Method::POST,
+            "/api/v1/services",
+            &token,
+            Some(r#"{"name":"X","model":"saas","level":1,"facts":{"nosuch":true}}"#),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("nosuch"), "{}", bad.body);
+    let made = c
+        .api(
+            Method::POST,
+            "/api/v1/services",
+            &token,
+            Some(r#"{"name":"Messagerie","model":"saas","level":1}"#),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let v: serde_json::Value = serde_json::from_str(&made.body).unwrap();
+    let id = v["id"].as_i64().unwrap();
+    assert!(
+        v["applicable_obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o == "3.5.5.c"),
+        "SaaS MFA clause applies"
+    );
+    let changed = c
+        .api(
+            Method::PUT,
+            &format!("/api/v1/services/{id}"),
+            &token,
+            Some(r#"{"name":"Messagerie","model":"saas","level":2}"#),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let v: serde_json::Value = serde_json::from_str(&changed.body).unwrap();
+    let became: Vec<&str> = v["became_applicable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    assert!(
+        became.contains(&"3.6.3.b") && became.contains(&"3.12.4.c"),
+        "{became:?}"
+    );
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/services/999999", &token, None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Services are not on the public listener's API.
+    let mut public = t.portal();
+    assert_eq!(
+        public
+            .api(Method::GET, "/api/v1/services", &token, None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
 
 async fn a_service_profile_change_shows_what_became_applicable(t: TestApp) {
     let (_, secret) = t

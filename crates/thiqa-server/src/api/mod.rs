@@ -6,6 +6,7 @@ mod accounts;
 pub mod caller;
 pub mod catalog;
 pub mod openapi;
+mod services;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -47,6 +48,7 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
             get(accounts::pairs::<R>).post(accounts::add_pair::<R>),
         )
         .route("/events", get(events::<R>))
+        .merge(services_routes::<R>())
         // The référentiel is public text: readable without a token.
         .nest("/catalog", catalog::routes())
         .fallback(not_found)
@@ -120,4 +122,12 @@ async fn events<R: Realm>(
 /// 201 with a body, for creations.
 pub(crate) fn created(body: Value) -> (StatusCode, Json<Value>) {
     (StatusCode::CREATED, Json(body))
+}
+
+/// Services exist on the operator API only.
+fn services_routes<R: Realm>() -> Router<AppState> {
+    match R::DIR {
+        thiqa_domain::Directory::Operators => Router::new().nest("/services", services::routes()),
+        thiqa_domain::Directory::Customers => Router::new(),
+    }
 }

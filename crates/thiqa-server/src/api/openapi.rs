@@ -35,6 +35,30 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/catalog/oscal/profile.json", "OSCAL profile of the obligations that apply to model, level, fact; lang=fr|en"),
 ];
 
+/// Operations of the operator API only (admin listener).
+pub const OPERATOR_OPERATIONS: &[(&str, &str, &str)] = &[
+    (
+        "get",
+        "/services",
+        "Services of the provider with profile, applicable obligations and sites",
+    ),
+    (
+        "post",
+        "/services",
+        "Declare a service: name, description, model, level, facts",
+    ),
+    (
+        "get",
+        "/services/{id}",
+        "One service with its profile, applicable obligations and sites",
+    ),
+    (
+        "put",
+        "/services/{id}",
+        "Change a service's profile; answers with what became applicable or not",
+    ),
+];
+
 fn error_schema() -> Value {
     json!({
         "type": "object",
@@ -54,6 +78,12 @@ fn request_body(path: &str, method: &str) -> Option<Value> {
         }
         ("post", "/accounts/{id}/roles") => {
             json!({"type": "object", "required": ["role_id"], "additionalProperties": false, "properties": {"role_id": {"type": "integer"}}})
+        }
+        ("post", "/services") | ("put", "/services/{id}") => {
+            json!({"type": "object", "required": ["name", "model", "level"], "additionalProperties": false,
+            "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 120}, "description": {"type": "string", "maxLength": 1000},
+                "model": {"enum": ["iaas", "paas", "saas"]}, "level": {"enum": [1, 2]},
+                "facts": {"type": "object", "additionalProperties": {"type": "boolean"}, "description": "catalog fact id → yes/no (see GET /catalog)"}}})
         }
         ("post", "/separation/pairs") => {
             json!({"type": "object", "required": ["first", "second", "reason"], "additionalProperties": false,
@@ -81,7 +111,11 @@ fn parameters(path: &str) -> Vec<Value> {
 
 pub fn build<R: Realm>() -> Value {
     let mut paths = serde_json::Map::new();
-    for (method, path, summary) in OPERATIONS {
+    let extra: &[(&str, &str, &str)] = match R::DIR {
+        thiqa_domain::Directory::Operators => OPERATOR_OPERATIONS,
+        thiqa_domain::Directory::Customers => &[],
+    };
+    for (method, path, summary) in OPERATIONS.iter().chain(extra) {
         let ok_status = match *method {
             "post" if path.ends_with("/roles") => "204",
             "post" => "201",
