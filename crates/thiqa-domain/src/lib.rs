@@ -2,6 +2,7 @@
 //! tenants), what they may do (permissions, roles) and which rights must never
 //! be held together (separation of duties, référentiel 3.5.3).
 
+pub mod assessment;
 pub mod clock;
 pub mod directory;
 pub mod ids;
@@ -10,6 +11,7 @@ pub mod permission;
 pub mod separation;
 pub mod username;
 
+pub use assessment::{AssessmentError, AssessmentInput, AssessmentStatus};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use directory::{Directory, Tenant};
 pub use ids::*;

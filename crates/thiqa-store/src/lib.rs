@@ -7,6 +7,7 @@
 //! text as TEXT, `RETURNING` for new ids, `ON CONFLICT` for upserts.
 
 mod accounts;
+mod assessments;
 mod backup;
 mod connect;
 mod directory_tables;
@@ -20,6 +21,7 @@ mod tenants;
 mod tokens;
 
 pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount};
+pub use assessments::{Assessment, AssessmentChange};
 pub use backup::{check_backup, lock_data_dir, restore_into, BackupError, RestoreCheck};
 pub use connect::{Backend, DatabaseLocation, Store};
 pub use error::StoreError;

@@ -16,6 +16,7 @@ on_both_backends!(
     deregistration_removes_access_and_personal_data,
     rate_limits_count_per_window,
     concurrent_incompatible_assignments_cannot_both_pass,
+    assessments_keep_the_history_of_every_change,
 );
 
 async fn setup(ts: &TestStore) -> (Tenant, Tenant, i64, i64) {
@@ -435,4 +436,96 @@ async fn concurrent_incompatible_assignments_cannot_both_pass(ts: TestStore) {
             let _ = s.revoke_role(pt, op, role, &Actor::cli()).await;
         }
     }
+}
+
+async fn assessments_keep_the_history_of_every_change(ts: TestStore) {
+    use thiqa_domain::{AssessmentInput, AssessmentStatus};
+    let (pt, _, _, _) = setup(&ts).await;
+    let s = &ts.store;
+    let thiqa_domain::Tenant::Provider(provider) = pt else {
+        unreachable!()
+    };
+    let new = thiqa_store::NewService {
+        provider,
+        name: "IaaS",
+        description: "",
+        model: "iaas",
+        level: 2,
+        facts_json: "{}",
+    };
+    let service = s.create_service(&new, &Actor::cli()).await.unwrap();
+    let input = |status, statement: &str| AssessmentInput {
+        status,
+        statement: statement.into(),
+        justification: String::new(),
+        owner: "rssi".into(),
+        next_review: "2027-06-30".into(),
+    };
+    let changed = s
+        .save_assessments(
+            provider,
+            service,
+            &[(
+                "3.6.3.a".into(),
+                input(AssessmentStatus::PartiallyCompliant, "Chiffrement en cours"),
+            )],
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, 4, "status, statement, owner and review date set");
+    ts.clock.advance_s(60);
+    let changed = s
+        .save_assessments(
+            provider,
+            service,
+            &[(
+                "3.6.3.a".into(),
+                input(AssessmentStatus::Compliant, "Chiffrement par volume"),
+            )],
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, 2);
+    // Saving the same values again changes nothing and records nothing.
+    let same = s
+        .save_assessments(
+            provider,
+            service,
+            &[(
+                "3.6.3.a".into(),
+                input(AssessmentStatus::Compliant, "Chiffrement par volume"),
+            )],
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(same, 0);
+    let a = s
+        .assessment(provider, service, "3.6.3.a")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.status, AssessmentStatus::Compliant);
+    let history = s
+        .assessment_history(provider, service, "3.6.3.a")
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 6);
+    let status_changes: Vec<_> = history
+        .iter()
+        .filter(|h| h.field == "status")
+        .map(|h| (h.old_value.as_str(), h.new_value.as_str()))
+        .collect();
+    assert_eq!(
+        status_changes,
+        vec![
+            ("partially_compliant", "compliant"),
+            ("not_assessed", "partially_compliant")
+        ]
+    );
+    // Another provider's service is out of reach.
+    let other = s.create_provider("Autre", &Actor::cli()).await.unwrap();
+    assert!(s.assessments(other, service).await.is_err());
 }
