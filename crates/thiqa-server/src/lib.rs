@@ -117,7 +117,7 @@ pub fn public_router(app: &AppState) -> Router {
 
 /// The operator console, the operator API and metrics (listener `admin_listen`).
 pub fn admin_router(app: &AppState) -> Router {
-    use crate::pages::{organisations, services};
+    use crate::pages::{assessment, organisations, services};
     let console = realm_routes::<Console>()
         .route(
             "/organisations",
@@ -129,6 +129,14 @@ pub fn admin_router(app: &AppState) -> Router {
             get(services::detail).post(services::update),
         )
         .route("/services/{id}/sites", post(services::add_site))
+        .route(
+            "/services/{id}/assessment",
+            get(assessment::list).post(assessment::bulk),
+        )
+        .route(
+            "/services/{id}/o/{obligation}",
+            get(assessment::item).post(assessment::save),
+        )
         .route(
             "/services/{id}/sites/{site}/delete",
             post(services::remove_site),

@@ -38,6 +38,10 @@ const FORM_ROUTES: &[&str] = &[
     "/services/abc",
     "/services/99999/sites",
     "/services/99999/sites/1/delete",
+    "/services/1/assessment",
+    "/services/1/o/3.1.1.a",
+    "/services/1/o/nosuch",
+    "/services/abc/o/3.1.1.a",
 ];
 
 fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {
@@ -89,6 +93,23 @@ async fn forms_answer_bad_input_with_4xx(t: TestApp) {
             true,
         )
         .await;
+    let thiqa_domain::Tenant::Provider(provider) = t.provider else {
+        unreachable!()
+    };
+    let service = thiqa_store::NewService {
+        provider,
+        name: "S",
+        description: "",
+        model: "saas",
+        level: 1,
+        facts_json: "{}",
+    };
+    let service_id = t
+        .store()
+        .create_service(&service, &thiqa_store::Actor::cli())
+        .await
+        .unwrap();
+    assert_eq!(service_id.0, 1, "the routes below address service 1");
     let before = t.store().accounts_of(t.provider).await.unwrap().len();
     for (who, s) in [("amal", &secret), ("hicham", &s2), ("nadia", &s3)] {
         let mut c = t.signed_operator(who, s.as_ref().unwrap()).await;

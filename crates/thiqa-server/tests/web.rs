@@ -34,7 +34,133 @@ on_both_backends!(
     an_organisation_can_require_a_second_factor,
     a_service_profile_change_shows_what_became_applicable,
     services_over_the_api,
+    assessing_obligations_keeps_their_history,
 );
+
+async fn assessing_obligations_keeps_their_history(t: TestApp) {
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Responsable conformité"],
+            true,
+        )
+        .await;
+    let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
+    c.get("/services").await;
+    let r = c
+        .post_form(
+            "/services",
+            &[("name", "IaaS"), ("model", "iaas"), ("level", "2")],
+        )
+        .await;
+    let service = r.location().unwrap().to_string();
+    let list = c.get(&format!("{service}/assessment")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body.contains("3.6.3.b") && list.body.contains("0 %"),
+        "level-2 obligations listed, nothing compliant yet"
+    );
+    // Not applicable without a justification is refused, naming why.
+    let item = format!("{service}/o/3.4.4.b");
+    c.get(&item).await;
+    let r = c
+        .post_form(
+            &item,
+            &[
+                ("status", "not_applicable"),
+                ("statement", ""),
+                ("justification", ""),
+                ("owner", "rssi"),
+                ("next_review", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("justification écrite est requise"),
+        "{}",
+        r.body
+    );
+    let r = c
+        .post_form(
+            &item,
+            &[
+                ("status", "not_applicable"),
+                ("justification", "Aucun support amovible"),
+                ("owner", "rssi"),
+                ("next_review", "2027-03-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), Some(item.as_str()));
+    let r = c
+        .post_form(
+            &item,
+            &[
+                ("status", "compliant"),
+                ("statement", "Procédure PR-12"),
+                ("owner", "rssi"),
+                ("next_review", "2027-03-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), Some(item.as_str()));
+    let page = c.get(&item).await;
+    let history = page.body.split("id=\"history\"").nth(1).unwrap();
+    assert!(
+        history.contains("not_applicable")
+            && history.contains("compliant")
+            && history.contains("amal"),
+        "{history}"
+    );
+    // Bulk: three obligations compliant at once.
+    c.get(&format!("{service}/assessment")).await;
+    let r = c
+        .post_form(
+            &format!("{service}/assessment"),
+            &[
+                ("o", "3.1.1.a"),
+                ("o", "3.1.1.b"),
+                ("o", "3.1.2.a"),
+                ("status", "compliant"),
+                ("owner", "karima"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), Some(format!("{service}/assessment").as_str()));
+    let filtered = c
+        .get(&format!(
+            "{service}/assessment?status=compliant&owner=karima"
+        ))
+        .await;
+    assert!(
+        filtered.body.contains("3.1.1.a")
+            && filtered.body.contains("3.1.2.a")
+            && !filtered.body.contains("3.4.4.b"),
+        "{}",
+        filtered.body
+    );
+    assert_eq!(
+        c.get(&format!("{service}/assessment?status=done"))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    // A reader sees but cannot edit.
+    let (_, s2) = t
+        .user(Directory::Operators, "omar", &["Lecteur"], true)
+        .await;
+    let mut reader = t.signed_operator("omar", s2.as_ref().unwrap()).await;
+    assert_eq!(reader.get(&item).await.status, StatusCode::OK);
+    assert_eq!(
+        reader
+            .post_form(&item, &[("status", "compliant")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
 
 async fn services_over_the_api(t: TestApp) {
     let (_, secret) = t

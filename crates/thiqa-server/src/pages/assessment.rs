@@ -1,0 +1,475 @@
+//! The self-assessment of a service: every applicable obligation with its
+//! status, filters, bulk edit, and one page per obligation with its history.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use thiqa_domain::{
+    AssessmentError, AssessmentInput, AssessmentStatus, Permission, ProviderId, ServiceId, Tenant,
+};
+use thiqa_store::{Assessment, Service};
+
+use crate::auth::login::format_utc;
+use crate::auth::realm::Console;
+use crate::auth::visit::Signed;
+use crate::i18n::{Lang, Tr};
+use crate::pages::services::{applicable_ids, profile_of};
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::forms::Form;
+use crate::web::render;
+
+fn provider(me: &Signed<Console>) -> Result<ProviderId, PageError> {
+    match me.tenant() {
+        Tenant::Provider(p) => Ok(p),
+        Tenant::Organisation(_) => Err(PageError::Forbidden),
+    }
+}
+
+fn status_key(s: AssessmentStatus) -> &'static str {
+    match s {
+        AssessmentStatus::NotAssessed => "status-not_assessed",
+        AssessmentStatus::Compliant => "status-compliant",
+        AssessmentStatus::PartiallyCompliant => "status-partially_compliant",
+        AssessmentStatus::NonCompliant => "status-non_compliant",
+        AssessmentStatus::NotApplicable => "status-not_applicable",
+    }
+}
+
+fn statuses(selected: Option<AssessmentStatus>) -> Vec<(&'static str, &'static str, bool)> {
+    AssessmentStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), status_key(*s), Some(*s) == selected))
+        .collect()
+}
+
+fn pick(lang: Lang, fr: &str, en: &str) -> String {
+    match lang {
+        Lang::Fr => fr.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
+fn error_text(tr: &Tr, e: &AssessmentError) -> String {
+    match e {
+        AssessmentError::JustificationRequired => tr.t("error-justification-required"),
+        AssessmentError::BadDate => tr.t("error-review-date"),
+        AssessmentError::TooLong { field, max } => {
+            tr.t1("error-too-long", "field", &format!("{field} ({max})"))
+        }
+    }
+}
+
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    pub status: &'static str,
+    pub status_key: &'static str,
+    pub owner: String,
+    pub next_review: String,
+}
+
+#[derive(Template)]
+#[template(path = "assessment.html")]
+struct ListPage<'a> {
+    chrome: Chrome<'a>,
+    service_id: i64,
+    service_name: String,
+    counts: Vec<(&'static str, String)>,
+    chapters: Vec<(String, String, bool)>,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    owner_filter: String,
+    rows: Vec<Row>,
+    can_edit: bool,
+    error: Option<String>,
+}
+
+/// Query filters: chapter, status, owner (unknown parameters are refused).
+struct Filters {
+    chapter: Option<String>,
+    status: Option<AssessmentStatus>,
+    owner: String,
+}
+
+fn filters(tr: &Tr, raw: Option<&str>) -> Result<Filters, PageError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| PageError::BadRequest(tr.t("error-bad-query")))?;
+    let mut f = Filters {
+        chapter: None,
+        status: None,
+        owner: String::new(),
+    };
+    for (k, v) in pairs {
+        match k.as_str() {
+            _ if v.is_empty() => {}
+            "chapter" => f.chapter = Some(v),
+            "status" => {
+                f.status = Some(AssessmentStatus::parse(&v).ok_or_else(|| {
+                    PageError::BadRequest(tr.t1("error-query-param", "param", "status"))
+                })?)
+            }
+            "owner" => f.owner = v.chars().take(120).collect(),
+            other => {
+                return Err(PageError::BadRequest(tr.t1(
+                    "error-query-param",
+                    "param",
+                    other,
+                )))
+            }
+        }
+    }
+    Ok(f)
+}
+
+async fn list_page(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    raw: Option<&str>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    me.require(Permission::ServicesRead)?;
+    let provider = provider(me)?;
+    let tr = me.tr(app);
+    let f = filters(&tr, raw)?;
+    let c = app.catalog;
+    let service = app.store.service(provider, id).await?;
+    let applicable = applicable_ids(c, &profile_of(c, &service)?);
+    let stored: HashMap<String, Assessment> = app
+        .store
+        .assessments(provider, id)
+        .await?
+        .into_iter()
+        .map(|a| (a.obligation_id.clone(), a))
+        .collect();
+    let lang = me.visit.lang;
+    let mut counts: HashMap<AssessmentStatus, usize> = HashMap::new();
+    let mut rows = Vec::new();
+    for oid in &applicable {
+        let a = stored.get(oid);
+        let st = a.map(|a| a.status).unwrap_or(AssessmentStatus::NotAssessed);
+        *counts.entry(st).or_default() += 1;
+        let Some(at) = c.locate(oid) else { continue };
+        let chapter = &c.chapters[at.chapter].id;
+        let owner = a.map(|a| a.owner.clone()).unwrap_or_default();
+        if f.chapter.as_ref().is_some_and(|ch| ch != chapter)
+            || f.status.is_some_and(|s| s != st)
+            || (!f.owner.is_empty() && !owner.to_lowercase().contains(&f.owner.to_lowercase()))
+        {
+            continue;
+        }
+        let o = c.at(at);
+        rows.push(Row {
+            id: oid.clone(),
+            title: pick(lang, &o.title_fr, &o.title_en),
+            status: st.as_str(),
+            status_key: status_key(st),
+            owner,
+            next_review: a.map(|a| a.next_review.clone()).unwrap_or_default(),
+        });
+    }
+    let compliant = counts
+        .get(&AssessmentStatus::Compliant)
+        .copied()
+        .unwrap_or(0);
+    let readiness = if applicable.is_empty() {
+        0
+    } else {
+        compliant * 100 / applicable.len()
+    };
+    let mut tiles = vec![
+        ("assessment-readiness", format!("{readiness} %")),
+        ("service-applicable", applicable.len().to_string()),
+    ];
+    for s in AssessmentStatus::ALL {
+        tiles.push((
+            status_key(s),
+            counts.get(&s).copied().unwrap_or(0).to_string(),
+        ));
+    }
+    render(
+        status,
+        &ListPage {
+            chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
+            service_id: id.0,
+            service_name: service.name,
+            counts: tiles,
+            chapters: c
+                .chapters
+                .iter()
+                .map(|ch| {
+                    (
+                        ch.id.clone(),
+                        format!("{} {}", ch.id, pick(lang, &ch.title_fr, &ch.title_en)),
+                        f.chapter.as_deref() == Some(ch.id.as_str()),
+                    )
+                })
+                .collect(),
+            statuses: statuses(f.status),
+            owner_filter: f.owner,
+            rows,
+            can_edit: me.can(Permission::AssessmentEdit),
+            error,
+        },
+    )
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    list_page(
+        &app,
+        &me,
+        ServiceId(id),
+        raw.as_deref(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Bulk edit: the same status (and owner, justification) for every checked
+/// obligation; statements and review dates already recorded are kept.
+pub async fn bulk(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(Permission::AssessmentEdit)?;
+    let provider = provider(&me)?;
+    let id = ServiceId(id);
+    let tr = me.tr(&app);
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let status = AssessmentStatus::parse(&get("status"))
+        .ok_or_else(|| PageError::BadRequest(tr.t1("error-query-param", "param", "status")))?;
+    let chosen: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "o")
+        .map(|(_, v)| v.clone())
+        .collect();
+    if chosen.is_empty() {
+        return list_page(
+            &app,
+            &me,
+            id,
+            None,
+            Some(tr.t("error-nothing-selected")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let stored: HashMap<String, Assessment> = app
+        .store
+        .assessments(provider, id)
+        .await?
+        .into_iter()
+        .map(|a| (a.obligation_id.clone(), a))
+        .collect();
+    let mut inputs = Vec::new();
+    for oid in chosen {
+        if app.catalog.obligation(&oid).is_none() {
+            return Err(PageError::BadRequest(tr.t1(
+                "error-unknown-obligation",
+                "id",
+                &oid,
+            )));
+        }
+        let old = stored.get(&oid);
+        let owner = get("owner");
+        let input = AssessmentInput {
+            status,
+            statement: old.map(|a| a.statement.clone()).unwrap_or_default(),
+            justification: if get("justification").trim().is_empty() {
+                old.map(|a| a.justification.clone()).unwrap_or_default()
+            } else {
+                get("justification")
+            },
+            owner: if owner.trim().is_empty() {
+                old.map(|a| a.owner.clone()).unwrap_or_default()
+            } else {
+                owner
+            },
+            next_review: old.map(|a| a.next_review.clone()).unwrap_or_default(),
+        };
+        match input.checked() {
+            Ok(i) => inputs.push((oid, i)),
+            Err(e) => {
+                return list_page(
+                    &app,
+                    &me,
+                    id,
+                    None,
+                    Some(format!("{oid}: {}", error_text(&tr, &e))),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+        }
+    }
+    app.store
+        .save_assessments(provider, id, &inputs, &me.actor())
+        .await?;
+    Ok(Redirect::to(&format!("/services/{}/assessment", id.0)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "assessment_item.html")]
+struct ItemPage<'a> {
+    chrome: Chrome<'a>,
+    service_id: i64,
+    service_name: String,
+    obligation_id: String,
+    title: String,
+    text: String,
+    applicable: bool,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    form: AssessmentInput,
+    history: Vec<(String, String, String, String, String)>,
+    can_edit: bool,
+    errors: Vec<String>,
+}
+
+async fn item_page(
+    app: &AppState,
+    me: &Signed<Console>,
+    service: Service,
+    oid: &str,
+    form: Option<AssessmentInput>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let provider = provider(me)?;
+    let c = app.catalog;
+    let o = c.obligation(oid).ok_or(PageError::NotFound)?;
+    let lang = me.visit.lang;
+    let stored = app.store.assessment(provider, service.id, oid).await?;
+    let form = form.unwrap_or_else(|| AssessmentInput {
+        status: stored
+            .as_ref()
+            .map(|a| a.status)
+            .unwrap_or(AssessmentStatus::NotAssessed),
+        statement: stored
+            .as_ref()
+            .map(|a| a.statement.clone())
+            .unwrap_or_default(),
+        justification: stored
+            .as_ref()
+            .map(|a| a.justification.clone())
+            .unwrap_or_default(),
+        owner: stored.as_ref().map(|a| a.owner.clone()).unwrap_or_default(),
+        next_review: stored
+            .as_ref()
+            .map(|a| a.next_review.clone())
+            .unwrap_or_default(),
+    });
+    let history = app
+        .store
+        .assessment_history(provider, service.id, oid)
+        .await?
+        .into_iter()
+        .map(|h| {
+            (
+                format_utc(h.changed_at),
+                h.changed_by,
+                h.field,
+                h.old_value,
+                h.new_value,
+            )
+        })
+        .collect();
+    render(
+        status,
+        &ItemPage {
+            chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
+            service_id: service.id.0,
+            obligation_id: oid.to_string(),
+            title: pick(lang, &o.title_fr, &o.title_en),
+            text: pick(lang, &o.text_fr, &o.text_en),
+            applicable: applicable_ids(c, &profile_of(c, &service)?)
+                .iter()
+                .any(|i| i == oid),
+            service_name: service.name,
+            statuses: statuses(Some(form.status)),
+            form,
+            history,
+            can_edit: me.can(Permission::AssessmentEdit),
+            errors,
+        },
+    )
+}
+
+pub async fn item(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path((id, oid)): Path<(i64, String)>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ServicesRead)?;
+    let service = app.store.service(provider(&me)?, ServiceId(id)).await?;
+    item_page(&app, &me, service, &oid, None, vec![], StatusCode::OK).await
+}
+
+pub async fn save(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path((id, oid)): Path<(i64, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(Permission::AssessmentEdit)?;
+    let provider = provider(&me)?;
+    let service = app.store.service(provider, ServiceId(id)).await?;
+    if app.catalog.obligation(&oid).is_none() {
+        return Err(PageError::NotFound);
+    }
+    let tr = me.tr(&app);
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let status = AssessmentStatus::parse(&get("status"))
+        .ok_or_else(|| PageError::BadRequest(tr.t1("error-query-param", "param", "status")))?;
+    let input = AssessmentInput {
+        status,
+        statement: get("statement"),
+        justification: get("justification"),
+        owner: get("owner"),
+        next_review: get("next_review"),
+    };
+    match input.clone().checked() {
+        Ok(i) => {
+            app.store
+                .save_assessments(provider, service.id, &[(oid.clone(), i)], &me.actor())
+                .await?;
+            Ok(Redirect::to(&format!("/services/{id}/o/{oid}")).into_response())
+        }
+        Err(e) => {
+            item_page(
+                &app,
+                &me,
+                service,
+                &oid,
+                Some(input),
+                vec![error_text(&tr, &e)],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
