@@ -336,6 +336,8 @@ struct ItemPage<'a> {
     obligation_id: String,
     title: String,
     text: String,
+    /// (id, text) of each bullet, depth first.
+    items: Vec<(String, String)>,
     applicable: bool,
     statuses: Vec<(&'static str, &'static str, bool)>,
     form: AssessmentInput,
@@ -400,6 +402,7 @@ async fn item_page(
             obligation_id: oid.to_string(),
             title: pick(lang, &o.title_fr, &o.title_en),
             text: pick(lang, &o.text_fr, &o.text_en),
+            items: o.all_items().iter().map(|i| (i.id.clone(), pick(lang, &i.text_fr, &i.text_en))).collect(),
             applicable: applicable_ids(c, &profile_of(c, &service)?)
                 .iter()
                 .any(|i| i == oid),
