@@ -352,3 +352,10 @@ error-bad-query = Unreadable query parameters.
 error-query-param = Invalid parameter: { $param }.
 error-nothing-selected = Check at least one obligation.
 error-unknown-obligation = Unknown obligation: { $id }.
+
+# dashboard
+dashboard-title = Gap analysis
+dashboard-blocking = blocking gaps (obligations non-compliant or not assessed)
+dashboard-reviews-due = reviews due within 30 days
+dashboard-chart = Compliance by chapter
+dashboard-table = The same figures as a table

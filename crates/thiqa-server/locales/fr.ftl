@@ -352,3 +352,10 @@ error-bad-query = Paramètres de recherche illisibles.
 error-query-param = Paramètre invalide : { $param }.
 error-nothing-selected = Cochez au moins une obligation.
 error-unknown-obligation = Obligation inconnue : { $id }.
+
+# dashboard
+dashboard-title = Analyse des écarts
+dashboard-blocking = écarts bloquants (obligations non conformes ou non évaluées)
+dashboard-reviews-due = revues à faire sous 30 jours
+dashboard-chart = Conformité par chapitre
+dashboard-table = Les mêmes chiffres en tableau

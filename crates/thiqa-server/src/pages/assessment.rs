@@ -402,7 +402,11 @@ async fn item_page(
             obligation_id: oid.to_string(),
             title: pick(lang, &o.title_fr, &o.title_en),
             text: pick(lang, &o.text_fr, &o.text_en),
-            items: o.all_items().iter().map(|i| (i.id.clone(), pick(lang, &i.text_fr, &i.text_en))).collect(),
+            items: o
+                .all_items()
+                .iter()
+                .map(|i| (i.id.clone(), pick(lang, &i.text_fr, &i.text_en)))
+                .collect(),
             applicable: applicable_ids(c, &profile_of(c, &service)?)
                 .iter()
                 .any(|i| i == oid),

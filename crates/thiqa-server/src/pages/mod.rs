@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod assessment;
 pub mod catalog;
+pub mod dashboard;
 pub mod events;
 pub mod home;
 pub mod me;

@@ -320,6 +320,7 @@ struct DetailPage<'a> {
     applicable: usize,
     applicability_href: String,
     sites: Vec<Site>,
+    dashboard: crate::pages::dashboard::Dashboard,
     change: Option<Change>,
     can_manage: bool,
     form: ServiceForm,
@@ -364,6 +365,16 @@ async fn detail_page(
             &p,
         )
     });
+    let stored = app
+        .store
+        .assessments(provider, id)
+        .await?
+        .into_iter()
+        .map(|a| (a.obligation_id.clone(), a))
+        .collect();
+    let soon = crate::pages::dashboard::iso_date(app.store.clock().now_s() + 30 * 86_400);
+    let dashboard =
+        crate::pages::dashboard::build(c, me.visit.lang, &applicable_ids(c, &p), &stored, &soon);
     render(
         status,
         &DetailPage {
@@ -373,6 +384,7 @@ async fn detail_page(
             applicable: applicable_ids(c, &p).len(),
             applicability_href: href,
             sites: app.store.sites(provider, id).await?,
+            dashboard,
             name: s.name,
             description: s.description,
             change,
