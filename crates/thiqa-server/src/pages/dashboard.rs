@@ -77,7 +77,7 @@ pub fn build(
             y: 10 + chapters.len() * ROW,
             segments: vec![],
         };
-        if bar.applicable > 0 {
+        {
             let mut x = BAR_X;
             for (n, class) in [
                 (bar.compliant, "seg-compliant"),
@@ -86,7 +86,7 @@ pub fn build(
                 (bar.not_applicable, "seg-not-applicable"),
                 (bar.not_assessed, "seg-not-assessed"),
             ] {
-                let w = n * BAR_WIDTH / bar.applicable;
+                let w = (n * BAR_WIDTH).checked_div(bar.applicable).unwrap_or(0);
                 if w > 0 {
                     bar.segments.push((x, w, class));
                     x += w;
