@@ -38,6 +38,8 @@ pub struct Config {
     pub totp_issuer: String,
     /// Lifetime of password-reset and account set-up links, in minutes.
     pub reset_link_minutes: i64,
+    /// Largest evidence file accepted, in MB.
+    pub evidence_max_mb: u64,
     /// Base URLs used in links Thiqa prints (set-up links, demo output).
     pub public_url: Option<String>,
     pub admin_url: Option<String>,
@@ -115,6 +117,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             totp_issuer: "Thiqa".into(),
             reset_link_minutes: 60,
+            evidence_max_mb: 50,
             public_url: None,
             admin_url: None,
         }
@@ -282,6 +285,9 @@ impl Config {
         }
         if self.reset_link_minutes < 5 || self.reset_link_minutes > 7 * 24 * 60 {
             return invalid("reset_link_minutes", "must be between 5 and 10080");
+        }
+        if self.evidence_max_mb < 1 || self.evidence_max_mb > 100 * 1024 {
+            return invalid("evidence_max_mb", "must be between 1 and 102400 (100 GB)");
         }
         if self.rate_limit.window_seconds < 1
             || self.rate_limit.login_per_account < 1

@@ -93,7 +93,6 @@ fn with_layers<R: Realm>(
         .layer(from_fn_with_state(app.clone(), security::csrf))
         .layer(from_fn_with_state(app.clone(), error_pages::render::<R>))
         .layer(from_fn_with_state(app.clone(), visit::resolve::<R>))
-        .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
         .layer(from_fn(move |req, next| security::headers(tls, req, next)))
         .layer(from_fn_with_state(app.clone(), move |state, req, next| {
             security::count(state, listener, req, next)
@@ -109,6 +108,7 @@ pub fn public_router(app: &AppState) -> Router {
         "/organisation",
         get(organisation_settings::page).post(organisation_settings::update),
     );
+    let portal = portal.layer(RequestBodyLimitLayer::new(security::FORM_LIMIT));
     let pages = with_layers::<Portal>(portal, app, Listener::Public, app.config.tls.enabled());
     Router::new()
         .nest("/api/v1", api::router::<Portal>(app))
@@ -117,7 +117,7 @@ pub fn public_router(app: &AppState) -> Router {
 
 /// The operator console, the operator API and metrics (listener `admin_listen`).
 pub fn admin_router(app: &AppState) -> Router {
-    use crate::pages::{assessment, organisations, services};
+    use crate::pages::{assessment, evidence, organisations, services};
     let console = realm_routes::<Console>()
         .route(
             "/organisations",
@@ -141,7 +141,21 @@ pub fn admin_router(app: &AppState) -> Router {
             "/services/{id}/sites/{site}/delete",
             post(services::remove_site),
         )
-        .merge(crate::pages::catalog::routes());
+        .route(
+            "/services/{id}/evidence",
+            get(evidence::list).post(evidence::add_link_or_note),
+        )
+        .route(
+            "/services/{id}/evidence/{eid}/download",
+            get(evidence::download),
+        )
+        .merge(crate::pages::catalog::routes())
+        // Forms are small; only the evidence upload below streams large bodies.
+        .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
+        .route(
+            "/services/{id}/evidence/upload",
+            post(evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        );
     let pages = with_layers::<Console>(
         console,
         app,

@@ -6,7 +6,7 @@ use thiqa_catalog::Catalog;
 use thiqa_crypto::password::{HashParams, PasswordHasher};
 use thiqa_crypto::strength::PasswordPolicy;
 use thiqa_domain::LockoutPolicy;
-use thiqa_store::{SessionPolicy, Store};
+use thiqa_store::{BlobStore, SessionPolicy, Store};
 
 use crate::config::Config;
 use crate::i18n::I18n;
@@ -25,6 +25,8 @@ pub struct Shared {
     pub sessions: SessionPolicy,
     pub metrics: Metrics,
     pub catalog: &'static Catalog,
+    /// Evidence files (content-addressed), under `<data_dir>/blobs`.
+    pub blobs: BlobStore,
 }
 
 impl std::ops::Deref for AppState {
@@ -40,6 +42,11 @@ pub enum StateError {
     Password(#[from] thiqa_crypto::CryptoError),
     #[error("message files: {0}")]
     Messages(String),
+    #[error("evidence storage {path}: {source}")]
+    Blobs {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl AppState {
@@ -59,7 +66,13 @@ impl AppState {
             idle_s: config.session.idle_minutes * 60,
             absolute_s: config.session.absolute_hours * 3600,
         };
+        let blob_dir = config.data_dir.join("blobs");
+        let blobs = BlobStore::open(&blob_dir).map_err(|source| StateError::Blobs {
+            path: blob_dir.display().to_string(),
+            source,
+        })?;
         Ok(AppState(Arc::new(Shared {
+            blobs,
             store,
             i18n: I18n::load().map_err(StateError::Messages)?,
             hasher,

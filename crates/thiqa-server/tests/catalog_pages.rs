@@ -22,7 +22,11 @@ async fn api() -> (Router, tempfile::TempDir) {
     let store = thiqa_store::Store::open(&location, std::sync::Arc::new(thiqa_domain::SystemClock))
         .await
         .unwrap();
-    let app = thiqa_server::AppState::new(store, thiqa_server::config::Config::default()).unwrap();
+    let config = thiqa_server::config::Config {
+        data_dir: tmp.path().to_path_buf(),
+        ..Default::default()
+    };
+    let app = thiqa_server::AppState::new(store, config).unwrap();
     let router = Router::new()
         .nest("/api/v1/catalog", thiqa_server::api::catalog::routes())
         .with_state(app);

@@ -42,6 +42,9 @@ const FORM_ROUTES: &[&str] = &[
     "/services/1/o/3.1.1.a",
     "/services/1/o/nosuch",
     "/services/abc/o/3.1.1.a",
+    "/services/1/evidence",
+    "/services/1/evidence/upload",
+    "/services/abc/evidence/upload",
 ];
 
 fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {

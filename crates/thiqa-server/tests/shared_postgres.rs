@@ -22,7 +22,11 @@ async fn instance(url: &str) -> AppState {
     )
     .await
     .unwrap();
-    AppState::new(store, Config::default()).unwrap()
+    let config = Config {
+        data_dir: std::env::temp_dir().join(format!("thiqa-shared-{}", std::process::id())),
+        ..Default::default()
+    };
+    AppState::new(store, config).unwrap()
 }
 
 #[tokio::test]

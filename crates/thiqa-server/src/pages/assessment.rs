@@ -342,6 +342,8 @@ struct ItemPage<'a> {
     statuses: Vec<(&'static str, &'static str, bool)>,
     form: AssessmentInput,
     history: Vec<(String, String, String, String, String)>,
+    /// (title, href) of the evidence supporting the obligation.
+    evidence: Vec<(String, Option<String>)>,
     can_edit: bool,
     errors: Vec<String>,
 }
@@ -394,9 +396,27 @@ async fn item_page(
             )
         })
         .collect();
+    let evidence = app
+        .store
+        .evidence(provider, service.id, Some(oid))
+        .await?
+        .into_iter()
+        .map(|e| {
+            let href = match e.kind.as_str() {
+                "file" => Some(format!(
+                    "/services/{}/evidence/{}/download",
+                    service.id.0, e.id
+                )),
+                "url" => e.url.clone(),
+                _ => None,
+            };
+            (e.title, href)
+        })
+        .collect();
     render(
         status,
         &ItemPage {
+            evidence,
             chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
             service_id: service.id.0,
             obligation_id: oid.to_string(),

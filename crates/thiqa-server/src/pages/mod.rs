@@ -5,6 +5,7 @@ pub mod assessment;
 pub mod catalog;
 pub mod dashboard;
 pub mod events;
+pub mod evidence;
 pub mod home;
 pub mod me;
 pub mod organisation_settings;

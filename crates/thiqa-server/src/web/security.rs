@@ -111,6 +111,24 @@ pub async fn csrf(State(app): State<AppState>, req: Request, next: Next) -> Resp
             refuse(&app)
         };
     }
+    // Multipart uploads stream to disk: their token rides in the query
+    // string (`?csrf=`), so the body is never buffered here.
+    let is_multipart = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    if is_multipart {
+        let presented = req
+            .uri()
+            .query()
+            .and_then(|q| form_urlencoded_field(q.as_bytes(), "csrf"));
+        return if presented.is_some_and(|p| ct_eq(p.as_bytes(), expected.as_bytes())) {
+            next.run(req).await
+        } else {
+            refuse(&app)
+        };
+    }
     let is_form = req
         .headers()
         .get(CONTENT_TYPE)

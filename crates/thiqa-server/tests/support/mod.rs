@@ -48,7 +48,7 @@ impl TestApp {
         Self::with_config(backend, Config::default()).await
     }
 
-    pub async fn with_config(backend: Backend, config: Config) -> TestApp {
+    pub async fn with_config(backend: Backend, mut config: Config) -> TestApp {
         let clock = Arc::new(ManualClock::at_ms(now_ms()));
         let (location, dir) = match backend {
             Backend::Sqlite => {
@@ -64,9 +64,13 @@ impl TestApp {
                 DatabaseLocation::Postgres {
                     url: fresh_postgres().await,
                 },
-                None,
+                Some(tempfile::tempdir().unwrap()),
             ),
         };
+        // Evidence files go under the data directory: a temporary one.
+        if let Some(d) = &dir {
+            config.data_dir = d.path().to_path_buf();
+        }
         let store = Store::open(&location, clock.clone()).await.unwrap();
         let actor = Actor::system();
         let provider = Tenant::Provider(
