@@ -1,4 +1,5 @@
-//! Spreadsheet exports of the DGSSI catalog: CSV for tools, XLSX for people.
+//! Spreadsheets in and out: exports of the DGSSI catalog (CSV for tools, XLSX
+//! for people) and the import of an existing self-assessment.
 //!
 //! Auditors, customers and compliance teams work in spreadsheets; they get one
 //! row per obligation with everything needed to filter and plan (force, nature,
@@ -6,6 +7,7 @@
 //! English translation. Both formats share one row layout (`rows`), so they
 //! never disagree.
 
+pub mod import;
 mod rows;
 mod to_csv;
 mod to_xlsx;

@@ -386,3 +386,13 @@ error-evidence-url-or-note = Give a valid http(s) address or a note (at most 10,
 error-evidence-file = Choose a non-empty file.
 error-evidence-too-large = The file exceeds the largest size of { $mb } MB; nothing was stored.
 evidence-add-for = Add evidence for this obligation
+
+# import
+import-title = Import a self-assessment
+import-hint = XLSX (first sheet) or CSV file with a header row: a column naming the obligation (or a whole article), a status column, and optionally implementation, justification, owner, next review. One invalid row and nothing is imported.
+import-file = File
+import-submit = Import
+import-done = { $count } obligations imported.
+import-rejected = Nothing was imported. Fix these rows and try again:
+import-row = Row
+import-problem = Problem

@@ -386,3 +386,13 @@ error-evidence-url-or-note = Donnez une adresse http(s) valide ou une note (10 0
 error-evidence-file = Choisissez un fichier non vide.
 error-evidence-too-large = Le fichier dépasse la taille maximale de { $mb } Mo ; rien n'a été enregistré.
 evidence-add-for = Ajouter une preuve pour cette obligation
+
+# import
+import-title = Importer une auto-évaluation
+import-hint = Fichier XLSX (première feuille) ou CSV, avec une ligne d'en-tête : une colonne désignant l'obligation (ou l'article entier), une colonne statut, et au choix mise en œuvre, justification, responsable, prochaine revue. Une seule ligne invalide et rien n'est importé.
+import-file = Fichier
+import-submit = Importer
+import-done = { $count } obligations importées.
+import-rejected = Rien n'a été importé. Corrigez ces lignes puis recommencez :
+import-row = Ligne
+import-problem = Problème

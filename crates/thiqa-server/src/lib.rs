@@ -155,6 +155,12 @@ pub fn admin_router(app: &AppState) -> Router {
         .route(
             "/services/{id}/evidence/upload",
             post(evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/services/{id}/assessment/import",
+            post(assessment::import).layer(axum::extract::DefaultBodyLimit::max(
+                assessment::IMPORT_LIMIT,
+            )),
         );
     let pages = with_layers::<Console>(
         console,

@@ -243,3 +243,65 @@ async fn an_upload_over_the_limit_is_refused_and_leaves_nothing() {
     assert!(r.status.is_client_error(), "{}", r.status);
     assert_eq!(blob_files(&t, "sha256") + blob_files(&t, "tmp"), 0);
 }
+
+#[tokio::test]
+async fn a_spreadsheet_self_assessment_is_imported_whole_or_not_at_all() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let (mut c, service) = officer(&t).await;
+    c.get(&format!("{service}/assessment")).await;
+    let csrf = c.csrf.clone().unwrap();
+    let bad =
+        "Exigence;Statut;Justification\n3.1.1;Conforme;\n3.4.4.b;non applicable;\n9.1;conforme;\n";
+    let (ct, body) = multipart(
+        &[],
+        Some(("auto-evaluation.csv", "text/csv", bad.as_bytes())),
+    );
+    let r = c
+        .post_raw(
+            &format!("{service}/assessment/import?csrf={csrf}"),
+            &ct,
+            body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let report = r.body.split("id=\"import-problems\"").nth(1).unwrap();
+    assert!(
+        report.contains("<td>3</td>") && report.contains("<td>4</td>") && report.contains("9.1"),
+        "{report}"
+    );
+    let list = c
+        .get(&format!("{service}/assessment?status=compliant"))
+        .await;
+    assert!(
+        !list.body.contains("3.1.1.a"),
+        "nothing imported from a rejected file"
+    );
+    let good = "Exigence;Statut;Justification;Responsable\n3.1.1;Conforme;;RSSI\n3.4.4.b;non applicable;Aucun support amovible;RSSI\n";
+    let (ct, body) = multipart(
+        &[],
+        Some(("auto-evaluation.csv", "text/csv", good.as_bytes())),
+    );
+    let r = c
+        .post_raw(
+            &format!("{service}/assessment/import?csrf={csrf}"),
+            &ct,
+            body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let n = thiqa_catalog::dgssi_cloud_2025()
+        .article("3.1.1")
+        .unwrap()
+        .obligations
+        .len()
+        + 1;
+    assert!(
+        r.body.contains(&format!("{n} obligations importées")),
+        "{}",
+        r.body
+    );
+    let list = c
+        .get(&format!("{service}/assessment?status=compliant"))
+        .await;
+    assert!(list.body.contains("3.1.1.a") && list.body.contains("RSSI"));
+}

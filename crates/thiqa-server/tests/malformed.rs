@@ -45,6 +45,7 @@ const FORM_ROUTES: &[&str] = &[
     "/services/1/evidence",
     "/services/1/evidence/upload",
     "/services/abc/evidence/upload",
+    "/services/1/assessment/import",
 ];
 
 fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {

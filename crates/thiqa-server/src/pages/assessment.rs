@@ -500,3 +500,79 @@ pub async fn save(
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "import_report.html")]
+struct ImportReport<'a> {
+    chrome: Chrome<'a>,
+    service_id: i64,
+    service_name: String,
+    imported: usize,
+    problems: Vec<(usize, String)>,
+}
+
+/// Largest spreadsheet accepted for import.
+pub const IMPORT_LIMIT: usize = 20 * 1024 * 1024;
+
+/// Imports a self-assessment from XLSX or CSV: every row checked first,
+/// all saved in one transaction, or none with a report of every bad row.
+pub async fn import(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    me.require(Permission::AssessmentEdit)?;
+    let provider = provider(&me)?;
+    let service = app.store.service(provider, ServiceId(id)).await?;
+    let tr = me.tr(&app);
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| PageError::BadRequest(e.body_text()))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_lowercase();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| PageError::BadRequest(e.body_text()))?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return Err(PageError::BadRequest(tr.t("error-evidence-file")));
+    };
+    let is_xlsx = name.ends_with(".xlsx") || bytes.starts_with(b"PK");
+    let outcome =
+        match thiqa_export::import::read_rows(&bytes, is_xlsx) {
+            Ok(rows) => thiqa_export::import::assessments(app.catalog, &rows),
+            Err(message) => thiqa_export::import::ImportOutcome::Rejected(vec![
+                thiqa_export::import::RowProblem { row: 1, message },
+            ]),
+        };
+    let (imported, problems, status) = match outcome {
+        thiqa_export::import::ImportOutcome::Accepted(items) => {
+            app.store
+                .save_assessments(provider, service.id, &items, &me.actor())
+                .await?;
+            (items.len(), vec![], StatusCode::OK)
+        }
+        thiqa_export::import::ImportOutcome::Rejected(p) => (
+            0,
+            p.into_iter().map(|p| (p.row, p.message)).collect(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    };
+    render(
+        status,
+        &ImportReport {
+            chrome: Chrome::new::<Console>(&app, &me.visit, "/services"),
+            service_id: id,
+            service_name: service.name,
+            imported,
+            problems,
+        },
+    )
+}
