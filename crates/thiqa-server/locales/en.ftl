@@ -396,3 +396,20 @@ import-done = { $count } obligations imported.
 import-rejected = Nothing was imported. Fix these rows and try again:
 import-row = Row
 import-problem = Problem
+
+# actions
+actions-title = Action plan
+actions-none = No action planned.
+action-title = Action
+action-due = Due
+action-overdue = overdue
+action-update = Update
+action-create = Plan an action
+action-create-submit = Plan
+action-add-for = Plan an action for this obligation
+action-open = open
+action-in-progress = in progress
+action-done = done
+action-cancelled = cancelled
+error-action-title = The action title is required (at most 200 characters).
+error-action-due = The due date is a YYYY-MM-DD date.

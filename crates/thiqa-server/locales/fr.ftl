@@ -396,3 +396,20 @@ import-done = { $count } obligations importées.
 import-rejected = Rien n'a été importé. Corrigez ces lignes puis recommencez :
 import-row = Ligne
 import-problem = Problème
+
+# actions
+actions-title = Plan d'action
+actions-none = Aucune action planifiée.
+action-title = Action
+action-due = Échéance
+action-overdue = en retard
+action-update = Mettre à jour
+action-create = Planifier une action
+action-create-submit = Planifier
+action-add-for = Planifier une action pour cette obligation
+action-open = ouverte
+action-in-progress = en cours
+action-done = terminée
+action-cancelled = abandonnée
+error-action-title = L'intitulé de l'action est obligatoire (200 caractères au plus).
+error-action-due = L'échéance est une date AAAA-MM-JJ.

@@ -117,7 +117,7 @@ pub fn public_router(app: &AppState) -> Router {
 
 /// The operator console, the operator API and metrics (listener `admin_listen`).
 pub fn admin_router(app: &AppState) -> Router {
-    use crate::pages::{assessment, evidence, organisations, services};
+    use crate::pages::{actions, assessment, evidence, organisations, services};
     let console = realm_routes::<Console>()
         .route(
             "/organisations",
@@ -149,6 +149,11 @@ pub fn admin_router(app: &AppState) -> Router {
             "/services/{id}/evidence/{eid}/download",
             get(evidence::download),
         )
+        .route(
+            "/services/{id}/actions",
+            get(actions::list).post(actions::create),
+        )
+        .route("/services/{id}/actions/{aid}", post(actions::set_status))
         .merge(crate::pages::catalog::routes())
         // Forms are small; only the evidence upload below streams large bodies.
         .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))

@@ -46,6 +46,9 @@ const FORM_ROUTES: &[&str] = &[
     "/services/1/evidence/upload",
     "/services/abc/evidence/upload",
     "/services/1/assessment/import",
+    "/services/1/actions",
+    "/services/1/actions/1",
+    "/services/1/actions/abc",
 ];
 
 fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {

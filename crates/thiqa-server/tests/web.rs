@@ -35,7 +35,93 @@ on_both_backends!(
     a_service_profile_change_shows_what_became_applicable,
     services_over_the_api,
     assessing_obligations_keeps_their_history,
+    an_action_plan_tracks_owners_and_due_dates,
 );
+
+async fn an_action_plan_tracks_owners_and_due_dates(t: TestApp) {
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Responsable conformité"],
+            true,
+        )
+        .await;
+    let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
+    c.get("/services").await;
+    let service = c
+        .post_form(
+            "/services",
+            &[("name", "IaaS"), ("model", "iaas"), ("level", "2")],
+        )
+        .await
+        .location()
+        .unwrap()
+        .to_string();
+    let actions = format!("{service}/actions");
+    c.get(&format!("{actions}?o=3.6.3.b")).await;
+    let bad = c
+        .post_form(
+            &actions,
+            &[
+                ("title", "Clés HSM"),
+                ("obligations", "3.6.3.b 7.7"),
+                ("due_date", "bientôt"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("7.7") && bad.body.contains("AAAA-MM-JJ"),
+        "{}",
+        bad.body
+    );
+    let r = c
+        .post_form(
+            &actions,
+            &[
+                ("title", "Clés HSM par commanditaire"),
+                ("obligations", "3.6.3.b"),
+                ("owner", "rssi"),
+                ("due_date", "2020-01-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), Some(actions.as_str()));
+    let page = c.get(&actions).await;
+    assert!(
+        page.body.contains("Clés HSM par commanditaire") && page.body.contains("en retard"),
+        "{}",
+        page.body
+    );
+    let aid = t
+        .store()
+        .actions(
+            match t.provider {
+                thiqa_domain::Tenant::Provider(p) => p,
+                _ => unreachable!(),
+            },
+            thiqa_domain::ServiceId(service.rsplit('/').next().unwrap().parse().unwrap()),
+        )
+        .await
+        .unwrap()[0]
+        .id;
+    let r = c
+        .post_form(&format!("{actions}/{aid}"), &[("status", "done")])
+        .await;
+    assert_eq!(r.location(), Some(actions.as_str()));
+    let page = c.get(&actions).await;
+    assert!(
+        !page.body.contains("en retard"),
+        "a done action is not overdue"
+    );
+    assert_eq!(
+        c.post_form(&format!("{actions}/{aid}"), &[("status", "finished")])
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+}
 
 async fn assessing_obligations_keeps_their_history(t: TestApp) {
     let (_, secret) = t

@@ -7,6 +7,7 @@
 //! text as TEXT, `RETURNING` for new ids, `ON CONFLICT` for upserts.
 
 mod accounts;
+mod actions;
 mod assessments;
 mod backup;
 mod blobs;
@@ -23,6 +24,7 @@ mod tenants;
 mod tokens;
 
 pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount};
+pub use actions::{ActionItem, NewAction, ACTION_STATUSES};
 pub use assessments::{Assessment, AssessmentChange};
 pub use backup::{check_backup, lock_data_dir, restore_into, BackupError, RestoreCheck};
 pub use blobs::{BlobStore, Upload, UploadError};

@@ -1,6 +1,7 @@
 //! Server-rendered pages of both realms.
 
 pub mod accounts;
+pub mod actions;
 pub mod assessment;
 pub mod catalog;
 pub mod dashboard;

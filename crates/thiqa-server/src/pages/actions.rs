@@ -1,0 +1,222 @@
+//! A service's action plan: actions with owner and due date that close the
+//! gaps of named obligations; overdue ones stand out.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use thiqa_domain::{AssessmentInput, AssessmentStatus, Permission, ProviderId, ServiceId, Tenant};
+use thiqa_store::{NewAction, ACTION_STATUSES};
+
+use crate::auth::realm::Console;
+use crate::auth::visit::Signed;
+use crate::pages::dashboard::iso_date;
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::forms::Form;
+use crate::web::render;
+
+fn provider(me: &Signed<Console>) -> Result<ProviderId, PageError> {
+    match me.tenant() {
+        Tenant::Provider(p) => Ok(p),
+        Tenant::Organisation(_) => Err(PageError::Forbidden),
+    }
+}
+
+pub struct Row {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub owner: String,
+    pub due_date: String,
+    pub overdue: bool,
+    pub status: String,
+    pub obligations: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "actions.html")]
+struct ActionsPage<'a> {
+    chrome: Chrome<'a>,
+    service_id: i64,
+    service_name: String,
+    items: Vec<Row>,
+    statuses: Vec<(&'static str, &'static str)>,
+    can_edit: bool,
+    prefill: String,
+    errors: Vec<String>,
+}
+
+async fn page_with(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    prefill: String,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    me.require(Permission::ServicesRead)?;
+    let provider = provider(me)?;
+    let service = app.store.service(provider, id).await?;
+    let today = iso_date(app.store.clock().now_s());
+    let items = app
+        .store
+        .actions(provider, id)
+        .await?
+        .into_iter()
+        .map(|a| Row {
+            overdue: a.due_date < today && matches!(a.status.as_str(), "open" | "in_progress"),
+            id: a.id,
+            title: a.title,
+            description: a.description,
+            owner: a.owner,
+            due_date: a.due_date,
+            status: a.status,
+            obligations: a.obligations,
+        })
+        .collect();
+    render(
+        status,
+        &ActionsPage {
+            chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
+            service_id: id.0,
+            service_name: service.name,
+            items,
+            statuses: ACTION_STATUSES
+                .iter()
+                .map(|s| (*s, status_key(s)))
+                .collect(),
+            can_edit: me.can(Permission::AssessmentEdit),
+            prefill,
+            errors,
+        },
+    )
+}
+
+fn status_key(s: &str) -> &'static str {
+    match s {
+        "open" => "action-open",
+        "in_progress" => "action-in-progress",
+        "done" => "action-done",
+        _ => "action-cancelled",
+    }
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, PageError> {
+    let prefill = q
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).ok())
+        .and_then(|p| p.into_iter().find(|(k, _)| k == "o").map(|(_, v)| v))
+        .filter(|v| app.catalog.obligation(v).is_some())
+        .unwrap_or_default();
+    page_with(&app, &me, ServiceId(id), prefill, vec![], StatusCode::OK).await
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(Permission::AssessmentEdit)?;
+    let provider = provider(&me)?;
+    let id = ServiceId(id);
+    let tr = me.tr(&app);
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut errors = vec![];
+    let title = get("title");
+    if title.is_empty() || title.chars().count() > 200 {
+        errors.push(tr.t("error-action-title"));
+    }
+    let description = get("description");
+    if description.chars().count() > 5000 {
+        errors.push(tr.t1("error-too-long", "field", "description (5000)"));
+    }
+    let owner: String = get("owner").chars().take(120).collect();
+    let obligations: Vec<String> = get("obligations")
+        .split([' ', ',', ';'])
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if obligations.is_empty() {
+        errors.push(tr.t("error-evidence-obligations"));
+    }
+    for o in &obligations {
+        if app.catalog.obligation(o).is_none() {
+            errors.push(tr.t1("error-unknown-obligation", "id", o));
+        }
+    }
+    let due = get("due_date");
+    // The date rule is the assessment's (YYYY-MM-DD, a real day).
+    let due_ok = !due.is_empty()
+        && AssessmentInput {
+            status: AssessmentStatus::NotAssessed,
+            statement: String::new(),
+            justification: String::new(),
+            owner: String::new(),
+            next_review: due.clone(),
+        }
+        .checked()
+        .is_ok();
+    if !due_ok {
+        errors.push(tr.t("error-action-due"));
+    }
+    if !errors.is_empty() {
+        return page_with(
+            &app,
+            &me,
+            id,
+            String::new(),
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let new = NewAction {
+        title,
+        description,
+        owner,
+        due_date: due,
+        obligations,
+    };
+    app.store
+        .create_action(provider, id, &new, &me.actor())
+        .await?;
+    Ok(Redirect::to(&format!("/services/{}/actions", id.0)).into_response())
+}
+
+pub async fn set_status(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path((id, aid)): Path<(i64, i64)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(Permission::AssessmentEdit)?;
+    let status = pairs
+        .iter()
+        .find(|(k, _)| k == "status")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    if !ACTION_STATUSES.contains(&status.as_str()) {
+        return Err(PageError::BadRequest(me.tr(&app).t1(
+            "error-query-param",
+            "param",
+            "status",
+        )));
+    }
+    app.store
+        .set_action_status(provider(&me)?, ServiceId(id), aid, &status, &me.actor())
+        .await?;
+    Ok(Redirect::to(&format!("/services/{id}/actions")).into_response())
+}

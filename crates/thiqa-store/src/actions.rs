@@ -1,0 +1,157 @@
+//! Action items of a service's plan (plan of action and milestones): what
+//! closes which gaps, who owns it, by when; each change journaled.
+
+use serde::Serialize;
+use sqlx::Row;
+use thiqa_domain::{ProviderId, ServiceId, Tenant};
+
+use crate::connect::Store;
+use crate::error::StoreError;
+use crate::events::{Actor, NewEvent};
+
+pub const ACTION_STATUSES: [&str; 4] = ["open", "in_progress", "done", "cancelled"];
+
+#[derive(Debug, Clone)]
+pub struct NewAction {
+    pub title: String,
+    pub description: String,
+    pub owner: String,
+    pub due_date: String,
+    pub obligations: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionItem {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub owner: String,
+    pub due_date: String,
+    pub status: String,
+    pub created_by: String,
+    pub obligations: Vec<String>,
+}
+
+impl Store {
+    pub async fn create_action(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        new: &NewAction,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        self.service(provider, service).await?;
+        let now = self.clock.now_s();
+        let mut w = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO action_items (service_id, title, description, owner, due_date, status, created_at, created_by, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $6) RETURNING id",
+        )
+        .bind(service.0)
+        .bind(&new.title)
+        .bind(&new.description)
+        .bind(&new.owner)
+        .bind(&new.due_date)
+        .bind(now)
+        .bind(&actor.name)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        for o in &new.obligations {
+            sqlx::query("INSERT INTO action_item_links (action_id, obligation_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(o)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        w.event(
+            actor,
+            &NewEvent::success("action.create")
+                .target(format!("service:{}", service.0))
+                .tenant(Tenant::Provider(provider))
+                .details(format!(
+                    "action {id} \"{}\" due {} for {}",
+                    new.title,
+                    new.due_date,
+                    new.obligations.join(" ")
+                )),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// Moves an action to another status (one of [`ACTION_STATUSES`]).
+    pub async fn set_action_status(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        id: i64,
+        status: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        if !ACTION_STATUSES.contains(&status) {
+            return Err(StoreError::Conflict(format!(
+                "unknown action status {status}"
+            )));
+        }
+        self.service(provider, service).await?;
+        let mut w = self.write().await?;
+        let done = sqlx::query("UPDATE action_items SET status = $1, updated_at = $2 WHERE id = $3 AND service_id = $4")
+            .bind(status)
+            .bind(self.clock.now_s())
+            .bind(id)
+            .bind(service.0)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        w.event(
+            actor,
+            &NewEvent::success("action.status")
+                .target(format!("service:{}", service.0))
+                .tenant(Tenant::Provider(provider))
+                .details(format!("action {id} -> {status}")),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// The service's actions, soonest due first, each with its obligations.
+    pub async fn actions(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+    ) -> Result<Vec<ActionItem>, StoreError> {
+        self.service(provider, service).await?;
+        let rows = sqlx::query(
+            "SELECT a.id, a.title, a.description, a.owner, a.due_date, a.status, a.created_by, l.obligation_id \
+             FROM action_items a LEFT JOIN action_item_links l ON l.action_id = a.id \
+             WHERE a.service_id = $1 ORDER BY a.due_date, a.id, l.obligation_id",
+        )
+        .bind(service.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<ActionItem> = Vec::new();
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            if out.last().is_none_or(|a| a.id != id) {
+                out.push(ActionItem {
+                    id,
+                    title: r.try_get("title")?,
+                    description: r.try_get("description")?,
+                    owner: r.try_get("owner")?,
+                    due_date: r.try_get("due_date")?,
+                    status: r.try_get("status")?,
+                    created_by: r.try_get("created_by")?,
+                    obligations: vec![],
+                });
+            }
+            let link: Option<String> = r.try_get("obligation_id")?;
+            if let (Some(link), Some(last)) = (link, out.last_mut()) {
+                last.obligations.push(link);
+            }
+        }
+        Ok(out)
+    }
+}
