@@ -161,6 +161,14 @@ impl<R: Realm> Signed<R> {
         self.visit.actor()
     }
 
+    /// The provider an operator works for (Forbidden for anyone else).
+    pub fn provider(&self) -> Result<thiqa_domain::ProviderId, PageError> {
+        match self.tenant() {
+            Tenant::Provider(p) => Ok(p),
+            Tenant::Organisation(_) => Err(PageError::Forbidden),
+        }
+    }
+
     pub fn tr<'a>(&self, app: &'a AppState) -> Tr<'a> {
         Tr {
             i18n: &app.i18n,

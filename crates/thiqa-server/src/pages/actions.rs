@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use thiqa_domain::{AssessmentInput, AssessmentStatus, Permission, ProviderId, ServiceId, Tenant};
+use thiqa_domain::{AssessmentInput, AssessmentStatus, Permission, ServiceId};
 use thiqa_store::{NewAction, ACTION_STATUSES};
 
 use crate::auth::realm::Console;
@@ -16,13 +16,6 @@ use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
 use crate::web::render;
-
-fn provider(me: &Signed<Console>) -> Result<ProviderId, PageError> {
-    match me.tenant() {
-        Tenant::Provider(p) => Ok(p),
-        Tenant::Organisation(_) => Err(PageError::Forbidden),
-    }
-}
 
 pub struct Row {
     pub id: i64,
@@ -57,7 +50,7 @@ async fn page_with(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesRead)?;
-    let provider = provider(me)?;
+    let provider = me.provider()?;
     let service = app.store.service(provider, id).await?;
     let today = iso_date(app.store.clock().now_s());
     let items = app
@@ -124,7 +117,7 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = provider(&me)?;
+    let provider = me.provider()?;
     let id = ServiceId(id);
     let tr = me.tr(&app);
     let get = |k: &str| {
@@ -216,7 +209,7 @@ pub async fn set_status(
         )));
     }
     app.store
-        .set_action_status(provider(&me)?, ServiceId(id), aid, &status, &me.actor())
+        .set_action_status(me.provider()?, ServiceId(id), aid, &status, &me.actor())
         .await?;
     Ok(Redirect::to(&format!("/services/{id}/actions")).into_response())
 }

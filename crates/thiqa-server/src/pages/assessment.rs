@@ -7,9 +7,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use thiqa_domain::{
-    AssessmentError, AssessmentInput, AssessmentStatus, Permission, ProviderId, ServiceId, Tenant,
-};
+use thiqa_domain::{AssessmentError, AssessmentInput, AssessmentStatus, Permission, ServiceId};
 use thiqa_store::{Assessment, Service};
 
 use crate::auth::login::format_utc;
@@ -22,13 +20,6 @@ use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
 use crate::web::render;
-
-fn provider(me: &Signed<Console>) -> Result<ProviderId, PageError> {
-    match me.tenant() {
-        Tenant::Provider(p) => Ok(p),
-        Tenant::Organisation(_) => Err(PageError::Forbidden),
-    }
-}
 
 fn status_key(s: AssessmentStatus) -> &'static str {
     match s {
@@ -134,7 +125,7 @@ async fn list_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesRead)?;
-    let provider = provider(me)?;
+    let provider = me.provider()?;
     let tr = me.tr(app);
     let f = filters(&tr, raw)?;
     let c = app.catalog;
@@ -245,7 +236,7 @@ pub async fn bulk(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = provider(&me)?;
+    let provider = me.provider()?;
     let id = ServiceId(id);
     let tr = me.tr(&app);
     let get = |k: &str| {
@@ -357,7 +348,7 @@ async fn item_page(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let provider = provider(me)?;
+    let provider = me.provider()?;
     let c = app.catalog;
     let o = c.obligation(oid).ok_or(PageError::NotFound)?;
     let lang = me.visit.lang;
@@ -446,7 +437,7 @@ pub async fn item(
     Path((id, oid)): Path<(i64, String)>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesRead)?;
-    let service = app.store.service(provider(&me)?, ServiceId(id)).await?;
+    let service = app.store.service(me.provider()?, ServiceId(id)).await?;
     item_page(&app, &me, service, &oid, None, vec![], StatusCode::OK).await
 }
 
@@ -457,7 +448,7 @@ pub async fn save(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = provider(&me)?;
+    let provider = me.provider()?;
     let service = app.store.service(provider, ServiceId(id)).await?;
     if app.catalog.obligation(&oid).is_none() {
         return Err(PageError::NotFound);
@@ -523,7 +514,7 @@ pub async fn import(
     mut multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = provider(&me)?;
+    let provider = me.provider()?;
     let service = app.store.service(provider, ServiceId(id)).await?;
     let tr = me.tr(&app);
     let mut file: Option<(String, Vec<u8>)> = None;

@@ -8,7 +8,7 @@ use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use thiqa_domain::{Permission, ProviderId, ServiceId, Tenant};
+use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{NewEvidence, UploadError};
 
 use crate::auth::login::format_utc;
@@ -21,13 +21,6 @@ use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
 use crate::web::render;
-
-fn provider(me: &Signed<Console>) -> Result<ProviderId, PageError> {
-    match me.tenant() {
-        Tenant::Provider(p) => Ok(p),
-        Tenant::Organisation(_) => Err(PageError::Forbidden),
-    }
-}
 
 pub struct Row {
     pub title: String,
@@ -61,7 +54,7 @@ async fn page_with(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesRead)?;
-    let provider = provider(me)?;
+    let provider = me.provider()?;
     let service = app.store.service(provider, id).await?;
     let today = iso_date(app.store.clock().now_s());
     let soon = iso_date(app.store.clock().now_s() + 30 * 86_400);
@@ -197,7 +190,7 @@ pub async fn add_link_or_note(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = provider(&me)?;
+    let provider = me.provider()?;
     let id = ServiceId(id);
     let tr = me.tr(&app);
     let get = |k: &str| {
@@ -264,7 +257,7 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = provider(&me)?;
+    let provider = me.provider()?;
     let id = ServiceId(id);
     app.store.service(provider, id).await?;
     let tr = me.tr(&app);
@@ -387,7 +380,7 @@ pub async fn download(
     Path((id, eid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesRead)?;
-    let provider = provider(&me)?;
+    let provider = me.provider()?;
     let e = app
         .store
         .evidence_item(provider, ServiceId(id), eid)

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use thiqa_catalog::{Catalog, Level, Profile, ServiceModel, Subject};
-use thiqa_domain::{Permission, ProviderId, ServiceId, Tenant};
+use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{NewService, Service, Site};
 
 use crate::api::catalog::params::Params;
@@ -109,13 +109,6 @@ pub fn applicable_ids(c: &Catalog, p: &Profile) -> Vec<String> {
         .collect()
 }
 
-fn provider(me: &Signed<Console>) -> Result<ProviderId, PageError> {
-    match me.tenant() {
-        Tenant::Provider(p) => Ok(p),
-        Tenant::Organisation(_) => Err(PageError::Forbidden),
-    }
-}
-
 pub struct ServiceRow {
     pub id: i64,
     pub name: String,
@@ -143,7 +136,7 @@ async fn list_page(
 ) -> Result<Response, PageError> {
     let c = app.catalog;
     let mut services = Vec::new();
-    for s in app.store.services(provider(me)?).await? {
+    for s in app.store.services(me.provider()?).await? {
         let p = profile_of(c, &s)?;
         services.push(ServiceRow {
             id: s.id.0,
@@ -245,7 +238,7 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesManage)?;
-    let provider = provider(&me)?;
+    let provider = me.provider()?;
     let tr = me.tr(&app);
     let sub = match parse_form(app.catalog, &tr, &pairs) {
         Ok(s) => s,
@@ -336,7 +329,7 @@ async fn detail_page(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let provider = provider(me)?;
+    let provider = me.provider()?;
     let c = app.catalog;
     let s = app.store.service(provider, id).await?;
     let p = profile_of(c, &s)?;
@@ -414,7 +407,7 @@ pub async fn update(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesManage)?;
-    let provider = provider(&me)?;
+    let provider = me.provider()?;
     let id = ServiceId(id);
     let tr = me.tr(&app);
     let c = app.catalog;
@@ -506,7 +499,7 @@ pub async fn add_site(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesManage)?;
-    let provider = provider(&me)?;
+    let provider = me.provider()?;
     let tr = me.tr(&app);
     let get = |k: &str| {
         pairs
@@ -556,7 +549,7 @@ pub async fn remove_site(
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesManage)?;
     app.store
-        .remove_site(provider(&me)?, ServiceId(id), site, &me.actor())
+        .remove_site(me.provider()?, ServiceId(id), site, &me.actor())
         .await?;
     Ok(Redirect::to(&format!("/services/{id}")).into_response())
 }
