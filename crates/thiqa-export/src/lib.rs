@@ -9,10 +9,12 @@
 
 pub mod import;
 mod rows;
+mod soa;
 mod to_csv;
 mod to_xlsx;
 
 pub use rows::{obligation_rows, COLUMNS};
+pub use soa::{soa_csv, soa_xlsx, SoaRow, SOA_COLUMNS};
 pub use to_csv::catalog_csv;
 pub use to_xlsx::catalog_xlsx;
 

@@ -413,3 +413,4 @@ action-done = done
 action-cancelled = cancelled
 error-action-title = The action title is required (at most 200 characters).
 error-action-due = The due date is a YYYY-MM-DD date.
+soa-title = Statement of applicability

@@ -413,3 +413,4 @@ action-done = terminée
 action-cancelled = abandonnée
 error-action-title = L'intitulé de l'action est obligatoire (200 caractères au plus).
 error-action-due = L'échéance est une date AAAA-MM-JJ.
+soa-title = Déclaration d'applicabilité

@@ -117,7 +117,7 @@ pub fn public_router(app: &AppState) -> Router {
 
 /// The operator console, the operator API and metrics (listener `admin_listen`).
 pub fn admin_router(app: &AppState) -> Router {
-    use crate::pages::{actions, assessment, evidence, organisations, services};
+    use crate::pages::{actions, assessment, evidence, organisations, reports, services};
     let console = realm_routes::<Console>()
         .route(
             "/organisations",
@@ -154,6 +154,9 @@ pub fn admin_router(app: &AppState) -> Router {
             get(actions::list).post(actions::create),
         )
         .route("/services/{id}/actions/{aid}", post(actions::set_status))
+        .route("/services/{id}/soa", get(reports::html))
+        .route("/services/{id}/soa.csv", get(reports::csv))
+        .route("/services/{id}/soa.xlsx", get(reports::xlsx))
         .merge(crate::pages::catalog::routes())
         // Forms are small; only the evidence upload below streams large bodies.
         .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))

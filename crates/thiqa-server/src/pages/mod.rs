@@ -11,6 +11,7 @@ pub mod home;
 pub mod me;
 pub mod organisation_settings;
 pub mod organisations;
+pub mod reports;
 pub mod roles;
 pub mod separation;
 pub mod services;

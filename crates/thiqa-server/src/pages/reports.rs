@@ -1,0 +1,209 @@
+//! The statement of applicability of a service: every obligation, whether it
+//! applies and why, its status, statement and evidence — printable HTML,
+//! XLSX (summary + one sheet per chapter) and CSV. Every export is journaled.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use thiqa_catalog::Subject;
+use thiqa_domain::{Permission, ServiceId};
+use thiqa_export::SoaRow;
+use thiqa_store::NewEvent;
+
+use crate::auth::login::format_utc;
+use crate::auth::realm::Console;
+use crate::auth::visit::Signed;
+use crate::i18n::Lang;
+use crate::pages::services::profile_of;
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::ok;
+
+fn catalog_lang(l: Lang) -> thiqa_catalog::Lang {
+    match l {
+        Lang::Fr => thiqa_catalog::Lang::Fr,
+        Lang::En => thiqa_catalog::Lang::En,
+    }
+}
+
+/// The statement's rows, in the référentiel's order.
+async fn rows(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+) -> Result<(String, String, Vec<SoaRow>), PageError> {
+    me.require(Permission::ServicesRead)?;
+    let provider = me.provider()?;
+    let c = app.catalog;
+    let service = app.store.service(provider, id).await?;
+    let profile = profile_of(c, &service)?;
+    let l = catalog_lang(me.visit.lang);
+    let stored: HashMap<String, thiqa_store::Assessment> = app
+        .store
+        .assessments(provider, id)
+        .await?
+        .into_iter()
+        .map(|a| (a.obligation_id.clone(), a))
+        .collect();
+    let mut evidence: HashMap<String, Vec<String>> = HashMap::new();
+    for e in app.store.evidence(provider, id, None).await? {
+        let label = match (&e.kind[..], &e.sha256) {
+            ("file", Some(sha)) => format!("{} (sha256 {})", e.title, &sha[..12]),
+            _ => e.title.clone(),
+        };
+        for o in e.obligations {
+            evidence.entry(o).or_default().push(label.clone());
+        }
+    }
+    let decisions = c.applicability(&profile);
+    let mut out = Vec::new();
+    for d in decisions
+        .iter()
+        .filter(|d| matches!(d.subject, Subject::Obligation))
+    {
+        let Some(at) = c.locate(&d.id) else { continue };
+        let o = c.at(at);
+        let a = stored.get(&d.id);
+        out.push(SoaRow {
+            chapter: c.chapters[at.chapter].id.clone(),
+            id: d.id.clone(),
+            title: l.pick(&o.title_fr, &o.title_en).to_string(),
+            applicable: d.applicable,
+            reason: d.explain(l, c),
+            status: a
+                .map(|a| a.status.as_str())
+                .unwrap_or("not_assessed")
+                .to_string(),
+            statement: a.map(|a| a.statement.clone()).unwrap_or_default(),
+            justification: a.map(|a| a.justification.clone()).unwrap_or_default(),
+            owner: a.map(|a| a.owner.clone()).unwrap_or_default(),
+            next_review: a.map(|a| a.next_review.clone()).unwrap_or_default(),
+            evidence: evidence
+                .get(&d.id)
+                .map(|v| v.join("; "))
+                .unwrap_or_default(),
+        });
+    }
+    Ok((service.name, profile.describe(l), out))
+}
+
+async fn journal(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    format: &str,
+) -> Result<(), PageError> {
+    app.store
+        .record_event(
+            &me.actor(),
+            NewEvent::success("report.export")
+                .target(format!("service:{}", id.0))
+                .tenant(me.tenant())
+                .details(format!("statement of applicability, {format}")),
+        )
+        .await?;
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "soa.html")]
+struct SoaPage<'a> {
+    chrome: Chrome<'a>,
+    service_id: i64,
+    service_name: String,
+    profile: String,
+    catalog_label: String,
+    generated: String,
+    rows: Vec<SoaRow>,
+}
+
+pub async fn html(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let id = ServiceId(id);
+    let (name, profile, rows) = rows(&app, &me, id).await?;
+    journal(&app, &me, id, "html").await?;
+    ok(&SoaPage {
+        chrome: Chrome::new::<Console>(&app, &me.visit, "/services"),
+        service_id: id.0,
+        service_name: name,
+        profile,
+        catalog_label: format!("{} {}", app.catalog.id(), app.catalog.version()),
+        generated: format_utc(app.store.clock().now_s()),
+        rows,
+    })
+}
+
+fn attachment(name: &str, ext: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("attachment; filename=\"soa-{safe}.{ext}\"")
+}
+
+pub async fn csv(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let id = ServiceId(id);
+    let (name, _, rows) = rows(&app, &me, id).await?;
+    let mut out = Vec::new();
+    thiqa_export::soa_csv(&rows, &mut out).map_err(|e| PageError::Internal(e.to_string()))?;
+    journal(&app, &me, id, "csv").await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (CONTENT_DISPOSITION, attachment(&name, "csv")),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+pub async fn xlsx(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let id = ServiceId(id);
+    let (name, _, rows) = rows(&app, &me, id).await?;
+    let l = me.visit.lang;
+    let chapters: Vec<(String, String)> = app
+        .catalog
+        .chapters
+        .iter()
+        .map(|c| {
+            (
+                c.id.clone(),
+                catalog_lang(l).pick(&c.title_fr, &c.title_en).to_string(),
+            )
+        })
+        .collect();
+    let service_name = name.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        thiqa_export::soa_xlsx(&service_name, &chapters, &rows)
+    })
+    .await
+    .map_err(|e| PageError::Internal(e.to_string()))?
+    .map_err(|e| PageError::Internal(e.to_string()))?;
+    journal(&app, &me, id, "xlsx").await?;
+    Ok((
+        [
+            (
+                CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (CONTENT_DISPOSITION, attachment(&name, "xlsx")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
