@@ -21,3 +21,8 @@ pub mod token;
 pub mod totp;
 
 pub use error::CryptoError;
+
+/// A fresh 32-byte secret (signing-key seed), wiped from memory when dropped.
+pub fn secret_seed() -> Result<zeroize::Zeroizing<[u8; 32]>, CryptoError> {
+    rng::bytes::<32>()
+}

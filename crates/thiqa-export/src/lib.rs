@@ -7,6 +7,7 @@
 //! English translation. Both formats share one row layout (`rows`), so they
 //! never disagree.
 
+pub mod dossier;
 pub mod import;
 mod rows;
 mod soa;

@@ -47,6 +47,9 @@ pub enum Command {
     /// Browse the référentiel: list, show, applicable, compare, stats, search, export.
     #[command(subcommand)]
     Catalog(crate::commands::catalog::CatalogCommand),
+    /// Build or verify the signed qualification dossier of a service.
+    #[command(subcommand)]
+    Dossier(crate::commands::dossier::DossierCommand),
     /// Measure performance (prints figures; see the README).
     #[command(subcommand)]
     Bench(BenchCommand),

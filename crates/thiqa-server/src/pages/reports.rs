@@ -30,18 +30,27 @@ fn catalog_lang(l: Lang) -> thiqa_catalog::Lang {
     }
 }
 
-/// The statement's rows, in the référentiel's order.
 async fn rows(
     app: &AppState,
     me: &Signed<Console>,
     id: ServiceId,
 ) -> Result<(String, String, Vec<SoaRow>), PageError> {
     me.require(Permission::ServicesRead)?;
-    let provider = me.provider()?;
+    soa_rows(app, me.provider()?, id, me.visit.lang).await
+}
+
+/// The statement's rows, in the référentiel's order: (service name,
+/// profile in words, rows). Also used by `thiqa dossier build`.
+pub async fn soa_rows(
+    app: &AppState,
+    provider: thiqa_domain::ProviderId,
+    id: ServiceId,
+    lang: Lang,
+) -> Result<(String, String, Vec<SoaRow>), PageError> {
     let c = app.catalog;
     let service = app.store.service(provider, id).await?;
     let profile = profile_of(c, &service)?;
-    let l = catalog_lang(me.visit.lang);
+    let l = catalog_lang(lang);
     let stored: HashMap<String, thiqa_store::Assessment> = app
         .store
         .assessments(provider, id)

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod catalog;
 mod data;
 mod demo;
+pub mod dossier;
 mod operator;
 mod serve;
 
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Operator(cmd) => operator::run(cmd).await,
         Command::Bench(crate::cli::BenchCommand::Console(args)) => bench::console(args).await,
         Command::Catalog(cmd) => catalog::run(cmd),
+        Command::Dossier(cmd) => dossier::run(cmd).await,
         Command::Migrate(data) => data::migrate(data).await,
         Command::Backup { data, out } => data::backup(data, out).await,
         Command::Restore { data, file } => data::restore(data, file).await,

@@ -1,0 +1,331 @@
+//! The qualification dossier: one ZIP archive holding the statement of
+//! applicability, the assessment, the action plan and the evidence files,
+//! with a manifest (every file's SHA-256 and size, catalog version, service
+//! profile, generation time, generator version) signed with the provider's
+//! Ed25519 dossier key. `verify` names every file altered, added or removed.
+//! Files are streamed into the archive, never held whole in memory.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, Write};
+
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+
+pub const MANIFEST: &str = "manifest.json";
+pub const SIGNATURE: &str = "manifest.sig";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DossierError {
+    #[error("zip: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What goes into the archive: a name and where its bytes come from.
+pub enum Source {
+    Bytes(Vec<u8>),
+    File(std::path::PathBuf),
+}
+
+/// Writes the archive: every file (hashed while copied), then the manifest
+/// and its signature. `meta` is merged into the manifest.
+pub fn build<W: Write + Seek>(
+    out: W,
+    files: Vec<(String, Source)>,
+    meta: Value,
+    key: &SigningKey,
+) -> Result<W, DossierError> {
+    let mut zip = zip::ZipWriter::new(out);
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    let mut listed = Vec::new();
+    for (name, source) in files {
+        if name == MANIFEST || name == SIGNATURE {
+            return Err(DossierError::Invalid(format!("{name} is reserved")));
+        }
+        zip.start_file(name.as_str(), options)?;
+        let mut hashing = HashingWriter {
+            inner: &mut zip,
+            hasher: Sha256::new(),
+            size: 0,
+        };
+        match source {
+            Source::Bytes(b) => hashing.write_all(&b)?,
+            Source::File(p) => {
+                std::io::copy(&mut std::fs::File::open(&p)?, &mut hashing)?;
+            }
+        }
+        let (sha, size) = (hex(&hashing.hasher.finalize()), hashing.size);
+        listed.push(json!({"path": name, "sha256": sha, "size": size}));
+    }
+    let mut manifest = meta;
+    manifest["files"] = Value::Array(listed);
+    manifest["public_key"] = Value::String(hex(key.verifying_key().as_bytes()));
+    manifest["signature_algorithm"] =
+        Value::String("Ed25519 over the bytes of manifest.json".into());
+    let manifest_bytes =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| DossierError::Invalid(e.to_string()))?;
+    zip.start_file(MANIFEST, options)?;
+    zip.write_all(&manifest_bytes)?;
+    let signature = key.sign(&manifest_bytes);
+    zip.start_file(SIGNATURE, options)?;
+    zip.write_all(
+        base64::engine::general_purpose::STANDARD
+            .encode(signature.to_bytes())
+            .as_bytes(),
+    )?;
+    Ok(zip.finish()?)
+}
+
+struct HashingWriter<'a, W: Write> {
+    inner: &'a mut W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Write for HashingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// What verification found; `ok()` when nothing is wrong.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub signature_valid: bool,
+    /// Public key of the signer, hex (compare with the provider's published key).
+    pub public_key: String,
+    pub altered: Vec<String>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub checked: usize,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.signature_valid
+            && self.altered.is_empty()
+            && self.added.is_empty()
+            && self.removed.is_empty()
+    }
+}
+
+/// Checks the signature and every file's hash and size.
+pub fn verify<R: Read + Seek>(archive: R) -> Result<Report, DossierError> {
+    let mut zip = zip::ZipArchive::new(archive)?;
+    let manifest_bytes = read_entry(&mut zip, MANIFEST)?
+        .ok_or_else(|| DossierError::Invalid("no manifest.json: not a Thiqa dossier".into()))?;
+    let manifest: Value = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| DossierError::Invalid(format!("manifest.json: {e}")))?;
+    let public_key = manifest["public_key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let signature_valid = (|| {
+        let key_bytes: [u8; 32] = (0..32)
+            .map(|i| u8::from_str_radix(public_key.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()?
+            .try_into()
+            .ok()?;
+        let key = VerifyingKey::from_bytes(&key_bytes).ok()?;
+        let sig_text = read_entry(&mut zip, SIGNATURE).ok()??;
+        let sig_bytes = base64::engine::general_purpose::STANDARD
+            .decode(sig_text.trim_ascii())
+            .ok()?;
+        let sig = Signature::from_slice(&sig_bytes).ok()?;
+        Some(key.verify(&manifest_bytes, &sig).is_ok())
+    })()
+    .unwrap_or(false);
+    let mut expected: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    for f in manifest["files"].as_array().into_iter().flatten() {
+        let path = f["path"].as_str().unwrap_or_default().to_string();
+        expected.insert(
+            path,
+            (
+                f["sha256"].as_str().unwrap_or_default().to_string(),
+                f["size"].as_u64().unwrap_or(0),
+            ),
+        );
+    }
+    let mut report = Report {
+        signature_valid,
+        public_key,
+        ..Default::default()
+    };
+    let names: Vec<String> = zip
+        .file_names()
+        .map(|n| n.map(|n| n.to_string()))
+        .collect::<Result<_, _>>()?;
+    for name in &names {
+        if name == MANIFEST || name == SIGNATURE {
+            continue;
+        }
+        let Some((sha, size)) = expected.get(name) else {
+            report.added.push(name.clone());
+            continue;
+        };
+        let mut entry = zip.by_name(name)?;
+        let mut hasher = Sha256::new();
+        let mut n = 0u64;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let k = entry.read(&mut buf)?;
+            if k == 0 {
+                break;
+            }
+            hasher.update(&buf[..k]);
+            n += k as u64;
+        }
+        report.checked += 1;
+        if &hex(&hasher.finalize()) != sha || n != *size {
+            report.altered.push(name.clone());
+        }
+    }
+    report.removed = expected
+        .keys()
+        .filter(|k| !names.contains(k))
+        .cloned()
+        .collect();
+    Ok(report)
+}
+
+fn read_entry<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+) -> Result<Option<Vec<u8>>, DossierError> {
+    match zip.by_name(name) {
+        Ok(mut e) => {
+            let mut v = Vec::new();
+            e.read_to_end(&mut v)?;
+            Ok(Some(v))
+        }
+        Err(zip::result::ZipError::FileNotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7u8; 32])
+    }
+
+    fn dossier(files: Vec<(&str, &[u8])>) -> Vec<u8> {
+        let files = files
+            .into_iter()
+            .map(|(n, b)| (n.to_string(), Source::Bytes(b.to_vec())))
+            .collect();
+        build(
+            Cursor::new(Vec::new()),
+            files,
+            json!({"service": "IaaS"}),
+            &key(),
+        )
+        .unwrap()
+        .into_inner()
+    }
+
+    /// Rewrites an archive through `edit` (name, bytes) → Some(new bytes) or None to drop.
+    fn rewrite(
+        archive: &[u8],
+        edit: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>,
+        extra: Option<(&str, &[u8])>,
+    ) -> Vec<u8> {
+        let mut zin = zip::ZipArchive::new(Cursor::new(archive)).unwrap();
+        let mut zout = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..zin.len() {
+            let mut e = zin.by_index(i).unwrap();
+            let name = e.name().unwrap().to_string();
+            let mut b = Vec::new();
+            e.read_to_end(&mut b).unwrap();
+            if let Some(b) = edit(&name, b) {
+                zout.start_file(name.as_str(), SimpleFileOptions::default())
+                    .unwrap();
+                zout.write_all(&b).unwrap();
+            }
+        }
+        if let Some((n, b)) = extra {
+            zout.start_file(n, SimpleFileOptions::default()).unwrap();
+            zout.write_all(b).unwrap();
+        }
+        zout.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn an_untouched_dossier_verifies() {
+        let d = dossier(vec![
+            ("soa.csv", b"id,status\n"),
+            ("evidence/policy.pdf", b"%PDF-1.7 ..."),
+        ]);
+        let r = verify(Cursor::new(d)).unwrap();
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(r.checked, 2);
+        assert_eq!(r.public_key, hex(key().verifying_key().as_bytes()));
+    }
+
+    #[test]
+    fn altered_added_and_removed_files_are_named() {
+        let d = dossier(vec![
+            ("soa.csv", b"id,status\n"),
+            ("evidence/policy.pdf", b"%PDF-1.7 ..."),
+        ]);
+        let flipped = rewrite(
+            &d,
+            |n, mut b| {
+                if n == "evidence/policy.pdf" {
+                    b[0] ^= 1;
+                }
+                Some(b)
+            },
+            None,
+        );
+        let r = verify(Cursor::new(flipped)).unwrap();
+        assert_eq!(r.altered, vec!["evidence/policy.pdf"]);
+        assert!(r.signature_valid && !r.ok());
+        let removed = rewrite(&d, |n, b| (n != "soa.csv").then_some(b), None);
+        assert_eq!(
+            verify(Cursor::new(removed)).unwrap().removed,
+            vec!["soa.csv"]
+        );
+        let added = rewrite(&d, |_, b| Some(b), Some(("extra.txt", b"hello")));
+        assert_eq!(verify(Cursor::new(added)).unwrap().added, vec!["extra.txt"]);
+        let forged = rewrite(
+            &d,
+            |n, b| {
+                Some(if n == MANIFEST {
+                    String::from_utf8(b)
+                        .unwrap()
+                        .replace("IaaS", "SaaS")
+                        .into_bytes()
+                } else {
+                    b
+                })
+            },
+            None,
+        );
+        assert!(
+            !verify(Cursor::new(forged)).unwrap().signature_valid,
+            "an edited manifest breaks the signature"
+        );
+    }
+}

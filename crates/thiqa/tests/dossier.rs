@@ -1,0 +1,162 @@
+//! `thiqa dossier build` then `verify`: an intact dossier verifies; one byte
+//! changed, a file removed or a file added is named and fails the check.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn thiqa() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_thiqa"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("THIQA_")) {
+        c.env_remove(k);
+    }
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+/// Loads the demo data into `dir` (starts `thiqa demo`, then stops it).
+fn demo_data(dir: &Path) {
+    let mut child = thiqa()
+        .args([
+            "demo",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines {
+        if line.unwrap().starts_with("Operator console:") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+fn rewrite(
+    src: &Path,
+    dst: &Path,
+    edit: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>,
+    extra: Option<(&str, &[u8])>,
+) {
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
+    for i in 0..zin.len() {
+        let mut e = zin.by_index(i).unwrap();
+        let name = e.name().unwrap().to_string();
+        let mut b = Vec::new();
+        e.read_to_end(&mut b).unwrap();
+        if let Some(b) = edit(&name, b) {
+            zout.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zout.write_all(&b).unwrap();
+        }
+    }
+    if let Some((n, b)) = extra {
+        zout.start_file(n, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zout.write_all(b).unwrap();
+    }
+    zout.finish().unwrap();
+}
+
+fn verify(file: &Path) -> (bool, String) {
+    let out = thiqa()
+        .args(["dossier", "verify", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_dossier_verifies_and_tampering_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    demo_data(&data);
+    let dossier = dir.path().join("dossier.zip");
+    let out = thiqa()
+        .args([
+            "dossier",
+            "build",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--service",
+            "1",
+            "--out",
+            dossier.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, text) = verify(&dossier);
+    assert!(ok && text.contains("dossier intact"), "{text}");
+    let key = thiqa()
+        .args(["dossier", "key", "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let key = String::from_utf8_lossy(&key.stdout).trim().to_string();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&key),
+        "the build names the signing key"
+    );
+
+    let csv = "soa/declaration-applicabilite.csv";
+    let altered = dir.path().join("altered.zip");
+    rewrite(
+        &dossier,
+        &altered,
+        |n, mut b| {
+            if n == csv {
+                b[10] ^= 1;
+            }
+            Some(b)
+        },
+        None,
+    );
+    let (ok, text) = verify(&altered);
+    assert!(!ok && text.contains(&format!("ALTERED: {csv}")), "{text}");
+
+    let removed = dir.path().join("removed.zip");
+    rewrite(&dossier, &removed, |n, b| (n != csv).then_some(b), None);
+    let (ok, text) = verify(&removed);
+    assert!(!ok && text.contains(&format!("REMOVED: {csv}")), "{text}");
+
+    let added = dir.path().join("added.zip");
+    rewrite(
+        &dossier,
+        &added,
+        |_, b| Some(b),
+        Some(("evidence/forged.pdf", b"%PDF")),
+    );
+    let (ok, text) = verify(&added);
+    assert!(!ok && text.contains("ADDED: evidence/forged.pdf"), "{text}");
+
+    let other_key = "00".repeat(32);
+    let out = thiqa()
+        .args([
+            "dossier",
+            "verify",
+            dossier.to_str().unwrap(),
+            "--key",
+            &other_key,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a dossier signed by another key is refused"
+    );
+}
