@@ -15,8 +15,12 @@ fn thiqa() -> Command {
 }
 
 /// Loads the demo data into `dir` (starts `thiqa demo`, then stops it).
-fn demo_data(dir: &Path) {
-    let mut child = thiqa()
+fn demo_data(dir: &Path, database_url: Option<&str>) {
+    let mut cmd = thiqa();
+    if let Some(url) = database_url {
+        cmd.env("THIQA_DATABASE_URL", url);
+    }
+    let mut child = cmd
         .args([
             "demo",
             "--data-dir",
@@ -66,6 +70,23 @@ fn rewrite(
     zout.finish().unwrap();
 }
 
+/// A new, empty PostgreSQL database (created with psql, which scripts/test installs).
+fn fresh_postgres() -> String {
+    let admin = std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("thiqa_test_dossier_{}", std::process::id());
+    let out = Command::new("psql")
+        .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
+        .output()
+        .expect("psql is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+}
+
 fn verify(file: &Path) -> (bool, String) {
     let out = thiqa()
         .args(["dossier", "verify", file.to_str().unwrap()])
@@ -79,11 +100,26 @@ fn verify(file: &Path) -> (bool, String) {
 
 #[test]
 fn a_dossier_verifies_and_tampering_is_named() {
+    dossier_scenario(None);
+}
+
+#[test]
+fn a_dossier_is_built_from_postgresql_too() {
+    dossier_scenario(Some(&fresh_postgres()));
+}
+
+/// From an empty database (SQLite, or PostgreSQL when a URL is given):
+/// demo data, dossier, verification, tampering named.
+fn dossier_scenario(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    demo_data(&data);
+    demo_data(&data, database_url);
     let dossier = dir.path().join("dossier.zip");
-    let out = thiqa()
+    let mut build = thiqa();
+    if let Some(url) = database_url {
+        build.env("THIQA_DATABASE_URL", url);
+    }
+    let out = build
         .args([
             "dossier",
             "build",
