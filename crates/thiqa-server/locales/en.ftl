@@ -414,3 +414,4 @@ action-cancelled = cancelled
 error-action-title = The action title is required (at most 200 characters).
 error-action-due = The due date is a YYYY-MM-DD date.
 soa-title = Statement of applicability
+dossier-button = Signed qualification dossier

@@ -414,3 +414,4 @@ action-cancelled = abandonnée
 error-action-title = L'intitulé de l'action est obligatoire (200 caractères au plus).
 error-action-due = L'échéance est une date AAAA-MM-JJ.
 soa-title = Déclaration d'applicabilité
+dossier-button = Dossier de qualification signé

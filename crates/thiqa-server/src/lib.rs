@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
+pub mod dossier;
 pub mod i18n;
 pub mod links;
 pub mod metrics;
@@ -155,6 +156,8 @@ pub fn admin_router(app: &AppState) -> Router {
         )
         .route("/services/{id}/actions/{aid}", post(actions::set_status))
         .route("/services/{id}/soa", get(reports::html))
+        .route("/services/{id}/dossier", get(reports::dossier))
+        .route("/dossier-key", get(reports::dossier_key))
         .route("/services/{id}/soa.csv", get(reports::csv))
         .route("/services/{id}/soa.xlsx", get(reports::xlsx))
         .merge(crate::pages::catalog::routes())

@@ -36,7 +36,67 @@ on_both_backends!(
     services_over_the_api,
     assessing_obligations_keeps_their_history,
     an_action_plan_tracks_owners_and_due_dates,
+    the_rssi_downloads_a_signed_dossier,
 );
+
+async fn the_rssi_downloads_a_signed_dossier(t: TestApp) {
+    let (_, s1) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Responsable conformité"],
+            true,
+        )
+        .await;
+    let mut amal = t.signed_operator("amal", s1.as_ref().unwrap()).await;
+    amal.get("/services").await;
+    let service = amal
+        .post_form(
+            "/services",
+            &[("name", "IaaS"), ("model", "iaas"), ("level", "2")],
+        )
+        .await
+        .location()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        amal.get(&format!("{service}/dossier")).await.status,
+        StatusCode::FORBIDDEN,
+        "only the RSSI signs"
+    );
+    let (_, s2) = t
+        .user(Directory::Operators, "rachida", &["RSSI"], true)
+        .await;
+    let mut rssi = t.signed_operator("rachida", s2.as_ref().unwrap()).await;
+    let page = rssi.get(&service).await;
+    assert!(page.body.contains("id=\"dossier-button\""));
+    let req = axum::http::Request::get(format!("{service}/dossier"))
+        .header(
+            "cookie",
+            rssi.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(t.admin.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 50 << 20)
+        .await
+        .unwrap();
+    let report = thiqa_export::dossier::verify(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    assert!(report.ok() && report.checked >= 6, "{report:?}");
+    let key = rssi.get("/dossier-key").await;
+    assert_eq!(
+        key.body.trim(),
+        report.public_key,
+        "signed with the published key"
+    );
+}
 
 async fn an_action_plan_tracks_owners_and_due_dates(t: TestApp) {
     let (_, secret) = t

@@ -216,3 +216,53 @@ pub async fn xlsx(
     )
         .into_response())
 }
+
+/// The dossier button: builds the signed dossier and streams it. Signing in
+/// the provider's name is the RSSI's act (assessment.validate).
+pub async fn dossier(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    me.require(Permission::AssessmentValidate)?;
+    let provider = me.provider()?;
+    let service = app.store.service(provider, ServiceId(id)).await?;
+    let dir = app.config.data_dir.join("dossiers");
+    std::fs::create_dir_all(&dir).map_err(|e| PageError::Internal(e.to_string()))?;
+    let path = dir.join(format!("{}-{}.zip", id, app.store.clock().now_ms()));
+    crate::dossier::build(&app, provider, ServiceId(id), &path, &me.actor())
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    // The open handle keeps the data; the name goes at once (Unix).
+    let _ = std::fs::remove_file(&path);
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok((
+        [
+            (CONTENT_TYPE, "application/zip".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                attachment(&service.name, "zip").replace("soa-", "dossier-"),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// The public key that signs dossiers (hex), for whoever verifies them.
+pub async fn dossier_key(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+) -> Result<Response, PageError> {
+    me.require(Permission::ServicesRead)?;
+    let key = crate::dossier::signing_key(&app.config.data_dir)
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok((
+        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+        crate::dossier::hex(key.verifying_key().as_bytes()) + "\n",
+    )
+        .into_response())
+}

@@ -316,6 +316,7 @@ struct DetailPage<'a> {
     dashboard: crate::pages::dashboard::Dashboard,
     change: Option<Change>,
     can_manage: bool,
+    can_sign: bool,
     form: ServiceForm,
     errors: Vec<String>,
 }
@@ -382,6 +383,7 @@ async fn detail_page(
             description: s.description,
             change,
             can_manage: me.can(Permission::ServicesManage),
+            can_sign: me.can(Permission::AssessmentValidate),
             form,
             errors,
         },

@@ -1,0 +1,171 @@
+//! Building the signed qualification dossier of a service (used by the
+//! console's button and by `thiqa dossier build`): statement of
+//! applicability (CSV, XLSX), OSCAL catalog, assessment, action plan and
+//! evidence files, under a manifest signed with the provider's Ed25519 key.
+
+use std::io::Write;
+use std::path::Path;
+
+use ed25519_dalek::SigningKey;
+use serde_json::json;
+use thiqa_domain::{ProviderId, ServiceId, Tenant};
+use thiqa_export::dossier::{self, Source};
+use thiqa_store::{Actor, NewEvent};
+
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DossierBuildError {
+    #[error("dossier key {path}: {message}")]
+    Key { path: String, message: String },
+    #[error("{0}")]
+    Content(String),
+    #[error(transparent)]
+    Store(#[from] thiqa_store::StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The provider's dossier key, created on first use in
+/// `<data_dir>/keys/dossier.ed25519` (readable by its owner only).
+pub fn signing_key(data_dir: &Path) -> Result<SigningKey, DossierBuildError> {
+    let path = data_dir.join("keys").join("dossier.ed25519");
+    let key_err = |message: String| DossierBuildError::Key {
+        path: path.display().to_string(),
+        message,
+    };
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let t = text.trim();
+        let bytes: Vec<u8> = (0..t.len() / 2)
+            .map(|i| u8::from_str_radix(t.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
+            .collect::<Result<_, _>>()
+            .map_err(|e| key_err(e.to_string()))?;
+        let seed: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| key_err("not a 32-byte key".into()))?;
+        return Ok(SigningKey::from_bytes(&seed));
+    }
+    std::fs::create_dir_all(path.parent().unwrap_or(data_dir))?;
+    let seed = thiqa_crypto::secret_seed().map_err(|e| key_err(e.to_string()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&path)?;
+    f.write_all(hex(seed.as_slice()).as_bytes())?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// Writes the dossier to `out` (through a `.partial` file renamed at the
+/// end, so a failure leaves nothing) and journals it; returns the number of
+/// files and the public key (hex).
+pub async fn build(
+    app: &AppState,
+    provider: ProviderId,
+    service: ServiceId,
+    out: &Path,
+    actor: &Actor,
+) -> Result<(usize, String), DossierBuildError> {
+    let key = signing_key(&app.config.data_dir)?;
+    let content = |e: String| DossierBuildError::Content(e);
+    let (name, profile, rows) = crate::pages::reports::soa_rows(app, provider, service, Lang::Fr)
+        .await
+        .map_err(|e| content(format!("{e:?}")))?;
+    let mut files: Vec<(String, Source)> = Vec::new();
+    let mut csv = Vec::new();
+    thiqa_export::soa_csv(&rows, &mut csv).map_err(|e| content(e.to_string()))?;
+    files.push((
+        "soa/declaration-applicabilite.csv".into(),
+        Source::Bytes(csv),
+    ));
+    let chapters: Vec<(String, String)> = app
+        .catalog
+        .chapters
+        .iter()
+        .map(|c| (c.id.clone(), c.title_fr.clone()))
+        .collect();
+    let xlsx =
+        thiqa_export::soa_xlsx(&name, &chapters, &rows).map_err(|e| content(e.to_string()))?;
+    files.push((
+        "soa/declaration-applicabilite.xlsx".into(),
+        Source::Bytes(xlsx),
+    ));
+    let json_bytes =
+        |v: &serde_json::Value| serde_json::to_vec_pretty(v).map_err(|e| content(e.to_string()));
+    files.push((
+        "catalog/oscal-catalog.json".into(),
+        Source::Bytes(json_bytes(&thiqa_catalog::oscal::catalog(
+            app.catalog,
+            thiqa_catalog::Lang::Fr,
+        ))?),
+    ));
+    let assessments = serde_json::to_value(app.store.assessments(provider, service).await?)
+        .map_err(|e| content(e.to_string()))?;
+    files.push((
+        "assessment/assessments.json".into(),
+        Source::Bytes(json_bytes(&assessments)?),
+    ));
+    let actions = serde_json::to_value(app.store.actions(provider, service).await?)
+        .map_err(|e| content(e.to_string()))?;
+    files.push((
+        "assessment/action-plan.json".into(),
+        Source::Bytes(json_bytes(&actions)?),
+    ));
+    let evidence = app.store.evidence(provider, service, None).await?;
+    let index = serde_json::to_value(&evidence).map_err(|e| content(e.to_string()))?;
+    files.push((
+        "evidence/index.json".into(),
+        Source::Bytes(json_bytes(&index)?),
+    ));
+    for e in &evidence {
+        if let (Some(sha), Some(fname)) = (&e.sha256, &e.filename) {
+            let path = app.blobs.path_of(sha).ok_or_else(|| {
+                content(format!("evidence {} ({fname}): stored file missing", e.id))
+            })?;
+            files.push((format!("evidence/{}-{fname}", e.id), Source::File(path)));
+        }
+    }
+    let meta = json!({
+        "dossier": "Thiqa qualification dossier",
+        "service": {"id": service.0, "name": name, "profile": profile},
+        "catalog": {"id": app.catalog.id(), "version": app.catalog.version()},
+        "generated_at": crate::auth::login::format_utc(app.store.clock().now_s()),
+        "generator": format!("thiqa {}", env!("CARGO_PKG_VERSION")),
+    });
+    let count = files.len();
+    let public = hex(key.verifying_key().as_bytes());
+    let tmp = out.with_extension("partial");
+    // Copying evidence files is blocking I/O: off the async runtime.
+    let path = tmp.clone();
+    let written = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+        let w = dossier::build(std::io::BufWriter::new(file), files, meta, &key)
+            .map_err(|e| e.to_string())?;
+        w.into_inner()
+            .map_err(|e| e.to_string())?
+            .sync_all()
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| content(e.to_string()))?;
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(content(e));
+    }
+    std::fs::rename(&tmp, out)?;
+    app.store
+        .record_event(
+            actor,
+            NewEvent::success("dossier.build")
+                .target(format!("service:{}", service.0))
+                .tenant(Tenant::Provider(provider))
+                .details(format!("{count} files, key {public}")),
+        )
+        .await?;
+    Ok((count, public))
+}
