@@ -193,28 +193,9 @@ async fn api_answers_bad_input_with_json_4xx() {
         )
         .await;
     let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
-    c.get("/me").await;
-    let r = c
-        .post_form(
-            "/me/tokens",
-            &[
-                ("name", "t"),
-                ("days", "1"),
-                ("scope", "operators.manage"),
-                ("scope", "separation.manage"),
-                ("scope", "journal.read"),
-            ],
-        )
+    let token = c
+        .api_token(&["operators.manage", "separation.manage", "journal.read"])
         .await;
-    let token = r
-        .body
-        .split("id=\"new-token\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
     let bodies: Vec<&[u8]> = vec![
         b"",
         b"{",

@@ -318,27 +318,7 @@ async fn services_over_the_api(t: TestApp) {
         )
         .await;
     let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
-    c.get("/me").await;
-    let r = c
-        .post_form(
-            "/me/tokens",
-            &[
-                ("name", "ci"),
-                ("days", "7"),
-                ("scope", "services.read"),
-                ("scope", "services.manage"),
-            ],
-        )
-        .await;
-    let token = r
-        .body
-        .split("id=\"new-token\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = c.api_token(&["services.read", "services.manage"]).await;
     let bad = c
         .api(
             Method::POST,
