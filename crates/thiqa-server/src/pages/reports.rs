@@ -136,7 +136,12 @@ pub async fn html(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let id = ServiceId(id);
-    let (name, profile, rows) = rows(&app, &me, id).await?;
+    let (name, profile, mut rows) = rows(&app, &me, id).await?;
+    // People read words; the CSV and XLSX keep the stable codes.
+    let tr = me.tr(&app);
+    for r in &mut rows {
+        r.status = tr.t(&format!("status-{}", r.status));
+    }
     journal(&app, &me, id, "html").await?;
     ok(&SoaPage {
         chrome: Chrome::new::<Console>(&app, &me.visit, "/services"),
