@@ -804,6 +804,15 @@ async fn totp_codes_are_never_accepted_twice(t: TestApp) {
 }
 
 async fn rights_are_listed_with_object_and_role(t: TestApp) {
+    // A plain reader may not read the incompatible-rights list, page or API.
+    let (_, s0) = t
+        .user(Directory::Operators, "lina", &["Lecteur"], true)
+        .await;
+    let mut reader = t.signed_operator("lina", s0.as_ref().unwrap()).await;
+    assert_eq!(
+        reader.get("/separation").await.status,
+        StatusCode::FORBIDDEN
+    );
     let (_, secret) = t
         .user(
             Directory::Operators,

@@ -185,7 +185,10 @@ pub async fn pairs<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
 ) -> Result<Json<Value>, ApiError> {
-    let _ = &caller;
+    caller
+        .require(R::MANAGE_SEPARATION)
+        .or_else(|_| caller.require(R::APPROVE_ACCESS))
+        .or_else(|_| caller.require(R::MANAGE_ROLES))?;
     Ok(Json(
         json!({ "pairs": app.store.incompatible_pairs(caller.tenant()).await? }),
     ))

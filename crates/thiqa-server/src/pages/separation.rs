@@ -58,6 +58,10 @@ pub async fn page<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
 ) -> Result<Response, PageError> {
+    // Those who define, grant or check rights read the list; nobody else.
+    if !(me.can(R::MANAGE_SEPARATION) || me.can(R::APPROVE_ACCESS) || me.can(R::MANAGE_ROLES)) {
+        return Err(PageError::Forbidden);
+    }
     page_with(&app, &me, None, StatusCode::OK).await
 }
 

@@ -80,7 +80,11 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
             ),
             ("/accounts", "nav-accounts", None),
             ("/roles", "nav-roles", None),
-            ("/separation", "nav-separation", None),
+            (
+                "/separation",
+                "nav-separation",
+                Some(Permission::SeparationManage),
+            ),
             ("/events", "nav-events", Some(Permission::JournalRead)),
             ("/me", "nav-me", None),
         ],
