@@ -85,7 +85,9 @@ impl AssessmentInput {
     }
 }
 
-fn is_iso_date(s: &str) -> bool {
+/// A real calendar day written YYYY-MM-DD (1970 or later): the one date
+/// rule for review dates, due dates and validity dates.
+pub fn is_iso_date(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     let [y, m, d] = parts.as_slice() else {
         return false;

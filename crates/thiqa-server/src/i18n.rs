@@ -43,6 +43,15 @@ impl Lang {
     }
 }
 
+impl From<Lang> for thiqa_catalog::Lang {
+    fn from(l: Lang) -> thiqa_catalog::Lang {
+        match l {
+            Lang::Fr => thiqa_catalog::Lang::Fr,
+            Lang::En => thiqa_catalog::Lang::En,
+        }
+    }
+}
+
 const SOURCES: [(Lang, &str); 2] = [
     (Lang::Fr, include_str!("../locales/fr.ftl")),
     (Lang::En, include_str!("../locales/en.ftl")),

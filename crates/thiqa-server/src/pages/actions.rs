@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use thiqa_domain::{AssessmentInput, AssessmentStatus, Permission, ServiceId};
+use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{NewAction, ACTION_STATUSES};
 
 use crate::auth::realm::Console;
@@ -151,17 +151,8 @@ pub async fn create(
         }
     }
     let due = get("due_date");
-    // The date rule is the assessment's (YYYY-MM-DD, a real day).
-    let due_ok = !due.is_empty()
-        && AssessmentInput {
-            status: AssessmentStatus::NotAssessed,
-            statement: String::new(),
-            justification: String::new(),
-            owner: String::new(),
-            next_review: due.clone(),
-        }
-        .checked()
-        .is_ok();
+    // The one date rule of the domain (YYYY-MM-DD, a real day).
+    let due_ok = !due.is_empty() && thiqa_domain::assessment::is_iso_date(&due);
     if !due_ok {
         errors.push(tr.t("error-action-due"));
     }

@@ -38,11 +38,9 @@ fn statuses(selected: Option<AssessmentStatus>) -> Vec<(&'static str, &'static s
         .collect()
 }
 
+/// The text in the reader's language.
 fn pick(lang: Lang, fr: &str, en: &str) -> String {
-    match lang {
-        Lang::Fr => fr.to_string(),
-        Lang::En => en.to_string(),
-    }
+    thiqa_catalog::Lang::from(lang).pick(fr, en).to_string()
 }
 
 fn error_text(tr: &Tr, e: &AssessmentError) -> String {

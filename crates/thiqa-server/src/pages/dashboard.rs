@@ -77,20 +77,18 @@ pub fn build(
             y: 10 + chapters.len() * ROW,
             segments: vec![],
         };
-        {
-            let mut x = BAR_X;
-            for (n, class) in [
-                (bar.compliant, "seg-compliant"),
-                (bar.partial, "seg-partial"),
-                (bar.non_compliant, "seg-non-compliant"),
-                (bar.not_applicable, "seg-not-applicable"),
-                (bar.not_assessed, "seg-not-assessed"),
-            ] {
-                let w = (n * BAR_WIDTH).checked_div(bar.applicable).unwrap_or(0);
-                if w > 0 {
-                    bar.segments.push((x, w, class));
-                    x += w;
-                }
+        let mut x = BAR_X;
+        for (n, class) in [
+            (bar.compliant, "seg-compliant"),
+            (bar.partial, "seg-partial"),
+            (bar.non_compliant, "seg-non-compliant"),
+            (bar.not_applicable, "seg-not-applicable"),
+            (bar.not_assessed, "seg-not-assessed"),
+        ] {
+            let w = (n * BAR_WIDTH).checked_div(bar.applicable).unwrap_or(0);
+            if w > 0 {
+                bar.segments.push((x, w, class));
+                x += w;
             }
         }
         chapters.push(bar);

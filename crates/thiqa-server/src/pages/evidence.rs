@@ -159,16 +159,7 @@ fn check_meta(
         }
     }
     let valid_until = valid_until.trim().to_string();
-    let date_ok = valid_until.is_empty()
-        || thiqa_domain::AssessmentInput {
-            status: thiqa_domain::AssessmentStatus::NotAssessed,
-            statement: String::new(),
-            justification: String::new(),
-            owner: String::new(),
-            next_review: valid_until.clone(),
-        }
-        .checked()
-        .is_ok();
+    let date_ok = valid_until.is_empty() || thiqa_domain::assessment::is_iso_date(&valid_until);
     if !date_ok {
         errors.push(tr.t("error-review-date"));
     }

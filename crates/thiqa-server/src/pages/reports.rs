@@ -23,13 +23,6 @@ use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::ok;
 
-fn catalog_lang(l: Lang) -> thiqa_catalog::Lang {
-    match l {
-        Lang::Fr => thiqa_catalog::Lang::Fr,
-        Lang::En => thiqa_catalog::Lang::En,
-    }
-}
-
 async fn rows(
     app: &AppState,
     me: &Signed<Console>,
@@ -50,7 +43,7 @@ pub async fn soa_rows(
     let c = app.catalog;
     let service = app.store.service(provider, id).await?;
     let profile = profile_of(c, &service)?;
-    let l = catalog_lang(lang);
+    let l = thiqa_catalog::Lang::from(lang);
     let stored: HashMap<String, thiqa_store::Assessment> = app
         .store
         .assessments(provider, id)
@@ -197,7 +190,9 @@ pub async fn xlsx(
         .map(|c| {
             (
                 c.id.clone(),
-                catalog_lang(l).pick(&c.title_fr, &c.title_en).to_string(),
+                thiqa_catalog::Lang::from(l)
+                    .pick(&c.title_fr, &c.title_en)
+                    .to_string(),
             )
         })
         .collect();

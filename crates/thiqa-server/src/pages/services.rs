@@ -41,13 +41,6 @@ pub struct ServiceForm {
     pub facts: Vec<FactField>,
 }
 
-fn catalog_lang(lang: Lang) -> thiqa_catalog::Lang {
-    match lang {
-        Lang::Fr => thiqa_catalog::Lang::Fr,
-        Lang::En => thiqa_catalog::Lang::En,
-    }
-}
-
 impl ServiceForm {
     fn new(
         c: &Catalog,
@@ -58,7 +51,7 @@ impl ServiceForm {
         description: &str,
         profile: &Profile,
     ) -> ServiceForm {
-        let l = catalog_lang(lang);
+        let l = thiqa_catalog::Lang::from(lang);
         ServiceForm {
             action,
             submit_key,
@@ -334,7 +327,7 @@ async fn detail_page(
     let c = app.catalog;
     let s = app.store.service(provider, id).await?;
     let p = profile_of(c, &s)?;
-    let l = catalog_lang(me.visit.lang);
+    let l = thiqa_catalog::Lang::from(me.visit.lang);
     let mut href = format!(
         "/catalog/applicability?model={}&level={}",
         p.model.as_str(),
@@ -474,7 +467,7 @@ pub async fn update(
     };
     let old = applicable_ids(c, &profile_of(c, &before)?);
     let new_ids = applicable_ids(c, &sub.profile);
-    let l = catalog_lang(me.visit.lang);
+    let l = thiqa_catalog::Lang::from(me.visit.lang);
     let titled = |ids: Vec<&String>| -> Vec<(String, String)> {
         ids.into_iter()
             .map(|i| {
