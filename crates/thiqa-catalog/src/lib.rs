@@ -35,6 +35,13 @@ pub fn dgssi_cloud_2025() -> &'static Catalog {
     load::embedded()
 }
 
+/// The name-based UUID Thiqa gives the object named `name` (e.g.
+/// `thiqa/service/7/finding/12`): other crates' OSCAL exports (SSP, assessment
+/// results, POA&M) use it so that their UUIDs are reproducible like the catalog's.
+pub fn thiqa_uuid(name: &str) -> String {
+    uuid::thiqa(name)
+}
+
 /// The embedded catalog, or the parse error: for tools that must report
 /// broken data rather than stop (the completeness tests, `thiqa catalog check`).
 pub fn try_dgssi_cloud_2025() -> Result<&'static Catalog, &'static CatalogError> {

@@ -112,9 +112,35 @@ pub fn is_iso_date(s: &str) -> bool {
     (1..=days).contains(&d) && y >= 1970
 }
 
+/// Midnight UTC of a YYYY-MM-DD day as epoch seconds; None when
+/// [`is_iso_date`] refuses it. (Howard Hinnant's days-from-civil.)
+pub fn iso_date_start(s: &str) -> Option<i64> {
+    if !is_iso_date(s) {
+        return None;
+    }
+    let y: i64 = s[0..4].parse().ok()?;
+    let m: i64 = s[5..7].parse().ok()?;
+    let d: i64 = s[8..10].parse().ok()?;
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_dates_map_to_utc_midnight() {
+        assert_eq!(iso_date_start("1970-01-01"), Some(0));
+        assert_eq!(iso_date_start("2000-03-01"), Some(951_868_800));
+        assert_eq!(iso_date_start("2026-11-29"), Some(1_795_910_400));
+        assert_eq!(iso_date_start("2026-02-29"), None);
+    }
 
     fn input(status: AssessmentStatus) -> AssessmentInput {
         AssessmentInput {

@@ -48,6 +48,7 @@ permissions! {
     SeparationManage = "separation.manage", Operators;
     OrganisationsManage = "organisations.manage", Operators;
     JournalRead = "journal.read", Operators;
+    AuditsManage = "audits.manage", Operators;
     ConfigManage = "config.manage", Operators;
     // Commanditaire side (customer portal).
     PortalRead = "portal.read", Customers;

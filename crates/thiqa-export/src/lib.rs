@@ -9,11 +9,14 @@
 
 pub mod dossier;
 pub mod import;
+pub mod oscal;
+pub mod pdf;
 mod rows;
 mod soa;
 mod to_csv;
 mod to_xlsx;
 
+pub use pdf::{soa_pdf, SoaPdfHeader, SoaPdfLabels};
 pub use rows::{obligation_rows, COLUMNS};
 pub use soa::{soa_csv, soa_xlsx, SoaRow, SOA_COLUMNS};
 pub use to_csv::catalog_csv;

@@ -24,8 +24,8 @@ fn builtin_roles(dir: Directory) -> Vec<(&'static str, &'static str, Vec<Permiss
             ),
             (
                 "RSSI",
-                "Valide les évaluations, définit les droits incompatibles, lit le journal.",
-                vec![AssessmentValidate, SeparationManage, ConfigManage, CatalogRead, ServicesRead, JournalRead],
+                "Valide les évaluations, définit les droits incompatibles, organise les audits, lit le journal.",
+                vec![AssessmentValidate, SeparationManage, ConfigManage, AuditsManage, CatalogRead, ServicesRead, JournalRead],
             ),
             (
                 "Responsable conformité",

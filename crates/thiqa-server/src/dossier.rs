@@ -1,7 +1,8 @@
 //! Building the signed qualification dossier of a service (used by the
 //! console's button and by `thiqa dossier build`): statement of
-//! applicability (CSV, XLSX), OSCAL catalog, assessment, action plan and
-//! evidence files, under a manifest signed with the provider's Ed25519 key.
+//! applicability (PDF, CSV, XLSX), OSCAL catalog, profile, SSP, assessment
+//! results and POA&M, the assessment, findings, action plan and evidence
+//! files, under a manifest signed with the provider's Ed25519 key.
 
 use std::io::Write;
 use std::path::Path;
@@ -83,12 +84,14 @@ pub async fn build(
         "soa/declaration-applicabilite.csv".into(),
         Source::Bytes(csv),
     ));
-    let chapters: Vec<(String, String)> = app
-        .catalog
-        .chapters
-        .iter()
-        .map(|c| (c.id.clone(), c.title_fr.clone()))
-        .collect();
+    let chapters = crate::pages::reports::chapters(app, Lang::Fr);
+    let (_, pdf) = crate::pages::reports::soa_pdf_bytes(app, provider, service, Lang::Fr)
+        .await
+        .map_err(|e| content(format!("{e:?}")))?;
+    files.push((
+        "soa/declaration-applicabilite.pdf".into(),
+        Source::Bytes(pdf),
+    ));
     let xlsx =
         thiqa_export::soa_xlsx(&name, &chapters, &rows).map_err(|e| content(e.to_string()))?;
     files.push((
@@ -103,6 +106,18 @@ pub async fn build(
             app.catalog,
             thiqa_catalog::Lang::Fr,
         ))?),
+    ));
+    let oscal = crate::oscal_docs::build(app, provider, service)
+        .await
+        .map_err(|e| content(format!("{e:?}")))?;
+    for (file, doc) in oscal.files() {
+        files.push((format!("oscal/{file}"), Source::Bytes(json_bytes(doc)?)));
+    }
+    let findings = serde_json::to_value(app.store.findings(provider, service).await?)
+        .map_err(|e| content(e.to_string()))?;
+    files.push((
+        "assessment/findings.json".into(),
+        Source::Bytes(json_bytes(&findings)?),
     ));
     let assessments = serde_json::to_value(app.store.assessments(provider, service).await?)
         .map_err(|e| content(e.to_string()))?;

@@ -15,6 +15,7 @@ pub mod dossier;
 pub mod i18n;
 pub mod links;
 pub mod metrics;
+pub mod oscal_docs;
 pub mod pages;
 pub mod serve;
 pub mod state;
@@ -118,7 +119,9 @@ pub fn public_router(app: &AppState) -> Router {
 
 /// The operator console, the operator API and metrics (listener `admin_listen`).
 pub fn admin_router(app: &AppState) -> Router {
-    use crate::pages::{actions, assessment, evidence, organisations, reports, services};
+    use crate::pages::{
+        actions, assessment, audits, evidence, findings, organisations, reports, services,
+    };
     let console = realm_routes::<Console>()
         .route(
             "/organisations",
@@ -155,11 +158,24 @@ pub fn admin_router(app: &AppState) -> Router {
             get(actions::list).post(actions::create),
         )
         .route("/services/{id}/actions/{aid}", post(actions::set_status))
+        .route("/audits", get(audits::list).post(audits::invite))
+        .route("/audits/{id}/revoke", post(audits::revoke))
+        .route(
+            "/services/{id}/findings",
+            get(findings::list).post(findings::record),
+        )
+        .route(
+            "/services/{id}/findings/{fid}/respond",
+            post(findings::respond),
+        )
+        .route("/services/{id}/findings/{fid}/close", post(findings::close))
         .route("/services/{id}/soa", get(reports::html))
         .route("/services/{id}/dossier", get(reports::dossier))
         .route("/dossier-key", get(reports::dossier_key))
         .route("/services/{id}/soa.csv", get(reports::csv))
         .route("/services/{id}/soa.xlsx", get(reports::xlsx))
+        .route("/services/{id}/soa.pdf", get(reports::pdf))
+        .route("/services/{id}/oscal/{file}", get(reports::oscal))
         .merge(crate::pages::catalog::routes())
         // Forms are small; only the evidence upload below streams large bodies.
         .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))

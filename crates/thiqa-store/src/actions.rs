@@ -18,6 +18,8 @@ pub struct NewAction {
     pub owner: String,
     pub due_date: String,
     pub obligations: Vec<String>,
+    /// Auditors' findings of the same service this action answers.
+    pub findings: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +32,7 @@ pub struct ActionItem {
     pub status: String,
     pub created_by: String,
     pub obligations: Vec<String>,
+    pub findings: Vec<i64>,
 }
 
 impl Store {
@@ -62,6 +65,22 @@ impl Store {
                 .bind(o)
                 .execute(&mut *w.tx)
                 .await?;
+        }
+        for f in &new.findings {
+            let linked = sqlx::query(
+                "INSERT INTO action_item_findings (action_id, finding_id) \
+                 SELECT $1, id FROM findings WHERE id = $2 AND service_id = $3 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(f)
+            .bind(service.0)
+            .execute(&mut *w.tx)
+            .await?;
+            if linked.rows_affected() != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "finding {f} is not a finding of this service"
+                )));
+            }
         }
         w.event(
             actor,
@@ -145,11 +164,25 @@ impl Store {
                     status: r.try_get("status")?,
                     created_by: r.try_get("created_by")?,
                     obligations: vec![],
+                    findings: vec![],
                 });
             }
             let link: Option<String> = r.try_get("obligation_id")?;
             if let (Some(link), Some(last)) = (link, out.last_mut()) {
                 last.obligations.push(link);
+            }
+        }
+        let links = sqlx::query(
+            "SELECT l.action_id, l.finding_id FROM action_item_findings l \
+             JOIN action_items a ON a.id = l.action_id WHERE a.service_id = $1 ORDER BY l.finding_id",
+        )
+        .bind(service.0)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &links {
+            let action: i64 = r.try_get("action_id")?;
+            if let Some(a) = out.iter_mut().find(|a| a.id == action) {
+                a.findings.push(r.try_get("finding_id")?);
             }
         }
         Ok(out)

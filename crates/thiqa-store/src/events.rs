@@ -1,6 +1,8 @@
 //! Security events (référentiel 3.8.6): one interface, written inside the
 //! transaction of the change they record, so there is no change without its
-//! event. The journal (tamper-evident log) is built on this table later.
+//! event. Each event is also appended, in that same transaction, to the
+//! tamper-evident journal (`journal.rs`): this table is what the console
+//! reads, the journal is what proves the events were not rewritten.
 
 use serde::Serialize;
 use sqlx::Row;
@@ -147,10 +149,10 @@ pub(crate) async fn record(
         }
         None => (None, None),
     };
-    sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO security_events (occurred_at_ms, actor_directory, actor_id, actor_name, \
          action, target, tenant_kind, tenant_id, source_ip, outcome, details) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(now_ms)
     .bind(actor.directory.map(|d| d.as_str()))
@@ -163,14 +165,16 @@ pub(crate) async fn record(
     .bind(actor.source_ip.as_deref())
     .bind(event.outcome.as_str())
     .bind(event.details.as_deref())
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
+    let index = crate::journal::append_security_event(tx, now_ms, id, actor, event).await?;
     tracing::info!(
         target: "thiqa::security",
         action = event.action,
         outcome = event.outcome.as_str(),
         actor = %actor.name,
         target_object = event.target.as_deref().unwrap_or(""),
+        journal_index = index,
         "security event"
     );
     Ok(())

@@ -9,6 +9,7 @@
 mod accounts;
 mod actions;
 mod assessments;
+mod audits;
 mod backup;
 mod blobs;
 mod connect;
@@ -16,6 +17,8 @@ mod directory_tables;
 mod error;
 mod events;
 mod evidence;
+mod findings;
+mod journal;
 mod ratelimit;
 mod roles;
 mod services;
@@ -26,12 +29,19 @@ mod tokens;
 pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount};
 pub use actions::{ActionItem, NewAction, ACTION_STATUSES};
 pub use assessments::{Assessment, AssessmentChange};
+pub use audits::{Engagement, NewEngagement, AUDITOR_INCOMPATIBLE};
 pub use backup::{check_backup, lock_data_dir, restore_into, BackupError, RestoreCheck};
 pub use blobs::{BlobStore, Upload, UploadError};
 pub use connect::{Backend, DatabaseLocation, Store};
 pub use error::StoreError;
 pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
 pub use evidence::{Evidence, NewEvidence};
+pub use findings::{Finding, NewFinding, FINDING_SEVERITIES, FINDING_STATUSES};
+pub use journal::{
+    journal_signer, BundleError, HeadProblem, InclusionBundle, JournalError, JournalHead,
+    JournalLeaf, JournalVerification, StoredCheckpoint, VerifiedInclusion, DEFAULT_JOURNAL_ORIGIN,
+    JOURNAL_KEY_FILE, JOURNAL_VERIFY_BATCH,
+};
 pub use roles::{AssignmentError, HeldRight, Role};
 pub use services::{NewService, Service, Site};
 pub use sessions::{Session, SessionPolicy};

@@ -45,6 +45,15 @@ impl Store {
     }
 
     /// The provider this installation serves (the first one created).
+    /// The provider's name, as printed on its reports.
+    pub async fn provider_name(&self, id: ProviderId) -> Result<String, StoreError> {
+        sqlx::query_scalar("SELECT name FROM providers WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
     pub async fn default_provider(&self) -> Result<Option<(ProviderId, String)>, StoreError> {
         let row = sqlx::query("SELECT id, name FROM providers ORDER BY id LIMIT 1")
             .fetch_optional(&self.pool)

@@ -18,7 +18,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
       --tls-cert cert.pem --tls-key key.pem    run on PostgreSQL, behind TLS
   echo \"$PASSWORD\" | thiqa operator create --username amal --password-stdin
   thiqa backup --out thiqa-2026-11-29.db       consistent copy while the server runs
-  thiqa catalog applicable --model saas --level 2 --fact internal_development=no"
+  thiqa catalog applicable --model saas --level 2 --fact internal_development=no
+  thiqa journal verify                         recompute the journal, name any altered row"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -50,6 +51,9 @@ pub enum Command {
     /// Build or verify the signed qualification dossier of a service.
     #[command(subcommand)]
     Dossier(crate::commands::dossier::DossierCommand),
+    /// Sign, prove and verify the tamper-evident journal of security events.
+    #[command(subcommand)]
+    Journal(crate::commands::journal::JournalCommand),
     /// Measure performance (prints figures; see the README).
     #[command(subcommand)]
     Bench(BenchCommand),

@@ -263,7 +263,7 @@ fn backup_while_serving_then_restore() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("3 operators"),
+        String::from_utf8_lossy(&out.stdout).contains("4 operators"), // the demo's three staff and its auditor
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );

@@ -265,6 +265,13 @@ pub fn format_utc(unix_s: i64) -> String {
     )
 }
 
+/// `2026-11-29T14:05:09Z`: the same instant for machines (RFC 3339).
+pub fn rfc3339(unix_s: i64) -> String {
+    format_utc(unix_s)
+        .replacen(' ', "T", 1)
+        .replace(" UTC", "Z")
+}
+
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

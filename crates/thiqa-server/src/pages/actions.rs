@@ -11,10 +11,11 @@ use thiqa_store::{NewAction, ACTION_STATUSES};
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::pages::dashboard::iso_date;
+use crate::pages::service_access::read_access;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::Form;
+use crate::web::forms::{field, Form};
 use crate::web::render;
 
 pub struct Row {
@@ -26,6 +27,7 @@ pub struct Row {
     pub overdue: bool,
     pub status: String,
     pub obligations: Vec<String>,
+    pub findings: Vec<i64>,
 }
 
 #[derive(Template)]
@@ -37,20 +39,27 @@ struct ActionsPage<'a> {
     items: Vec<Row>,
     statuses: Vec<(&'static str, &'static str)>,
     can_edit: bool,
-    prefill: String,
+    prefill: Prefill,
     errors: Vec<String>,
+}
+
+/// What the creation form starts with when reached from an obligation or a
+/// finding ("plan an action for this").
+#[derive(Default)]
+pub struct Prefill {
+    pub obligation: String,
+    pub finding: String,
 }
 
 async fn page_with(
     app: &AppState,
     me: &Signed<Console>,
     id: ServiceId,
-    prefill: String,
+    prefill: Prefill,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ServicesRead)?;
-    let provider = me.provider()?;
+    let (provider, _) = read_access(app, me, id).await?;
     let service = app.store.service(provider, id).await?;
     let today = iso_date(app.store.clock().now_s());
     let items = app
@@ -67,6 +76,7 @@ async fn page_with(
             due_date: a.due_date,
             status: a.status,
             obligations: a.obligations,
+            findings: a.findings,
         })
         .collect();
     render(
@@ -102,11 +112,23 @@ pub async fn list(
     Path(id): Path<i64>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, PageError> {
-    let prefill = q
+    let query = q
         .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).ok())
-        .and_then(|p| p.into_iter().find(|(k, _)| k == "o").map(|(_, v)| v))
-        .filter(|v| app.catalog.obligation(v).is_some())
         .unwrap_or_default();
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let prefill = Prefill {
+        obligation: param("o")
+            .filter(|v| app.catalog.obligation(v).is_some())
+            .unwrap_or_default(),
+        finding: param("f")
+            .filter(|v| v.parse::<i64>().is_ok())
+            .unwrap_or_default(),
+    };
     page_with(&app, &me, ServiceId(id), prefill, vec![], StatusCode::OK).await
 }
 
@@ -120,13 +142,7 @@ pub async fn create(
     let provider = me.provider()?;
     let id = ServiceId(id);
     let tr = me.tr(&app);
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| field(&pairs, k);
     let mut errors = vec![];
     let title = get("title");
     if title.is_empty() || title.chars().count() > 200 {
@@ -145,6 +161,16 @@ pub async fn create(
     if obligations.is_empty() {
         errors.push(tr.t("error-evidence-obligations"));
     }
+    let mut findings = vec![];
+    for f in get("findings")
+        .split([' ', ',', ';'])
+        .filter(|s| !s.is_empty())
+    {
+        match f.trim_start_matches('#').parse::<i64>() {
+            Ok(n) => findings.push(n),
+            Err(_) => errors.push(tr.t1("error-action-finding", "id", f)),
+        }
+    }
     for o in &obligations {
         if app.catalog.obligation(o).is_none() {
             errors.push(tr.t1("error-unknown-obligation", "id", o));
@@ -161,7 +187,7 @@ pub async fn create(
             &app,
             &me,
             id,
-            String::new(),
+            Prefill::default(),
             errors,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -173,11 +199,27 @@ pub async fn create(
         owner,
         due_date: due,
         obligations,
+        findings,
     };
-    app.store
+    match app
+        .store
         .create_action(provider, id, &new, &me.actor())
-        .await?;
-    Ok(Redirect::to(&format!("/services/{}/actions", id.0)).into_response())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/services/{}/actions", id.0)).into_response()),
+        Err(thiqa_store::StoreError::Conflict(m)) => {
+            page_with(
+                &app,
+                &me,
+                id,
+                Prefill::default(),
+                vec![m],
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn set_status(

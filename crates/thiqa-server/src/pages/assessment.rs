@@ -14,6 +14,7 @@ use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::{Lang, Tr};
+use crate::pages::service_access::read_access;
 use crate::pages::services::{applicable_ids, profile_of};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
@@ -122,8 +123,7 @@ async fn list_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ServicesRead)?;
-    let provider = me.provider()?;
+    let (provider, _) = read_access(app, me, id).await?;
     let tr = me.tr(app);
     let f = filters(&tr, raw)?;
     let c = app.catalog;
@@ -434,8 +434,8 @@ pub async fn item(
     me: Signed<Console>,
     Path((id, oid)): Path<(i64, String)>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ServicesRead)?;
-    let service = app.store.service(me.provider()?, ServiceId(id)).await?;
+    let (provider, _) = read_access(&app, &me, ServiceId(id)).await?;
+    let service = app.store.service(provider, ServiceId(id)).await?;
     item_page(&app, &me, service, &oid, None, vec![], StatusCode::OK).await
 }
 

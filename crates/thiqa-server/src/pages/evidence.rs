@@ -16,6 +16,7 @@ use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
 use crate::pages::dashboard::iso_date;
+use crate::pages::service_access::read_access;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
@@ -53,8 +54,7 @@ async fn page_with(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ServicesRead)?;
-    let provider = me.provider()?;
+    let (provider, _) = read_access(app, me, id).await?;
     let service = app.store.service(provider, id).await?;
     let today = iso_date(app.store.clock().now_s());
     let soon = iso_date(app.store.clock().now_s() + 30 * 86_400);
@@ -370,8 +370,7 @@ pub async fn download(
     me: Signed<Console>,
     Path((id, eid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ServicesRead)?;
-    let provider = me.provider()?;
+    let (provider, _) = read_access(&app, &me, ServiceId(id)).await?;
     let e = app
         .store
         .evidence_item(provider, ServiceId(id), eid)

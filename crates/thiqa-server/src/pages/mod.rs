@@ -3,10 +3,12 @@
 pub mod accounts;
 pub mod actions;
 pub mod assessment;
+pub mod audits;
 pub mod catalog;
 pub mod dashboard;
 pub mod events;
 pub mod evidence;
+pub mod findings;
 pub mod home;
 pub mod me;
 pub mod organisation_settings;
@@ -14,4 +16,5 @@ pub mod organisations;
 pub mod reports;
 pub mod roles;
 pub mod separation;
+pub mod service_access;
 pub mod services;

@@ -1,6 +1,8 @@
 //! The statement of applicability of a service: every obligation, whether it
 //! applies and why, its status, statement and evidence — printable HTML,
-//! XLSX (summary + one sheet per chapter) and CSV. Every export is journaled.
+//! PDF, XLSX (summary + one sheet per chapter) and CSV — and the service's
+//! OSCAL documents (SSP, assessment results, POA&M). Every export is
+//! journaled.
 
 use std::collections::HashMap;
 
@@ -17,6 +19,7 @@ use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::Lang;
+use crate::pages::service_access::read_access;
 use crate::pages::services::profile_of;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
@@ -28,8 +31,8 @@ async fn rows(
     me: &Signed<Console>,
     id: ServiceId,
 ) -> Result<(String, String, Vec<SoaRow>), PageError> {
-    me.require(Permission::ServicesRead)?;
-    soa_rows(app, me.provider()?, id, me.visit.lang).await
+    let (provider, _) = read_access(app, me, id).await?;
+    soa_rows(app, provider, id, me.visit.lang).await
 }
 
 /// The statement's rows, in the référentiel's order: (service name,
@@ -182,20 +185,7 @@ pub async fn xlsx(
 ) -> Result<Response, PageError> {
     let id = ServiceId(id);
     let (name, _, rows) = rows(&app, &me, id).await?;
-    let l = me.visit.lang;
-    let chapters: Vec<(String, String)> = app
-        .catalog
-        .chapters
-        .iter()
-        .map(|c| {
-            (
-                c.id.clone(),
-                thiqa_catalog::Lang::from(l)
-                    .pick(&c.title_fr, &c.title_en)
-                    .to_string(),
-            )
-        })
-        .collect();
+    let chapters = chapters(&app, me.visit.lang);
     let service_name = name.clone();
     let bytes = tokio::task::spawn_blocking(move || {
         thiqa_export::soa_xlsx(&service_name, &chapters, &rows)
@@ -213,6 +203,89 @@ pub async fn xlsx(
             (CONTENT_DISPOSITION, attachment(&name, "xlsx")),
         ],
         bytes,
+    )
+        .into_response())
+}
+
+/// The chapters as (id, title) in the visitor's language.
+pub fn chapters(app: &AppState, lang: Lang) -> Vec<(String, String)> {
+    let l = thiqa_catalog::Lang::from(lang);
+    app.catalog
+        .chapters
+        .iter()
+        .map(|c| (c.id.clone(), l.pick(&c.title_fr, &c.title_en).to_string()))
+        .collect()
+}
+
+/// The statement as a PDF, built by Thiqa itself (no external service).
+pub async fn soa_pdf_bytes(
+    app: &AppState,
+    provider: thiqa_domain::ProviderId,
+    id: ServiceId,
+    lang: Lang,
+) -> Result<(String, Vec<u8>), PageError> {
+    let (name, _, rows) = soa_rows(app, provider, id, lang).await?;
+    let header = thiqa_export::SoaPdfHeader {
+        service: name.clone(),
+        provider: app.store.provider_name(provider).await?,
+        catalog_version: format!("{} {}", app.catalog.id(), app.catalog.version()),
+        generated_at: crate::auth::login::rfc3339(app.store.clock().now_s()),
+        labels: match lang {
+            Lang::Fr => thiqa_export::SoaPdfLabels::french(),
+            Lang::En => thiqa_export::SoaPdfLabels::english(),
+        },
+    };
+    let chapters = chapters(app, lang);
+    let bytes =
+        tokio::task::spawn_blocking(move || thiqa_export::soa_pdf(&header, &chapters, &rows))
+            .await
+            .map_err(|e| PageError::Internal(e.to_string()))?
+            .map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok((name, bytes))
+}
+
+pub async fn pdf(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let id = ServiceId(id);
+    let (provider, _) = read_access(&app, &me, id).await?;
+    let (name, bytes) = soa_pdf_bytes(&app, provider, id, me.visit.lang).await?;
+    journal(&app, &me, id, "pdf").await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/pdf".to_string()),
+            (CONTENT_DISPOSITION, attachment(&name, "pdf")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// One of the service's OSCAL documents, by its file name.
+pub async fn oscal(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path((id, file)): Path<(i64, String)>,
+) -> Result<Response, PageError> {
+    let id = ServiceId(id);
+    let (provider, _) = read_access(&app, &me, id).await?;
+    let docs = crate::oscal_docs::build(&app, provider, id).await?;
+    let Some((name, doc)) = docs.files().into_iter().find(|(n, _)| *n == file) else {
+        return Err(PageError::NotFound);
+    };
+    let body = serde_json::to_vec_pretty(doc).map_err(|e| PageError::Internal(e.to_string()))?;
+    journal(&app, &me, id, &format!("OSCAL {name}")).await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/json".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
     )
         .into_response())
 }

@@ -18,6 +18,7 @@ use crate::auth::visit::Signed;
 use crate::i18n::{Lang, Tr};
 use crate::pages::catalog::applicability::form_profile;
 use crate::pages::catalog::bad_param;
+use crate::pages::service_access::{read_access, visible_services};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
@@ -129,7 +130,7 @@ async fn list_page(
 ) -> Result<Response, PageError> {
     let c = app.catalog;
     let mut services = Vec::new();
-    for s in app.store.services(me.provider()?).await? {
+    for s in visible_services(app, me).await? {
         let p = profile_of(c, &s)?;
         services.push(ServiceRow {
             id: s.id.0,
@@ -163,7 +164,6 @@ async fn list_page(
 }
 
 pub async fn list(State(app): State<AppState>, me: Signed<Console>) -> Result<Response, PageError> {
-    me.require(Permission::ServicesRead)?;
     list_page(&app, &me, None, vec![], StatusCode::OK).await
 }
 
@@ -388,7 +388,7 @@ pub async fn detail(
     me: Signed<Console>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ServicesRead)?;
+    read_access(&app, &me, ServiceId(id)).await?;
     detail_page(&app, &me, ServiceId(id), None, None, vec![], StatusCode::OK).await
 }
 

@@ -73,6 +73,7 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
             ("/", "nav-home", None),
             ("/catalog", "nav-catalog", Some(Permission::CatalogRead)),
             ("/services", "nav-services", Some(Permission::ServicesRead)),
+            ("/audits", "nav-audits", None),
             (
                 "/organisations",
                 "nav-organisations",

@@ -20,6 +20,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     }
 }
 
+/// The trimmed value of form field `name` ("" when absent): forms read as
+/// ordered pairs keep repeated fields, and this reads a single one.
+pub fn field(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
 /// A local path to return to after a form; anything else becomes "/".
 /// Refusing `//host` and schemes prevents open redirects.
 pub fn local_path(next: &str) -> String {

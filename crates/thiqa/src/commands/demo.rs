@@ -51,6 +51,15 @@ const USERS: &[DemoUser] = &[
         Some("MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"),
         &["RSSI"],
     ),
+    // An external PASSI auditor: no role, access through an engagement.
+    (
+        Directory::Operators,
+        "auditeur",
+        "Nadia Filali",
+        "Atlas-demo-auditor-2026",
+        Some("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+        &[],
+    ),
     (
         Directory::Customers,
         "karim",
@@ -162,7 +171,94 @@ pub async fn load(store: &Store, config: &Config) -> anyhow::Result<DemoInfo> {
         store.create_service(&service, &actor).await?;
     }
     assess_demo_service(store, provider).await?;
+    audit_demo_service(store, provider).await?;
     Ok(info)
+}
+
+/// An audit under way on the first service: the demo auditor is invited for
+/// 90 days and has recorded two findings, one already answered and planned.
+async fn audit_demo_service(
+    store: &Store,
+    provider: thiqa_domain::ProviderId,
+) -> anyhow::Result<()> {
+    use thiqa_domain::ServiceId;
+    use thiqa_store::{NewAction, NewEngagement, NewFinding};
+    let service = ServiceId(1);
+    let auditor = store
+        .account_by_username(Directory::Operators, "auditeur")
+        .await?
+        .ok_or_else(|| anyhow!("demo auditor"))?;
+    let now = SystemClock.now_s();
+    let engagement = store
+        .create_engagement(
+            provider,
+            &NewEngagement {
+                service,
+                auditor_id: auditor.id,
+                firm: "Cabinet Atlas Audit PASSI (démo)".into(),
+                starts_at: now - 86_400,
+                expires_at: now + 90 * 86_400,
+            },
+            &Actor::system(),
+        )
+        .await?;
+    let as_auditor = Actor {
+        directory: Some(Directory::Operators),
+        id: Some(auditor.id),
+        name: auditor.username.clone(),
+        source_ip: None,
+    };
+    let tls = store
+        .record_finding(
+            provider,
+            service,
+            Some(engagement),
+            &NewFinding {
+                obligation_id: "3.6.2.a".into(),
+                severity: "major".into(),
+                description: "L'interface d'administration accepte encore TLS 1.0 (démo).".into(),
+            },
+            &as_auditor,
+        )
+        .await?;
+    store
+        .record_finding(
+            provider,
+            service,
+            Some(engagement),
+            &NewFinding {
+                obligation_id: "3.1.1.a".into(),
+                severity: "observation".into(),
+                description: "La politique de sécurité n'est pas datée (démo).".into(),
+            },
+            &as_auditor,
+        )
+        .await?;
+    store
+        .respond_to_finding(
+            provider,
+            service,
+            tls,
+            "Désactivation de TLS 1.0 et 1.1 planifiée (démo).",
+            &Actor::system(),
+        )
+        .await?;
+    store
+        .create_action(
+            provider,
+            service,
+            &NewAction {
+                title: "Retirer TLS 1.0 et 1.1 de l'interface d'administration".into(),
+                description: String::new(),
+                owner: "rssi".into(),
+                due_date: "2027-01-31".into(),
+                obligations: vec!["3.6.2.a".into()],
+                findings: vec![tls],
+            },
+            &Actor::system(),
+        )
+        .await?;
+    Ok(())
 }
 
 /// A self-assessment under way on the first demo service, so the dashboard
@@ -215,10 +311,14 @@ impl DemoInfo {
         println!("  or the current code printed here every 30 s)");
         for (dir, user, name, password, secret, roles) in USERS {
             if *dir == Directory::Operators {
-                println!(
-                    "  {user:<14} {password:<26} TOTP secret {}  ({name}: {})",
-                    secret.unwrap_or("-"),
+                let what = if roles.is_empty() {
+                    "auditeur PASSI invité sur Atlas IaaS Souverain".to_string()
+                } else {
                     roles.join(", ")
+                };
+                println!(
+                    "  {user:<14} {password:<26} TOTP secret {}  ({name}: {what})",
+                    secret.unwrap_or("-"),
                 );
             }
         }

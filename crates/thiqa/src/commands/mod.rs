@@ -5,6 +5,7 @@ pub mod catalog;
 mod data;
 mod demo;
 pub mod dossier;
+pub mod journal;
 mod operator;
 mod serve;
 
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(crate::cli::BenchCommand::Console(args)) => bench::console(args).await,
         Command::Catalog(cmd) => catalog::run(cmd),
         Command::Dossier(cmd) => dossier::run(cmd).await,
+        Command::Journal(cmd) => journal::run(cmd).await,
         Command::Migrate(data) => data::migrate(data).await,
         Command::Backup { data, out } => data::backup(data, out).await,
         Command::Restore { data, file } => data::restore(data, file).await,

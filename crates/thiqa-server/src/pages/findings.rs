@@ -1,0 +1,230 @@
+//! A service's audit findings. The auditor (through an active engagement)
+//! records findings per obligation and closes them; the provider's staff
+//! who edit the assessment answer them; everyone who may read the service
+//! sees them.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use thiqa_domain::{Permission, ServiceId};
+use thiqa_store::{NewFinding, StoreError, FINDING_SEVERITIES};
+
+use crate::auth::login::format_utc;
+use crate::auth::realm::Console;
+use crate::auth::visit::Signed;
+use crate::pages::dashboard::iso_date;
+use crate::pages::service_access::{auditor_access, read_access};
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::forms::{field, Form};
+use crate::web::render;
+
+/// Longest text of a finding, an answer or a closure note.
+const MAX_TEXT: usize = 10_000;
+
+pub struct Row {
+    pub id: i64,
+    pub obligation_id: String,
+    pub severity_key: &'static str,
+    pub severity: String,
+    pub description: String,
+    pub recorded: String,
+    pub status_key: &'static str,
+    pub closed: bool,
+    pub response: String,
+    pub responded: String,
+    pub closure_note: String,
+    pub closed_line: String,
+}
+
+#[derive(Template)]
+#[template(path = "findings.html")]
+struct FindingsPage<'a> {
+    chrome: Chrome<'a>,
+    service_id: i64,
+    service_name: String,
+    /// "firm — until date" when the reader audits the service.
+    engagement: Option<String>,
+    rows: Vec<Row>,
+    open: usize,
+    is_auditor: bool,
+    can_respond: bool,
+    severities: Vec<(&'static str, &'static str)>,
+    errors: Vec<String>,
+}
+
+pub fn severity_key(s: &str) -> &'static str {
+    match s {
+        "observation" => "finding-observation",
+        "minor" => "finding-minor",
+        _ => "finding-major",
+    }
+}
+
+fn status_key(s: &str) -> &'static str {
+    match s {
+        "open" => "finding-open",
+        "responded" => "finding-responded",
+        _ => "finding-closed",
+    }
+}
+
+async fn page_with(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let (provider, access) = read_access(app, me, id).await?;
+    let service = app.store.service(provider, id).await?;
+    let who_when = |who: &Option<String>, at: Option<i64>| match (who, at) {
+        (Some(w), Some(t)) => format!("{w}, {}", format_utc(t)),
+        _ => String::new(),
+    };
+    let rows: Vec<Row> = app
+        .store
+        .findings(provider, id)
+        .await?
+        .into_iter()
+        .map(|f| Row {
+            severity_key: severity_key(&f.severity),
+            status_key: status_key(&f.status),
+            closed: f.is_closed(),
+            recorded: format!("{}, {}", f.recorded_by, format_utc(f.recorded_at)),
+            responded: who_when(&f.responded_by, f.responded_at),
+            closed_line: who_when(&f.closed_by, f.closed_at),
+            id: f.id,
+            obligation_id: f.obligation_id,
+            severity: f.severity,
+            description: f.description,
+            response: f.response,
+            closure_note: f.closure_note,
+        })
+        .collect();
+    render(
+        status,
+        &FindingsPage {
+            chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
+            service_id: id.0,
+            service_name: service.name,
+            engagement: access
+                .engagement()
+                .map(|e| format!("{} — {}", e.firm, iso_date(e.expires_at - 1))),
+            open: rows.iter().filter(|r| !r.closed).count(),
+            rows,
+            is_auditor: access.engagement().is_some(),
+            can_respond: me.can(Permission::AssessmentEdit),
+            severities: FINDING_SEVERITIES
+                .iter()
+                .map(|s| (*s, severity_key(s)))
+                .collect(),
+            errors,
+        },
+    )
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    page_with(&app, &me, ServiceId(id), vec![], StatusCode::OK).await
+}
+
+/// Shows the page again with the problem when the store refuses the step
+/// (e.g. the finding was closed meanwhile).
+async fn after(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    result: Result<(), StoreError>,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/services/{}/findings", id.0)).into_response()),
+        Err(StoreError::Conflict(m)) => page_with(app, me, id, vec![m], StatusCode::CONFLICT).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn record(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let id = ServiceId(id);
+    let (provider, engagement) = auditor_access(&app, &me, id).await?;
+    let tr = me.tr(&app);
+    let obligation_id = field(&pairs, "obligation");
+    let severity = field(&pairs, "severity");
+    let description = field(&pairs, "description");
+    let mut errors = vec![];
+    if app.catalog.obligation(&obligation_id).is_none() {
+        errors.push(tr.t1("error-unknown-obligation", "id", &obligation_id));
+    }
+    if !FINDING_SEVERITIES.contains(&severity.as_str()) {
+        errors.push(tr.t("error-finding-severity"));
+    }
+    if description.is_empty() || description.chars().count() > MAX_TEXT {
+        errors.push(tr.t1("error-finding-text", "max", &MAX_TEXT.to_string()));
+    }
+    if !errors.is_empty() {
+        return page_with(&app, &me, id, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let new = NewFinding {
+        obligation_id,
+        severity,
+        description,
+    };
+    let result = app
+        .store
+        .record_finding(provider, id, Some(engagement.id), &new, &me.actor())
+        .await
+        .map(|_| ());
+    after(&app, &me, id, result).await
+}
+
+pub async fn respond(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path((id, fid)): Path<(i64, i64)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(Permission::AssessmentEdit)?;
+    let id = ServiceId(id);
+    let response = field(&pairs, "response");
+    if response.is_empty() || response.chars().count() > MAX_TEXT {
+        let tr = me.tr(&app);
+        let e = tr.t1("error-finding-text", "max", &MAX_TEXT.to_string());
+        return page_with(&app, &me, id, vec![e], StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let result = app
+        .store
+        .respond_to_finding(me.provider()?, id, fid, &response, &me.actor())
+        .await;
+    after(&app, &me, id, result).await
+}
+
+pub async fn close(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path((id, fid)): Path<(i64, i64)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let id = ServiceId(id);
+    let (provider, _) = auditor_access(&app, &me, id).await?;
+    let note = field(&pairs, "note");
+    if note.chars().count() > MAX_TEXT {
+        let tr = me.tr(&app);
+        let e = tr.t1("error-finding-text", "max", &MAX_TEXT.to_string());
+        return page_with(&app, &me, id, vec![e], StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let result = app
+        .store
+        .close_finding(provider, id, fid, &note, &me.actor())
+        .await;
+    after(&app, &me, id, result).await
+}

@@ -1,0 +1,241 @@
+//! Auditors' findings on a service's obligations: recorded by the auditor,
+//! answered by the provider, closed by the auditor. Each step journaled.
+
+use serde::Serialize;
+use sqlx::Row;
+use thiqa_domain::{ProviderId, ServiceId, Tenant};
+
+use crate::connect::Store;
+use crate::error::StoreError;
+use crate::events::{Actor, NewEvent};
+
+/// Observation, minor or major non-conformity, lightest first.
+pub const FINDING_SEVERITIES: [&str; 3] = ["observation", "minor", "major"];
+
+/// open → responded (the provider answered) → closed (the auditor accepted).
+pub const FINDING_STATUSES: [&str; 3] = ["open", "responded", "closed"];
+
+#[derive(Debug, Clone)]
+pub struct NewFinding {
+    pub obligation_id: String,
+    pub severity: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: i64,
+    pub service_id: i64,
+    pub engagement_id: Option<i64>,
+    pub obligation_id: String,
+    pub severity: String,
+    pub description: String,
+    pub recorded_by: String,
+    pub recorded_at: i64,
+    pub response: String,
+    pub responded_by: Option<String>,
+    pub responded_at: Option<i64>,
+    pub status: String,
+    pub closure_note: String,
+    pub closed_by: Option<String>,
+    pub closed_at: Option<i64>,
+}
+
+impl Finding {
+    pub fn is_closed(&self) -> bool {
+        self.status == "closed"
+    }
+}
+
+const FINDING_SELECT: &str = "SELECT id, service_id, engagement_id, obligation_id, severity, \
+     description, recorded_by, recorded_at, response, responded_by, responded_at, status, \
+     closure_note, closed_by, closed_at FROM findings";
+
+fn finding_from_row(r: &sqlx::any::AnyRow) -> Result<Finding, StoreError> {
+    Ok(Finding {
+        id: r.try_get("id")?,
+        service_id: r.try_get("service_id")?,
+        engagement_id: r.try_get("engagement_id")?,
+        obligation_id: r.try_get("obligation_id")?,
+        severity: r.try_get("severity")?,
+        description: r.try_get("description")?,
+        recorded_by: r.try_get("recorded_by")?,
+        recorded_at: r.try_get("recorded_at")?,
+        response: r.try_get("response")?,
+        responded_by: r.try_get("responded_by")?,
+        responded_at: r.try_get("responded_at")?,
+        status: r.try_get("status")?,
+        closure_note: r.try_get("closure_note")?,
+        closed_by: r.try_get("closed_by")?,
+        closed_at: r.try_get("closed_at")?,
+    })
+}
+
+/// Which step of a finding's life a change is.
+enum Step<'a> {
+    Respond(&'a str),
+    Close(&'a str),
+}
+
+impl Store {
+    /// Records a finding made under `engagement_id` (None: recorded by the
+    /// provider itself, e.g. an internal audit).
+    pub async fn record_finding(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        engagement_id: Option<i64>,
+        new: &NewFinding,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        if !FINDING_SEVERITIES.contains(&new.severity.as_str()) {
+            return Err(StoreError::Conflict(format!(
+                "unknown finding severity {}",
+                new.severity
+            )));
+        }
+        self.service(provider, service).await?;
+        let mut w = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO findings (service_id, engagement_id, obligation_id, severity, description, \
+             recorded_by, recorded_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open') RETURNING id",
+        )
+        .bind(service.0)
+        .bind(engagement_id)
+        .bind(&new.obligation_id)
+        .bind(&new.severity)
+        .bind(&new.description)
+        .bind(&actor.name)
+        .bind(self.clock.now_s())
+        .fetch_one(&mut *w.tx)
+        .await?;
+        w.event(
+            actor,
+            &NewEvent::success("finding.record")
+                .target(format!("service:{}", service.0))
+                .tenant(Tenant::Provider(provider))
+                .details(format!(
+                    "finding {id} ({}) on {}",
+                    new.severity, new.obligation_id
+                )),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// The provider's answer; refused once the finding is closed.
+    pub async fn respond_to_finding(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        id: i64,
+        response: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        self.finding_step(provider, service, id, Step::Respond(response), actor)
+            .await
+    }
+
+    /// The auditor accepts the answer (or the fix) and closes the finding.
+    pub async fn close_finding(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        id: i64,
+        note: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        self.finding_step(provider, service, id, Step::Close(note), actor)
+            .await
+    }
+
+    async fn finding_step(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        id: i64,
+        step: Step<'_>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        self.service(provider, service).await?;
+        let now = self.clock.now_s();
+        let mut w = self.write().await?;
+        // The status condition makes a racing close and answer exclusive:
+        // whichever commits second matches no row.
+        let (sql, text, action) = match step {
+            Step::Respond(text) => (
+                "UPDATE findings SET response = $1, responded_by = $2, responded_at = $3, \
+                 status = 'responded' WHERE id = $4 AND service_id = $5 AND status <> 'closed'",
+                text,
+                "finding.respond",
+            ),
+            Step::Close(text) => (
+                "UPDATE findings SET closure_note = $1, closed_by = $2, closed_at = $3, \
+                 status = 'closed' WHERE id = $4 AND service_id = $5 AND status <> 'closed'",
+                text,
+                "finding.close",
+            ),
+        };
+        let done = sqlx::query(sql)
+            .bind(text)
+            .bind(&actor.name)
+            .bind(now)
+            .bind(id)
+            .bind(service.0)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            drop(w);
+            // Tell a missing finding from a closed one.
+            self.finding(provider, service, id).await?;
+            return Err(StoreError::Conflict(format!(
+                "finding {id} is already closed"
+            )));
+        }
+        w.event(
+            actor,
+            &NewEvent::success(action)
+                .target(format!("service:{}", service.0))
+                .tenant(Tenant::Provider(provider))
+                .details(format!("finding {id}")),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    pub async fn finding(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        id: i64,
+    ) -> Result<Finding, StoreError> {
+        self.service(provider, service).await?;
+        let sql = format!("{FINDING_SELECT} WHERE id = $1 AND service_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(service.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        finding_from_row(&row)
+    }
+
+    /// The service's findings, open ones first, then by obligation.
+    pub async fn findings(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+    ) -> Result<Vec<Finding>, StoreError> {
+        self.service(provider, service).await?;
+        let sql = format!(
+            "{FINDING_SELECT} WHERE service_id = $1 \
+             ORDER BY CASE status WHEN 'closed' THEN 1 ELSE 0 END, obligation_id, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(service.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(finding_from_row).collect()
+    }
+}

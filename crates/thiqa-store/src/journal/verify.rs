@@ -1,0 +1,315 @@
+//! Full verification of the stored journal.
+//!
+//! Rows are read in index order, [`JOURNAL_VERIFY_BATCH`] at a time, and pushed
+//! through the core's [`LogVerifier`] with every stored checkpoint and the
+//! stored subtree hashes the batch completes; memory stays one batch
+//! whatever the size of the log. The verifier runs on its own thread, fed
+//! through a two-batch channel: it is synchronous (and not `Send`), hashing
+//! overlaps with reading the next batch, and the async caller stays `Send`.
+//!
+//! Besides the core's checks, the head row is compared with what was read
+//! (row count, root, last chain) and each checkpoint's `size`/`root`
+//! columns with its note, so a truncated log is named even before a
+//! checkpoint covers its end.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+
+use sqlx::Row;
+use thiqa_journal::merkle::{NodeReader, StoredLevels, TreeError};
+use thiqa_journal::{
+    Checkpoint, FirstBad, Hash, LeafRecord, LogVerifier, NoteVerifier, Report, SignedNote,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::nodes::fetch_range;
+use super::{to_i64, JournalError, JournalHead};
+use crate::connect::Store;
+
+/// Rows read per query (a few hundred kilobytes).
+pub const JOURNAL_VERIFY_BATCH: u64 = 2048;
+
+/// A disagreement between the head row or checkpoint columns and the rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadProblem {
+    /// The head counts `head` leaves; `rows` rows were read below it.
+    RowCount { head: u64, rows: u64 },
+    /// The head's compact range gives another root than the rows.
+    RootMismatch { size: u64, verified_prefix: u64 },
+    /// The head's chain value is not the last row's.
+    ChainMismatch { size: u64 },
+    /// Checkpoint `#checkpoint` (row id `id`): its size or root column
+    /// differs from its signed note.
+    CheckpointColumns { checkpoint: usize, id: i64 },
+}
+
+impl fmt::Display for HeadProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RowCount { head, rows } => write!(
+                f,
+                "the head counts {head} leaves but {rows} rows were found"
+            ),
+            Self::RootMismatch { size, .. } => write!(
+                f,
+                "the head's root at size {size} differs from the root of the rows"
+            ),
+            Self::ChainMismatch { size } => write!(
+                f,
+                "row {}: chain value differs from the head's (the last row or the head was altered)",
+                size.saturating_sub(1)
+            ),
+            Self::CheckpointColumns { checkpoint, id } => write!(
+                f,
+                "checkpoint #{checkpoint} (id {id}): size or root column differs from its signed note"
+            ),
+        }
+    }
+}
+
+/// Outcome of [`Store::journal_verify`].
+#[derive(Debug, Clone)]
+pub struct JournalVerification {
+    /// The core's report: rows, recomputed root, checkpoints, problems.
+    pub report: Report,
+    /// The head row as read at the start.
+    pub head: JournalHead,
+    pub head_problems: Vec<HeadProblem>,
+}
+
+impl JournalVerification {
+    #[must_use]
+    pub fn is_ok(&self) -> bool {
+        self.report.is_ok() && self.head_problems.is_empty()
+    }
+
+    /// The earliest suspect position: the core's, else the head's.
+    #[must_use]
+    pub fn first_bad(&self) -> Option<FirstBad> {
+        self.report
+            .first_bad()
+            .or_else(|| self.head_problems.iter().find_map(head_position))
+    }
+}
+
+fn head_position(p: &HeadProblem) -> Option<FirstBad> {
+    match *p {
+        HeadProblem::RowCount { rows, .. } => Some(FirstBad::Row(rows)),
+        HeadProblem::ChainMismatch { size } => Some(FirstBad::Row(size.saturating_sub(1))),
+        HeadProblem::RootMismatch {
+            size,
+            verified_prefix,
+        } => Some(FirstBad::Within {
+            start: verified_prefix.min(size.saturating_sub(1)),
+            end: size,
+        }),
+        HeadProblem::CheckpointColumns { .. } => None,
+    }
+}
+
+/// One batch for the verifier thread: rows, and the stored subtrees they
+/// complete.
+struct Batch {
+    rows: Vec<RawRow>,
+    nodes: HashMap<(u8, u64), Hash>,
+}
+
+/// A leaf row's columns, unchecked (an altered hash may have any length).
+struct RawRow {
+    idx: i64,
+    leaf: Vec<u8>,
+    leaf_hash: Vec<u8>,
+    chain: Vec<u8>,
+}
+
+/// The stored subtrees of the batch being verified.
+struct BatchNodes {
+    levels: StoredLevels,
+    nodes: RefCell<HashMap<(u8, u64), Hash>>,
+}
+
+impl NodeReader for BatchNodes {
+    fn is_stored_level(&self, level: u8) -> bool {
+        self.levels.contains(level)
+    }
+
+    fn read_nodes(&self, level: u8, start: u64, count: u64) -> Result<Vec<Hash>, TreeError> {
+        let nodes = self.nodes.borrow();
+        (start..start.saturating_add(count))
+            .map(|index| {
+                nodes
+                    .get(&(level, index))
+                    .copied()
+                    .ok_or(TreeError::MissingNode { level, index })
+            })
+            .collect()
+    }
+}
+
+/// A stored hash column; one of the wrong length (altered) becomes a value
+/// that matches nothing, so the row is reported rather than skipped.
+fn column_hash(bytes: &[u8]) -> Hash {
+    bytes.try_into().unwrap_or([0; 32])
+}
+
+/// Runs the core verifier over the batches received; returns its report
+/// and the last row's stored chain.
+fn verifier_thread(
+    origin: String,
+    trusted: Vec<NoteVerifier>,
+    notes: Vec<String>,
+    levels: StoredLevels,
+    mut batches: mpsc::Receiver<Batch>,
+) -> (Report, Option<Hash>) {
+    let stored = BatchNodes {
+        levels,
+        nodes: RefCell::new(HashMap::new()),
+    };
+    let mut verifier = LogVerifier::new(&origin, &trusted, &notes).with_stored_nodes(&stored);
+    let mut last_chain = None;
+    while let Some(batch) = batches.blocking_recv() {
+        *stored.nodes.borrow_mut() = batch.nodes;
+        for row in &batch.rows {
+            verifier.push(&LeafRecord {
+                index: u64::try_from(row.idx).unwrap_or(u64::MAX),
+                data: &row.leaf,
+                leaf_hash: Some(column_hash(&row.leaf_hash)),
+                chain: Some(column_hash(&row.chain)),
+            });
+            last_chain = Some(column_hash(&row.chain));
+        }
+    }
+    (verifier.finish(), last_chain)
+}
+
+impl Store {
+    /// Recomputes the whole journal from storage and checks it against every
+    /// stored checkpoint signed for `origin` by one of `trusted`, the stored
+    /// subtrees, the head row and the rows' own hash and chain columns.
+    ///
+    /// `progress(rows_read, head_size)` is called after each batch. Appends
+    /// made while it runs are outside the head read at the start, and are
+    /// not checked.
+    pub async fn journal_verify(
+        &self,
+        origin: &str,
+        trusted: &[NoteVerifier],
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<JournalVerification, JournalError> {
+        let mut conn = self.pool.acquire().await?;
+        // Checkpoints before the head: every checkpoint read is then within
+        // the head read (both are written under the head lock).
+        let checkpoints =
+            sqlx::query("SELECT id, size, root, note FROM journal_checkpoints ORDER BY id")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut head_problems = Vec::new();
+        let mut notes = Vec::with_capacity(checkpoints.len());
+        for (i, row) in checkpoints.iter().enumerate() {
+            let id: i64 = row.try_get("id")?;
+            let size: i64 = row.try_get("size")?;
+            let root: Vec<u8> = row.try_get("root")?;
+            let note: String = row.try_get("note")?;
+            // Columns against the note's own text; the signature is checked
+            // by the core verifier.
+            let parsed = SignedNote::parse(note.as_bytes())
+                .ok()
+                .and_then(|n| Checkpoint::parse(n.text()).ok());
+            if let Some(c) = parsed {
+                if u64::try_from(size).ok() != Some(c.size()) || root != c.root() {
+                    head_problems.push(HeadProblem::CheckpointColumns { checkpoint: i, id });
+                }
+            }
+            notes.push(note);
+        }
+        let head = super::append::read_head(&mut conn, false).await?;
+        let head_info = JournalHead {
+            size: head.range.size(),
+            root: head.range.root(),
+            chain: head.chain,
+        };
+
+        let (tx, rx) = mpsc::channel::<Batch>(2);
+        let (done_tx, done_rx) = oneshot::channel();
+        let (origin_owned, trusted_owned, levels) =
+            (origin.to_owned(), trusted.to_vec(), head.levels);
+        std::thread::Builder::new()
+            .name("journal-verify".into())
+            .spawn(move || {
+                let out = verifier_thread(origin_owned, trusted_owned, notes, levels, rx);
+                let _ = done_tx.send(out);
+            })
+            .map_err(|e| JournalError::Inconsistent(format!("cannot start verification: {e}")))?;
+
+        let end = to_i64(head_info.size)?;
+        let mut next: i64 = 0;
+        let mut read: u64 = 0;
+        loop {
+            let rows = sqlx::query(
+                "SELECT idx, leaf, leaf_hash, chain FROM journal_leaves \
+                 WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3",
+            )
+            .bind(next)
+            .bind(end)
+            .bind(JOURNAL_VERIFY_BATCH as i64)
+            .fetch_all(&mut *conn)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut batch = Batch {
+                rows: Vec::with_capacity(rows.len()),
+                nodes: HashMap::new(),
+            };
+            for row in &rows {
+                batch.rows.push(RawRow {
+                    idx: row.try_get("idx")?,
+                    leaf: row.try_get("leaf")?,
+                    leaf_hash: row.try_get("leaf_hash")?,
+                    chain: row.try_get("chain")?,
+                });
+            }
+            drop(rows);
+            next = batch.rows.last().map_or(end, |r| r.idx.saturating_add(1));
+            // The verifier numbers leaves by position (rows pushed), which
+            // differs from the idx column when rows are missing: subtrees are
+            // fetched for the positions this batch covers.
+            let (a, b) = (read, read + batch.rows.len() as u64);
+            for level in (1..64u8).filter(|l| levels.contains(*l)) {
+                fetch_range(&mut conn, level, a >> level, b >> level, &mut batch.nodes).await?;
+            }
+            read = b;
+            if tx.send(batch).await.is_err() {
+                break; // The verifier thread ended early; its result tells why.
+            }
+            progress(read, head_info.size);
+        }
+        drop(tx);
+        let (report, last_chain) = done_rx
+            .await
+            .map_err(|_| JournalError::Inconsistent("the verification thread failed".into()))?;
+
+        if report.leaves != head_info.size {
+            head_problems.push(HeadProblem::RowCount {
+                head: head_info.size,
+                rows: report.leaves,
+            });
+        } else if report.root != head_info.root {
+            head_problems.push(HeadProblem::RootMismatch {
+                size: head_info.size,
+                verified_prefix: report.verified_prefix,
+            });
+        }
+        if head_info.size > 0 && report.leaves == head_info.size && last_chain != Some(head.chain) {
+            head_problems.push(HeadProblem::ChainMismatch {
+                size: head_info.size,
+            });
+        }
+        Ok(JournalVerification {
+            report,
+            head: head_info,
+            head_problems,
+        })
+    }
+}
