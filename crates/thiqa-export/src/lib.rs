@@ -9,6 +9,7 @@
 
 pub mod dossier;
 pub mod import;
+pub mod journal;
 pub mod oscal;
 pub mod pdf;
 mod rows;

@@ -472,3 +472,18 @@ error-finding-text = The text is required (at most { $max } characters).
 error-action-finding = "{ $id }" is not a finding number.
 oscal-ar = assessment results
 oscal-profile = profile
+
+## Tamper-evident journal
+journal-title = Tamper-evident journal
+journal-size = The journal holds { $size } events, chained in a Merkle tree (RFC 9162).
+journal-checkpoint = Latest signed checkpoint: size
+journal-no-checkpoint = No checkpoint signed yet.
+journal-checkpoint-link = signed checkpoint
+journal-key-link = verifier key
+journal-export = Export a commanditaire's events
+journal-export-hint = The events concerning the commanditaire over the period, in the chosen format; the inclusion proofs let anyone check the export offline with only the journal's key (thiqa journal verify-proof).
+journal-organisation = Commanditaire
+journal-to = End (included)
+journal-format = Format
+journal-export-submit = Export
+journal-proofs-submit = Inclusion proofs

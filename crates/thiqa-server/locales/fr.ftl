@@ -472,3 +472,18 @@ error-finding-text = Le texte est obligatoire ({ $max } caractères au plus).
 error-action-finding = « { $id } » n'est pas un numéro de constat.
 oscal-ar = résultats d'évaluation
 oscal-profile = profil
+
+## Tamper-evident journal
+journal-title = Journal infalsifiable
+journal-size = Le journal compte { $size } événements, chaînés dans un arbre de Merkle (RFC 9162).
+journal-checkpoint = Dernier point de contrôle signé : taille
+journal-no-checkpoint = Aucun point de contrôle signé pour l'instant.
+journal-checkpoint-link = point de contrôle signé
+journal-key-link = clé de vérification
+journal-export = Exporter les événements d'un commanditaire
+journal-export-hint = Les événements concernant le commanditaire sur la période, au format choisi ; les preuves d'inclusion permettent de vérifier l'export hors ligne avec la seule clé du journal (thiqa journal verify-proof).
+journal-organisation = Commanditaire
+journal-to = Fin (incluse)
+journal-format = Format
+journal-export-submit = Exporter
+journal-proofs-submit = Preuves d'inclusion

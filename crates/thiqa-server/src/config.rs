@@ -43,6 +43,32 @@ pub struct Config {
     /// Base URLs used in links Thiqa prints (set-up links, demo output).
     pub public_url: Option<String>,
     pub admin_url: Option<String>,
+    pub journal: JournalConfig,
+}
+
+/// The tamper-evident journal (3.8.6–3.8.8).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalConfig {
+    /// The log's name in its checkpoints (C2SP origin), e.g. `cloud.example.ma/journal`.
+    pub origin: String,
+    /// Seconds between signed checkpoints while events come in.
+    pub checkpoint_seconds: u64,
+    /// How long event payloads are kept; never below 12 months (3.8.6).
+    pub retention_days: u32,
+}
+
+/// 3.8.6: events are kept at least twelve months.
+pub const MIN_RETENTION_DAYS: u32 = 365;
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig {
+            origin: thiqa_store::DEFAULT_JOURNAL_ORIGIN.into(),
+            checkpoint_seconds: 300,
+            retention_days: 400,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -120,8 +146,17 @@ impl Default for Config {
             evidence_max_mb: 50,
             public_url: None,
             admin_url: None,
+            journal: JournalConfig::default(),
         }
     }
+}
+
+/// A C2SP checkpoint origin: one line, no spaces, and no `+` (the signed
+/// note key name is `origin+hash+key`).
+fn valid_origin(origin: &str) -> bool {
+    !origin.is_empty()
+        && origin.len() <= 200
+        && origin.chars().all(|c| c.is_ascii_graphic() && c != '+')
 }
 
 impl Default for LockoutConfig {
@@ -289,6 +324,21 @@ impl Config {
         if self.evidence_max_mb < 1 || self.evidence_max_mb > 100 * 1024 {
             return invalid("evidence_max_mb", "must be between 1 and 102400 (100 GB)");
         }
+        if self.journal.retention_days < MIN_RETENTION_DAYS {
+            return invalid(
+                "journal.retention_days",
+                "must be at least 365: the référentiel (3.8.6) keeps security events 12 months",
+            );
+        }
+        if self.journal.checkpoint_seconds < 1 || self.journal.checkpoint_seconds > 86_400 {
+            return invalid("journal.checkpoint_seconds", "must be between 1 and 86400");
+        }
+        if !valid_origin(&self.journal.origin) {
+            return invalid(
+                "journal.origin",
+                "must be a non-empty name without spaces or '+', e.g. cloud.example.ma/journal",
+            );
+        }
         if self.rate_limit.window_seconds < 1
             || self.rate_limit.login_per_account < 1
             || self.rate_limit.login_per_address < 1
@@ -418,6 +468,25 @@ mod tests {
         let c = Config::load(None, env(&[]), vec![]).unwrap();
         assert_eq!(c.lockout.threshold, 5);
         assert!(c.plain_http_exposures().is_empty());
+    }
+
+    #[test]
+    fn a_journal_retention_under_twelve_months_is_refused() {
+        let err = Config::load(
+            None,
+            env(&[("THIQA_JOURNAL_RETENTION_DAYS", "180")]),
+            vec![],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("journal.retention_days"), "{err}");
+        assert!(err.to_string().contains("12 months"), "{err}");
+        let c = Config::load(
+            None,
+            env(&[("THIQA_JOURNAL_RETENTION_DAYS", "730")]),
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(c.journal.retention_days, 730);
     }
 
     #[test]

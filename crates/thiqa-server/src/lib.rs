@@ -13,6 +13,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod dossier;
 pub mod i18n;
+pub mod journal_export;
 pub mod links;
 pub mod metrics;
 pub mod oscal_docs;
@@ -74,6 +75,8 @@ fn realm_routes<R: Realm>() -> Router<AppState> {
         )
         .route("/separation/{id}/delete", post(separation::remove::<R>))
         .route("/events", get(events::page::<R>))
+        .route("/events/export", get(events::export::<R>))
+        .route("/events/export/proofs", get(events::export_proofs::<R>))
         .route("/me", get(me::page::<R>))
         .route("/me/tokens", post(me::create_token::<R>))
         .route("/me/tokens/{id}/revoke", post(me::revoke_token::<R>))

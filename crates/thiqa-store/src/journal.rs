@@ -22,6 +22,7 @@ mod bundle;
 mod encode;
 mod key;
 mod nodes;
+mod tenant_read;
 mod verify;
 
 use std::path::PathBuf;
@@ -41,6 +42,7 @@ pub(crate) use append::{append_leaf, LeafMeta};
 pub use bundle::{BundleError, InclusionBundle, VerifiedInclusion};
 pub(crate) use encode::append_security_event;
 pub use key::{journal_signer, JOURNAL_KEY_FILE};
+pub use tenant_read::{LeafQuery, LEAF_PAGE_MAX};
 pub use verify::{HeadProblem, JournalVerification, JOURNAL_VERIFY_BATCH};
 
 /// Origin (log name, and key name) used when the caller has no other.

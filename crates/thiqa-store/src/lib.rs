@@ -39,8 +39,8 @@ pub use evidence::{Evidence, NewEvidence};
 pub use findings::{Finding, NewFinding, FINDING_SEVERITIES, FINDING_STATUSES};
 pub use journal::{
     journal_signer, BundleError, HeadProblem, InclusionBundle, JournalError, JournalHead,
-    JournalLeaf, JournalVerification, StoredCheckpoint, VerifiedInclusion, DEFAULT_JOURNAL_ORIGIN,
-    JOURNAL_KEY_FILE, JOURNAL_VERIFY_BATCH,
+    JournalLeaf, JournalVerification, LeafQuery, StoredCheckpoint, VerifiedInclusion,
+    DEFAULT_JOURNAL_ORIGIN, JOURNAL_KEY_FILE, JOURNAL_VERIFY_BATCH, LEAF_PAGE_MAX,
 };
 pub use roles::{AssignmentError, HeldRight, Role};
 pub use services::{NewService, Service, Site};

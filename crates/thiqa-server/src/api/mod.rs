@@ -5,6 +5,7 @@
 mod accounts;
 pub mod caller;
 pub mod catalog;
+pub mod journal;
 pub mod openapi;
 mod services;
 
@@ -48,6 +49,7 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
             get(accounts::pairs::<R>).post(accounts::add_pair::<R>),
         )
         .route("/events", get(events::<R>))
+        .nest("/journal", journal::routes::<R>())
         .merge(services_routes::<R>())
         // The référentiel is public text: readable without a token.
         .nest("/catalog", catalog::routes())

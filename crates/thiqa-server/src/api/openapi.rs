@@ -33,6 +33,12 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/catalog/export.xlsx", "Spreadsheet: obligations sheet and summary (download)"),
     ("get", "/catalog/oscal/catalog.json", "OSCAL 1.1.2 catalog; lang=fr|en"),
     ("get", "/catalog/oscal/profile.json", "OSCAL profile of the obligations that apply to model, level, fact; lang=fr|en"),
+    ("get", "/journal/checkpoint", "Public: the journal's latest signed checkpoint (C2SP signed note, text)"),
+    ("get", "/journal/key", "Public: the journal's verifier key (signed-note vkey, text)"),
+    ("get", "/journal/proof/inclusion", "Public: RFC 9162 inclusion proof of leaf index in the signed tree of size (default: latest)"),
+    ("get", "/journal/proof/consistency", "Public: RFC 9162 consistency proof between signed tree sizes from and to (default: latest)"),
+    ("get", "/journal/export", "A commanditaire's journal events from..to (YYYY-MM-DD, to included); format=ndjson|csv|xml|ocsf|cef; operators name the organisation (streamed download)"),
+    ("get", "/journal/export/proofs", "Inclusion proofs of the same events against a fresh checkpoint, one proof file per line (NDJSON), checked offline by thiqa journal verify-proof"),
 ];
 
 /// Operations of the operator API only (admin listener).

@@ -2,9 +2,15 @@
 //! their organisation's only.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
+use thiqa_domain::Tenant;
+use thiqa_export::journal::JournalFormat;
 use thiqa_store::{EventFilter, SecurityEvent};
+
+use crate::api::journal::{download, export_tenant, record_export, ExportQuery};
+use crate::journal_export::{current_checkpoint, events_body, proofs_body, ExportRequest};
 
 use crate::auth::login::format_utc;
 use crate::auth::realm::Realm;
@@ -44,6 +50,14 @@ impl From<SecurityEvent> for EventRow {
 struct EventsPage<'a> {
     chrome: Chrome<'a>,
     events: Vec<EventRow>,
+    /// Leaves in the tamper-evident journal, and the last signed size.
+    journal_size: u64,
+    checkpoint: Option<(u64, String)>,
+    /// Operators choose the commanditaire whose events they export.
+    organisations: Vec<(i64, String)>,
+    formats: [&'static str; 5],
+    today: String,
+    month_ago: String,
 }
 
 pub async fn recent(
@@ -68,8 +82,87 @@ pub async fn page<R: Realm>(
 ) -> Result<Response, PageError> {
     me.require(R::READ_EVENTS)?;
     let events = recent(&app, me.tenant(), 500).await?;
+    let organisations = match me.tenant() {
+        Tenant::Provider(p) => app
+            .store
+            .organisations(p)
+            .await?
+            .into_iter()
+            .map(|o| (o.id.0, o.name))
+            .collect(),
+        Tenant::Organisation(_) => vec![],
+    };
+    let now = app.store.clock().now_s();
+    let day = crate::pages::dashboard::iso_date;
     ok(&EventsPage {
         chrome: Chrome::new::<R>(&app, &me.visit, "/events"),
         events,
+        journal_size: app.store.journal_head().await?.size,
+        checkpoint: app
+            .store
+            .journal_latest_checkpoint()
+            .await?
+            .map(|c| (c.size, format_utc(c.created_at_ms.div_euclid(1000)))),
+        organisations,
+        formats: JournalFormat::NAMES,
+        today: day(now),
+        month_ago: day(now - 30 * 86_400),
     })
+}
+
+/// The export request of a signed visitor, or the error page naming the
+/// problem (the tenant comes from the session, never from the query).
+async fn export_request<R: Realm>(
+    app: &AppState,
+    me: &Signed<R>,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<ExportRequest, PageError> {
+    let Query(q) = query.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    let tenant = export_tenant(&app.store, me.tenant(), |p| me.can(p), q.organisation)
+        .await
+        .map_err(|(status, m)| match status {
+            StatusCode::FORBIDDEN => PageError::Forbidden,
+            StatusCode::NOT_FOUND => PageError::NotFound,
+            _ => PageError::BadRequest(m),
+        })?;
+    ExportRequest::parse(
+        tenant,
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.format.as_deref(),
+    )
+    .map_err(PageError::BadRequest)
+}
+
+/// A commanditaire's events as a download (NDJSON, CSV, XML, OCSF, CEF).
+pub async fn export<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let req = export_request(&app, &me, query).await?;
+    record_export(&app.store, &me.actor(), &req, "events").await?;
+    Ok(download(
+        req.format.media_type(),
+        &req.filename(req.format.extension()),
+        events_body(&app, req),
+    ))
+}
+
+/// The inclusion proofs of the same events, to check them offline.
+pub async fn export_proofs<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, PageError> {
+    let req = export_request(&app, &me, query).await?;
+    record_export(&app.store, &me.actor(), &req, "proofs").await?;
+    let checkpoint = current_checkpoint(&app)
+        .await
+        .map_err(PageError::Internal)?;
+    Ok(download(
+        "application/x-ndjson",
+        &req.filename("proofs.ndjson"),
+        proofs_body(&app, req, checkpoint),
+    ))
 }

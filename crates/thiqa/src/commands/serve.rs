@@ -117,6 +117,7 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         tokio::spawn(super::demo::print_codes(info.clone()));
     }
     tokio::spawn(housekeeping(store.clone()));
+    tokio::spawn(thiqa_server::journal_export::checkpoint_loop(app.clone()));
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");

@@ -1,0 +1,395 @@
+//! Journal events as the formats people and SIEMs read (3.8.6: exported per
+//! commanditaire "in a standard format"): NDJSON, CSV, XML, OCSF-shaped
+//! JSON and CEF lines. The field list is the same in every format and is
+//! documented in `docs/journal-export.md`.
+//!
+//! Each function writes one event; the caller streams the header, the
+//! events and the footer, so an export never sits whole in memory.
+
+use serde_json::{json, Map, Value};
+use thiqa_journal::{Event, Outcome, Severity};
+
+/// One event of an export: its position in the log and the event.
+pub struct ExportedEvent<'a> {
+    pub index: u64,
+    pub leaf_hash: &'a [u8; 32],
+    pub event: &'a Event,
+}
+
+/// The export formats, by the name used in `?format=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalFormat {
+    Ndjson,
+    Csv,
+    Xml,
+    Ocsf,
+    Cef,
+}
+
+impl JournalFormat {
+    pub const NAMES: [&'static str; 5] = ["ndjson", "csv", "xml", "ocsf", "cef"];
+
+    pub fn parse(name: &str) -> Option<JournalFormat> {
+        Some(match name {
+            "ndjson" => JournalFormat::Ndjson,
+            "csv" => JournalFormat::Csv,
+            "xml" => JournalFormat::Xml,
+            "ocsf" => JournalFormat::Ocsf,
+            "cef" => JournalFormat::Cef,
+            _ => return None,
+        })
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            JournalFormat::Ndjson | JournalFormat::Ocsf => "application/x-ndjson",
+            JournalFormat::Csv => "text/csv; charset=utf-8",
+            JournalFormat::Xml => "application/xml; charset=utf-8",
+            JournalFormat::Cef => "text/plain; charset=utf-8",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            JournalFormat::Ndjson => "ndjson",
+            JournalFormat::Ocsf => "ocsf.ndjson",
+            JournalFormat::Csv => "csv",
+            JournalFormat::Xml => "xml",
+            JournalFormat::Cef => "cef",
+        }
+    }
+
+    /// What comes before the first event.
+    pub fn header(self) -> String {
+        match self {
+            JournalFormat::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                // Writing to a Vec cannot fail.
+                let _ = w.write_record(CSV_COLUMNS);
+                String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+            }
+            JournalFormat::Xml => {
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<journal xmlns=\"https://thiqa.ma/ns/journal/1\">\n".into()
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// What comes after the last event.
+    pub fn footer(self) -> String {
+        match self {
+            JournalFormat::Xml => "</journal>\n".into(),
+            _ => String::new(),
+        }
+    }
+
+    /// One event, with its line end.
+    pub fn event(self, e: &ExportedEvent<'_>) -> String {
+        match self {
+            JournalFormat::Ndjson => format!("{}\n", to_json(e)),
+            JournalFormat::Csv => csv_row(e),
+            JournalFormat::Xml => xml_element(e),
+            JournalFormat::Ocsf => format!("{}\n", ocsf(e)),
+            JournalFormat::Cef => cef_line(e),
+        }
+    }
+}
+
+pub const CSV_COLUMNS: [&str; 14] = [
+    "index",
+    "event_time",
+    "received_time",
+    "source",
+    "type",
+    "severity",
+    "severity_code",
+    "actor",
+    "target",
+    "commanditaire",
+    "source_address",
+    "outcome",
+    "attributes",
+    "leaf_hash",
+];
+
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Emergency => "emergency",
+        Severity::Alert => "alert",
+        Severity::Critical => "critical",
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Notice => "notice",
+        Severity::Informational => "informational",
+        Severity::Debug => "debug",
+    }
+}
+
+pub fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Success => "success",
+        Outcome::Failure => "failure",
+        Outcome::Unknown => "unknown",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The fields every format carries, in CSV column order.
+fn fields(e: &ExportedEvent<'_>) -> [String; 14] {
+    let ev = e.event;
+    [
+        e.index.to_string(),
+        ev.event_time.to_string(),
+        ev.received_time.to_string(),
+        ev.source.clone(),
+        ev.action.clone(),
+        severity_name(ev.severity).into(),
+        ev.severity.code().to_string(),
+        ev.actor.clone(),
+        ev.target.clone(),
+        ev.tenant.clone().unwrap_or_default(),
+        ev.source_address.map(|a| a.to_string()).unwrap_or_default(),
+        outcome_name(ev.outcome).into(),
+        ev.attributes
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        hex(e.leaf_hash),
+    ]
+}
+
+pub fn to_json(e: &ExportedEvent<'_>) -> Value {
+    let ev = e.event;
+    json!({
+        "index": e.index,
+        "event_time": ev.event_time.to_string(),
+        "received_time": ev.received_time.to_string(),
+        "source": ev.source,
+        "type": ev.action,
+        "severity": severity_name(ev.severity),
+        "severity_code": ev.severity.code(),
+        "actor": ev.actor,
+        "target": ev.target,
+        "commanditaire": ev.tenant,
+        "source_address": ev.source_address.map(|a| a.to_string()),
+        "outcome": outcome_name(ev.outcome),
+        "attributes": ev.attributes,
+        "leaf_hash": hex(e.leaf_hash),
+    })
+}
+
+fn csv_row(e: &ExportedEvent<'_>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(fields(e));
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// Text made safe for XML 1.0 content and attribute values: markup
+/// escaped, and characters XML cannot carry at all (most C0 controls)
+/// replaced by U+FFFD, so the document is well-formed whatever the event
+/// text holds.
+pub fn xml_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn xml_element(e: &ExportedEvent<'_>) -> String {
+    let f = fields(e);
+    let mut out = format!("  <event index=\"{}\">\n", e.index);
+    for (name, value) in CSV_COLUMNS.iter().zip(f.iter()).skip(1) {
+        if *name == "attributes" {
+            continue;
+        }
+        out.push_str(&format!("    <{name}>{}</{name}>\n", xml_text(value)));
+    }
+    out.push_str("    <attributes>\n");
+    for (k, v) in &e.event.attributes {
+        out.push_str(&format!(
+            "      <attribute name=\"{}\">{}</attribute>\n",
+            xml_text(k),
+            xml_text(v)
+        ));
+    }
+    out.push_str("    </attributes>\n  </event>\n");
+    out
+}
+
+/// OCSF 1.x-shaped "API Activity" (class 6003): the common attributes SIEMs
+/// key on (time, severity, status, actor, endpoint, metadata); Thiqa's own
+/// fields go under `unmapped`.
+pub fn ocsf(e: &ExportedEvent<'_>) -> Value {
+    let ev = e.event;
+    let severity_id = match ev.severity {
+        Severity::Debug | Severity::Informational => 1,
+        Severity::Notice => 2,
+        Severity::Warning => 3,
+        Severity::Error => 4,
+        Severity::Critical => 5,
+        Severity::Alert | Severity::Emergency => 6,
+    };
+    let (status, status_id) = match ev.outcome {
+        Outcome::Success => ("Success", 1),
+        Outcome::Failure => ("Failure", 2),
+        Outcome::Unknown => ("Unknown", 0),
+    };
+    let mut unmapped = Map::new();
+    unmapped.insert("commanditaire".into(), json!(ev.tenant));
+    unmapped.insert("target".into(), json!(ev.target));
+    unmapped.insert("attributes".into(), json!(ev.attributes));
+    unmapped.insert("leaf_hash".into(), json!(hex(e.leaf_hash)));
+    json!({
+        "category_uid": 6,
+        "class_uid": 6003,
+        "type_uid": 600399,
+        "activity_id": 99,
+        "activity_name": ev.action,
+        "time": ev.event_time.unix_millis(),
+        "severity_id": severity_id,
+        "status": status,
+        "status_id": status_id,
+        "actor": {"user": {"name": ev.actor}},
+        "src_endpoint": {"ip": ev.source_address.map(|a| a.to_string())},
+        "metadata": {
+            "version": "1.1.0",
+            "uid": e.index.to_string(),
+            "logged_time": ev.received_time.unix_millis(),
+            "product": {"name": "Thiqa journal", "vendor_name": ev.source},
+        },
+        "unmapped": unmapped,
+    })
+}
+
+/// CEF header fields escape `\` and `|`; extension values escape `\`, `=`
+/// and line breaks (ArcSight CEF rules).
+fn cef_header(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+fn cef_value(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('=', "\\=")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+fn cef_line(e: &ExportedEvent<'_>) -> String {
+    let ev = e.event;
+    // RFC 5424 0 (emergency) … 7 (debug) onto CEF 10 … 0.
+    let severity = [10, 9, 8, 7, 5, 3, 1, 0][usize::from(ev.severity.code().min(7))];
+    let mut ext = vec![
+        format!("rt={}", ev.event_time.unix_millis()),
+        format!("suser={}", cef_value(&ev.actor)),
+        format!("duid={}", cef_value(&ev.target)),
+        format!("outcome={}", outcome_name(ev.outcome)),
+        format!("externalId={}", e.index),
+        format!(
+            "cs1Label=commanditaire cs1={}",
+            cef_value(ev.tenant.as_deref().unwrap_or(""))
+        ),
+        format!("cs2Label=leafHash cs2={}", hex(e.leaf_hash)),
+    ];
+    if let Some(a) = ev.source_address {
+        ext.push(format!("src={a}"));
+    }
+    format!(
+        "CEF:0|Thiqa|{}|1|{}|{}|{}|{}\n",
+        cef_header(&ev.source),
+        cef_header(&ev.action),
+        cef_header(&ev.action),
+        severity,
+        ext.join(" ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use thiqa_journal::Timestamp;
+
+    use super::*;
+
+    fn event() -> Event {
+        let t = Timestamp::parse("2026-11-29T10:00:00.000Z").unwrap();
+        Event {
+            event_time: t,
+            received_time: t,
+            source: "hv|kvm-07".into(),
+            action: "vm.snapshot.delete".into(),
+            severity: Severity::Warning,
+            actor: "ops<script>&\"x\"".into(),
+            target: "vm=42\nnext".into(),
+            tenant: Some("organisation:3".into()),
+            source_address: Some("10.0.0.7".parse().unwrap()),
+            outcome: Outcome::Failure,
+            attributes: BTreeMap::from([("note".into(), "bell\u{7} and ]]> end".into())]),
+        }
+    }
+
+    #[test]
+    fn xml_is_well_formed_whatever_the_text() {
+        let ev = event();
+        let e = ExportedEvent {
+            index: 9,
+            leaf_hash: &[7; 32],
+            event: &ev,
+        };
+        let f = JournalFormat::Xml;
+        let doc = f.header() + &f.event(&e) + &f.footer();
+        assert!(doc.contains("ops&lt;script&gt;&amp;&quot;x&quot;"));
+        assert!(doc.contains("bell\u{FFFD} and ]]&gt; end"));
+        assert!(!doc.contains('\u{7}'));
+    }
+
+    #[test]
+    fn cef_escapes_header_and_extension_separators() {
+        let ev = event();
+        let e = ExportedEvent {
+            index: 9,
+            leaf_hash: &[7; 32],
+            event: &ev,
+        };
+        let line = JournalFormat::Cef.event(&e);
+        assert!(line.starts_with("CEF:0|Thiqa|hv\\|kvm-07|1|vm.snapshot.delete|"));
+        assert!(line.contains("|5|"), "warning is CEF 5: {line}");
+        assert!(line.contains("duid=vm\\=42\\nnext"));
+        assert_eq!(line.matches('\n').count(), 1);
+    }
+
+    #[test]
+    fn csv_and_json_carry_the_same_fields() {
+        let ev = event();
+        let e = ExportedEvent {
+            index: 9,
+            leaf_hash: &[7; 32],
+            event: &ev,
+        };
+        let json = to_json(&e);
+        let text = JournalFormat::Csv.header() + &JournalFormat::Csv.event(&e);
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let row = r.records().next().unwrap().unwrap();
+        assert_eq!(&row[0], "9");
+        assert_eq!(&row[9], json["commanditaire"].as_str().unwrap());
+        assert_eq!(&row[8], "vm=42\nnext");
+        assert_eq!(json["severity"], "warning");
+        assert_eq!(ocsf(&e)["severity_id"], 3);
+    }
+}

@@ -1,0 +1,294 @@
+//! The journal over the API.
+//!
+//! Public and read-only (anyone holding the log's key can check what Thiqa
+//! shows them, 3.8.6): the latest signed checkpoint, the verifier key,
+//! inclusion and consistency proofs. They reveal hashes only, never events.
+//!
+//! With a token: a commanditaire's events over a time range, in NDJSON,
+//! CSV, XML, OCSF or CEF, and the inclusion proofs of those events. A
+//! commanditaire's user exports its own organisation's events
+//! (`org.journal.read`); an operator (`journal.read`) exports those of one
+//! of its provider's commanditaires, on request.
+
+use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::json;
+use thiqa_domain::{OrganisationId, Permission, Tenant};
+use thiqa_store::{journal_signer, NewEvent, Store};
+
+use crate::api::caller::ApiCaller;
+use crate::auth::realm::Realm;
+use crate::journal_export::{current_checkpoint, events_body, proofs_body, ExportRequest};
+use crate::state::AppState;
+use crate::web::error::ApiError;
+
+pub fn routes<R: Realm>() -> Router<AppState> {
+    Router::new()
+        .route("/checkpoint", get(checkpoint))
+        .route("/key", get(key))
+        .route("/proof/inclusion", get(inclusion))
+        .route("/proof/consistency", get(consistency))
+        .route("/export", get(export::<R>))
+        .route("/export/proofs", get(export_proofs::<R>))
+}
+
+fn b64(h: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(h)
+}
+
+fn internal(cause: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%cause, "journal");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error; it was logged",
+    )
+}
+
+/// The latest signed checkpoint, as a C2SP signed note.
+async fn checkpoint(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let Some(c) = app.store.journal_latest_checkpoint().await? else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_checkpoint",
+            "no checkpoint has been signed yet",
+        ));
+    };
+    Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], c.note).into_response())
+}
+
+/// The verifier key, in signed-note `vkey` form (`origin+id+base64`).
+async fn key(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let signer =
+        journal_signer(&app.config.data_dir, &app.config.journal.origin).map_err(internal)?;
+    Ok((
+        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{}\n", signer.verifier()),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InclusionQuery {
+    index: u64,
+    size: Option<u64>,
+}
+
+/// Size to prove against: the one asked, which must be a signed
+/// checkpoint's, or the latest checkpoint's.
+async fn signed_size(store: &Store, size: Option<u64>) -> Result<u64, ApiError> {
+    let found = match size {
+        Some(s) => store.journal_checkpoint_at(s).await?,
+        None => store.journal_latest_checkpoint().await?,
+    };
+    found.map(|c| c.size).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_checkpoint",
+            "no signed checkpoint has this size",
+        )
+    })
+}
+
+async fn inclusion(
+    State(app): State<AppState>,
+    query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let size = signed_size(&app.store, q.size).await?;
+    if q.index >= size {
+        return Err(ApiError::bad_request(format!(
+            "index must be below the tree size {size}"
+        )));
+    }
+    let path = app
+        .store
+        .journal_inclusion_proof(q.index, size)
+        .await
+        .map_err(internal)?;
+    let leaf = app
+        .store
+        .journal_leaf(q.index)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(json!({
+        "index": q.index,
+        "tree_size": size,
+        "leaf_hash": b64(&leaf.leaf_hash),
+        "audit_path": path.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsistencyQuery {
+    from: u64,
+    to: Option<u64>,
+}
+
+async fn consistency(
+    State(app): State<AppState>,
+    query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let to = signed_size(&app.store, q.to).await?;
+    signed_size(&app.store, Some(q.from)).await?;
+    if q.from == 0 || q.from > to {
+        return Err(ApiError::bad_request(format!(
+            "from must be between 1 and {to}"
+        )));
+    }
+    let proof = app
+        .store
+        .journal_consistency_proof(q.from, to)
+        .await
+        .map_err(internal)?;
+    Ok(Json(json!({
+        "from": q.from,
+        "to": to,
+        "proof": proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub format: Option<String>,
+    /// Operators only: the commanditaire whose events are exported.
+    pub organisation: Option<i64>,
+}
+
+/// Whose events the caller may export: its own organisation, or (for an
+/// operator) one of its provider's commanditaires. Err: (status, message).
+pub async fn export_tenant(
+    store: &Store,
+    caller: Tenant,
+    can: impl Fn(Permission) -> bool,
+    organisation: Option<i64>,
+) -> Result<Tenant, (StatusCode, String)> {
+    match caller {
+        Tenant::Organisation(own) => {
+            if !can(Permission::OrgJournalRead) {
+                return Err((StatusCode::FORBIDDEN, "org.journal.read".into()));
+            }
+            match organisation {
+                Some(o) if o != own.0 => Err((
+                    StatusCode::BAD_REQUEST,
+                    "organisation: you export your own organisation's events only".into(),
+                )),
+                _ => Ok(caller),
+            }
+        }
+        Tenant::Provider(p) => {
+            if !can(Permission::JournalRead) {
+                return Err((StatusCode::FORBIDDEN, "journal.read".into()));
+            }
+            let Some(o) = organisation else {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "organisation: name the commanditaire whose events to export".into(),
+                ));
+            };
+            match store.organisation(OrganisationId(o)).await {
+                Ok(org) if org.provider_id == p => Ok(Tenant::Organisation(org.id)),
+                _ => Err((StatusCode::NOT_FOUND, "no such organisation".into())),
+            }
+        }
+    }
+}
+
+/// Journals the export itself, in the exported commanditaire's journal.
+pub async fn record_export(
+    store: &Store,
+    actor: &thiqa_store::Actor,
+    req: &ExportRequest,
+    what: &str,
+) -> Result<(), thiqa_store::StoreError> {
+    store
+        .record_event(
+            actor,
+            NewEvent::success("journal.export")
+                .tenant(req.tenant)
+                .details(format!("{what} {}", req.filename(req.format.extension()))),
+        )
+        .await
+}
+
+async fn api_request<R: Realm>(
+    app: &AppState,
+    caller: &ApiCaller<R>,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<ExportRequest, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let tenant = export_tenant(
+        &app.store,
+        caller.tenant(),
+        |p| caller.permissions.contains(p),
+        q.organisation,
+    )
+    .await
+    .map_err(|(status, m)| match status {
+        StatusCode::FORBIDDEN => ApiError::forbidden(&m),
+        StatusCode::NOT_FOUND => ApiError::not_found(),
+        _ => ApiError::bad_request(m),
+    })?;
+    ExportRequest::parse(
+        tenant,
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.format.as_deref(),
+    )
+    .map_err(ApiError::bad_request)
+}
+
+async fn export<R: Realm>(
+    State(app): State<AppState>,
+    caller: ApiCaller<R>,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let req = api_request(&app, &caller, query).await?;
+    record_export(&app.store, &caller.actor(), &req, "events").await?;
+    Ok(download(
+        req.format.media_type(),
+        &req.filename(req.format.extension()),
+        events_body(&app, req),
+    ))
+}
+
+async fn export_proofs<R: Realm>(
+    State(app): State<AppState>,
+    caller: ApiCaller<R>,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let req = api_request(&app, &caller, query).await?;
+    record_export(&app.store, &caller.actor(), &req, "proofs").await?;
+    let checkpoint = current_checkpoint(&app).await.map_err(internal)?;
+    Ok(download(
+        "application/x-ndjson",
+        &req.filename("proofs.ndjson"),
+        proofs_body(&app, req, checkpoint),
+    ))
+}
+
+pub fn download(media: &str, filename: &str, body: axum::body::Body) -> Response {
+    (
+        [
+            (CONTENT_TYPE, media.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
