@@ -3,7 +3,11 @@
 //! with a manifest (every file's SHA-256 and size, catalog version, service
 //! profile, generation time, generator version) signed with the provider's
 //! Ed25519 dossier key. `verify` names every file altered, added or removed.
-//! Files are streamed into the archive, never held whole in memory.
+//! Files are streamed into the archive, never held whole in memory; the
+//! generated documents are compressed, evidence files are stored as they
+//! are (mostly compressed already: PDF, images, office files, archives), so
+//! a dossier of large evidence is written at the disk's speed rather than
+//! the compressor's.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, Write};
@@ -16,6 +20,8 @@ use zip::write::SimpleFileOptions;
 
 pub const MANIFEST: &str = "manifest.json";
 pub const SIGNATURE: &str = "manifest.sig";
+/// Bytes read from an evidence file at a time.
+const COPY_BUFFER: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DossierError {
@@ -45,12 +51,18 @@ pub fn build<W: Write + Seek>(
     let options = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(true);
+    let stored = options.compression_method(zip::CompressionMethod::Stored);
     let mut listed = Vec::new();
+    let mut buf = Vec::new();
     for (name, source) in files {
         if name == MANIFEST || name == SIGNATURE {
             return Err(DossierError::Invalid(format!("{name} is reserved")));
         }
-        zip.start_file(name.as_str(), options)?;
+        let file_options = match source {
+            Source::Bytes(_) => options,
+            Source::File(_) => stored,
+        };
+        zip.start_file(name.as_str(), file_options)?;
         let mut hashing = HashingWriter {
             inner: &mut zip,
             hasher: Sha256::new(),
@@ -59,7 +71,16 @@ pub fn build<W: Write + Seek>(
         match source {
             Source::Bytes(b) => hashing.write_all(&b)?,
             Source::File(p) => {
-                std::io::copy(&mut std::fs::File::open(&p)?, &mut hashing)?;
+                // Large reads and writes (std::io::copy would use 8 KiB).
+                buf.resize(COPY_BUFFER, 0);
+                let mut f = std::fs::File::open(&p)?;
+                loop {
+                    let n = f.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    hashing.write_all(&buf[..n])?;
+                }
             }
         }
         let (sha, size) = (hex(&hashing.hasher.finalize()), hashing.size);

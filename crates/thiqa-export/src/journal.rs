@@ -112,19 +112,6 @@ pub const CSV_COLUMNS: [&str; 14] = [
     "leaf_hash",
 ];
 
-pub fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Emergency => "emergency",
-        Severity::Alert => "alert",
-        Severity::Critical => "critical",
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Notice => "notice",
-        Severity::Informational => "informational",
-        Severity::Debug => "debug",
-    }
-}
-
 pub fn outcome_name(o: Outcome) -> &'static str {
     match o {
         Outcome::Success => "success",
@@ -146,7 +133,7 @@ fn fields(e: &ExportedEvent<'_>) -> [String; 14] {
         ev.received_time.to_string(),
         ev.source.clone(),
         ev.action.clone(),
-        severity_name(ev.severity).into(),
+        ev.severity.name().into(),
         ev.severity.code().to_string(),
         ev.actor.clone(),
         ev.target.clone(),
@@ -170,7 +157,7 @@ pub fn to_json(e: &ExportedEvent<'_>) -> Value {
         "received_time": ev.received_time.to_string(),
         "source": ev.source,
         "type": ev.action,
-        "severity": severity_name(ev.severity),
+        "severity": ev.severity.name(),
         "severity_code": ev.severity.code(),
         "actor": ev.actor,
         "target": ev.target,

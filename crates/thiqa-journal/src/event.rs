@@ -39,6 +39,22 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The RFC 5424 name: emergency, alert, … debug.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        const NAMES: [&str; 8] = [
+            "emergency",
+            "alert",
+            "critical",
+            "error",
+            "warning",
+            "notice",
+            "informational",
+            "debug",
+        ];
+        NAMES[usize::from(self.code())]
+    }
+
     /// The RFC 5424 code 0–7.
     #[must_use]
     pub fn code(self) -> u8 {

@@ -40,10 +40,16 @@ pub struct Config {
     pub reset_link_minutes: i64,
     /// Largest evidence file accepted, in MB.
     pub evidence_max_mb: u64,
+    /// Most events in one intake batch (`POST /api/v1/journal/intake`).
+    pub intake_max_events: u64,
+    /// Largest intake batch body, in bytes (10 MiB by default).
+    pub intake_max_bytes: u64,
     /// Base URLs used in links Thiqa prints (set-up links, demo output).
     pub public_url: Option<String>,
     pub admin_url: Option<String>,
     pub journal: JournalConfig,
+    /// Correlation rules and alerts (3.8.9).
+    pub alerts: AlertsConfig,
 }
 
 /// The tamper-evident journal (3.8.6–3.8.8).
@@ -56,6 +62,36 @@ pub struct JournalConfig {
     pub checkpoint_seconds: u64,
     /// How long event payloads are kept; never below 12 months (3.8.6).
     pub retention_days: u32,
+}
+
+/// Correlation rules and their alerts (3.8.9).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// A rule file (TOML, or the Sigma subset in `.yml`/`.yaml`,
+    /// docs/correlation-rules.md); unset = the rules Thiqa ships.
+    pub rules_file: Option<PathBuf>,
+    /// Seconds between evaluations of the new journal events.
+    pub interval_seconds: u64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            rules_file: None,
+            interval_seconds: 60,
+        }
+    }
+}
+
+impl AlertsConfig {
+    /// The rules in force: the file's, or the shipped ones.
+    pub fn rules(&self) -> Result<thiqa_store::RuleSet, thiqa_store::RuleError> {
+        match &self.rules_file {
+            Some(path) => thiqa_store::RuleSet::load(path),
+            None => Ok(thiqa_store::RuleSet::defaults()),
+        }
+    }
 }
 
 /// 3.8.6: events are kept at least twelve months.
@@ -144,9 +180,12 @@ impl Default for Config {
             totp_issuer: "Thiqa".into(),
             reset_link_minutes: 60,
             evidence_max_mb: 50,
+            intake_max_events: 10_000,
+            intake_max_bytes: 10 << 20,
             public_url: None,
             admin_url: None,
             journal: JournalConfig::default(),
+            alerts: AlertsConfig::default(),
         }
     }
 }
@@ -235,6 +274,14 @@ pub enum ConfigError {
 pub type Overrides = Vec<(&'static str, toml::Value)>;
 
 impl Config {
+    /// Limits of one intake batch (`intake_max_events`, `intake_max_bytes`).
+    pub fn intake_limits(&self) -> thiqa_store::IntakeLimits {
+        thiqa_store::IntakeLimits {
+            max_events: usize::try_from(self.intake_max_events).unwrap_or(usize::MAX),
+            max_bytes: usize::try_from(self.intake_max_bytes).unwrap_or(usize::MAX),
+        }
+    }
+
     /// Builds the configuration from its layers and validates it.
     pub fn load(
         file: Option<&std::path::Path>,
@@ -324,6 +371,15 @@ impl Config {
         if self.evidence_max_mb < 1 || self.evidence_max_mb > 100 * 1024 {
             return invalid("evidence_max_mb", "must be between 1 and 102400 (100 GB)");
         }
+        if !(1..=1_000_000).contains(&self.intake_max_events) {
+            return invalid("intake_max_events", "must be between 1 and 1000000");
+        }
+        if !(1024..=1 << 30).contains(&self.intake_max_bytes) {
+            return invalid(
+                "intake_max_bytes",
+                "must be between 1024 and 1073741824 (1 GiB)",
+            );
+        }
         if self.journal.retention_days < MIN_RETENTION_DAYS {
             return invalid(
                 "journal.retention_days",
@@ -332,6 +388,12 @@ impl Config {
         }
         if self.journal.checkpoint_seconds < 1 || self.journal.checkpoint_seconds > 86_400 {
             return invalid("journal.checkpoint_seconds", "must be between 1 and 86400");
+        }
+        if self.alerts.interval_seconds < 5 || self.alerts.interval_seconds > 3600 {
+            return invalid("alerts.interval_seconds", "must be between 5 and 3600");
+        }
+        if let Err(e) = self.alerts.rules() {
+            return invalid("alerts.rules_file", &e.to_string());
         }
         if !valid_origin(&self.journal.origin) {
             return invalid(
@@ -404,6 +466,7 @@ fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
         "tls.key",
         "admin_tls.cert",
         "admin_tls.key",
+        "alerts.rules_file",
     ] {
         if !keys.iter().any(|k| k == optional) && (prefix.is_empty()) {
             keys.push(optional.to_string());
@@ -468,6 +531,60 @@ mod tests {
         let c = Config::load(None, env(&[]), vec![]).unwrap();
         assert_eq!(c.lockout.threshold, 5);
         assert!(c.plain_http_exposures().is_empty());
+    }
+
+    #[test]
+    fn intake_limits_come_from_their_keys() {
+        let c = Config::load(None, env(&[]), vec![]).unwrap();
+        assert_eq!(c.intake_limits(), thiqa_store::IntakeLimits::default());
+        let c = Config::load(
+            None,
+            env(&[
+                ("THIQA_INTAKE_MAX_EVENTS", "500"),
+                ("THIQA_INTAKE_MAX_BYTES", "65536"),
+            ]),
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(
+            (c.intake_limits().max_events, c.intake_limits().max_bytes),
+            (500, 65_536)
+        );
+        for (name, key) in [
+            ("THIQA_INTAKE_MAX_EVENTS", "intake_max_events"),
+            ("THIQA_INTAKE_MAX_BYTES", "intake_max_bytes"),
+        ] {
+            let err = Config::load(None, env(&[(name, "0")]), vec![]).unwrap_err();
+            assert!(err.to_string().contains(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn alert_rules_come_from_the_shipped_file_or_a_named_one() {
+        let c = Config::load(None, env(&[]), vec![]).unwrap();
+        assert_eq!(c.alerts.interval_seconds, 60);
+        assert_eq!(c.alerts.rules().unwrap(), thiqa_store::RuleSet::defaults());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("rules.toml");
+        std::fs::write(
+            &file,
+            "[[rule]]\nid = \"x\"\ntitle = \"x\"\nseverity = \"low\"\nmatch = { action = \"login\" }\nthreshold = 3\nwindow = \"1m\"\n",
+        )
+        .unwrap();
+        let path = file.display().to_string();
+        let c = Config::load(None, env(&[("THIQA_ALERTS_RULES_FILE", &path)]), vec![]).unwrap();
+        assert_eq!(c.alerts.rules().unwrap().rules[0].id, "x");
+        std::fs::write(&file, "[[rule]]\nid = \"x\"\nwindow = \"soon\"\n").unwrap();
+        let err = Config::load(None, env(&[("THIQA_ALERTS_RULES_FILE", &path)]), vec![])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("alerts.rules_file") && err.contains("rule x"),
+            "{err}"
+        );
+        let err =
+            Config::load(None, env(&[("THIQA_ALERTS_INTERVAL_SECONDS", "1")]), vec![]).unwrap_err();
+        assert!(err.to_string().contains("alerts.interval_seconds"), "{err}");
     }
 
     #[test]

@@ -7,9 +7,11 @@
 //! No operator route exists on the public router, and the reverse: the
 //! separation of directories (référentiel 3.5.6) is structural.
 
+pub mod alerting;
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
+pub mod clock_sync;
 pub mod config;
 pub mod dossier;
 pub mod i18n;
@@ -77,6 +79,10 @@ fn realm_routes<R: Realm>() -> Router<AppState> {
         .route("/events", get(events::page::<R>))
         .route("/events/export", get(events::export::<R>))
         .route("/events/export/proofs", get(events::export_proofs::<R>))
+        .route(
+            "/journal/search",
+            get(crate::pages::journal_search::page::<R>),
+        )
         .route("/me", get(me::page::<R>))
         .route("/me/tokens", post(me::create_token::<R>))
         .route("/me/tokens/{id}/revoke", post(me::revoke_token::<R>))
@@ -163,6 +169,19 @@ pub fn admin_router(app: &AppState) -> Router {
         .route("/services/{id}/actions/{aid}", post(actions::set_status))
         .route("/audits", get(audits::list).post(audits::invite))
         .route("/audits/{id}/revoke", post(audits::revoke))
+        .route("/alerts", get(crate::pages::alerts::list))
+        .route(
+            "/alerts/{id}/acknowledge",
+            post(crate::pages::alerts::acknowledge),
+        )
+        .route(
+            "/journal/sources",
+            get(crate::pages::journal_sources::page).post(crate::pages::journal_sources::create),
+        )
+        .route(
+            "/journal/sources/{id}/revoke",
+            post(crate::pages::journal_sources::revoke),
+        )
         .route(
             "/services/{id}/findings",
             get(findings::list).post(findings::record),
@@ -209,12 +228,20 @@ async fn healthz() -> &'static str {
 }
 
 /// Ready when the database answers.
+/// Ready when the database answers; the second line says whether the host
+/// clock is NTP-synchronised (3.8.8), which does not change readiness.
 async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
     match app.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
+        Ok(()) => (
+            StatusCode::OK,
+            format!("ready\n{}\n", clock_sync::current().await.describe()),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "database not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable\n".to_string(),
+            )
         }
     }
 }

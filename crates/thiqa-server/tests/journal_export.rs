@@ -183,6 +183,17 @@ async fn export_story(t: TestApp) {
     let r = public.get("/api/v1/journal/proof/inclusion?index=x").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
+    // The host clock's NTP state is reported (whatever this machine's is).
+    let ready = public.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert!(
+        ready.body.lines().nth(1).unwrap().starts_with("clock "),
+        "{}",
+        ready.body
+    );
+    let page = karim.get("/events").await;
+    assert!(page.body.contains("id=\"clock-sync\""), "{}", page.body);
+
     // The export itself is in the commanditaire's journal.
     let r = karim.get(&format!("/events/export?{range}")).await;
     assert!(r.body.contains("journal.export"));

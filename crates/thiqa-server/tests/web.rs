@@ -1079,10 +1079,13 @@ async fn openapi_documents_routed_operations() {
                 let r = c
                     .api(m, &format!("/api/v1{concrete}"), "thq_invalid", None)
                     .await;
-                assert_ne!(
-                    r.status,
-                    StatusCode::NOT_FOUND,
-                    "{method} {path} is documented but not routed"
+                // A routed operation may answer 404 for a missing resource
+                // (e.g. no checkpoint signed yet), never the router's own
+                // "not_found".
+                assert!(
+                    !(r.status == StatusCode::NOT_FOUND && r.body.contains("\"not_found\"")),
+                    "{method} {path} is documented but not routed: {}",
+                    r.body
                 );
             }
         }

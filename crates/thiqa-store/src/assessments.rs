@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 use thiqa_domain::{AssessmentInput, AssessmentStatus, ProviderId, ServiceId, Tenant};
 
-use crate::connect::{Store, WriteTx};
+use crate::connect::{Backend, Store, WriteTx};
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 
@@ -51,21 +51,65 @@ const COLUMNS: &str =
     "obligation_id, status, statement, justification, owner, next_review, updated_at, updated_by";
 
 impl Store {
-    /// Every recorded assessment of a service of this provider.
+    /// Every recorded assessment of a service of this provider, by
+    /// obligation id.
     pub async fn assessments(
         &self,
         provider: ProviderId,
         service: ServiceId,
     ) -> Result<Vec<Assessment>, StoreError> {
         self.service(provider, service).await?;
-        let sql = format!(
-            "SELECT {COLUMNS} FROM assessments WHERE service_id = $1 ORDER BY obligation_id"
-        );
-        let rows = sqlx::query(&sql)
+        // One row holding them all as a JSON array: row by row, a fully
+        // assessed service (~250 rows) crossed the SQLite driver's worker
+        // thread value by value, which made most of the assessment page's
+        // time under load. Same columns, same order as `ORDER BY obligation_id`.
+        let sql = match self.backend() {
+            Backend::Sqlite => {
+                "SELECT json_group_array(json_array(obligation_id, status, statement, \
+                 justification, owner, next_review, updated_at, updated_by) \
+                 ORDER BY obligation_id) FROM assessments WHERE service_id = $1"
+            }
+            Backend::Postgres => {
+                "SELECT COALESCE(json_agg(json_build_array(obligation_id, status, statement, \
+                 justification, owner, next_review, updated_at, updated_by) \
+                 ORDER BY obligation_id), '[]')::text FROM assessments WHERE service_id = $1"
+            }
+        };
+        let text: String = sqlx::query_scalar(sql)
             .bind(service.0)
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        rows.iter().map(from_row).collect()
+        type Columns = (String, String, String, String, String, String, i64, String);
+        let rows: Vec<Columns> = serde_json::from_str(&text).map_err(|e| {
+            StoreError::Corrupt(format!("assessments of service {}: {e}", service.0))
+        })?;
+        rows.into_iter()
+            .map(
+                |(
+                    obligation_id,
+                    status,
+                    statement,
+                    justification,
+                    owner,
+                    next_review,
+                    updated_at,
+                    updated_by,
+                )| {
+                    Ok(Assessment {
+                        status: AssessmentStatus::parse(&status).ok_or_else(|| {
+                            StoreError::Corrupt(format!("assessment status {status}"))
+                        })?,
+                        obligation_id,
+                        statement,
+                        justification,
+                        owner,
+                        next_review,
+                        updated_at,
+                        updated_by,
+                    })
+                },
+            )
+            .collect()
     }
 
     pub async fn assessment(

@@ -22,6 +22,8 @@ mod bundle;
 mod encode;
 mod key;
 mod nodes;
+mod retention;
+mod search;
 mod tenant_read;
 mod verify;
 
@@ -39,9 +41,16 @@ use crate::connect::Store;
 use crate::error::StoreError;
 
 pub(crate) use append::{append_leaf, LeafMeta};
+pub(crate) use append::{append_leaves, lock_for_writing, multi_row_insert, NewLeaf, LEAF_CHUNK};
 pub use bundle::{BundleError, InclusionBundle, VerifiedInclusion};
 pub(crate) use encode::append_security_event;
+pub(crate) use encode::SOURCE as THIQA_SOURCE;
+pub(crate) use encode::{parse_tenant, tenant_text};
 pub use key::{journal_signer, JOURNAL_KEY_FILE};
+pub use search::{
+    fold, JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
+    SEARCH_SCAN_MAX,
+};
 pub use tenant_read::{LeafQuery, LEAF_PAGE_MAX};
 pub use verify::{HeadProblem, JournalVerification, JOURNAL_VERIFY_BATCH};
 

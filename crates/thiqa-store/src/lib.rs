@@ -8,6 +8,7 @@
 
 mod accounts;
 mod actions;
+mod alerts;
 mod assessments;
 mod audits;
 mod backup;
@@ -18,6 +19,7 @@ mod error;
 mod events;
 mod evidence;
 mod findings;
+mod intake;
 mod journal;
 mod ratelimit;
 mod roles;
@@ -28,6 +30,11 @@ mod tokens;
 
 pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount};
 pub use actions::{ActionItem, NewAction, ACTION_STATUSES};
+pub use alerts::{
+    alert_event_severity, format_window, parse_sigma, parse_window, Acknowledgement, Alert,
+    AlertCursor, AlertQuery, AlertRun, AlertSeverity, Condition, Field, Pattern, Rule, RuleError,
+    RuleSet, ALERT_BATCH, DEFAULT_RULES, MAX_ACK_COMMENT, MAX_THRESHOLD, MAX_WINDOW_MS,
+};
 pub use assessments::{Assessment, AssessmentChange};
 pub use audits::{Engagement, NewEngagement, AUDITOR_INCOMPATIBLE};
 pub use backup::{check_backup, lock_data_dir, restore_into, BackupError, RestoreCheck};
@@ -37,6 +44,16 @@ pub use error::StoreError;
 pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
 pub use evidence::{Evidence, NewEvidence};
 pub use findings::{Finding, NewFinding, FINDING_SEVERITIES, FINDING_STATUSES};
+pub use intake::bench::BASELINE_TABLE as INTAKE_BASELINE_TABLE;
+pub use intake::parse::{
+    parse_batch, valid_source_name, BatchContext, BatchRefusal, IntakeLimits, LineError,
+    MAX_REPORTED_ERRORS,
+};
+pub use intake::{CreatedIntakeSource, IntakeError, IntakeReceipt, IntakeSource};
+pub use journal::{
+    fold as search_fold, JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX,
+    SEARCH_PAGE, SEARCH_SCAN_MAX,
+};
 pub use journal::{
     journal_signer, BundleError, HeadProblem, InclusionBundle, JournalError, JournalHead,
     JournalLeaf, JournalVerification, LeafQuery, StoredCheckpoint, VerifiedInclusion,

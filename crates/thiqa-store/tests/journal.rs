@@ -124,6 +124,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    payloads_past_retention_are_purged_and_the_log_still_verifies,
     security_events_become_leaves,
     a_rolled_back_transaction_leaves_no_leaf,
     checkpoints_and_proofs_verify,
@@ -639,4 +640,74 @@ fn store_futures_are_send(s: &Store, signer: &NoteSigner, event: &Event) {
     send(s.journal_consistency_proof(0, 1));
     send(s.journal_append(event));
     send(s.journal_leaves(0, 10));
+}
+
+/// 3.8.6 retention: past it the payload goes, the leaf hash stays; the log
+/// still verifies, later proofs still hold, and the purge is journaled.
+async fn payloads_past_retention_are_purged_and_the_log_still_verifies(env: Env) {
+    use thiqa_domain::Clock;
+    for i in 0..5 {
+        env.store
+            .record_event(
+                &Actor::cli(),
+                NewEvent::success("test.old").details(format!("old {i}")),
+            )
+            .await
+            .unwrap();
+    }
+    env._clock.advance_s(400 * 86_400);
+    for i in 0..3 {
+        env.store
+            .record_event(
+                &Actor::cli(),
+                NewEvent::success("test.new").details(format!("new {i}")),
+            )
+            .await
+            .unwrap();
+    }
+    env.store
+        .journal_sign_checkpoint(&env.signer())
+        .await
+        .unwrap();
+    let cutoff = env._clock.now_ms() - 365 * 86_400_000;
+    let purged = env
+        .store
+        .journal_purge_before(cutoff, &Actor::system())
+        .await
+        .unwrap();
+    assert_eq!(purged, 5);
+    let leaves = env.store.journal_leaves(0, 100).await.unwrap();
+    assert_eq!(leaves.len(), 9, "8 events and the purge itself");
+    assert!(leaves[..5].iter().all(|l| l.leaf.is_empty()));
+    assert!(leaves[5..].iter().all(|l| !l.leaf.is_empty()));
+    let purge = Event::from_leaf(&leaves[8].leaf).unwrap();
+    assert_eq!(purge.action, "journal.purge");
+    let report = env.verify().await;
+    assert!(report.is_ok(), "{:?}", report.first_bad());
+    // A new checkpoint extends the old one; a kept event still proves.
+    env.store
+        .journal_sign_checkpoint(&env.signer())
+        .await
+        .unwrap();
+    let bundle = env.store.journal_prove(6, None).await.unwrap();
+    bundle.verify(&env.signer().verifier()).unwrap();
+    let old = env
+        .store
+        .events(&EventFilter {
+            tenant: None,
+            action_prefix: Some("test.old".into()),
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert!(old.is_empty(), "the readable copies are gone too");
+    // Nothing left to purge: nothing journaled.
+    assert_eq!(
+        env.store
+            .journal_purge_before(cutoff, &Actor::system())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(env.store.journal_head().await.unwrap().size, 9);
 }

@@ -155,6 +155,14 @@ pub enum OperatorCommand {
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Batched intake of 300-byte events into the journal on SQLite, beside plain inserts of the same rows.
+    Intake(crate::commands::bench_intake::IntakeBenchArgs),
     /// A session-authenticated console page under concurrent load, and the server's memory.
     Console(crate::commands::bench::BenchArgs),
+    /// The assessment page of a fully assessed service under concurrent load, beside /healthz.
+    Assessment(crate::commands::bench::AssessmentArgs),
+    /// Upload and download of a large evidence file: throughput and the server's peak memory, beside the disk.
+    Evidence(crate::commands::bench::EvidenceArgs),
+    /// `thiqa dossier build` with large evidence: throughput and peak memory, beside a plain copy.
+    Dossier(crate::commands::bench::DossierArgs),
 }

@@ -28,14 +28,16 @@ use crate::journal_export::{current_checkpoint, events_body, proofs_body, Export
 use crate::state::AppState;
 use crate::web::error::ApiError;
 
+/// Full paths (not nested): the intake route `/journal/intake` is merged
+/// separately, outside the form body limit.
 pub fn routes<R: Realm>() -> Router<AppState> {
     Router::new()
-        .route("/checkpoint", get(checkpoint))
-        .route("/key", get(key))
-        .route("/proof/inclusion", get(inclusion))
-        .route("/proof/consistency", get(consistency))
-        .route("/export", get(export::<R>))
-        .route("/export/proofs", get(export_proofs::<R>))
+        .route("/journal/checkpoint", get(checkpoint))
+        .route("/journal/key", get(key))
+        .route("/journal/proof/inclusion", get(inclusion))
+        .route("/journal/proof/consistency", get(consistency))
+        .route("/journal/export", get(export::<R>))
+        .route("/journal/export/proofs", get(export_proofs::<R>))
 }
 
 fn b64(h: &[u8]) -> String {

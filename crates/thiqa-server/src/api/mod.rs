@@ -5,6 +5,7 @@
 mod accounts;
 pub mod caller;
 pub mod catalog;
+pub mod intake;
 pub mod journal;
 pub mod openapi;
 mod services;
@@ -49,12 +50,14 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
             get(accounts::pairs::<R>).post(accounts::add_pair::<R>),
         )
         .route("/events", get(events::<R>))
-        .nest("/journal", journal::routes::<R>())
+        .merge(journal::routes::<R>())
         .merge(services_routes::<R>())
         // The référentiel is public text: readable without a token.
         .nest("/catalog", catalog::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
+        // After the form limit: batches stream up to intake_max_bytes.
+        .merge(intake::routes::<R>())
         .layer(from_fn(move |req, next| security::headers(tls, req, next)))
         .layer(from_fn_with_state(app.clone(), move |state, req, next| {
             security::count(state, listener, req, next)

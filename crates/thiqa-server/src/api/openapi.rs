@@ -63,6 +63,11 @@ pub const OPERATOR_OPERATIONS: &[(&str, &str, &str)] = &[
         "/services/{id}",
         "Change a service's profile; answers with what became applicable or not",
     ),
+    (
+        "post",
+        "/journal/intake",
+        "Append a batch of infrastructure security events (NDJSON) to the journal, whole or not at all; event-source token",
+    ),
 ];
 
 fn error_schema() -> Value {
@@ -124,6 +129,7 @@ pub fn build<R: Realm>() -> Value {
     for (method, path, summary) in OPERATIONS.iter().chain(extra) {
         let ok_status = match *method {
             "post" if path.ends_with("/roles") => "204",
+            "post" if *path == "/journal/intake" => "200",
             "post" => "201",
             "delete" => "204",
             _ => "200",
@@ -154,6 +160,12 @@ pub fn build<R: Realm>() -> Value {
             .as_object_mut()
             .expect("path item is an object")
             .insert(method.to_string(), op);
+    }
+    if let Some(op) = paths
+        .get_mut("/journal/intake")
+        .and_then(|p| p.get_mut("post"))
+    {
+        *op = crate::api::intake::openapi_operation(op.take());
     }
     let audience = match R::DIR {
         thiqa_domain::Directory::Operators => "operators (provider staff), on the admin listener",

@@ -58,6 +58,9 @@ struct EventsPage<'a> {
     formats: [&'static str; 5],
     today: String,
     month_ago: String,
+    /// NTP state of the host clock (3.8.8), as the OS reports it.
+    clock_key: &'static str,
+    clock_line: String,
 }
 
 pub async fn recent(
@@ -94,6 +97,7 @@ pub async fn page<R: Realm>(
     };
     let now = app.store.clock().now_s();
     let day = crate::pages::dashboard::iso_date;
+    let clock = crate::clock_sync::current().await;
     ok(&EventsPage {
         chrome: Chrome::new::<R>(&app, &me.visit, "/events"),
         events,
@@ -107,6 +111,8 @@ pub async fn page<R: Realm>(
         formats: JournalFormat::NAMES,
         today: day(now),
         month_ago: day(now - 30 * 86_400),
+        clock_key: clock.key(),
+        clock_line: clock.describe(),
     })
 }
 

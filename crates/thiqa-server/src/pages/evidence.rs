@@ -364,6 +364,9 @@ pub async fn upload(
     Ok(Redirect::to(&format!("/services/{}/evidence", id.0)).into_response())
 }
 
+/// Bytes read from the stored file per chunk of a download.
+const DOWNLOAD_CHUNK: usize = 256 * 1024;
+
 /// Streams the stored file back with its original name and media type.
 pub async fn download(
     State(app): State<AppState>,
@@ -415,7 +418,9 @@ pub async fn download(
             }
         })
         .collect();
-    let stream = tokio_util::io::ReaderStream::new(file);
+    // Large reads: each read of a `tokio::fs::File` is a trip to the
+    // blocking pool, and the default 4 KiB made a 1 GB download crawl.
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, DOWNLOAD_CHUNK);
     Ok((
         [
             (

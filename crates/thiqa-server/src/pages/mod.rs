@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod alerts;
 pub mod assessment;
 pub mod audits;
 pub mod catalog;
@@ -10,6 +11,8 @@ pub mod events;
 pub mod evidence;
 pub mod findings;
 pub mod home;
+pub mod journal_search;
+pub mod journal_sources;
 pub mod me;
 pub mod organisation_settings;
 pub mod organisations;

@@ -87,6 +87,17 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
                 Some(Permission::SeparationManage),
             ),
             ("/events", "nav-events", Some(Permission::JournalRead)),
+            ("/alerts", "nav-alerts", Some(Permission::JournalRead)),
+            (
+                "/journal/search",
+                "nav-journal-search",
+                Some(Permission::JournalRead),
+            ),
+            (
+                "/journal/sources",
+                "nav-sources",
+                Some(Permission::ConfigManage),
+            ),
             ("/me", "nav-me", None),
         ],
         Directory::Customers => &[
@@ -99,6 +110,11 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
             ),
             ("/roles", "nav-roles", Some(Permission::OrgRolesManage)),
             ("/events", "nav-events", Some(Permission::OrgJournalRead)),
+            (
+                "/journal/search",
+                "nav-journal-search",
+                Some(Permission::OrgJournalRead),
+            ),
             ("/me", "nav-me", None),
         ],
     };

@@ -95,7 +95,10 @@ pub(crate) fn security_event(
         received_time: time,
         source: SOURCE.to_owned(),
         action: event.action.to_owned(),
-        severity: severity(event.action, event.outcome),
+        // An alert carries its rule's severity; other events are ranked by
+        // what they are.
+        severity: crate::alerts::alert_event_severity(event.action, event.details.as_deref())
+            .unwrap_or_else(|| severity(event.action, event.outcome)),
         actor: actor.name.clone(),
         target: event.target.clone().unwrap_or_default(),
         tenant: event.tenant.map(tenant_text),

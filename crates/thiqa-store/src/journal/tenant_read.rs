@@ -9,7 +9,7 @@ use super::{to_i64, JournalLeaf};
 use crate::connect::Store;
 use crate::error::StoreError;
 
-/// Which leaves to read. `tenant: None` reads every leaf (the provider's
+/// Which leaves to read (purged payloads, past retention, are skipped). `tenant: None` reads every leaf (the provider's
 /// own view, behind `journal.read`).
 #[derive(Debug, Clone)]
 pub struct LeafQuery {
@@ -40,7 +40,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT {LEAF_COLUMNS} FROM journal_leaves WHERE event_time_ms >= $1 \
-             AND event_time_ms < $2 AND idx > $3 {tenant_clause}ORDER BY idx LIMIT {limit}"
+             AND event_time_ms < $2 AND idx > $3 AND length(leaf) > 0 {tenant_clause}ORDER BY idx LIMIT {limit}"
         );
         let after = match q.after {
             Some(i) => to_i64(i)?,

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use thiqa_journal::{Event, NoteVerifier};
-use thiqa_store::{journal_signer, InclusionBundle, JournalVerification, DEFAULT_JOURNAL_ORIGIN};
+use thiqa_store::{journal_signer, InclusionBundle, JournalVerification};
 
 use super::{load_config, open_store};
 use crate::cli::DataArgs;
@@ -19,9 +19,20 @@ const PROGRESS_FROM: u64 = 100_000;
 
 #[derive(clap::Args, Clone)]
 pub struct OriginArg {
-    /// Name of the log (checkpoint origin and key name).
-    #[arg(long, default_value = DEFAULT_JOURNAL_ORIGIN)]
-    pub origin: String,
+    /// Name of the log (checkpoint origin and key name); default: the
+    /// configuration's `journal.origin` (the server's).
+    #[arg(long)]
+    pub origin: Option<String>,
+}
+
+impl OriginArg {
+    /// The flag, else the configured origin, so the CLI and the server
+    /// sign and verify as the same log.
+    fn resolve(&self, config: &thiqa_server::config::Config) -> String {
+        self.origin
+            .clone()
+            .unwrap_or_else(|| config.journal.origin.clone())
+    }
 }
 
 #[derive(clap::Subcommand)]
@@ -76,13 +87,18 @@ pub enum JournalCommand {
         #[command(flatten)]
         origin: OriginArg,
     },
+    /// Register, list and revoke the infrastructure event sources that post
+    /// to POST /api/v1/journal/intake (console listener).
+    #[command(subcommand)]
+    Source(SourceCommand),
 }
 
 pub async fn run(cmd: JournalCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        JournalCommand::Checkpoint { data, origin } => checkpoint(&data, &origin.origin).await,
+        JournalCommand::Source(cmd) => source(cmd).await,
+        JournalCommand::Checkpoint { data, origin } => checkpoint(&data, &origin).await,
         JournalCommand::Verify { data, origin, key } => {
-            verify(&data, &origin.origin, key.as_deref()).await
+            verify(&data, &origin, key.as_deref()).await
         }
         JournalCommand::Prove {
             data,
@@ -90,13 +106,13 @@ pub async fn run(cmd: JournalCommand) -> anyhow::Result<ExitCode> {
             index,
             size,
             out,
-        } => prove(&data, &origin.origin, index, size, out.as_deref()).await,
+        } => prove(&data, &origin, index, size, out.as_deref()).await,
         JournalCommand::VerifyProof { file, key } => verify_proof(&file, &key),
         JournalCommand::Key { data, origin } => {
             let config = load_config(&data, vec![])?;
             println!(
                 "{}",
-                journal_signer(&config.data_dir, &origin.origin)?.verifier()
+                journal_signer(&config.data_dir, &origin.resolve(&config))?.verifier()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -107,8 +123,9 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-async fn checkpoint(data: &DataArgs, origin: &str) -> anyhow::Result<ExitCode> {
+async fn checkpoint(data: &DataArgs, origin: &OriginArg) -> anyhow::Result<ExitCode> {
     let config = load_config(data, vec![])?;
+    let origin = &origin.resolve(&config);
     let signer = journal_signer(&config.data_dir, origin)?;
     let store = open_store(&config).await?;
     let checkpoint = store.journal_sign_checkpoint(&signer).await?;
@@ -116,8 +133,13 @@ async fn checkpoint(data: &DataArgs, origin: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn verify(data: &DataArgs, origin: &str, key: Option<&str>) -> anyhow::Result<ExitCode> {
+async fn verify(
+    data: &DataArgs,
+    origin: &OriginArg,
+    key: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let config = load_config(data, vec![])?;
+    let origin = &origin.resolve(&config);
     let verifier = match key {
         Some(k) => NoteVerifier::parse(k.trim()).context("--key is not a verifier key")?,
         None => journal_signer(&config.data_dir, origin)?.verifier(),
@@ -174,13 +196,13 @@ fn print_verification(v: &JournalVerification) {
 
 async fn prove(
     data: &DataArgs,
-    origin: &str,
+    origin: &OriginArg,
     index: u64,
     size: Option<u64>,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let config = load_config(data, vec![])?;
-    let signer = journal_signer(&config.data_dir, origin)?;
+    let signer = journal_signer(&config.data_dir, &origin.resolve(&config))?;
     let store = open_store(&config).await?;
     if let Some(out) = out {
         if out.exists() {
@@ -221,29 +243,68 @@ async fn prove(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Checks one proof file, or an export's proofs file (one proof per line,
+/// as `/journal/export/proofs` writes it): every proof must verify.
 fn verify_proof(file: &Path, key: &str) -> anyhow::Result<ExitCode> {
     let key = NoteVerifier::parse(key.trim()).context("--key is not a verifier key")?;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let bundle = InclusionBundle::from_json(&bytes)?;
-    match bundle.verify(&key) {
-        Ok(ok) => {
-            println!(
-                "proof valid: leaf {} is in the log {} of {} leaves (root {}), signed by {}",
-                ok.index,
-                ok.origin,
-                ok.tree_size,
-                hex(&ok.root),
-                key
-            );
-            match &ok.event {
-                Ok(event) => print_event(event),
-                Err(e) => println!("the leaf is not a Thiqa event: {e}"),
+    if let Ok(bundle) = InclusionBundle::from_json(&bytes) {
+        return Ok(verify_one(&bundle, &key, true));
+    }
+    let text = String::from_utf8(bytes).context("the proofs file is not UTF-8")?;
+    let (mut valid, mut invalid) = (0u64, 0u64);
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        match InclusionBundle::from_json(line.as_bytes()) {
+            Ok(bundle) => {
+                if verify_one(&bundle, &key, false) == ExitCode::SUCCESS {
+                    valid += 1;
+                } else {
+                    println!("  (line {})", n + 1);
+                    invalid += 1;
+                }
             }
-            Ok(ExitCode::SUCCESS)
+            Err(e) => {
+                println!("line {}: {e}", n + 1);
+                invalid += 1;
+            }
+        }
+    }
+    if invalid == 0 && valid > 0 {
+        println!("{valid} proofs valid, signed by {key}");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{invalid} proofs INVALID, {valid} valid");
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// Verifies one bundle; `detail` prints the event (single-proof files).
+fn verify_one(bundle: &InclusionBundle, key: &NoteVerifier, detail: bool) -> ExitCode {
+    match bundle.verify(key) {
+        Ok(ok) => {
+            if detail {
+                println!(
+                    "proof valid: leaf {} is in the log {} of {} leaves (root {}), signed by {}",
+                    ok.index,
+                    ok.origin,
+                    ok.tree_size,
+                    hex(&ok.root),
+                    key
+                );
+                match &ok.event {
+                    Ok(event) => print_event(event),
+                    Err(e) => println!("the leaf is not a Thiqa event: {e}"),
+                }
+            }
+            ExitCode::SUCCESS
         }
         Err(e) => {
-            println!("proof INVALID: {e}");
-            Ok(ExitCode::FAILURE)
+            println!("proof INVALID (leaf {}): {e}", bundle.index);
+            ExitCode::FAILURE
         }
     }
 }
@@ -269,4 +330,95 @@ fn print_event(e: &Event) {
     for (k, v) in &e.attributes {
         println!("  {k}: {v}");
     }
+}
+
+#[derive(clap::Subcommand)]
+pub enum SourceCommand {
+    /// Register an event source; prints its token once (only its hash is kept).
+    Create {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Source name, written in each of its events (e.g. hv/kvm-07).
+        #[arg(long)]
+        name: String,
+        /// Id of a commanditaire organisation whose events it may tag (repeatable).
+        #[arg(long = "organisation", value_name = "ID")]
+        organisations: Vec<i64>,
+    },
+    /// List the event sources.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Revoke an event source: its token stops working at once.
+    Revoke {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+async fn source(cmd: SourceCommand) -> anyhow::Result<ExitCode> {
+    let data = match &cmd {
+        SourceCommand::Create { data, .. }
+        | SourceCommand::List { data }
+        | SourceCommand::Revoke { data, .. } => data.clone(),
+    };
+    let config = load_config(&data, vec![])?;
+    let store = open_store(&config).await?;
+    let Some((provider, _)) = store.default_provider().await? else {
+        bail!("no provider yet: create the first operator (thiqa operator create) first");
+    };
+    let actor = thiqa_store::Actor::cli();
+    match cmd {
+        SourceCommand::Create {
+            name,
+            organisations,
+            ..
+        } => {
+            let orgs: Vec<_> = organisations
+                .into_iter()
+                .map(thiqa_domain::OrganisationId)
+                .collect();
+            let created = store
+                .create_intake_source(provider, &name, &orgs, &actor)
+                .await?;
+            eprintln!(
+                "event source \"{name}\" registered (id {}); its token, shown once:",
+                created.source.id
+            );
+            println!("{}", created.token.expose());
+        }
+        SourceCommand::List { .. } => {
+            for s in store.intake_sources(provider).await? {
+                let orgs = s
+                    .organisations
+                    .iter()
+                    .map(|o| o.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                println!(
+                    "{}\t{}\t{}\torganisations=[{orgs}]",
+                    s.id,
+                    s.name,
+                    if s.is_active() { "active" } else { "revoked" }
+                );
+            }
+        }
+        SourceCommand::Revoke { name, .. } => {
+            let found = store
+                .intake_sources(provider)
+                .await?
+                .into_iter()
+                .find(|s| s.name == name && s.is_active());
+            let Some(s) = found else {
+                bail!("no live event source named {name:?}");
+            };
+            store.revoke_intake_source(provider, s.id, &actor).await?;
+            eprintln!("event source \"{name}\" revoked");
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! One module per command; shared set-up (configuration, store) here.
 
 pub mod bench;
+pub mod bench_intake;
 pub mod catalog;
 mod data;
 mod demo;
@@ -25,7 +26,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::serve(args, false).await,
         Command::Demo(args) => serve::serve(args, true).await,
         Command::Operator(cmd) => operator::run(cmd).await,
-        Command::Bench(crate::cli::BenchCommand::Console(args)) => bench::console(args).await,
+        Command::Bench(cmd) => match cmd {
+            crate::cli::BenchCommand::Intake(args) => bench_intake::intake(args).await,
+            crate::cli::BenchCommand::Console(args) => bench::console(args).await,
+            crate::cli::BenchCommand::Assessment(args) => bench::assessment(args).await,
+            crate::cli::BenchCommand::Evidence(args) => bench::evidence(args).await,
+            crate::cli::BenchCommand::Dossier(args) => bench::dossier(args).await,
+        },
         Command::Catalog(cmd) => catalog::run(cmd),
         Command::Dossier(cmd) => dossier::run(cmd).await,
         Command::Journal(cmd) => journal::run(cmd).await,

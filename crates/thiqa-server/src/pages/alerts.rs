@@ -1,0 +1,209 @@
+//! Security alerts for the daily review (référentiel 3.8.9): what the
+//! correlation rules raised, unacknowledged first with counts per severity
+//! and today's highlighted; each alert is acknowledged once, with a
+//! comment, and the acknowledgement (who, when, what) is kept and
+//! journaled. Operators with `journal.read`.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use thiqa_domain::Permission;
+use thiqa_store::{format_window, Alert, AlertQuery, StoreError, MAX_ACK_COMMENT};
+
+use crate::auth::login::format_utc;
+use crate::auth::realm::Console;
+use crate::auth::visit::Signed;
+use crate::pages::dashboard::iso_date;
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::forms::{field, Form};
+use crate::web::render;
+
+/// Alerts listed at most.
+const LIST_MAX: i64 = 500;
+
+/// One alert as shown.
+pub struct AlertRow {
+    pub id: i64,
+    pub title: String,
+    pub rule_id: String,
+    pub severity: String,
+    pub urgent: bool,
+    pub key: String,
+    pub count: u64,
+    pub window: String,
+    pub raised: String,
+    pub today: bool,
+    /// The journal search around the alert's window.
+    pub search: String,
+    pub leaves: String,
+    pub acknowledged: Option<(String, String, String)>,
+}
+
+fn row(a: Alert, today_start_ms: i64) -> AlertRow {
+    let day = |ms: i64| iso_date(ms.div_euclid(1000));
+    let search = format!(
+        "/journal/search?from={}&to={}",
+        day(a.window_start_ms),
+        day(a.window_end_ms)
+    );
+    AlertRow {
+        urgent: a.acknowledgement.is_none() && matches!(a.severity.as_str(), "high" | "critical"),
+        today: a.raised_at_ms >= today_start_ms,
+        id: a.id,
+        title: a.title,
+        rule_id: a.rule_id,
+        severity: a.severity,
+        key: a.key,
+        count: a.count,
+        window: format!(
+            "{} → {}",
+            format_utc(a.window_start_ms.div_euclid(1000)),
+            format_utc(a.window_end_ms.div_euclid(1000))
+        ),
+        raised: format_utc(a.raised_at_ms.div_euclid(1000)),
+        search,
+        leaves: format!("{}–{}", a.first_leaf, a.last_leaf),
+        acknowledged: a
+            .acknowledgement
+            .map(|k| (k.by, format_utc(k.at_ms.div_euclid(1000)), k.comment)),
+    }
+}
+
+/// A rule in force, as listed under the alerts.
+pub struct RuleRow {
+    pub id: String,
+    pub title: String,
+    pub severity: String,
+    pub threshold: u32,
+    pub window: String,
+    pub group_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage<'a> {
+    chrome: Chrome<'a>,
+    /// (severity, open alerts), most urgent first.
+    counts: Vec<(&'static str, u64)>,
+    open_total: u64,
+    raised_today: usize,
+    open: Vec<AlertRow>,
+    done: Vec<AlertRow>,
+    rules: Vec<RuleRow>,
+    rules_error: Option<String>,
+    evaluated: String,
+    errors: Vec<String>,
+    max_comment: usize,
+}
+
+async fn page_with(
+    app: &AppState,
+    me: &Signed<Console>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    me.require(Permission::JournalRead)?;
+    let scope = me.tenant();
+    let now_ms = app.store.clock().now_ms();
+    let today_start_ms = now_ms - now_ms.rem_euclid(86_400_000);
+    let counts = app.store.open_alert_counts(scope).await?;
+    let alerts = app
+        .store
+        .alerts(
+            scope,
+            &AlertQuery {
+                unacknowledged_only: false,
+                limit: LIST_MAX,
+            },
+        )
+        .await?;
+    let rows: Vec<AlertRow> = alerts.into_iter().map(|a| row(a, today_start_ms)).collect();
+    let raised_today = rows.iter().filter(|r| r.today).count();
+    let (open, done): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.acknowledged.is_none());
+    let (rules, rules_error) = match app.config.alerts.rules() {
+        Ok(set) => (
+            set.rules
+                .into_iter()
+                .map(|r| RuleRow {
+                    group_by: r
+                        .group_by
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    window: format_window(r.window_ms),
+                    id: r.id,
+                    title: r.title,
+                    severity: r.severity.to_string(),
+                    threshold: r.threshold,
+                })
+                .collect(),
+            None,
+        ),
+        Err(e) => (vec![], Some(e.to_string())),
+    };
+    let cursor = app.store.alert_cursor().await?;
+    let tr = me.tr(app);
+    let evaluated = match cursor.evaluated_at_ms {
+        Some(at) => {
+            let mut args = fluent_bundle::FluentArgs::new();
+            args.set("at", format_utc(at.div_euclid(1000)));
+            args.set("leaf", cursor.next_leaf.to_string());
+            app.i18n
+                .message(me.visit.lang, "alerts-evaluated", Some(&args))
+        }
+        None => tr.t("alerts-never-evaluated"),
+    };
+    render(
+        status,
+        &AlertsPage {
+            chrome: Chrome::new::<Console>(app, &me.visit, "/alerts"),
+            open_total: counts.iter().map(|c| c.1).sum(),
+            counts: counts.into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
+            raised_today,
+            open,
+            done,
+            rules,
+            rules_error,
+            evaluated,
+            errors,
+            max_comment: MAX_ACK_COMMENT,
+        },
+    )
+}
+
+pub async fn list(State(app): State<AppState>, me: Signed<Console>) -> Result<Response, PageError> {
+    page_with(&app, &me, vec![], StatusCode::OK).await
+}
+
+pub async fn acknowledge(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    me.require(Permission::JournalRead)?;
+    let tr = me.tr(&app);
+    let comment = field(&pairs, "comment");
+    if comment.is_empty() || comment.chars().count() > MAX_ACK_COMMENT {
+        return page_with(
+            &app,
+            &me,
+            vec![tr.t1("error-alert-comment", "max", &MAX_ACK_COMMENT.to_string())],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match app
+        .store
+        .acknowledge_alert(me.tenant(), id, &comment, &me.actor())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/alerts").into_response()),
+        Err(StoreError::Conflict(m)) => page_with(&app, &me, vec![m], StatusCode::CONFLICT).await,
+        Err(e) => Err(e.into()),
+    }
+}
