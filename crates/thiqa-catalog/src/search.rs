@@ -316,30 +316,9 @@ fn parse_query(text: &str) -> (Vec<String>, Vec<String>) {
     (ids, words)
 }
 
-/// Folds text for matching: lower case, accents and ligatures removed
-/// ("Sécurité" → "securite", "œuvre" → "oeuvre").
-pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
-        match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => out.push('a'),
-            'ç' => out.push('c'),
-            'è' | 'é' | 'ê' | 'ë' => out.push('e'),
-            'ì' | 'í' | 'î' | 'ï' => out.push('i'),
-            'ñ' => out.push('n'),
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => out.push('o'),
-            'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
-            'ý' | 'ÿ' => out.push('y'),
-            'œ' => out.push_str("oe"),
-            'æ' => out.push_str("ae"),
-            'ß' => out.push_str("ss"),
-            // Combining accents (decomposed input) disappear.
-            '\u{300}'..='\u{36f}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Folds text for matching (one folding for every search: see
+/// [`thiqa_domain::text::fold`]).
+pub use thiqa_domain::text::fold;
 
 /// Folded words of a text. Single letters (the l' and d' of elisions) are
 /// dropped; numbers are kept.

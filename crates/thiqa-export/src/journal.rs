@@ -112,14 +112,6 @@ pub const CSV_COLUMNS: [&str; 14] = [
     "leaf_hash",
 ];
 
-pub fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Success => "success",
-        Outcome::Failure => "failure",
-        Outcome::Unknown => "unknown",
-    }
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -139,7 +131,7 @@ fn fields(e: &ExportedEvent<'_>) -> [String; 14] {
         ev.target.clone(),
         ev.tenant.clone().unwrap_or_default(),
         ev.source_address.map(|a| a.to_string()).unwrap_or_default(),
-        outcome_name(ev.outcome).into(),
+        ev.outcome.name().into(),
         ev.attributes
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -163,7 +155,7 @@ pub fn to_json(e: &ExportedEvent<'_>) -> Value {
         "target": ev.target,
         "commanditaire": ev.tenant,
         "source_address": ev.source_address.map(|a| a.to_string()),
-        "outcome": outcome_name(ev.outcome),
+        "outcome": ev.outcome.name(),
         "attributes": ev.attributes,
         "leaf_hash": hex(e.leaf_hash),
     })
@@ -285,7 +277,7 @@ fn cef_line(e: &ExportedEvent<'_>) -> String {
         format!("rt={}", ev.event_time.unix_millis()),
         format!("suser={}", cef_value(&ev.actor)),
         format!("duid={}", cef_value(&ev.target)),
-        format!("outcome={}", outcome_name(ev.outcome)),
+        format!("outcome={}", ev.outcome.name()),
         format!("externalId={}", e.index),
         format!(
             "cs1Label=commanditaire cs1={}",

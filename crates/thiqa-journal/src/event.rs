@@ -90,6 +90,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// success, failure or unknown (the name exports and rules use).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Unknown => "unknown",
+        }
+    }
+
     /// The wire code.
     #[must_use]
     pub fn code(self) -> u8 {

@@ -48,7 +48,7 @@ pub(crate) use encode::SOURCE as THIQA_SOURCE;
 pub(crate) use encode::{parse_tenant, tenant_text};
 pub use key::{journal_signer, JOURNAL_KEY_FILE};
 pub use search::{
-    fold, JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
+    JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
     SEARCH_SCAN_MAX,
 };
 pub use tenant_read::{LeafQuery, LEAF_PAGE_MAX};

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use thiqa_journal::{Event, Outcome, Severity};
+use thiqa_journal::{Event, Severity};
 
 /// The rules Thiqa ships (`crates/thiqa-store/rules/default.toml`).
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
@@ -126,12 +126,7 @@ impl Field {
             Field::Actor => e.actor.clone(),
             Field::Target => e.target.clone(),
             Field::Tenant => e.tenant.clone()?,
-            Field::Outcome => match e.outcome {
-                Outcome::Success => "success",
-                Outcome::Failure => "failure",
-                Outcome::Unknown => "unknown",
-            }
-            .to_owned(),
+            Field::Outcome => e.outcome.name().to_owned(),
             Field::Severity => e.severity.name().to_owned(),
             Field::SourceAddress => e.source_address?.to_string(),
             Field::Attribute(name) => e.attributes.get(name)?.clone(),
@@ -587,7 +582,7 @@ pub fn format_window(ms: i64) -> String {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
-    use thiqa_journal::Timestamp;
+    use thiqa_journal::{Outcome, Timestamp};
 
     fn event(action: &str, outcome: Outcome) -> Event {
         let t = Timestamp::from_unix_millis(1_780_000_000_000).unwrap();

@@ -18,6 +18,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use thiqa_domain::text::fold;
+
 use sqlx::Row;
 use thiqa_domain::Tenant;
 use thiqa_journal::Event;
@@ -140,31 +142,6 @@ pub struct SearchPage {
     /// The search stopped at `max_scan` rows, not at `limit` hits or at the
     /// end of the range: `older` (or `newer`) resumes it.
     pub truncated: bool,
-}
-
-/// Folds text for matching: lower case, accents and ligatures removed
-/// ("Échec" → "echec"). The same folding as the catalog search.
-pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
-        match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => out.push('a'),
-            'ç' => out.push('c'),
-            'è' | 'é' | 'ê' | 'ë' => out.push('e'),
-            'ì' | 'í' | 'î' | 'ï' => out.push('i'),
-            'ñ' => out.push('n'),
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => out.push('o'),
-            'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
-            'ý' | 'ÿ' => out.push('y'),
-            'œ' => out.push_str("oe"),
-            'æ' => out.push_str("ae"),
-            'ß' => out.push_str("ss"),
-            // Combining accents (decomposed input) disappear.
-            '\u{300}'..='\u{36f}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The filters applied to decoded events.
