@@ -97,11 +97,30 @@ pub fn probe() -> ClockSync {
         .unwrap_or(ClockSync::Unknown)
 }
 
-/// [`probe`] off the async runtime.
+/// How long an answer is reused: readiness probes come every few seconds
+/// and each probe starts up to two processes; NTP state changes slowly.
+const REUSE_FOR: Duration = Duration::from_secs(60);
+
+static LAST: std::sync::Mutex<Option<(std::time::Instant, ClockSync)>> =
+    std::sync::Mutex::new(None);
+
+/// [`probe`] off the async runtime, at most once a minute.
 pub async fn current() -> ClockSync {
-    tokio::task::spawn_blocking(probe)
+    let recent = LAST
+        .lock()
+        .ok()
+        .and_then(|last| last.clone())
+        .filter(|(at, _)| at.elapsed() < REUSE_FOR);
+    if let Some((_, state)) = recent {
+        return state;
+    }
+    let state = tokio::task::spawn_blocking(probe)
         .await
-        .unwrap_or(ClockSync::Unknown)
+        .unwrap_or(ClockSync::Unknown);
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((std::time::Instant::now(), state.clone()));
+    }
+    state
 }
 
 #[cfg(test)]

@@ -85,7 +85,7 @@ pub async fn build(
         Source::Bytes(csv),
     ));
     let chapters = crate::pages::reports::chapters(app, Lang::Fr);
-    let (_, pdf) = crate::pages::reports::soa_pdf_bytes(app, provider, service, Lang::Fr)
+    let pdf = crate::pages::reports::soa_pdf_bytes(app, provider, &name, rows.clone(), Lang::Fr)
         .await
         .map_err(|e| content(format!("{e:?}")))?;
     files.push((

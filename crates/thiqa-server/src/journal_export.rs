@@ -7,7 +7,7 @@ use axum::body::Body;
 use thiqa_domain::assessment::iso_date_start;
 use thiqa_domain::Tenant;
 use thiqa_export::journal::{ExportedEvent, JournalFormat};
-use thiqa_store::{journal_signer, LeafQuery, StoredCheckpoint};
+use thiqa_store::{LeafQuery, StoredCheckpoint};
 use tokio::io::AsyncWriteExt;
 
 use crate::state::AppState;
@@ -147,10 +147,8 @@ pub fn events_body(app: &AppState, req: ExportRequest) -> Body {
 
 /// A checkpoint covering every leaf so far, signed now if needed.
 pub async fn current_checkpoint(app: &AppState) -> Result<StoredCheckpoint, String> {
-    let signer = journal_signer(&app.config.data_dir, &app.config.journal.origin)
-        .map_err(|e| e.to_string())?;
     app.store
-        .journal_sign_checkpoint(&signer)
+        .journal_sign_checkpoint(&app.journal_signer)
         .await
         .map_err(|e| e.to_string())
 }

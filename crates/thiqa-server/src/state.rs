@@ -27,6 +27,9 @@ pub struct Shared {
     pub catalog: &'static Catalog,
     /// Evidence files (content-addressed), under `<data_dir>/blobs`.
     pub blobs: BlobStore,
+    /// The journal's checkpoint key, read (or created) once at start from
+    /// `<data_dir>/keys/journal.ed25519`, named after `journal.origin`.
+    pub journal_signer: thiqa_journal::NoteSigner,
 }
 
 impl std::ops::Deref for AppState {
@@ -42,6 +45,8 @@ pub enum StateError {
     Password(#[from] thiqa_crypto::CryptoError),
     #[error("message files: {0}")]
     Messages(String),
+    #[error("{0}")]
+    JournalKey(String),
     #[error("evidence storage {path}: {source}")]
     Blobs {
         path: String,
@@ -71,8 +76,11 @@ impl AppState {
             path: blob_dir.display().to_string(),
             source,
         })?;
+        let journal_signer = thiqa_store::journal_signer(&config.data_dir, &config.journal.origin)
+            .map_err(|e| StateError::JournalKey(e.to_string()))?;
         Ok(AppState(Arc::new(Shared {
             blobs,
+            journal_signer,
             store,
             i18n: I18n::load().map_err(StateError::Messages)?,
             hasher,

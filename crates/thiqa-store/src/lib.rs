@@ -51,13 +51,13 @@ pub use intake::parse::{
 };
 pub use intake::{CreatedIntakeSource, IntakeError, IntakeReceipt, IntakeSource};
 pub use journal::{
-    fold as search_fold, JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX,
-    SEARCH_PAGE, SEARCH_SCAN_MAX,
-};
-pub use journal::{
     journal_signer, BundleError, HeadProblem, InclusionBundle, JournalError, JournalHead,
     JournalLeaf, JournalVerification, LeafQuery, StoredCheckpoint, VerifiedInclusion,
     DEFAULT_JOURNAL_ORIGIN, JOURNAL_KEY_FILE, JOURNAL_VERIFY_BATCH, LEAF_PAGE_MAX,
+};
+pub use journal::{
+    JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
+    SEARCH_SCAN_MAX,
 };
 pub use roles::{AssignmentError, HeldRight, Role};
 pub use services::{NewService, Service, Site};

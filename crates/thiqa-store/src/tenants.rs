@@ -124,6 +124,19 @@ impl Store {
         w.commit().await
     }
 
+    /// One of `provider`'s commanditaires, named by an operator (NotFound
+    /// for another provider's, so nothing tells them apart from none).
+    pub async fn organisation_of(
+        &self,
+        provider: ProviderId,
+        id: OrganisationId,
+    ) -> Result<Organisation, StoreError> {
+        match self.organisation(id).await? {
+            o if o.provider_id == provider => Ok(o),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
     pub async fn organisation(&self, id: OrganisationId) -> Result<Organisation, StoreError> {
         let row = sqlx::query(
             "SELECT id, provider_id, name, require_mfa FROM organisations WHERE id = $1",

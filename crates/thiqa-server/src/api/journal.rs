@@ -20,7 +20,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 use thiqa_domain::{OrganisationId, Permission, Tenant};
-use thiqa_store::{journal_signer, NewEvent, Store};
+use thiqa_store::{NewEvent, Store};
 
 use crate::api::caller::ApiCaller;
 use crate::auth::realm::Realm;
@@ -66,14 +66,12 @@ async fn checkpoint(State(app): State<AppState>) -> Result<Response, ApiError> {
 }
 
 /// The verifier key, in signed-note `vkey` form (`origin+id+base64`).
-async fn key(State(app): State<AppState>) -> Result<Response, ApiError> {
-    let signer =
-        journal_signer(&app.config.data_dir, &app.config.journal.origin).map_err(internal)?;
-    Ok((
+async fn key(State(app): State<AppState>) -> Response {
+    (
         [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{}\n", signer.verifier()),
+        format!("{}\n", app.journal_signer.verifier()),
     )
-        .into_response())
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -200,9 +198,9 @@ pub async fn export_tenant(
                     "organisation: name the commanditaire whose events to export".into(),
                 ));
             };
-            match store.organisation(OrganisationId(o)).await {
-                Ok(org) if org.provider_id == p => Ok(Tenant::Organisation(org.id)),
-                _ => Err((StatusCode::NOT_FOUND, "no such organisation".into())),
+            match store.organisation_of(p, OrganisationId(o)).await {
+                Ok(org) => Ok(Tenant::Organisation(org.id)),
+                Err(_) => Err((StatusCode::NOT_FOUND, "no such organisation".into())),
             }
         }
     }

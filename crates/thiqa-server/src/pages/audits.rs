@@ -146,31 +146,25 @@ pub async fn invite(
     // The end date is the last day of access, so access ends at the
     // following midnight (UTC).
     let expires_at = iso_date_start(&get("until")).map(|d| d + 86_400);
-    match (starts_at, expires_at) {
-        (Some(s), Some(e)) if e > s && e - s <= MAX_ENGAGEMENT_DAYS * 86_400 => {}
-        _ => errors.push(tr.t1(
+    let period = match (starts_at, expires_at) {
+        (Some(s), Some(e)) if e > s && e - s <= MAX_ENGAGEMENT_DAYS * 86_400 => Some((s, e)),
+        _ => None,
+    };
+    if period.is_none() {
+        errors.push(tr.t1(
             "error-audit-period",
             "days",
             &MAX_ENGAGEMENT_DAYS.to_string(),
-        )),
+        ));
     }
-    if !errors.is_empty() {
-        return page_with(&app, &me, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    if auditor_id == Some(me.account.id) {
+        errors.push(tr.t("error-audit-self"));
     }
-    let (Some(auditor_id), Some(service), Some(starts_at), Some(expires_at)) =
-        (auditor_id, service_id, starts_at, expires_at)
+    let (Some(auditor_id), Some(service), Some((starts_at, expires_at)), true) =
+        (auditor_id, service_id, period, errors.is_empty())
     else {
-        return Err(PageError::BadRequest(tr.t("error-audit-period")));
+        return page_with(&app, &me, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    if auditor_id == me.account.id {
-        return page_with(
-            &app,
-            &me,
-            vec![tr.t("error-audit-self")],
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
     let new = NewEngagement {
         service: ServiceId(service),
         auditor_id,

@@ -96,11 +96,7 @@ pub struct HitRow {
 
 fn row(hit: SearchHit, tenant_label: &dyn Fn(Option<Tenant>) -> String) -> HitRow {
     let e = hit.event;
-    let outcome = match e.outcome {
-        thiqa_journal::Outcome::Success => "success",
-        thiqa_journal::Outcome::Failure => "failure",
-        thiqa_journal::Outcome::Unknown => "unknown",
-    };
+    let outcome = e.outcome.name();
     HitRow {
         index: hit.index,
         time: e.event_time.to_string(),
@@ -153,10 +149,8 @@ async fn search_tenant(
                 let id: i64 = id
                     .parse()
                     .map_err(|_| PageError::BadRequest(format!("organisation: {id:?}")))?;
-                match app.store.organisation(OrganisationId(id)).await {
-                    Ok(o) if o.provider_id == p => Ok(Some(Tenant::Organisation(o.id))),
-                    _ => Err(PageError::NotFound),
-                }
+                let o = app.store.organisation_of(p, OrganisationId(id)).await?;
+                Ok(Some(Tenant::Organisation(o.id)))
             }
         },
     }

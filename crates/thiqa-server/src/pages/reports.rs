@@ -217,16 +217,17 @@ pub fn chapters(app: &AppState, lang: Lang) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The statement as a PDF, built by Thiqa itself (no external service).
+/// The statement's rows as a PDF, built by Thiqa itself (no external
+/// service); the rows come from [`soa_rows`], read once by the caller.
 pub async fn soa_pdf_bytes(
     app: &AppState,
     provider: thiqa_domain::ProviderId,
-    id: ServiceId,
+    service_name: &str,
+    rows: Vec<SoaRow>,
     lang: Lang,
-) -> Result<(String, Vec<u8>), PageError> {
-    let (name, _, rows) = soa_rows(app, provider, id, lang).await?;
+) -> Result<Vec<u8>, PageError> {
     let header = thiqa_export::SoaPdfHeader {
-        service: name.clone(),
+        service: service_name.to_string(),
         provider: app.store.provider_name(provider).await?,
         catalog_version: format!("{} {}", app.catalog.id(), app.catalog.version()),
         generated_at: crate::auth::login::rfc3339(app.store.clock().now_s()),
@@ -236,12 +237,10 @@ pub async fn soa_pdf_bytes(
         },
     };
     let chapters = chapters(app, lang);
-    let bytes =
-        tokio::task::spawn_blocking(move || thiqa_export::soa_pdf(&header, &chapters, &rows))
-            .await
-            .map_err(|e| PageError::Internal(e.to_string()))?
-            .map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok((name, bytes))
+    tokio::task::spawn_blocking(move || thiqa_export::soa_pdf(&header, &chapters, &rows))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(e.to_string()))
 }
 
 pub async fn pdf(
@@ -251,7 +250,8 @@ pub async fn pdf(
 ) -> Result<Response, PageError> {
     let id = ServiceId(id);
     let (provider, _) = read_access(&app, &me, id).await?;
-    let (name, bytes) = soa_pdf_bytes(&app, provider, id, me.visit.lang).await?;
+    let (name, _, rows) = soa_rows(&app, provider, id, me.visit.lang).await?;
+    let bytes = soa_pdf_bytes(&app, provider, &name, rows, me.visit.lang).await?;
     journal(&app, &me, id, "pdf").await?;
     Ok((
         [
