@@ -3,104 +3,44 @@
 //! `journal.intake` event, or refused whole leaving no trace in the journal;
 //! sources tag only their commanditaires; revoked sources are refused.
 
-use std::sync::Arc;
+mod support;
 
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Connection, Executor, PgConnection};
+use sqlx::AnyPool;
 use thiqa_crypto::token::token_hash;
-use thiqa_domain::{ManualClock, OrganisationId, ProviderId};
+use thiqa_domain::{OrganisationId, ProviderId};
 use thiqa_journal::merkle::{leaf_hash, root_of, verify_inclusion};
 use thiqa_journal::{Event, Severity};
 use thiqa_store::{
-    journal_signer, Actor, DatabaseLocation, EventFilter, IntakeError, IntakeLimits, IntakeSource,
-    Store, StoreError,
+    journal_signer, Actor, EventFilter, IntakeError, IntakeLimits, IntakeSource, Store, StoreError,
 };
+
+use support::TestStore;
 
 const ORIGIN: &str = "thiqa.test/journal";
 
+/// The shared test store (`support`) with a second pool on the same
+/// database, for what no store method does (tampering, triggers).
 struct Env {
-    store: Store,
+    t: TestStore,
     raw: AnyPool,
-    dir: tempfile::TempDir,
-    clock: Arc<ManualClock>,
 }
 
-async fn raw_pool(url: &str) -> AnyPool {
-    sqlx::any::install_default_drivers();
-    AnyPoolOptions::new()
-        .max_connections(2)
-        .connect(url)
-        .await
-        .unwrap()
-}
-
-async fn sqlite() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::at_ms(1_780_000_000_000));
-    let location = DatabaseLocation::Sqlite {
-        data_dir: dir.path().to_path_buf(),
-    };
-    let store = Store::open(&location, clock.clone()).await.unwrap();
-    let path = DatabaseLocation::sqlite_path(dir.path());
-    let raw = raw_pool(&format!("sqlite://{}", path.display())).await;
-    Env {
-        store,
-        raw,
-        dir,
-        clock,
+impl std::ops::Deref for Env {
+    type Target = TestStore;
+    fn deref(&self) -> &TestStore {
+        &self.t
     }
 }
 
-async fn postgres() -> Env {
-    let admin = std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut conn = PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL must run for the intake tests ({admin}): {e}"));
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let name = format!(
-        "thiqa_test_intake_{}_{n}_{}",
-        std::process::id(),
-        nanos % 100_000
-    );
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-    let url = format!("{base}/{name}");
-    let clock = Arc::new(ManualClock::at_ms(1_780_000_000_000));
-    let store = Store::open(
-        &DatabaseLocation::Postgres { url: url.clone() },
-        clock.clone(),
-    )
-    .await
-    .unwrap();
-    Env {
-        store,
-        raw: raw_pool(&url).await,
-        dir: tempfile::tempdir().unwrap(),
-        clock,
+impl Env {
+    async fn new(t: TestStore) -> Env {
+        let raw = t.raw_pool().await;
+        Env { t, raw }
     }
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::sqlite().await).await })*
-        }
-        mod postgres_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::postgres().await).await })*
-        }
-    };
 }
 
 on_both_backends!(
+    with Env;
     a_batch_is_appended_whole_with_its_range,
     a_large_batch_spans_chunks_and_verifies,
     a_refused_batch_leaves_no_trace,

@@ -2,30 +2,44 @@
 //! event becomes a leaf in its own transaction, checkpoints and proofs
 //! verify, and verification names the row a tamperer touched.
 
+mod support;
+
 use std::sync::Arc;
 
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Connection, Executor, PgConnection, Row};
+use sqlx::{AnyPool, Executor, Row};
 use thiqa_domain::{Directory, ManualClock, Tenant};
 use thiqa_journal::merkle::{
     leaf_hash, root_of, verify_consistency, verify_inclusion, StoredLevels,
 };
 use thiqa_journal::{Appender, Event, FirstBad, NoteSigner, Problem, Severity};
 use thiqa_store::{
-    journal_signer, Actor, Backend, DatabaseLocation, EventFilter, InclusionBundle, JournalError,
-    NewAccount, NewEvent, Store, JOURNAL_VERIFY_BATCH,
+    journal_signer, Actor, Backend, EventFilter, InclusionBundle, JournalError, NewAccount,
+    NewEvent, Store, JOURNAL_VERIFY_BATCH,
 };
+
+use support::TestStore;
 
 const ORIGIN: &str = "thiqa.test/journal";
 
-/// A store, the clock it runs on, and a second pool on the same database for
-/// what no store method does (tampering, triggers).
+/// The shared test store (`support`) with a second pool on the same
+/// database, for what no store method does (tampering, triggers).
 struct Env {
-    store: Store,
-    location: DatabaseLocation,
+    t: TestStore,
     raw: AnyPool,
-    dir: tempfile::TempDir,
-    _clock: Arc<ManualClock>,
+}
+
+impl std::ops::Deref for Env {
+    type Target = TestStore;
+    fn deref(&self) -> &TestStore {
+        &self.t
+    }
+}
+
+impl Env {
+    async fn new(t: TestStore) -> Env {
+        let raw = t.raw_pool().await;
+        Env { t, raw }
+    }
 }
 
 impl Env {
@@ -49,81 +63,8 @@ impl Env {
     }
 }
 
-async fn raw_pool(url: &str) -> AnyPool {
-    sqlx::any::install_default_drivers();
-    AnyPoolOptions::new()
-        .max_connections(2)
-        .connect(url)
-        .await
-        .unwrap()
-}
-
-async fn sqlite() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::at_ms(1_780_000_000_000));
-    let location = DatabaseLocation::Sqlite {
-        data_dir: dir.path().to_path_buf(),
-    };
-    let store = Store::open(&location, clock.clone()).await.unwrap();
-    let path = DatabaseLocation::sqlite_path(dir.path());
-    let raw = raw_pool(&format!("sqlite://{}", path.display())).await;
-    Env {
-        store,
-        location,
-        raw,
-        dir,
-        _clock: clock,
-    }
-}
-
-/// A brand-new PostgreSQL database per test.
-async fn postgres() -> Env {
-    let admin = std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut conn = PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL must run for the journal tests ({admin}): {e}"));
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let name = format!(
-        "thiqa_test_journal_{}_{n}_{}",
-        std::process::id(),
-        nanos % 100_000
-    );
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-    let url = format!("{base}/{name}");
-    let clock = Arc::new(ManualClock::at_ms(1_780_000_000_000));
-    let location = DatabaseLocation::Postgres { url: url.clone() };
-    let store = Store::open(&location, clock.clone()).await.unwrap();
-    Env {
-        store,
-        location,
-        raw: raw_pool(&url).await,
-        dir: tempfile::tempdir().unwrap(),
-        _clock: clock,
-    }
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::sqlite().await).await })*
-        }
-        mod postgres_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::postgres().await).await })*
-        }
-    };
-}
-
 on_both_backends!(
+    with Env;
     payloads_past_retention_are_purged_and_the_log_still_verifies,
     security_events_become_leaves,
     a_rolled_back_transaction_leaves_no_leaf,
@@ -550,7 +491,7 @@ async fn verification_names_the_tampered_row(env: Env) {
 /// tasks each, and checkpoints signed meanwhile: one log that verifies.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_on_postgresql_make_one_log() {
-    let env = postgres().await;
+    let env = Env::new(support::postgres().await).await;
     let clock = Arc::new(ManualClock::at_ms(1_780_000_000_000));
     let second = Store::open(&env.location, clock).await.unwrap();
     let signer = env.signer();
@@ -612,7 +553,10 @@ async fn concurrent_writers_on_postgresql_make_one_log() {
 #[tokio::test]
 #[ignore = "measurement, prints timings"]
 async fn record_event_cost() {
-    for (name, env) in [("SQLite", sqlite().await), ("PostgreSQL", postgres().await)] {
+    for (name, env) in [
+        ("SQLite", Env::new(support::sqlite().await).await),
+        ("PostgreSQL", Env::new(support::postgres().await).await),
+    ] {
         let n = 10_000;
         let started = std::time::Instant::now();
         record(&env.store, n).await;
@@ -655,7 +599,7 @@ async fn payloads_past_retention_are_purged_and_the_log_still_verifies(env: Env)
             .await
             .unwrap();
     }
-    env._clock.advance_s(400 * 86_400);
+    env.clock.advance_s(400 * 86_400);
     for i in 0..3 {
         env.store
             .record_event(
@@ -669,7 +613,7 @@ async fn payloads_past_retention_are_purged_and_the_log_still_verifies(env: Env)
         .journal_sign_checkpoint(&env.signer())
         .await
         .unwrap();
-    let cutoff = env._clock.now_ms() - 365 * 86_400_000;
+    let cutoff = env.clock.now_ms() - 365 * 86_400_000;
     let purged = env
         .store
         .journal_purge_before(cutoff, &Actor::system())

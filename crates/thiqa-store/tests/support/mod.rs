@@ -1,8 +1,12 @@
 //! Opens a fresh store on either backend for the scenario tests.
 
+// Shared by several test binaries, each using a part of it.
+#![allow(dead_code)]
+
 use std::sync::Arc;
 
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Connection, Executor, PgConnection};
 use thiqa_domain::ManualClock;
 use thiqa_store::{DatabaseLocation, Store};
 
@@ -15,24 +19,45 @@ pub fn postgres_admin_url() -> String {
 pub struct TestStore {
     pub store: Store,
     pub clock: Arc<ManualClock>,
-    _dir: Option<tempfile::TempDir>,
+    pub location: DatabaseLocation,
+    /// The data directory (SQLite file, keys); a temporary one on PostgreSQL too.
+    pub dir: tempfile::TempDir,
+}
+
+impl TestStore {
+    /// A second pool on the same database, for what no store method does
+    /// (tampering with rows, installing triggers).
+    pub async fn raw_pool(&self) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = match &self.location {
+            DatabaseLocation::Sqlite { data_dir } => {
+                format!(
+                    "sqlite://{}",
+                    DatabaseLocation::sqlite_path(data_dir).display()
+                )
+            }
+            DatabaseLocation::Postgres { url } => url.clone(),
+        };
+        AnyPoolOptions::new()
+            .max_connections(2)
+            .connect(&url)
+            .await
+            .unwrap()
+    }
 }
 
 pub async fn sqlite() -> TestStore {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::at_ms(1_780_000_000_000));
-    let store = Store::open(
-        &DatabaseLocation::Sqlite {
-            data_dir: dir.path().to_path_buf(),
-        },
-        clock.clone(),
-    )
-    .await
-    .unwrap();
+    let location = DatabaseLocation::Sqlite {
+        data_dir: dir.path().to_path_buf(),
+    };
+    let store = Store::open(&location, clock.clone()).await.unwrap();
     TestStore {
         store,
         clock,
-        _dir: Some(dir),
+        location,
+        dir,
     }
 }
 
@@ -55,13 +80,13 @@ pub async fn postgres() -> TestStore {
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     let url = format!("{base}/{name}");
     let clock = Arc::new(ManualClock::at_ms(1_780_000_000_000));
-    let store = Store::open(&DatabaseLocation::Postgres { url }, clock.clone())
-        .await
-        .unwrap();
+    let location = DatabaseLocation::Postgres { url };
+    let store = Store::open(&location, clock.clone()).await.unwrap();
     TestStore {
         store,
         clock,
-        _dir: None,
+        location,
+        dir: tempfile::tempdir().unwrap(),
     }
 }
 
@@ -77,9 +102,23 @@ fn rand_suffix() -> u64 {
     h.finish() % 1_000_000_000
 }
 
-/// Runs one scenario function on both backends as two tests.
+/// Runs one scenario function on both backends as two tests. With
+/// `with Env;` first, each scenario gets `Env::new(test_store).await` (a
+/// test file's own environment around the store).
 #[macro_export]
 macro_rules! on_both_backends {
+    (with $wrap:ident; $($name:ident),* $(,)?) => {
+        mod sqlite_backend {
+            $(#[tokio::test] async fn $name() {
+                super::$name(super::$wrap::new(super::support::sqlite().await).await).await
+            })*
+        }
+        mod postgres_backend {
+            $(#[tokio::test] async fn $name() {
+                super::$name(super::$wrap::new(super::support::postgres().await).await).await
+            })*
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite_backend {
             $(#[tokio::test] async fn $name() { super::$name(super::support::sqlite().await).await })*
