@@ -36,8 +36,13 @@ pub enum DossierError {
 /// What goes into the archive: a name and where its bytes come from.
 pub enum Source {
     Bytes(Vec<u8>),
-    File(std::path::PathBuf),
+    /// Large content (evidence files), opened only when its turn comes so
+    /// that one is open at a time.
+    Stream(Opener),
 }
+
+/// Opens the bytes of a [`Source::Stream`].
+pub type Opener = Box<dyn FnOnce() -> std::io::Result<Box<dyn Read + Send>> + Send>;
 
 /// Writes the archive: every file (hashed while copied), then the manifest
 /// and its signature. `meta` is merged into the manifest.
@@ -60,7 +65,7 @@ pub fn build<W: Write + Seek>(
         }
         let file_options = match source {
             Source::Bytes(_) => options,
-            Source::File(_) => stored,
+            Source::Stream(_) => stored,
         };
         zip.start_file(name.as_str(), file_options)?;
         let mut hashing = HashingWriter {
@@ -70,10 +75,10 @@ pub fn build<W: Write + Seek>(
         };
         match source {
             Source::Bytes(b) => hashing.write_all(&b)?,
-            Source::File(p) => {
+            Source::Stream(open) => {
                 // Large reads and writes (std::io::copy would use 8 KiB).
                 buf.resize(COPY_BUFFER, 0);
-                let mut f = std::fs::File::open(&p)?;
+                let mut f = open()?;
                 loop {
                     let n = f.read(&mut buf)?;
                     if n == 0 {

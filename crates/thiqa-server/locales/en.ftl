@@ -386,6 +386,15 @@ error-evidence-url-or-note = Give a valid http(s) address or a note (at most 10,
 error-evidence-file = Choose a non-empty file.
 error-evidence-too-large = The file exceeds the largest size of { $mb } MB; nothing was stored.
 evidence-add-for = Add evidence for this obligation
+evidence-versions = File versions
+evidence-version = Version
+evidence-version-current = current
+evidence-versions-link = versions
+evidence-download = Download
+evidence-new-version = Upload a new version
+evidence-new-version-hint = The new version becomes this evidence's current file (and its obligations'); earlier versions stay available.
+evidence-new-version-submit = Upload version
+error-evidence-version-kind = Only file evidence can receive a new version.
 
 # import
 import-title = Import a self-assessment

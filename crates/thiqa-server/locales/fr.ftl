@@ -386,6 +386,15 @@ error-evidence-url-or-note = Donnez une adresse http(s) valide ou une note (10 0
 error-evidence-file = Choisissez un fichier non vide.
 error-evidence-too-large = Le fichier dépasse la taille maximale de { $mb } Mo ; rien n'a été enregistré.
 evidence-add-for = Ajouter une preuve pour cette obligation
+evidence-versions = Versions du fichier
+evidence-version = Version
+evidence-version-current = actuelle
+evidence-versions-link = versions
+evidence-download = Télécharger
+evidence-new-version = Déposer une nouvelle version
+evidence-new-version-hint = La nouvelle version devient la version actuelle de cette preuve (et de ses obligations) ; les versions précédentes restent consultables.
+evidence-new-version-submit = Déposer la version
+error-evidence-version-kind = Seule une preuve de type fichier peut recevoir une nouvelle version.
 
 # import
 import-title = Importer une auto-évaluation

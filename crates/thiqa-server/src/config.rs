@@ -2,11 +2,15 @@
 //! environment variables, then command-line flags. Validated once at start;
 //! a bad key or value is refused with a message naming it.
 
+mod blobs;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+pub use blobs::{BlobBackend, BlobsConfig};
 
 /// Every setting. Field names are the TOML keys; the environment variable
 /// is `THIQA_` + the dotted key upper-cased with `.` → `_`
@@ -50,6 +54,8 @@ pub struct Config {
     pub journal: JournalConfig,
     /// Correlation rules and alerts (3.8.9).
     pub alerts: AlertsConfig,
+    /// Where evidence files are stored (local directory or S3).
+    pub blobs: BlobsConfig,
 }
 
 /// The tamper-evident journal (3.8.6–3.8.8).
@@ -186,6 +192,7 @@ impl Default for Config {
             admin_url: None,
             journal: JournalConfig::default(),
             alerts: AlertsConfig::default(),
+            blobs: BlobsConfig::default(),
         }
     }
 }
@@ -392,6 +399,9 @@ impl Config {
         if self.alerts.interval_seconds < 5 || self.alerts.interval_seconds > 3600 {
             return invalid("alerts.interval_seconds", "must be between 5 and 3600");
         }
+        if let Some(problem) = self.blobs.problem(self.insecure_http) {
+            return invalid("blobs", &problem);
+        }
         if let Err(e) = self.alerts.rules() {
             return invalid("alerts.rules_file", &e.to_string());
         }
@@ -467,6 +477,8 @@ fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
         "admin_tls.cert",
         "admin_tls.key",
         "alerts.rules_file",
+        BlobsConfig::OPTIONAL_KEYS[0],
+        BlobsConfig::OPTIONAL_KEYS[1],
     ] {
         if !keys.iter().any(|k| k == optional) && (prefix.is_empty()) {
             keys.push(optional.to_string());

@@ -139,10 +139,23 @@ pub async fn build(
     ));
     for e in &evidence {
         if let (Some(sha), Some(fname)) = (&e.sha256, &e.filename) {
-            let path = app.blobs.path_of(sha).ok_or_else(|| {
-                content(format!("evidence {} ({fname}): stored file missing", e.id))
-            })?;
-            files.push((format!("evidence/{}-{fname}", e.id), Source::File(path)));
+            if !app.blobs.contains(sha).await? {
+                return Err(content(format!(
+                    "evidence {} ({fname}): stored file missing",
+                    e.id
+                )));
+            }
+            let (blobs, sha, runtime) = (
+                app.blobs.clone(),
+                sha.clone(),
+                tokio::runtime::Handle::current(),
+            );
+            let open: thiqa_export::dossier::Opener = Box::new(move || {
+                blobs.read_blocking(&sha, &runtime)?.ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::NotFound, format!("blob {sha} missing"))
+                })
+            });
+            files.push((format!("evidence/{}-{fname}", e.id), Source::Stream(open)));
         }
     }
     let meta = json!({

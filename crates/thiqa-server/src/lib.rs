@@ -129,7 +129,8 @@ pub fn public_router(app: &AppState) -> Router {
 /// The operator console, the operator API and metrics (listener `admin_listen`).
 pub fn admin_router(app: &AppState) -> Router {
     use crate::pages::{
-        actions, assessment, audits, evidence, findings, organisations, reports, services,
+        actions, assessment, audits, evidence, evidence_versions, findings, organisations, reports,
+        services,
     };
     let console = realm_routes::<Console>()
         .route(
@@ -159,8 +160,16 @@ pub fn admin_router(app: &AppState) -> Router {
             get(evidence::list).post(evidence::add_link_or_note),
         )
         .route(
+            "/services/{id}/evidence/{eid}",
+            get(evidence_versions::item),
+        )
+        .route(
             "/services/{id}/evidence/{eid}/download",
             get(evidence::download),
+        )
+        .route(
+            "/services/{id}/evidence/{eid}/versions/{version}/download",
+            get(evidence_versions::download_version),
         )
         .route(
             "/services/{id}/actions",
@@ -199,11 +208,15 @@ pub fn admin_router(app: &AppState) -> Router {
         .route("/services/{id}/soa.pdf", get(reports::pdf))
         .route("/services/{id}/oscal/{file}", get(reports::oscal))
         .merge(crate::pages::catalog::routes())
-        // Forms are small; only the evidence upload below streams large bodies.
+        // Forms are small; only the evidence uploads below stream large bodies.
         .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
         .route(
             "/services/{id}/evidence/upload",
             post(evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/services/{id}/evidence/{eid}/versions",
+            post(evidence_versions::add_version).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
             "/services/{id}/assessment/import",

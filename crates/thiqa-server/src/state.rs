@@ -47,11 +47,8 @@ pub enum StateError {
     Messages(String),
     #[error("{0}")]
     JournalKey(String),
-    #[error("evidence storage {path}: {source}")]
-    Blobs {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("evidence storage: {0}")]
+    Blobs(String),
 }
 
 impl AppState {
@@ -71,11 +68,10 @@ impl AppState {
             idle_s: config.session.idle_minutes * 60,
             absolute_s: config.session.absolute_hours * 3600,
         };
-        let blob_dir = config.data_dir.join("blobs");
-        let blobs = BlobStore::open(&blob_dir).map_err(|source| StateError::Blobs {
-            path: blob_dir.display().to_string(),
-            source,
-        })?;
+        let blobs = config
+            .blobs
+            .open(&config.data_dir, config.insecure_http)
+            .map_err(StateError::Blobs)?;
         let journal_signer = thiqa_store::journal_signer(&config.data_dir, &config.journal.origin)
             .map_err(|e| StateError::JournalKey(e.to_string()))?;
         Ok(AppState(Arc::new(Shared {

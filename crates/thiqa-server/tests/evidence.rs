@@ -5,49 +5,9 @@
 mod support;
 
 use axum::http::StatusCode;
-use support::{Backend, Client, TestApp};
-use thiqa_domain::Directory;
+use support::evidence::{multipart, officer};
+use support::{Backend, TestApp};
 use thiqa_server::config::Config;
-
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
-    let boundary = "thiqa-test-boundary-7d1f";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
-    }
-    if let Some((filename, media, bytes)) = file {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {media}\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend(bytes);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-async fn officer(t: &TestApp) -> (Client, String) {
-    let (_, secret) = t
-        .user(
-            Directory::Operators,
-            "amal",
-            &["Responsable conformité"],
-            true,
-        )
-        .await;
-    let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
-    c.get("/services").await;
-    let r = c
-        .post_form(
-            "/services",
-            &[("name", "IaaS"), ("model", "iaas"), ("level", "2")],
-        )
-        .await;
-    let service = r.location().unwrap().to_string();
-    c.get(&format!("{service}/evidence")).await;
-    (c, service)
-}
 
 fn blob_files(t: &TestApp, sub: &str) -> usize {
     let dir = t.app.config.data_dir.join("blobs").join(sub);

@@ -7,6 +7,7 @@ use thiqa_domain::{ProviderId, ServiceId, Tenant};
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::evidence_versions::{insert_version, NewEvidenceVersion};
 
 /// A new evidence item: a stored file (by hash), a URL or a text note.
 #[derive(Debug, Clone, Default)]
@@ -37,12 +38,14 @@ pub struct Evidence {
     pub valid_until: String,
     pub created_at: i64,
     pub created_by: String,
+    /// Current version of a file (1 for URLs and notes).
+    pub version: i64,
     pub obligations: Vec<String>,
 }
 
 const COLUMNS: &str =
     "e.id, e.kind, e.title, e.sha256, e.size, e.filename, e.media_type, e.url, e.note, \
-    e.valid_until, e.created_at, e.created_by";
+    e.valid_until, e.created_at, e.created_by, e.version";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Evidence, StoreError> {
     Ok(Evidence {
@@ -58,6 +61,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Evidence, StoreError> {
         valid_until: r.try_get("valid_until")?,
         created_at: r.try_get("created_at")?,
         created_by: r.try_get("created_by")?,
+        version: r.try_get("version")?,
         obligations: Vec::new(),
     })
 }
@@ -91,6 +95,18 @@ impl Store {
         .bind(&actor.name)
         .fetch_one(&mut *w.tx)
         .await?;
+        if let (Some(sha256), Some(size), Some(filename), Some(media_type)) =
+            (&new.sha256, new.size, &new.filename, &new.media_type)
+        {
+            let first = NewEvidenceVersion {
+                sha256: sha256.clone(),
+                size,
+                filename: filename.clone(),
+                media_type: media_type.clone(),
+                valid_until: new.valid_until.clone(),
+            };
+            insert_version(&mut w.tx, id, 1, &first, self.clock.now_s(), &actor.name).await?;
+        }
         for o in &new.obligations {
             sqlx::query("INSERT INTO evidence_links (evidence_id, obligation_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(id)

@@ -18,6 +18,7 @@ mod directory_tables;
 mod error;
 mod events;
 mod evidence;
+mod evidence_versions;
 mod findings;
 mod intake;
 mod journal;
@@ -38,11 +39,12 @@ pub use alerts::{
 pub use assessments::{Assessment, AssessmentChange};
 pub use audits::{Engagement, NewEngagement, AUDITOR_INCOMPATIBLE};
 pub use backup::{check_backup, lock_data_dir, restore_into, BackupError, RestoreCheck};
-pub use blobs::{BlobStore, Upload, UploadError};
+pub use blobs::{BlobRead, BlobStore, S3Credentials, S3Settings, Upload, UploadError};
 pub use connect::{Backend, DatabaseLocation, Store};
 pub use error::StoreError;
 pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
 pub use evidence::{Evidence, NewEvidence};
+pub use evidence_versions::{EvidenceVersion, NewEvidenceVersion};
 pub use findings::{Finding, NewFinding, FINDING_SEVERITIES, FINDING_STATUSES};
 pub use intake::bench::BASELINE_TABLE as INTAKE_BASELINE_TABLE;
 pub use intake::parse::{

@@ -3,19 +3,18 @@
 //! one or more obligations, with a validity date and expiry warnings.
 
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Multipart, Path, RawQuery, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{NewEvidence, UploadError};
+use thiqa_store::NewEvidence;
 
 use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
 use crate::pages::dashboard::iso_date;
+use crate::pages::evidence_files::{attachment, receive_file, stored_blob, Received};
 use crate::pages::service_access::read_access;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
@@ -25,6 +24,9 @@ use crate::web::render;
 
 pub struct Row {
     pub title: String,
+    /// The item's page (versions of a file), for files.
+    pub versions_href: Option<String>,
+    pub version: i64,
     pub href: Option<String>,
     pub detail: Option<String>,
     pub obligations: Vec<String>,
@@ -80,6 +82,9 @@ async fn page_with(
                 "note" => e.note.clone(),
                 _ => e.url.clone(),
             },
+            versions_href: (e.kind == "file")
+                .then(|| format!("/services/{}/evidence/{}", id.0, e.id)),
+            version: e.version,
             validity_key: if e.valid_until.is_empty() {
                 None
             } else if e.valid_until < today {
@@ -255,56 +260,18 @@ pub async fn upload(
     let bad = |m: String| PageError::BadRequest(m);
     let (mut title, mut obligations, mut valid_until) =
         (String::new(), String::new(), String::new());
-    let mut stored: Option<(String, u64, String, String)> = None;
-    while let Some(mut field) = multipart
+    let mut stored: Option<Received> = None;
+    while let Some(field) = multipart
         .next_field()
         .await
         .map_err(|e| bad(e.body_text()))?
     {
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
-            let filename = field
-                .file_name()
-                .map(|f| {
-                    f.rsplit(['/', '\\'])
-                        .next()
-                        .unwrap_or("")
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .take(200)
-                        .collect::<String>()
-                })
-                .filter(|f| !f.is_empty())
-                .unwrap_or_else(|| "evidence".into());
-            let media_type = field
-                .content_type()
-                .unwrap_or("application/octet-stream")
-                .chars()
-                .take(100)
-                .collect::<String>();
-            let limit = app.config.evidence_max_mb * 1024 * 1024;
-            let mut up = app
-                .blobs
-                .begin(limit)
-                .await
-                .map_err(|e| PageError::Internal(e.to_string()))?;
-            while let Some(chunk) = field.chunk().await.map_err(|e| bad(e.body_text()))? {
-                match up.write(&chunk).await {
-                    Ok(()) => {}
-                    Err(UploadError::TooLarge { limit_mb }) => {
-                        // Dropping `up` removes the partial file.
-                        let msg = tr.t1("error-evidence-too-large", "mb", &limit_mb.to_string());
-                        return Ok(PageError::BadRequest(msg)
-                            .into_response_with(StatusCode::PAYLOAD_TOO_LARGE));
-                    }
-                    Err(UploadError::Io(e)) => return Err(PageError::Internal(e.to_string())),
-                }
+            match receive_file(&app, &tr, field).await {
+                Ok(file) => stored = Some(file),
+                Err(refused) => return Ok(refused),
             }
-            let (sha, size) = up
-                .finish()
-                .await
-                .map_err(|e| PageError::Internal(e.to_string()))?;
-            stored = Some((sha, size, filename, media_type));
         } else {
             let text = field.text().await.map_err(|e| bad(e.body_text()))?;
             if text.len() > 10_000 {
@@ -322,7 +289,7 @@ pub async fn upload(
         Ok(_) => vec![],
         Err(e) => e,
     };
-    let Some((sha, size, filename, media_type)) = stored.filter(|s| s.1 > 0) else {
+    let Some(file) = stored.filter(|f| f.size > 0) else {
         errors.push(tr.t("error-evidence-file"));
         return page_with(
             &app,
@@ -350,10 +317,10 @@ pub async fn upload(
     let new = NewEvidence {
         kind: "file",
         title: meta.title,
-        sha256: Some(sha),
-        size: Some(size as i64),
-        filename: Some(filename),
-        media_type: Some(media_type),
+        sha256: Some(file.sha256),
+        size: Some(file.size as i64),
+        filename: Some(file.filename),
+        media_type: Some(file.media_type),
         valid_until: meta.valid_until,
         obligations: meta.obligations,
         ..Default::default()
@@ -364,10 +331,8 @@ pub async fn upload(
     Ok(Redirect::to(&format!("/services/{}/evidence", id.0)).into_response())
 }
 
-/// Bytes read from the stored file per chunk of a download.
-const DOWNLOAD_CHUNK: usize = 256 * 1024;
-
-/// Streams the stored file back with its original name and media type.
+/// Streams the current version's file back with its original name and
+/// media type.
 pub async fn download(
     State(app): State<AppState>,
     me: Signed<Console>,
@@ -378,63 +343,21 @@ pub async fn download(
         .store
         .evidence_item(provider, ServiceId(id), eid)
         .await?;
-    let path = e
-        .sha256
-        .as_deref()
-        .and_then(|s| app.blobs.path_of(s))
-        .ok_or(PageError::NotFound)?;
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|err| PageError::Internal(err.to_string()))?;
-    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let blob = stored_blob(&app, e.sha256.as_deref()).await?;
     app.store
         .record_event(
             &me.actor(),
             thiqa_store::NewEvent::success("evidence.download")
                 .target(format!("service:{id}"))
                 .tenant(me.tenant())
-                .details(format!("evidence {eid}")),
+                .details(format!("evidence {eid} version {}", e.version)),
         )
         .await?;
-    let name = e.filename.unwrap_or_else(|| "evidence".into());
-    // RFC 6266: an ASCII fallback and the UTF-8 name, percent-encoded.
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    // Large reads: each read of a `tokio::fs::File` is a trip to the
-    // blocking pool, and the default 4 KiB made a 1 GB download crawl.
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, DOWNLOAD_CHUNK);
-    Ok((
-        [
-            (
-                CONTENT_TYPE,
-                e.media_type
-                    .unwrap_or_else(|| "application/octet-stream".into()),
-            ),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-            (CONTENT_LENGTH, len.to_string()),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(attachment(
+        blob,
+        e.filename.as_deref().unwrap_or("evidence"),
+        e.media_type
+            .as_deref()
+            .unwrap_or("application/octet-stream"),
+    ))
 }

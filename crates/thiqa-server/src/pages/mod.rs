@@ -9,6 +9,8 @@ pub mod catalog;
 pub mod dashboard;
 pub mod events;
 pub mod evidence;
+pub mod evidence_files;
+pub mod evidence_versions;
 pub mod findings;
 pub mod home;
 pub mod journal_search;

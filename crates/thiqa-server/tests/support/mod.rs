@@ -3,6 +3,9 @@
 //! CSRF tokens from the pages), with a clock the tests move.
 #![allow(dead_code)]
 
+pub mod evidence;
+pub mod s3;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -389,7 +389,7 @@ async fn dossier_in(dir: &Path, args: &DossierArgs) -> anyhow::Result<ExitCode> 
         let (sha, size) = up.finish().await?;
         stored.push(
             blobs
-                .path_of(&sha)
+                .local_file(&sha)
                 .ok_or_else(|| anyhow!("blob {sha} missing"))?,
         );
         let obligations: Vec<String> = applicable

@@ -85,6 +85,11 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         None
     };
     let app = AppState::new(store.clone(), config.clone())?;
+    // A wrong bucket, key or endpoint stops the start, not the first upload.
+    app.blobs
+        .check()
+        .await
+        .map_err(|e| anyhow::anyhow!("evidence storage ({}): {e}", app.blobs.describe()))?;
     let public = public_router(&app);
     let admin = admin_router(&app);
     let (public_handle, admin_handle) = (Handle::new(), Handle::new());

@@ -1,0 +1,130 @@
+//! The two ends of an evidence file, shared by new items and new versions:
+//! receiving a multipart file field into the blob store (size-limited,
+//! streamed, nothing left behind when refused or cut short) and sending a
+//! stored blob back as an attachment with its original name and type.
+
+use axum::body::Body;
+use axum::extract::multipart::Field;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use thiqa_store::{BlobRead, UploadError};
+
+use crate::i18n::Tr;
+use crate::state::AppState;
+use crate::web::error::PageError;
+
+/// A file now in the blob store.
+pub struct Received {
+    pub sha256: String,
+    pub size: u64,
+    pub filename: String,
+    pub media_type: String,
+}
+
+/// Streams a file field to the blob store while hashing it. `Err` is the
+/// response to send: 413 naming the limit, 400 for a broken body.
+pub async fn receive_file(
+    app: &AppState,
+    tr: &Tr<'_>,
+    mut field: Field<'_>,
+) -> Result<Received, Response> {
+    let filename = field
+        .file_name()
+        .map(|f| {
+            f.rsplit(['/', '\\'])
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>()
+        })
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| "evidence".into());
+    let media_type = field
+        .content_type()
+        .unwrap_or("application/octet-stream")
+        .chars()
+        .take(100)
+        .collect::<String>();
+    let limit = app.config.evidence_max_mb * 1024 * 1024;
+    let internal = |e: std::io::Error| PageError::Internal(e.to_string()).into_response();
+    let mut up = app.blobs.begin(limit).await.map_err(internal)?;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| PageError::BadRequest(e.body_text()).into_response())?
+    {
+        match up.write(&chunk).await {
+            Ok(()) => {}
+            Err(UploadError::TooLarge { limit_mb }) => {
+                // Dropping `up` removes the partial file.
+                let msg = tr.t1("error-evidence-too-large", "mb", &limit_mb.to_string());
+                return Err(
+                    PageError::BadRequest(msg).into_response_with(StatusCode::PAYLOAD_TOO_LARGE)
+                );
+            }
+            Err(UploadError::Io(e)) => return Err(internal(e)),
+        }
+    }
+    let (sha256, size) = up.finish().await.map_err(internal)?;
+    Ok(Received {
+        sha256,
+        size,
+        filename,
+        media_type,
+    })
+}
+
+/// Bytes read from the stored file per chunk of a download.
+const DOWNLOAD_CHUNK: usize = 256 * 1024;
+
+/// The blob as a download named `name` of type `media_type`.
+pub fn attachment(blob: BlobRead, name: &str, media_type: &str) -> Response {
+    // RFC 6266: an ASCII fallback and the UTF-8 name, percent-encoded.
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    // Large reads: each read of a local file is a trip to the blocking
+    // pool, and the default 4 KiB made a 1 GB download crawl.
+    let stream = tokio_util::io::ReaderStream::with_capacity(blob.reader, DOWNLOAD_CHUNK);
+    (
+        [
+            (CONTENT_TYPE, media_type.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+            (CONTENT_LENGTH, blob.size.to_string()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// The stored blob of `sha256`, or 404 when it is gone.
+pub async fn stored_blob(app: &AppState, sha256: Option<&str>) -> Result<BlobRead, PageError> {
+    app.blobs
+        .read(sha256.unwrap_or(""))
+        .await
+        .map_err(|err| PageError::Internal(err.to_string()))?
+        .ok_or(PageError::NotFound)
+}

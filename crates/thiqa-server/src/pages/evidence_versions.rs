@@ -1,0 +1,191 @@
+//! One evidence item and its versions: the history of its files (who added
+//! which file when, each downloadable) and, for editors, the form that adds
+//! a new version (a renewed certificate, next year's report) while the
+//! item's links to obligations stay.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use thiqa_domain::{Permission, ServiceId};
+use thiqa_store::{Evidence, EvidenceVersion, NewEvidenceVersion};
+
+use crate::auth::login::format_utc;
+use crate::auth::realm::Console;
+use crate::auth::visit::Signed;
+use crate::pages::evidence_files::{attachment, receive_file, stored_blob, Received};
+use crate::pages::service_access::read_access;
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::render;
+
+pub struct VersionRow {
+    pub version: i64,
+    pub href: String,
+    pub detail: String,
+    pub valid_until: String,
+    pub added: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "evidence_item.html")]
+struct ItemPage<'a> {
+    chrome: Chrome<'a>,
+    service_id: i64,
+    service_name: String,
+    item: Evidence,
+    versions: Vec<VersionRow>,
+    can_edit: bool,
+    limit_mb: u64,
+    errors: Vec<String>,
+}
+
+fn row(service: i64, item: &Evidence, v: EvidenceVersion) -> VersionRow {
+    VersionRow {
+        href: format!(
+            "/services/{service}/evidence/{}/versions/{}/download",
+            item.id, v.version
+        ),
+        detail: format!(
+            "{} · {} · {} o · sha256 {}",
+            v.filename, v.media_type, v.size, v.sha256
+        ),
+        current: v.version == item.version,
+        version: v.version,
+        valid_until: v.valid_until,
+        added: format!("{} · {}", format_utc(v.created_at), v.created_by),
+    }
+}
+
+async fn page_with(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    eid: i64,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let (provider, _) = read_access(app, me, id).await?;
+    let service = app.store.service(provider, id).await?;
+    let item = app.store.evidence_item(provider, id, eid).await?;
+    let versions = app
+        .store
+        .evidence_versions(provider, id, eid)
+        .await?
+        .into_iter()
+        .map(|v| row(id.0, &item, v))
+        .collect();
+    render(
+        status,
+        &ItemPage {
+            chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
+            service_id: id.0,
+            service_name: service.name,
+            can_edit: me.can(Permission::AssessmentEdit) && item.kind == "file",
+            item,
+            versions,
+            limit_mb: app.config.evidence_max_mb,
+            errors,
+        },
+    )
+}
+
+/// `GET /services/{id}/evidence/{eid}`.
+pub async fn item(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path((id, eid)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    page_with(&app, &me, ServiceId(id), eid, vec![], StatusCode::OK).await
+}
+
+/// `POST /services/{id}/evidence/{eid}/versions` (multipart: `file`,
+/// `valid_until`): the file becomes the item's current version.
+pub async fn add_version(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path((id, eid)): Path<(i64, i64)>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    me.require(Permission::AssessmentEdit)?;
+    let provider = me.provider()?;
+    let id = ServiceId(id);
+    let item = app.store.evidence_item(provider, id, eid).await?;
+    let tr = me.tr(&app);
+    if item.kind != "file" {
+        return Err(PageError::BadRequest(tr.t("error-evidence-version-kind")));
+    }
+    let (mut stored, mut valid_until): (Option<Received>, String) = (None, String::new());
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| PageError::BadRequest(e.body_text()))?
+    {
+        match field.name().unwrap_or("") {
+            "file" => match receive_file(&app, &tr, field).await {
+                Ok(file) => stored = Some(file),
+                Err(refused) => return Ok(refused),
+            },
+            "valid_until" => {
+                valid_until = field
+                    .text()
+                    .await
+                    .map_err(|e| PageError::BadRequest(e.body_text()))?
+                    .trim()
+                    .to_string();
+            }
+            _ => {}
+        }
+    }
+    let mut errors = vec![];
+    if !valid_until.is_empty() && !thiqa_domain::assessment::is_iso_date(&valid_until) {
+        errors.push(tr.t("error-review-date"));
+    }
+    let file = stored.filter(|f| f.size > 0);
+    if file.is_none() {
+        errors.push(tr.t("error-evidence-file"));
+    }
+    let Some(file) = file.filter(|_| errors.is_empty()) else {
+        return page_with(&app, &me, id, eid, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let new = NewEvidenceVersion {
+        sha256: file.sha256,
+        size: file.size as i64,
+        filename: file.filename,
+        media_type: file.media_type,
+        valid_until,
+    };
+    app.store
+        .add_evidence_version(provider, id, eid, &new, &me.actor())
+        .await?;
+    Ok(Redirect::to(&format!("/services/{}/evidence/{eid}", id.0)).into_response())
+}
+
+/// `GET /services/{id}/evidence/{eid}/versions/{version}/download`.
+pub async fn download_version(
+    State(app): State<AppState>,
+    me: Signed<Console>,
+    Path((id, eid, version)): Path<(i64, i64, i64)>,
+) -> Result<Response, PageError> {
+    let (provider, _) = read_access(&app, &me, ServiceId(id)).await?;
+    let v = app
+        .store
+        .evidence_versions(provider, ServiceId(id), eid)
+        .await?
+        .into_iter()
+        .find(|v| v.version == version)
+        .ok_or(PageError::NotFound)?;
+    let blob = stored_blob(&app, Some(&v.sha256)).await?;
+    app.store
+        .record_event(
+            &me.actor(),
+            thiqa_store::NewEvent::success("evidence.download")
+                .target(format!("service:{id}"))
+                .tenant(me.tenant())
+                .details(format!("evidence {eid} version {version}")),
+        )
+        .await?;
+    Ok(attachment(blob, &v.filename, &v.media_type))
+}
