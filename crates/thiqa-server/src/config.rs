@@ -3,6 +3,7 @@
 //! a bad key or value is refused with a message naming it.
 
 mod blobs;
+mod syslog;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 pub use blobs::{BlobBackend, BlobsConfig};
+pub use syslog::SyslogConfig;
 
 /// Every setting. Field names are the TOML keys; the environment variable
 /// is `THIQA_` + the dotted key upper-cased with `.` → `_`
@@ -56,6 +58,8 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// Where evidence files are stored (local directory or S3).
     pub blobs: BlobsConfig,
+    /// Syslog intake over TLS (off unless `syslog.listen` is set).
+    pub syslog: SyslogConfig,
 }
 
 /// The tamper-evident journal (3.8.6–3.8.8).
@@ -193,6 +197,7 @@ impl Default for Config {
             journal: JournalConfig::default(),
             alerts: AlertsConfig::default(),
             blobs: BlobsConfig::default(),
+            syslog: SyslogConfig::default(),
         }
     }
 }
@@ -399,6 +404,9 @@ impl Config {
         if self.alerts.interval_seconds < 5 || self.alerts.interval_seconds > 3600 {
             return invalid("alerts.interval_seconds", "must be between 5 and 3600");
         }
+        if let Some((key, problem)) = self.syslog.problem() {
+            return invalid(key, &problem);
+        }
         if let Some(problem) = self.blobs.problem(self.insecure_http) {
             return invalid("blobs", &problem);
         }
@@ -479,6 +487,9 @@ fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
         "alerts.rules_file",
         BlobsConfig::OPTIONAL_KEYS[0],
         BlobsConfig::OPTIONAL_KEYS[1],
+        SyslogConfig::OPTIONAL_KEYS[0],
+        SyslogConfig::OPTIONAL_KEYS[1],
+        SyslogConfig::OPTIONAL_KEYS[2],
     ] {
         if !keys.iter().any(|k| k == optional) && (prefix.is_empty()) {
             keys.push(optional.to_string());

@@ -22,6 +22,7 @@ pub mod oscal_docs;
 pub mod pages;
 pub mod serve;
 pub mod state;
+pub mod syslog;
 pub mod web;
 
 use axum::extract::State;

@@ -50,7 +50,13 @@ fn provider() -> CryptoProvider {
     }
 }
 
-pub fn tls_config(cert: &Path, key: &Path) -> Result<ServerConfig, ServeError> {
+/// The certificate chain and private key of a listener (PEM files).
+type Identity = (
+    Vec<rustls::pki_types::CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+);
+
+fn identity(cert: &Path, key: &Path) -> Result<Identity, ServeError> {
     let read = |p: &Path| {
         std::fs::read(p).map_err(|source| ServeError::Read {
             path: p.display().to_string(),
@@ -72,12 +78,29 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<ServerConfig, ServeError> {
     let key_der = rustls_pemfile::private_key(&mut key_pem.as_slice())
         .map_err(|e| pem_err(key, e.to_string()))?
         .ok_or_else(|| pem_err(key, "no private key found (PEM expected)".into()))?;
+    Ok((certs, key_der))
+}
+
+pub fn tls_config(cert: &Path, key: &Path) -> Result<ServerConfig, ServeError> {
+    let (certs, key_der) = identity(cert, key)?;
     let mut config = ServerConfig::builder_with_provider(Arc::new(provider()))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_no_client_auth()
         .with_single_cert(certs, key_der)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The syslog listener's TLS: the same versions and suites, and a client
+/// certificate required from every sender (it names the event source).
+pub fn syslog_tls_config(cert: &Path, key: &Path) -> Result<ServerConfig, ServeError> {
+    let (certs, key_der) = identity(cert, key)?;
+    let provider = Arc::new(provider());
+    let verifier = Arc::new(crate::syslog::PinnedClientCertificate::new(&provider));
+    Ok(ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs, key_der)?)
 }
 
 /// Serves `router` on `addr` until `handle` is told to stop.

@@ -13,7 +13,9 @@
 //!   nothing at all.
 
 pub(crate) mod bench;
+mod certificates;
 pub mod parse;
+pub mod syslog;
 
 use serde::Serialize;
 use sqlx::Row;

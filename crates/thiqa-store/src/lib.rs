@@ -51,6 +51,7 @@ pub use intake::parse::{
     parse_batch, valid_source_name, BatchContext, BatchRefusal, IntakeLimits, LineError,
     MAX_REPORTED_ERRORS,
 };
+pub use intake::syslog::{parse_syslog, THIQA_SD_ID};
 pub use intake::{CreatedIntakeSource, IntakeError, IntakeReceipt, IntakeSource};
 pub use journal::{
     journal_signer, BundleError, HeadProblem, InclusionBundle, JournalError, JournalHead,

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use thiqa_journal::{Event, NoteVerifier};
 use thiqa_store::{journal_signer, InclusionBundle, JournalVerification};
 
@@ -344,6 +344,19 @@ pub enum SourceCommand {
         /// Id of a commanditaire organisation whose events it may tag (repeatable).
         #[arg(long = "organisation", value_name = "ID")]
         organisations: Vec<i64>,
+        /// PEM certificate the source presents to the syslog listener
+        /// (pinned by its SHA-256).
+        #[arg(long, value_name = "PEM")]
+        tls_client_cert: Option<PathBuf>,
+    },
+    /// Pin (or replace) the TLS client certificate of a source, for syslog.
+    Certificate {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "PEM")]
+        tls_client_cert: PathBuf,
     },
     /// List the event sources.
     List {
@@ -363,6 +376,7 @@ async fn source(cmd: SourceCommand) -> anyhow::Result<ExitCode> {
     let data = match &cmd {
         SourceCommand::Create { data, .. }
         | SourceCommand::List { data }
+        | SourceCommand::Certificate { data, .. }
         | SourceCommand::Revoke { data, .. } => data.clone(),
     };
     let config = load_config(&data, vec![])?;
@@ -375,20 +389,53 @@ async fn source(cmd: SourceCommand) -> anyhow::Result<ExitCode> {
         SourceCommand::Create {
             name,
             organisations,
+            tls_client_cert,
             ..
         } => {
             let orgs: Vec<_> = organisations
                 .into_iter()
                 .map(thiqa_domain::OrganisationId)
                 .collect();
+            // Read before anything is stored: a bad file registers nothing.
+            let fingerprint = tls_client_cert
+                .as_deref()
+                .map(thiqa_server::syslog::pem_certificate_fingerprint)
+                .transpose()
+                .map_err(|e| anyhow!(e))?;
             let created = store
                 .create_intake_source(provider, &name, &orgs, &actor)
                 .await?;
+            if let Some(fp) = &fingerprint {
+                store
+                    .set_intake_source_certificate(provider, created.source.id, fp, &actor)
+                    .await?;
+                eprintln!("syslog client certificate pinned: sha256 {fp}");
+            }
             eprintln!(
                 "event source \"{name}\" registered (id {}); its token, shown once:",
                 created.source.id
             );
             println!("{}", created.token.expose());
+        }
+        SourceCommand::Certificate {
+            name,
+            tls_client_cert,
+            ..
+        } => {
+            let fp = thiqa_server::syslog::pem_certificate_fingerprint(&tls_client_cert)
+                .map_err(|e| anyhow!(e))?;
+            let found = store
+                .intake_sources(provider)
+                .await?
+                .into_iter()
+                .find(|s| s.name == name && s.is_active());
+            let Some(s) = found else {
+                bail!("no live event source named {name:?}");
+            };
+            store
+                .set_intake_source_certificate(provider, s.id, &fp, &actor)
+                .await?;
+            eprintln!("event source \"{name}\": syslog client certificate sha256 {fp}");
         }
         SourceCommand::List { .. } => {
             for s in store.intake_sources(provider).await? {

@@ -115,6 +115,13 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         a.unwrap_or(config.admin_listen)
     );
     tracing::info!(portal = %public_url, console = %admin_url, backend = ?store.backend(), "thiqa is serving");
+    if let Some(addr) = thiqa_server::syslog::start(&app)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?
+    {
+        tracing::info!(%addr, "syslog intake listening (RFC 5425)");
+        println!("Syslog intake:    {addr} (RFC 5425: TLS, client certificates)");
+    }
     println!("Customer portal:  {public_url}");
     println!("Operator console: {admin_url}");
     if let Some(info) = &demo_info {
