@@ -43,6 +43,18 @@ pub struct LeafRecord<'a> {
     pub chain: Option<Hash>,
 }
 
+impl LeafRecord<'_> {
+    /// The leaf hash the row is checked with: recomputed from its bytes, or
+    /// the stored one when the payload was purged.
+    #[must_use]
+    pub fn recomputed_hash(&self) -> Hash {
+        match (self.data.is_empty(), self.leaf_hash) {
+            (true, Some(stored)) => stored,
+            _ => leaf_hash(self.data),
+        }
+    }
+}
+
 /// One integrity problem found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
@@ -269,6 +281,14 @@ impl<'a> LogVerifier<'a> {
 
     /// Verifies the next row.
     pub fn push(&mut self, record: &LeafRecord<'_>) {
+        self.push_hashed(record, record.recomputed_hash());
+    }
+
+    /// [`push`](Self::push) with the row's [`LeafRecord::recomputed_hash`]
+    /// already computed by the caller, which may then hash many rows on
+    /// other threads while rows are pushed here in order; every check is
+    /// the same.
+    pub fn push_hashed(&mut self, record: &LeafRecord<'_>, hash: Hash) {
         if record.index != self.expected_index {
             let (expected, found) = (self.expected_index, record.index);
             self.problem(if found > expected {
@@ -279,10 +299,6 @@ impl<'a> LogVerifier<'a> {
         }
         self.expected_index = self.expected_index.max(record.index.saturating_add(1));
 
-        let hash = match (record.data.is_empty(), record.leaf_hash) {
-            (true, Some(stored)) => stored,
-            _ => leaf_hash(record.data),
-        };
         if record.leaf_hash.is_some_and(|stored| stored != hash) {
             self.problem(Problem::LeafHashMismatch {
                 index: record.index,

@@ -157,6 +157,8 @@ pub enum OperatorCommand {
 pub enum BenchCommand {
     /// Batched intake of 300-byte events into the journal on SQLite, beside plain inserts of the same rows.
     Intake(crate::commands::bench_intake::IntakeBenchArgs),
+    /// Inclusion proofs, full verification and a commanditaire's export on a 10-million-leaf journal, each beside its baseline.
+    Journal(crate::commands::bench_journal::JournalBenchArgs),
     /// A session-authenticated console page under concurrent load, and the server's memory.
     Console(crate::commands::bench::BenchArgs),
     /// The assessment page of a fully assessed service under concurrent load, beside /healthz.

@@ -25,34 +25,73 @@ pub struct LeafQuery {
 /// Largest page one query returns.
 pub const LEAF_PAGE_MAX: u64 = 10_000;
 
+type Select<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// The SQL of a page of `q`.
+fn matching_sql(q: &LeafQuery) -> String {
+    // SQLite numbers `$n` parameters in order of appearance: they are
+    // written, and bound, left to right.
+    let (tenant_clause, limit) = if q.tenant.is_some() {
+        ("AND tenant_kind = $4 AND tenant_id = $5 ", "$6")
+    } else {
+        ("", "$4")
+    };
+    format!(
+        "SELECT {LEAF_COLUMNS} FROM journal_leaves WHERE event_time_ms >= $1 \
+         AND event_time_ms < $2 AND idx > $3 AND length(leaf) > 0 {tenant_clause}ORDER BY idx LIMIT {limit}"
+    )
+}
+
+/// [`matching_sql`] bound for the page after index `after` (-1: the first).
+fn matching_query<'q>(sql: &'q str, q: &LeafQuery, after: i64) -> Result<Select<'q>, StoreError> {
+    let mut query = sqlx::query(sql).bind(q.from_ms).bind(q.to_ms).bind(after);
+    if let Some(t) = q.tenant {
+        let (kind, id) = t.parts();
+        query = query.bind(kind).bind(id);
+    }
+    Ok(query.bind(to_i64(q.limit.clamp(1, LEAF_PAGE_MAX))?))
+}
+
 impl Store {
     /// One page of leaves matching `q`, in index order.
     pub async fn journal_leaves_matching(
         &self,
         q: &LeafQuery,
     ) -> Result<Vec<JournalLeaf>, StoreError> {
-        // SQLite numbers `$n` parameters in order of appearance: they are
-        // written, and bound, left to right.
-        let (tenant_clause, limit) = if q.tenant.is_some() {
-            ("AND tenant_kind = $4 AND tenant_id = $5 ", "$6")
-        } else {
-            ("", "$4")
-        };
-        let sql = format!(
-            "SELECT {LEAF_COLUMNS} FROM journal_leaves WHERE event_time_ms >= $1 \
-             AND event_time_ms < $2 AND idx > $3 AND length(leaf) > 0 {tenant_clause}ORDER BY idx LIMIT {limit}"
-        );
         let after = match q.after {
             Some(i) => to_i64(i)?,
             None => -1,
         };
-        let mut query = sqlx::query(&sql).bind(q.from_ms).bind(q.to_ms).bind(after);
-        if let Some(t) = q.tenant {
-            let (kind, id) = t.parts();
-            query = query.bind(kind).bind(id);
-        }
-        let query = query.bind(to_i64(q.limit.clamp(1, LEAF_PAGE_MAX))?);
-        let rows = query.fetch_all(&self.pool).await?;
+        let sql = matching_sql(q);
+        let rows = matching_query(&sql, q, after)?
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(leaf_from_row).collect()
+    }
+
+    /// For `thiqa bench journal` only, the baseline of an export: the rows
+    /// [`Store::journal_leaves_matching`] pages through for `q` from its
+    /// start (same query, same pages of `q.limit`), their columns read as
+    /// they come, without building leaves. Returns (rows, bytes).
+    #[doc(hidden)]
+    pub async fn bench_select_matching(&self, q: &LeafQuery) -> Result<(u64, u64), StoreError> {
+        use sqlx::Row;
+        let sql = matching_sql(q);
+        let (mut after, mut count, mut bytes) = (-1i64, 0u64, 0u64);
+        loop {
+            let rows = matching_query(&sql, q, after)?
+                .fetch_all(&self.pool)
+                .await?;
+            let Some(last) = rows.last() else {
+                return Ok((count, bytes));
+            };
+            after = last.try_get("idx")?;
+            for row in &rows {
+                let leaf: &[u8] = row.try_get("leaf")?;
+                let source: &str = row.try_get("source")?;
+                bytes += (leaf.len() + source.len()) as u64;
+            }
+            count += rows.len() as u64;
+        }
     }
 }

@@ -2,10 +2,12 @@
 //!
 //! Rows are read in index order, [`JOURNAL_VERIFY_BATCH`] at a time, and pushed
 //! through the core's [`LogVerifier`] with every stored checkpoint and the
-//! stored subtree hashes the batch completes; memory stays one batch
-//! whatever the size of the log. The verifier runs on its own thread, fed
-//! through a two-batch channel: it is synchronous (and not `Send`), hashing
-//! overlaps with reading the next batch, and the async caller stays `Send`.
+//! stored subtree hashes the batch completes; memory stays a few batches
+//! whatever the size of the log. Three stages overlap, each on its thread,
+//! with two batches in flight between them: this task reads ([`rows`]), a
+//! thread recomputes the leaf hashes, and the verifier (synchronous, not
+//! `Send`, sequential like the Merkle fold and the chain) checks the rows in
+//! order with those hashes. The async caller stays `Send`.
 //!
 //! Besides the core's checks, the head row is compared with what was read
 //! (row count, root, last chain) and each checkpoint's `size`/`root`
@@ -18,14 +20,16 @@ use std::fmt;
 
 use sqlx::Row;
 use thiqa_journal::merkle::{NodeReader, StoredLevels, TreeError};
-use thiqa_journal::{
-    Checkpoint, FirstBad, Hash, LeafRecord, LogVerifier, NoteVerifier, Report, SignedNote,
-};
+use thiqa_journal::{Checkpoint, FirstBad, Hash, LogVerifier, NoteVerifier, Report, SignedNote};
 use tokio::sync::{mpsc, oneshot};
 
-use super::nodes::fetch_range;
+use super::nodes::fetch_ranges;
 use super::{to_i64, JournalError, JournalHead};
 use crate::connect::Store;
+use crate::error::StoreError;
+use rows::{Reader, Rows};
+
+mod rows;
 
 /// Rows read per query (a few hundred kilobytes).
 pub const JOURNAL_VERIFY_BATCH: u64 = 2048;
@@ -108,21 +112,6 @@ fn head_position(p: &HeadProblem) -> Option<FirstBad> {
     }
 }
 
-/// One batch for the verifier thread: rows, and the stored subtrees they
-/// complete.
-struct Batch {
-    rows: Vec<RawRow>,
-    nodes: HashMap<(u8, u64), Hash>,
-}
-
-/// A leaf row's columns, unchecked (an altered hash may have any length).
-struct RawRow {
-    idx: i64,
-    leaf: Vec<u8>,
-    leaf_hash: Vec<u8>,
-    chain: Vec<u8>,
-}
-
 /// The stored subtrees of the batch being verified.
 struct BatchNodes {
     levels: StoredLevels,
@@ -147,20 +136,26 @@ impl NodeReader for BatchNodes {
     }
 }
 
-/// A stored hash column; one of the wrong length (altered) becomes a value
-/// that matches nothing, so the row is reported rather than skipped.
-fn column_hash(bytes: &[u8]) -> Hash {
-    bytes.try_into().unwrap_or([0; 32])
+/// Recomputes the leaf hashes of each batch received, then passes it on:
+/// the hashing of batch `n` overlaps the reading of batch `n + 1` and the
+/// verification of batch `n - 1`, on another core.
+fn hashing_thread(mut batches: mpsc::Receiver<Rows>, out: std::sync::mpsc::SyncSender<Rows>) {
+    while let Some(mut rows) = batches.blocking_recv() {
+        rows.hash();
+        if out.send(rows).is_err() {
+            return;
+        }
+    }
 }
 
-/// Runs the core verifier over the batches received; returns its report
-/// and the last row's stored chain.
+/// Runs the core verifier over the hashed batches, in order; returns its
+/// report and the last row's stored chain.
 fn verifier_thread(
     origin: String,
     trusted: Vec<NoteVerifier>,
     notes: Vec<String>,
     levels: StoredLevels,
-    mut batches: mpsc::Receiver<Batch>,
+    batches: std::sync::mpsc::Receiver<Rows>,
 ) -> (Report, Option<Hash>) {
     let stored = BatchNodes {
         levels,
@@ -168,19 +163,24 @@ fn verifier_thread(
     };
     let mut verifier = LogVerifier::new(&origin, &trusted, &notes).with_stored_nodes(&stored);
     let mut last_chain = None;
-    while let Some(batch) = batches.blocking_recv() {
-        *stored.nodes.borrow_mut() = batch.nodes;
-        for row in &batch.rows {
-            verifier.push(&LeafRecord {
-                index: u64::try_from(row.idx).unwrap_or(u64::MAX),
-                data: &row.leaf,
-                leaf_hash: Some(column_hash(&row.leaf_hash)),
-                chain: Some(column_hash(&row.chain)),
-            });
-            last_chain = Some(column_hash(&row.chain));
+    for mut rows in batches {
+        *stored.nodes.borrow_mut() = std::mem::take(&mut rows.nodes);
+        for (i, hash) in rows.recomputed.iter().enumerate() {
+            let record = rows.record(i);
+            verifier.push_hashed(&record, *hash);
+            last_chain = record.chain;
         }
     }
     (verifier.finish(), last_chain)
+}
+
+/// Starts a named thread.
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), JournalError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map(drop)
+        .map_err(|e| JournalError::Inconsistent(format!("cannot start verification: {e}")))
 }
 
 impl Store {
@@ -230,58 +230,42 @@ impl Store {
             chain: head.chain,
         };
 
-        let (tx, rx) = mpsc::channel::<Batch>(2);
+        // Reading (this task), hashing and verifying each on their thread,
+        // two batches in flight between them.
+        let (tx, rx) = mpsc::channel::<Rows>(2);
+        let (hashed_tx, hashed_rx) = std::sync::mpsc::sync_channel::<Rows>(2);
         let (done_tx, done_rx) = oneshot::channel();
         let (origin_owned, trusted_owned, levels) =
             (origin.to_owned(), trusted.to_vec(), head.levels);
-        std::thread::Builder::new()
-            .name("journal-verify".into())
-            .spawn(move || {
-                let out = verifier_thread(origin_owned, trusted_owned, notes, levels, rx);
-                let _ = done_tx.send(out);
-            })
-            .map_err(|e| JournalError::Inconsistent(format!("cannot start verification: {e}")))?;
+        spawn("journal-hash", move || hashing_thread(rx, hashed_tx))?;
+        spawn("journal-verify", move || {
+            let out = verifier_thread(origin_owned, trusted_owned, notes, levels, hashed_rx);
+            let _ = done_tx.send(out);
+        })?;
 
         let end = to_i64(head_info.size)?;
         let mut next: i64 = 0;
         let mut read: u64 = 0;
+        let mut reader = Reader::open(&mut conn, JOURNAL_VERIFY_BATCH as usize).await?;
         loop {
-            let rows = sqlx::query(
-                "SELECT idx, leaf, leaf_hash, chain FROM journal_leaves \
-                 WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3",
-            )
-            .bind(next)
-            .bind(end)
-            .bind(JOURNAL_VERIFY_BATCH as i64)
-            .fetch_all(&mut *conn)
-            .await?;
-            if rows.is_empty() {
+            let limit = JOURNAL_VERIFY_BATCH as i64;
+            let mut batch = reader.read(&mut conn, next, end, limit).await?;
+            let Some(last) = batch.idx.last() else {
                 break;
-            }
-            let mut batch = Batch {
-                rows: Vec::with_capacity(rows.len()),
-                nodes: HashMap::new(),
             };
-            for row in &rows {
-                batch.rows.push(RawRow {
-                    idx: row.try_get("idx")?,
-                    leaf: row.try_get("leaf")?,
-                    leaf_hash: row.try_get("leaf_hash")?,
-                    chain: row.try_get("chain")?,
-                });
-            }
-            drop(rows);
-            next = batch.rows.last().map_or(end, |r| r.idx.saturating_add(1));
+            next = last.saturating_add(1);
             // The verifier numbers leaves by position (rows pushed), which
             // differs from the idx column when rows are missing: subtrees are
             // fetched for the positions this batch covers.
-            let (a, b) = (read, read + batch.rows.len() as u64);
-            for level in (1..64u8).filter(|l| levels.contains(*l)) {
-                fetch_range(&mut conn, level, a >> level, b >> level, &mut batch.nodes).await?;
-            }
+            let (a, b) = (read, read + batch.len() as u64);
+            let ranges: Vec<_> = (1..64u8)
+                .filter(|l| levels.contains(*l))
+                .map(|l| (l, a >> l, (b >> l) - (a >> l)))
+                .collect();
+            fetch_ranges(&mut conn, &ranges, &mut batch.nodes).await?;
             read = b;
             if tx.send(batch).await.is_err() {
-                break; // The verifier thread ended early; its result tells why.
+                break; // A thread ended early; its result tells why.
             }
             progress(read, head_info.size);
         }
@@ -311,5 +295,48 @@ impl Store {
             head: head_info,
             head_problems,
         })
+    }
+}
+
+impl Store {
+    /// For `thiqa bench journal` only, the baseline of
+    /// [`Store::journal_verify`]: the same columns of every row below the
+    /// head, in the same batches, only counted; with `sha256`, each leaf's
+    /// bytes are also hashed once (plain SHA-256). Returns (rows, bytes).
+    #[doc(hidden)]
+    pub async fn bench_read_verify_columns(&self, sha256: bool) -> Result<(u64, u64), StoreError> {
+        use sha2::{Digest, Sha256};
+        let mut conn = self.pool.acquire().await?;
+        let end = to_i64(
+            super::append::read_head(&mut conn, false)
+                .await?
+                .range
+                .size(),
+        )?;
+        let (mut next, mut rows_read, mut bytes) = (0i64, 0u64, 0u64);
+        loop {
+            let rows = sqlx::query(
+                "SELECT idx, leaf, leaf_hash, chain FROM journal_leaves \
+                 WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3",
+            )
+            .bind(next)
+            .bind(end)
+            .bind(JOURNAL_VERIFY_BATCH as i64)
+            .fetch_all(&mut *conn)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            next = last.try_get::<i64, _>("idx")? + 1;
+            for row in &rows {
+                let leaf: &[u8] = row.try_get("leaf")?;
+                let hash: &[u8] = row.try_get("leaf_hash")?;
+                let chain: &[u8] = row.try_get("chain")?;
+                bytes += (leaf.len() + hash.len() + chain.len()) as u64;
+                if sha256 {
+                    std::hint::black_box(Sha256::digest(leaf));
+                }
+            }
+            rows_read += rows.len() as u64;
+        }
+        Ok((rows_read, bytes))
     }
 }

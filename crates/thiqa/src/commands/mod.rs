@@ -2,6 +2,8 @@
 
 pub mod bench;
 pub mod bench_intake;
+pub mod bench_journal;
+pub mod bench_load;
 pub mod catalog;
 mod data;
 mod demo;
@@ -28,6 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Operator(cmd) => operator::run(cmd).await,
         Command::Bench(cmd) => match cmd {
             crate::cli::BenchCommand::Intake(args) => bench_intake::intake(args).await,
+            crate::cli::BenchCommand::Journal(args) => bench_journal::journal(args).await,
             crate::cli::BenchCommand::Console(args) => bench::console(args).await,
             crate::cli::BenchCommand::Assessment(args) => bench::assessment(args).await,
             crate::cli::BenchCommand::Evidence(args) => bench::evidence(args).await,
