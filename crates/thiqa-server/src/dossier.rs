@@ -139,21 +139,18 @@ pub async fn build(
     ));
     for e in &evidence {
         if let (Some(sha), Some(fname)) = (&e.sha256, &e.filename) {
-            if !app.blobs.contains(sha).await? {
-                return Err(content(format!(
-                    "evidence {} ({fname}): stored file missing",
-                    e.id
-                )));
-            }
+            // Opened when its turn comes (one request per object on S3); a
+            // missing file fails the build, which then leaves no archive.
             let (blobs, sha, runtime) = (
                 app.blobs.clone(),
                 sha.clone(),
                 tokio::runtime::Handle::current(),
             );
+            let missing = format!("evidence {} ({fname}): stored file missing", e.id);
             let open: thiqa_export::dossier::Opener = Box::new(move || {
-                blobs.read_blocking(&sha, &runtime)?.ok_or_else(|| {
-                    std::io::Error::new(std::io::ErrorKind::NotFound, format!("blob {sha} missing"))
-                })
+                blobs
+                    .read_blocking(&sha, &runtime)?
+                    .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, missing))
             });
             files.push((format!("evidence/{}-{fname}", e.id), Source::Stream(open)));
         }

@@ -114,20 +114,24 @@ impl Store {
         Ok(version)
     }
 
-    /// Every version of a file evidence item, newest first (empty for a
-    /// URL or a note).
+    /// Every version of a file evidence item of this provider's service,
+    /// newest first (empty for a URL, a note or another service's item).
     pub async fn evidence_versions(
         &self,
         provider: ProviderId,
         service: ServiceId,
         evidence: i64,
     ) -> Result<Vec<EvidenceVersion>, StoreError> {
-        self.evidence_item(provider, service, evidence).await?;
+        self.service(provider, service).await?;
+        // Scoped by the service in the query itself: an item of another
+        // service has no versions here.
         let rows = sqlx::query(
-            "SELECT version, sha256, size, filename, media_type, valid_until, created_at, created_by \
-             FROM evidence_versions WHERE evidence_id = $1 ORDER BY version DESC",
+            "SELECT v.version, v.sha256, v.size, v.filename, v.media_type, v.valid_until, v.created_at, v.created_by \
+             FROM evidence_versions v JOIN evidence e ON e.id = v.evidence_id \
+             WHERE v.evidence_id = $1 AND e.service_id = $2 ORDER BY v.version DESC",
         )
         .bind(evidence)
+        .bind(service.0)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -299,25 +299,33 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<IntakeSource>, StoreError> {
+        let found = self.live_source_where("token_hash", token_hash).await?;
+        Ok(found
+            .filter(|(_, stored)| ct_eq(stored.as_bytes(), token_hash.as_bytes()))
+            .map(|(source, _)| source))
+    }
+
+    /// The live source whose unique `column` (token hash or certificate
+    /// fingerprint) is `value`, with that column's stored value.
+    pub(crate) async fn live_source_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<(IntakeSource, String)>, StoreError> {
         let sql = format!(
-            "SELECT {SOURCE_COLUMNS} FROM intake_sources WHERE token_hash = $1 AND revoked_at IS NULL"
+            "SELECT {SOURCE_COLUMNS}, {column} AS matched FROM intake_sources \
+             WHERE {column} = $1 AND revoked_at IS NULL"
         );
         let Some(row) = sqlx::query(&sql)
-            .bind(token_hash)
+            .bind(value)
             .fetch_optional(&self.pool)
             .await?
         else {
             return Ok(None);
         };
-        let stored: String = row.try_get("token_hash")?;
-        if !ct_eq(stored.as_bytes(), token_hash.as_bytes()) {
-            return Ok(None);
-        }
         let id: i64 = row.try_get("id")?;
-        Ok(Some(source_from(
-            &row,
-            self.source_organisations(id).await?,
-        )?))
+        let source = source_from(&row, self.source_organisations(id).await?)?;
+        Ok(Some((source, row.try_get("matched")?)))
     }
 
     /// Checks an NDJSON batch of `source` and appends it whole, or refuses

@@ -14,7 +14,7 @@ use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
 use crate::pages::dashboard::iso_date;
-use crate::pages::evidence_files::{attachment, receive_file, stored_blob, Received};
+use crate::pages::evidence_files::{journaled_download, receive_file, Received, StoredFile};
 use crate::pages::service_access::read_access;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
@@ -343,21 +343,20 @@ pub async fn download(
         .store
         .evidence_item(provider, ServiceId(id), eid)
         .await?;
-    let blob = stored_blob(&app, e.sha256.as_deref()).await?;
-    app.store
-        .record_event(
-            &me.actor(),
-            thiqa_store::NewEvent::success("evidence.download")
-                .target(format!("service:{id}"))
-                .tenant(me.tenant())
-                .details(format!("evidence {eid} version {}", e.version)),
-        )
-        .await?;
-    Ok(attachment(
-        blob,
-        e.filename.as_deref().unwrap_or("evidence"),
-        e.media_type
-            .as_deref()
-            .unwrap_or("application/octet-stream"),
-    ))
+    journaled_download(
+        &app,
+        &me,
+        ServiceId(id),
+        StoredFile {
+            evidence: eid,
+            version: e.version,
+            sha256: e.sha256.as_deref().unwrap_or(""),
+            name: e.filename.as_deref().unwrap_or("evidence"),
+            media_type: e
+                .media_type
+                .as_deref()
+                .unwrap_or("application/octet-stream"),
+        },
+    )
+    .await
 }

@@ -10,6 +10,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use thiqa_store::{BlobRead, UploadError};
 
+use thiqa_domain::ServiceId;
+
+use crate::auth::realm::Console;
+use crate::auth::visit::Signed;
 use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::web::error::PageError;
@@ -81,7 +85,7 @@ pub async fn receive_file(
 const DOWNLOAD_CHUNK: usize = 256 * 1024;
 
 /// The blob as a download named `name` of type `media_type`.
-pub fn attachment(blob: BlobRead, name: &str, media_type: &str) -> Response {
+fn attachment(blob: BlobRead, name: &str, media_type: &str) -> Response {
     // RFC 6266: an ASCII fallback and the UTF-8 name, percent-encoded.
     let ascii: String = name
         .chars()
@@ -120,11 +124,40 @@ pub fn attachment(blob: BlobRead, name: &str, media_type: &str) -> Response {
         .into_response()
 }
 
-/// The stored blob of `sha256`, or 404 when it is gone.
-pub async fn stored_blob(app: &AppState, sha256: Option<&str>) -> Result<BlobRead, PageError> {
-    app.blobs
-        .read(sha256.unwrap_or(""))
+/// One version of an evidence file, as a download names it.
+pub struct StoredFile<'a> {
+    pub evidence: i64,
+    pub version: i64,
+    pub sha256: &'a str,
+    pub name: &'a str,
+    pub media_type: &'a str,
+}
+
+/// Sends the stored file (404 when it is gone), journaled as
+/// `evidence.download` with the item and version, by whoever reads it.
+pub async fn journaled_download(
+    app: &AppState,
+    me: &Signed<Console>,
+    service: ServiceId,
+    file: StoredFile<'_>,
+) -> Result<Response, PageError> {
+    let blob = app
+        .blobs
+        .read(file.sha256)
         .await
         .map_err(|err| PageError::Internal(err.to_string()))?
-        .ok_or(PageError::NotFound)
+        .ok_or(PageError::NotFound)?;
+    app.store
+        .record_event(
+            &me.actor(),
+            thiqa_store::NewEvent::success("evidence.download")
+                .target(format!("service:{}", service.0))
+                .tenant(me.tenant())
+                .details(format!(
+                    "evidence {} version {}",
+                    file.evidence, file.version
+                )),
+        )
+        .await?;
+    Ok(attachment(blob, file.name, file.media_type))
 }

@@ -13,7 +13,7 @@ use thiqa_store::{Evidence, EvidenceVersion, NewEvidenceVersion};
 use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
-use crate::pages::evidence_files::{attachment, receive_file, stored_blob, Received};
+use crate::pages::evidence_files::{journaled_download, receive_file, Received, StoredFile};
 use crate::pages::service_access::read_access;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
@@ -177,15 +177,17 @@ pub async fn download_version(
         .into_iter()
         .find(|v| v.version == version)
         .ok_or(PageError::NotFound)?;
-    let blob = stored_blob(&app, Some(&v.sha256)).await?;
-    app.store
-        .record_event(
-            &me.actor(),
-            thiqa_store::NewEvent::success("evidence.download")
-                .target(format!("service:{id}"))
-                .tenant(me.tenant())
-                .details(format!("evidence {eid} version {version}")),
-        )
-        .await?;
-    Ok(attachment(blob, &v.filename, &v.media_type))
+    journaled_download(
+        &app,
+        &me,
+        ServiceId(id),
+        StoredFile {
+            evidence: eid,
+            version,
+            sha256: &v.sha256,
+            name: &v.filename,
+            media_type: &v.media_type,
+        },
+    )
+    .await
 }

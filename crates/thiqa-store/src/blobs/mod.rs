@@ -191,19 +191,6 @@ impl BlobStore {
         }))
     }
 
-    /// Whether a blob is stored (without reading it).
-    pub async fn contains(&self, sha256: &str) -> std::io::Result<bool> {
-        if !is_sha256_hex(sha256) {
-            return Ok(false);
-        }
-        match &self.backend {
-            Backend::Local => tokio::fs::try_exists(self.local_path(sha256)).await,
-            Backend::S3 { client, prefix } => {
-                Ok(client.head(&object_key(prefix, sha256)).await?.is_some())
-            }
-        }
-    }
-
     /// The file of a blob of the local backend (benchmarks compare it with
     /// plain file copies); `None` for S3 or a missing blob.
     pub fn local_file(&self, sha256: &str) -> Option<PathBuf> {

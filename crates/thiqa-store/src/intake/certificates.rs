@@ -3,10 +3,9 @@
 //! certificate authority is needed and a revoked source's certificate stops
 //! working at once.
 
-use sqlx::Row;
 use thiqa_domain::{ProviderId, Tenant};
 
-use super::{source_from, IntakeSource, SOURCE_COLUMNS};
+use super::IntakeSource;
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
@@ -68,20 +67,9 @@ impl Store {
         if !valid_fingerprint(fingerprint) {
             return Ok(None);
         }
-        let sql = format!(
-            "SELECT {SOURCE_COLUMNS} FROM intake_sources WHERE tls_fingerprint = $1 AND revoked_at IS NULL"
-        );
-        let Some(row) = sqlx::query(&sql)
-            .bind(fingerprint)
-            .fetch_optional(&self.pool)
+        Ok(self
+            .live_source_where("tls_fingerprint", fingerprint)
             .await?
-        else {
-            return Ok(None);
-        };
-        let id: i64 = row.try_get("id")?;
-        Ok(Some(source_from(
-            &row,
-            self.source_organisations(id).await?,
-        )?))
+            .map(|(source, _)| source))
     }
 }

@@ -185,9 +185,9 @@ pub fn parse_line(raw: &[u8], ctx: &BatchContext<'_>) -> Result<Event, String> {
         }
     };
     let actor = line.actor.unwrap_or_default();
-    check_length("actor", &actor, MAX_NAME_BYTES)?;
+    check_name("actor", &actor)?;
     let target = line.target.unwrap_or_default();
-    check_length("target", &target, MAX_NAME_BYTES)?;
+    check_name("target", &target)?;
     let source_address = match line.source_address {
         None => None,
         Some(a) => Some(
@@ -206,16 +206,7 @@ pub fn parse_line(raw: &[u8], ctx: &BatchContext<'_>) -> Result<Event, String> {
         }
     };
     let attributes = line.attributes.unwrap_or_default();
-    if attributes.len() > MAX_ATTRIBUTES {
-        return Err(format!("`attributes`: more than {MAX_ATTRIBUTES} entries"));
-    }
-    for (k, v) in &attributes {
-        if k.is_empty() {
-            return Err("`attributes`: empty key".into());
-        }
-        check_length("attributes key", k, MAX_NAME_BYTES)?;
-        check_length(&format!("attributes.{k}"), v, MAX_VALUE_BYTES)?;
-    }
+    check_attributes(&attributes)?;
     Ok(Event {
         event_time,
         received_time: ctx.received,
@@ -245,6 +236,26 @@ fn json_reason(e: serde_json::Error) -> String {
     }
 }
 
+/// At most [`MAX_ATTRIBUTES`], non-empty keys, bounded keys and values.
+pub(crate) fn check_attributes(attributes: &BTreeMap<String, String>) -> Result<(), String> {
+    if attributes.len() > MAX_ATTRIBUTES {
+        return Err(format!("`attributes`: more than {MAX_ATTRIBUTES} entries"));
+    }
+    for (k, v) in attributes {
+        if k.is_empty() {
+            return Err("`attributes`: empty key".into());
+        }
+        check_length("attributes key", k, MAX_NAME_BYTES)?;
+        check_length(&format!("attributes.{k}"), v, MAX_VALUE_BYTES)?;
+    }
+    Ok(())
+}
+
+/// `actor` and `target` are names of at most this many bytes.
+pub(crate) fn check_name(field: &str, value: &str) -> Result<(), String> {
+    check_length(field, value, MAX_NAME_BYTES)
+}
+
 fn check_length(field: &str, value: &str, max: usize) -> Result<(), String> {
     if value.len() > max {
         return Err(format!("`{field}`: longer than {max} bytes"));
@@ -253,7 +264,7 @@ fn check_length(field: &str, value: &str, max: usize) -> Result<(), String> {
 }
 
 /// A dotted action: segments of ASCII letters, digits, `_` and `-`.
-fn check_action(action: &str) -> Result<(), String> {
+pub(crate) fn check_action(action: &str) -> Result<(), String> {
     let ok = !action.is_empty()
         && action.len() <= MAX_NAME_BYTES
         && action.split('.').all(|seg| {

@@ -22,14 +22,12 @@ use std::collections::BTreeMap;
 use thiqa_domain::Tenant;
 use thiqa_journal::{Event, Outcome, Severity};
 
-use super::parse::{parse_time, BatchContext};
+use super::parse::{check_action, check_attributes, check_name, parse_time, BatchContext};
 
 /// The SD-ID of Thiqa's own parameters.
 pub const THIQA_SD_ID: &str = "thiqa@32473";
 /// Longest MSG text kept.
 const MAX_MESSAGE_BYTES: usize = 8192;
-/// Most attributes on one event (as for NDJSON intake).
-const MAX_ATTRIBUTES: usize = 64;
 
 /// Parses one message (the bytes of one octet-counted frame).
 pub fn parse_syslog(raw: &[u8], ctx: &BatchContext<'_>) -> Result<Event, String> {
@@ -93,9 +91,6 @@ pub fn parse_syslog(raw: &[u8], ctx: &BatchContext<'_>) -> Result<Event, String>
             }
         }
     }
-    if attributes.len() > MAX_ATTRIBUTES {
-        return Err(format!("more than {MAX_ATTRIBUTES} attributes"));
-    }
     let action = match own.remove("type") {
         Some(t) => t,
         None => {
@@ -142,20 +137,24 @@ pub fn parse_syslog(raw: &[u8], ctx: &BatchContext<'_>) -> Result<Event, String>
     if let Some(unknown) = own.keys().next() {
         return Err(format!("{THIQA_SD_ID}: unknown parameter {unknown:?}"));
     }
-    // The NDJSON checks on type, actor, target and lengths apply as well.
-    let as_line = serde_json::json!({
-        "time": timestamp,
-        "type": action,
-        "severity": severity.code(),
-        "actor": actor,
-        "target": target,
-        "attributes": attributes,
-    });
-    let mut event = super::parse::parse_line(as_line.to_string().as_bytes(), ctx)?;
-    event.tenant = Some(crate::journal::tenant_text(tenant));
-    event.outcome = outcome;
-    event.event_time = event_time;
-    Ok(event)
+    // The NDJSON intake's limits on names and attributes hold here too.
+    check_action(&action).map_err(|e| e.replace("`type`", "type"))?;
+    check_name("actor", &actor)?;
+    check_name("target", &target)?;
+    check_attributes(&attributes)?;
+    Ok(Event {
+        event_time,
+        received_time: ctx.received,
+        source: ctx.source.to_owned(),
+        action,
+        severity,
+        actor,
+        target,
+        tenant: Some(crate::journal::tenant_text(tenant)),
+        source_address: None,
+        outcome,
+        attributes,
+    })
 }
 
 /// Letters, digits, `_` and `-` kept; anything else becomes `_`.

@@ -836,15 +836,15 @@ impl Watch {
 }
 
 /// A `thiqa serve` child process on a benchmark data directory; killed when dropped.
-struct Server {
+pub(super) struct Server {
     child: std::process::Child,
-    pid: u32,
+    pub(super) pid: u32,
     /// Operator console, `host:port`.
-    addr: String,
+    pub(super) addr: String,
 }
 
 impl Server {
-    fn start(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Server> {
+    pub(super) fn start(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Server> {
         let mut child = std::process::Command::new(std::env::current_exe()?)
             .args(["serve", "--data-dir"])
             .arg(dir)
@@ -1023,7 +1023,7 @@ async fn assessed_service(
 
 /// A `Vm…` field of a process's status (kB), from /proc (Linux): `VmRSS`
 /// is the resident set now, `VmHWM` its peak (high-water mark).
-fn proc_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
+pub(super) fn proc_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()

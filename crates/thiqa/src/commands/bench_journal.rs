@@ -21,7 +21,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,8 @@ use thiqa_journal::{Event, NoteSigner, Outcome, Severity, Timestamp};
 use thiqa_server::bootstrap::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use thiqa_store::{journal_signer, Actor, DatabaseLocation, IntakeSource, LeafQuery, NewAccount};
 use thiqa_store::{RuleSet, Store, DEFAULT_JOURNAL_ORIGIN};
+
+use super::bench::{proc_kib, Server};
 
 /// A signed checkpoint every this many leaves while building.
 const CHECKPOINT_EVERY: u64 = 1_000_000;
@@ -447,7 +449,7 @@ async fn export(store: &Store, dir: &Path, s: &Setup) -> anyhow::Result<[bool; 2
     let created =
         store.create_api_token(&account, "bench", hash.as_str(), &scopes, expires, &actor);
     created.await?;
-    let server = Server::start(dir)?;
+    let server = Server::start(dir, &[])?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = proc_kib(server.pid, "VmRSS")? as f64 / 1024.0;
     // Sets the peak back to the current size (Linux >= 4.0), so VmHWM is
@@ -560,58 +562,4 @@ fn get_lines(addr: &str, token: &str, path: &str) -> anyhow::Result<(u64, u64, S
         chunked = size > 0;
     }
     Ok((lines, bytes, String::from_utf8_lossy(&first).into_owned()))
-}
-
-/// A `thiqa serve` child on the benchmark's data directory; killed when dropped.
-struct Server {
-    child: std::process::Child,
-    pid: u32,
-    /// Operator console, `host:port`.
-    addr: String,
-}
-
-impl Server {
-    fn start(dir: &Path) -> anyhow::Result<Server> {
-        let mut child = std::process::Command::new(std::env::current_exe()?)
-            .args(["serve", "--data-dir"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("starting thiqa serve")?;
-        let out = child.stdout.take().context("no stdout")?;
-        let mut lines = BufReader::new(out).lines();
-        let console = lines.by_ref().map_while(Result::ok).find_map(|l| {
-            let url = l.strip_prefix("Operator console:")?.trim();
-            Some(url.trim_start_matches("http://").to_owned())
-        });
-        std::thread::spawn(move || for _ in lines {});
-        let server = Server {
-            pid: child.id(),
-            child,
-            addr: console.unwrap_or_default(),
-        };
-        if server.addr.is_empty() {
-            bail!("the server did not start");
-        }
-        Ok(server)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A `Vm…` field of a process's status (kB), from /proc (Linux).
-fn proc_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let value = status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'));
-    let kib = value.and_then(|v| v.split_whitespace().next()?.parse().ok());
-    kib.ok_or_else(|| anyhow!("no {field} for {pid}"))
 }
