@@ -6,8 +6,12 @@
 //! Each function writes one event; the caller streams the header, the
 //! events and the footer, so an export never sits whole in memory.
 
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Serialize, Serializer};
 use serde_json::{json, Map, Value};
-use thiqa_journal::{Event, Outcome, Severity};
+use thiqa_journal::{Event, Outcome, Severity, Timestamp};
 
 /// One event of an export: its position in the log and the event.
 pub struct ExportedEvent<'a> {
@@ -83,14 +87,21 @@ impl JournalFormat {
         }
     }
 
-    /// One event, with its line end.
-    pub fn event(self, e: &ExportedEvent<'_>) -> String {
+    /// Appends one event, with its line end, to `out`.
+    pub fn write_event(self, e: &ExportedEvent<'_>, out: &mut Vec<u8>) {
         match self {
-            JournalFormat::Ndjson => format!("{}\n", to_json(e)),
-            JournalFormat::Csv => csv_row(e),
-            JournalFormat::Xml => xml_element(e),
-            JournalFormat::Ocsf => format!("{}\n", ocsf(e)),
-            JournalFormat::Cef => cef_line(e),
+            JournalFormat::Ndjson => {
+                // Into a Vec: cannot fail (every map key is a string).
+                let _ = serde_json::to_writer(&mut *out, &JsonEvent::of(e));
+                out.push(b'\n');
+            }
+            JournalFormat::Csv => out.extend_from_slice(csv_row(e).as_bytes()),
+            JournalFormat::Xml => out.extend_from_slice(xml_element(e).as_bytes()),
+            JournalFormat::Ocsf => {
+                let _ = serde_json::to_writer(&mut *out, &ocsf(e));
+                out.push(b'\n');
+            }
+            JournalFormat::Cef => out.extend_from_slice(cef_line(e).as_bytes()),
         }
     }
 }
@@ -113,7 +124,13 @@ pub const CSV_COLUMNS: [&str; 14] = [
 ];
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// The fields every format carries, in CSV column order.
@@ -141,24 +158,57 @@ fn fields(e: &ExportedEvent<'_>) -> [String; 14] {
     ]
 }
 
-pub fn to_json(e: &ExportedEvent<'_>) -> Value {
-    let ev = e.event;
-    json!({
-        "index": e.index,
-        "event_time": ev.event_time.to_string(),
-        "received_time": ev.received_time.to_string(),
-        "source": ev.source,
-        "type": ev.action,
-        "severity": ev.severity.name(),
-        "severity_code": ev.severity.code(),
-        "actor": ev.actor,
-        "target": ev.target,
-        "commanditaire": ev.tenant,
-        "source_address": ev.source_address.map(|a| a.to_string()),
-        "outcome": ev.outcome.name(),
-        "attributes": ev.attributes,
-        "leaf_hash": hex(e.leaf_hash),
-    })
+/// A value written through its `Display`, without an intermediate string.
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// One NDJSON line's object, fields in CSV column order, borrowed from the
+/// event: serialized straight into the export's buffer (an export writes
+/// hundreds of thousands of these a second).
+#[derive(Serialize)]
+struct JsonEvent<'a> {
+    index: u64,
+    event_time: Shown<Timestamp>,
+    received_time: Shown<Timestamp>,
+    source: &'a str,
+    #[serde(rename = "type")]
+    action: &'a str,
+    severity: &'static str,
+    severity_code: u8,
+    actor: &'a str,
+    target: &'a str,
+    commanditaire: Option<&'a str>,
+    source_address: Option<Shown<IpAddr>>,
+    outcome: &'static str,
+    attributes: &'a BTreeMap<String, String>,
+    leaf_hash: String,
+}
+
+impl<'a> JsonEvent<'a> {
+    fn of(e: &ExportedEvent<'a>) -> JsonEvent<'a> {
+        let ev = e.event;
+        JsonEvent {
+            index: e.index,
+            event_time: Shown(ev.event_time),
+            received_time: Shown(ev.received_time),
+            source: &ev.source,
+            action: &ev.action,
+            severity: ev.severity.name(),
+            severity_code: ev.severity.code(),
+            actor: &ev.actor,
+            target: &ev.target,
+            commanditaire: ev.tenant.as_deref(),
+            source_address: ev.source_address.map(Shown),
+            outcome: ev.outcome.name(),
+            attributes: &ev.attributes,
+            leaf_hash: hex(e.leaf_hash),
+        }
+    }
 }
 
 fn csv_row(e: &ExportedEvent<'_>) -> String {
@@ -300,11 +350,14 @@ fn cef_line(e: &ExportedEvent<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use thiqa_journal::Timestamp;
-
     use super::*;
+
+    /// One event in format `f`, as text.
+    fn written(f: JournalFormat, e: &ExportedEvent<'_>) -> String {
+        let mut out = Vec::new();
+        f.write_event(e, &mut out);
+        String::from_utf8(out).unwrap()
+    }
 
     fn event() -> Event {
         let t = Timestamp::parse("2026-11-29T10:00:00.000Z").unwrap();
@@ -332,7 +385,7 @@ mod tests {
             event: &ev,
         };
         let f = JournalFormat::Xml;
-        let doc = f.header() + &f.event(&e) + &f.footer();
+        let doc = f.header() + &written(f, &e) + &f.footer();
         assert!(doc.contains("ops&lt;script&gt;&amp;&quot;x&quot;"));
         assert!(doc.contains("bell\u{FFFD} and ]]&gt; end"));
         assert!(!doc.contains('\u{7}'));
@@ -346,7 +399,7 @@ mod tests {
             leaf_hash: &[7; 32],
             event: &ev,
         };
-        let line = JournalFormat::Cef.event(&e);
+        let line = written(JournalFormat::Cef, &e);
         assert!(line.starts_with("CEF:0|Thiqa|hv\\|kvm-07|1|vm.snapshot.delete|"));
         assert!(line.contains("|5|"), "warning is CEF 5: {line}");
         assert!(line.contains("duid=vm\\=42\\nnext"));
@@ -361,14 +414,29 @@ mod tests {
             leaf_hash: &[7; 32],
             event: &ev,
         };
-        let json = to_json(&e);
-        let text = JournalFormat::Csv.header() + &JournalFormat::Csv.event(&e);
+        let line = written(JournalFormat::Ndjson, &e);
+        assert_eq!(line.matches('\n').count(), 1, "one line: {line}");
+        let json: Value = serde_json::from_str(&line).unwrap();
+        let text = JournalFormat::Csv.header() + &written(JournalFormat::Csv, &e);
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let row = r.records().next().unwrap().unwrap();
         assert_eq!(&row[0], "9");
         assert_eq!(&row[9], json["commanditaire"].as_str().unwrap());
         assert_eq!(&row[8], "vm=42\nnext");
         assert_eq!(json["severity"], "warning");
+        // The same field list as the CSV columns (documented once).
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut columns = CSV_COLUMNS.to_vec();
+        columns.sort_unstable();
+        assert_eq!(keys, columns);
+        assert_eq!(json["leaf_hash"], "07".repeat(32));
+        assert_eq!(json["event_time"], "2026-11-29T10:00:00.000Z");
+        assert_eq!(json["source_address"], "10.0.0.7");
         assert_eq!(ocsf(&e)["severity_id"], 3);
     }
 }

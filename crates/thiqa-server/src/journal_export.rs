@@ -3,12 +3,16 @@
 //! offline with only the log's public key. Both stream page by page, so an
 //! export of millions of events never sits in memory.
 
+use std::collections::VecDeque;
+use std::future::Future;
+
 use axum::body::Body;
+use bytes::Bytes;
+use http_body_util::channel::Channel;
 use thiqa_domain::assessment::iso_date_start;
 use thiqa_domain::Tenant;
 use thiqa_export::journal::{ExportedEvent, JournalFormat};
-use thiqa_store::{LeafQuery, StoredCheckpoint};
-use tokio::io::AsyncWriteExt;
+use thiqa_store::{JournalLeaf, LeafQuery, Store, StoredCheckpoint};
 
 use crate::state::AppState;
 
@@ -78,71 +82,101 @@ impl ExportRequest {
     }
 }
 
-/// Writes pages of text produced by `page` into a body as they come.
-/// `page(after)` returns the next chunk and the last index it covered, or
-/// None at the end. A failure mid-way is logged and ends the body early
-/// (the client sees a truncated download, never another tenant's data).
-fn streamed<F, Fut>(head: String, tail: String, mut page: F) -> Body
+/// Pages formatted ahead of the connection.
+const PAGES_IN_FLIGHT: usize = 2;
+
+/// The leaves of one page and the last index it covered.
+type Page = Option<(Vec<JournalLeaf>, u64)>;
+
+/// A body of the pages of leaves read by `read` and turned into bytes by
+/// `write`, as they come. `read(after)` returns the next page, or None at
+/// the end.
+///
+/// Three stages work side by side: the next page is read as soon as the
+/// previous one is, up to [`PAGES_IN_FLIGHT`] pages are being written
+/// (formatted) meanwhile, and written pages go to the connection in order,
+/// each as one chunk. A failure mid-way is logged and aborts the body, so
+/// the client sees a broken download, never a short one that looks
+/// complete (nor another tenant's data).
+fn streamed<R, RF, W, WF>(head: String, tail: String, mut read: R, mut write: W) -> Body
 where
-    F: FnMut(Option<u64>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<Option<(String, u64)>, String>> + Send,
+    R: FnMut(Option<u64>) -> RF + Send + 'static,
+    RF: Future<Output = Result<Page, String>> + Send + 'static,
+    W: FnMut(Vec<JournalLeaf>) -> WF + Send + 'static,
+    WF: Future<Output = Result<Vec<u8>, String>> + Send + 'static,
 {
-    let (mut writer, reader) = tokio::io::duplex(256 * 1024);
+    let (mut tx, body) = Channel::<Bytes, std::io::Error>::new(1);
     tokio::spawn(async move {
-        let mut after = None;
         let result: Result<(), String> = async {
-            writer
-                .write_all(head.as_bytes())
-                .await
-                .map_err(|e| e.to_string())?;
-            while let Some((text, last)) = page(after).await? {
-                writer
-                    .write_all(text.as_bytes())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                after = Some(last);
+            // A send fails only when the client went away: stop quietly.
+            let gone = |_| "the client closed the connection".to_owned();
+            let joined = |e: tokio::task::JoinError| e.to_string();
+            tx.send_data(Bytes::from(head)).await.map_err(gone)?;
+            let mut reading = tokio::spawn(read(None));
+            let mut writing = VecDeque::new();
+            loop {
+                let Some((leaves, last)) = reading.await.map_err(joined)?? else {
+                    break;
+                };
+                reading = tokio::spawn(read(Some(last)));
+                writing.push_back(tokio::spawn(write(leaves)));
+                if writing.len() >= PAGES_IN_FLIGHT {
+                    if let Some(oldest) = writing.pop_front() {
+                        let chunk = oldest.await.map_err(joined)??;
+                        tx.send_data(Bytes::from(chunk)).await.map_err(gone)?;
+                    }
+                }
             }
-            writer
-                .write_all(tail.as_bytes())
-                .await
-                .map_err(|e| e.to_string())
+            while let Some(oldest) = writing.pop_front() {
+                let chunk = oldest.await.map_err(joined)??;
+                tx.send_data(Bytes::from(chunk)).await.map_err(gone)?;
+            }
+            tx.send_data(Bytes::from(tail)).await.map_err(gone)
         }
         .await;
         if let Err(cause) = result {
             tracing::warn!(%cause, "journal export stopped early");
+            tx.abort(std::io::Error::other(cause));
         }
     });
-    Body::from_stream(tokio_util::io::ReaderStream::new(reader))
+    Body::new(body)
+}
+
+/// The next page of `req`'s leaves after index `after`.
+async fn read_page(store: Store, q: LeafQuery) -> Result<Page, String> {
+    let leaves = store
+        .journal_leaves_matching(&q)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(leaves.last().map(|l| l.index).map(|last| (leaves, last)))
 }
 
 /// The events, formatted, streamed.
 pub fn events_body(app: &AppState, req: ExportRequest) -> Body {
     let store = app.store.clone();
     let format = req.format;
-    streamed(format.header(), format.footer(), move |after| {
-        let store = store.clone();
-        let q = req.query(after);
-        async move {
-            let leaves = store
-                .journal_leaves_matching(&q)
-                .await
-                .map_err(|e| e.to_string())?;
-            let Some(last) = leaves.last().map(|l| l.index) else {
-                return Ok(None);
-            };
-            let mut text = String::new();
+    let read = move |after| read_page(store.clone(), req.query(after));
+    // Formatting is plain CPU work (a few milliseconds a page): on the
+    // blocking pool, beside the runtime's threads.
+    let write = move |leaves: Vec<JournalLeaf>| async move {
+        tokio::task::spawn_blocking(move || {
+            let mut chunk = Vec::with_capacity(leaves.len() * 512);
             for l in &leaves {
                 let event = thiqa_journal::Event::from_leaf(&l.leaf)
                     .map_err(|e| format!("leaf {}: {e}", l.index))?;
-                text.push_str(&format.event(&ExportedEvent {
+                let exported = ExportedEvent {
                     index: l.index,
                     leaf_hash: &l.leaf_hash,
                     event: &event,
-                }));
+                };
+                format.write_event(&exported, &mut chunk);
             }
-            Ok(Some((text, last)))
-        }
-    })
+            Ok(chunk)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    };
+    streamed(format.header(), format.footer(), read, write)
 }
 
 /// A checkpoint covering every leaf so far, signed now if needed.
@@ -157,31 +191,37 @@ pub async fn current_checkpoint(app: &AppState) -> Result<StoredCheckpoint, Stri
 /// `thiqa journal verify-proof` reads), all against `checkpoint`.
 pub fn proofs_body(app: &AppState, req: ExportRequest, checkpoint: StoredCheckpoint) -> Body {
     let store = app.store.clone();
-    streamed(String::new(), String::new(), move |after| {
+    let size = checkpoint.size;
+    // Leaves beyond the checkpoint have no proof against it yet.
+    let read = {
         let store = store.clone();
-        let q = req.query(after);
-        let size = checkpoint.size;
+        move |after| {
+            let page = read_page(store.clone(), req.query(after));
+            async move {
+                Ok(page.await?.and_then(|(leaves, _)| {
+                    let covered: Vec<_> = leaves.into_iter().filter(|l| l.index < size).collect();
+                    let last = covered.last()?.index;
+                    Some((covered, last))
+                }))
+            }
+        }
+    };
+    let write = move |leaves: Vec<JournalLeaf>| {
+        let store = store.clone();
         async move {
-            let leaves = store
-                .journal_leaves_matching(&q)
-                .await
-                .map_err(|e| e.to_string())?;
-            let covered: Vec<_> = leaves.iter().filter(|l| l.index < size).collect();
-            let Some(last) = covered.last().map(|l| l.index) else {
-                return Ok(None);
-            };
-            let mut text = String::new();
-            for l in covered {
+            let mut chunk = Vec::new();
+            for l in leaves {
                 let bundle = store
                     .journal_prove(l.index, Some(size))
                     .await
                     .map_err(|e| e.to_string())?;
-                text.push_str(&bundle.to_json().replace('\n', ""));
-                text.push('\n');
+                chunk.extend_from_slice(bundle.to_json().replace('\n', "").as_bytes());
+                chunk.push(b'\n');
             }
-            Ok(Some((text, last)))
+            Ok(chunk)
         }
-    })
+    };
+    streamed(String::new(), String::new(), read, write)
 }
 
 /// Signs a checkpoint every `journal.checkpoint_seconds` when events came

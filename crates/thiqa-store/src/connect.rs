@@ -12,6 +12,7 @@ use thiqa_domain::Clock;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::StoreError;
+use crate::file_reads::FileReads;
 use crate::Tx;
 
 /// The SQLite file inside the data directory.
@@ -68,6 +69,9 @@ pub struct Store {
     /// process avoids "database is locked" when two deferred transactions
     /// both try to upgrade. PostgreSQL needs no such lock.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite only: direct read-only connections for the journal's bulk and
+    /// proof reads (file_reads.rs).
+    pub(crate) file_reads: Option<Arc<FileReads>>,
 }
 
 impl fmt::Debug for Store {
@@ -143,6 +147,11 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(readers)
                     .acquire_timeout(Duration::from_secs(10))
+                    // A connection to a local file does not go stale, and
+                    // the default ping before each use is a round trip to
+                    // the connection's worker thread: half the cost of a
+                    // one-row query.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // WAL lets readers run beside the writer; foreign
@@ -163,6 +172,7 @@ impl Store {
                     backend: Backend::Sqlite,
                     clock,
                     write_lock: Some(Arc::new(Mutex::new(()))),
+                    file_reads: Some(FileReads::new(&path)),
                 })
             }
             DatabaseLocation::Postgres { url } => {
@@ -177,6 +187,7 @@ impl Store {
                     backend: Backend::Postgres,
                     clock,
                     write_lock: None,
+                    file_reads: None,
                 })
             }
         }

@@ -20,8 +20,10 @@
 mod append;
 mod bundle;
 mod encode;
+mod file;
 mod key;
 mod nodes;
+mod proofs;
 mod retention;
 mod search;
 mod tenant_read;
@@ -32,9 +34,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use thiqa_domain::Tenant;
-use thiqa_journal::merkle::{
-    consistency_proof, inclusion_proof, tree_root, verify_inclusion, TreeError,
-};
+use thiqa_journal::merkle::{consistency_proof, tree_root, TreeError};
 use thiqa_journal::{Checkpointer, Hash, NoteSigner, SignError};
 
 use crate::connect::Store;
@@ -145,22 +145,54 @@ pub(crate) fn to_u64(n: i64, what: &str) -> Result<u64, StoreError> {
 const CHECKPOINT_COLUMNS: &str = "id, size, root, note, created_at_ms";
 
 fn checkpoint_from_row(row: &sqlx::any::AnyRow) -> Result<StoredCheckpoint, StoreError> {
+    checkpoint_from_columns(
+        row.try_get("id")?,
+        row.try_get("size")?,
+        &row.try_get::<Vec<u8>, _>("root")?,
+        row.try_get("note")?,
+        row.try_get("created_at_ms")?,
+    )
+}
+
+fn checkpoint_from_columns(
+    id: i64,
+    size: i64,
+    root: &[u8],
+    note: String,
+    created_at_ms: i64,
+) -> Result<StoredCheckpoint, StoreError> {
     Ok(StoredCheckpoint {
-        id: row.try_get("id")?,
-        size: to_u64(row.try_get("size")?, "checkpoint size")?,
-        root: to_hash(&row.try_get::<Vec<u8>, _>("root")?, "checkpoint root")?,
-        note: row.try_get("note")?,
-        created_at_ms: row.try_get("created_at_ms")?,
+        id,
+        size: to_u64(size, "checkpoint size")?,
+        root: to_hash(root, "checkpoint root")?,
+        note,
+        created_at_ms,
     })
 }
 
-async fn latest_checkpoint_on(
+/// The checkpoint of exactly `size` leaves (the first stored), or the
+/// latest (largest) when `size` is None.
+async fn checkpoint_on(
     conn: &mut AnyConnection,
+    size: Option<u64>,
 ) -> Result<Option<StoredCheckpoint>, StoreError> {
-    let sql = format!(
-        "SELECT {CHECKPOINT_COLUMNS} FROM journal_checkpoints ORDER BY size DESC, id DESC LIMIT 1"
-    );
-    let row = sqlx::query(&sql).fetch_optional(conn).await?;
+    let row = match size {
+        Some(s) => {
+            let sql = format!(
+                "SELECT {CHECKPOINT_COLUMNS} FROM journal_checkpoints WHERE size = $1 ORDER BY id LIMIT 1"
+            );
+            sqlx::query(&sql)
+                .bind(to_i64(s)?)
+                .fetch_optional(conn)
+                .await?
+        }
+        None => {
+            let sql = format!(
+                "SELECT {CHECKPOINT_COLUMNS} FROM journal_checkpoints ORDER BY size DESC, id DESC LIMIT 1"
+            );
+            sqlx::query(&sql).fetch_optional(conn).await?
+        }
+    };
     row.as_ref().map(checkpoint_from_row).transpose()
 }
 
@@ -220,7 +252,7 @@ impl Store {
         append::lock_for_writing(&mut w.tx).await?;
         let head = append::read_head(&mut w.tx, true).await?;
         let size = head.range.size();
-        let last = latest_checkpoint_on(&mut w.tx).await?;
+        let last = checkpoint_on(&mut w.tx, None).await?;
         let mut checkpointer = match &last {
             Some(c) => Checkpointer::resume(&origin, signer.clone(), c.note.as_bytes())?,
             None => Checkpointer::new(&origin, signer.clone())?,
@@ -231,7 +263,7 @@ impl Store {
             }
         }
         let last_size = last.as_ref().map_or(0, |c| c.size).min(size);
-        let (root, proof) = nodes::compute(&mut w.tx, |r| {
+        let (root, proof) = nodes::compute(&mut w.tx, head.levels, |r| {
             Ok((tree_root(r, size)?, consistency_proof(r, last_size, size)?))
         })
         .await?;
@@ -262,7 +294,7 @@ impl Store {
     /// The checkpoint of the largest size, if any.
     pub async fn journal_latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        latest_checkpoint_on(&mut conn).await
+        checkpoint_on(&mut conn, None).await
     }
 
     /// The (first) checkpoint stored for exactly `size` leaves.
@@ -270,14 +302,8 @@ impl Store {
         &self,
         size: u64,
     ) -> Result<Option<StoredCheckpoint>, StoreError> {
-        let sql = format!(
-            "SELECT {CHECKPOINT_COLUMNS} FROM journal_checkpoints WHERE size = $1 ORDER BY id LIMIT 1"
-        );
-        let row = sqlx::query(&sql)
-            .bind(to_i64(size)?)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(checkpoint_from_row).transpose()
+        let mut conn = self.pool.acquire().await?;
+        checkpoint_on(&mut conn, Some(size)).await
     }
 
     /// Every stored checkpoint, oldest first.
@@ -293,8 +319,12 @@ impl Store {
         from: u64,
         limit: u64,
     ) -> Result<Vec<JournalLeaf>, StoreError> {
+        let limit = limit.min(10_000);
+        if let Some(file) = &self.file_reads {
+            return file.run(move |conn| file::leaves(conn, from, limit)).await;
+        }
         let mut conn = self.pool.acquire().await?;
-        append::read_leaves(&mut conn, from, limit.min(10_000)).await
+        append::read_leaves(&mut conn, from, limit).await
     }
 
     /// One leaf row.
@@ -304,96 +334,5 @@ impl Store {
             .await?
             .into_iter()
             .find(|l| l.index == index))
-    }
-
-    /// Audit path of leaf `index` in the tree of the first `size` leaves
-    /// (RFC 9162 §2.1.3), from the stored subtrees.
-    pub async fn journal_inclusion_proof(
-        &self,
-        index: u64,
-        size: u64,
-    ) -> Result<Vec<Hash>, JournalError> {
-        self.check_size(size).await?;
-        let mut conn = self.pool.acquire().await?;
-        nodes::compute(&mut conn, |r| inclusion_proof(r, index, size)).await
-    }
-
-    /// Proof that the tree of `size1` leaves is a prefix of the tree of
-    /// `size2` (RFC 9162 §2.1.4), from the stored subtrees.
-    pub async fn journal_consistency_proof(
-        &self,
-        size1: u64,
-        size2: u64,
-    ) -> Result<Vec<Hash>, JournalError> {
-        self.check_size(size2).await?;
-        let mut conn = self.pool.acquire().await?;
-        nodes::compute(&mut conn, |r| consistency_proof(r, size1, size2)).await
-    }
-
-    /// Tree head of the first `size` leaves, from the stored subtrees.
-    pub async fn journal_root_at(&self, size: u64) -> Result<Hash, JournalError> {
-        self.check_size(size).await?;
-        let mut conn = self.pool.acquire().await?;
-        nodes::compute(&mut conn, |r| tree_root(r, size)).await
-    }
-
-    async fn check_size(&self, size: u64) -> Result<(), JournalError> {
-        let head = self.journal_head().await?;
-        if size > head.size {
-            return Err(TreeError::BadSizes {
-                size1: size,
-                size2: head.size,
-            }
-            .into());
-        }
-        Ok(())
-    }
-
-    /// A self-contained inclusion proof of leaf `index`: against the stored
-    /// checkpoint of `size` leaves, or the latest checkpoint when `size` is
-    /// `None`. The bundle is checked against the checkpoint's root before it
-    /// is returned, so altered storage gives an error, not a false proof.
-    pub async fn journal_prove(
-        &self,
-        index: u64,
-        size: Option<u64>,
-    ) -> Result<InclusionBundle, JournalError> {
-        let checkpoint = match size {
-            Some(s) => self
-                .journal_checkpoint_at(s)
-                .await?
-                .ok_or(JournalError::NoCheckpoint(s))?,
-            None => self
-                .journal_latest_checkpoint()
-                .await?
-                .ok_or(JournalError::NotCovered { index, size: 0 })?,
-        };
-        if index >= checkpoint.size {
-            return Err(JournalError::NotCovered {
-                index,
-                size: checkpoint.size,
-            });
-        }
-        let leaf = self
-            .journal_leaf(index)
-            .await?
-            .ok_or_else(|| JournalError::Inconsistent(format!("row {index} is missing")))?;
-        let audit_path = self.journal_inclusion_proof(index, checkpoint.size).await?;
-        let hash = thiqa_journal::merkle::leaf_hash(&leaf.leaf);
-        verify_inclusion(&hash, index, checkpoint.size, &audit_path, &checkpoint.root).map_err(
-            |e| {
-                JournalError::Inconsistent(format!(
-                    "row {index} is not leaf {index} of the checkpoint of size {}: {e}",
-                    checkpoint.size
-                ))
-            },
-        )?;
-        Ok(InclusionBundle {
-            index,
-            tree_size: checkpoint.size,
-            leaf: leaf.leaf,
-            audit_path,
-            checkpoint: checkpoint.note,
-        })
     }
 }

@@ -19,6 +19,7 @@ mod error;
 mod events;
 mod evidence;
 mod evidence_versions;
+mod file_reads;
 mod findings;
 mod intake;
 mod journal;

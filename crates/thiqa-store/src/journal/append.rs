@@ -62,13 +62,30 @@ pub(crate) async fn read_head(conn: &mut AnyConnection, lock: bool) -> Result<He
     let sql = if lock && is_postgres(conn) {
         "SELECT size, chain, range_nodes, stride FROM journal_head WHERE id = 1 FOR UPDATE"
     } else {
-        "SELECT size, chain, range_nodes, stride FROM journal_head WHERE id = 1"
+        HEAD_SELECT
     };
     let row = sqlx::query(sql).fetch_one(&mut *conn).await?;
-    let size = to_u64(row.try_get("size")?, "journal size")?;
-    let chain = to_hash(&row.try_get::<Vec<u8>, _>("chain")?, "journal head chain")?;
-    let raw: Vec<u8> = row.try_get("range_nodes")?;
-    let stride: i64 = row.try_get("stride")?;
+    head_from_columns(
+        row.try_get("size")?,
+        &row.try_get::<Vec<u8>, _>("chain")?,
+        &row.try_get::<Vec<u8>, _>("range_nodes")?,
+        row.try_get("stride")?,
+    )
+}
+
+/// The head row's query, without locking.
+pub(crate) const HEAD_SELECT: &str =
+    "SELECT size, chain, range_nodes, stride FROM journal_head WHERE id = 1";
+
+/// The head from its row's columns, checked.
+pub(crate) fn head_from_columns(
+    size: i64,
+    chain: &[u8],
+    raw: &[u8],
+    stride: i64,
+) -> Result<Head, StoreError> {
+    let size = to_u64(size, "journal size")?;
+    let chain = to_hash(chain, "journal head chain")?;
     let corrupt = |what: &str| StoreError::Corrupt(format!("journal head: {what}"));
     let levels = u8::try_from(stride)
         .ok()
@@ -401,20 +418,48 @@ pub(crate) const LEAF_COLUMNS: &str = "idx, leaf, leaf_hash, chain, event_time_m
      received_time_ms, tenant_kind, tenant_id, source, event_id";
 
 pub(crate) fn leaf_from_row(row: &sqlx::any::AnyRow) -> Result<JournalLeaf, StoreError> {
-    let kind: Option<String> = row.try_get("tenant_kind")?;
-    let tenant_id: Option<i64> = row.try_get("tenant_id")?;
-    Ok(JournalLeaf {
-        index: to_u64(row.try_get("idx")?, "leaf index")?,
+    leaf_from_columns(LeafColumns {
+        idx: row.try_get("idx")?,
         leaf: row.try_get("leaf")?,
-        leaf_hash: to_hash(&row.try_get::<Vec<u8>, _>("leaf_hash")?, "leaf hash")?,
-        chain: to_hash(&row.try_get::<Vec<u8>, _>("chain")?, "chain")?,
+        leaf_hash: &row.try_get::<Vec<u8>, _>("leaf_hash")?,
+        chain: &row.try_get::<Vec<u8>, _>("chain")?,
         event_time_ms: row.try_get("event_time_ms")?,
         received_time_ms: row.try_get("received_time_ms")?,
-        tenant: kind
-            .zip(tenant_id)
-            .and_then(|(k, id)| Tenant::from_parts(&k, id)),
+        tenant_kind: row.try_get("tenant_kind")?,
+        tenant_id: row.try_get("tenant_id")?,
         source: row.try_get("source")?,
         event_id: row.try_get("event_id")?,
+    })
+}
+
+/// The [`LEAF_COLUMNS`] of one row, as read by either driver.
+pub(crate) struct LeafColumns<'a> {
+    pub idx: i64,
+    pub leaf: Vec<u8>,
+    pub leaf_hash: &'a [u8],
+    pub chain: &'a [u8],
+    pub event_time_ms: i64,
+    pub received_time_ms: i64,
+    pub tenant_kind: Option<&'a str>,
+    pub tenant_id: Option<i64>,
+    pub source: String,
+    pub event_id: Option<i64>,
+}
+
+pub(crate) fn leaf_from_columns(c: LeafColumns<'_>) -> Result<JournalLeaf, StoreError> {
+    Ok(JournalLeaf {
+        index: to_u64(c.idx, "leaf index")?,
+        leaf: c.leaf,
+        leaf_hash: to_hash(c.leaf_hash, "leaf hash")?,
+        chain: to_hash(c.chain, "chain")?,
+        event_time_ms: c.event_time_ms,
+        received_time_ms: c.received_time_ms,
+        tenant: c
+            .tenant_kind
+            .zip(c.tenant_id)
+            .and_then(|(k, id)| Tenant::from_parts(k, id)),
+        source: c.source,
+        event_id: c.event_id,
     })
 }
 

@@ -2,6 +2,7 @@
 //! only see leaves tagged with their organisation (3.8.6), over a time
 //! range, page by page (exports stream through this).
 
+use rusqlite::types::Value;
 use thiqa_domain::Tenant;
 
 use super::append::{leaf_from_row, LEAF_COLUMNS};
@@ -52,6 +53,22 @@ fn matching_query<'q>(sql: &'q str, q: &LeafQuery, after: i64) -> Result<Select<
     Ok(query.bind(to_i64(q.limit.clamp(1, LEAF_PAGE_MAX))?))
 }
 
+/// The parameters of [`matching_sql`], for the SQLite file's reads.
+fn matching_values(q: &LeafQuery, after: i64) -> Result<Vec<Value>, StoreError> {
+    let mut values = vec![
+        Value::Integer(q.from_ms),
+        Value::Integer(q.to_ms),
+        Value::Integer(after),
+    ];
+    if let Some(t) = q.tenant {
+        let (kind, id) = t.parts();
+        values.push(Value::Text(kind.to_owned()));
+        values.push(Value::Integer(id));
+    }
+    values.push(Value::Integer(to_i64(q.limit.clamp(1, LEAF_PAGE_MAX))?));
+    Ok(values)
+}
+
 impl Store {
     /// One page of leaves matching `q`, in index order.
     pub async fn journal_leaves_matching(
@@ -63,6 +80,12 @@ impl Store {
             None => -1,
         };
         let sql = matching_sql(q);
+        if let Some(reads) = &self.file_reads {
+            let binds = matching_values(q, after)?;
+            return reads
+                .run(move |conn| super::file::leaves_where(conn, &sql, binds))
+                .await;
+        }
         let rows = matching_query(&sql, q, after)?
             .fetch_all(&self.pool)
             .await?;
@@ -72,12 +95,38 @@ impl Store {
     /// For `thiqa bench journal` only, the baseline of an export: the rows
     /// [`Store::journal_leaves_matching`] pages through for `q` from its
     /// start (same query, same pages of `q.limit`), their columns read as
-    /// they come, without building leaves. Returns (rows, bytes).
+    /// they come, without building leaves (on SQLite, in place from the
+    /// file). Returns (rows, bytes).
     #[doc(hidden)]
     pub async fn bench_select_matching(&self, q: &LeafQuery) -> Result<(u64, u64), StoreError> {
         use sqlx::Row;
         let sql = matching_sql(q);
         let (mut after, mut count, mut bytes) = (-1i64, 0u64, 0u64);
+        if let Some(reads) = &self.file_reads {
+            let q = q.clone();
+            return reads
+                .run(move |file| {
+                    let mut stmt = file.prepare(&sql)?;
+                    loop {
+                        let binds = matching_values(&q, after)?;
+                        let mut found = stmt.query(rusqlite::params_from_iter(binds))?;
+                        let mut page = 0;
+                        while let Some(row) = found.next()? {
+                            after = row.get(0)?;
+                            let leaf = crate::file_reads::column_bytes(row, 1);
+                            let source = crate::file_reads::column_bytes(row, 8);
+                            bytes += (leaf.map_or(0, |b| b.len()) + source.map_or(0, |b| b.len()))
+                                as u64;
+                            page += 1;
+                        }
+                        if page == 0 {
+                            return Ok::<_, StoreError>((count, bytes));
+                        }
+                        count += page;
+                    }
+                })
+                .await;
+        }
         loop {
             let rows = matching_query(&sql, q, after)?
                 .fetch_all(&self.pool)

@@ -23,11 +23,10 @@ use thiqa_journal::merkle::{NodeReader, StoredLevels, TreeError};
 use thiqa_journal::{Checkpoint, FirstBad, Hash, LogVerifier, NoteVerifier, Report, SignedNote};
 use tokio::sync::{mpsc, oneshot};
 
-use super::nodes::fetch_ranges;
 use super::{to_i64, JournalError, JournalHead};
 use crate::connect::Store;
 use crate::error::StoreError;
-use rows::{Reader, Rows};
+use rows::{Batches, Rows};
 
 mod rows;
 
@@ -244,26 +243,10 @@ impl Store {
         })?;
 
         let end = to_i64(head_info.size)?;
-        let mut next: i64 = 0;
+        let mut batches = Batches::new(self.file_reads.as_deref(), end, levels)?;
         let mut read: u64 = 0;
-        let mut reader = Reader::open(&mut conn, JOURNAL_VERIFY_BATCH as usize).await?;
-        loop {
-            let limit = JOURNAL_VERIFY_BATCH as i64;
-            let mut batch = reader.read(&mut conn, next, end, limit).await?;
-            let Some(last) = batch.idx.last() else {
-                break;
-            };
-            next = last.saturating_add(1);
-            // The verifier numbers leaves by position (rows pushed), which
-            // differs from the idx column when rows are missing: subtrees are
-            // fetched for the positions this batch covers.
-            let (a, b) = (read, read + batch.len() as u64);
-            let ranges: Vec<_> = (1..64u8)
-                .filter(|l| levels.contains(*l))
-                .map(|l| (l, a >> l, (b >> l) - (a >> l)))
-                .collect();
-            fetch_ranges(&mut conn, &ranges, &mut batch.nodes).await?;
-            read = b;
+        while let Some(batch) = batches.next(&mut conn).await? {
+            read += batch.len() as u64;
             if tx.send(batch).await.is_err() {
                 break; // A thread ended early; its result tells why.
             }
@@ -301,8 +284,9 @@ impl Store {
 impl Store {
     /// For `thiqa bench journal` only, the baseline of
     /// [`Store::journal_verify`]: the same columns of every row below the
-    /// head, in the same batches, only counted; with `sha256`, each leaf's
-    /// bytes are also hashed once (plain SHA-256). Returns (rows, bytes).
+    /// head (on SQLite, one statement over the file), only counted; with
+    /// `sha256`, each leaf's bytes are also hashed once (plain SHA-256).
+    /// Returns (rows, bytes).
     #[doc(hidden)]
     pub async fn bench_read_verify_columns(&self, sha256: bool) -> Result<(u64, u64), StoreError> {
         use sha2::{Digest, Sha256};
@@ -313,6 +297,31 @@ impl Store {
                 .range
                 .size(),
         )?;
+        if let Some(reads) = &self.file_reads {
+            return reads
+                .run(move |file| {
+                    let mut stmt = file.prepare(
+                        "SELECT idx, leaf, leaf_hash, chain FROM journal_leaves \
+                         WHERE idx < ?1 ORDER BY idx",
+                    )?;
+                    let mut found = stmt.query([end])?;
+                    let (mut rows_read, mut bytes) = (0u64, 0u64);
+                    while let Some(row) = found.next()? {
+                        std::hint::black_box(row.get_ref(0)?);
+                        for i in 1..4 {
+                            bytes += crate::file_reads::column_bytes(row, i).map_or(0, |b| b.len())
+                                as u64;
+                        }
+                        if sha256 {
+                            let leaf = crate::file_reads::column_bytes(row, 1).unwrap_or_default();
+                            std::hint::black_box(Sha256::digest(leaf));
+                        }
+                        rows_read += 1;
+                    }
+                    Ok::<_, StoreError>((rows_read, bytes))
+                })
+                .await;
+        }
         let (mut next, mut rows_read, mut bytes) = (0i64, 0u64, 0u64);
         loop {
             let rows = sqlx::query(

@@ -1,33 +1,34 @@
 //! Reading the rows of a verification, one batch per statement, into flat
 //! buffers.
 //!
-//! The database driver's cost per value (a copy and an allocation on its
-//! thread, a conversion and another on ours) was most of a verification's
-//! time, more than the hashing (`thiqa bench journal`). So each row comes as
-//! two values, its index and `leaf_hash || chain || leaf` packed into one
-//! blob; the rows are taken as they stream in, into buffers of the batch,
-//! rather than collected and copied. A row whose hash or chain column is not
-//! 32 bytes (an altered row) cannot be split that way: its columns are read
-//! again on their own, and checked like any other.
+//! The database driver's cost per value was most of a verification's time,
+//! more than the hashing (`thiqa bench journal`). On SQLite the rows are
+//! read in place from the file ([`crate::file_reads`]). On PostgreSQL each
+//! row comes as two values, its index and `leaf_hash || chain || leaf`
+//! packed into one blob, taken as they stream in rather than collected and
+//! copied; a row whose hash or chain column is not 32 bytes (an altered
+//! row) cannot be split that way: its columns are read again on their own,
+//! and checked like any other.
 
 use std::collections::HashMap;
 
 use futures_util::TryStreamExt;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{AnyConnection, ConnectOptions, Row};
+use rusqlite::Connection;
+use sqlx::{AnyConnection, Row};
 use thiqa_journal::{Hash, LeafRecord};
 
+use thiqa_journal::merkle::StoredLevels;
+use tokio::sync::mpsc;
+
+use super::super::file;
+use super::super::nodes::fetch_ranges;
+use super::JOURNAL_VERIFY_BATCH;
 use crate::error::StoreError;
+use crate::file_reads::{column_bytes, FileReads};
 
 /// The packed rows of `idx` in `[$1, $2)`, at most `$3`, in order; NULL
-/// instead of the packed value when a hash column is not 32 bytes. SQLite's
-/// `||` makes text of the bytes unchanged (in the database's UTF-8), which
-/// the outer cast makes a blob again; the inner casts measure bytes, not
-/// characters, whatever a tamperer stored.
-const SQLITE_SELECT: &str = "SELECT idx, CASE WHEN length(CAST(leaf_hash AS BLOB)) = 32 \
-     AND length(CAST(chain AS BLOB)) = 32 THEN CAST(leaf_hash || chain || leaf AS BLOB) END \
-     AS packed FROM journal_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3";
-const POSTGRES_SELECT: &str = "SELECT idx, CASE WHEN length(leaf_hash) = 32 \
+/// instead of the packed value when a hash column is not 32 bytes.
+const PACKED_SELECT: &str = "SELECT idx, CASE WHEN length(leaf_hash) = 32 \
      AND length(chain) = 32 THEN leaf_hash || chain || leaf END \
      AS packed FROM journal_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3";
 
@@ -84,51 +85,165 @@ fn column_hash(bytes: &[u8]) -> Hash {
     bytes.try_into().unwrap_or([0; 32])
 }
 
-/// Where the rows are read from.
-pub(super) enum Reader {
-    /// The pool's connection (PostgreSQL, or SQLite without a file).
-    Pool,
-    Sqlite(SqliteConnection),
+/// The batches of a verification, in order, each with the stored subtree
+/// hashes it completes.
+pub(super) struct Batches {
+    source: Source,
+    /// Next `idx` to read (pool) and rows read so far.
+    next: i64,
+    read: u64,
+    /// The head's size, as an index bound.
+    end: i64,
+    levels: StoredLevels,
 }
 
-impl Reader {
-    /// On SQLite, a read-only connection to the database file whose driver
-    /// may buffer `limit` rows. Rows appended meanwhile are beyond the head
-    /// the caller read, and are not read.
-    pub async fn open(conn: &mut AnyConnection, limit: usize) -> Result<Reader, StoreError> {
-        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-            return Ok(Reader::Pool);
-        }
-        let file: String =
-            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                .fetch_one(&mut *conn)
-                .await?;
-        if file.is_empty() {
-            return Ok(Reader::Pool);
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(file)
-            .read_only(true)
-            .busy_timeout(std::time::Duration::from_secs(5))
-            .row_buffer_size(limit + 1)
-            .disable_statement_logging();
-        Ok(Reader::Sqlite(options.connect().await?))
+enum Source {
+    /// The pool's connection (PostgreSQL), one statement per batch.
+    Pool,
+    /// The SQLite file, read on a thread of its own ahead of the verifier:
+    /// reading is the longest stage, and runs beside the hashing.
+    File(mpsc::Receiver<Result<Rows, StoreError>>),
+}
+
+/// Batches read ahead by the file's reading thread.
+const READ_AHEAD: usize = 2;
+
+/// The stored levels' ranges covering positions `[a, b)`. The verifier
+/// numbers leaves by position (rows pushed), which differs from the idx
+/// column when rows are missing: subtrees are fetched for the positions a
+/// batch covers.
+fn node_ranges(levels: StoredLevels, a: u64, b: u64) -> Vec<(u8, u64, u64)> {
+    (1..64u8)
+        .filter(|l| levels.contains(*l))
+        .map(|l| (l, a >> l, (b >> l) - (a >> l)))
+        .collect()
+}
+
+impl Batches {
+    /// Rows below `end` (the head read by the caller: rows appended
+    /// meanwhile are not read), through the pool or from the file.
+    pub fn new(
+        file: Option<&FileReads>,
+        end: i64,
+        levels: StoredLevels,
+    ) -> Result<Batches, StoreError> {
+        let source = match file {
+            None => Source::Pool,
+            Some(reads) => {
+                let conn = reads.dedicated()?;
+                let (tx, rx) = mpsc::channel(READ_AHEAD);
+                std::thread::Builder::new()
+                    .name("journal-read".into())
+                    .spawn(move || read_file_batches(&conn, end, levels, tx))
+                    .map_err(|e| StoreError::Corrupt(format!("cannot start reading: {e}")))?;
+                Source::File(rx)
+            }
+        };
+        Ok(Batches {
+            source,
+            next: 0,
+            read: 0,
+            end,
+            levels,
+        })
     }
 
-    /// Rows with `idx` from `next` below `end`, at most `limit`.
-    pub async fn read(
-        &mut self,
-        conn: &mut AnyConnection,
-        next: i64,
-        end: i64,
-        limit: i64,
-    ) -> Result<Rows, StoreError> {
-        let mut rows = Rows {
-            bytes: Vec::with_capacity(usize::try_from(limit).unwrap_or(0) * 320),
-            ..Rows::default()
+    /// The next batch, or None after the last row.
+    pub async fn next(&mut self, conn: &mut AnyConnection) -> Result<Option<Rows>, StoreError> {
+        match &mut self.source {
+            Source::File(rx) => rx.recv().await.transpose(),
+            Source::Pool => {
+                let limit = JOURNAL_VERIFY_BATCH as i64;
+                let mut batch = read_pool(conn, self.next, self.end, limit).await?;
+                let Some(last) = batch.idx.last() else {
+                    return Ok(None);
+                };
+                self.next = last.saturating_add(1);
+                let (a, b) = (self.read, self.read + batch.len() as u64);
+                fetch_ranges(conn, &node_ranges(self.levels, a, b), &mut batch.nodes).await?;
+                self.read = b;
+                Ok(Some(batch))
+            }
+        }
+    }
+}
+
+/// The file's reading thread: every batch below `end`, in order, until the
+/// last or until the verifier stops listening. An error is passed on and
+/// ends the reading.
+fn read_file_batches(
+    conn: &Connection,
+    end: i64,
+    levels: StoredLevels,
+    tx: mpsc::Sender<Result<Rows, StoreError>>,
+) {
+    let (mut next, mut read) = (0i64, 0u64);
+    loop {
+        let batch =
+            read_file(conn, next, end, JOURNAL_VERIFY_BATCH as i64).and_then(|mut batch| {
+                let (a, b) = (read, read + batch.len() as u64);
+                file::fetch_ranges(conn, &node_ranges(levels, a, b), &mut batch.nodes)?;
+                Ok(batch)
+            });
+        let last = match &batch {
+            Ok(b) => b.idx.last().copied(),
+            Err(_) => None,
         };
-        // (position in the batch, idx) of the rows to read on their own.
-        let mut unpacked = Vec::new();
+        let failed = batch.is_err();
+        if let Ok(b) = &batch {
+            if b.idx.is_empty() {
+                return;
+            }
+            read += b.len() as u64;
+        }
+        if tx.blocking_send(batch).is_err() || failed {
+            return;
+        }
+        next = last.map_or(end, |l| l.saturating_add(1));
+    }
+}
+
+fn batch_of(limit: i64) -> Rows {
+    Rows {
+        bytes: Vec::with_capacity(usize::try_from(limit).unwrap_or(0) * 320),
+        ..Rows::default()
+    }
+}
+
+/// One batch from the SQLite file: each value read in place. A hash or
+/// chain column that is not 32 bytes (or not bytes at all) reads as a
+/// value that matches nothing, so the row is named, like any altered row.
+fn read_file(file: &Connection, next: i64, end: i64, limit: i64) -> Result<Rows, StoreError> {
+    let mut rows = batch_of(limit);
+    let mut stmt = file.prepare_cached(
+        "SELECT idx, leaf, leaf_hash, chain FROM journal_leaves \
+         WHERE idx >= ?1 AND idx < ?2 ORDER BY idx LIMIT ?3",
+    )?;
+    let mut found = stmt.query(rusqlite::params![next, end, limit])?;
+    while let Some(row) = found.next()? {
+        let bytes = |i| column_bytes(row, i).unwrap_or_default();
+        rows.push(
+            row.get(0)?,
+            bytes(1),
+            column_hash(bytes(2)),
+            column_hash(bytes(3)),
+        );
+    }
+    Ok(rows)
+}
+
+/// One batch through the pool (PostgreSQL), packed (see the module's
+/// comment); rows that cannot be packed are read again alone.
+async fn read_pool(
+    conn: &mut AnyConnection,
+    next: i64,
+    end: i64,
+    limit: i64,
+) -> Result<Rows, StoreError> {
+    let mut rows = batch_of(limit);
+    // (position in the batch, idx) of the rows to read on their own.
+    let mut unpacked = Vec::new();
+    {
         let mut take = |idx: i64, packed: Option<&[u8]>| match packed {
             Some(p) if p.len() >= 64 => {
                 rows.push(
@@ -143,31 +258,14 @@ impl Reader {
                 rows.push(idx, &[], [0; 32], [0; 32]);
             }
         };
-        match self {
-            Reader::Sqlite(own) => {
-                let query = sqlx::query(SQLITE_SELECT).bind(next).bind(end).bind(limit);
-                let mut stream = query.fetch(own);
-                while let Some(row) = stream.try_next().await? {
-                    take(row.try_get(0)?, row.try_get(1)?);
-                }
-            }
-            Reader::Pool => {
-                let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
-                let sql = if postgres {
-                    POSTGRES_SELECT
-                } else {
-                    SQLITE_SELECT
-                };
-                let query = sqlx::query(sql).bind(next).bind(end).bind(limit);
-                let mut stream = query.fetch(&mut *conn);
-                while let Some(row) = stream.try_next().await? {
-                    take(row.try_get(0)?, row.try_get(1)?);
-                }
-            }
+        let query = sqlx::query(PACKED_SELECT).bind(next).bind(end).bind(limit);
+        let mut stream = query.fetch(&mut *conn);
+        while let Some(row) = stream.try_next().await? {
+            take(row.try_get(0)?, row.try_get(1)?);
         }
-        fill_unpacked(conn, &mut rows, unpacked).await?;
-        Ok(rows)
     }
+    fill_unpacked(conn, &mut rows, unpacked).await?;
+    Ok(rows)
 }
 
 /// Reads the rows that could not be packed, column by column.
@@ -176,13 +274,7 @@ async fn fill_unpacked(
     rows: &mut Rows,
     unpacked: Vec<(usize, i64)>,
 ) -> Result<(), StoreError> {
-    // As bytes whatever a tamperer stored (text of any bytes, on SQLite).
-    let sql = if conn.backend_name().eq_ignore_ascii_case("postgresql") {
-        "SELECT leaf, leaf_hash, chain FROM journal_leaves WHERE idx = $1"
-    } else {
-        "SELECT CAST(leaf AS BLOB) AS leaf, CAST(leaf_hash AS BLOB) AS leaf_hash, \
-         CAST(chain AS BLOB) AS chain FROM journal_leaves WHERE idx = $1"
-    };
+    let sql = "SELECT leaf, leaf_hash, chain FROM journal_leaves WHERE idx = $1";
     for (i, idx) in unpacked {
         let row = sqlx::query(sql).bind(idx).fetch_one(&mut *conn).await?;
         let leaf: Vec<u8> = row.try_get("leaf")?;
