@@ -1,5 +1,17 @@
-//! Text matching shared by every search (référentiel, journal, imports):
-//! one folding, so a word found in one place is found in all.
+//! Text helpers shared by every crate: the matching used by every search
+//! (référentiel, journal, imports; one folding, so a word found in one
+//! place is found in all) and hexadecimal.
+
+/// Lower-case hexadecimal of `bytes` (hashes, key ids, fingerprints).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
 
 /// Folds text for matching: lower case, accents and ligatures removed
 /// ("Sécurité" → "securite", "œuvre" → "oeuvre").
@@ -28,7 +40,13 @@ pub fn fold(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::fold;
+    use super::{fold, hex};
+
+    #[test]
+    fn hex_is_two_lower_case_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(hex(&[]), "");
+    }
 
     #[test]
     fn case_accents_and_ligatures_fold_away() {

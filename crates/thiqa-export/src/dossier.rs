@@ -16,6 +16,7 @@ use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use thiqa_domain::text::hex;
 use zip::write::SimpleFileOptions;
 
 pub const MANIFEST: &str = "manifest.json";
@@ -126,10 +127,6 @@ impl<W: Write> Write for HashingWriter<'_, W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// What verification found; `ok()` when nothing is wrong.

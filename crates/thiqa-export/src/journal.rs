@@ -11,6 +11,7 @@ use std::net::IpAddr;
 
 use serde::{Serialize, Serializer};
 use serde_json::{json, Map, Value};
+use thiqa_domain::text::hex;
 use thiqa_journal::{Event, Outcome, Severity, Timestamp};
 
 /// One event of an export: its position in the log and the event.
@@ -122,16 +123,6 @@ pub const CSV_COLUMNS: [&str; 14] = [
     "attributes",
     "leaf_hash",
 ];
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
-}
 
 /// The fields every format carries, in CSV column order.
 fn fields(e: &ExportedEvent<'_>) -> [String; 14] {

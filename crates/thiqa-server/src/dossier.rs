@@ -15,6 +15,7 @@ use thiqa_store::{Actor, NewEvent};
 
 use crate::i18n::Lang;
 use crate::state::AppState;
+pub use thiqa_domain::text::hex;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DossierBuildError {
@@ -26,10 +27,6 @@ pub enum DossierBuildError {
     Store(#[from] thiqa_store::StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
-}
-
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The provider's dossier key, created on first use in

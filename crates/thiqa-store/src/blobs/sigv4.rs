@@ -5,6 +5,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+pub use thiqa_domain::text::hex;
 
 /// SHA-256 of the empty payload (GET and HEAD requests).
 pub const EMPTY_PAYLOAD_SHA256: &str =
@@ -109,10 +110,6 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

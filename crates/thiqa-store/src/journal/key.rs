@@ -17,13 +17,10 @@ use std::path::Path;
 use thiqa_journal::NoteSigner;
 
 use super::JournalError;
+use thiqa_domain::text::hex;
 
 /// Path of the key file under the data directory.
 pub const JOURNAL_KEY_FILE: &str = "keys/journal.ed25519";
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 fn parse_seed(text: &str) -> Option<[u8; 32]> {
     let t = text.trim();

@@ -37,6 +37,7 @@ use thiqa_store::{
 };
 
 use super::bench_load::{load, load_at_rate, on_own_thread, Figures};
+use thiqa_domain::text::hex;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -789,10 +790,6 @@ fn read_head(mut reader: BufReader<StdTcpStream>) -> anyhow::Result<Head> {
         length,
         reader,
     })
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Resets a process's peak resident size (VmHWM) to its current one

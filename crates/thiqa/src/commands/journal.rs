@@ -13,6 +13,7 @@ use thiqa_store::{journal_signer, InclusionBundle, JournalVerification};
 
 use super::{load_config, open_store};
 use crate::cli::DataArgs;
+use thiqa_domain::text::hex;
 
 /// Logs at least this long get progress lines on stderr while verifying.
 const PROGRESS_FROM: u64 = 100_000;
@@ -117,10 +118,6 @@ pub async fn run(cmd: JournalCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 async fn checkpoint(data: &DataArgs, origin: &OriginArg) -> anyhow::Result<ExitCode> {
