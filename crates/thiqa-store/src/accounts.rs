@@ -4,13 +4,13 @@
 use std::fmt;
 
 use sqlx::any::AnyRow;
-use sqlx::Row;
 use thiqa_domain::{Directory, Tenant};
 
 use crate::connect::Store;
 use crate::directory_tables::tables;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::reads::ReadRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountStatus {
@@ -123,31 +123,37 @@ pub(crate) const ACCOUNT_COLUMNS: &str =
     totp_enabled, totp_last_step, failed_attempts, locked_at, language, status, created_at";
 
 pub(crate) fn account_from_row(dir: Directory, row: &AnyRow) -> Result<Account, StoreError> {
+    account_from(dir, &ReadRow::from_any(row)?)
+}
+
+/// The account of a row holding [`ACCOUNT_COLUMNS`] and the directory's
+/// tenant column.
+pub(crate) fn account_from(dir: Directory, row: &ReadRow) -> Result<Account, StoreError> {
     let t = tables(dir);
-    let tenant_id: i64 = row.try_get(t.tenant_col)?;
+    let tenant_id: i64 = row.get(t.tenant_col)?;
     let tenant = Tenant::from_parts(t.tenant_kind, tenant_id)
         .ok_or_else(|| StoreError::Corrupt("tenant kind".into()))?;
-    let status: String = row.try_get("status")?;
+    let status: String = row.get("status")?;
     Ok(Account {
         directory: dir,
-        id: row.try_get("id")?,
+        id: row.get("id")?,
         tenant,
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        email: row.try_get("email")?,
-        password_hash: row.try_get("password_hash")?,
-        totp_secret: row.try_get("totp_secret")?,
-        totp_enabled: row.try_get::<i64, _>("totp_enabled")? != 0,
-        totp_last_step: row.try_get("totp_last_step")?,
-        failed_attempts: row.try_get("failed_attempts")?,
-        locked_at: row.try_get("locked_at")?,
-        language: row.try_get("language")?,
+        username: row.get("username")?,
+        display_name: row.get("display_name")?,
+        email: row.get("email")?,
+        password_hash: row.get("password_hash")?,
+        totp_secret: row.get("totp_secret")?,
+        totp_enabled: row.get::<i64>("totp_enabled")? != 0,
+        totp_last_step: row.get("totp_last_step")?,
+        failed_attempts: row.get("failed_attempts")?,
+        locked_at: row.get("locked_at")?,
+        language: row.get("language")?,
         status: match status.as_str() {
             "active" => AccountStatus::Active,
             "deregistered" => AccountStatus::Deregistered,
             other => return Err(StoreError::Corrupt(format!("account status {other}"))),
         },
-        created_at: row.try_get("created_at")?,
+        created_at: row.get("created_at")?,
     })
 }
 

@@ -22,8 +22,9 @@ use crate::error::StoreError;
 /// and close it after use.
 const KEEP_IDLE: usize = 4;
 
-/// Statements cached per connection (the journal uses a dozen).
-const STATEMENT_CACHE: usize = 32;
+/// Statements cached per connection (the journal and the per-request
+/// reads use a few dozen).
+const STATEMENT_CACHE: usize = 64;
 
 pub(crate) struct FileReads {
     path: PathBuf,
@@ -80,6 +81,19 @@ impl FileReads {
         })
         .await
         .map_err(|e| StoreError::Corrupt(format!("a database read stopped: {e}")))?
+    }
+
+    /// Runs `read` on the calling thread: only for lookups by key, which
+    /// take microseconds (see reads.rs). As with [`FileReads::run`], a
+    /// connection is reused only after a read that succeeded.
+    pub fn now<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.take()?;
+        let out = read(&conn)?;
+        self.give_back(conn);
+        Ok(out)
     }
 
     /// A connection of its own, for a caller that reads the whole journal

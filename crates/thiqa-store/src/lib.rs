@@ -24,6 +24,7 @@ mod findings;
 mod intake;
 mod journal;
 mod ratelimit;
+mod reads;
 mod roles;
 mod services;
 mod sessions;

@@ -173,20 +173,17 @@ impl Store {
              WHERE a.user_id = $1 ORDER BY p.permission, r.name",
             t.roles
         );
-        let rows = sqlx::query(&sql)
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.read(&sql, &[user_id.into()]).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let name: String = r.try_get("permission")?;
+            let name: String = r.get("permission")?;
             // A permission name this version does not know grants nothing.
             if let Some(permission) = Permission::parse(&name) {
                 out.push(HeldRight {
                     permission,
-                    scope: r.try_get("scope")?,
-                    role_id: RoleId(r.try_get("id")?),
-                    role_name: r.try_get("name")?,
+                    scope: r.get("scope")?,
+                    role_id: RoleId(r.get("id")?),
+                    role_name: r.get("name")?,
                 });
             }
         }

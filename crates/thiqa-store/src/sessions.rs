@@ -2,10 +2,9 @@
 //! token; only its SHA-256 is stored, so a database read does not yield
 //! usable sessions.
 
-use sqlx::Row;
 use thiqa_domain::{Directory, Permission, PermissionSet};
 
-use crate::accounts::{account_from_row, Account, ACCOUNT_COLUMNS};
+use crate::accounts::{account_from, Account, ACCOUNT_COLUMNS};
 
 use crate::connect::Store;
 use crate::directory_tables::tables;
@@ -139,21 +138,17 @@ impl Store {
             users = t.users,
             roles = t.roles,
         );
-        let Some(first) = sqlx::query(&sql)
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
+        let rows = self.read(&sql, &[token_hash.into()]).await?;
+        let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let first = &first;
-        let expires_at: i64 = first.try_get("expires_at")?;
-        let last_seen_at: i64 = first.try_get("last_seen_at")?;
+        let expires_at: i64 = first.get("expires_at")?;
+        let last_seen_at: i64 = first.get("last_seen_at")?;
         if now >= expires_at || now - last_seen_at >= policy.idle_s {
             self.delete_session(dir, token_hash).await?;
             return Ok(None);
         }
-        let account = account_from_row(dir, first)?;
+        let account = account_from(dir, first)?;
         if !account.is_active() {
             return Ok(None);
         }
@@ -172,15 +167,15 @@ impl Store {
             directory: dir,
             token_hash: token_hash.to_string(),
             user_id: account.id,
-            csrf_token: first.try_get("csrf_token")?,
-            mfa_passed: first.try_get::<i64, _>("mfa_passed")? != 0,
-            created_at: first.try_get("s_created_at")?,
+            csrf_token: first.get("csrf_token")?,
+            mfa_passed: first.get::<i64>("mfa_passed")? != 0,
+            created_at: first.get("s_created_at")?,
             last_seen_at,
         };
         // Rights count only once the second factor is passed.
         let mut permissions = PermissionSet::new();
         if session.mfa_passed {
-            let names: Option<String> = first.try_get("permissions")?;
+            let names: Option<String> = first.get("permissions")?;
             for p in names
                 .iter()
                 .flat_map(|n| n.split(' '))

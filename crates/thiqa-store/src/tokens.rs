@@ -2,7 +2,6 @@
 //! hashes of the secrets are stored.
 
 use serde::Serialize;
-use sqlx::Row;
 use thiqa_domain::{Directory, Permission};
 
 use crate::accounts::{write_password, Account};
@@ -10,6 +9,7 @@ use crate::connect::Store;
 use crate::directory_tables::tables;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::reads::ReadRow;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiToken {
@@ -31,19 +31,19 @@ pub struct ApiTokenOwner {
     pub token: ApiToken,
 }
 
-fn token_from(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
-    let scopes: String = row.try_get("scopes")?;
+fn token_from(row: &ReadRow) -> Result<ApiToken, StoreError> {
+    let scopes: String = row.get("scopes")?;
     Ok(ApiToken {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
+        id: row.get("id")?,
+        name: row.get("name")?,
         scopes: scopes
             .split_whitespace()
             .filter_map(Permission::parse)
             .collect(),
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-        last_used_at: row.try_get("last_used_at")?,
+        created_at: row.get("created_at")?,
+        expires_at: row.get("expires_at")?,
+        revoked_at: row.get("revoked_at")?,
+        last_used_at: row.get("last_used_at")?,
     })
 }
 
@@ -104,15 +104,11 @@ impl Store {
             "SELECT {TOKEN_COLUMNS} FROM {} WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
             t.tokens
         );
-        let Some(row) = sqlx::query(&sql)
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
+        let rows = self.read(&sql, &[token_hash.into(), now.into()]).await?;
+        let Some(row) = rows.first() else {
             return Ok(None);
         };
-        let token = token_from(&row)?;
+        let token = token_from(row)?;
         if token.last_used_at.is_none_or(|at| now - at >= 60) {
             let sql = format!("UPDATE {} SET last_used_at = $1 WHERE id = $2", t.tokens);
             sqlx::query(&sql)
@@ -123,7 +119,7 @@ impl Store {
         }
         Ok(Some(ApiTokenOwner {
             directory: dir,
-            user_id: row.try_get("user_id")?,
+            user_id: row.get("user_id")?,
             token,
         }))
     }
@@ -134,10 +130,7 @@ impl Store {
             "SELECT {TOKEN_COLUMNS} FROM {} WHERE user_id = $1 ORDER BY id",
             t.tokens
         );
-        let rows = sqlx::query(&sql)
-            .bind(account.id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.read(&sql, &[account.id.into()]).await?;
         rows.iter().map(token_from).collect()
     }
 

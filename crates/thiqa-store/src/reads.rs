@@ -1,0 +1,205 @@
+//! Reads outside a transaction that every request makes (its session, the
+//! signed-in account's rights and tokens), run where they cost least.
+//!
+//! On SQLite they run on the calling thread against the file
+//! ([`crate::file_reads`]): a lookup by key takes microseconds there, while
+//! through sqlx each statement is handed to the connection's worker thread
+//! and back, and the pool pings the connection on its way back: four
+//! thread wake-ups for one row, which made most of a console page's cost
+//! under load (`thiqa bench console`). In WAL mode a reader never waits
+//! for the writer, so the runtime's thread is not held beyond the lookup.
+//! On PostgreSQL the statement goes through the pool as usual.
+//!
+//! The rows come back as [`ReadRow`]s, decoded by column name the same way
+//! whichever driver read them.
+
+use std::sync::Arc;
+
+use rusqlite::types::{Value, ValueRef};
+use sqlx::any::AnyRow;
+use sqlx::{Column, Row, TypeInfo, ValueRef as _};
+
+use crate::connect::Store;
+use crate::error::StoreError;
+
+/// One value of a [`ReadRow`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ReadValue {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// A row read by [`Store::read`] (or converted from the pool's rows).
+#[derive(Debug, Clone)]
+pub(crate) struct ReadRow {
+    names: Arc<[String]>,
+    values: Vec<ReadValue>,
+}
+
+/// A Rust type a column is read as.
+pub(crate) trait FromValue: Sized {
+    /// None when the value is not of this type.
+    fn from_value(value: &ReadValue) -> Option<Self>;
+}
+
+impl FromValue for i64 {
+    fn from_value(value: &ReadValue) -> Option<Self> {
+        match value {
+            ReadValue::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for String {
+    fn from_value(value: &ReadValue) -> Option<Self> {
+        match value {
+            ReadValue::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for Vec<u8> {
+    fn from_value(value: &ReadValue) -> Option<Self> {
+        match value {
+            ReadValue::Blob(b) => Some(b.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(value: &ReadValue) -> Option<Self> {
+        match value {
+            ReadValue::Null => Some(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+impl ReadRow {
+    /// Column `name` as a `T`; an unknown column or a value of another type
+    /// is corrupt data for this version.
+    pub fn get<T: FromValue>(&self, name: &str) -> Result<T, StoreError> {
+        let i = self
+            .names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| StoreError::Corrupt(format!("no column {name}")))?;
+        T::from_value(&self.values[i]).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "column {name} holds {:?}, not a {}",
+                self.values[i],
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+
+    /// A row of the pool's driver.
+    pub fn from_any(row: &AnyRow) -> Result<ReadRow, StoreError> {
+        let names: Arc<[String]> = row.columns().iter().map(|c| c.name().to_owned()).collect();
+        let mut values = Vec::with_capacity(names.len());
+        for i in 0..names.len() {
+            let raw = row.try_get_raw(i)?;
+            let value = if raw.is_null() {
+                ReadValue::Null
+            } else {
+                match raw.type_info().name() {
+                    "BOOLEAN" => ReadValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
+                    "SMALLINT" | "INTEGER" | "BIGINT" => ReadValue::Int(row.try_get(i)?),
+                    "REAL" | "DOUBLE" => ReadValue::Real(row.try_get(i)?),
+                    "BLOB" => ReadValue::Blob(row.try_get(i)?),
+                    _ => ReadValue::Text(row.try_get(i)?),
+                }
+            };
+            values.push(value);
+        }
+        Ok(ReadRow { names, values })
+    }
+}
+
+/// A parameter of [`Store::read`].
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Param {
+    fn from(i: i64) -> Self {
+        Param::Int(i)
+    }
+}
+
+impl From<&str> for Param {
+    fn from(s: &str) -> Self {
+        Param::Text(s.to_owned())
+    }
+}
+
+fn file_value(v: ValueRef<'_>) -> ReadValue {
+    match v {
+        ValueRef::Null => ReadValue::Null,
+        ValueRef::Integer(i) => ReadValue::Int(i),
+        ValueRef::Real(r) => ReadValue::Real(r),
+        ValueRef::Text(t) => ReadValue::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => ReadValue::Blob(b.to_vec()),
+    }
+}
+
+/// `sql` (with `$n` parameters) run on the SQLite file's connection.
+fn read_file(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[Param],
+) -> Result<Vec<ReadRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let names: Arc<[String]> = stmt
+        .column_names()
+        .iter()
+        .map(|n| (*n).to_owned())
+        .collect();
+    let values = params.iter().map(|p| match p {
+        Param::Int(i) => Value::Integer(*i),
+        Param::Text(s) => Value::Text(s.clone()),
+    });
+    let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let values = (0..names.len())
+            .map(|i| row.get_ref(i).map(file_value))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(ReadRow {
+            names: Arc::clone(&names),
+            values,
+        });
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// The rows of the read-only statement `sql` (parameters `$1`, `$2`, …
+    /// in order of appearance), outside any transaction.
+    pub(crate) async fn read(
+        &self,
+        sql: &str,
+        params: &[Param],
+    ) -> Result<Vec<ReadRow>, StoreError> {
+        if let Some(file) = &self.file_reads {
+            return file.now(|conn| read_file(conn, sql, params));
+        }
+        let mut query = sqlx::query(sql);
+        for p in params {
+            query = match p {
+                Param::Int(i) => query.bind(*i),
+                Param::Text(s) => query.bind(s.clone()),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(ReadRow::from_any).collect()
+    }
+}
