@@ -399,6 +399,26 @@ async fn a_commanditaire_the_source_may_not_tag_is_refused(env: Env) {
         .unwrap_err();
     assert!(matches!(err, IntakeError::Refused(_)), "{err:?}");
     assert_eq!(env.trace().await, before);
+    // A large batch is checked in parts on several threads: every bad
+    // event is still named by its own line, in order.
+    let lines: Vec<String> = (1..=5000)
+        .map(|n| line(n, &format!(r#","commanditaire":{}"#, a.0)))
+        .collect();
+    let mut events =
+        thiqa_store::parse_batch(&batch(&lines), &ctx, &IntakeLimits::default()).unwrap();
+    for i in [10, 2600, 4999] {
+        events[i].tenant = Some(format!("organisation:{}", b.0));
+    }
+    let err = s
+        .journal_append_batch(&source, &events, &Actor::system())
+        .await
+        .unwrap_err();
+    let IntakeError::Refused(refusal) = err else {
+        panic!("{err:?}")
+    };
+    let named: Vec<usize> = refusal.errors.iter().map(|e| e.line).collect();
+    assert_eq!(named, [11, 2601, 5000]);
+    assert_eq!(env.trace().await, before);
     // A source cannot be registered for another provider's organisation.
     let other = s.create_provider("Autre", &Actor::cli()).await.unwrap();
     let err = s
