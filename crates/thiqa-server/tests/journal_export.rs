@@ -99,7 +99,9 @@ async fn export_story(t: TestApp) {
     let r = karim
         .get(&format!("/events/export?{range}&format=xml"))
         .await;
-    let xml = std::env::temp_dir().join(format!("thiqa-export-{}.xml", std::process::id()));
+    // A file of its own: the SQLite and PostgreSQL runs share the process.
+    let file = tempfile::Builder::new().suffix(".xml").tempfile().unwrap();
+    let xml = file.path().to_path_buf();
     std::fs::write(&xml, &r.body).unwrap();
     let parsed = std::process::Command::new("python3")
         .args([
@@ -109,7 +111,7 @@ async fn export_story(t: TestApp) {
         ])
         .output()
         .unwrap();
-    let _ = std::fs::remove_file(&xml);
+    drop(file);
     assert!(
         parsed.status.success(),
         "{}",

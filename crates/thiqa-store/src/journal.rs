@@ -128,6 +128,17 @@ pub struct JournalLeaf {
     pub event_id: Option<i64>,
 }
 
+/// The SQL condition selecting `tenant`'s leaves, its kind written as a
+/// literal so the planner can use that kind's partial indexes (migration
+/// 0012), followed by `tenant_id = ` and the caller's parameter for the id.
+/// The kind is one of two constants of [`Tenant::parts`], never input.
+pub(crate) fn tenant_condition(tenant: Tenant) -> &'static str {
+    match tenant.parts().0 {
+        "organisation" => "tenant_kind = 'organisation' AND tenant_id = ",
+        _ => "tenant_kind = 'provider' AND tenant_id = ",
+    }
+}
+
 pub(crate) fn to_hash(bytes: &[u8], what: &str) -> Result<Hash, StoreError> {
     bytes
         .try_into()

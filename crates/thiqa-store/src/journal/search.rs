@@ -214,9 +214,8 @@ fn page_sql(q: &JournalSearch, at: Option<SearchCursor>, descending: bool) -> (S
         sql.push_str(&clause.replace('?', &format!("${}", params.len())));
     };
     if let Some(t) = q.tenant {
-        let (kind, id) = t.parts();
-        push(&mut sql, "tenant_kind = ? ", Param::Text(kind.to_owned()));
-        push(&mut sql, "AND tenant_id = ? AND ", Param::Int(id));
+        let condition = format!("{}? AND ", super::tenant_condition(t));
+        push(&mut sql, &condition, Param::Int(t.parts().1));
     }
     if let Some(s) = &q.source {
         push(&mut sql, "source = ? AND ", Param::Text(s.clone()));
@@ -377,9 +376,15 @@ mod tests {
             }),
             true,
         );
-        assert_eq!(params.len(), 9);
+        // The tenant's kind is a literal (its partial indexes), its id a
+        // parameter.
+        assert!(
+            sql.contains("tenant_kind = 'organisation' AND tenant_id = $1"),
+            "{sql}"
+        );
+        assert_eq!(params.len(), 8);
         let mut last = 0;
-        for n in 1..=9 {
+        for n in 1..=8 {
             let at = sql.find(&format!("${n}")).unwrap();
             assert!(at > last, "{sql}");
             last = at;

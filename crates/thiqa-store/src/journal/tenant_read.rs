@@ -32,10 +32,9 @@ type Select<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>
 fn matching_sql(q: &LeafQuery) -> String {
     // SQLite numbers `$n` parameters in order of appearance: they are
     // written, and bound, left to right.
-    let (tenant_clause, limit) = if q.tenant.is_some() {
-        ("AND tenant_kind = $4 AND tenant_id = $5 ", "$6")
-    } else {
-        ("", "$4")
+    let (tenant_clause, limit) = match q.tenant {
+        Some(t) => (format!("AND {}$4 ", super::tenant_condition(t)), "$5"),
+        None => (String::new(), "$4"),
     };
     format!(
         "SELECT {LEAF_COLUMNS} FROM journal_leaves WHERE event_time_ms >= $1 \
@@ -47,8 +46,7 @@ fn matching_sql(q: &LeafQuery) -> String {
 fn matching_query<'q>(sql: &'q str, q: &LeafQuery, after: i64) -> Result<Select<'q>, StoreError> {
     let mut query = sqlx::query(sql).bind(q.from_ms).bind(q.to_ms).bind(after);
     if let Some(t) = q.tenant {
-        let (kind, id) = t.parts();
-        query = query.bind(kind).bind(id);
+        query = query.bind(t.parts().1);
     }
     Ok(query.bind(to_i64(q.limit.clamp(1, LEAF_PAGE_MAX))?))
 }
@@ -61,9 +59,7 @@ fn matching_values(q: &LeafQuery, after: i64) -> Result<Vec<Value>, StoreError> 
         Value::Integer(after),
     ];
     if let Some(t) = q.tenant {
-        let (kind, id) = t.parts();
-        values.push(Value::Text(kind.to_owned()));
-        values.push(Value::Integer(id));
+        values.push(Value::Integer(t.parts().1));
     }
     values.push(Value::Integer(to_i64(q.limit.clamp(1, LEAF_PAGE_MAX))?));
     Ok(values)
