@@ -122,7 +122,9 @@ impl ReadRow {
     }
 }
 
-/// A parameter of [`Store::read`].
+/// A statement parameter, bound the same way by either driver: every
+/// statement the store writes for both (`$n` in order of appearance) takes
+/// its parameters as these.
 #[derive(Debug, Clone)]
 pub(crate) enum Param {
     Int(i64),
@@ -139,6 +141,24 @@ impl From<&str> for Param {
     fn from(s: &str) -> Self {
         Param::Text(s.to_owned())
     }
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// `sql` with `params` bound, for the pool.
+pub(crate) fn pool_query<'q>(sql: &'q str, params: &[Param]) -> AnyQuery<'q> {
+    params.iter().fold(sqlx::query(sql), |query, p| match p {
+        Param::Int(i) => query.bind(*i),
+        Param::Text(s) => query.bind(s.clone()),
+    })
+}
+
+/// `params` for a statement on the SQLite file.
+pub(crate) fn file_params(params: &[Param]) -> impl rusqlite::Params + '_ {
+    rusqlite::params_from_iter(params.iter().map(|p| match p {
+        Param::Int(i) => Value::Integer(*i),
+        Param::Text(s) => Value::Text(s.clone()),
+    }))
 }
 
 fn file_value(v: ValueRef<'_>) -> ReadValue {
@@ -163,11 +183,7 @@ fn read_file(
         .iter()
         .map(|n| (*n).to_owned())
         .collect();
-    let values = params.iter().map(|p| match p {
-        Param::Int(i) => Value::Integer(*i),
-        Param::Text(s) => Value::Text(s.clone()),
-    });
-    let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+    let mut rows = stmt.query(file_params(params))?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let values = (0..names.len())
@@ -192,14 +208,7 @@ impl Store {
         if let Some(file) = &self.file_reads {
             return file.now(|conn| read_file(conn, sql, params));
         }
-        let mut query = sqlx::query(sql);
-        for p in params {
-            query = match p {
-                Param::Int(i) => query.bind(*i),
-                Param::Text(s) => query.bind(s.clone()),
-            };
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = pool_query(sql, params).fetch_all(&self.pool).await?;
         rows.iter().map(ReadRow::from_any).collect()
     }
 }

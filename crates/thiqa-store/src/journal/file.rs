@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 use thiqa_journal::merkle::{NodeReader, StoredLevels, TreeError};
 use thiqa_journal::Hash;
@@ -16,6 +15,7 @@ use super::CHECKPOINT_COLUMNS;
 use super::{checkpoint_from_columns, to_i64, JournalError, JournalLeaf, StoredCheckpoint};
 use crate::error::StoreError;
 use crate::file_reads::column_bytes;
+use crate::reads::{file_params, Param};
 
 pub(crate) fn head(conn: &Connection) -> Result<Head, StoreError> {
     let mut stmt = conn.prepare_cached(HEAD_SELECT)?;
@@ -48,14 +48,14 @@ pub(crate) fn leaf(row: &rusqlite::Row<'_>) -> Result<JournalLeaf, StoreError> {
     })
 }
 
-/// The leaves `sql` (selecting [`LEAF_COLUMNS`]) returns for `binds`.
+/// The leaves `sql` (selecting [`LEAF_COLUMNS`]) returns for `params`.
 pub(crate) fn leaves_where(
     conn: &Connection,
     sql: &str,
-    binds: Vec<Value>,
+    params: &[Param],
 ) -> Result<Vec<JournalLeaf>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(binds))?;
+    let mut rows = stmt.query(file_params(params))?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         out.push(leaf(row)?);
@@ -73,8 +73,7 @@ pub(crate) fn leaves(
         "SELECT {LEAF_COLUMNS} FROM journal_leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx"
     );
     let end = from.saturating_add(limit).min(i64::MAX as u64);
-    let binds = vec![Value::Integer(to_i64(from)?), Value::Integer(to_i64(end)?)];
-    leaves_where(conn, &sql, binds)
+    leaves_where(conn, &sql, &[to_i64(from)?.into(), to_i64(end)?.into()])
 }
 
 /// Stored hashes of every `(level, start, count)` of `asked`, added to `into`.

@@ -27,6 +27,7 @@ use thiqa_journal::Event;
 use super::to_u64;
 use crate::connect::Store;
 use crate::error::StoreError;
+use crate::reads::{pool_query, Param};
 
 /// Rows read per SQL query.
 pub const SEARCH_PAGE: u64 = 500;
@@ -243,11 +244,6 @@ fn page_sql(q: &JournalSearch, at: Option<SearchCursor>, descending: bool) -> (S
     (sql, params)
 }
 
-enum Param {
-    Int(i64),
-    Text(String),
-}
-
 impl Store {
     /// Searches the journal; see [`JournalSearch`]. Newest first.
     pub async fn journal_search(&self, q: &JournalSearch) -> Result<SearchPage, StoreError> {
@@ -270,14 +266,7 @@ impl Store {
         let mut exhausted = false;
         'pages: while hits.len() < limit && scanned < max_scan {
             let (sql, params) = page_sql(q, at, descending);
-            let mut query = sqlx::query(&sql);
-            for p in params {
-                query = match p {
-                    Param::Int(i) => query.bind(i),
-                    Param::Text(t) => query.bind(t),
-                };
-            }
-            let rows = query.fetch_all(&self.pool).await?;
+            let rows = pool_query(&sql, &params).fetch_all(&self.pool).await?;
             let full = rows.len() as u64 == SEARCH_PAGE;
             for row in &rows {
                 let index = to_u64(row.try_get("idx")?, "leaf index")?;

@@ -2,13 +2,13 @@
 //! only see leaves tagged with their organisation (3.8.6), over a time
 //! range, page by page (exports stream through this).
 
-use rusqlite::types::Value;
 use thiqa_domain::Tenant;
 
 use super::append::{leaf_from_row, LEAF_COLUMNS};
 use super::{to_i64, JournalLeaf};
 use crate::connect::Store;
 use crate::error::StoreError;
+use crate::reads::{file_params, pool_query, Param};
 
 /// Which leaves to read (purged payloads, past retention, are skipped). `tenant: None` reads every leaf (the provider's
 /// own view, behind `journal.read`).
@@ -26,8 +26,6 @@ pub struct LeafQuery {
 /// Largest page one query returns.
 pub const LEAF_PAGE_MAX: u64 = 10_000;
 
-type Select<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
 /// The SQL of a page of `q`.
 fn matching_sql(q: &LeafQuery) -> String {
     // SQLite numbers `$n` parameters in order of appearance: they are
@@ -42,27 +40,15 @@ fn matching_sql(q: &LeafQuery) -> String {
     )
 }
 
-/// [`matching_sql`] bound for the page after index `after` (-1: the first).
-fn matching_query<'q>(sql: &'q str, q: &LeafQuery, after: i64) -> Result<Select<'q>, StoreError> {
-    let mut query = sqlx::query(sql).bind(q.from_ms).bind(q.to_ms).bind(after);
+/// The parameters of [`matching_sql`] for the page after index `after`
+/// (-1: the first).
+fn matching_params(q: &LeafQuery, after: i64) -> Result<Vec<Param>, StoreError> {
+    let mut params = vec![q.from_ms.into(), q.to_ms.into(), after.into()];
     if let Some(t) = q.tenant {
-        query = query.bind(t.parts().1);
+        params.push(t.parts().1.into());
     }
-    Ok(query.bind(to_i64(q.limit.clamp(1, LEAF_PAGE_MAX))?))
-}
-
-/// The parameters of [`matching_sql`], for the SQLite file's reads.
-fn matching_values(q: &LeafQuery, after: i64) -> Result<Vec<Value>, StoreError> {
-    let mut values = vec![
-        Value::Integer(q.from_ms),
-        Value::Integer(q.to_ms),
-        Value::Integer(after),
-    ];
-    if let Some(t) = q.tenant {
-        values.push(Value::Integer(t.parts().1));
-    }
-    values.push(Value::Integer(to_i64(q.limit.clamp(1, LEAF_PAGE_MAX))?));
-    Ok(values)
+    params.push(to_i64(q.limit.clamp(1, LEAF_PAGE_MAX))?.into());
+    Ok(params)
 }
 
 impl Store {
@@ -77,12 +63,12 @@ impl Store {
         };
         let sql = matching_sql(q);
         if let Some(reads) = &self.file_reads {
-            let binds = matching_values(q, after)?;
+            let params = matching_params(q, after)?;
             return reads
-                .run(move |conn| super::file::leaves_where(conn, &sql, binds))
+                .run(move |conn| super::file::leaves_where(conn, &sql, &params))
                 .await;
         }
-        let rows = matching_query(&sql, q, after)?
+        let rows = pool_query(&sql, &matching_params(q, after)?)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(leaf_from_row).collect()
@@ -104,8 +90,8 @@ impl Store {
                 .run(move |file| {
                     let mut stmt = file.prepare(&sql)?;
                     loop {
-                        let binds = matching_values(&q, after)?;
-                        let mut found = stmt.query(rusqlite::params_from_iter(binds))?;
+                        let params = matching_params(&q, after)?;
+                        let mut found = stmt.query(file_params(&params))?;
                         let mut page = 0;
                         while let Some(row) = found.next()? {
                             after = row.get(0)?;
@@ -124,7 +110,7 @@ impl Store {
                 .await;
         }
         loop {
-            let rows = matching_query(&sql, q, after)?
+            let rows = pool_query(&sql, &matching_params(q, after)?)
                 .fetch_all(&self.pool)
                 .await?;
             let Some(last) = rows.last() else {

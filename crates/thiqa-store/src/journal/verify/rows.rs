@@ -185,21 +185,18 @@ fn read_file_batches(
                 file::fetch_ranges(conn, &node_ranges(levels, a, b), &mut batch.nodes)?;
                 Ok(batch)
             });
-        let last = match &batch {
-            Ok(b) => b.idx.last().copied(),
-            Err(_) => None,
-        };
-        let failed = batch.is_err();
-        if let Ok(b) = &batch {
-            if b.idx.is_empty() {
+        // An error is passed on below, then the reading ends.
+        if let Ok(rows) = &batch {
+            let Some(last) = rows.idx.last() else {
                 return;
-            }
-            read += b.len() as u64;
+            };
+            next = last.saturating_add(1);
+            read += rows.len() as u64;
         }
+        let failed = batch.is_err();
         if tx.blocking_send(batch).is_err() || failed {
             return;
         }
-        next = last.map_or(end, |l| l.saturating_add(1));
     }
 }
 
