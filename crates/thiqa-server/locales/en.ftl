@@ -575,3 +575,6 @@ alerts-rules-hint = Threshold of matching events per key within the window (docs
 alert-threshold = Threshold / window
 error-alert-comment = A comment of 1 to { $max } characters is required to acknowledge an alert.
 nav-sources = Sources
+
+# Links and addresses (issue 11, item 9)
+error-no-base-url = One-time links are built only on Thiqa’s configured address: set `admin_url` (console) or `public_url` (portal) in the configuration.

@@ -575,3 +575,6 @@ alerts-rules-hint = Seuil d'événements correspondants par clé dans la fenêtr
 alert-threshold = Seuil / fenêtre
 error-alert-comment = Un commentaire de 1 à { $max } caractères est requis pour acquitter une alerte.
 nav-sources = Sources
+
+# Links and addresses (issue 11, item 9)
+error-no-base-url = Les liens à usage unique ne sont construits que sur l’adresse configurée de Thiqa : définissez `admin_url` (console) ou `public_url` (portail) dans la configuration.

@@ -3,6 +3,7 @@
 //! a bad key or value is refused with a message naming it.
 
 mod blobs;
+mod edge;
 mod syslog;
 
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 pub use blobs::{BlobBackend, BlobsConfig};
+pub use edge::{ProxyNet, TrustedProxies, METRICS_TOKEN_MIN_CHARS};
 pub use syslog::SyslogConfig;
 
 /// Every setting. Field names are the TOML keys; the environment variable
@@ -53,6 +55,16 @@ pub struct Config {
     /// Base URLs used in links Thiqa prints (set-up links, demo output).
     pub public_url: Option<String>,
     pub admin_url: Option<String>,
+    /// Reverse proxies (addresses or CIDR blocks) whose `Forwarded` or
+    /// `X-Forwarded-For` header names the client; empty = the TCP peer is
+    /// the client, whatever the headers say.
+    pub trusted_proxies: TrustedProxies,
+    /// Bearer token that `/metrics` requires; unset = no metrics served.
+    #[serde(
+        serialize_with = "expose_for_layering",
+        deserialize_with = "secret_opt"
+    )]
+    pub metrics_token: Option<SecretString>,
     pub journal: JournalConfig,
     /// Correlation rules and alerts (3.8.9).
     pub alerts: AlertsConfig,
@@ -194,6 +206,8 @@ impl Default for Config {
             intake_max_bytes: 10 << 20,
             public_url: None,
             admin_url: None,
+            trusted_proxies: TrustedProxies::default(),
+            metrics_token: None,
             journal: JournalConfig::default(),
             alerts: AlertsConfig::default(),
             blobs: BlobsConfig::default(),
@@ -208,6 +222,22 @@ fn valid_origin(origin: &str) -> bool {
     !origin.is_empty()
         && origin.len() <= 200
         && origin.chars().all(|c| c.is_ascii_graphic() && c != '+')
+}
+
+/// A base URL for printed links: scheme, host, optional port and path,
+/// nothing a browser could read as something else.
+fn valid_base_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && !r.starts_with('/')
+            && r.len() <= 200
+            && r.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']' | '/' | '_')
+            })
+    })
 }
 
 impl Default for LockoutConfig {
@@ -439,6 +469,30 @@ impl Config {
                 );
             }
         }
+        if let Some(token) = &self.metrics_token {
+            let token = token.expose_secret();
+            if token.chars().count() < METRICS_TOKEN_MIN_CHARS
+                || !token.chars().all(|c| c.is_ascii_graphic())
+            {
+                return invalid(
+                    "metrics_token",
+                    "must be at least 24 printable characters without spaces (e.g. `openssl rand -hex 24`)",
+                );
+            }
+        }
+        for (key, url) in [
+            ("public_url", &self.public_url),
+            ("admin_url", &self.admin_url),
+        ] {
+            if let Some(url) = url {
+                if !valid_base_url(url) {
+                    return invalid(
+                        key,
+                        "must be an absolute http:// or https:// URL such as https://cloud.example.ma",
+                    );
+                }
+            }
+        }
         if self.listen == self.admin_listen && self.listen.port() != 0 {
             return invalid(
                 "admin_listen",
@@ -480,6 +534,7 @@ fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
         "database_url",
         "public_url",
         "admin_url",
+        "metrics_token",
         "tls.cert",
         "tls.key",
         "admin_tls.cert",
@@ -665,6 +720,63 @@ mod tests {
         )
         .unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_a_list_or_a_comma_separated_variable() {
+        let c = Config::load(None, env(&[]), vec![]).unwrap();
+        assert!(c.trusted_proxies.is_empty());
+        let c = Config::load(
+            None,
+            env(&[("THIQA_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7")]),
+            vec![],
+        )
+        .unwrap();
+        assert!(c.trusted_proxies.trusts("10.9.9.9".parse().unwrap()));
+        assert!(c.trusted_proxies.trusts("192.0.2.7".parse().unwrap()));
+        assert!(!c.trusted_proxies.trusts("192.0.2.8".parse().unwrap()));
+        let err = Config::load(
+            None,
+            env(&[("THIQA_TRUSTED_PROXIES", "10.0.0.0/99")]),
+            vec![],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("THIQA_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn a_short_metrics_token_or_a_strange_base_url_is_refused() {
+        let err = Config::load(None, env(&[("THIQA_METRICS_TOKEN", "short")]), vec![])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("metrics_token"), "{err}");
+        let c = Config::load(
+            None,
+            env(&[("THIQA_METRICS_TOKEN", "0123456789abcdef0123456789abcdef")]),
+            vec![],
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+        for bad in [
+            "javascript:alert(1)",
+            "//x",
+            "https://a b",
+            "https://a\"x",
+            "https://",
+        ] {
+            let err = Config::load(None, env(&[("THIQA_PUBLIC_URL", bad)]), vec![])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("public_url"), "{bad}: {err}");
+        }
+        let c = Config::load(
+            None,
+            env(&[("THIQA_PUBLIC_URL", "https://cloud.example.ma")]),
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://cloud.example.ma"));
     }
 
     #[test]

@@ -260,12 +260,40 @@ async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics_text(State(app): State<AppState>) -> impl IntoResponse {
+/// The counters, for a Prometheus scraper presenting `metrics_token` as a
+/// bearer token: they tell failed logins and lockouts, not for everyone on
+/// the admin network. Off (404) until a token is configured.
+async fn metrics_text(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+    use secrecy::ExposeSecret;
+    let Some(expected) = &app.config.metrics_token else {
+        return (
+            StatusCode::NOT_FOUND,
+            "metrics are off: set `metrics_token` in the configuration and send it as a bearer token\n",
+        )
+            .into_response();
+    };
+    let presented = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Hashes compared in constant time: neither content nor length leaks.
+    let presented = thiqa_crypto::token::token_hash(presented);
+    if !presented.ct_eq(&thiqa_crypto::token::token_hash(expected.expose_secret())) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(WWW_AUTHENTICATE, "Bearer realm=\"thiqa-metrics\"")],
+            "the metrics_token is required as a bearer token\n",
+        )
+            .into_response();
+    }
     (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
         app.metrics.render(),
     )
+        .into_response()
 }

@@ -1,74 +1,123 @@
-//! The base URL of links Thiqa shows (set-up links): the configured one, or
-//! the address the visitor used to reach this listener.
+//! The base URL of links Thiqa hands out (set-up and reset links).
+//!
+//! Never built from the request's `Host` header: an attacker who makes an
+//! administrator's browser send a forged `Host` would otherwise receive the
+//! one-time token on its own site. The base is the configured `public_url` /
+//! `admin_url`; without one, only a loopback listener (a test or a demo on
+//! this machine) names itself from its configured address. Anything else
+//! refuses, before anything is created, with a message saying which key to set.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::HOST;
 use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
+use crate::auth::visit::Visit;
+use crate::metrics::Listener;
 use crate::state::AppState;
+use crate::web::error::{ApiError, PageError};
 
 pub struct BaseUrl(pub String);
 
-impl FromRequestParts<AppState> for BaseUrl {
-    type Rejection = std::convert::Infallible;
+/// The listener has no configured base URL to build links on.
+pub struct NoBaseUrl {
+    key: &'static str,
+    /// Pages render a translated error page; the API answers JSON.
+    page: bool,
+}
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        app: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+/// The short code the error-page renderer translates.
+pub const NO_BASE_URL_CODE: &str = "no-base-url";
+
+impl IntoResponse for NoBaseUrl {
+    fn into_response(self) -> Response {
+        if self.page {
+            PageError::Conflict(NO_BASE_URL_CODE.into()).into_response()
+        } else {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "no_base_url",
+                format!(
+                    "links are built only on the configured address: set `{}` in the configuration",
+                    self.key
+                ),
+            )
+            .into_response()
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = NoBaseUrl;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, NoBaseUrl> {
         let admin = parts
             .extensions
-            .get::<crate::metrics::Listener>()
-            .is_some_and(|l| matches!(l, crate::metrics::Listener::Admin));
-        let configured = if admin {
-            &app.config.admin_url
+            .get::<Listener>()
+            .is_some_and(|l| matches!(l, Listener::Admin));
+        let base = if admin {
+            admin_base(app)
         } else {
-            &app.config.public_url
+            portal_base(app)
         };
-        if let Some(url) = configured {
-            return Ok(BaseUrl(url.trim_end_matches('/').to_string()));
-        }
-        let tls = if admin {
-            app.config.admin_tls.enabled()
-        } else {
-            app.config.tls.enabled()
-        };
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| {
-                h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
-            })
-            .map(str::to_string)
-            .unwrap_or_else(|| {
-                if admin {
-                    app.config.admin_listen.to_string()
-                } else {
-                    app.config.listen.to_string()
-                }
-            });
-        Ok(BaseUrl(format!(
-            "{}://{host}",
-            if tls { "https" } else { "http" }
-        )))
+        base.map(BaseUrl).ok_or(NoBaseUrl {
+            key: if admin { "admin_url" } else { "public_url" },
+            page: parts.extensions.get::<Visit>().is_some(),
+        })
     }
 }
 
 /// The customer portal's base URL, for links an operator hands to a
 /// commanditaire (the first administrator's set-up link).
-pub fn portal_base(app: &AppState) -> String {
-    match &app.config.public_url {
-        Some(url) => url.trim_end_matches('/').to_string(),
-        None => format!(
-            "{}://{}",
-            if app.config.tls.enabled() {
-                "https"
-            } else {
-                "http"
-            },
-            app.config.listen
-        ),
+pub fn portal_base(app: &AppState) -> Option<String> {
+    link_base(
+        app.config.public_url.as_deref(),
+        *app.bound.public.get().unwrap_or(&app.config.listen),
+        app.config.tls.enabled(),
+    )
+}
+
+/// The operator console's base URL.
+pub fn admin_base(app: &AppState) -> Option<String> {
+    link_base(
+        app.config.admin_url.as_deref(),
+        *app.bound.admin.get().unwrap_or(&app.config.admin_listen),
+        app.config.admin_tls.enabled(),
+    )
+}
+
+/// The configured URL, or a loopback listener's own address; `None` when
+/// neither can say where users reach Thiqa.
+pub fn link_base(
+    configured: Option<&str>,
+    listen: std::net::SocketAddr,
+    tls: bool,
+) -> Option<String> {
+    match configured {
+        Some(url) => Some(url.trim_end_matches('/').to_string()),
+        None if listen.ip().is_loopback() => {
+            Some(format!("{}://{listen}", if tls { "https" } else { "http" }))
+        }
+        None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_base as base;
+
+    #[test]
+    fn links_use_the_configured_address_or_a_loopback_listener_only() {
+        let public: std::net::SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let local: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(
+            base(Some("https://cloud.example.ma/"), public, true).as_deref(),
+            Some("https://cloud.example.ma")
+        );
+        assert_eq!(
+            base(None, local, false).as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(base(None, public, true), None);
     }
 }

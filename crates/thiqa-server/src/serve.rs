@@ -10,6 +10,8 @@ use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
 use rustls::crypto::ring::{cipher_suite, default_provider};
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::{Error as PemError, PemObject};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
 
 use crate::config::TlsConfig;
@@ -68,16 +70,17 @@ fn identity(cert: &Path, key: &Path) -> Result<Identity, ServeError> {
         message,
     };
     let cert_pem = read(cert)?;
-    let certs = rustls_pemfile::certs(&mut cert_pem.as_slice())
+    let certs = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| pem_err(cert, e.to_string()))?;
     if certs.is_empty() {
         return Err(pem_err(cert, "no certificate found (PEM expected)".into()));
     }
     let key_pem = read(key)?;
-    let key_der = rustls_pemfile::private_key(&mut key_pem.as_slice())
-        .map_err(|e| pem_err(key, e.to_string()))?
-        .ok_or_else(|| pem_err(key, "no private key found (PEM expected)".into()))?;
+    let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| match e {
+        PemError::NoItemsFound => pem_err(key, "no private key found (PEM expected)".into()),
+        other => pem_err(key, other.to_string()),
+    })?;
     Ok((certs, key_der))
 }
 

@@ -30,6 +30,15 @@ pub struct Shared {
     /// The journal's checkpoint key, read (or created) once at start from
     /// `<data_dir>/keys/journal.ed25519`, named after `journal.origin`.
     pub journal_signer: thiqa_journal::NoteSigner,
+    /// The addresses the listeners actually bound (a configured port 0
+    /// becomes a real one), set by `serve` once both listen.
+    pub bound: BoundAddresses,
+}
+
+#[derive(Default)]
+pub struct BoundAddresses {
+    pub public: std::sync::OnceLock<std::net::SocketAddr>,
+    pub admin: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 impl std::ops::Deref for AppState {
@@ -85,6 +94,7 @@ impl AppState {
             sessions,
             metrics: Metrics::default(),
             catalog: thiqa_catalog::dgssi_cloud_2025(),
+            bound: BoundAddresses::default(),
             config,
         })))
     }

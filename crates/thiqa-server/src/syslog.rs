@@ -275,7 +275,8 @@ pub async fn start(app: &AppState) -> Result<Option<SocketAddr>, String> {
 /// source.
 pub fn pem_certificate_fingerprint(path: &std::path::Path) -> Result<String, String> {
     let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let cert = rustls_pemfile::certs(&mut pem.as_slice())
+    use rustls::pki_types::pem::PemObject;
+    let cert = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
         .next()
         .ok_or_else(|| format!("{}: no PEM certificate", path.display()))?
         .map_err(|e| format!("{}: {e}", path.display()))?;

@@ -67,11 +67,16 @@ fn start(args: &[&str]) -> Server {
 
 /// A minimal HTTP/1.1 GET (plain HTTP), returning the status code and body.
 fn get(base: &str, path: &str) -> (u16, String) {
+    get_with(base, path, "")
+}
+
+/// The same GET with extra header lines (each ending in CRLF).
+fn get_with(base: &str, path: &str, headers: &str) -> (u16, String) {
     let addr = base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut text = String::new();
@@ -87,7 +92,19 @@ fn get(base: &str, path: &str) -> (u16, String) {
 fn serve_on_an_empty_data_dir_answers_healthz() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("new-dir");
-    let server = start(&["serve", "--data-dir", data.to_str().unwrap()]);
+    let config = dir.path().join("thiqa.toml");
+    std::fs::write(
+        &config,
+        "metrics_token = \"scraper-0123456789abcdef0123\"\n",
+    )
+    .unwrap();
+    let server = start(&[
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
     assert_eq!(get(&server.portal, "/healthz"), (200, "ok".into()));
     assert_eq!(get(&server.console, "/readyz").0, 200);
     assert!(
@@ -97,9 +114,15 @@ fn serve_on_an_empty_data_dir_answers_healthz() {
     // Operator routes do not exist on the public listener.
     assert_eq!(get(&server.portal, "/metrics").0, 404);
     assert_eq!(get(&server.portal, "/organisations").0, 404);
-    assert!(get(&server.console, "/metrics")
-        .1
-        .contains("thiqa_http_requests_total"));
+    // Metrics need the configured bearer token (issue 11, item 9).
+    assert_eq!(get(&server.console, "/metrics").0, 401);
+    let (status, body) = get_with(
+        &server.console,
+        "/metrics",
+        "Authorization: Bearer scraper-0123456789abcdef0123\r\n",
+    );
+    assert_eq!(status, 200);
+    assert!(body.contains("thiqa_http_requests_total"));
 }
 
 #[test]

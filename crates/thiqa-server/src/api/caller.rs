@@ -15,6 +15,7 @@ use thiqa_store::{Account, Actor};
 
 use crate::auth::realm::Realm;
 use crate::state::AppState;
+use crate::web::client_address::client_address;
 use crate::web::error::ApiError;
 
 pub struct ApiCaller<R: Realm> {
@@ -85,10 +86,11 @@ impl<R: Realm> FromRequestParts<AppState> for ApiCaller<R> {
             .copied()
             .filter(|p| held.contains(*p))
             .collect();
-        let source_ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let source_ip = client_address(
+            &parts.extensions,
+            &parts.headers,
+            &app.config.trusted_proxies,
+        );
         Ok(ApiCaller {
             account,
             permissions,

@@ -9,9 +9,7 @@
 //! its events, or 422 listing every bad line (line number and reason), and
 //! then nothing of it is stored.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +22,7 @@ use thiqa_store::{parse_batch, BatchRefusal, IntakeError, IntakeSource};
 
 use crate::auth::realm::Realm;
 use crate::state::AppState;
+use crate::web::client_address::client_address;
 use crate::web::error::ApiError;
 
 /// The media type of a batch.
@@ -103,10 +102,7 @@ async fn intake(State(app): State<AppState>, req: Request) -> Result<Response, A
     if declared.is_some_and(|n| n > limits.max_bytes as u64) {
         return Err(too_large(limits.max_bytes));
     }
-    let source_ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    let source_ip = client_address(req.extensions(), headers, &app.config.trusted_proxies);
     let mut body = req.into_body();
     let mut bytes = Vec::with_capacity(declared.map_or(64 << 10, |n| n as usize));
     while let Some(frame) = body.frame().await {

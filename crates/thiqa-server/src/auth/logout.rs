@@ -71,5 +71,5 @@ pub async fn language<R: Realm>(
         app.tls_for(R::DIR),
         365 * 86_400,
     );
-    Ok((headers, Redirect::to(&local_path(&form.next))).into_response())
+    Ok((headers, Redirect::to(&local_path(&form.next)?)).into_response())
 }

@@ -3,9 +3,8 @@
 //! here (the authenticated account), never from a path or a form.
 
 use std::marker::PhantomData;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{ACCEPT_LANGUAGE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::middleware::Next;
@@ -17,6 +16,7 @@ use thiqa_store::{Account, Actor, Session};
 use crate::auth::realm::{cookie_name, Realm};
 use crate::i18n::{Lang, Tr};
 use crate::state::AppState;
+use crate::web::client_address::client_address;
 use crate::web::cookies;
 use crate::web::error::PageError;
 
@@ -65,10 +65,7 @@ pub async fn resolve<R: Realm>(
 ) -> Response {
     let headers = req.headers();
     let tls = app.tls_for(R::DIR);
-    let source_ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    let source_ip = client_address(req.extensions(), headers, &app.config.trusted_proxies);
     let user_agent = headers
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())

@@ -72,6 +72,11 @@ pub async fn create(
     let Tenant::Provider(provider) = me.tenant() else {
         return Err(PageError::Forbidden);
     };
+    // Checked before anything is created: the administrator's set-up link
+    // is built on the portal's configured address.
+    let Some(portal) = portal_base(&app) else {
+        return Err(PageError::Conflict(crate::links::NO_BASE_URL_CODE.into()));
+    };
     let tr = me.tr(&app);
     let get = |k: &str| {
         pairs
@@ -153,6 +158,6 @@ pub async fn create(
             &actor,
         )
         .await?;
-    let link = format!("{}/reset/{}", portal_base(&app), token.expose());
+    let link = format!("{portal}/reset/{}", token.expose());
     page_with(&app, &me, Some(link), vec![], StatusCode::CREATED).await
 }

@@ -34,6 +34,7 @@ pub async fn render<R: Realm>(State(app): State<AppState>, req: Request, next: N
         // Short codes from the guards, translated here.
         "csrf" => chrome.tr.t("error-csrf"),
         "form-too-large" => chrome.tr.t("error-form-too-large"),
+        crate::links::NO_BASE_URL_CODE => chrome.tr.t("error-no-base-url"),
         _ => d,
     });
     let page = ErrorPage {

@@ -30,23 +30,47 @@ pub fn field(pairs: &[(String, String)], name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A local path to return to after a form; anything else becomes "/".
-/// Refusing `//host` and schemes prevents open redirects.
-pub fn local_path(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+/// A same-site relative path to return to after a form; anything else
+/// becomes "/". Refusing `//host`, `/\\host` and schemes prevents open
+/// redirects. Control characters are refused outright (400): browsers drop
+/// tabs and newlines from URLs, so `/\t/evil.example` would become
+/// `//evil.example`, and a `Location` header cannot carry them.
+pub fn local_path(next: &str) -> Result<String, PageError> {
+    if next.chars().any(char::is_control) {
+        return Err(PageError::BadRequest(
+            "the return address contains control characters".into(),
+        ));
+    }
+    let same_site = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.len() <= 2048
+        && next.bytes().all(|b| b.is_ascii_graphic());
+    Ok(if same_site {
         next.to_string()
     } else {
         "/".to_string()
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn only_local_paths_are_followed() {
-        assert_eq!(super::local_path("/accounts"), "/accounts");
-        assert_eq!(super::local_path("//evil.example"), "/");
-        assert_eq!(super::local_path("https://evil.example"), "/");
-        assert_eq!(super::local_path("/\\evil"), "/");
+        let path = |p| super::local_path(p).unwrap();
+        assert_eq!(path("/accounts?page=2"), "/accounts?page=2");
+        assert_eq!(path("//evil.example"), "/");
+        assert_eq!(path("https://evil.example"), "/");
+        assert_eq!(path("/\\evil"), "/");
+        assert_eq!(path("/caf\u{e9}"), "/");
+        assert_eq!(path("/a b"), "/");
+        for bad in [
+            "/\t/evil.example",
+            "/\r\nSet-Cookie:x=1",
+            "/\u{0}",
+            "/\u{85}x",
+        ] {
+            assert!(super::local_path(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP edge shared by both realms.
 
 pub mod chrome;
+pub mod client_address;
 pub mod cookies;
 pub mod error;
 pub mod error_pages;

@@ -83,10 +83,16 @@ pub async fn run(cmd: OperatorCommand) -> anyhow::Result<ExitCode> {
                     &Actor::cli(),
                 )
                 .await?;
-            let base = config
-                .admin_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{}", config.admin_listen));
+            let Some(base) = thiqa_server::links::link_base(
+                config.admin_url.as_deref(),
+                config.admin_listen,
+                config.admin_tls.enabled(),
+            ) else {
+                anyhow::bail!(
+                    "the console listens on {}: set `admin_url` (THIQA_ADMIN_URL) to the address operators use, so the link points there",
+                    config.admin_listen
+                );
+            };
             println!(
                 "one-time link for {username}, valid until {}:",
                 thiqa_server::auth::login::format_utc(until)

@@ -103,6 +103,13 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     // Wait until both listeners are bound before announcing the URLs; a bind
     // failure ends its task, which the join below reports.
     let (p, a) = tokio::join!(public_handle.listening(), admin_handle.listening());
+    // Links Thiqa builds on a loopback listener name its real port.
+    if let Some(p) = p {
+        let _ = app.bound.public.set(p);
+    }
+    if let Some(a) = a {
+        let _ = app.bound.admin.set(a);
+    }
     let scheme = |tls: bool| if tls { "https" } else { "http" };
     let public_url = format!(
         "{}://{}",
