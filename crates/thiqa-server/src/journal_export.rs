@@ -233,21 +233,24 @@ pub async fn checkpoint_loop(app: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let behind = match (
-            app.store.journal_head().await,
-            app.store.journal_latest_checkpoint().await,
-        ) {
-            (Ok(head), Ok(last)) => head.size > last.map_or(0, |c| c.size),
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!(error = %e, "journal checkpoint: cannot read the head");
-                continue;
-            }
-        };
-        if behind {
-            match current_checkpoint(&app).await {
-                Ok(c) => tracing::info!(size = c.size, "journal checkpoint signed"),
-                Err(cause) => tracing::error!(%cause, "journal checkpoint refused"),
-            }
+        if let Err(cause) = checkpoint_if_behind(&app).await {
+            tracing::error!(%cause, "journal checkpoint refused");
         }
     }
+}
+
+/// Signs a checkpoint when events arrived since the last one (the loop's
+/// tick, and once more at graceful shutdown).
+pub async fn checkpoint_if_behind(app: &AppState) -> Result<(), String> {
+    let head = app.store.journal_head().await.map_err(|e| e.to_string())?;
+    let last = app
+        .store
+        .journal_latest_checkpoint()
+        .await
+        .map_err(|e| e.to_string())?;
+    if head.size > last.map_or(0, |c| c.size) {
+        let c = current_checkpoint(app).await?;
+        tracing::info!(size = c.size, "journal checkpoint signed");
+    }
+    Ok(())
 }

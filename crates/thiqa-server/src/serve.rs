@@ -106,28 +106,54 @@ pub fn syslog_tls_config(cert: &Path, key: &Path) -> Result<ServerConfig, ServeE
         .with_single_cert(certs, key_der)?)
 }
 
-/// Serves `router` on `addr` until `handle` is told to stop.
-pub async fn run(
-    addr: SocketAddr,
-    tls: &TlsConfig,
-    router: Router,
-    handle: Handle,
-) -> Result<(), ServeError> {
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    let bind_err = |source| ServeError::Bind { addr, source };
-    match (&tls.cert, &tls.key) {
-        (Some(cert), Some(key)) => {
-            let config = RustlsConfig::from_config(Arc::new(tls_config(cert, key)?));
-            axum_server::bind_rustls(addr, config)
-                .handle(handle)
-                .serve(service)
-                .await
-                .map_err(bind_err)
+/// A listener whose address is bound and whose TLS material is loaded:
+/// made before anything is served, so a taken port or an unreadable
+/// certificate stops the start with a message naming it, instead of a
+/// server running on one listener only or hanging in silence.
+pub struct BoundListener {
+    listener: std::net::TcpListener,
+    tls: Option<RustlsConfig>,
+    pub addr: SocketAddr,
+}
+
+impl BoundListener {
+    pub fn bind(addr: SocketAddr, tls: &TlsConfig) -> Result<BoundListener, ServeError> {
+        let tls = match (&tls.cert, &tls.key) {
+            (Some(cert), Some(key)) => {
+                Some(RustlsConfig::from_config(Arc::new(tls_config(cert, key)?)))
+            }
+            _ => None,
+        };
+        let bind_err = |source| ServeError::Bind { addr, source };
+        let listener = std::net::TcpListener::bind(addr).map_err(bind_err)?;
+        listener.set_nonblocking(true).map_err(bind_err)?;
+        let addr = listener.local_addr().map_err(bind_err)?;
+        Ok(BoundListener {
+            listener,
+            tls,
+            addr,
+        })
+    }
+
+    /// Serves `router` until `handle` is told to stop.
+    pub async fn serve(self, router: Router, handle: Handle) -> Result<(), ServeError> {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let addr = self.addr;
+        let bind_err = |source| ServeError::Bind { addr, source };
+        match self.tls {
+            Some(config) => {
+                axum_server::from_tcp_rustls(self.listener, config)
+                    .handle(handle)
+                    .serve(service)
+                    .await
+            }
+            None => {
+                axum_server::from_tcp(self.listener)
+                    .handle(handle)
+                    .serve(service)
+                    .await
+            }
         }
-        _ => axum_server::bind(addr)
-            .handle(handle)
-            .serve(service)
-            .await
-            .map_err(bind_err),
+        .map_err(bind_err)
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use thiqa_domain::{Clock, SystemClock};
 use thiqa_store::{restore_into, Store};
 
-use super::{load_config, location, open_store};
+use super::{load_config, load_existing_config, location, open_store};
 use crate::cli::DataArgs;
 
 pub async fn migrate(data: DataArgs) -> anyhow::Result<ExitCode> {
@@ -28,7 +28,7 @@ pub async fn migrate(data: DataArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn backup(data: DataArgs, out: PathBuf) -> anyhow::Result<ExitCode> {
-    let config = load_config(&data, vec![])?;
+    let config = load_existing_config(&data)?;
     let store = open_store(&config).await?;
     store.backup_to(&out).await?;
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);

@@ -10,7 +10,7 @@ use thiqa_export::dossier;
 use thiqa_server::AppState;
 use thiqa_store::Actor;
 
-use super::{load_config, open_store};
+use super::{load_existing_config, open_store};
 use crate::cli::DataArgs;
 
 #[derive(clap::Subcommand)]
@@ -45,7 +45,7 @@ pub async fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
         DossierCommand::Build { data, service, out } => build(data, ServiceId(service), &out).await,
         DossierCommand::Verify { file, key } => verify(&file, key.as_deref()),
         DossierCommand::Key { data } => {
-            let config = load_config(&data, vec![])?;
+            let config = load_existing_config(&data)?;
             let key = thiqa_server::dossier::signing_key(&config.data_dir)?;
             println!(
                 "{}",
@@ -57,7 +57,7 @@ pub async fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn build(data: DataArgs, service: ServiceId, out: &Path) -> anyhow::Result<ExitCode> {
-    let config = load_config(&data, vec![])?;
+    let config = load_existing_config(&data)?;
     let store = open_store(&config).await?;
     let app = AppState::new(store.clone(), config)?;
     let (provider, _) = store

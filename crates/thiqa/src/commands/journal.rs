@@ -11,7 +11,7 @@ use anyhow::{anyhow, bail, Context};
 use thiqa_journal::{Event, NoteVerifier};
 use thiqa_store::{journal_signer, InclusionBundle, JournalVerification};
 
-use super::{load_config, open_store};
+use super::{load_existing_config, open_store};
 use crate::cli::DataArgs;
 use thiqa_domain::text::hex;
 
@@ -110,7 +110,7 @@ pub async fn run(cmd: JournalCommand) -> anyhow::Result<ExitCode> {
         } => prove(&data, &origin, index, size, out.as_deref()).await,
         JournalCommand::VerifyProof { file, key } => verify_proof(&file, &key),
         JournalCommand::Key { data, origin } => {
-            let config = load_config(&data, vec![])?;
+            let config = load_existing_config(&data)?;
             println!(
                 "{}",
                 journal_signer(&config.data_dir, &origin.resolve(&config))?.verifier()
@@ -121,7 +121,7 @@ pub async fn run(cmd: JournalCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn checkpoint(data: &DataArgs, origin: &OriginArg) -> anyhow::Result<ExitCode> {
-    let config = load_config(data, vec![])?;
+    let config = load_existing_config(data)?;
     let origin = &origin.resolve(&config);
     let signer = journal_signer(&config.data_dir, origin)?;
     let store = open_store(&config).await?;
@@ -135,7 +135,7 @@ async fn verify(
     origin: &OriginArg,
     key: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let config = load_config(data, vec![])?;
+    let config = load_existing_config(data)?;
     let origin = &origin.resolve(&config);
     let verifier = match key {
         Some(k) => NoteVerifier::parse(k.trim()).context("--key is not a verifier key")?,
@@ -198,7 +198,7 @@ async fn prove(
     size: Option<u64>,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let config = load_config(data, vec![])?;
+    let config = load_existing_config(data)?;
     let signer = journal_signer(&config.data_dir, &origin.resolve(&config))?;
     let store = open_store(&config).await?;
     if let Some(out) = out {
@@ -376,7 +376,7 @@ async fn source(cmd: SourceCommand) -> anyhow::Result<ExitCode> {
         | SourceCommand::Certificate { data, .. }
         | SourceCommand::Revoke { data, .. } => data.clone(),
     };
-    let config = load_config(&data, vec![])?;
+    let config = load_existing_config(&data)?;
     let store = open_store(&config).await?;
     let Some((provider, _)) = store.default_provider().await? else {
         bail!("no provider yet: create the first operator (thiqa operator create) first");

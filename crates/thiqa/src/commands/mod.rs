@@ -52,9 +52,48 @@ pub fn load_config(data: &DataArgs, mut overrides: Overrides) -> anyhow::Result<
     }
     Ok(Config::load(
         data.config.as_deref(),
-        std::env::vars(),
+        thiqa_env()?,
         overrides,
     )?)
+}
+
+/// The `THIQA_*` variables of the environment. Others are not ours and are
+/// never read, whatever bytes they hold (`std::env::vars` would panic on a
+/// value that is not UTF-8); one of ours that is not UTF-8 is named.
+fn thiqa_env() -> anyhow::Result<Vec<(String, String)>> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut ours = Vec::new();
+    for (name, value) in std::env::vars_os() {
+        if !name.as_bytes().starts_with(b"THIQA_") {
+            continue;
+        }
+        let (Some(name_text), Some(value)) = (name.to_str(), value.to_str()) else {
+            anyhow::bail!(
+                "environment variable {}: its value is not UTF-8 text",
+                name.to_string_lossy()
+            );
+        };
+        ours.push((name_text.to_string(), value.to_string()));
+    }
+    Ok(ours)
+}
+
+/// The configuration of a command that reads an existing installation
+/// (verify, prove, back up, print keys…): a data directory without a
+/// database is refused instead of being created empty and reported healthy,
+/// which is what a mistyped `--data-dir` would otherwise give.
+pub fn load_existing_config(data: &DataArgs) -> anyhow::Result<Config> {
+    let config = load_config(data, vec![])?;
+    if config.database_url.is_none() {
+        let file = thiqa_store::DatabaseLocation::sqlite_path(&config.data_dir);
+        if !file.is_file() {
+            anyhow::bail!(
+                "no Thiqa database in {} (is --data-dir right? `thiqa serve` creates one there)",
+                config.data_dir.display()
+            );
+        }
+    }
+    Ok(config)
 }
 
 pub fn location(config: &Config) -> DatabaseLocation {

@@ -16,7 +16,7 @@ use thiqa_server::bootstrap::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use thiqa_server::config::Config;
 use thiqa_store::{Actor, NewAccount, Store};
 
-use super::{load_config, open_store};
+use super::{load_config, load_existing_config, open_store};
 use crate::cli::OperatorCommand;
 
 pub async fn run(cmd: OperatorCommand) -> anyhow::Result<ExitCode> {
@@ -63,7 +63,7 @@ pub async fn run(cmd: OperatorCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         OperatorCommand::Unlock { data, username } => {
-            let config = load_config(&data, vec![])?;
+            let config = load_existing_config(&data)?;
             let store = open_store(&config).await?;
             let account = find(&store, &username).await?;
             store.unlock_account(&account, &Actor::cli()).await?;
@@ -71,7 +71,7 @@ pub async fn run(cmd: OperatorCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         OperatorCommand::ResetLink { data, username } => {
-            let config = load_config(&data, vec![])?;
+            let config = load_existing_config(&data)?;
             let store = open_store(&config).await?;
             let account = find(&store, &username).await?;
             let token = Token::generate()?;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use axum_server::Handle;
 use thiqa_server::config::{Config, LogFormat};
 use thiqa_server::{admin_router, public_router, serve, AppState};
@@ -90,37 +90,42 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         .check()
         .await
         .map_err(|e| anyhow::anyhow!("evidence storage ({}): {e}", app.blobs.describe()))?;
+    // Both listeners bound and their TLS loaded before anything is served:
+    // a taken port or bad certificate stops here, naming it.
+    let public_listener = serve::BoundListener::bind(config.listen, &config.tls)
+        .with_context(|| format!("customer portal listener ({})", config.listen))?;
+    let admin_listener = serve::BoundListener::bind(config.admin_listen, &config.admin_tls)
+        .with_context(|| format!("operator console listener ({})", config.admin_listen))?;
+    let (p, a) = (public_listener.addr, admin_listener.addr);
+    // Links Thiqa builds on a loopback listener name its real port.
+    let _ = app.bound.public.set(p);
+    let _ = app.bound.admin.set(a);
     let public = public_router(&app);
     let admin = admin_router(&app);
     let (public_handle, admin_handle) = (Handle::new(), Handle::new());
-    let (tls, admin_tls) = (config.tls.clone(), config.admin_tls.clone());
-    let (listen, admin_listen) = (config.listen, config.admin_listen);
-    let ph = public_handle.clone();
-    let public_task = tokio::spawn(async move { serve::run(listen, &tls, public, ph).await });
-    let ah = admin_handle.clone();
-    let admin_task =
-        tokio::spawn(async move { serve::run(admin_listen, &admin_tls, admin, ah).await });
-    // Wait until both listeners are bound before announcing the URLs; a bind
-    // failure ends its task, which the join below reports.
-    let (p, a) = tokio::join!(public_handle.listening(), admin_handle.listening());
-    // Links Thiqa builds on a loopback listener name its real port.
-    if let Some(p) = p {
-        let _ = app.bound.public.set(p);
-    }
-    if let Some(a) = a {
-        let _ = app.bound.admin.set(a);
-    }
+    // A listener that fails stops the other: never half a server.
+    let serve_one = |listener: serve::BoundListener, router, own: Handle, other: Handle| async move {
+        let result = listener.serve(router, own).await;
+        if result.is_err() {
+            other.graceful_shutdown(None);
+        }
+        result
+    };
+    let public_task = tokio::spawn(serve_one(
+        public_listener,
+        public,
+        public_handle.clone(),
+        admin_handle.clone(),
+    ));
+    let admin_task = tokio::spawn(serve_one(
+        admin_listener,
+        admin,
+        admin_handle.clone(),
+        public_handle.clone(),
+    ));
     let scheme = |tls: bool| if tls { "https" } else { "http" };
-    let public_url = format!(
-        "{}://{}",
-        scheme(config.tls.enabled()),
-        p.unwrap_or(config.listen)
-    );
-    let admin_url = format!(
-        "{}://{}",
-        scheme(config.admin_tls.enabled()),
-        a.unwrap_or(config.admin_listen)
-    );
+    let public_url = format!("{}://{p}", scheme(config.tls.enabled()));
+    let admin_url = format!("{}://{a}", scheme(config.admin_tls.enabled()));
     tracing::info!(portal = %public_url, console = %admin_url, backend = ?store.backend(), "thiqa is serving");
     if let Some(addr) = thiqa_server::syslog::start(&app)
         .await
@@ -145,6 +150,11 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         admin_handle.graceful_shutdown(Some(Duration::from_secs(10)));
     });
     let (p, a) = tokio::join!(public_task, admin_task);
+    // The events acknowledged up to the stop are covered by a signed
+    // checkpoint before the process ends.
+    if let Err(cause) = thiqa_server::journal_export::checkpoint_if_behind(&app).await {
+        tracing::error!(%cause, "journal checkpoint at shutdown refused");
+    }
     p??;
     a??;
     store.close().await;

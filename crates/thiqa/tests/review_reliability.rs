@@ -1,0 +1,227 @@
+//! Issue 12 (reliability review), the binary's part: no half-up server, no
+//! panic on a stranger's environment, no empty database created by a read
+//! command, and a checkpoint signed at graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::ffi::OsStrExt;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "correct-Horse-battery-42";
+
+fn thiqa() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_thiqa"));
+    for (k, _) in std::env::vars_os().filter(|(k, _)| k.as_bytes().starts_with(b"THIQA_")) {
+        c.env_remove(k);
+    }
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+/// Waits for a child to exit, killing it after `limit`; None if it had to.
+fn exit_within(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn stderr_of(child: &mut Child) -> String {
+    let mut text = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut text);
+    }
+    text
+}
+
+#[test]
+fn a_taken_port_stops_the_server_naming_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut child = thiqa()
+        .args(["serve", "--data-dir"])
+        .arg(dir.path())
+        .args(["--listen", "127.0.0.1:0", "--admin-listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = exit_within(&mut child, Duration::from_secs(30))
+        .expect("the server must stop, not run with the portal only");
+    assert!(!status.success());
+    let err = stderr_of(&mut child);
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+}
+
+#[test]
+fn an_unreadable_certificate_stops_the_server_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("garbage-cert.pem");
+    let key = dir.path().join("garbage-key.pem");
+    std::fs::write(&cert, "not a certificate\n").unwrap();
+    std::fs::write(&key, "not a key\n").unwrap();
+    let mut child = thiqa()
+        .args(["serve", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = exit_within(&mut child, Duration::from_secs(30))
+        .expect("the server must stop, not hang in silence");
+    assert!(!status.success());
+    let err = stderr_of(&mut child);
+    assert!(err.contains("garbage-cert.pem"), "{err}");
+    // A missing file is named the same way.
+    let out = thiqa()
+        .args(["serve", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        .args(["--admin-tls-cert", "/nonexistent/console.pem"])
+        .args(["--admin-tls-key", "/nonexistent/console.key"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/console.pem"), "{err}");
+}
+
+#[test]
+fn a_stranger_non_utf8_environment_variable_is_ignored_and_ours_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = std::ffi::OsStr::from_bytes(b"caf\xe9");
+    let out = thiqa()
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("SOME_OTHER_TOOL", bad)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = thiqa()
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("THIQA_TOTP_ISSUER", bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "an error, not a panic (101)");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("THIQA_TOTP_ISSUER"), "{err}");
+}
+
+fn run(args: &[&str]) -> Output {
+    thiqa().args(args).output().unwrap()
+}
+
+#[test]
+fn read_commands_refuse_a_directory_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("thiqa-dta");
+    let typo = typo.to_str().unwrap();
+    let out_file = dir.path().join("b.db");
+    for args in [
+        vec!["journal", "verify", "--data-dir", typo],
+        vec!["journal", "key", "--data-dir", typo],
+        vec!["journal", "prove", "--index", "0", "--data-dir", typo],
+        vec![
+            "backup",
+            "--data-dir",
+            typo,
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+        vec!["dossier", "key", "--data-dir", typo],
+    ] {
+        let out = run(&args);
+        assert!(!out.status.success(), "{args:?} must fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no Thiqa database"), "{args:?}: {err}");
+        assert!(
+            !std::path::Path::new(typo).exists(),
+            "{args:?} created {typo}"
+        );
+    }
+}
+
+#[test]
+fn a_graceful_shutdown_signs_a_checkpoint_over_every_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let mut child = thiqa()
+        .args(["serve", "--data-dir", data])
+        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        // No periodic checkpoint after the first one: only the shutdown's.
+        .env("THIQA_JOURNAL_CHECKPOINT_SECONDS", "86400")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while !lines
+        .next()
+        .expect("server exited")
+        .unwrap()
+        .starts_with("Operator console:")
+    {}
+    std::thread::spawn(move || for _ in lines {});
+    std::thread::sleep(Duration::from_millis(500));
+    // Events written while serving, after the first checkpoint.
+    let mut create = thiqa()
+        .args([
+            "operator",
+            "create",
+            "--username",
+            "amal",
+            "--password-stdin",
+        ])
+        .args(["--data-dir", data])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(create.wait().unwrap().success());
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = exit_within(&mut child, Duration::from_secs(30)).expect("stops on SIGTERM");
+    assert!(status.success());
+    let out = run(&["journal", "verify", "--data-dir", data]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let leaves: u64 = text
+        .split("journal OK: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        text.contains(&format!("(leaves 0..{leaves} signed)")),
+        "every leaf is under a signed checkpoint: {text}"
+    );
+}
