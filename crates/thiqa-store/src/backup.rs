@@ -118,8 +118,12 @@ pub async fn check_backup(
 }
 
 /// Replaces the data directory's database with a checked backup. The current
-/// database is kept beside it (renamed), never deleted. The server must be
-/// stopped: an exclusive lock on the current database proves it.
+/// database is kept beside it (a second name for the same file), never
+/// deleted. The server must be stopped: an exclusive lock proves it.
+///
+/// Atomic: the backup is copied and synced under a temporary name, then
+/// renamed over the database in one step, so a kill at any moment leaves
+/// either the old database or the new one under `thiqa.db`, never none.
 pub async fn restore_into(
     data_dir: &Path,
     backup: &Path,
@@ -135,18 +139,28 @@ pub async fn restore_into(
         reason: "the data directory is in use; stop `thiqa serve` before restoring".into(),
     })?;
     let current = DatabaseLocation::sqlite_path(data_dir);
+    // The new database, complete and on disk, before anything else moves.
+    let tmp = data_dir.join(format!("{SQLITE_FILE}.restoring"));
+    std::fs::copy(backup, &tmp)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
     let mut kept = None;
     if current.exists() {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", current.display()))?
             .disable_statement_logging();
         let mut conn = SqliteConnection::connect_with(&options).await?;
-        // Fold the WAL into the main file so the kept copy is complete.
+        // Fold the WAL into the main file: the kept name is then complete,
+        // and the emptied WAL can go before the new file takes the name (a
+        // stale WAL must never sit beside another database).
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&mut conn)
             .await?;
         conn.close().await?;
         let keep = data_dir.join(format!("{SQLITE_FILE}.before-restore-{stamp}"));
-        std::fs::rename(&current, &keep)?;
+        // A second name, not a move: `thiqa.db` stays in place until the
+        // rename below replaces it.
+        if std::fs::hard_link(&current, &keep).is_err() {
+            std::fs::copy(&current, &keep)?;
+        }
         for suffix in ["-wal", "-shm"] {
             let side = data_dir.join(format!("{SQLITE_FILE}{suffix}"));
             if side.exists() {
@@ -155,12 +169,33 @@ pub async fn restore_into(
         }
         kept = Some(keep);
     }
-    // Copy to a temporary name then rename: a crash mid-copy leaves no
-    // half-written database under the real name.
-    let tmp = data_dir.join(format!("{SQLITE_FILE}.restoring"));
-    std::fs::copy(backup, &tmp)?;
     std::fs::rename(&tmp, &current)?;
+    // The rename itself is durable once the directory is synced.
+    std::fs::File::open(data_dir)?.sync_all()?;
     Ok((check, kept))
+}
+
+/// The file that says a data directory has held a database: `serve` writes
+/// it once the database is open, and refuses to create an empty database
+/// where it exists (a lost or half-restored `thiqa.db` must not quietly
+/// become a fresh, empty installation).
+pub const HELD_DATA_MARKER: &str = "thiqa.initialized";
+
+/// Whether `data_dir` held a database that is now missing.
+pub fn database_missing_from(data_dir: &Path) -> bool {
+    data_dir.join(HELD_DATA_MARKER).exists() && !DatabaseLocation::sqlite_path(data_dir).exists()
+}
+
+/// Marks `data_dir` as holding a database (idempotent).
+pub fn mark_data_dir(data_dir: &Path) -> std::io::Result<()> {
+    let marker = data_dir.join(HELD_DATA_MARKER);
+    if !marker.exists() {
+        std::fs::write(
+            marker,
+            "This directory holds a Thiqa database (thiqa.db); thiqa serve refuses to start empty here.\n",
+        )?;
+    }
+    Ok(())
 }
 
 /// Takes the data directory's exclusive lock (`thiqa.lock`), held by

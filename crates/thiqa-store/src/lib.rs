@@ -40,7 +40,10 @@ pub use alerts::{
 };
 pub use assessments::{Assessment, AssessmentChange};
 pub use audits::{Engagement, NewEngagement, AUDITOR_INCOMPATIBLE};
-pub use backup::{check_backup, lock_data_dir, restore_into, BackupError, RestoreCheck};
+pub use backup::{
+    check_backup, database_missing_from, lock_data_dir, mark_data_dir, restore_into, BackupError,
+    RestoreCheck, HELD_DATA_MARKER,
+};
 pub use blobs::{BlobRead, BlobStore, S3Credentials, S3Settings, Upload, UploadError};
 pub use connect::{Backend, DatabaseLocation, Store};
 pub use error::StoreError;

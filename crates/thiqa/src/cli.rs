@@ -105,6 +105,10 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormatArg>,
+    /// Start with a new, empty database in a data directory whose database
+    /// is missing (refused otherwise: restore a backup instead).
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

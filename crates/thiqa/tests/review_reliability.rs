@@ -225,3 +225,114 @@ fn a_graceful_shutdown_signs_a_checkpoint_over_every_event() {
         "every leaf is under a signed checkpoint: {text}"
     );
 }
+
+/// Starts `thiqa serve` on `data` and waits until it announces its URLs;
+/// None if it exits first (with its stderr).
+fn serve(data: &str, extra: &[&str]) -> Result<Child, String> {
+    let mut child = thiqa()
+        .args(["serve", "--data-dir", data])
+        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.starts_with("Operator console:") => break,
+            Some(_) => {}
+            None => {
+                let _ = child.wait();
+                return Err(stderr_of(&mut child));
+            }
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Ok(child)
+}
+
+fn stop(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_lost_database_is_not_replaced_by_an_empty_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    stop(serve(data, &[]).unwrap());
+    for f in ["thiqa.db", "thiqa.db-wal", "thiqa.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(f));
+    }
+    let err = serve(data, &[]).expect_err("must refuse to start empty");
+    assert!(
+        err.contains("--allow-empty") && err.contains("thiqa restore"),
+        "{err}"
+    );
+    assert!(!dir.path().join("thiqa.db").exists());
+    // Told to, it begins anew.
+    stop(serve(data, &["--allow-empty"]).unwrap());
+    assert!(dir.path().join("thiqa.db").exists());
+}
+
+#[test]
+fn a_restore_killed_at_any_moment_leaves_a_working_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let backup = dir.path().join("backup.db");
+    assert!(run(&["migrate", "--data-dir", data]).status.success());
+    let out = run(&[
+        "backup",
+        "--data-dir",
+        data,
+        "--out",
+        backup.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 64 MB of padding, so the copy and the check take long enough for
+    // the kills below to land in every step of the restore.
+    let pad = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
+             c.execute('CREATE TABLE padding(b BLOB)'); \
+             [c.execute('INSERT INTO padding VALUES (zeroblob(1048576))') for _ in range(64)]; \
+             c.commit()",
+        )
+        .arg(&backup)
+        .status()
+        .expect("python3");
+    assert!(pad.success());
+    for delay_ms in [0u64, 2, 5, 10, 20, 35, 50, 75, 100, 150, 200, 300, 450, 700] {
+        let mut restore = thiqa()
+            .args(["restore", backup.to_str().unwrap(), "--data-dir", data])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = restore.kill();
+        let _ = restore.wait();
+        let out = run(&["journal", "verify", "--data-dir", data]);
+        assert!(
+            out.status.success(),
+            "after a kill at {delay_ms} ms: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Left alone, the restore completes and the server starts on it.
+    let out = run(&["restore", backup.to_str().unwrap(), "--data-dir", data]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stop(serve(data, &[]).unwrap());
+}

@@ -69,5 +69,6 @@ pub async fn restore(data: DataArgs, file: PathBuf) -> anyhow::Result<ExitCode> 
     // Apply migrations the backup may lack, so the server starts on it.
     let store = Store::open(&location(&config), Arc::new(SystemClock)).await?;
     store.close().await;
+    thiqa_store::mark_data_dir(&config.data_dir)?;
     Ok(ExitCode::SUCCESS)
 }

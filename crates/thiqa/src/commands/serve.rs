@@ -78,7 +78,25 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         ),
         Some(_) => None,
     };
+    if config.database_url.is_none()
+        && !args.allow_empty
+        && thiqa_store::database_missing_from(&config.data_dir)
+    {
+        bail!(
+            "{} held a Thiqa database, but {} is missing: restore a backup (thiqa restore FILE), or start anew with --allow-empty",
+            config.data_dir.display(),
+            thiqa_store::DatabaseLocation::sqlite_path(&config.data_dir).display()
+        );
+    }
     let store = open_store(&config).await?;
+    if config.database_url.is_none() {
+        thiqa_store::mark_data_dir(&config.data_dir).with_context(|| {
+            format!(
+                "writing {} in the data directory",
+                thiqa_store::HELD_DATA_MARKER
+            )
+        })?;
+    }
     let demo_info = if demo {
         Some(super::demo::load(&store, &config).await?)
     } else {
