@@ -578,3 +578,7 @@ nav-sources = Sources
 
 # Links and addresses (issue 11, item 9)
 error-no-base-url = One-time links are built only on Thiqa’s configured address: set `admin_url` (console) or `public_url` (portal) in the configuration.
+
+# Storage failures (issue 12, item 1)
+error-unavailable = Storage unavailable
+error-storage-unavailable = The storage refused the write (disk full or database unreachable): nothing was saved. Try again later; the failure is logged for the operator.

@@ -578,3 +578,7 @@ nav-sources = Sources
 
 # Links and addresses (issue 11, item 9)
 error-no-base-url = Les liens à usage unique ne sont construits que sur l’adresse configurée de Thiqa : définissez `admin_url` (console) ou `public_url` (portail) dans la configuration.
+
+# Storage failures (issue 12, item 1)
+error-unavailable = Stockage indisponible
+error-storage-unavailable = Le stockage a refusé l’écriture (disque plein ou base de données injoignable) : rien n’a été enregistré. Réessayez plus tard ; l’incident est journalisé pour l’exploitant.

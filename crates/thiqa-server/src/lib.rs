@@ -245,6 +245,12 @@ async fn healthz() -> &'static str {
 /// Ready when the database answers; the second line says whether the host
 /// clock is NTP-synchronised (3.8.8), which does not change readiness.
 async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
+    if app.store.writes_failing() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage refused the last write (disk full or database unreachable)\n".to_string(),
+        );
+    }
     match app.store.ping().await {
         Ok(()) => (
             StatusCode::OK,

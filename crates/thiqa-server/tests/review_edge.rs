@@ -258,3 +258,23 @@ async fn metrics_need_the_configured_bearer_token() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("metrics_token"), "{}", r.body);
 }
+
+/// Issue 12, item 1: a storage failure is a 503 naming it, never a 500,
+/// and `/readyz` says not ready.
+#[tokio::test]
+async fn an_unreachable_database_answers_503_not_500() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let mut c = t.portal();
+    c.get("/login").await;
+    t.store().close().await;
+    let r = c
+        .post_form("/login", &[("username", "karim"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+    assert!(r.body.contains("rien n’a été enregistré"), "{}", r.body);
+    let r = t
+        .portal()
+        .send(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+}

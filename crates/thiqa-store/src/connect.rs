@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,6 +73,25 @@ pub struct Store {
     /// SQLite only: direct read-only connections for the journal's bulk and
     /// proof reads (file_reads.rs).
     pub(crate) file_reads: Option<Arc<FileReads>>,
+    /// Whether the last write failed for lack of storage (`/readyz`).
+    write_health: Arc<WriteHealth>,
+}
+
+/// Set when a write fails because the storage refuses it (disk full, I/O
+/// error, database unreachable), cleared by the next write that commits.
+#[derive(Default)]
+pub(crate) struct WriteHealth {
+    failed: AtomicBool,
+}
+
+impl WriteHealth {
+    fn note(&self, e: sqlx::Error) -> StoreError {
+        let e = StoreError::Database(e);
+        if e.is_unavailable() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        e
+    }
 }
 
 impl fmt::Debug for Store {
@@ -87,6 +107,7 @@ pub(crate) struct WriteTx {
     pub tx: Tx<'static>,
     /// When the transaction began: the time of the events it records.
     now_ms: i64,
+    health: Arc<WriteHealth>,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
@@ -101,9 +122,17 @@ impl WriteTx {
         crate::events::record(&mut self.tx, self.now_ms, actor, event).await
     }
 
+    /// Nothing is acknowledged before this returns Ok: a failed COMMIT
+    /// closes the connection (tx.rs) and marks the store not ready until
+    /// a write succeeds again.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
-        Ok(())
+        match self.tx.commit().await {
+            Ok(()) => {
+                self.health.failed.store(false, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => Err(self.health.note(e)),
+        }
     }
 }
 
@@ -173,6 +202,7 @@ impl Store {
                     clock,
                     write_lock: Some(Arc::new(Mutex::new(()))),
                     file_reads: Some(FileReads::new(&path)),
+                    write_health: Arc::default(),
                 })
             }
             DatabaseLocation::Postgres { url } => {
@@ -188,6 +218,7 @@ impl Store {
                     clock,
                     write_lock: None,
                     file_reads: None,
+                    write_health: Arc::default(),
                 })
             }
         }
@@ -246,15 +277,29 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// True after a write the storage refused, until one commits again:
+    /// `/readyz` then answers not ready.
+    pub fn writes_failing(&self) -> bool {
+        self.write_health.failed.load(Ordering::Relaxed)
+    }
+
+    fn note_write_failure(&self, e: sqlx::Error) -> StoreError {
+        self.write_health.note(e)
+    }
+
     pub(crate) async fn write(&self) -> Result<WriteTx, StoreError> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        let tx = match Tx::begin(&self.pool).await {
+            Ok(tx) => tx,
+            Err(e) => return Err(self.note_write_failure(e)),
+        };
         Ok(WriteTx {
             tx,
             now_ms: self.clock.now_ms(),
+            health: self.write_health.clone(),
             _guard: guard,
         })
     }

@@ -21,6 +21,38 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The storage itself refused (disk or database full, I/O error, the
+    /// database unreachable): the request may succeed later, nothing was
+    /// written. Answered 503, not 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+                    if c.len() == 5 {
+                        // PostgreSQL SQLSTATE: class 53 (insufficient
+                        // resources: disk full, out of memory) and 08
+                        // (connection exception).
+                        c.starts_with("53") || c.starts_with("08")
+                    } else {
+                        // SQLite result codes: 13 SQLITE_FULL, 10
+                        // SQLITE_IOERR, with their extended codes (n & 0xff).
+                        c.parse::<i64>().is_ok_and(|n| matches!(n & 0xff, 10 | 13))
+                    }
+                }),
+                _ => false,
+            },
+            StoreError::File(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.code,
+                rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure
+            ),
+            _ => false,
+        }
+    }
+
     /// Maps a unique-constraint failure to a Conflict naming `what`.
     pub(crate) fn conflict_on(err: sqlx::Error, what: &str) -> StoreError {
         match &err {

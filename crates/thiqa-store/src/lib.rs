@@ -73,5 +73,7 @@ pub use sessions::{Session, SessionPolicy};
 pub use tenants::Organisation;
 pub use tokens::{ApiToken, ApiTokenOwner};
 
-/// Placeholder-free transaction type shared by the modules.
-pub(crate) type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+mod tx;
+/// The write transaction shared by the modules (tx.rs: never reused after
+/// a failed COMMIT).
+pub(crate) use tx::Tx;

@@ -17,6 +17,9 @@ pub enum PageError {
     /// naming the problem).
     BadRequest(String),
     Conflict(String),
+    /// The storage refused (disk full, database unreachable): nothing was
+    /// saved, and trying again later may work. Logged with its cause.
+    Unavailable(String),
     /// Logged with its cause; the user sees a generic message.
     Internal(String),
 }
@@ -35,6 +38,14 @@ impl IntoResponse for PageError {
             PageError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden", None),
             PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "error-bad-request", Some(m)),
             PageError::Conflict(m) => (StatusCode::CONFLICT, "error-conflict", Some(m)),
+            PageError::Unavailable(cause) => {
+                tracing::error!(%cause, "storage unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "error-unavailable",
+                    Some(STORAGE_UNAVAILABLE_CODE.to_string()),
+                )
+            }
             PageError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error-internal", None)
@@ -48,11 +59,15 @@ impl IntoResponse for PageError {
     }
 }
 
+/// The short code the error-page renderer translates for a 503.
+pub const STORAGE_UNAVAILABLE_CODE: &str = "storage-unavailable";
+
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => PageError::NotFound,
             StoreError::Conflict(m) => PageError::Conflict(m),
+            other if other.is_unavailable() => PageError::Unavailable(other.to_string()),
             other => PageError::Internal(other.to_string()),
         }
     }
@@ -130,6 +145,14 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::not_found(),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            other if other.is_unavailable() => {
+                tracing::error!(cause = %other, "storage unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "the storage refused the write (disk full or database unreachable); nothing was saved: retry later",
+                )
+            }
             other => {
                 tracing::error!(cause = %other, "internal error");
                 ApiError::new(

@@ -35,6 +35,7 @@ pub async fn render<R: Realm>(State(app): State<AppState>, req: Request, next: N
         "csrf" => chrome.tr.t("error-csrf"),
         "form-too-large" => chrome.tr.t("error-form-too-large"),
         crate::links::NO_BASE_URL_CODE => chrome.tr.t("error-no-base-url"),
+        crate::web::error::STORAGE_UNAVAILABLE_CODE => chrome.tr.t("error-storage-unavailable"),
         _ => d,
     });
     let page = ErrorPage {
