@@ -101,13 +101,18 @@ async fn pending_operator(t: &TestApp, username: &str) -> Client {
     c
 }
 
-/// An operator holding only the reader role, with TOTP (its secret).
-async fn reader(t: &TestApp, username: &str) -> TotpSecret {
-    let (_, secret) = t
-        .user(Directory::Operators, username, &["Lecteur"], true)
-        .await;
+/// An operator holding one role, with TOTP (its secret).
+async fn operator_holding(t: &TestApp, username: &str, role: &str) -> TotpSecret {
+    let (_, secret) = t.user(Directory::Operators, username, &[role], true).await;
     secret.unwrap()
 }
+
+/// An operator holding only the reader role.
+async fn reader(t: &TestApp, username: &str) -> TotpSecret {
+    operator_holding(t, username, "Lecteur").await
+}
+
+const ACCOUNTS_ADMIN: &str = "Administrateur des comptes";
 
 /// Five wrong passwords from another client lock the account.
 async fn lock_by_passwords(t: &TestApp, username: &str) {
@@ -321,13 +326,11 @@ async fn logging_out_everywhere_revokes_the_api_tokens(t: TestApp) {
 }
 
 async fn a_password_reset_revokes_the_api_tokens(t: TestApp) {
-    let (id, secret) = t
-        .user(Directory::Operators, "amal", &["Lecteur"], true)
-        .await;
-    let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
+    let secret = reader(&t, "amal").await;
+    let mut c = t.signed_operator("amal", &secret).await;
     let token = c.api_token(&["catalog.read"]).await;
     assert_eq!(token_status(&mut c, &token).await, StatusCode::OK);
-    let account = t.store().account(Directory::Operators, id).await.unwrap();
+    let account = operator(&t, "amal").await.unwrap();
     let link = Token::generate().unwrap();
     t.store()
         .create_password_reset(&account, link.hash().as_str(), 3600, &Actor::cli())
@@ -495,15 +498,8 @@ async fn with_cookies_and_authorization(
 const FORM: &str = "application/x-www-form-urlencoded";
 
 async fn an_authorization_header_never_exempts_a_cookie_session_from_csrf(t: TestApp) {
-    let (_, secret) = t
-        .user(
-            Directory::Operators,
-            "amal",
-            &["Administrateur des comptes"],
-            true,
-        )
-        .await;
-    let mut c = t.signed_operator("amal", secret.as_ref().unwrap()).await;
+    let secret = operator_holding(&t, "amal", ACCOUNTS_ADMIN).await;
+    let mut c = t.signed_operator("amal", &secret).await;
     let junk = with_cookies_and_authorization(
         &mut c,
         "/accounts",
@@ -531,19 +527,12 @@ async fn an_authorization_header_never_exempts_a_cookie_session_from_csrf(t: Tes
 }
 
 async fn the_api_uses_the_token_alone_when_a_session_cookie_comes_along(t: TestApp) {
-    let (_, admin) = t
-        .user(
-            Directory::Operators,
-            "amal",
-            &["Administrateur des comptes"],
-            true,
-        )
-        .await;
+    let admin = operator_holding(&t, "amal", ACCOUNTS_ADMIN).await;
     let omar = reader(&t, "omar").await;
     let mut low = t.signed_operator("omar", &omar).await;
     let token = low.api_token(&["catalog.read"]).await;
     // The administrator's session cookie rides along with the reader's token.
-    let mut c = t.signed_operator("amal", admin.as_ref().unwrap()).await;
+    let mut c = t.signed_operator("amal", &admin).await;
     let r = with_cookies_and_authorization(
         &mut c,
         "/api/v1/accounts",
