@@ -165,7 +165,6 @@ error-internal = Internal error; it was logged
 error-csrf = The form has expired or does not come from Thiqa. Reload the page and try again.
 error-form-too-large = The form sent is too large.
 error-username = Invalid username: lower-case letters without accents, digits, ".", "-" or "_", starting with a letter (at most 64 characters).
-error-username-taken = The username "{ $username }" is already taken.
 error-display-name = The full name is required (at most 128 characters).
 error-email = Invalid e-mail address.
 error-role-name = The role name is required (at most 80 characters).
@@ -582,3 +581,8 @@ error-no-base-url = One-time links are built only on Thiqa’s configured addres
 # Storage failures (issue 12, item 1)
 error-unavailable = Storage unavailable
 error-storage-unavailable = The storage refused the write (disk full or database unreachable): nothing was saved. Try again later; the failure is logged for the operator.
+mfa-setup-qr = Set-up QR code: scan it with your authenticator app.
+error-username-unavailable = This username is not available: choose another one.
+logout-everywhere-hint = Ends all your sessions, this one included, and revokes all your API tokens.
+token-last-used = Last used
+token-never-used = never

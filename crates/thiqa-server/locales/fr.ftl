@@ -165,7 +165,6 @@ error-internal = Erreur interne ; elle a été journalisée
 error-csrf = Le formulaire a expiré ou ne provient pas de Thiqa. Rechargez la page et recommencez.
 error-form-too-large = Le formulaire envoyé est trop volumineux.
 error-username = Identifiant invalide : lettres minuscules sans accent, chiffres, « . », « - » ou « _ », commençant par une lettre (64 caractères au plus).
-error-username-taken = L'identifiant « { $username } » est déjà pris.
 error-display-name = Le nom complet est obligatoire (128 caractères au plus).
 error-email = Adresse électronique invalide.
 error-role-name = Le nom du rôle est obligatoire (80 caractères au plus).
@@ -582,3 +581,8 @@ error-no-base-url = Les liens à usage unique ne sont construits que sur l’adr
 # Storage failures (issue 12, item 1)
 error-unavailable = Stockage indisponible
 error-storage-unavailable = Le stockage a refusé l’écriture (disque plein ou base de données injoignable) : rien n’a été enregistré. Réessayez plus tard ; l’incident est journalisé pour l’exploitant.
+mfa-setup-qr = Code QR de configuration : scannez-le avec votre application d'authentification.
+error-username-unavailable = Cet identifiant n'est pas disponible : choisissez-en un autre.
+logout-everywhere-hint = Met fin à toutes vos sessions, celle-ci comprise, et révoque tous vos jetons d'API.
+token-last-used = Dernière utilisation
+token-never-used = jamais

@@ -6,11 +6,12 @@ use std::fmt;
 use sqlx::any::AnyRow;
 use thiqa_domain::{Directory, Tenant};
 
-use crate::connect::Store;
+use crate::connect::{Store, WriteTx};
 use crate::directory_tables::tables;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::reads::ReadRow;
+use crate::tokens::revoke_all_api_tokens;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountStatus {
@@ -69,14 +70,15 @@ impl NewEvent {
     }
 }
 
-/// Sets a new password hash, releases any lock and ends every session of the
-/// account, inside the caller's transaction (a password change and a reset
-/// link both end here).
+/// Sets a new password hash, releases any lock, ends every session and
+/// revokes every API token of the account, inside the caller's transaction
+/// (a password change and a reset link both end here).
 pub(crate) async fn write_password(
-    tx: &mut crate::Tx<'_>,
+    w: &mut WriteTx,
     account: &Account,
     password_hash: &str,
     now_s: i64,
+    actor: &Actor,
 ) -> Result<(), StoreError> {
     let t = tables(account.directory);
     let sql = format!(
@@ -88,13 +90,14 @@ pub(crate) async fn write_password(
         .bind(password_hash)
         .bind(now_s)
         .bind(account.id)
-        .execute(&mut **tx)
+        .execute(&mut *w.tx)
         .await?;
     let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
     sqlx::query(&sql)
         .bind(account.id)
-        .execute(&mut **tx)
+        .execute(&mut *w.tx)
         .await?;
+    revoke_all_api_tokens(w, account, actor, now_s).await?;
     Ok(())
 }
 
@@ -157,6 +160,17 @@ pub(crate) fn account_from(dir: Directory, row: &ReadRow) -> Result<Account, Sto
     })
 }
 
+/// Deregistered accounts are renamed `deregistered-<id>`: a new account may
+/// not take such a name (its owner's deregistration would then collide).
+const DEREGISTERED_PREFIX: &str = "deregistered-";
+
+/// Why a username cannot be given, the same words for every reason (taken in
+/// this tenant, in another one, reserved), so an administrator learns
+/// nothing about other organisations' accounts.
+fn username_unavailable() -> StoreError {
+    StoreError::Conflict("username not available".into())
+}
+
 fn tenant_id_for(dir: Directory, tenant: Tenant) -> Result<i64, StoreError> {
     if tenant.directory() != dir {
         // A provider account in the customer directory (or the reverse)
@@ -177,6 +191,9 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let t = tables(dir);
         let tenant_id = tenant_id_for(dir, new.tenant)?;
+        if new.username.starts_with(DEREGISTERED_PREFIX) {
+            return Err(username_unavailable());
+        }
         let now = self.clock.now_s();
         let mut w = self.write().await?;
         let sql = format!(
@@ -196,7 +213,10 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *w.tx)
             .await
-            .map_err(|e| StoreError::conflict_on(e, &format!("username {}", new.username)))?;
+            .map_err(|e| match StoreError::conflict_on(e, "username") {
+                StoreError::Conflict(_) => username_unavailable(),
+                other => other,
+            })?;
         w.event(
             actor,
             &NewEvent::success("account.create")
@@ -206,6 +226,17 @@ impl Store {
         .await?;
         w.commit().await?;
         Ok(id)
+    }
+
+    /// Whether a new account may take this name: not reserved and not held
+    /// by any account of the directory, whatever its tenant.
+    pub async fn username_available(
+        &self,
+        dir: Directory,
+        username: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(!username.starts_with(DEREGISTERED_PREFIX)
+            && self.account_by_username(dir, username).await?.is_none())
     }
 
     pub async fn account_by_username(
@@ -300,6 +331,16 @@ impl Store {
                 .bind(account.id)
                 .execute(&mut *w.tx)
                 .await?;
+            // A sign-in waiting for its second factor dies with the lock: a
+            // password-only session opened before it can finish nothing.
+            let sql = format!(
+                "DELETE FROM {} WHERE user_id = $1 AND mfa_passed = 0",
+                t.sessions
+            );
+            sqlx::query(&sql)
+                .bind(account.id)
+                .execute(&mut *w.tx)
+                .await?;
             w.event(
                 &Actor::system(),
                 &NewEvent::success("account.lock")
@@ -316,41 +357,53 @@ impl Store {
         })
     }
 
-    /// A successful first factor: the failure counter starts again.
+    /// A successful step of signing in (password, second factor): the
+    /// failure counter starts again. Never releases a lock: false, with
+    /// nothing written, when the account is locked (a lock that came while
+    /// the step was being checked); only [`Store::unlock_account`] does.
     pub async fn record_login_success(
         &self,
         account: &Account,
         actor: &Actor,
         step: &'static str,
-    ) -> Result<(), StoreError> {
-        self.clear_failures(account, actor, step).await
+    ) -> Result<bool, StoreError> {
+        self.clear_failures(account, actor, step, "AND locked_at IS NULL")
+            .await
     }
 
     /// Releases a lock (an operator's action, or an expired delay).
     pub async fn unlock_account(&self, account: &Account, actor: &Actor) -> Result<(), StoreError> {
-        self.clear_failures(account, actor, "account.unlock").await
+        self.clear_failures(account, actor, "account.unlock", "")
+            .await?;
+        Ok(())
     }
 
-    /// Zeroes the failure counter and any lock, recording `action`.
+    /// Zeroes the failure counter and any lock where `condition` (a fixed
+    /// SQL fragment) holds, recording `action`; false when it did not hold.
     async fn clear_failures(
         &self,
         account: &Account,
         actor: &Actor,
         action: &'static str,
-    ) -> Result<(), StoreError> {
+        condition: &'static str,
+    ) -> Result<bool, StoreError> {
         let t = tables(account.directory);
         let mut w = self.write().await?;
         let sql = format!(
-            "UPDATE {} SET failed_attempts = 0, locked_at = NULL WHERE id = $1",
+            "UPDATE {} SET failed_attempts = 0, locked_at = NULL WHERE id = $1 {condition}",
             t.users
         );
-        sqlx::query(&sql)
+        let done = sqlx::query(&sql)
             .bind(account.id)
             .execute(&mut *w.tx)
             .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
         w.event(actor, &NewEvent::success(action).about(account))
             .await?;
-        w.commit().await
+        w.commit().await?;
+        Ok(true)
     }
 
     /// Accepts a TOTP time step only if it is newer than the last one used:
@@ -464,7 +517,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = self.clock.now_s();
         let mut w = self.write().await?;
-        write_password(&mut w.tx, account, password_hash, now).await?;
+        write_password(&mut w, account, password_hash, now, actor).await?;
         w.event(actor, &NewEvent::success("password.change").about(account))
             .await?;
         w.commit().await
@@ -504,7 +557,7 @@ impl Store {
             t.users
         );
         sqlx::query(&sql)
-            .bind(format!("deregistered-{}", account.id))
+            .bind(format!("{DEREGISTERED_PREFIX}{}", account.id))
             .bind(account.id)
             .execute(&mut *w.tx)
             .await?;

@@ -1,8 +1,17 @@
 //! Fixed-window counters kept in the database, so every `thiqa` instance
-//! sharing one PostgreSQL sees the same counts.
+//! sharing one PostgreSQL sees the same counts; and the failure counts of
+//! usernames that match no account, kept like an account's lockout.
+
+use thiqa_domain::{Directory, LockState, LockoutPolicy};
 
 use crate::connect::Store;
 use crate::error::StoreError;
+use crate::events::{Actor, NewEvent};
+
+/// Failure counts of unknown usernames are kept this long after their last
+/// failure: an account's count never decays, so a short retention would let
+/// slow guessing tell the two apart.
+const UNKNOWN_LOGIN_KEEP_S: i64 = 30 * 86_400;
 
 impl Store {
     /// Counts one hit on `bucket` and says whether it stays within `limit`
@@ -32,13 +41,77 @@ impl Store {
         Ok(hits <= limit)
     }
 
-    /// Drops counters of windows long gone (called from the housekeeping task).
+    /// A failed sign-in with a username that matches no active account,
+    /// counted as [`Store::record_login_failure`] counts an account's and
+    /// journaled in the same transaction. Returns what a real account would
+    /// be in: `Locked` from the `threshold`-th consecutive failure until the
+    /// policy releases it (then the count starts again), `Open` before.
+    pub async fn record_unknown_login_failure(
+        &self,
+        dir: Directory,
+        username: &str,
+        policy: &LockoutPolicy,
+        actor: &Actor,
+    ) -> Result<LockState, StoreError> {
+        let now = self.clock.now_s();
+        let mut w = self.write().await?;
+        let row: Option<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT failed_attempts, locked_at FROM unknown_login_failures \
+             WHERE directory = $1 AND username = $2",
+        )
+        .bind(dir.as_str())
+        .bind(username)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let (attempts, locked_at) = row.unwrap_or((0, None));
+        let (attempts, locked_at) = match policy.state(locked_at, now) {
+            LockState::Locked { .. } => (attempts, locked_at),
+            LockState::Expired => (1, None),
+            LockState::Open if attempts + 1 >= i64::from(policy.threshold) => {
+                (attempts + 1, Some(now))
+            }
+            LockState::Open => (attempts + 1, None),
+        };
+        sqlx::query(
+            "INSERT INTO unknown_login_failures \
+             (directory, username, failed_attempts, locked_at, last_failure_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (directory, username) DO UPDATE SET \
+               failed_attempts = excluded.failed_attempts, locked_at = excluded.locked_at, \
+               last_failure_at = excluded.last_failure_at",
+        )
+        .bind(dir.as_str())
+        .bind(username)
+        .bind(attempts)
+        .bind(locked_at)
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await?;
+        w.event(
+            actor,
+            &NewEvent::failure("login")
+                .target(username)
+                .details("unknown account"),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(match policy.state(locked_at, now) {
+            LockState::Expired => LockState::Open,
+            state => state,
+        })
+    }
+
+    /// Drops counters of windows long gone, and unknown usernames' failure
+    /// counts idle for 30 days (called from the housekeeping task).
     pub async fn purge_rate_limits(&self, older_than_s: i64) -> Result<u64, StoreError> {
-        let cutoff = self.clock.now_s() - older_than_s;
+        let now = self.clock.now_s();
         let done = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
-            .bind(cutoff)
+            .bind(now - older_than_s)
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected())
+        let unknown = sqlx::query("DELETE FROM unknown_login_failures WHERE last_failure_at < $1")
+            .bind(now - UNKNOWN_LOGIN_KEEP_S)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() + unknown.rows_affected())
     }
 }

@@ -5,6 +5,7 @@
 use thiqa_domain::{Directory, Permission, PermissionSet};
 
 use crate::accounts::{account_from, Account, ACCOUNT_COLUMNS};
+use crate::tokens::revoke_all_api_tokens;
 
 use crate::connect::Store;
 use crate::directory_tables::tables;
@@ -50,6 +51,11 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// A password-only (pending) session lives this long at most: the second
+/// factor, or its enrolment, follows within minutes or the password is asked
+/// again. A stolen password thus buys no lasting foothold for code guessing.
+pub const PENDING_SESSION_S: i64 = 5 * 60;
+
 /// Refreshing `last_seen_at` on every request would turn each page view into
 /// a write; once a minute is precise enough for a 30-minute idle timeout.
 const TOUCH_EVERY_S: i64 = 60;
@@ -75,13 +81,18 @@ impl Store {
             t.sessions
         );
         let ua: Option<String> = user_agent.map(|s| s.chars().take(256).collect());
+        let lifetime = if mfa_passed {
+            policy.absolute_s
+        } else {
+            policy.absolute_s.min(PENDING_SESSION_S)
+        };
         sqlx::query(&sql)
             .bind(token_hash)
             .bind(user_id)
             .bind(csrf_token)
             .bind(i64::from(mfa_passed))
             .bind(now)
-            .bind(now + policy.absolute_s)
+            .bind(now + lifetime)
             .bind(source_ip)
             .bind(ua)
             .execute(&self.pool)
@@ -187,25 +198,29 @@ impl Store {
         Ok(Some((session, account, permissions)))
     }
 
-    /// After the second factor, the session gets a new token (no fixation)
-    /// and is marked complete.
+    /// After the second factor, the session gets a new token (no fixation),
+    /// is marked complete and gets the full lifetime counted from the login;
+    /// the enrolment secret it held is no longer needed.
     pub async fn complete_session(
         &self,
         dir: Directory,
         old_hash: &str,
         new_hash: &str,
         new_csrf: &str,
+        policy: SessionPolicy,
     ) -> Result<(), StoreError> {
         let t = tables(dir);
         let sql = format!(
-            "UPDATE {} SET token_hash = $1, csrf_token = $2, mfa_passed = 1, last_seen_at = $3 \
-             WHERE token_hash = $4",
+            "UPDATE {} SET token_hash = $1, csrf_token = $2, mfa_passed = 1, last_seen_at = $3, \
+             expires_at = created_at + $4, totp_pending_secret = NULL \
+             WHERE token_hash = $5 AND mfa_passed = 0",
             t.sessions
         );
         let done = sqlx::query(&sql)
             .bind(new_hash)
             .bind(new_csrf)
             .bind(self.clock.now_s())
+            .bind(policy.absolute_s)
             .bind(old_hash)
             .execute(&self.pool)
             .await?;
@@ -213,6 +228,47 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// The TOTP secret offered to this pending session for enrolment:
+    /// `candidate` the first time, the same secret on every later call, so a
+    /// reloaded page shows what the person may already have scanned. None
+    /// when the session is not pending.
+    pub async fn offer_totp_secret(
+        &self,
+        dir: Directory,
+        token_hash: &str,
+        candidate: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let t = tables(dir);
+        let sql = format!(
+            "UPDATE {} SET totp_pending_secret = COALESCE(totp_pending_secret, $1) \
+             WHERE token_hash = $2 AND mfa_passed = 0 RETURNING totp_pending_secret",
+            t.sessions
+        );
+        Ok(sqlx::query_scalar(&sql)
+            .bind(candidate)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The secret [`Store::offer_totp_secret`] kept for this pending session.
+    pub async fn offered_totp_secret(
+        &self,
+        dir: Directory,
+        token_hash: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let t = tables(dir);
+        let sql = format!(
+            "SELECT totp_pending_secret FROM {} WHERE token_hash = $1 AND mfa_passed = 0",
+            t.sessions
+        );
+        Ok(sqlx::query_scalar::<_, Option<String>>(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .flatten())
     }
 
     pub async fn delete_session(&self, dir: Directory, token_hash: &str) -> Result<(), StoreError> {
@@ -225,24 +281,28 @@ impl Store {
         Ok(())
     }
 
-    /// "Log out everywhere": ends every session of the account.
+    /// "Log out everywhere": ends every session of the account and revokes
+    /// its API tokens, which would otherwise outlive the sessions.
     pub async fn delete_all_sessions(
         &self,
-        dir: Directory,
-        user_id: i64,
+        account: &Account,
         actor: &Actor,
     ) -> Result<u64, StoreError> {
-        let t = tables(dir);
+        let t = tables(account.directory);
         let mut w = self.write().await?;
         let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
-        let done = sqlx::query(&sql).bind(user_id).execute(&mut *w.tx).await?;
+        let done = sqlx::query(&sql)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?;
         w.event(
             actor,
             &NewEvent::success("session.logout_everywhere")
-                .target(format!("{}:{}", dir.as_str(), user_id))
+                .about(account)
                 .details(format!("{} sessions ended", done.rows_affected())),
         )
         .await?;
+        revoke_all_api_tokens(&mut w, account, actor, self.clock.now_s()).await?;
         w.commit().await?;
         Ok(done.rows_affected())
     }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use thiqa_domain::{Directory, Permission};
 
 use crate::accounts::{write_password, Account};
-use crate::connect::Store;
+use crate::connect::{Store, WriteTx};
 use crate::directory_tables::tables;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
@@ -49,6 +49,39 @@ fn token_from(row: &ReadRow) -> Result<ApiToken, StoreError> {
 
 const TOKEN_COLUMNS: &str =
     "id, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at";
+
+/// Revokes every live API token of the account inside the caller's
+/// transaction, journaled when there was any: "log out everywhere" and a new
+/// password end them, as they end the sessions (tokens never outlive the
+/// credentials that made them).
+pub(crate) async fn revoke_all_api_tokens(
+    w: &mut WriteTx,
+    account: &Account,
+    actor: &Actor,
+    now_s: i64,
+) -> Result<u64, StoreError> {
+    let t = tables(account.directory);
+    let sql = format!(
+        "UPDATE {} SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        t.tokens
+    );
+    let done = sqlx::query(&sql)
+        .bind(now_s)
+        .bind(account.id)
+        .execute(&mut *w.tx)
+        .await?;
+    let n = done.rows_affected();
+    if n > 0 {
+        w.event(
+            actor,
+            &NewEvent::success("api_token.revoke_all")
+                .about(account)
+                .details(format!("{n} tokens revoked")),
+        )
+        .await?;
+    }
+    Ok(n)
+}
 
 impl Store {
     pub async fn create_api_token(
@@ -258,7 +291,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::NotFound);
         }
-        write_password(&mut w.tx, &account, new_password_hash, now).await?;
+        write_password(&mut w, &account, new_password_hash, now, actor).await?;
         w.event(
             actor,
             &NewEvent::success("password.reset")

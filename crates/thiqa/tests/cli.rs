@@ -215,7 +215,8 @@ fn operator_create_prints_the_totp_uri_once_and_refuses_weak_passwords() {
         "{out}"
     );
     let dup = run("amal", "Vert-olivier-sous-la-pluie-7");
-    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
+    // The same words for every reason a name cannot be given (issue 11).
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("username not available"));
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! API authentication: personal tokens (`Authorization: Bearer thq_…`), hashed
-//! at rest, scoped, expiring, revocable. Session cookies are never accepted
-//! by the API, so it needs no CSRF protection.
+//! at rest, scoped, expiring, revocable. A request authenticates by token or
+//! by cookie, never both: the API reads the token alone (a session cookie sent
+//! along is ignored and adds no right), so it needs no CSRF protection; the
+//! pages read the cookie alone and always pass the CSRF guard.
 
 use std::marker::PhantomData;
 

@@ -14,6 +14,7 @@ use crate::auth::passwords;
 use crate::auth::realm::Realm;
 use crate::auth::session_cookie;
 use crate::auth::visit::Visit;
+use crate::i18n::Tr;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
@@ -78,7 +79,7 @@ pub async fn page<R: Realm>(
 }
 
 /// Why a login attempt failed, as the visitor is told it.
-enum Refusal {
+pub(crate) enum Refusal {
     /// Unknown user or wrong password: the same words, so nobody learns
     /// which usernames exist.
     Credentials,
@@ -86,6 +87,8 @@ enum Refusal {
         until: Option<i64>,
     },
     TooManyAttempts,
+    /// A wrong or already used second-factor or recovery code.
+    SecondFactor,
 }
 
 pub async fn submit<R: Realm>(
@@ -113,20 +116,7 @@ pub async fn submit<R: Realm>(
         Err(refusal) => {
             Metrics::inc(&app.metrics.logins_failed);
             let chrome = Chrome::new::<R>(&app, &visit, "/login");
-            let (status, message) = match refusal {
-                Refusal::Credentials => (StatusCode::UNAUTHORIZED, chrome.tr.t("login-failed")),
-                Refusal::Locked { until: Some(t) } => (
-                    StatusCode::FORBIDDEN,
-                    chrome.tr.t1("login-locked-until", "until", &format_utc(t)),
-                ),
-                Refusal::Locked { until: None } => {
-                    (StatusCode::FORBIDDEN, chrome.tr.t("login-locked"))
-                }
-                Refusal::TooManyAttempts => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    chrome.tr.t("login-rate-limited"),
-                ),
-            };
+            let (status, message) = refusal.reply(&chrome.tr);
             let page = LoginPage {
                 chrome,
                 intro_key: intro_key::<R>(),
@@ -139,14 +129,32 @@ pub async fn submit<R: Realm>(
     }
 }
 
-/// Runs the checks in an order that keeps the cost equal: the password hash
-/// is always computed, whether the account exists, is locked or not.
-async fn attempt<R: Realm>(
+impl Refusal {
+    /// The status and the words the visitor gets, the same at every step of
+    /// signing in (password, second factor, enrolment).
+    pub(crate) fn reply(&self, tr: &Tr) -> (StatusCode, String) {
+        match self {
+            Refusal::Credentials => (StatusCode::UNAUTHORIZED, tr.t("login-failed")),
+            Refusal::Locked { until: Some(t) } => (
+                StatusCode::FORBIDDEN,
+                tr.t1("login-locked-until", "until", &format_utc(*t)),
+            ),
+            Refusal::Locked { until: None } => (StatusCode::FORBIDDEN, tr.t("login-locked")),
+            Refusal::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, tr.t("login-rate-limited")),
+            Refusal::SecondFactor => (StatusCode::UNAUTHORIZED, tr.t("mfa-failed")),
+        }
+    }
+}
+
+/// Counts one attempt at any step of signing in against the per-address and
+/// per-account limits (the same counters for passwords, second-factor and
+/// recovery codes); false, journaled, once either is exceeded.
+pub(crate) async fn within_rate_limits<R: Realm>(
     app: &AppState,
     visit: &Visit,
     actor: &Actor,
-    form: &LoginForm,
-) -> Result<Result<(Account, bool), Refusal>, PageError> {
+    name_key: &str,
+) -> Result<bool, PageError> {
     let limits = &app.config.rate_limit;
     let ip = visit.source_ip.as_deref().unwrap_or("unknown");
     let by_address = app
@@ -157,8 +165,6 @@ async fn attempt<R: Realm>(
             limits.window_seconds,
         )
         .await?;
-    let username = Username::parse(&form.username).ok();
-    let name_key = username.as_ref().map(|u| u.as_str()).unwrap_or("-");
     let by_account = app
         .store
         .rate_limit_hit(
@@ -167,15 +173,33 @@ async fn attempt<R: Realm>(
             limits.window_seconds,
         )
         .await?;
-    if !by_address || !by_account {
-        app.store
-            .record_event(
-                actor,
-                NewEvent::failure("login")
-                    .target(name_key)
-                    .details("rate limited"),
-            )
-            .await?;
+    if by_address && by_account {
+        return Ok(true);
+    }
+    app.store
+        .record_event(
+            actor,
+            NewEvent::failure("login")
+                .target(name_key)
+                .details("rate limited"),
+        )
+        .await?;
+    Ok(false)
+}
+
+/// Runs the checks in an order that keeps the cost equal: the password hash
+/// is always computed, whether the account exists, is locked or not. An
+/// unknown username counts failures and locks as an account would, so after
+/// `lockout.threshold` failures it answers exactly like a locked account.
+async fn attempt<R: Realm>(
+    app: &AppState,
+    visit: &Visit,
+    actor: &Actor,
+    form: &LoginForm,
+) -> Result<Result<(Account, bool), Refusal>, PageError> {
+    let username = Username::parse(&form.username).ok();
+    let name_key = username.as_ref().map(|u| u.as_str()).unwrap_or("-");
+    if !within_rate_limits::<R>(app, visit, actor, name_key).await? {
         return Ok(Err(Refusal::TooManyAttempts));
     }
     let account = match &username {
@@ -191,15 +215,14 @@ async fn attempt<R: Realm>(
     )
     .await?;
     let Some(mut account) = account else {
-        app.store
-            .record_event(
-                actor,
-                NewEvent::failure("login")
-                    .target(name_key)
-                    .details("unknown account"),
-            )
+        let state = app
+            .store
+            .record_unknown_login_failure(R::DIR, name_key, &app.lockout, actor)
             .await?;
-        return Ok(Err(Refusal::Credentials));
+        return Ok(Err(match state {
+            LockState::Locked { until } => Refusal::Locked { until },
+            _ => Refusal::Credentials,
+        }));
     };
     match app
         .lockout
@@ -235,13 +258,38 @@ async fn attempt<R: Realm>(
         }
         return Ok(Err(Refusal::Credentials));
     }
-    app.store
+    if !app
+        .store
         .record_login_success(&account, actor, "login.password")
-        .await?;
+        .await?
+    {
+        // Locked by a concurrent failure since the check above.
+        return Ok(Err(refusal_after_lock::<R>(app, &account).await?));
+    }
     let needs_mfa = R::MFA_ALWAYS
         || account.totp_enabled
         || organisation_requires_mfa(app, account.tenant).await?;
     Ok(Ok((account, needs_mfa)))
+}
+
+/// The refusal a locked account gets, if it is locked now.
+pub(crate) fn lock_refusal(app: &AppState, account: &Account) -> Option<Refusal> {
+    match app
+        .lockout
+        .state(account.locked_at, app.store.clock().now_s())
+    {
+        LockState::Locked { until } => Some(Refusal::Locked { until }),
+        LockState::Open | LockState::Expired => None,
+    }
+}
+
+/// The refusal for an account that locked during a step, read afresh.
+pub(crate) async fn refusal_after_lock<R: Realm>(
+    app: &AppState,
+    account: &Account,
+) -> Result<Refusal, PageError> {
+    let fresh = app.store.account(R::DIR, account.id).await?;
+    Ok(lock_refusal(app, &fresh).unwrap_or(Refusal::Locked { until: None }))
 }
 
 async fn organisation_requires_mfa(app: &AppState, tenant: Tenant) -> Result<bool, PageError> {

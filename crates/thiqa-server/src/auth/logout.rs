@@ -32,13 +32,14 @@ pub async fn logout<R: Realm>(
     Ok((headers, Redirect::to("/login?notice=logged-out")).into_response())
 }
 
-/// "Log out everywhere": every session of the account ends, this one too.
+/// "Log out everywhere": every session of the account ends, this one too,
+/// and every API token of the account is revoked.
 pub async fn logout_everywhere<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
 ) -> Result<Response, PageError> {
     app.store
-        .delete_all_sessions(R::DIR, me.account.id, &me.actor())
+        .delete_all_sessions(&me.account, &me.actor())
         .await?;
     let mut headers = HeaderMap::new();
     session_cookie::clear::<R>(&app, &mut headers);

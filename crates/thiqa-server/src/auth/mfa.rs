@@ -9,7 +9,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use thiqa_crypto::recovery;
 use thiqa_crypto::totp::{Totp, TotpSecret};
+use thiqa_store::NewEvent;
 
+use crate::auth::login::{lock_refusal, refusal_after_lock, within_rate_limits, Refusal};
 use crate::auth::realm::Realm;
 use crate::auth::session_cookie;
 use crate::auth::visit::Pending;
@@ -33,6 +35,10 @@ struct SetupPage<'a> {
     chrome: Chrome<'a>,
     secret: String,
     uri: String,
+    /// The otpauth URI as a QR code: SVG markup made by the `qrcode` crate
+    /// from the URI's bits (rectangles only, no text), the one value the
+    /// template writes unescaped.
+    qr_svg: String,
     error: Option<String>,
 }
 
@@ -43,18 +49,72 @@ struct RecoveryPage<'a> {
     codes: Vec<String>,
 }
 
+/// The code typed in. Enrolment never reads a secret from the form: the one
+/// offered is kept on the pending session (any `secret` field is ignored).
 #[derive(Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
     code: String,
-    #[serde(default)]
-    secret: String,
+}
+
+/// A locked account completes no step of signing in: its pending session
+/// ends and the visitor is told as at the password step (journaled).
+async fn refuse_if_locked<R: Realm>(
+    app: &AppState,
+    pending: &Pending<R>,
+) -> Result<Option<Response>, PageError> {
+    let Some(refusal) = lock_refusal(app, &pending.account) else {
+        return Ok(None);
+    };
+    app.store
+        .record_event(
+            &pending.visit.actor(),
+            NewEvent::failure("login")
+                .about(&pending.account)
+                .details("account locked"),
+        )
+        .await?;
+    ended::<R>(app, pending, refusal).await.map(Some)
+}
+
+/// Ends the pending session and shows why on the second-factor page.
+async fn ended<R: Realm>(
+    app: &AppState,
+    pending: &Pending<R>,
+    refusal: Refusal,
+) -> Result<Response, PageError> {
+    app.store
+        .delete_session(R::DIR, &pending.session.token_hash)
+        .await?;
+    let mut headers = HeaderMap::new();
+    session_cookie::clear::<R>(app, &mut headers);
+    Ok((headers, refused::<R>(app, pending, refusal)?).into_response())
+}
+
+/// The second-factor page with the refusal's status and words.
+fn refused<R: Realm>(
+    app: &AppState,
+    pending: &Pending<R>,
+    refusal: Refusal,
+) -> Result<Response, PageError> {
+    let chrome = Chrome::new::<R>(app, &pending.visit, "/login/mfa");
+    let (status, msg) = refusal.reply(&chrome.tr);
+    render(
+        status,
+        &MfaPage {
+            chrome,
+            error: Some(msg),
+        },
+    )
 }
 
 pub async fn page<R: Realm>(
     State(app): State<AppState>,
     pending: Pending<R>,
 ) -> Result<Response, PageError> {
+    if let Some(refusal) = refuse_if_locked(&app, &pending).await? {
+        return Ok(refusal);
+    }
     if !pending.account.totp_enabled {
         return Ok(Redirect::to("/mfa/setup").into_response());
     }
@@ -64,6 +124,8 @@ pub async fn page<R: Realm>(
     })
 }
 
+/// Checks a TOTP or recovery code. Every try counts toward the sign-in rate
+/// limits and a wrong one toward the lockout, exactly as a wrong password.
 pub async fn submit<R: Realm>(
     State(app): State<AppState>,
     pending: Pending<R>,
@@ -71,6 +133,13 @@ pub async fn submit<R: Realm>(
 ) -> Result<Response, PageError> {
     let account = &pending.account;
     let actor = pending.visit.actor();
+    if let Some(refusal) = refuse_if_locked(&app, &pending).await? {
+        return Ok(refusal);
+    }
+    if !within_rate_limits::<R>(&app, &pending.visit, &actor, &account.username).await? {
+        Metrics::inc(&app.metrics.logins_failed);
+        return refused(&app, &pending, Refusal::TooManyAttempts);
+    }
     let code = form.code.trim();
     let accepted = if code.len() > 8 {
         // Recovery codes are longer than any TOTP code.
@@ -98,9 +167,15 @@ pub async fn submit<R: Realm>(
         }
     };
     if accepted {
-        app.store
+        if !app
+            .store
             .record_login_success(account, &actor, "login.mfa")
-            .await?;
+            .await?
+        {
+            // Locked by a concurrent failure: the lock stands.
+            let refusal = refusal_after_lock::<R>(&app, account).await?;
+            return ended::<R>(&app, &pending, refusal).await;
+        }
         let mut headers = HeaderMap::new();
         session_cookie::complete::<R>(&app, &pending.session.token_hash, &mut headers).await?;
         return Ok((headers, Redirect::to("/")).into_response());
@@ -115,45 +190,39 @@ pub async fn submit<R: Realm>(
             "wrong second factor",
         )
         .await?;
-    let chrome = Chrome::new::<R>(&app, &pending.visit, "/login/mfa");
     if failure.now_locked {
+        // The store ended every pending session of the account with the lock.
         Metrics::inc(&app.metrics.accounts_locked);
-        app.store
-            .delete_session(R::DIR, &pending.session.token_hash)
-            .await?;
-        let mut headers = HeaderMap::new();
-        session_cookie::clear::<R>(&app, &mut headers);
-        let msg = chrome.tr.t("login-locked");
-        return Ok((
-            headers,
-            render(
-                StatusCode::FORBIDDEN,
-                &MfaPage {
-                    chrome,
-                    error: Some(msg),
-                },
-            )?,
-        )
-            .into_response());
+        let refusal = refusal_after_lock::<R>(&app, account).await?;
+        return ended::<R>(&app, &pending, refusal).await;
     }
-    let msg = chrome.tr.t("mfa-failed");
-    render(
-        StatusCode::UNAUTHORIZED,
-        &MfaPage {
-            chrome,
-            error: Some(msg),
-        },
-    )
+    refused(&app, &pending, Refusal::SecondFactor)
 }
 
 pub async fn setup_page<R: Realm>(
     State(app): State<AppState>,
     pending: Pending<R>,
 ) -> Result<Response, PageError> {
+    if let Some(refusal) = refuse_if_locked(&app, &pending).await? {
+        return Ok(refusal);
+    }
     if pending.account.totp_enabled {
         return Ok(Redirect::to("/login/mfa").into_response());
     }
-    let secret = TotpSecret::generate().map_err(|e| PageError::Internal(e.to_string()))?;
+    let candidate = TotpSecret::generate().map_err(|e| PageError::Internal(e.to_string()))?;
+    let Some(offered) = app
+        .store
+        .offer_totp_secret(
+            R::DIR,
+            &pending.session.token_hash,
+            candidate.to_base32().expose_secret(),
+        )
+        .await?
+    else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let secret = TotpSecret::from_base32(&offered)
+        .map_err(|_| PageError::Internal("stored enrolment secret".into()))?;
     setup_form::<R>(&app, &pending, &secret, None, StatusCode::OK)
 }
 
@@ -174,24 +243,53 @@ fn setup_form<R: Realm>(
         &SetupPage {
             chrome: Chrome::new::<R>(app, &pending.visit, "/mfa/setup"),
             secret: secret.to_base32().expose_secret().to_string(),
+            qr_svg: qr_svg(uri.expose_secret())?,
             uri: uri.expose_secret().to_string(),
             error,
         },
     )
 }
 
-/// Enrolment: the secret shown on the page comes back with a code computed
-/// from it; only a matching code turns the second factor on.
+/// The otpauth URI as an inline SVG QR code, for authenticator apps to scan.
+fn qr_svg(uri: &str) -> Result<String, PageError> {
+    let code = qrcode::QrCode::new(uri.as_bytes())
+        .map_err(|e| PageError::Internal(format!("QR code: {e}")))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .build();
+    // The XML declaration has no place inside an HTML page.
+    Ok(match svg.find("<svg") {
+        Some(i) => svg[i..].to_string(),
+        None => svg,
+    })
+}
+
+/// Enrolment: the person enters a code computed from the secret offered to
+/// this pending session (kept on the server); only a matching code turns
+/// the second factor on. Tries count toward the sign-in rate limits.
 pub async fn setup_submit<R: Realm>(
     State(app): State<AppState>,
     pending: Pending<R>,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
+    if let Some(refusal) = refuse_if_locked(&app, &pending).await? {
+        return Ok(refusal);
+    }
     if pending.account.totp_enabled {
         return Ok(Redirect::to("/login/mfa").into_response());
     }
-    let Ok(secret) = TotpSecret::from_base32(form.secret.trim()) else {
-        return Err(PageError::BadRequest("secret".into()));
+    let actor = pending.visit.actor();
+    if !within_rate_limits::<R>(&app, &pending.visit, &actor, &pending.account.username).await? {
+        return refused(&app, &pending, Refusal::TooManyAttempts);
+    }
+    let offered = app
+        .store
+        .offered_totp_secret(R::DIR, &pending.session.token_hash)
+        .await?;
+    let Some(Ok(secret)) = offered.as_deref().map(TotpSecret::from_base32) else {
+        // No secret was offered to this session: show one first.
+        return Ok(Redirect::to("/mfa/setup").into_response());
     };
     let now = app.store.clock().now_s().max(0) as u64;
     let Some(step) = Totp::default().verify(&secret, form.code.trim(), now, None) else {
@@ -212,7 +310,7 @@ pub async fn setup_submit<R: Realm>(
             secret.to_base32().expose_secret(),
             step as i64,
             &codes.hashes,
-            &pending.visit.actor(),
+            &actor,
         )
         .await?;
     let mut headers = HeaderMap::new();

@@ -54,7 +54,13 @@ pub async fn complete<R: Realm>(
     let token = Token::generate().map_err(|e| PageError::Internal(e.to_string()))?;
     let csrf = Token::generate().map_err(|e| PageError::Internal(e.to_string()))?;
     app.store
-        .complete_session(R::DIR, old_hash, token.hash().as_str(), csrf.expose())
+        .complete_session(
+            R::DIR,
+            old_hash,
+            token.hash().as_str(),
+            csrf.expose(),
+            app.sessions,
+        )
         .await?;
     let tls = app.tls_for(R::DIR);
     cookies::set(

@@ -198,7 +198,9 @@ pub async fn create<R: Realm>(
     let id = match created {
         Ok(id) => id,
         Err(thiqa_store::StoreError::Conflict(_)) => {
-            let errors = vec![tr.t1("error-username-taken", "username", username.as_str())];
+            // The same words whatever the reason (taken here, in another
+            // organisation, reserved): nothing about other tenants leaks.
+            let errors = vec![tr.t("error-username-unavailable")];
             return list_page(&app, &me, form, errors, StatusCode::CONFLICT).await;
         }
         Err(e) => return Err(e.into()),

@@ -1,5 +1,6 @@
-//! The signed-in person's own page: every right held, personal API tokens,
-//! "log out everywhere".
+//! The signed-in person's own page: every right held, personal API tokens
+//! (listed with their last use, each revocable), "log out everywhere" (which
+//! also revokes every token).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -23,6 +24,8 @@ pub struct TokenRow {
     pub name: String,
     pub scopes: String,
     pub expires: String,
+    /// When the token was last presented, so its owner sees which to revoke.
+    pub last_used: Option<String>,
     pub live: bool,
 }
 
@@ -62,6 +65,7 @@ async fn me_page<R: Realm>(
                 .collect::<Vec<_>>()
                 .join(" "),
             expires: format_utc(t.expires_at),
+            last_used: t.last_used_at.map(format_utc),
         })
         .collect();
     render(

@@ -105,13 +105,12 @@ pub async fn create(
     let Some(username) = username.filter(|_| errors.is_empty()) else {
         return page_with(&app, &me, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    if app
+    if !app
         .store
-        .account_by_username(Directory::Customers, username.as_str())
+        .username_available(Directory::Customers, username.as_str())
         .await?
-        .is_some()
     {
-        let errors = vec![tr.t1("error-username-taken", "username", username.as_str())];
+        let errors = vec![tr.t("error-username-unavailable")];
         return page_with(&app, &me, None, errors, StatusCode::CONFLICT).await;
     }
     let require_mfa = get("require_mfa") == "on";

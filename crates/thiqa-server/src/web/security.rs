@@ -6,8 +6,8 @@ use std::time::Instant;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, ORIGIN,
-    REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, ORIGIN, REFERRER_POLICY,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
@@ -76,13 +76,15 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// CSRF guard. Every state-changing request carried by cookies must (1) come
+/// CSRF guard of the page routes. Every state-changing request must (1) come
 /// from this origin when the browser says where it comes from, and (2) carry
 /// the session's token (or, before login, the pre-login cookie's token) in a
-/// `csrf` form field or an `X-CSRF-Token` header. API calls authenticated by
-/// a bearer token carry no ambient credential and are not subject to it.
+/// `csrf` form field or an `X-CSRF-Token` header. Pages authenticate by the
+/// session cookie only, so no header exempts a request: an `Authorization`
+/// header, valid or not, changes nothing here. Bearer tokens authenticate the
+/// API alone (`/api/v1`, outside this guard), which never reads cookies.
 pub async fn csrf(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    if is_safe(req.method()) || req.headers().contains_key(AUTHORIZATION) {
+    if is_safe(req.method()) {
         return next.run(req).await;
     }
     let refuse = |app: &AppState| {
