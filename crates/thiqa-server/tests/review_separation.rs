@@ -93,6 +93,15 @@ async fn request_ids(c: &mut Client) -> Vec<i64> {
         .collect()
 }
 
+async fn role_has(t: &TestApp, tenant: Tenant, role: RoleId, p: Permission) -> bool {
+    t.store()
+        .role(tenant, role)
+        .await
+        .unwrap()
+        .permissions
+        .contains(&p)
+}
+
 async fn holds(t: &TestApp, dir: Directory, id: i64, p: Permission) -> bool {
     t.store().permissions_of(dir, id).await.unwrap().contains(p)
 }
@@ -148,8 +157,7 @@ async fn console_admin_cannot_widen_its_own_role_nor_drop_the_pairs_to_take_acce
     let perms = widened(&t, t.provider, reader, Permission::AccessApprove).await;
     let r = post_permissions(&mut admin, reader, &perms).await;
     assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
-    let role = t.store().role(t.provider, reader).await.unwrap();
-    assert!(!role.permissions.contains(&Permission::AccessApprove));
+    assert!(!role_has(&t, t.provider, reader, Permission::AccessApprove).await);
     assert!(!holds(&t, Directory::Operators, amal, Permission::AccessApprove).await);
     assert_eq!(request_ids(&mut admin).await.len(), 1);
     let page = admin.get("/approvals").await;
@@ -264,13 +272,7 @@ async fn a_request_is_approved_by_another_approver_only_and_journaled_with_both_
         .post_form(&format!("/approvals/{id}/approve"), &[])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    assert!(!t
-        .store()
-        .role(pt, reader)
-        .await
-        .unwrap()
-        .permissions
-        .contains(&Permission::ConfigManage));
+    assert!(!role_has(&t, pt, reader, Permission::ConfigManage).await);
     let page = approver.get("/approvals").await;
     assert!(page.body.contains("En attente"), "{}", page.body);
 
@@ -281,13 +283,7 @@ async fn a_request_is_approved_by_another_approver_only_and_journaled_with_both_
         .post_form(&format!("/approvals/{id}/approve"), &[])
         .await;
     assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
-    assert!(t
-        .store()
-        .role(pt, reader)
-        .await
-        .unwrap()
-        .permissions
-        .contains(&Permission::ConfigManage));
+    assert!(role_has(&t, pt, reader, Permission::ConfigManage).await);
     let page = third.get("/approvals").await;
     assert!(page.body.contains("Approuvée — omar, "), "{}", page.body);
 

@@ -128,17 +128,13 @@ impl Store {
             Ok(id)
         }
         .await;
-        match result {
-            Ok(id) => Ok(id),
-            Err(AssignmentError::Store(e)) => Err(e),
-            Err(refused) => {
-                let message = refused.to_string();
-                match self.refuse::<i64>(actor, event, refused).await {
-                    Err(AssignmentError::Store(e)) => Err(e),
-                    _ => Err(StoreError::Conflict(message)),
-                }
-            }
-        }
+        // A refusal becomes a Conflict naming the right and the engagement.
+        self.settle(actor, event, result)
+            .await
+            .map_err(|e| match e {
+                AssignmentError::Store(e) => e,
+                refused => StoreError::Conflict(refused.to_string()),
+            })
     }
 
     /// Ends an engagement now; the auditor's next request is refused.

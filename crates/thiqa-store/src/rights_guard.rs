@@ -98,22 +98,26 @@ impl Store {
         })
     }
 
-    /// Journals a refused rights change (in its own transaction: the change
-    /// itself was rolled back) and hands the refusal back.
-    pub(crate) async fn refuse<T>(
+    /// Hands a rights change's result back, journaling a refusal first (in
+    /// its own transaction: the change itself was rolled back). Storage
+    /// failures are not refusals and are not journaled.
+    pub(crate) async fn settle<T>(
         &self,
         actor: &Actor,
         event: NewEvent,
-        err: AssignmentError,
+        result: Result<T, AssignmentError>,
     ) -> Result<T, AssignmentError> {
-        if !matches!(err, AssignmentError::Store(_)) {
-            let details = match &event.details {
-                Some(d) => format!("{d}: {err}"),
-                None => err.to_string(),
-            };
-            self.record_event(actor, event.details(details)).await?;
+        match result {
+            Err(err) if !matches!(err, AssignmentError::Store(_)) => {
+                let details = match &event.details {
+                    Some(d) => format!("{d}: {err}"),
+                    None => err.to_string(),
+                };
+                self.record_event(actor, event.details(details)).await?;
+                Err(err)
+            }
+            other => other,
         }
-        Err(err)
     }
 }
 

@@ -211,10 +211,7 @@ impl Store {
             r.commit().await
         }
         .await;
-        match result {
-            Err(e) => self.refuse(actor, event, e).await,
-            ok => ok,
-        }
+        self.settle(actor, event, result).await
     }
 }
 

@@ -211,44 +211,8 @@ impl Store {
         role_id: RoleId,
         actor: &Actor,
     ) -> Result<(), AssignmentError> {
-        let account = self.account_in_tenant(tenant, user_id).await?;
-        if !account.is_active() {
-            return Err(AssignmentError::Invalid(
-                "the account is deregistered".into(),
-            ));
-        }
-        let role = self.role(tenant, role_id).await?;
-        let event = NewEvent::failure("role.assign")
-            .target(account.event_target())
-            .tenant(tenant)
-            .details(format!("role {}", role.name));
-        let result: Result<(), AssignmentError> = async {
-            if account_of(actor, tenant) == Some(user_id) {
-                return Err(AssignmentError::SelfChange(SelfChange::OwnAssignment));
-            }
-            let mut r = self.rights_tx(tenant).await?;
-            let sql = format!(
-                "INSERT INTO {} (user_id, role_id, scope, granted_by, granted_at) VALUES ($1, $2, '*', $3, $4)",
-                tables(tenant.directory()).roles
-            );
-            sqlx::query(&sql)
-                .bind(user_id)
-                .bind(role_id.0)
-                .bind(&actor.name)
-                .bind(self.clock.now_s())
-                .execute(&mut *r.w.tx)
-                .await
-                .map_err(|e| {
-                    StoreError::conflict_on(e, &format!("role {} for {}", role.name, account.username))
-                })?;
-            r.w.event(actor, &succeeded(&event)).await?;
-            r.commit().await
-        }
-        .await;
-        match result {
-            Err(e) => self.refuse(actor, event, e).await,
-            ok => ok,
-        }
+        self.change_assignment(tenant, user_id, role_id, true, actor)
+            .await
     }
 
     /// Takes a role away; never one's own.
@@ -259,9 +223,26 @@ impl Store {
         role_id: RoleId,
         actor: &Actor,
     ) -> Result<(), AssignmentError> {
+        self.change_assignment(tenant, user_id, role_id, false, actor)
+            .await
+    }
+
+    async fn change_assignment(
+        &self,
+        tenant: Tenant,
+        user_id: i64,
+        role_id: RoleId,
+        grant: bool,
+        actor: &Actor,
+    ) -> Result<(), AssignmentError> {
         let account = self.account_in_tenant(tenant, user_id).await?;
+        if grant && !account.is_active() {
+            return Err(AssignmentError::Invalid(
+                "the account is deregistered".into(),
+            ));
+        }
         let role = self.role(tenant, role_id).await?;
-        let event = NewEvent::failure("role.revoke")
+        let event = NewEvent::failure(if grant { "role.assign" } else { "role.revoke" })
             .target(account.event_target())
             .tenant(tenant)
             .details(format!("role {}", role.name));
@@ -270,26 +251,39 @@ impl Store {
                 return Err(AssignmentError::SelfChange(SelfChange::OwnAssignment));
             }
             let mut r = self.rights_tx(tenant).await?;
-            let sql = format!(
-                "DELETE FROM {} WHERE user_id = $1 AND role_id = $2",
-                tables(tenant.directory()).roles
-            );
-            let done = sqlx::query(&sql)
-                .bind(user_id)
-                .bind(role_id.0)
-                .execute(&mut *r.w.tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound.into());
+            let assignments = tables(tenant.directory()).roles;
+            if grant {
+                let sql = format!(
+                    "INSERT INTO {assignments} (user_id, role_id, scope, granted_by, granted_at) \
+                     VALUES ($1, $2, '*', $3, $4)"
+                );
+                sqlx::query(&sql)
+                    .bind(user_id)
+                    .bind(role_id.0)
+                    .bind(&actor.name)
+                    .bind(self.clock.now_s())
+                    .execute(&mut *r.w.tx)
+                    .await
+                    .map_err(|e| {
+                        let what = format!("role {} for {}", role.name, account.username);
+                        StoreError::conflict_on(e, &what)
+                    })?;
+            } else {
+                let sql = format!("DELETE FROM {assignments} WHERE user_id = $1 AND role_id = $2");
+                let done = sqlx::query(&sql)
+                    .bind(user_id)
+                    .bind(role_id.0)
+                    .execute(&mut *r.w.tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound.into());
+                }
             }
             r.w.event(actor, &succeeded(&event)).await?;
             r.commit().await
         }
         .await;
-        match result {
-            Err(e) => self.refuse(actor, event, e).await,
-            ok => ok,
-        }
+        self.settle(actor, event, result).await
     }
 
     /// Replaces a role's permissions. An account never edits a role it
@@ -339,10 +333,7 @@ impl Store {
             Ok(Change::Applied)
         }
         .await;
-        match result {
-            Err(e) => self.refuse(actor, event, e).await,
-            ok => ok,
-        }
+        self.settle(actor, event, result).await
     }
 
     pub async fn incompatible_pairs(
