@@ -287,6 +287,27 @@ async fn a_request_is_approved_by_another_approver_only_and_journaled_with_both_
     let page = third.get("/approvals").await;
     assert!(page.body.contains("Approuvée — omar, "), "{}", page.body);
 
+    // An approved change is still checked: widening Lecteur with
+    // operators.manage would give yasmine both sides of a pair.
+    let perms = widened(&t, pt, reader, Permission::OperatorsManage).await;
+    let r = post_permissions(&mut requester, reader, &perms).await;
+    assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
+    let refused = request_ids(&mut third).await[0];
+    let r = third
+        .post_form(&format!("/approvals/{refused}/approve"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("operators.manage / access.approve"),
+        "{}",
+        r.body
+    );
+    assert!(!role_has(&t, pt, reader, Permission::OperatorsManage).await);
+    let r = third
+        .post_form(&format!("/approvals/{refused}/reject"), &[])
+        .await;
+    assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
+
     // A pair removal the same way: filed by the RSSI, approved by omar.
     let (_, mut rssi) = operator(&t, "rachida", &["RSSI"]).await;
     let pair = t
