@@ -59,6 +59,39 @@ permissions! {
     OrgSupportConsent = "org.support.consent", Customers;
 }
 
+impl Permission {
+    /// Rights over rights: managing accounts, roles, the incompatible pairs,
+    /// approvals, organisations, audits, configuration, and the portal's
+    /// support consent (it lets provider staff in). Widening a role with one
+    /// of these takes effect only once a second person approves (3.5.3).
+    pub fn is_administrative(self) -> bool {
+        use Permission::*;
+        matches!(
+            self,
+            OperatorsManage
+                | AccessApprove
+                | RolesManage
+                | SeparationManage
+                | OrganisationsManage
+                | AuditsManage
+                | ConfigManage
+                | OrgUsersManage
+                | OrgAccessApprove
+                | OrgRolesManage
+                | OrgSupportConsent
+        )
+    }
+
+    /// The right that approves access in a directory: assigning roles and
+    /// the four-eyes approval of pending rights changes.
+    pub fn approval_in(dir: Directory) -> Permission {
+        match dir {
+            Directory::Operators => Permission::AccessApprove,
+            Directory::Customers => Permission::OrgAccessApprove,
+        }
+    }
+}
+
 impl std::fmt::Display for Permission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -111,5 +144,14 @@ mod tests {
             assert_eq!(Permission::parse(p.as_str()), Some(*p));
         }
         assert_eq!(Permission::parse("root"), None);
+    }
+
+    #[test]
+    fn the_approval_right_is_administrative_in_both_directories() {
+        for dir in [Directory::Operators, Directory::Customers] {
+            let p = Permission::approval_in(dir);
+            assert!(p.is_administrative() && p.directory() == dir);
+        }
+        assert!(!Permission::CatalogRead.is_administrative());
     }
 }

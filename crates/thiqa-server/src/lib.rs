@@ -41,7 +41,7 @@ use crate::web::{error_pages, security, static_files};
 
 /// Routes both realms share, typed by realm.
 fn realm_routes<R: Realm>() -> Router<AppState> {
-    use crate::pages::{accounts, events, home, me, roles, separation};
+    use crate::pages::{accounts, approvals, events, home, me, roles, separation};
     Router::new()
         .route("/", get(home::page::<R>))
         .route("/login", get(login::page::<R>).post(login::submit::<R>))
@@ -77,6 +77,9 @@ fn realm_routes<R: Realm>() -> Router<AppState> {
             get(separation::page::<R>).post(separation::add::<R>),
         )
         .route("/separation/{id}/delete", post(separation::remove::<R>))
+        .route("/approvals", get(approvals::page::<R>))
+        .route("/approvals/{id}/approve", post(approvals::approve::<R>))
+        .route("/approvals/{id}/reject", post(approvals::reject::<R>))
         .route("/events", get(events::page::<R>))
         .route("/events/export", get(events::export::<R>))
         .route("/events/export/proofs", get(events::export_proofs::<R>))

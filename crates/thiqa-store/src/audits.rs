@@ -5,16 +5,24 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{Directory, Permission, ProviderId, ServiceId, Tenant};
+use thiqa_domain::{Permission, ProviderId, ServiceId, Tenant};
 
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::rights_guard::succeeded;
+use crate::roles::AssignmentError;
 
-/// Rights an auditor must not hold: whoever assesses or validates the
-/// service cannot also audit it (independence of the audit).
-pub const AUDITOR_INCOMPATIBLE: [Permission; 2] =
-    [Permission::AssessmentEdit, Permission::AssessmentValidate];
+/// Rights an auditor must not hold while its engagement runs: they edit
+/// the audited service (its profile, assessment, evidence, action plan,
+/// answers to findings) or validate it, and whoever does so cannot also
+/// audit it (independence of the audit). Checked structurally at every
+/// rights change and invitation (`rights_guard.rs`).
+pub const AUDITOR_INCOMPATIBLE: [Permission; 3] = [
+    Permission::AssessmentEdit,
+    Permission::AssessmentValidate,
+    Permission::ServicesManage,
+];
 
 #[derive(Debug, Clone)]
 pub struct NewEngagement {
@@ -72,7 +80,9 @@ fn engagement_from_row(r: &sqlx::any::AnyRow) -> Result<Engagement, StoreError> 
 
 impl Store {
     /// Invites `auditor_id` to one service. Refused (Conflict, naming the
-    /// right) when the account holds a right incompatible with auditing.
+    /// right and the engagement) when the account holds a right that edits
+    /// the service: the rights transaction checks the auditor's
+    /// independence with the engagement in place.
     pub async fn create_engagement(
         &self,
         provider: ProviderId,
@@ -80,51 +90,51 @@ impl Store {
         actor: &Actor,
     ) -> Result<i64, StoreError> {
         let service = self.service(provider, new.service).await?;
-        let auditor = self
-            .account_in_tenant(Tenant::Provider(provider), new.auditor_id)
-            .await?;
-        let held = self
-            .permissions_of(Directory::Operators, new.auditor_id)
-            .await?;
-        if let Some(p) = AUDITOR_INCOMPATIBLE.iter().find(|p| held.contains(**p)) {
-            return Err(StoreError::Conflict(format!(
-                "{} holds {p}, which is incompatible with auditing the service",
-                auditor.username
-            )));
-        }
+        let tenant = Tenant::Provider(provider);
+        let auditor = self.account_in_tenant(tenant, new.auditor_id).await?;
         if new.expires_at <= new.starts_at {
             return Err(StoreError::Conflict(
                 "the engagement must end after it starts".into(),
             ));
         }
-        let mut w = self.write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO audit_engagements (provider_id, service_id, auditor_id, firm, starts_at, \
-             expires_at, invited_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(provider.0)
-        .bind(new.service.0)
-        .bind(new.auditor_id)
-        .bind(&new.firm)
-        .bind(new.starts_at)
-        .bind(new.expires_at)
-        .bind(&actor.name)
-        .bind(self.clock.now_s())
-        .fetch_one(&mut *w.tx)
-        .await?;
-        w.event(
-            actor,
-            &NewEvent::success("audit.engagement.create")
-                .target(format!("service:{}", new.service.0))
-                .tenant(Tenant::Provider(provider))
-                .details(format!(
+        let event = NewEvent::failure("audit.engagement.create")
+            .target(format!("service:{}", new.service.0))
+            .tenant(tenant);
+        let result: Result<i64, AssignmentError> = async {
+            let mut r = self.rights_tx(tenant).await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO audit_engagements (provider_id, service_id, auditor_id, firm, starts_at, \
+                 expires_at, invited_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(provider.0)
+            .bind(new.service.0)
+            .bind(new.auditor_id)
+            .bind(&new.firm)
+            .bind(new.starts_at)
+            .bind(new.expires_at)
+            .bind(&actor.name)
+            .bind(self.clock.now_s())
+            .fetch_one(&mut *r.w.tx)
+            .await?;
+            r.w.event(
+                actor,
+                &succeeded(&event).details(format!(
                     "engagement {id}: {} ({}) on \"{}\" from {} until {}",
                     auditor.username, new.firm, service.name, new.starts_at, new.expires_at
                 )),
-        )
-        .await?;
-        w.commit().await?;
-        Ok(id)
+            )
+            .await?;
+            r.commit().await?;
+            Ok(id)
+        }
+        .await;
+        // A refusal becomes a Conflict naming the right and the engagement.
+        self.settle(actor, event, result)
+            .await
+            .map_err(|e| match e {
+                AssignmentError::Store(e) => e,
+                refused => StoreError::Conflict(refused.to_string()),
+            })
     }
 
     /// Ends an engagement now; the auditor's next request is refused.

@@ -160,19 +160,24 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.service(provider, service).await?;
         let now = self.clock.now_s();
+        let responding = matches!(step, Step::Respond(_));
         let mut w = self.write().await?;
         // The status condition makes a racing close and answer exclusive:
-        // whichever commits second matches no row.
+        // whichever commits second matches no row. The author conditions
+        // keep the audit independent: whoever recorded a finding does not
+        // answer it, whoever answered it does not close it.
         let (sql, text, action) = match step {
             Step::Respond(text) => (
                 "UPDATE findings SET response = $1, responded_by = $2, responded_at = $3, \
-                 status = 'responded' WHERE id = $4 AND service_id = $5 AND status <> 'closed'",
+                 status = 'responded' WHERE id = $4 AND service_id = $5 AND status <> 'closed' \
+                 AND recorded_by <> $2",
                 text,
                 "finding.respond",
             ),
             Step::Close(text) => (
                 "UPDATE findings SET closure_note = $1, closed_by = $2, closed_at = $3, \
-                 status = 'closed' WHERE id = $4 AND service_id = $5 AND status <> 'closed'",
+                 status = 'closed' WHERE id = $4 AND service_id = $5 AND status <> 'closed' \
+                 AND (responded_by IS NULL OR responded_by <> $2)",
                 text,
                 "finding.close",
             ),
@@ -187,11 +192,22 @@ impl Store {
             .await?;
         if done.rows_affected() != 1 {
             drop(w);
-            // Tell a missing finding from a closed one.
-            self.finding(provider, service, id).await?;
-            return Err(StoreError::Conflict(format!(
-                "finding {id} is already closed"
-            )));
+            // Tell a missing finding from a closed one or a refused author.
+            let f = self.finding(provider, service, id).await?;
+            let message = if f.is_closed() {
+                format!("finding {id} is already closed")
+            } else if responding {
+                format!(
+                    "finding {id} was recorded by {}: its author cannot answer it",
+                    f.recorded_by
+                )
+            } else {
+                format!(
+                    "finding {id} was answered by {}: who answered it cannot close it",
+                    actor.name
+                )
+            };
+            return Err(StoreError::Conflict(message));
         }
         w.event(
             actor,

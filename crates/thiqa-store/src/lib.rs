@@ -25,6 +25,8 @@ mod intake;
 mod journal;
 mod ratelimit;
 mod reads;
+mod rights_guard;
+mod rights_requests;
 mod roles;
 mod services;
 mod sessions;
@@ -67,7 +69,9 @@ pub use journal::{
     JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
     SEARCH_SCAN_MAX,
 };
-pub use roles::{AssignmentError, HeldRight, Role};
+pub use rights_guard::{AuditorViolation, SelfChange};
+pub use rights_requests::RightsRequest;
+pub use roles::{AssignmentError, Change, HeldRight, Role};
 pub use services::{NewService, Service, Site};
 pub use sessions::{Session, SessionPolicy};
 pub use tenants::Organisation;

@@ -1,9 +1,10 @@
-//! Roles, their permissions, who holds them, and the separation-of-duties
-//! rule (3.5.3) enforced on every change of rights.
+//! Roles, their permissions, who holds them, and the incompatible pairs.
+//! Every change runs in a rights transaction (`rights_guard.rs`) that checks
+//! the separation-of-duties invariant (3.5.3) before it commits.
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::separation::{check, SeparationViolation};
+use thiqa_domain::separation::SeparationViolation;
 use thiqa_domain::{
     Directory, IncompatiblePair, PairId, Permission, PermissionSet, RoleId, Tenant,
 };
@@ -12,6 +13,8 @@ use crate::connect::{Store, WriteTx};
 use crate::directory_tables::tables;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::rights_guard::{account_of, succeeded, AuditorViolation, RightsTx, SelfChange};
+use crate::rights_requests::{file_request, Requested};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Role {
@@ -32,6 +35,14 @@ pub struct HeldRight {
     pub role_name: String,
 }
 
+/// What became of a rights change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Applied,
+    /// Waiting for a second person's approval: the request's id.
+    Pending(i64),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AssignmentError {
     #[error(transparent)]
@@ -41,6 +52,12 @@ pub enum AssignmentError {
     AlreadyViolated(String),
     #[error("{0}")]
     Invalid(String),
+    /// An account acting on its own rights (nobody grants itself a right).
+    #[error("{0}")]
+    SelfChange(SelfChange),
+    /// An auditor would hold a right that edits the service it audits.
+    #[error(transparent)]
+    Auditor(#[from] AuditorViolation),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -72,7 +89,7 @@ impl Store {
     ) -> Result<RoleId, AssignmentError> {
         check_directory(tenant, permissions)?;
         let (kind, tid) = tenant.parts();
-        let mut w = self.write().await?;
+        let mut r = self.rights_tx(tenant).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO roles (tenant_kind, tenant_id, name, description, builtin, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -83,17 +100,11 @@ impl Store {
         .bind(description)
         .bind(i64::from(builtin))
         .bind(self.clock.now_s())
-        .fetch_one(&mut *w.tx)
+        .fetch_one(&mut *r.w.tx)
         .await
         .map_err(|e| StoreError::conflict_on(e, &format!("role {name}")))?;
-        for p in permissions {
-            sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)")
-                .bind(id)
-                .bind(p.as_str())
-                .execute(&mut *w.tx)
-                .await?;
-        }
-        w.event(
+        write_role_permissions(&mut r, RoleId(id), permissions).await?;
+        r.w.event(
             actor,
             &NewEvent::success("role.create")
                 .target(format!("role:{id}"))
@@ -101,7 +112,7 @@ impl Store {
                 .details(format!("{name}: {}", join(permissions))),
         )
         .await?;
-        w.commit().await?;
+        r.commit().await?;
         Ok(RoleId(id))
     }
 
@@ -190,20 +201,9 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn role_holders(&self, tenant: Tenant, role: RoleId) -> Result<Vec<i64>, StoreError> {
-        let t = tables(tenant.directory());
-        let sql = format!(
-            "SELECT DISTINCT user_id FROM {} WHERE role_id = $1",
-            t.roles
-        );
-        Ok(sqlx::query_scalar(&sql)
-            .bind(role.0)
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    /// Gives a role to an account of the same tenant, refusing it when the
-    /// account would then hold an incompatible pair.
+    /// Gives a role to an account of the same tenant. Refused when the
+    /// account is the actor's own, or when an incompatible pair or an
+    /// auditor's independence would then be broken.
     pub async fn assign_role(
         &self,
         tenant: Tenant,
@@ -211,165 +211,129 @@ impl Store {
         role_id: RoleId,
         actor: &Actor,
     ) -> Result<(), AssignmentError> {
-        let account = self.account_in_tenant(tenant, user_id).await?;
-        if !account.is_active() {
-            return Err(AssignmentError::Invalid(
-                "the account is deregistered".into(),
-            ));
-        }
-        let role = self.role(tenant, role_id).await?;
-        let t = tables(tenant.directory());
-        let mut w = self.write().await?;
-        // Lock the account's row until commit: two concurrent assignments to
-        // one account cannot both pass the check below (PostgreSQL; SQLite's
-        // single writer already serialises them).
-        let lock = format!("UPDATE {} SET id = id WHERE id = $1", t.users);
-        sqlx::query(&lock).bind(user_id).execute(&mut *w.tx).await?;
-        let mut held = self.permissions_of(tenant.directory(), user_id).await?;
-        for p in &role.permissions {
-            held.insert(*p);
-        }
-        let pairs = self.incompatible_pairs(tenant).await?;
-        let target = account.event_target();
-        if let Err(violation) = check(&held, &pairs) {
-            w.event(
-                actor,
-                &NewEvent::failure("role.assign")
-                    .target(&target)
-                    .tenant(tenant)
-                    .details(format!("role {}: {violation}", role.name)),
-            )
-            .await?;
-            w.commit().await?;
-            return Err(violation.into());
-        }
-        let sql = format!(
-            "INSERT INTO {} (user_id, role_id, scope, granted_by, granted_at) VALUES ($1, $2, '*', $3, $4)",
-            t.roles
-        );
-        sqlx::query(&sql)
-            .bind(user_id)
-            .bind(role_id.0)
-            .bind(&actor.name)
-            .bind(self.clock.now_s())
-            .execute(&mut *w.tx)
+        self.change_assignment(tenant, user_id, role_id, true, actor)
             .await
-            .map_err(|e| {
-                StoreError::conflict_on(e, &format!("role {} for {}", role.name, account.username))
-            })?;
-        w.event(
-            actor,
-            &NewEvent::success("role.assign")
-                .target(&target)
-                .tenant(tenant)
-                .details(format!("role {}", role.name)),
-        )
-        .await?;
-        w.commit().await?;
-        Ok(())
     }
 
+    /// Takes a role away; never one's own.
     pub async fn revoke_role(
         &self,
         tenant: Tenant,
         user_id: i64,
         role_id: RoleId,
         actor: &Actor,
-    ) -> Result<(), StoreError> {
-        let account = self.account_in_tenant(tenant, user_id).await?;
-        let role = self.role(tenant, role_id).await?;
-        let t = tables(tenant.directory());
-        let mut w = self.write().await?;
-        let sql = format!(
-            "DELETE FROM {} WHERE user_id = $1 AND role_id = $2",
-            t.roles
-        );
-        let done = sqlx::query(&sql)
-            .bind(user_id)
-            .bind(role_id.0)
-            .execute(&mut *w.tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        w.event(
-            actor,
-            &NewEvent::success("role.revoke")
-                .target(format!(
-                    "{}:{}",
-                    tenant.directory().as_str(),
-                    account.username
-                ))
-                .tenant(tenant)
-                .details(format!("role {}", role.name)),
-        )
-        .await?;
-        w.commit().await
+    ) -> Result<(), AssignmentError> {
+        self.change_assignment(tenant, user_id, role_id, false, actor)
+            .await
     }
 
-    /// Replaces a role's permissions, refusing when any holder would then
-    /// hold an incompatible pair.
+    async fn change_assignment(
+        &self,
+        tenant: Tenant,
+        user_id: i64,
+        role_id: RoleId,
+        grant: bool,
+        actor: &Actor,
+    ) -> Result<(), AssignmentError> {
+        let account = self.account_in_tenant(tenant, user_id).await?;
+        if grant && !account.is_active() {
+            return Err(AssignmentError::Invalid(
+                "the account is deregistered".into(),
+            ));
+        }
+        let role = self.role(tenant, role_id).await?;
+        let event = NewEvent::failure(if grant { "role.assign" } else { "role.revoke" })
+            .target(account.event_target())
+            .tenant(tenant)
+            .details(format!("role {}", role.name));
+        let result: Result<(), AssignmentError> = async {
+            if account_of(actor, tenant) == Some(user_id) {
+                return Err(AssignmentError::SelfChange(SelfChange::OwnAssignment));
+            }
+            let mut r = self.rights_tx(tenant).await?;
+            let assignments = tables(tenant.directory()).roles;
+            if grant {
+                let sql = format!(
+                    "INSERT INTO {assignments} (user_id, role_id, scope, granted_by, granted_at) \
+                     VALUES ($1, $2, '*', $3, $4)"
+                );
+                sqlx::query(&sql)
+                    .bind(user_id)
+                    .bind(role_id.0)
+                    .bind(&actor.name)
+                    .bind(self.clock.now_s())
+                    .execute(&mut *r.w.tx)
+                    .await
+                    .map_err(|e| {
+                        let what = format!("role {} for {}", role.name, account.username);
+                        StoreError::conflict_on(e, &what)
+                    })?;
+            } else {
+                let sql = format!("DELETE FROM {assignments} WHERE user_id = $1 AND role_id = $2");
+                let done = sqlx::query(&sql)
+                    .bind(user_id)
+                    .bind(role_id.0)
+                    .execute(&mut *r.w.tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound.into());
+                }
+            }
+            r.w.event(actor, &succeeded(&event)).await?;
+            r.commit().await
+        }
+        .await;
+        self.settle(actor, event, result).await
+    }
+
+    /// Replaces a role's permissions. An account never edits a role it
+    /// holds; when an account widens a role with an administrative
+    /// permission the change waits for a second person's approval
+    /// (`rights_requests.rs`). Refused when a holder would then break the
+    /// invariant of `rights_guard.rs`.
     pub async fn set_role_permissions(
         &self,
         tenant: Tenant,
         role_id: RoleId,
         permissions: &[Permission],
         actor: &Actor,
-    ) -> Result<(), AssignmentError> {
+    ) -> Result<Change, AssignmentError> {
         check_directory(tenant, permissions)?;
         let role = self.role(tenant, role_id).await?;
-        let pairs = self.incompatible_pairs(tenant).await?;
-        for user_id in self.role_holders(tenant, role_id).await? {
-            let mut held: PermissionSet = self
-                .rights_of(tenant.directory(), user_id)
-                .await?
-                .into_iter()
-                .filter(|r| r.role_id != role_id)
-                .map(|r| r.permission)
-                .collect();
-            for p in permissions {
-                held.insert(*p);
+        let summary = format!(
+            "{}: {} -> {}",
+            role.name,
+            join(&role.permissions),
+            join(permissions)
+        );
+        let event = NewEvent::failure("role.update")
+            .target(format!("role:{}", role_id.0))
+            .tenant(tenant)
+            .details(summary.clone());
+        let result: Result<Change, AssignmentError> = async {
+            let mut r = self.rights_tx(tenant).await?;
+            if let Some(me) = account_of(actor, tenant) {
+                if r.holds_role(me, role_id.0).await? {
+                    return Err(AssignmentError::SelfChange(SelfChange::HeldRole));
+                }
+                let widens = permissions
+                    .iter()
+                    .any(|p| p.is_administrative() && !role.permissions.contains(p));
+                if widens {
+                    let what = Requested::RoleUpdate(role_id, permissions);
+                    let now = self.clock.now_s();
+                    let id = file_request(&mut r, what, &summary, me, actor, now).await?;
+                    r.commit().await?;
+                    return Ok(Change::Pending(id));
+                }
             }
-            if let Err(violation) = check(&held, &pairs) {
-                let holder = self.account(tenant.directory(), user_id).await?;
-                self.record_event(
-                    actor,
-                    NewEvent::failure("role.update")
-                        .target(format!("role:{}", role_id.0))
-                        .tenant(tenant)
-                        .details(format!("holder {}: {violation}", holder.username)),
-                )
-                .await?;
-                return Err(violation.into());
-            }
+            write_role_permissions(&mut r, role_id, permissions).await?;
+            r.w.event(actor, &succeeded(&event)).await?;
+            r.commit().await?;
+            Ok(Change::Applied)
         }
-        let mut w = self.write().await?;
-        sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
-            .bind(role_id.0)
-            .execute(&mut *w.tx)
-            .await?;
-        for p in permissions {
-            sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)")
-                .bind(role_id.0)
-                .bind(p.as_str())
-                .execute(&mut *w.tx)
-                .await?;
-        }
-        w.event(
-            actor,
-            &NewEvent::success("role.update")
-                .target(format!("role:{}", role_id.0))
-                .tenant(tenant)
-                .details(format!(
-                    "{}: {} -> {}",
-                    role.name,
-                    join(&role.permissions),
-                    join(permissions)
-                )),
-        )
-        .await?;
-        w.commit().await?;
-        Ok(())
+        .await;
+        self.settle(actor, event, result).await
     }
 
     pub async fn incompatible_pairs(
@@ -435,9 +399,9 @@ impl Store {
             (second, first)
         };
         let (kind, tid) = tenant.parts();
-        let mut w = self.write().await?;
-        let id = insert_pair(&mut w, kind, tid, a, b, reason, self.clock.now_s()).await?;
-        w.event(
+        let mut r = self.rights_tx(tenant).await?;
+        let id = insert_pair(&mut r.w, kind, tid, a, b, reason, self.clock.now_s()).await?;
+        r.w.event(
             actor,
             &NewEvent::success("separation.add")
                 .target(format!("pair:{id}"))
@@ -445,38 +409,76 @@ impl Store {
                 .details(format!("{a} / {b}: {reason}")),
         )
         .await?;
-        w.commit().await?;
+        r.commit().await?;
         Ok(PairId(id))
     }
 
+    /// Removes a pair. An account's removal waits for a second person's
+    /// approval (`rights_requests.rs`); the command line removes at once.
     pub async fn remove_incompatible_pair(
         &self,
         tenant: Tenant,
         id: PairId,
         actor: &Actor,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Change, AssignmentError> {
+        let pair = self
+            .incompatible_pairs(tenant)
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or(StoreError::NotFound)?;
+        let summary = format!("{} / {}: {}", pair.first, pair.second, pair.reason);
+        let mut r = self.rights_tx(tenant).await?;
+        if let Some(me) = account_of(actor, tenant) {
+            let now = self.clock.now_s();
+            let req =
+                file_request(&mut r, Requested::PairRemoval(id), &summary, me, actor, now).await?;
+            r.commit().await?;
+            return Ok(Change::Pending(req));
+        }
         let (kind, tid) = tenant.parts();
-        let mut w = self.write().await?;
         let done = sqlx::query(
             "DELETE FROM incompatible_pairs WHERE id = $1 AND tenant_kind = $2 AND tenant_id = $3",
         )
         .bind(id.0)
         .bind(kind)
         .bind(tid)
-        .execute(&mut *w.tx)
+        .execute(&mut *r.w.tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::NotFound.into());
         }
-        w.event(
+        r.w.event(
             actor,
             &NewEvent::success("separation.remove")
                 .target(format!("pair:{}", id.0))
-                .tenant(tenant),
+                .tenant(tenant)
+                .details(summary),
         )
         .await?;
-        w.commit().await
+        r.commit().await?;
+        Ok(Change::Applied)
     }
+}
+
+/// Replaces a role's permission rows inside a rights transaction.
+pub(crate) async fn write_role_permissions(
+    r: &mut RightsTx,
+    role_id: RoleId,
+    permissions: &[Permission],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
+        .bind(role_id.0)
+        .execute(&mut *r.w.tx)
+        .await?;
+    for p in permissions {
+        sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)")
+            .bind(role_id.0)
+            .bind(p.as_str())
+            .execute(&mut *r.w.tx)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn insert_pair(
@@ -504,7 +506,7 @@ async fn insert_pair(
     Ok(id)
 }
 
-fn join(perms: &[Permission]) -> String {
+pub(crate) fn join(perms: &[Permission]) -> String {
     perms
         .iter()
         .map(|p| p.as_str())

@@ -15,6 +15,7 @@ use crate::auth::login::format_utc;
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::links::BaseUrl;
+use crate::pages::approvals::refusal;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
@@ -309,7 +310,10 @@ async fn detail_page<R: Realm>(
         rights: rights.iter().map(RightRow::from).collect(),
         held_roles: held,
         other_roles,
-        can_approve: me.can(R::APPROVE_ACCESS) && account.is_active(),
+        // Nobody assigns or revokes their own roles.
+        can_approve: me.can(R::APPROVE_ACCESS)
+            && account.is_active()
+            && account.id != me.account.id,
         can_manage: me.can(R::MANAGE_ACCOUNTS),
         error,
     };
@@ -342,17 +346,10 @@ pub async fn assign<R: Realm>(
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/accounts/{id}")).into_response()),
-        Err(thiqa_store::AssignmentError::Separation(v)) => {
-            let tr = me.tr(&app);
-            let msg = tr.t1(
-                "error-separation",
-                "pair",
-                &format!("{} / {}", v.first, v.second),
-            ) + " "
-                + &v.reason;
-            detail_page(&app, &me, id, Some(msg), StatusCode::CONFLICT).await
+        Err(e) => {
+            let (status, msg) = refusal(&me.tr(&app), e)?;
+            detail_page(&app, &me, id, Some(msg), status).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -362,10 +359,17 @@ pub async fn revoke<R: Realm>(
     Path((id, role)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     me.require(R::APPROVE_ACCESS)?;
-    app.store
+    match app
+        .store
         .revoke_role(me.tenant(), id, RoleId(role), &me.actor())
-        .await?;
-    Ok(Redirect::to(&format!("/accounts/{id}")).into_response())
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/accounts/{id}")).into_response()),
+        Err(e) => {
+            let (status, msg) = refusal(&me.tr(&app), e)?;
+            detail_page(&app, &me, id, Some(msg), status).await
+        }
+    }
 }
 
 pub async fn unlock<R: Realm>(

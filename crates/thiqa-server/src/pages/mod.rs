@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod alerts;
+pub mod approvals;
 pub mod assessment;
 pub mod audits;
 pub mod catalog;

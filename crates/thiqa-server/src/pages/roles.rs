@@ -1,14 +1,17 @@
-//! Roles: named sets of permissions. Editing a role is refused when one of
-//! its holders would then hold an incompatible pair.
+//! Roles: named sets of permissions. Editing a role is refused to its
+//! holders and when one of them would then hold an incompatible pair;
+//! widening it with an administrative right waits for approval.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use thiqa_domain::{Permission, RoleId};
+use thiqa_store::Change;
 
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
+use crate::pages::approvals::refusal;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
@@ -159,16 +162,12 @@ pub async fn update<R: Realm>(
         .set_role_permissions(me.tenant(), RoleId(id), &perms, &me.actor())
         .await
     {
-        Ok(()) => Ok(Redirect::to("/roles").into_response()),
-        Err(thiqa_store::AssignmentError::Separation(v)) => {
-            let msg = me.tr(&app).t1(
-                "error-separation",
-                "pair",
-                &format!("{} / {}", v.first, v.second),
-            ) + " "
-                + &v.reason;
-            roles_page(&app, &me, Some(msg), StatusCode::CONFLICT).await
+        Ok(Change::Applied) => Ok(Redirect::to("/roles").into_response()),
+        // Widened with an administrative right: a second person decides.
+        Ok(Change::Pending(_)) => Ok(Redirect::to("/approvals").into_response()),
+        Err(e) => {
+            let (status, msg) = refusal(&me.tr(&app), e)?;
+            roles_page(&app, &me, Some(msg), status).await
         }
-        Err(e) => Err(e.into()),
     }
 }

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use thiqa_domain::{PairId, Permission};
+use thiqa_store::Change;
 
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
@@ -108,8 +109,13 @@ pub async fn remove<R: Realm>(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     me.require(R::MANAGE_SEPARATION)?;
-    app.store
+    // An account's removal waits for a second person (four eyes).
+    match app
+        .store
         .remove_incompatible_pair(me.tenant(), PairId(id), &me.actor())
-        .await?;
-    Ok(Redirect::to("/separation").into_response())
+        .await?
+    {
+        Change::Applied => Ok(Redirect::to("/separation").into_response()),
+        Change::Pending(_) => Ok(Redirect::to("/approvals").into_response()),
+    }
 }

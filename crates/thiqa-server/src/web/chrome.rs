@@ -86,6 +86,11 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
                 "nav-separation",
                 Some(Permission::SeparationManage),
             ),
+            (
+                "/approvals",
+                "nav-approvals",
+                Some(Permission::AccessApprove),
+            ),
             ("/events", "nav-events", Some(Permission::JournalRead)),
             ("/alerts", "nav-alerts", Some(Permission::JournalRead)),
             (
@@ -109,6 +114,11 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
                 Some(Permission::OrgUsersManage),
             ),
             ("/roles", "nav-roles", Some(Permission::OrgRolesManage)),
+            (
+                "/approvals",
+                "nav-approvals",
+                Some(Permission::OrgAccessApprove),
+            ),
             ("/events", "nav-events", Some(Permission::OrgJournalRead)),
             (
                 "/journal/search",

@@ -177,6 +177,12 @@ impl From<AssignmentError> for ApiError {
                 format!("these accounts already hold both permissions: {m}"),
             ),
             AssignmentError::Invalid(m) => ApiError::bad_request(m),
+            AssignmentError::SelfChange(s) => {
+                ApiError::new(StatusCode::FORBIDDEN, "own_rights", s.to_string())
+            }
+            AssignmentError::Auditor(v) => {
+                ApiError::new(StatusCode::CONFLICT, "auditor_independence", v.to_string())
+            }
             AssignmentError::Store(s) => s.into(),
         }
     }

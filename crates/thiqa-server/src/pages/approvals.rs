@@ -1,0 +1,171 @@
+//! Four-eyes approvals (3.5.3): the rights changes waiting for a second
+//! person (removing an incompatible pair, widening a role with an
+//! administrative permission), approved or rejected by another account
+//! holding the approval right. Also how every rights page words a refusal.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use fluent_bundle::{FluentArgs, FluentValue};
+use thiqa_store::AssignmentError;
+
+use crate::auth::login::format_utc;
+use crate::auth::realm::Realm;
+use crate::auth::visit::Signed;
+use crate::i18n::Tr;
+use crate::state::AppState;
+use crate::web::chrome::Chrome;
+use crate::web::error::PageError;
+use crate::web::render;
+
+/// A refused rights change as the user reads it, with its status: 403 when
+/// one acts on one's own rights, 409 when the separation of duties or an
+/// auditor's independence forbids it. Storage errors stay errors.
+pub fn refusal(tr: &Tr, e: AssignmentError) -> Result<(StatusCode, String), PageError> {
+    Ok(match e {
+        AssignmentError::Separation(v) => (
+            StatusCode::CONFLICT,
+            tr.t1(
+                "error-separation",
+                "pair",
+                &format!("{} / {}", v.first, v.second),
+            ) + " "
+                + &v.reason,
+        ),
+        AssignmentError::SelfChange(s) => (StatusCode::FORBIDDEN, tr.t(s.message_key())),
+        AssignmentError::Auditor(v) => {
+            let mut args = FluentArgs::new();
+            for (k, val) in [
+                ("auditor", v.auditor),
+                ("service", v.service),
+                ("engagement", v.engagement.to_string()),
+                ("permission", v.permission),
+            ] {
+                args.set(k, FluentValue::from(val));
+            }
+            let msg = tr
+                .i18n
+                .message(tr.lang, "error-auditor-independence", Some(&args));
+            (StatusCode::CONFLICT, msg)
+        }
+        AssignmentError::Invalid(m) => (StatusCode::BAD_REQUEST, m),
+        AssignmentError::Store(s) => return Err(s.into()),
+        other => (StatusCode::CONFLICT, other.to_string()),
+    })
+}
+
+pub struct RequestRow {
+    pub id: i64,
+    pub kind_key: &'static str,
+    pub summary: String,
+    pub requested: String,
+    pub pending: bool,
+    pub status_key: &'static str,
+    pub decided: String,
+    /// The signed account filed it: it may not approve it.
+    pub own: bool,
+}
+
+#[derive(Template)]
+#[template(path = "approvals.html")]
+struct ApprovalsPage<'a> {
+    chrome: Chrome<'a>,
+    rows: Vec<RequestRow>,
+    can_decide: bool,
+    error: Option<String>,
+}
+
+async fn page_with<R: Realm>(
+    app: &AppState,
+    me: &Signed<R>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    // Who files requests (roles, pairs) and who decides them read the list.
+    if !(me.can(R::APPROVE_ACCESS) || me.can(R::MANAGE_ROLES) || me.can(R::MANAGE_SEPARATION)) {
+        return Err(PageError::Forbidden);
+    }
+    let rows = app
+        .store
+        .rights_requests(me.tenant())
+        .await?
+        .into_iter()
+        .map(|r| RequestRow {
+            id: r.id,
+            kind_key: if r.kind == "role.update" {
+                "approval-kind-role"
+            } else {
+                "approval-kind-pair"
+            },
+            requested: format!("{}, {}", r.requested_by, format_utc(r.requested_at)),
+            pending: r.status == "pending",
+            status_key: match r.status.as_str() {
+                "pending" => "approval-pending",
+                "approved" => "approval-approved",
+                _ => "approval-rejected",
+            },
+            decided: match (&r.decided_by, r.decided_at) {
+                (Some(who), Some(at)) => format!("{who}, {}", format_utc(at)),
+                _ => String::new(),
+            },
+            own: r.requested_by_id == me.account.id,
+            summary: r.summary,
+        })
+        .collect();
+    render(
+        status,
+        &ApprovalsPage {
+            chrome: Chrome::new::<R>(app, &me.visit, "/approvals"),
+            rows,
+            can_decide: me.can(R::APPROVE_ACCESS),
+            error,
+        },
+    )
+}
+
+pub async fn page<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+) -> Result<Response, PageError> {
+    page_with(&app, &me, None, StatusCode::OK).await
+}
+
+async fn decide<R: Realm>(
+    app: &AppState,
+    me: &Signed<R>,
+    id: i64,
+    approve: bool,
+) -> Result<Response, PageError> {
+    me.require(R::APPROVE_ACCESS)?;
+    match app
+        .store
+        .decide_rights_request(me.tenant(), id, approve, &me.actor())
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/approvals").into_response()),
+        Err(AssignmentError::Store(thiqa_store::StoreError::Conflict(m))) => {
+            page_with(app, me, Some(m), StatusCode::CONFLICT).await
+        }
+        Err(e) => {
+            let (status, msg) = refusal(&me.tr(app), e)?;
+            page_with(app, me, Some(msg), status).await
+        }
+    }
+}
+
+pub async fn approve<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    decide(&app, &me, id, true).await
+}
+
+pub async fn reject<R: Realm>(
+    State(app): State<AppState>,
+    me: Signed<R>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    decide(&app, &me, id, false).await
+}

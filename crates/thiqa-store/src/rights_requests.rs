@@ -1,0 +1,249 @@
+//! Four-eyes approval (3.5.3) of the rights changes that could undo the
+//! separation of duties: removing an incompatible pair, widening a role with
+//! an administrative permission. An account's change of that kind becomes a
+//! pending request; a *different* account holding the approval right
+//! approves it (the change is applied then, in the same transaction, under
+//! the invariant of `rights_guard.rs`) or rejects it. Both names are kept on
+//! the request and in the journal.
+
+use serde::Serialize;
+use sqlx::Row;
+use thiqa_domain::{PairId, Permission, RoleId, Tenant};
+
+use crate::connect::Store;
+use crate::error::StoreError;
+use crate::events::{Actor, NewEvent};
+use crate::rights_guard::{account_of, RightsTx, SelfChange};
+use crate::roles::{join, write_role_permissions, AssignmentError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RightsRequest {
+    pub id: i64,
+    /// `role.update` or `separation.remove`.
+    pub kind: String,
+    pub role_id: Option<i64>,
+    pub pair_id: Option<i64>,
+    /// For `role.update`: the role's whole new permission set.
+    pub permissions: Vec<Permission>,
+    pub summary: String,
+    pub requested_by_id: i64,
+    pub requested_by: String,
+    pub requested_at: i64,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+}
+
+/// The change a request carries.
+pub(crate) enum Requested<'a> {
+    RoleUpdate(RoleId, &'a [Permission]),
+    PairRemoval(PairId),
+}
+
+const SELECT: &str = "SELECT id, kind, role_id, pair_id, permissions, summary, requested_by_id, \
+     requested_by, requested_at, status, decided_by, decided_at FROM rights_requests";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<RightsRequest, StoreError> {
+    let perms: String = r.try_get("permissions")?;
+    Ok(RightsRequest {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        role_id: r.try_get("role_id")?,
+        pair_id: r.try_get("pair_id")?,
+        permissions: perms.split(',').filter_map(Permission::parse).collect(),
+        summary: r.try_get("summary")?,
+        requested_by_id: r.try_get("requested_by_id")?,
+        requested_by: r.try_get("requested_by")?,
+        requested_at: r.try_get("requested_at")?,
+        status: r.try_get("status")?,
+        decided_by: r.try_get("decided_by")?,
+        decided_at: r.try_get("decided_at")?,
+    })
+}
+
+/// Files a request inside the rights transaction `r`, journaled with the
+/// requester's name; returns its id.
+pub(crate) async fn file_request(
+    r: &mut RightsTx,
+    what: Requested<'_>,
+    summary: &str,
+    requester: i64,
+    actor: &Actor,
+    now_s: i64,
+) -> Result<i64, StoreError> {
+    let tenant = r.tenant();
+    let (kind, tid) = tenant.parts();
+    let (action, role, pair, perms) = match what {
+        Requested::RoleUpdate(role, perms) => ("role.update", Some(role.0), None, join(perms)),
+        Requested::PairRemoval(pair) => ("separation.remove", None, Some(pair.0), String::new()),
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO rights_requests (tenant_kind, tenant_id, kind, role_id, pair_id, permissions, \
+         summary, requested_by_id, requested_by, requested_at, status) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending') RETURNING id",
+    )
+    .bind(kind)
+    .bind(tid)
+    .bind(action)
+    .bind(role)
+    .bind(pair)
+    .bind(perms.replace(", ", ","))
+    .bind(summary)
+    .bind(requester)
+    .bind(&actor.name)
+    .bind(now_s)
+    .fetch_one(&mut *r.w.tx)
+    .await?;
+    r.w.event(
+        actor,
+        &NewEvent::success("rights.request")
+            .target(format!("request:{id}"))
+            .tenant(tenant)
+            .details(format!("{action}: {summary}; requested by {}", actor.name)),
+    )
+    .await?;
+    Ok(id)
+}
+
+impl Store {
+    /// The tenant's requests, pending first, newest first.
+    pub async fn rights_requests(&self, tenant: Tenant) -> Result<Vec<RightsRequest>, StoreError> {
+        let (kind, tid) = tenant.parts();
+        let sql = format!(
+            "{SELECT} WHERE tenant_kind = $1 AND tenant_id = $2 \
+             ORDER BY CASE status WHEN 'pending' THEN 0 ELSE 1 END, id DESC LIMIT 200"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(kind)
+            .bind(tid)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Approves (applying the change) or rejects a pending request. The
+    /// decider must be another account of the tenant holding the approval
+    /// right; approving the widening of a role the decider holds is refused
+    /// too (nobody grants a right to itself).
+    pub async fn decide_rights_request(
+        &self,
+        tenant: Tenant,
+        id: i64,
+        approve: bool,
+        actor: &Actor,
+    ) -> Result<(), AssignmentError> {
+        let verb = if approve {
+            "rights.approve"
+        } else {
+            "rights.reject"
+        };
+        let event = NewEvent::failure(verb)
+            .target(format!("request:{id}"))
+            .tenant(tenant);
+        let result: Result<(), AssignmentError> = async {
+            let mut r = self.rights_tx(tenant).await?;
+            let (kind, tid) = tenant.parts();
+            let sql = format!("{SELECT} WHERE id = $1 AND tenant_kind = $2 AND tenant_id = $3");
+            let row = sqlx::query(&sql)
+                .bind(id)
+                .bind(kind)
+                .bind(tid)
+                .fetch_optional(&mut *r.w.tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let req = from_row(&row)?;
+            if req.status != "pending" {
+                return Err(StoreError::Conflict(format!(
+                    "request {id} is already {}",
+                    req.status
+                ))
+                .into());
+            }
+            let approval = Permission::approval_in(tenant.directory());
+            let Some(me) = account_of(actor, tenant) else {
+                return Err(AssignmentError::Invalid(format!(
+                    "only an account of this tenant holding {approval} decides requests"
+                )));
+            };
+            if !r.holds(me, approval).await? {
+                return Err(AssignmentError::Invalid(format!(
+                    "{} does not hold {approval}",
+                    actor.name
+                )));
+            }
+            if approve {
+                if me == req.requested_by_id {
+                    return Err(AssignmentError::SelfChange(SelfChange::OwnRequest));
+                }
+                apply(&mut r, &req, me).await?;
+            }
+            let status = if approve { "approved" } else { "rejected" };
+            sqlx::query(
+                "UPDATE rights_requests SET status = $1, decided_by_id = $2, decided_by = $3, \
+                 decided_at = $4 WHERE id = $5 AND status = 'pending'",
+            )
+            .bind(status)
+            .bind(me)
+            .bind(&actor.name)
+            .bind(self.clock.now_s())
+            .bind(id)
+            .execute(&mut *r.w.tx)
+            .await?;
+            // The applied change carries its own action; a rejection is
+            // journaled as such. Both name requester and decider.
+            let action = match (approve, req.kind.as_str()) {
+                (false, _) => "rights.reject",
+                (true, "role.update") => "role.update",
+                (true, _) => "separation.remove",
+            };
+            r.w.event(
+                actor,
+                &NewEvent::success(action)
+                    .target(format!("request:{id}"))
+                    .tenant(tenant)
+                    .details(format!(
+                        "{}; requested by {}, {status} by {}",
+                        req.summary, req.requested_by, actor.name
+                    )),
+            )
+            .await?;
+            r.commit().await
+        }
+        .await;
+        self.settle(actor, event, result).await
+    }
+}
+
+/// Applies an approved request's change inside `r`.
+async fn apply(
+    r: &mut RightsTx,
+    req: &RightsRequest,
+    approver: i64,
+) -> Result<(), AssignmentError> {
+    let gone = || StoreError::Conflict(format!("request {}: its object no longer exists", req.id));
+    match (req.kind.as_str(), req.role_id, req.pair_id) {
+        ("role.update", Some(role), _) => {
+            if r.holds_role(approver, role).await? {
+                return Err(AssignmentError::SelfChange(SelfChange::GrantsSelf));
+            }
+            write_role_permissions(r, RoleId(role), &req.permissions).await?;
+        }
+        ("separation.remove", _, Some(pair)) => {
+            let (kind, tid) = r.tenant().parts();
+            let done = sqlx::query(
+                    "DELETE FROM incompatible_pairs WHERE id = $1 AND tenant_kind = $2 AND tenant_id = $3",
+                )
+                .bind(pair)
+                .bind(kind)
+                .bind(tid)
+                .execute(&mut *r.w.tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(gone().into());
+            }
+        }
+        _ => return Err(gone().into()),
+    }
+    Ok(())
+}
