@@ -575,3 +575,5 @@ alerts-rules-hint = Threshold of matching events per key within the window (docs
 alert-threshold = Threshold / window
 error-alert-comment = A comment of 1 to { $max } characters is required to acknowledge an alert.
 nav-sources = Sources
+error-import-too-large = The file exceeds the import limit of { $mb } MB; nothing was imported.
+search-source-external = external source

@@ -575,3 +575,5 @@ alerts-rules-hint = Seuil d'événements correspondants par clé dans la fenêtr
 alert-threshold = Seuil / fenêtre
 error-alert-comment = Un commentaire de 1 à { $max } caractères est requis pour acquitter une alerte.
 nav-sources = Sources
+error-import-too-large = Le fichier dépasse la limite d'import de { $mb } Mo ; rien n'a été importé.
+search-source-external = source externe
