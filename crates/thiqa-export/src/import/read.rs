@@ -347,7 +347,7 @@ mod tests {
             cells in proptest::collection::vec(
                 proptest::collection::vec("[a-zA-Z0-9 ,\"é.]{0,12}", 2..5), 1..20),
         ) {
-            let text: String = cells.iter().map(|r| crate::csv_out::record(r)).collect();
+            let text: String = cells.iter().map(crate::csv_out::record).collect();
             let rows = read_rows(text.as_bytes(), false).unwrap();
             prop_assert_eq!(rows, cells);
         }
