@@ -242,14 +242,17 @@ async fn read_frame<R: AsyncBufRead + Unpin>(
     if n == 0 {
         return Ok(None);
     }
-    let digits = length
-        .strip_suffix(b" ")
-        .ok_or("connection cut inside MSG-LEN")?;
+    const FRAMING: &str = "not octet-counted framing (RFC 5425: MSG-LEN SP SYSLOG-MSG)";
+    let digits = match length.strip_suffix(b" ") {
+        Some(digits) => digits,
+        None if length.len() < 8 => return Err("connection cut inside MSG-LEN".into()),
+        None => return Err(FRAMING.into()),
+    };
     let len: usize = std::str::from_utf8(digits)
         .ok()
         .filter(|d| !d.is_empty() && d.len() <= 7 && d.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|d| d.parse().ok())
-        .ok_or("not octet-counted framing (RFC 5425: MSG-LEN SP SYSLOG-MSG)")?;
+        .ok_or(FRAMING)?;
     if len > max {
         return Err(format!("message of {len} bytes over the limit of {max}").into());
     }
