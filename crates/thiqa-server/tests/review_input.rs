@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use support::evidence::{first_item_link, multipart, officer};
 use support::{Client, Reply, TestApp};
-use thiqa_domain::{Clock, Directory, Tenant};
+use thiqa_domain::{Clock, Directory};
 use thiqa_journal::Timestamp;
 use thiqa_store::AlertQuery;
 
@@ -214,20 +214,6 @@ async fn evidence_is_served_inert_whatever_type_the_uploader_claimed(t: TestApp)
     }
 }
 
-/// A source of the test provider that may tag the test organisation, and
-/// its token.
-async fn source(t: &TestApp, name: &str) -> String {
-    let (Tenant::Provider(p), Tenant::Organisation(o)) = (t.provider, t.organisation) else {
-        unreachable!()
-    };
-    let created = t
-        .store()
-        .create_intake_source(p, name, &[o], &thiqa_store::Actor::cli())
-        .await
-        .unwrap();
-    created.token.expose().to_string()
-}
-
 async fn intake(t: &TestApp, token: &str, lines: &[String]) -> Reply {
     let mut c = t.console();
     let req = Request::builder()
@@ -247,7 +233,7 @@ fn at(t: &TestApp, offset_s: i64) -> String {
 }
 
 async fn a_source_forging_thiqa_login_failures_raises_no_bruteforce_alert(t: TestApp) {
-    let token = source(&t, "fw/edge-01").await;
+    let (_, token) = support::intake_source(&t, "fw/edge-01").await;
     let (_, secret) = t
         .user(Directory::Operators, "rachid", &["RSSI"], true)
         .await;
@@ -297,7 +283,7 @@ async fn a_source_forging_thiqa_login_failures_raises_no_bruteforce_alert(t: Tes
 }
 
 async fn intake_refuses_times_and_control_characters_naming_the_line(t: TestApp) {
-    let token = source(&t, "hv/kvm-07").await;
+    let (_, token) = support::intake_source(&t, "hv/kvm-07").await;
     let line = |time: String, actor: &str| {
         format!(r#"{{"time":"{time}","type":"vm.start","severity":"notice","actor":"{actor}"}}"#)
     };
