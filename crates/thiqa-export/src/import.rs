@@ -4,12 +4,16 @@
 //! bad row rejects the file and the report names each bad row with its
 //! reason, so nothing is half-imported.
 
-use std::collections::BTreeMap;
-use std::io::Cursor;
+#[doc(hidden)]
+pub mod hostile;
+mod read;
 
-use calamine::{Data, Reader, Xlsx};
+use std::collections::BTreeMap;
+
 use thiqa_catalog::Catalog;
 use thiqa_domain::{AssessmentInput, AssessmentStatus};
+
+pub use read::{read_rows, MAX_CELL_BYTES, MAX_COLUMNS, MAX_ROWS, MAX_XLSX_BYTES};
 
 /// One problem, by spreadsheet row number (1 = the header row).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,59 +74,6 @@ fn status(raw: &str) -> Option<AssessmentStatus> {
         }
         _ => return None,
     })
-}
-
-/// Reads the first sheet of an XLSX file, or a CSV file, as rows of text.
-pub fn read_rows(bytes: &[u8], is_xlsx: bool) -> Result<Vec<Vec<String>>, String> {
-    if is_xlsx {
-        let mut book: Xlsx<_> =
-            Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("not a readable XLSX file: {e}"))?;
-        let name = book
-            .sheet_names()
-            .first()
-            .cloned()
-            .ok_or("the workbook has no sheet")?;
-        let range = book
-            .worksheet_range(&name)
-            .map_err(|e| format!("sheet {name}: {e}"))?;
-        Ok(range
-            .rows()
-            .map(|r| {
-                r.iter()
-                    .map(|c| match c {
-                        Data::Empty => String::new(),
-                        Data::DateTime(d) => excel_date(d.as_f64()),
-                        other => other.to_string(),
-                    })
-                    .collect()
-            })
-            .collect())
-    } else {
-        let text =
-            std::str::from_utf8(bytes).map_err(|_| "the CSV file is not UTF-8 text".to_string())?;
-        // Spreadsheets in French locales write CSV with semicolons.
-        let delimiter = if text
-            .lines()
-            .next()
-            .is_some_and(|l| l.matches(';').count() > l.matches(',').count())
-        {
-            b';'
-        } else {
-            b','
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(text.as_bytes());
-        reader
-            .records()
-            .map(|r| {
-                r.map(|rec| rec.iter().map(str::to_string).collect())
-                    .map_err(|e| format!("CSV: {e}"))
-            })
-            .collect()
-    }
 }
 
 /// An Excel serial date (days since 1899-12-30) as YYYY-MM-DD.

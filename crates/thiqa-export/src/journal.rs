@@ -67,12 +67,7 @@ impl JournalFormat {
     /// What comes before the first event.
     pub fn header(self) -> String {
         match self {
-            JournalFormat::Csv => {
-                let mut w = csv::Writer::from_writer(Vec::new());
-                // Writing to a Vec cannot fail.
-                let _ = w.write_record(CSV_COLUMNS);
-                String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
-            }
+            JournalFormat::Csv => crate::csv_out::record(CSV_COLUMNS),
             JournalFormat::Xml => {
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<journal xmlns=\"https://thiqa.ma/ns/journal/1\">\n".into()
             }
@@ -96,7 +91,9 @@ impl JournalFormat {
                 let _ = serde_json::to_writer(&mut *out, &JsonEvent::of(e));
                 out.push(b'\n');
             }
-            JournalFormat::Csv => out.extend_from_slice(csv_row(e).as_bytes()),
+            JournalFormat::Csv => {
+                out.extend_from_slice(crate::csv_out::record(fields(e)).as_bytes())
+            }
             JournalFormat::Xml => out.extend_from_slice(xml_element(e).as_bytes()),
             JournalFormat::Ocsf => {
                 let _ = serde_json::to_writer(&mut *out, &ocsf(e));
@@ -200,12 +197,6 @@ impl<'a> JsonEvent<'a> {
             leaf_hash: hex(e.leaf_hash),
         }
     }
-}
-
-fn csv_row(e: &ExportedEvent<'_>) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(fields(e));
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 /// Text made safe for XML 1.0 content and attribute values: markup

@@ -7,6 +7,7 @@
 //! English translation. Both formats share one row layout (`rows`), so they
 //! never disagree.
 
+pub mod csv_out;
 pub mod dossier;
 pub mod import;
 pub mod journal;
@@ -26,7 +27,7 @@ pub use to_xlsx::catalog_xlsx;
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("writing CSV: {0}")]
-    Csv(#[from] csv::Error),
+    Csv(#[from] std::io::Error),
     #[error("writing XLSX: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
 }

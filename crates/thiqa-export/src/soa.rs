@@ -54,12 +54,12 @@ fn cells(r: &SoaRow) -> [&str; 11] {
 }
 
 pub fn soa_csv<W: std::io::Write>(rows: &[SoaRow], writer: W) -> Result<(), ExportError> {
-    let mut w = csv::Writer::from_writer(writer);
+    let mut w = crate::csv_out::CsvWriter::new(writer);
     w.write_record(SOA_COLUMNS)?;
     for r in rows {
         w.write_record(cells(r))?;
     }
-    w.flush().map_err(csv::Error::from)?;
+    w.flush()?;
     Ok(())
 }
 

@@ -605,3 +605,5 @@ error-self-role = Refused: nobody changes a role they hold.
 error-self-approval = Refused: a request must be approved by someone other than its author.
 error-self-grant = Refused: nobody approves a change that widens their own rights.
 error-auditor-independence = Refused: { $auditor } audits "{ $service }" (audit engagement { $engagement }) and cannot hold { $permission }, which edits the audited service, while the engagement runs.
+error-import-too-large = The file exceeds the import limit of { $mb } MB; nothing was imported.
+search-source-external = external source

@@ -605,3 +605,5 @@ error-self-role = Refusé : personne ne modifie un rôle qu'il détient.
 error-self-approval = Refusé : une demande doit être approuvée par une autre personne que son auteur.
 error-self-grant = Refusé : personne n'approuve un changement qui élargit ses propres droits.
 error-auditor-independence = Refusé : { $auditor } audite « { $service } » (mission d'audit { $engagement }) et ne peut pas détenir { $permission }, qui modifie le service audité, tant que la mission court.
+error-import-too-large = Le fichier dépasse la limite d'import de { $mb } Mo ; rien n'a été importé.
+search-source-external = source externe

@@ -321,6 +321,7 @@ impl Config {
         thiqa_store::IntakeLimits {
             max_events: usize::try_from(self.intake_max_events).unwrap_or(usize::MAX),
             max_bytes: usize::try_from(self.intake_max_bytes).unwrap_or(usize::MAX),
+            retention_days: self.journal.retention_days,
         }
     }
 

@@ -196,7 +196,9 @@ async fn append(
     actor: &Actor,
     frames: Vec<Vec<u8>>,
 ) -> Outcome<()> {
-    let ctx = app.store.intake_context(source)?;
+    let ctx = app
+        .store
+        .intake_context(source, app.config.journal.retention_days)?;
     let mut events = Vec::with_capacity(frames.len());
     let (mut refused, mut first_reason) = (0usize, None);
     for frame in &frames {
@@ -233,19 +235,24 @@ async fn read_frame<R: AsyncBufRead + Unpin>(
     reader: &mut R,
     max: usize,
 ) -> Outcome<Option<Vec<u8>>> {
+    // MSG-LEN is at most 7 digits and its space: a sender that sends no
+    // space never makes this buffer grow past 8 bytes.
     let mut length = Vec::with_capacity(8);
-    let n = reader.read_until(b' ', &mut length).await?;
+    let n = (&mut *reader).take(8).read_until(b' ', &mut length).await?;
     if n == 0 {
         return Ok(None);
     }
-    let digits = length
-        .strip_suffix(b" ")
-        .ok_or("connection cut inside MSG-LEN")?;
+    const FRAMING: &str = "not octet-counted framing (RFC 5425: MSG-LEN SP SYSLOG-MSG)";
+    let digits = match length.strip_suffix(b" ") {
+        Some(digits) => digits,
+        None if length.len() < 8 => return Err("connection cut inside MSG-LEN".into()),
+        None => return Err(FRAMING.into()),
+    };
     let len: usize = std::str::from_utf8(digits)
         .ok()
         .filter(|d| !d.is_empty() && d.len() <= 7 && d.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|d| d.parse().ok())
-        .ok_or("not octet-counted framing (RFC 5425: MSG-LEN SP SYSLOG-MSG)")?;
+        .ok_or(FRAMING)?;
     if len > max {
         return Err(format!("message of {len} bytes over the limit of {max}").into());
     }
@@ -281,4 +288,32 @@ pub fn pem_certificate_fingerprint(path: &std::path::Path) -> Result<String, Str
         .ok_or_else(|| format!("{}: no PEM certificate", path.display()))?
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(certificate_fingerprint(&cert))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sender that never sends the space after MSG-LEN is cut off at once,
+    /// not buffered until memory runs out.
+    #[tokio::test]
+    async fn a_length_without_its_space_is_refused_within_eight_bytes() {
+        let endless = tokio::io::repeat(b'7').take(64 << 20);
+        let mut reader = BufReader::new(endless);
+        let err = read_frame(&mut reader, 65_536).await.unwrap_err();
+        assert!(err.to_string().contains("not octet-counted"), "{err}");
+        let mut rest = [0u8; 8];
+        reader.read_exact(&mut rest).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn frames_are_read_and_lengths_over_the_limit_refused() {
+        let mut ok = BufReader::new(&b"5 hello3 abc"[..]);
+        assert_eq!(read_frame(&mut ok, 10).await.unwrap().unwrap(), b"hello");
+        assert_eq!(read_frame(&mut ok, 10).await.unwrap().unwrap(), b"abc");
+        assert!(read_frame(&mut ok, 10).await.unwrap().is_none());
+        let mut big = BufReader::new(&b"9999999 x"[..]);
+        let err = read_frame(&mut big, 65_536).await.unwrap_err();
+        assert!(err.to_string().contains("over the limit of 65536"), "{err}");
+    }
 }

@@ -43,7 +43,12 @@ async fn evidence_on_postgres() {
 async fn evidence_is_stored_once_linked_and_downloaded(t: TestApp) {
     let (mut c, service) = officer(&t).await;
     let csrf = c.csrf.clone().unwrap();
-    let content = "Politique de chiffrement v3 — clés par commanditaire\n".repeat(2000);
+    // A PDF by its magic bytes: downloads keep a claimed type only when
+    // the content confirms it.
+    let content = format!(
+        "%PDF-1.7\n{}",
+        "Politique de chiffrement v3 — clés par commanditaire\n".repeat(2000)
+    );
     let (ct, body) = multipart(
         &[
             ("title", "Politique de chiffrement"),

@@ -399,8 +399,8 @@ impl Store {
         limits: &IntakeLimits,
         actor: &Actor,
     ) -> Result<IntakeReceipt, IntakeError> {
-        let events = parse::parse_batch(body, &self.intake_context(source)?, limits)
-            .map_err(IntakeError::Refused)?;
+        let ctx = self.intake_context(source, limits.retention_days)?;
+        let events = parse::parse_batch(body, &ctx, limits).map_err(IntakeError::Refused)?;
         self.journal_append_batch(source, &events, actor).await
     }
 
@@ -409,6 +409,7 @@ impl Store {
     pub fn intake_context<'a>(
         &self,
         source: &'a IntakeSource,
+        retention_days: u32,
     ) -> Result<BatchContext<'a>, StoreError> {
         Ok(BatchContext {
             source: &source.name,
@@ -416,6 +417,7 @@ impl Store {
             organisations: &source.organisations,
             received: Timestamp::from_unix_millis(self.clock.now_ms())
                 .map_err(|e| StoreError::Corrupt(format!("clock: {e}")))?,
+            retention_days,
         })
     }
 

@@ -44,7 +44,7 @@ pub(crate) use append::{append_leaf, LeafMeta};
 pub(crate) use append::{append_leaves, lock_for_writing, multi_row_insert, NewLeaf, LEAF_CHUNK};
 pub use bundle::{BundleError, InclusionBundle, VerifiedInclusion};
 pub(crate) use encode::append_security_event;
-pub(crate) use encode::SOURCE as THIQA_SOURCE;
+pub use encode::SOURCE as THIQA_SOURCE;
 pub(crate) use encode::{parse_tenant, tenant_text};
 pub use key::{journal_signer, JOURNAL_KEY_FILE};
 pub use search::{

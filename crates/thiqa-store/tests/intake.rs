@@ -328,6 +328,7 @@ async fn a_refused_batch_leaves_no_trace(env: Env) {
     let limits = IntakeLimits {
         max_events: 10,
         max_bytes: 1 << 20,
+        ..IntakeLimits::default()
     };
     let err = s
         .intake_batch(&source, &batch(&lines[..11]), &limits, &Actor::system())
@@ -377,7 +378,7 @@ async fn a_commanditaire_the_source_may_not_tag_is_refused(env: Env) {
     );
     assert_eq!(env.trace().await, before);
     // Events built by hand are checked again before they are appended.
-    let ctx = s.intake_context(&source).unwrap();
+    let ctx = s.intake_context(&source, 400).unwrap();
     let mut event = thiqa_store::parse_batch(
         &batch(&[line(1, &format!(r#","commanditaire":{}"#, a.0))]),
         &ctx,

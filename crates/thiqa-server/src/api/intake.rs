@@ -119,7 +119,7 @@ async fn intake(State(app): State<AppState>, req: Request) -> Result<Response, A
     // Parsing 10 000 lines takes milliseconds: off the async workers.
     let (store, parsed_source) = (app.store.clone(), source.clone());
     let parsed = tokio::task::spawn_blocking(move || {
-        let ctx = store.intake_context(&parsed_source)?;
+        let ctx = store.intake_context(&parsed_source, limits.retention_days)?;
         Ok::<_, thiqa_store::StoreError>(parse_batch(&bytes, &ctx, &limits))
     })
     .await
@@ -158,7 +158,9 @@ pub fn openapi_operation(mut op: Value) -> Value {
          or 0-7, required), commanditaire (organisation id the source may tag), actor, target, \
          source_address (IP), outcome (success|failure|unknown), attributes (string to string). \
          Unknown fields are refused. The batch is atomic: all its events are appended, or none. \
-         Limits: intake_max_events events and intake_max_bytes bytes per batch."
+         Limits: intake_max_events events and intake_max_bytes bytes per batch, 1 MiB per \
+         line; time within [now - journal.retention_days, now + 5 min]; no control character \
+         in actor, target or attributes."
     );
     op["requestBody"] = json!({"required": true, "content": {NDJSON: {"schema": {
     "type": "object", "required": ["time", "type", "severity"], "additionalProperties": false,

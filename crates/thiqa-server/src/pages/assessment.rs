@@ -515,27 +515,43 @@ pub async fn import(
     let provider = me.provider()?;
     let service = app.store.service(provider, ServiceId(id)).await?;
     let tr = me.tr(&app);
+    // Over IMPORT_LIMIT: 413 naming it; any other broken body: 400.
+    let refused = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let mb = (IMPORT_LIMIT >> 20).to_string();
+            PageError::BadRequest(tr.t1("error-import-too-large", "mb", &mb))
+                .into_response_with(StatusCode::PAYLOAD_TOO_LARGE)
+        } else {
+            PageError::BadRequest(e.body_text()).into_response()
+        }
+    };
     let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| PageError::BadRequest(e.body_text()))?
-    {
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Ok(refused(e)),
+        };
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("").to_lowercase();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| PageError::BadRequest(e.body_text()))?;
-            file = Some((name, bytes.to_vec()));
+            match field.bytes().await {
+                Ok(bytes) => file = Some((name, bytes.to_vec())),
+                Err(e) => return Ok(refused(e)),
+            }
         }
     }
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return Err(PageError::BadRequest(tr.t("error-evidence-file")));
     };
     let is_xlsx = name.ends_with(".xlsx") || bytes.starts_with(b"PK");
+    // Inflating and reading up to the import limits is CPU work: off the
+    // async workers.
+    let read =
+        tokio::task::spawn_blocking(move || thiqa_export::import::read_rows(&bytes, is_xlsx))
+            .await
+            .map_err(|e| PageError::Internal(format!("import reader: {e}")))?;
     let outcome =
-        match thiqa_export::import::read_rows(&bytes, is_xlsx) {
+        match read {
             Ok(rows) => thiqa_export::import::assessments(app.catalog, &rows),
             Err(message) => thiqa_export::import::ImportOutcome::Rejected(vec![
                 thiqa_export::import::RowProblem { row: 1, message },

@@ -84,6 +84,9 @@ pub struct HitRow {
     pub index: u64,
     pub time: String,
     pub source: String,
+    /// Thiqa's own security event, not an intake source's (whose types,
+    /// such as `login`, may look like Thiqa's).
+    pub own: bool,
     pub action: String,
     pub severity: &'static str,
     pub outcome: &'static str,
@@ -100,6 +103,7 @@ fn row(hit: SearchHit, tenant_label: &dyn Fn(Option<Tenant>) -> String) -> HitRo
     HitRow {
         index: hit.index,
         time: e.event_time.to_string(),
+        own: e.source == thiqa_store::THIQA_SOURCE,
         source: e.source,
         action: e.action,
         severity: e.severity.name(),

@@ -355,3 +355,18 @@ impl Client {
 pub fn dir_of(tenant: Tenant) -> Directory {
     tenant.directory()
 }
+
+/// An intake source of the test provider that may tag the test
+/// organisation, and its token (shown once).
+pub async fn intake_source(t: &TestApp, name: &str) -> (thiqa_store::IntakeSource, String) {
+    let (Tenant::Provider(p), Tenant::Organisation(o)) = (t.provider, t.organisation) else {
+        unreachable!("the test tenants are a provider and an organisation")
+    };
+    let created = t
+        .store()
+        .create_intake_source(p, name, &[o], &Actor::cli())
+        .await
+        .unwrap();
+    let token = created.token.expose().to_string();
+    (created.source, token)
+}

@@ -15,8 +15,12 @@
 //! | `attributes`     | no       | object of string → string                                       |
 //!
 //! Anything else is refused naming the field. The event's `source` is the
-//! registered source's name, never a field of the line, and its receipt time
-//! is the server's. A batch is all or nothing: every bad line is reported
+//! registered source's name, never a field of the line (and never `thiqa`,
+//! the source of Thiqa's own events: rules and pages tell them apart by
+//! it), and its receipt time is the server's. `time` must lie within
+//! [receipt − retention, receipt + 5 min]: older events would be purged at
+//! once, later ones come from a wrong clock or a forger. `actor`, `target`
+//! and attributes hold no control character (log and terminal injection). A batch is all or nothing: every bad line is reported
 //! with its 1-based number and reason, and then no event is returned.
 
 use std::collections::BTreeMap;
@@ -35,12 +39,19 @@ const MAX_NAME_BYTES: usize = 256;
 const MAX_VALUE_BYTES: usize = 8192;
 /// Most attributes on one event.
 const MAX_ATTRIBUTES: usize = 64;
+/// Longest line: every field at its limit fits well within it. Longer
+/// lines are refused before JSON parsing.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// How far ahead of the server's clock an event time may be.
+pub const MAX_AHEAD_MS: i64 = 5 * 60_000;
 
 /// Batch limits (configuration `intake_max_events`, `intake_max_bytes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IntakeLimits {
     pub max_events: usize,
     pub max_bytes: usize,
+    /// `journal.retention_days`: the oldest event time accepted.
+    pub retention_days: u32,
 }
 
 impl Default for IntakeLimits {
@@ -48,6 +59,7 @@ impl Default for IntakeLimits {
         IntakeLimits {
             max_events: 10_000,
             max_bytes: 10 << 20,
+            retention_days: 400,
         }
     }
 }
@@ -62,6 +74,8 @@ pub struct BatchContext<'a> {
     /// Organisations (commanditaires) the source may tag.
     pub organisations: &'a [OrganisationId],
     pub received: Timestamp,
+    /// Event times older than this many days before `received` are refused.
+    pub retention_days: u32,
 }
 
 /// A refused line.
@@ -147,6 +161,13 @@ pub fn parse_batch(
             );
             break;
         }
+        if raw.len() > MAX_LINE_BYTES {
+            refusal.push(
+                number,
+                format!("the line is longer than {MAX_LINE_BYTES} bytes"),
+            );
+            continue;
+        }
         match parse_line(raw, ctx) {
             Ok(event) if refusal.total == 0 => events.push(event),
             Ok(_) => {}
@@ -168,6 +189,7 @@ pub fn parse_line(raw: &[u8], ctx: &BatchContext<'_>) -> Result<Event, String> {
     let line: RawLine = serde_json::from_str(text).map_err(json_reason)?;
     let time = line.time.ok_or("missing field `time`")?;
     let event_time = parse_time(&time)?;
+    check_time_window(event_time, ctx)?;
     let action = line.kind.ok_or("missing field `type`")?;
     check_action(&action)?;
     let severity = parse_severity(line.severity.as_ref().ok_or("missing field `severity`")?)?;
@@ -236,6 +258,24 @@ fn json_reason(e: serde_json::Error) -> String {
     }
 }
 
+/// `time` within [received − retention, received + [`MAX_AHEAD_MS`]].
+pub(crate) fn check_time_window(time: Timestamp, ctx: &BatchContext<'_>) -> Result<(), String> {
+    let now = ctx.received.unix_millis();
+    if time.unix_millis() > now + MAX_AHEAD_MS {
+        return Err(format!(
+            "`time`: {time} is more than 5 minutes ahead of the server's clock ({})",
+            ctx.received
+        ));
+    }
+    if time.unix_millis() < now - i64::from(ctx.retention_days) * 86_400_000 {
+        return Err(format!(
+            "`time`: {time} is older than the journal's retention ({} days)",
+            ctx.retention_days
+        ));
+    }
+    Ok(())
+}
+
 /// At most [`MAX_ATTRIBUTES`], non-empty keys, bounded keys and values.
 pub(crate) fn check_attributes(attributes: &BTreeMap<String, String>) -> Result<(), String> {
     if attributes.len() > MAX_ATTRIBUTES {
@@ -256,9 +296,17 @@ pub(crate) fn check_name(field: &str, value: &str) -> Result<(), String> {
     check_length(field, value, MAX_NAME_BYTES)
 }
 
+/// Bounded, and no control character (a line break or an escape sequence
+/// would forge lines in logs, exports and terminals).
 fn check_length(field: &str, value: &str, max: usize) -> Result<(), String> {
     if value.len() > max {
         return Err(format!("`{field}`: longer than {max} bytes"));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "`{field}`: holds the control character U+{:04X}",
+            u32::from(c)
+        ));
     }
     Ok(())
 }
@@ -391,6 +439,7 @@ mod tests {
             provider: ProviderId(1),
             organisations: &[ORG],
             received: Timestamp::from_unix_millis(1_780_000_000_000).unwrap(),
+            retention_days: 400,
         }
     }
 
@@ -576,6 +625,7 @@ mod tests {
         let limits = IntakeLimits {
             max_events: 2,
             max_bytes: 1 << 20,
+            ..IntakeLimits::default()
         };
         let body = format!("{}\n{}\n{}\n", good(1), good(2), good(3));
         let refusal = parse_batch(body.as_bytes(), &ctx(), &limits).unwrap_err();
@@ -586,6 +636,7 @@ mod tests {
         let small = IntakeLimits {
             max_events: 10,
             max_bytes: 10,
+            ..IntakeLimits::default()
         };
         let refusal = parse_batch(body.as_bytes(), &ctx(), &small).unwrap_err();
         assert!(refusal.errors[0]
@@ -599,6 +650,7 @@ mod tests {
         let limits = IntakeLimits {
             max_events: 100_000,
             max_bytes: 1 << 20,
+            ..IntakeLimits::default()
         };
         let refusal = parse_batch(body.as_bytes(), &ctx(), &limits).unwrap_err();
         assert_eq!(refusal.errors.len(), MAX_REPORTED_ERRORS);
@@ -612,6 +664,164 @@ mod tests {
         }
         for bad in ["", "thiqa", "THIQA", "-x", "a b", "é", &"a".repeat(65)] {
             assert!(!valid_source_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_outside_retention_or_ahead_of_the_clock_are_refused_by_line() {
+        let at = |t: &str| format!(r#"{{"time":"{t}","type":"a.b","severity":4}}"#);
+        // received: 2026-05-28T20:26:40Z, retention 400 days.
+        let body = [
+            at("2026-05-28T20:31:40Z"),
+            at("2026-05-28T20:31:41Z"),
+            at("2025-04-24T20:26:40Z"),
+            at("2025-04-23T20:26:39Z"),
+            at("2036-01-01T00:00:00Z"),
+        ]
+        .join("\n");
+        let refusal = parse_batch(body.as_bytes(), &ctx(), &IntakeLimits::default()).unwrap_err();
+        let lines: Vec<usize> = refusal.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 4, 5], "{refusal:?}");
+        assert!(refusal.errors[0]
+            .reason
+            .contains("more than 5 minutes ahead"));
+        assert!(refusal.errors[1]
+            .reason
+            .contains("older than the journal's retention (400 days)"));
+    }
+
+    #[test]
+    fn control_characters_in_actor_target_and_attributes_are_refused_by_line() {
+        let body = [
+            good(1),
+            r#"{"time":"2026-05-28T10:11:12Z","type":"a.b","severity":4,"actor":"root\nFAKE login ok"}"#.into(),
+            r#"{"time":"2026-05-28T10:11:12Z","type":"a.b","severity":4,"target":"vm\u001b[2J"}"#.into(),
+            r#"{"time":"2026-05-28T10:11:12Z","type":"a.b","severity":4,"attributes":{"k":"v\r"}}"#.into(),
+            r#"{"time":"2026-05-28T10:11:12Z","type":"a.b","severity":4,"attributes":{"k\u0000":"v"}}"#.into(),
+            r#"{"time":"2026-05-28T10:11:12Z","type":"a.b","severity":4,"actor":"Amal Benali-Idrissi (ops) é"}"#.into(),
+        ]
+        .join("\n");
+        let refusal = parse_batch(body.as_bytes(), &ctx(), &IntakeLimits::default()).unwrap_err();
+        let named: Vec<(usize, &str)> = refusal
+            .errors
+            .iter()
+            .map(|e| (e.line, e.reason.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            vec![
+                (2, "`actor`: holds the control character U+000A"),
+                (3, "`target`: holds the control character U+001B"),
+                (4, "`attributes.k`: holds the control character U+000D"),
+                (5, "`attributes key`: holds the control character U+0000"),
+            ]
+        );
+    }
+
+    #[test]
+    fn giant_and_deeply_nested_lines_are_refused_by_line() {
+        let giant = format!(r#"{{"time":"{}"}}"#, "x".repeat(MAX_LINE_BYTES));
+        // `severity` is read as any JSON value: the one place nesting recurses.
+        let nested = format!(
+            r#"{{"severity":{}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let body = format!("{}\n{giant}\n{nested}\n", good(1));
+        let limits = IntakeLimits {
+            max_bytes: 4 << 20,
+            ..IntakeLimits::default()
+        };
+        let refusal = parse_batch(body.as_bytes(), &ctx(), &limits).unwrap_err();
+        assert_eq!(refusal.errors[0].line, 2);
+        assert!(refusal.errors[0]
+            .reason
+            .contains("longer than 1048576 bytes"));
+        assert_eq!(refusal.errors[1].line, 3);
+        assert!(
+            refusal.errors[1].reason.contains("recursion limit"),
+            "{refusal:?}"
+        );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn ok_text() -> impl Strategy<Value = String> {
+            "[a-zA-Z0-9 :/._@é-]{0,40}"
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+
+            /// Any bytes: a batch never panics, and what it accepts keeps
+            /// every limit the format promises.
+            #[test]
+            fn any_batch_is_parsed_or_refused_within_bounds(
+                body in proptest::collection::vec(any::<u8>(), 0..4096)
+            ) {
+                let limits = IntakeLimits { max_events: 50, ..IntakeLimits::default() };
+                match parse_batch(&body, &ctx(), &limits) {
+                    Ok(events) => {
+                        prop_assert!(!events.is_empty() && events.len() <= 50);
+                        for e in events {
+                            prop_assert!(e.actor.len() <= MAX_NAME_BYTES);
+                            prop_assert!(!e.actor.chars().any(char::is_control));
+                            prop_assert!(e.attributes.len() <= MAX_ATTRIBUTES);
+                            prop_assert!(check_time_window(e.event_time, &ctx()).is_ok());
+                        }
+                    }
+                    Err(r) => {
+                        prop_assert!(r.total >= 1 && r.errors.len() <= MAX_REPORTED_ERRORS);
+                    }
+                }
+            }
+
+            /// Lines of JSON-like noise around real field names never panic.
+            #[test]
+            fn json_shaped_noise_never_panics(
+                time in "[0-9TZ:.+ -]{0,30}",
+                kind in "[a-z.]{0,10}",
+                severity in any::<i64>(),
+                actor in any::<String>(),
+            ) {
+                let line = serde_json::json!({
+                    "time": time, "type": kind, "severity": severity, "actor": actor,
+                });
+                let _ = parse_line(line.to_string().as_bytes(), &ctx());
+            }
+
+            /// A well-formed event goes through JSON and back unchanged.
+            #[test]
+            fn events_round_trip_through_a_line(
+                offset_s in -86_400i64 * 399..300,
+                actor in ok_text(),
+                target in ok_text(),
+                attrs in proptest::collection::btree_map("[a-z_]{1,10}", ok_text(), 0..5),
+                severity in 0u8..8,
+            ) {
+                let time = Timestamp::from_unix_millis(
+                    ctx().received.unix_millis() + offset_s * 1000,
+                ).unwrap();
+                let line = serde_json::json!({
+                    "time": time.to_string(), "type": "vm.snapshot.delete",
+                    "severity": severity, "actor": actor, "target": target,
+                    "attributes": attrs,
+                });
+                let e = parse_line(line.to_string().as_bytes(), &ctx()).unwrap();
+                prop_assert_eq!(e.event_time, time);
+                prop_assert_eq!(e.actor, actor);
+                prop_assert_eq!(e.target, target);
+                prop_assert_eq!(e.attributes, attrs);
+                prop_assert_eq!(e.severity.code(), severity);
+            }
+
+            /// Any text as a time: parsed or refused, never a panic.
+            #[test]
+            fn any_time_text_never_panics(text in any::<String>()) {
+                let _ = parse_time(&text);
+            }
         }
     }
 }

@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 use thiqa_domain::Tenant;
 use thiqa_journal::{Event, Outcome, Severity};
 
-use super::parse::{check_action, check_attributes, check_name, parse_time, BatchContext};
+use super::parse::{
+    check_action, check_attributes, check_name, check_time_window, parse_time, BatchContext,
+};
 
 /// The SD-ID of Thiqa's own parameters.
 pub const THIQA_SD_ID: &str = "thiqa@32473";
@@ -59,7 +61,9 @@ pub fn parse_syslog(raw: &[u8], ctx: &BatchContext<'_>) -> Result<Event, String>
     if timestamp == "-" {
         return Err("TIMESTAMP is nil: the source's time is required (3.8.8)".into());
     }
-    let event_time = parse_time(timestamp).map_err(|e| e.replace("`time`", "TIMESTAMP"))?;
+    let event_time = parse_time(timestamp)
+        .and_then(|t| check_time_window(t, ctx).map(|()| t))
+        .map_err(|e| e.replace("`time`", "TIMESTAMP"))?;
     let (elements, message) = structured_data(rest)?;
     let message = message.strip_prefix('\u{feff}').unwrap_or(message);
     if message.len() > MAX_MESSAGE_BYTES {
@@ -244,6 +248,7 @@ mod tests {
             provider: ProviderId(1),
             organisations: orgs,
             received: Timestamp::from_unix_millis(1_764_400_000_000).unwrap(),
+            retention_days: 400,
         }
     }
 
@@ -318,5 +323,61 @@ mod tests {
         let e = parse_syslog(msg.as_bytes(), &ctx(&[])).unwrap();
         assert_eq!(e.action, "vm.snapshot.delete");
         assert_eq!(e.target, "vm-42");
+    }
+
+    #[test]
+    fn times_out_of_the_window_and_control_characters_are_refused() {
+        let cases = [
+            ("<13>1 2025-11-29T07:11:41Z h a p m - x", "TIMESTAMP: 2025-11-29T07:11:41.000Z is more than 5 minutes ahead"),
+            ("<13>1 2024-10-25T07:06:39Z h a p m - x", "TIMESTAMP: 2024-10-25T07:06:39.000Z is older than the journal's retention (400 days)"),
+            ("<13>1 2025-11-29T07:00:00Z h a p m [thiqa@32473 actor=\"root\u{1b}[31m\"] x", "`actor`: holds the control character U+001B"),
+            ("<13>1 2025-11-29T07:00:00Z h a p m - line\nFAKE", "`attributes.message`: holds the control character U+000A"),
+        ];
+        for (msg, reason) in cases {
+            let err = parse_syslog(msg.as_bytes(), &ctx(&[])).unwrap_err();
+            assert!(err.contains(reason), "{msg}: {err}");
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+
+            /// Any bytes: parsed or refused, never a panic; an accepted
+            /// event keeps the limits.
+            #[test]
+            fn any_message_is_parsed_or_refused_within_bounds(
+                raw in proptest::collection::vec(any::<u8>(), 0..2048)
+            ) {
+                if let Ok(e) = parse_syslog(&raw, &ctx(&[])) {
+                    prop_assert!(e.attributes.len() <= 64);
+                    prop_assert!(!e.actor.chars().any(char::is_control));
+                    prop_assert!(e.attributes.values().all(|v| !v.chars().any(char::is_control)));
+                }
+            }
+
+            /// Messages shaped like RFC 5424 with random parts never panic.
+            #[test]
+            fn rfc5424_shaped_noise_never_panics(
+                pri in 0u16..300,
+                parts in proptest::collection::vec("[ -~]{0,12}", 0..8),
+            ) {
+                let msg = format!("<{pri}>1 2025-11-29T07:00:00Z {}", parts.join(" "));
+                let _ = parse_syslog(msg.as_bytes(), &ctx(&[]));
+            }
+
+            /// Structured-data values with every escape come back as sent.
+            #[test]
+            fn parameter_values_round_trip(value in "[a-zA-Z0-9 \\\\\\]\"=é]{0,40}", msg in "[a-zA-Z0-9 ]{0,40}") {
+                let escaped = value.replace('\\', "\\\\").replace('"', "\\\"").replace(']', "\\]");
+                let text = format!("<14>1 2025-11-29T07:00:00Z h app - - [x@1 k=\"{escaped}\"] {msg}");
+                let e = parse_syslog(text.as_bytes(), &ctx(&[])).unwrap();
+                prop_assert_eq!(&e.attributes["x@1.k"], &value);
+                prop_assert_eq!(e.attributes.get("message").cloned().unwrap_or_default(), msg);
+            }
+        }
     }
 }

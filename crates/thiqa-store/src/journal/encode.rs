@@ -17,7 +17,7 @@ use crate::error::StoreError;
 use crate::events::{Actor, NewEvent, Outcome};
 
 /// The `source` of Thiqa's own events.
-pub(crate) const SOURCE: &str = "thiqa";
+pub const SOURCE: &str = "thiqa";
 
 /// RFC 5424 severity of a security event. Refusals and lockouts are
 /// warnings; changes that weaken a control are warnings too; other changes
