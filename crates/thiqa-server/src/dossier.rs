@@ -7,6 +7,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use axum::extract::State;
+use axum::http::{header::CONTENT_TYPE, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use ed25519_dalek::SigningKey;
 use serde_json::json;
 use thiqa_domain::{ProviderId, ServiceId, Tenant};
@@ -76,46 +80,46 @@ pub fn existing_key(data_dir: &Path) -> Result<Option<SigningKey>, DossierBuildE
     Ok(None)
 }
 
-/// The dossier public key as the public listener publishes it, for whoever
-/// receives a dossier: `GET /dossier/key` gives the key (hex, what
-/// `thiqa dossier verify --key` takes), `/api/v1/dossier/key` the key and
-/// its fingerprint (JSON). No account needed: a public key is public.
-pub async fn published_key(
-    axum::extract::State(app): axum::extract::State<AppState>,
-    uri: axum::http::Uri,
-) -> axum::response::Response {
-    use axum::http::{header::CONTENT_TYPE, StatusCode};
-    use axum::response::IntoResponse;
-    let api = uri.path().starts_with("/api/");
-    let key = match existing_key(&app.config.data_dir) {
-        Ok(Some(key)) => key.verifying_key(),
-        Ok(None) if api => {
-            let message = "no dossier has been signed yet";
-            return crate::web::error::ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_dossier_key",
-                message,
-            )
-            .into_response();
-        }
-        Ok(None) => {
-            return (StatusCode::NOT_FOUND, "no dossier has been signed yet\n").into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "dossier key unreadable");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let public = hex(key.as_bytes());
-    if api {
-        return axum::Json(json!({
-            "public_key": public,
-            "fingerprint": dossier::key_fingerprint(key.as_bytes()),
-            "algorithm": "Ed25519",
-        }))
-        .into_response();
+/// The dossier public key, for whoever receives a dossier, as text: the
+/// hex key that `thiqa dossier verify --key` takes (`GET /dossier/key` on
+/// the public listener). No account needed: a public key is public.
+pub async fn published_key(State(app): State<AppState>) -> Response {
+    match existing_key(&app.config.data_dir) {
+        Ok(Some(key)) => (
+            [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+            hex(key.verifying_key().as_bytes()) + "\n",
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no dossier has been signed yet\n").into_response(),
+        Err(e) => unreadable(&e),
     }
-    ([(CONTENT_TYPE, "text/plain; charset=utf-8")], public + "\n").into_response()
+}
+
+/// The same as JSON, with the key's fingerprint (`/api/v1/dossier/key`).
+pub async fn published_key_json(State(app): State<AppState>) -> Response {
+    match existing_key(&app.config.data_dir) {
+        Ok(Some(key)) => {
+            let public = key.verifying_key().to_bytes();
+            Json(json!({
+                "public_key": hex(&public),
+                "fingerprint": dossier::key_fingerprint(&public),
+                "algorithm": "Ed25519",
+            }))
+            .into_response()
+        }
+        Ok(None) => crate::web::error::ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_dossier_key",
+            "no dossier has been signed yet",
+        )
+        .into_response(),
+        Err(e) => unreadable(&e),
+    }
+}
+
+fn unreadable(e: &DossierBuildError) -> Response {
+    tracing::error!(error = %e, "dossier key unreadable");
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
 /// A dossier written by [`build`].
