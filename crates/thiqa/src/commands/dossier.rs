@@ -118,9 +118,11 @@ fn verify(file: &Path, expected_key: Option<&str>, trust: bool) -> anyhow::Resul
         }
     );
     match expected_key.map(str::trim) {
+        // A manifest without a key has an empty one: never a match.
         Some(k)
-            if k.eq_ignore_ascii_case(&report.public_key)
-                || k.eq_ignore_ascii_case(&report.fingerprint) =>
+            if !k.is_empty()
+                && (k.eq_ignore_ascii_case(&report.public_key)
+                    || k.eq_ignore_ascii_case(&report.fingerprint)) =>
         {
             println!("key: pinned, matches");
         }
