@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Seek, Write};
 
 use base64::Engine;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use thiqa_domain::text::hex;
@@ -45,6 +45,20 @@ pub enum Source {
 /// Opens the bytes of a [`Source::Stream`].
 pub type Opener = Box<dyn FnOnce() -> std::io::Result<Box<dyn Read + Send>> + Send>;
 
+/// A written archive and the SHA-256 (hex) of its manifest, which names the
+/// dossier: the build journals it, so the dossier's issue is provable.
+pub struct Built<W> {
+    pub out: W,
+    pub manifest_sha256: String,
+}
+
+/// How people compare dossier keys: the hex SHA-256 of the 32-byte Ed25519
+/// public key, first 16 bytes (the dossier's key id in the journal too).
+#[must_use]
+pub fn key_fingerprint(public_key: &[u8; 32]) -> String {
+    hex(&Sha256::digest(public_key)[..16])
+}
+
 /// Writes the archive: every file (hashed while copied), then the manifest
 /// and its signature. `meta` is merged into the manifest.
 pub fn build<W: Write + Seek>(
@@ -52,7 +66,7 @@ pub fn build<W: Write + Seek>(
     files: Vec<(String, Source)>,
     meta: Value,
     key: &SigningKey,
-) -> Result<W, DossierError> {
+) -> Result<Built<W>, DossierError> {
     let mut zip = zip::ZipWriter::new(out);
     let options = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -108,7 +122,10 @@ pub fn build<W: Write + Seek>(
             .encode(signature.to_bytes())
             .as_bytes(),
     )?;
-    Ok(zip.finish()?)
+    Ok(Built {
+        out: zip.finish()?,
+        manifest_sha256: hex(&Sha256::digest(&manifest_bytes)),
+    })
 }
 
 struct HashingWriter<'a, W: Write> {
@@ -135,6 +152,8 @@ pub struct Report {
     pub signature_valid: bool,
     /// Public key of the signer, hex (compare with the provider's published key).
     pub public_key: String,
+    /// Its [`key_fingerprint`]; empty when the manifest holds no key.
+    pub fingerprint: String,
     pub altered: Vec<String>,
     pub added: Vec<String>,
     pub removed: Vec<String>,
@@ -150,9 +169,34 @@ impl Report {
     }
 }
 
-/// Checks the signature and every file's hash and size.
+/// Refuses an archive that another reader could see otherwise than this
+/// check does: two entries of one name (tools disagree on which one is
+/// "the" file, so an altered copy beside the signed one could pass), a
+/// local header naming another file than the central directory, bytes
+/// hidden between entries, or a comment (a dossier has none).
+fn check_structure<R: Read + Seek>(zip: &mut zip::ZipArchive<R>) -> Result<(), DossierError> {
+    if zip.has_duplicate_names() {
+        return Err(DossierError::Invalid(
+            "refused: the archive holds two entries of the same name (a second copy of a file or of the manifest)".into(),
+        ));
+    }
+    if !zip.comment().is_empty() {
+        return Err(DossierError::Invalid(
+            "refused: the archive has a comment (a Thiqa dossier has none)".into(),
+        ));
+    }
+    zip.validate_header_consistency().map_err(|e| {
+        DossierError::Invalid(format!(
+            "refused: the local file headers differ from the central directory ({e})"
+        ))
+    })
+}
+
+/// Checks the archive's structure, the signature (strict Ed25519) and
+/// every file's hash and size.
 pub fn verify<R: Read + Seek>(archive: R) -> Result<Report, DossierError> {
     let mut zip = zip::ZipArchive::new(archive)?;
+    check_structure(&mut zip)?;
     let manifest_bytes = read_entry(&mut zip, MANIFEST)?
         .ok_or_else(|| DossierError::Invalid("no manifest.json: not a Thiqa dossier".into()))?;
     let manifest: Value = serde_json::from_slice(&manifest_bytes)
@@ -161,19 +205,21 @@ pub fn verify<R: Read + Seek>(archive: R) -> Result<Report, DossierError> {
         .as_str()
         .unwrap_or_default()
         .to_string();
+    let key_bytes: Option<[u8; 32]> = (0..32)
+        .map(|i| u8::from_str_radix(public_key.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()
+        .and_then(|b| b.try_into().ok());
+    let fingerprint = key_bytes.as_ref().map(key_fingerprint).unwrap_or_default();
     let signature_valid = (|| {
-        let key_bytes: [u8; 32] = (0..32)
-            .map(|i| u8::from_str_radix(public_key.get(2 * i..2 * i + 2)?, 16).ok())
-            .collect::<Option<Vec<u8>>>()?
-            .try_into()
-            .ok()?;
-        let key = VerifyingKey::from_bytes(&key_bytes).ok()?;
+        let key = VerifyingKey::from_bytes(&key_bytes?).ok()?;
         let sig_text = read_entry(&mut zip, SIGNATURE).ok()??;
         let sig_bytes = base64::engine::general_purpose::STANDARD
             .decode(sig_text.trim_ascii())
             .ok()?;
         let sig = Signature::from_slice(&sig_bytes).ok()?;
-        Some(key.verify(&manifest_bytes, &sig).is_ok())
+        // Strict: no small-order key or R, no malleable signature (as the
+        // journal's checkpoints are checked).
+        Some(key.verify_strict(&manifest_bytes, &sig).is_ok())
     })()
     .unwrap_or(false);
     let mut expected: BTreeMap<String, (String, u64)> = BTreeMap::new();
@@ -190,6 +236,7 @@ pub fn verify<R: Read + Seek>(archive: R) -> Result<Report, DossierError> {
     let mut report = Report {
         signature_valid,
         public_key,
+        fingerprint,
         ..Default::default()
     };
     let names: Vec<String> = zip
@@ -265,6 +312,7 @@ mod tests {
             &key(),
         )
         .unwrap()
+        .out
         .into_inner()
     }
 

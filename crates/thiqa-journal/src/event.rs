@@ -315,8 +315,90 @@ impl<'a> Reader<'a> {
     }
 
     fn string(&mut self) -> Result<String, EventError> {
+        self.str_ref().map(str::to_owned)
+    }
+
+    fn str_ref(&mut self) -> Result<&'a str, EventError> {
         let len = u32::from_be_bytes(self.array::<4>()?) as usize;
         let raw = self.take(len, "truncated string")?;
-        String::from_utf8(raw.to_vec()).map_err(|_| self.error("invalid UTF-8"))
+        std::str::from_utf8(raw).map_err(|_| self.error("invalid UTF-8"))
+    }
+}
+
+/// The fields of a leaf that storage copies into columns beside it (times,
+/// source, tenant, and attributes such as `event_id`), read in place: a
+/// full verification compares every row's columns with these, so reading
+/// them allocates nothing and skips what no column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeafFields<'a> {
+    pub event_time_ms: i64,
+    pub received_time_ms: i64,
+    pub source: &'a str,
+    pub tenant: Option<&'a str>,
+    /// The encoded attributes (count, then key/value pairs).
+    attributes: &'a [u8],
+}
+
+impl<'a> LeafFields<'a> {
+    /// Reads the fields of leaf bytes; refuses what [`Event::from_leaf`]
+    /// would refuse up to the attributes.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, EventError> {
+        if bytes.len() > MAX_EVENT_BYTES {
+            return Err(EventError::TooLarge);
+        }
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(4, "magic")? != MAGIC {
+            return Err(r.error("magic"));
+        }
+        if r.u8("version")? != VERSION {
+            return Err(r.error("unsupported version"));
+        }
+        let event_time_ms = r.timestamp()?.unix_millis();
+        let received_time_ms = r.timestamp()?.unix_millis();
+        r.take(2, "severity and outcome")?;
+        let source = r.str_ref()?;
+        for _ in 0..3 {
+            r.str_ref()?; // action, actor, target
+        }
+        let tenant = match r.u8("tenant tag")? {
+            0 => None,
+            1 => Some(r.str_ref()?),
+            _ => return Err(r.error("tenant tag")),
+        };
+        match r.u8("address tag")? {
+            0 => {}
+            4 => {
+                r.take(4, "truncated")?;
+            }
+            6 => {
+                r.take(16, "truncated")?;
+            }
+            _ => return Err(r.error("address tag")),
+        }
+        Ok(LeafFields {
+            event_time_ms,
+            received_time_ms,
+            source,
+            tenant,
+            attributes: &bytes[r.at..],
+        })
+    }
+
+    /// The value of attribute `key`, if the leaf has it (None as well when
+    /// the attributes are malformed).
+    #[must_use]
+    pub fn attribute(&self, key: &str) -> Option<&'a str> {
+        let mut r = Reader {
+            bytes: self.attributes,
+            at: 0,
+        };
+        let count = u32::from_be_bytes(r.array::<4>().ok()?);
+        for _ in 0..count {
+            let (k, v) = (r.str_ref().ok()?, r.str_ref().ok()?);
+            if k == key {
+                return Some(v);
+            }
+        }
+        None
     }
 }

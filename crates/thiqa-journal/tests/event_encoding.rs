@@ -181,3 +181,21 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The in-place reading of the fields storage copies into columns
+    /// agrees with the full decoding, attributes included.
+    #[test]
+    fn leaf_fields_read_what_decoding_reads(e in event()) {
+        let leaf = e.to_leaf().unwrap();
+        let f = thiqa_journal::LeafFields::parse(&leaf).unwrap();
+        prop_assert_eq!(f.event_time_ms, e.event_time.unix_millis());
+        prop_assert_eq!(f.received_time_ms, e.received_time.unix_millis());
+        prop_assert_eq!(f.source, e.source.as_str());
+        prop_assert_eq!(f.tenant, e.tenant.as_deref());
+        for (k, v) in &e.attributes {
+            prop_assert_eq!(f.attribute(k), Some(v.as_str()));
+        }
+        prop_assert_eq!(f.attribute("a key longer than twelve"), None);
+    }
+}

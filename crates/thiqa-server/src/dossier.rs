@@ -7,6 +7,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use axum::extract::State;
+use axum::http::{header::CONTENT_TYPE, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use ed25519_dalek::SigningKey;
 use serde_json::json;
 use thiqa_domain::{ProviderId, ServiceId, Tenant};
@@ -32,7 +36,32 @@ pub enum DossierBuildError {
 /// The provider's dossier key, created on first use in
 /// `<data_dir>/keys/dossier.ed25519` (readable by its owner only).
 pub fn signing_key(data_dir: &Path) -> Result<SigningKey, DossierBuildError> {
-    let path = data_dir.join("keys").join("dossier.ed25519");
+    if let Some(key) = existing_key(data_dir)? {
+        return Ok(key);
+    }
+    let path = key_path(data_dir);
+    let key_err = |message: String| DossierBuildError::Key {
+        path: path.display().to_string(),
+        message,
+    };
+    std::fs::create_dir_all(path.parent().unwrap_or(data_dir))?;
+    let seed = thiqa_crypto::secret_seed().map_err(|e| key_err(e.to_string()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&path)?;
+    f.write_all(hex(seed.as_slice()).as_bytes())?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+fn key_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("keys").join("dossier.ed25519")
+}
+
+/// The dossier key if one was created (never creates one).
+pub fn existing_key(data_dir: &Path) -> Result<Option<SigningKey>, DossierBuildError> {
+    let path = key_path(data_dir);
     let key_err = |message: String| DossierBuildError::Key {
         path: path.display().to_string(),
         message,
@@ -46,29 +75,74 @@ pub fn signing_key(data_dir: &Path) -> Result<SigningKey, DossierBuildError> {
         let seed: [u8; 32] = bytes
             .try_into()
             .map_err(|_| key_err("not a 32-byte key".into()))?;
-        return Ok(SigningKey::from_bytes(&seed));
+        return Ok(Some(SigningKey::from_bytes(&seed)));
     }
-    std::fs::create_dir_all(path.parent().unwrap_or(data_dir))?;
-    let seed = thiqa_crypto::secret_seed().map_err(|e| key_err(e.to_string()))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(&path)?;
-    f.write_all(hex(seed.as_slice()).as_bytes())?;
-    Ok(SigningKey::from_bytes(&seed))
+    Ok(None)
+}
+
+/// The dossier public key, for whoever receives a dossier, as text: the
+/// hex key that `thiqa dossier verify --key` takes (`GET /dossier/key` on
+/// the public listener). No account needed: a public key is public.
+pub async fn published_key(State(app): State<AppState>) -> Response {
+    match existing_key(&app.config.data_dir) {
+        Ok(Some(key)) => (
+            [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+            hex(key.verifying_key().as_bytes()) + "\n",
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no dossier has been signed yet\n").into_response(),
+        Err(e) => unreadable(&e),
+    }
+}
+
+/// The same as JSON, with the key's fingerprint (`/api/v1/dossier/key`).
+pub async fn published_key_json(State(app): State<AppState>) -> Response {
+    match existing_key(&app.config.data_dir) {
+        Ok(Some(key)) => {
+            let public = key.verifying_key().to_bytes();
+            Json(json!({
+                "public_key": hex(&public),
+                "fingerprint": dossier::key_fingerprint(&public),
+                "algorithm": "Ed25519",
+            }))
+            .into_response()
+        }
+        Ok(None) => crate::web::error::ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_dossier_key",
+            "no dossier has been signed yet",
+        )
+        .into_response(),
+        Err(e) => unreadable(&e),
+    }
+}
+
+fn unreadable(e: &DossierBuildError) -> Response {
+    tracing::error!(error = %e, "dossier key unreadable");
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+/// A dossier written by [`build`].
+pub struct BuiltDossier {
+    pub files: usize,
+    /// The signer's public key (hex) and its fingerprint.
+    pub public_key: String,
+    pub fingerprint: String,
+    /// SHA-256 (hex) of its manifest, journaled in `dossier.build`.
+    pub manifest_sha256: String,
 }
 
 /// Writes the dossier to `out` (through a `.partial` file renamed at the
-/// end, so a failure leaves nothing) and journals it; returns the number of
-/// files and the public key (hex).
+/// end, so a failure leaves nothing) and journals it (`dossier.build` with
+/// the manifest's SHA-256, the service and the key's fingerprint, so the
+/// dossier's issue is provable with an inclusion proof).
 pub async fn build(
     app: &AppState,
     provider: ProviderId,
     service: ServiceId,
     out: &Path,
     actor: &Actor,
-) -> Result<(usize, String), DossierBuildError> {
+) -> Result<BuiltDossier, DossierBuildError> {
     let key = signing_key(&app.config.data_dir)?;
     let content = |e: String| DossierBuildError::Content(e);
     let (name, profile, rows) = crate::pages::reports::soa_rows(app, provider, service, Lang::Fr)
@@ -160,34 +234,56 @@ pub async fn build(
         "generator": format!("thiqa {}", env!("CARGO_PKG_VERSION")),
     });
     let count = files.len();
-    let public = hex(key.verifying_key().as_bytes());
+    let public = key.verifying_key().to_bytes();
     let tmp = out.with_extension("partial");
     // Copying evidence files is blocking I/O: off the async runtime.
     let path = tmp.clone();
-    let written = tokio::task::spawn_blocking(move || -> Result<(), String> {
+    let written = tokio::task::spawn_blocking(move || -> Result<String, String> {
         let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
-        let w = dossier::build(std::io::BufWriter::new(file), files, meta, &key)
+        let built = dossier::build(std::io::BufWriter::new(file), files, meta, &key)
             .map_err(|e| e.to_string())?;
-        w.into_inner()
+        built
+            .out
+            .into_inner()
             .map_err(|e| e.to_string())?
             .sync_all()
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        Ok(built.manifest_sha256)
     })
     .await
     .map_err(|e| content(e.to_string()))?;
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(content(e));
-    }
-    std::fs::rename(&tmp, out)?;
-    app.store
+    let manifest_sha256 = match written {
+        Ok(sha) => sha,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(content(e));
+        }
+    };
+    let built = BuiltDossier {
+        files: count,
+        public_key: hex(&public),
+        fingerprint: dossier::key_fingerprint(&public),
+        manifest_sha256,
+    };
+    // Journaled before the archive takes its name: a dossier whose issue
+    // could not be journaled is not handed out.
+    let journaled = app
+        .store
         .record_event(
             actor,
             NewEvent::success("dossier.build")
                 .target(format!("service:{}", service.0))
                 .tenant(Tenant::Provider(provider))
-                .details(format!("{count} files, key {public}")),
+                .details(format!(
+                    "manifest sha256 {}, service {}, key {}, {count} files",
+                    built.manifest_sha256, service.0, built.fingerprint
+                )),
         )
-        .await?;
-    Ok((count, public))
+        .await;
+    if let Err(e) = journaled {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    std::fs::rename(&tmp, out)?;
+    Ok(built)
 }

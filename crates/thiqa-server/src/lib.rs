@@ -123,6 +123,8 @@ pub fn public_router(app: &AppState) -> Router {
         "/organisation",
         get(organisation_settings::page).post(organisation_settings::update),
     );
+    // Whoever receives a dossier fetches the key that signs them, no account needed.
+    let portal = portal.route("/dossier/key", get(crate::dossier::published_key));
     let portal = portal.layer(RequestBodyLimitLayer::new(security::FORM_LIMIT));
     let pages = with_layers::<Portal>(portal, app, Listener::Public, app.config.tls.enabled());
     Router::new()

@@ -19,6 +19,7 @@
 
 mod append;
 mod bundle;
+mod columns;
 mod encode;
 mod file;
 mod key;
@@ -43,6 +44,7 @@ use crate::error::StoreError;
 pub(crate) use append::{append_leaf, LeafMeta};
 pub(crate) use append::{append_leaves, lock_for_writing, multi_row_insert, NewLeaf, LEAF_CHUNK};
 pub use bundle::{BundleError, InclusionBundle, VerifiedInclusion};
+pub use columns::{ColumnProblem, Columns};
 pub(crate) use encode::append_security_event;
 pub use encode::SOURCE as THIQA_SOURCE;
 pub(crate) use encode::{parse_tenant, tenant_text};
@@ -236,7 +238,9 @@ impl Store {
                 received_time_ms: event.received_time.unix_millis(),
                 tenant,
                 source: &event.source,
-                event_id: None,
+                event_id: columns::event_id_of(&event.source, || {
+                    event.attributes.get("event_id").map(String::as_str)
+                }),
             },
         )
         .await?;

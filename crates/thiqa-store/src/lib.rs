@@ -61,9 +61,10 @@ pub use intake::parse::{
 pub use intake::syslog::{parse_syslog, THIQA_SD_ID};
 pub use intake::{CreatedIntakeSource, IntakeError, IntakeReceipt, IntakeSource};
 pub use journal::{
-    journal_signer, BundleError, HeadProblem, InclusionBundle, JournalError, JournalHead,
-    JournalLeaf, JournalVerification, LeafQuery, StoredCheckpoint, VerifiedInclusion,
-    DEFAULT_JOURNAL_ORIGIN, JOURNAL_KEY_FILE, JOURNAL_VERIFY_BATCH, LEAF_PAGE_MAX, THIQA_SOURCE,
+    journal_signer, BundleError, ColumnProblem, Columns, HeadProblem, InclusionBundle,
+    JournalError, JournalHead, JournalLeaf, JournalVerification, LeafQuery, StoredCheckpoint,
+    VerifiedInclusion, DEFAULT_JOURNAL_ORIGIN, JOURNAL_KEY_FILE, JOURNAL_VERIFY_BATCH,
+    LEAF_PAGE_MAX, THIQA_SOURCE,
 };
 pub use journal::{
     JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,

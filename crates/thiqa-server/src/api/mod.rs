@@ -51,6 +51,7 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
         )
         .route("/events", get(events::<R>))
         .merge(journal::routes::<R>())
+        .route("/dossier/key", get(crate::dossier::published_key_json))
         .merge(services_routes::<R>())
         // The référentiel is public text: readable without a token.
         .nest("/catalog", catalog::routes())

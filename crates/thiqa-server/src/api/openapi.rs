@@ -39,6 +39,7 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/journal/proof/consistency", "Public: RFC 9162 consistency proof between signed tree sizes from and to (default: latest)"),
     ("get", "/journal/export", "A commanditaire's journal events from..to (YYYY-MM-DD, to included); format=ndjson|csv|xml|ocsf|cef; operators name the organisation (streamed download)"),
     ("get", "/journal/export/proofs", "Inclusion proofs of the same events against a fresh checkpoint, one proof file per line (NDJSON), checked offline by thiqa journal verify-proof"),
+    ("get", "/dossier/key", "Public: the Ed25519 key that signs qualification dossiers (JSON: public_key hex, fingerprint, algorithm), for thiqa dossier verify --key; also as text at /dossier/key on the portal"),
 ];
 
 /// Operations of the operator API only (admin listener).

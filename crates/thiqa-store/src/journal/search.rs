@@ -20,11 +20,11 @@ use std::str::FromStr;
 
 use thiqa_domain::text::fold;
 
-use sqlx::Row;
 use thiqa_domain::Tenant;
 use thiqa_journal::Event;
 
-use super::to_u64;
+use super::append::{leaf_from_row, LEAF_COLUMNS};
+use super::columns::check_leaf;
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::reads::{pool_query, Param};
@@ -206,9 +206,7 @@ impl EventFilter {
 /// The SQL of one page and its parameters, in order of appearance (SQLite
 /// numbers `$n` in that order, so each is written once, left to right).
 fn page_sql(q: &JournalSearch, at: Option<SearchCursor>, descending: bool) -> (String, Vec<Param>) {
-    let mut sql = String::from(
-        "SELECT idx, leaf, event_time_ms, tenant_kind, tenant_id FROM journal_leaves WHERE ",
-    );
+    let mut sql = format!("SELECT {LEAF_COLUMNS} FROM journal_leaves WHERE ");
     let mut params = Vec::new();
     let mut push = |sql: &mut String, clause: &str, p: Param| {
         params.push(p);
@@ -269,21 +267,25 @@ impl Store {
             let rows = pool_query(&sql, &params).fetch_all(&self.pool).await?;
             let full = rows.len() as u64 == SEARCH_PAGE;
             for row in &rows {
-                let index = to_u64(row.try_get("idx")?, "leaf index")?;
-                let time_ms: i64 = row.try_get("event_time_ms")?;
-                at = Some(SearchCursor { time_ms, index });
+                let leaf = leaf_from_row(row)?;
+                let index = leaf.index;
+                at = Some(SearchCursor {
+                    time_ms: leaf.event_time_ms,
+                    index,
+                });
                 scanned += 1;
-                let leaf: Vec<u8> = row.try_get("leaf")?;
+                // The row was selected by its columns: refused if they
+                // differ from its leaf (a hit filed under the wrong tenant
+                // or time).
+                check_leaf(&leaf)?;
                 // An empty leaf is a payload purged past retention.
-                if !leaf.is_empty() {
-                    match Event::from_leaf(&leaf) {
+                if !leaf.leaf.is_empty() {
+                    match Event::from_leaf(&leaf.leaf) {
                         Ok(event) if filter.matches(&event) => {
-                            let kind: Option<String> = row.try_get("tenant_kind")?;
-                            let id: Option<i64> = row.try_get("tenant_id")?;
                             hits.push(SearchHit {
                                 index,
                                 event,
-                                tenant: kind.zip(id).and_then(|(k, i)| Tenant::from_parts(&k, i)),
+                                tenant: leaf.tenant,
                             });
                         }
                         Ok(_) => {}

@@ -5,6 +5,7 @@
 use thiqa_domain::Tenant;
 
 use super::append::{leaf_from_row, LEAF_COLUMNS};
+use super::columns::check_leaf;
 use super::{to_i64, JournalLeaf};
 use crate::connect::Store;
 use crate::error::StoreError;
@@ -52,7 +53,10 @@ fn matching_params(q: &LeafQuery, after: i64) -> Result<Vec<Param>, StoreError> 
 }
 
 impl Store {
-    /// One page of leaves matching `q`, in index order.
+    /// One page of leaves matching `q`, in index order. Refused when a
+    /// row's columns (by which it was selected) differ from its leaf: the
+    /// page would otherwise hand out an event under a tenant or a time its
+    /// signed bytes do not say.
     pub async fn journal_leaves_matching(
         &self,
         q: &LeafQuery,
@@ -62,16 +66,20 @@ impl Store {
             None => -1,
         };
         let sql = matching_sql(q);
+        let checked = |leaves: Vec<JournalLeaf>| -> Result<Vec<JournalLeaf>, StoreError> {
+            leaves.iter().try_for_each(check_leaf)?;
+            Ok(leaves)
+        };
         if let Some(reads) = &self.file_reads {
             let params = matching_params(q, after)?;
             return reads
-                .run(move |conn| super::file::leaves_where(conn, &sql, &params))
+                .run(move |conn| checked(super::file::leaves_where(conn, &sql, &params)?))
                 .await;
         }
         let rows = pool_query(&sql, &matching_params(q, after)?)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(leaf_from_row).collect()
+        checked(rows.iter().map(leaf_from_row).collect::<Result<_, _>>()?)
     }
 
     /// For `thiqa bench journal` only, the baseline of an export: the rows

@@ -25,13 +25,21 @@ pub enum DossierCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Check every file's hash and the signature; names what was altered,
-    /// added or removed. Exit status 1 on any problem.
+    /// Check the archive, every file's hash and the signature; names what
+    /// was altered, added or removed. Exit status 1 on any problem, and
+    /// when the signer's key is neither pinned (--key) nor explicitly
+    /// trusted (--trust-embedded-key).
     Verify {
         file: PathBuf,
-        /// Expected public key (hex), e.g. from `thiqa dossier key`.
+        /// Expected public key (hex) or its fingerprint, e.g. from
+        /// `thiqa dossier key` or the provider portal's `/dossier/key`.
         #[arg(long)]
         key: Option<String>,
+        /// Accept whatever key signed the dossier (anyone can re-sign a
+        /// dossier with a key of their own: compare the printed
+        /// fingerprint with the provider's published one).
+        #[arg(long, conflicts_with = "key")]
+        trust_embedded_key: bool,
     },
     /// Print the provider's dossier public key (hex).
     Key {
@@ -43,7 +51,11 @@ pub enum DossierCommand {
 pub async fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DossierCommand::Build { data, service, out } => build(data, ServiceId(service), &out).await,
-        DossierCommand::Verify { file, key } => verify(&file, key.as_deref()),
+        DossierCommand::Verify {
+            file,
+            key,
+            trust_embedded_key,
+        } => verify(&file, key.as_deref(), trust_embedded_key),
         DossierCommand::Key { data } => {
             let config = load_existing_config(&data)?;
             let key = thiqa_server::dossier::signing_key(&config.data_dir)?;
@@ -67,18 +79,36 @@ async fn build(data: DataArgs, service: ServiceId, out: &Path) -> anyhow::Result
     if out.exists() {
         bail!("{} already exists", out.display());
     }
-    let (count, public) =
-        thiqa_server::dossier::build(&app, provider, service, out, &Actor::cli()).await?;
-    println!("dossier written: {} ({count} files)", out.display());
-    println!("signed with public key {public}");
+    let built = thiqa_server::dossier::build(&app, provider, service, out, &Actor::cli()).await?;
+    println!("dossier written: {} ({} files)", out.display(), built.files);
+    println!(
+        "signed with public key {} (fingerprint {})",
+        built.public_key, built.fingerprint
+    );
+    println!(
+        "manifest SHA-256 {} (journaled as dossier.build)",
+        built.manifest_sha256
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(file: &Path, expected_key: Option<&str>) -> anyhow::Result<ExitCode> {
+fn verify(file: &Path, expected_key: Option<&str>, trust: bool) -> anyhow::Result<ExitCode> {
     let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let report = dossier::verify(std::io::BufReader::new(f))?;
+    let report = match dossier::verify(std::io::BufReader::new(f)) {
+        Ok(r) => r,
+        Err(dossier::DossierError::Invalid(why)) => {
+            println!("{why}");
+            println!("dossier NOT intact");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut ok = report.ok();
     println!("{} files checked", report.checked);
+    println!(
+        "signer key {} (fingerprint {})",
+        report.public_key, report.fingerprint
+    );
     println!(
         "signature: {}",
         if report.signature_valid {
@@ -87,9 +117,27 @@ fn verify(file: &Path, expected_key: Option<&str>) -> anyhow::Result<ExitCode> {
             "INVALID"
         }
     );
-    if let Some(k) = expected_key {
-        if !k.eq_ignore_ascii_case(&report.public_key) {
+    match expected_key.map(str::trim) {
+        // A manifest without a key has an empty one: never a match.
+        Some(k)
+            if !k.is_empty()
+                && (k.eq_ignore_ascii_case(&report.public_key)
+                    || k.eq_ignore_ascii_case(&report.fingerprint)) =>
+        {
+            println!("key: pinned, matches");
+        }
+        Some(_) => {
             println!("signed by another key: {}", report.public_key);
+            ok = false;
+        }
+        None if trust => println!("key: NOT pinned, trusted as asked (--trust-embedded-key)"),
+        None => {
+            // Anyone can re-sign an altered dossier with a key of their own.
+            println!(
+                "key: NOT pinned: anyone can re-sign a dossier with their own key; \
+                 compare the fingerprint with the provider's (its portal's /dossier/key, \
+                 or `thiqa dossier key`) and pass --key, or --trust-embedded-key"
+            );
             ok = false;
         }
     }
@@ -106,6 +154,8 @@ fn verify(file: &Path, expected_key: Option<&str>) -> anyhow::Result<ExitCode> {
         "{}",
         if ok {
             "dossier intact"
+        } else if report.ok() {
+            "dossier NOT verified: its signer's key is not the one expected"
         } else {
             "dossier NOT intact"
         }

@@ -181,6 +181,15 @@ fn print_verification(v: &JournalVerification) {
     for p in &v.head_problems {
         println!("PROBLEM: {p}");
     }
+    for p in &v.column_problems {
+        println!("PROBLEM: {p}");
+    }
+    if v.column_problems_omitted > 0 {
+        println!(
+            "… and {} more rows whose columns differ from their leaf",
+            v.column_problems_omitted
+        );
+    }
     match v.first_bad() {
         Some(at) => println!("first altered: {at}"),
         None => println!("first altered: unknown (checkpoints only)"),

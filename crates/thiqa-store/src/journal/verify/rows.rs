@@ -4,11 +4,15 @@
 //! The database driver's cost per value was most of a verification's time,
 //! more than the hashing (`thiqa bench journal`). On SQLite the rows are
 //! read in place from the file ([`crate::file_reads`]). On PostgreSQL each
-//! row comes as two values, its index and `leaf_hash || chain || leaf`
-//! packed into one blob, taken as they stream in rather than collected and
-//! copied; a row whose hash or chain column is not 32 bytes (an altered
-//! row) cannot be split that way: its columns are read again on their own,
-//! and checked like any other.
+//! row comes as two values, its index and its hash, chain, copied columns
+//! and leaf packed into one blob, taken as they stream in rather than
+//! collected and copied; a row whose hash or chain column is not 32 bytes
+//! (an altered row) cannot be split that way: its columns are read again
+//! on their own, and checked like any other.
+//!
+//! Each row's copied columns (tenant, times, source, event id) are compared
+//! with its leaf as the row is decoded ([`super::super::columns`]), in
+//! place, without allocating.
 
 use std::collections::HashMap;
 
@@ -20,17 +24,63 @@ use thiqa_journal::{Hash, LeafRecord};
 use thiqa_journal::merkle::StoredLevels;
 use tokio::sync::mpsc;
 
+use super::super::append::LEAF_COLUMNS;
+use super::super::columns::{differing, ColumnProblem, Columns, StoredColumns};
 use super::super::file;
 use super::super::nodes::fetch_ranges;
 use super::JOURNAL_VERIFY_BATCH;
 use crate::error::StoreError;
 use crate::file_reads::{column_bytes, FileReads};
 
-/// The packed rows of `idx` in `[$1, $2)`, at most `$3`, in order; NULL
-/// instead of the packed value when a hash column is not 32 bytes.
+/// The packed rows of `idx` in `[$1, $2)`, at most `$3`, in order (PostgreSQL
+/// only: the SQLite file is read in place): the hash and chain, the copied
+/// columns (four big-endian integers, then which of them are NULL, then the
+/// source and tenant kind, each length-prefixed), then the leaf, all in one
+/// value; NULL instead when a hash column is not 32 bytes.
 const PACKED_SELECT: &str = "SELECT idx, CASE WHEN length(leaf_hash) = 32 \
-     AND length(chain) = 32 THEN leaf_hash || chain || leaf END \
+     AND length(chain) = 32 THEN leaf_hash || chain || int8send(event_time_ms) \
+     || int8send(received_time_ms) || int8send(coalesce(tenant_id, 0)) \
+     || int8send(coalesce(event_id, 0)) || int2send(((tenant_kind IS NULL)::int \
+     + 2 * (tenant_id IS NULL)::int + 4 * (event_id IS NULL)::int)::int2) \
+     || int4send(octet_length(convert_to(source, 'UTF8'))) || convert_to(source, 'UTF8') \
+     || int4send(octet_length(convert_to(coalesce(tenant_kind, ''), 'UTF8'))) \
+     || convert_to(coalesce(tenant_kind, ''), 'UTF8') || leaf END \
      AS packed FROM journal_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3";
+
+/// The fixed part of a packed value: hash, chain, four integers, NULL flags.
+const PACKED_FIXED: usize = 32 + 32 + 4 * 8 + 2;
+
+/// A packed value cut back into hash, chain, columns and leaf.
+fn unpack(p: &[u8]) -> Option<(Hash, Hash, StoredColumns<'_>, &[u8])> {
+    let (fixed, rest) = p.split_at_checked(PACKED_FIXED)?;
+    let int = |at: usize| Some(i64::from_be_bytes(fixed.get(at..at + 8)?.try_into().ok()?));
+    let nulls = u16::from_be_bytes([fixed[96], fixed[97]]);
+    let unless = |bit: u16, value: Option<i64>| if nulls & bit == 0 { value } else { None };
+    let (source, rest) = length_prefixed(rest)?;
+    let (kind, leaf) = length_prefixed(rest)?;
+    let stored = StoredColumns {
+        event_time_ms: Some(int(64)?),
+        received_time_ms: Some(int(72)?),
+        tenant_kind: (nulls & 1 == 0).then_some(kind),
+        tenant_id: unless(2, Some(int(80)?)),
+        source: Some(source),
+        event_id: unless(4, Some(int(88)?)),
+        unreadable: Columns::default(),
+    };
+    Some((
+        column_hash(&fixed[..32]),
+        column_hash(&fixed[32..64]),
+        stored,
+        leaf,
+    ))
+}
+
+/// A big-endian u32 length, that many bytes, and what follows.
+fn length_prefixed(p: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = p.split_at_checked(4)?;
+    let n = u32::from_be_bytes(len.try_into().ok()?);
+    rest.split_at_checked(usize::try_from(n).ok()?)
+}
 
 /// One batch of rows, in index order.
 #[derive(Default)]
@@ -45,6 +95,8 @@ pub(super) struct Rows {
     pub recomputed: Vec<Hash>,
     /// The stored subtrees the batch completes, for the verifier.
     pub nodes: HashMap<(u8, u64), Hash>,
+    /// The rows whose columns differ from their leaf (none, usually).
+    pub columns: Vec<ColumnProblem>,
 }
 
 impl Rows {
@@ -58,6 +110,18 @@ impl Rows {
         self.idx.push(idx);
         self.spans.push((start, self.bytes.len()));
         self.stored.push((leaf_hash, chain));
+    }
+
+    /// Compares the columns of row `idx` with its leaf as the row is
+    /// decoded; only a row that differs costs anything more.
+    fn check_columns(&mut self, idx: i64, leaf: &[u8], stored: &StoredColumns<'_>) {
+        let columns = differing(leaf, stored);
+        if !columns.is_empty() {
+            self.columns.push(ColumnProblem {
+                index: u64::try_from(idx).unwrap_or(u64::MAX),
+                columns,
+            });
+        }
     }
 
     /// Row `i` as the core verifier takes it.
@@ -212,21 +276,46 @@ fn batch_of(limit: i64) -> Rows {
 /// value that matches nothing, so the row is named, like any altered row.
 fn read_file(file: &Connection, next: i64, end: i64, limit: i64) -> Result<Rows, StoreError> {
     let mut rows = batch_of(limit);
-    let mut stmt = file.prepare_cached(
-        "SELECT idx, leaf, leaf_hash, chain FROM journal_leaves \
-         WHERE idx >= ?1 AND idx < ?2 ORDER BY idx LIMIT ?3",
-    )?;
+    let mut stmt = file.prepare_cached(&format!(
+        "SELECT {LEAF_COLUMNS} FROM journal_leaves \
+         WHERE idx >= ?1 AND idx < ?2 ORDER BY idx LIMIT ?3"
+    ))?;
     let mut found = stmt.query(rusqlite::params![next, end, limit])?;
     while let Some(row) = found.next()? {
         let bytes = |i| column_bytes(row, i).unwrap_or_default();
-        rows.push(
-            row.get(0)?,
-            bytes(1),
-            column_hash(bytes(2)),
-            column_hash(bytes(3)),
-        );
+        let (idx, leaf) = (row.get(0)?, bytes(1));
+        rows.push(idx, leaf, column_hash(bytes(2)), column_hash(bytes(3)));
+        rows.check_columns(idx, leaf, &file_columns(row));
     }
     Ok(rows)
+}
+
+/// Columns 4 to 9 of [`LEAF_COLUMNS`] read in place; a value of another
+/// type than its column's is marked unreadable rather than failing the
+/// whole verification.
+fn file_columns<'r>(row: &'r rusqlite::Row<'_>) -> StoredColumns<'r> {
+    use rusqlite::types::ValueRef;
+    let mut unreadable = Columns::default();
+    let mut int = |i: usize, column: Columns| match row.get_ref(i) {
+        Ok(ValueRef::Integer(n)) => Some(n),
+        Ok(ValueRef::Null) => None,
+        _ => {
+            unreadable = unreadable.with(column, true);
+            None
+        }
+    };
+    let (event_time_ms, received_time_ms) =
+        (int(4, Columns::EVENT_TIME), int(5, Columns::RECEIVED_TIME));
+    let (tenant_id, event_id) = (int(7, Columns::TENANT_ID), int(9, Columns::EVENT_ID));
+    StoredColumns {
+        event_time_ms,
+        received_time_ms,
+        tenant_kind: column_bytes(row, 6),
+        tenant_id,
+        source: column_bytes(row, 8),
+        event_id,
+        unreadable,
+    }
 }
 
 /// One batch through the pool (PostgreSQL), packed (see the module's
@@ -241,16 +330,12 @@ async fn read_pool(
     // (position in the batch, idx) of the rows to read on their own.
     let mut unpacked = Vec::new();
     {
-        let mut take = |idx: i64, packed: Option<&[u8]>| match packed {
-            Some(p) if p.len() >= 64 => {
-                rows.push(
-                    idx,
-                    &p[64..],
-                    column_hash(&p[..32]),
-                    column_hash(&p[32..64]),
-                );
+        let mut take = |idx: i64, packed: Option<&[u8]>| match packed.and_then(unpack) {
+            Some((leaf_hash, chain, stored, leaf)) => {
+                rows.push(idx, leaf, leaf_hash, chain);
+                rows.check_columns(idx, leaf, &stored);
             }
-            _ => {
+            None => {
                 unpacked.push((rows.len(), idx));
                 rows.push(idx, &[], [0; 32], [0; 32]);
             }
@@ -271,10 +356,22 @@ async fn fill_unpacked(
     rows: &mut Rows,
     unpacked: Vec<(usize, i64)>,
 ) -> Result<(), StoreError> {
-    let sql = "SELECT leaf, leaf_hash, chain FROM journal_leaves WHERE idx = $1";
+    let sql = format!("SELECT {LEAF_COLUMNS} FROM journal_leaves WHERE idx = $1");
     for (i, idx) in unpacked {
-        let row = sqlx::query(sql).bind(idx).fetch_one(&mut *conn).await?;
+        let row = sqlx::query(&sql).bind(idx).fetch_one(&mut *conn).await?;
         let leaf: Vec<u8> = row.try_get("leaf")?;
+        let (kind, source): (Option<String>, Option<String>) =
+            (row.try_get("tenant_kind")?, row.try_get("source")?);
+        let stored = StoredColumns {
+            event_time_ms: row.try_get("event_time_ms")?,
+            received_time_ms: row.try_get("received_time_ms")?,
+            tenant_kind: kind.as_deref().map(str::as_bytes),
+            tenant_id: row.try_get("tenant_id")?,
+            source: source.as_deref().map(str::as_bytes),
+            event_id: row.try_get("event_id")?,
+            unreadable: Columns::default(),
+        };
+        rows.check_columns(idx, &leaf, &stored);
         let start = rows.bytes.len();
         rows.bytes.extend_from_slice(&leaf);
         rows.spans[i] = (start, rows.bytes.len());
