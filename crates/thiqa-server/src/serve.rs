@@ -136,19 +136,21 @@ impl BoundListener {
     }
 
     /// Serves `router` until `handle` is told to stop.
-    pub async fn serve(self, router: Router, handle: Handle) -> Result<(), ServeError> {
+    pub async fn serve(self, router: Router, handle: Handle<SocketAddr>) -> Result<(), ServeError> {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let addr = self.addr;
         let bind_err = |source| ServeError::Bind { addr, source };
         match self.tls {
             Some(config) => {
                 axum_server::from_tcp_rustls(self.listener, config)
+                    .map_err(bind_err)?
                     .handle(handle)
                     .serve(service)
                     .await
             }
             None => {
                 axum_server::from_tcp(self.listener)
+                    .map_err(bind_err)?
                     .handle(handle)
                     .serve(service)
                     .await

@@ -1,5 +1,6 @@
 //! serve and demo: both listeners, graceful shutdown, housekeeping.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -122,7 +123,10 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     let admin = admin_router(&app);
     let (public_handle, admin_handle) = (Handle::new(), Handle::new());
     // A listener that fails stops the other: never half a server.
-    let serve_one = |listener: serve::BoundListener, router, own: Handle, other: Handle| async move {
+    let serve_one = |listener: serve::BoundListener,
+                     router,
+                     own: Handle<SocketAddr>,
+                     other: Handle<SocketAddr>| async move {
         let result = listener.serve(router, own).await;
         if result.is_err() {
             other.graceful_shutdown(None);
