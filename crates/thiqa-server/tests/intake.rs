@@ -368,3 +368,64 @@ async fn sources_are_registered_and_revoked_in_the_console() {
     let r = reader.post_form("/journal/sources", &[("name", "x")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// Issue 12, item 7: a source that retries after a lost acknowledgement
+/// sends the same batch with the same Idempotency-Key: the original receipt
+/// comes back and nothing is appended twice; the key with another batch is
+/// refused; a malformed key is a 400.
+async fn a_retried_batch_with_its_key_is_appended_once(t: TestApp) {
+    let (_, token) = source(&t, "fw/edge-retry").await;
+    let mut c = t.console();
+    let keyed = |key: &str, body: Vec<u8>| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(PATH)
+            .header(header::CONTENT_TYPE, "application/x-ndjson")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header("idempotency-key", key)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let lines: Vec<String> = (1..=5).map(|n| line(n, "")).collect();
+    let first = c.send(keyed("batch-0001", ndjson(&lines))).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.headers["idempotent-replayed"], "false");
+    let head = t.store().journal_head().await.unwrap().size;
+    let again = c.send(keyed("batch-0001", ndjson(&lines))).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(json(&again), json(&first), "the original receipt");
+    assert_eq!(
+        t.store().journal_head().await.unwrap().size,
+        head,
+        "nothing appended twice"
+    );
+    let other = c.send(keyed("batch-0001", ndjson(&lines[..2]))).await;
+    assert_eq!(
+        other.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        other.body
+    );
+    assert!(
+        other.body.contains("idempotency_key_reused"),
+        "{}",
+        other.body
+    );
+    let bad = c.send(keyed("", ndjson(&lines))).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    // Another key appends.
+    let next = c.send(keyed("batch-0002", ndjson(&lines))).await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.body);
+    assert_eq!(json(&next)["first_index"], head);
+}
+
+#[tokio::test]
+async fn a_retried_batch_with_its_key_is_appended_once_on_sqlite() {
+    a_retried_batch_with_its_key_is_appended_once(TestApp::new(Backend::Sqlite).await).await;
+}
+
+#[tokio::test]
+async fn a_retried_batch_with_its_key_is_appended_once_on_postgres() {
+    a_retried_batch_with_its_key_is_appended_once(TestApp::new(Backend::Postgres).await).await;
+}

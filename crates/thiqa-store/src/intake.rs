@@ -15,6 +15,7 @@
 pub(crate) mod bench;
 mod certificates;
 pub mod parse;
+mod receipts;
 pub mod syslog;
 
 use serde::Serialize;
@@ -28,6 +29,7 @@ use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::journal::{append_leaves, lock_for_writing, LeafMeta, NewLeaf};
 use parse::{BatchContext, BatchRefusal, IntakeLimits};
+pub use receipts::BatchKey;
 
 /// A registered event source.
 #[derive(Debug, Clone, Serialize)]
@@ -85,6 +87,9 @@ pub enum IntakeError {
     /// The source was revoked (or never existed).
     #[error("the event source is revoked")]
     Revoked,
+    /// The batch's Idempotency-Key already named another batch.
+    #[error("this Idempotency-Key was already used for a different batch of this source")]
+    KeyReused,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -434,6 +439,21 @@ impl Store {
         events: &[Event],
         actor: &Actor,
     ) -> Result<IntakeReceipt, IntakeError> {
+        self.journal_append_batch_once(source, events, actor, None)
+            .await
+            .map(|(receipt, _)| receipt)
+    }
+
+    /// The same, appended at most once per `key`: a batch sent again with
+    /// its key gets the original receipt and `true` (replayed), nothing new
+    /// is written.
+    pub async fn journal_append_batch_once(
+        &self,
+        source: &IntakeSource,
+        events: &[Event],
+        actor: &Actor,
+        key: Option<&BatchKey>,
+    ) -> Result<(IntakeReceipt, bool), IntakeError> {
         if events.is_empty() {
             return Err(IntakeError::Refused(BatchRefusal {
                 errors: vec![parse::LineError {
@@ -488,6 +508,13 @@ impl Store {
         if !matches!(live, Some(None)) {
             return Err(IntakeError::Revoked);
         }
+        if let Some(key) = key {
+            match receipts::earlier(&mut w.tx, source.id, key).await? {
+                Some(Ok(receipt)) => return Ok((receipt, true)),
+                Some(Err(())) => return Err(IntakeError::KeyReused),
+                None => {}
+            }
+        }
         let range = append_leaves(&mut w.tx, &new).await?;
         let receipt = IntakeReceipt {
             first_index: range.start,
@@ -505,6 +532,9 @@ impl Store {
                 )),
         )
         .await?;
+        if let Some(key) = key {
+            receipts::record(&mut w.tx, source.id, key, &receipt, self.clock.now_ms()).await?;
+        }
         w.commit().await?;
         tracing::info!(
             target: "thiqa::journal",
@@ -514,6 +544,6 @@ impl Store {
             last = receipt.last_index,
             "intake batch appended"
         );
-        Ok(receipt)
+        Ok((receipt, false))
     }
 }

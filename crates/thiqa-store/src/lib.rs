@@ -59,7 +59,7 @@ pub use intake::parse::{
     MAX_REPORTED_ERRORS,
 };
 pub use intake::syslog::{parse_syslog, THIQA_SD_ID};
-pub use intake::{CreatedIntakeSource, IntakeError, IntakeReceipt, IntakeSource};
+pub use intake::{BatchKey, CreatedIntakeSource, IntakeError, IntakeReceipt, IntakeSource};
 pub use journal::{
     journal_signer, BundleError, ColumnProblem, Columns, HeadProblem, InclusionBundle,
     JournalError, JournalHead, JournalLeaf, JournalVerification, LeafQuery, StoredCheckpoint,

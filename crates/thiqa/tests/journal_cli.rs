@@ -121,6 +121,8 @@ fn checkpoint_prove_verify_and_tampering_named() {
 
     // Another key, or an altered file, does not verify.
     let other = dir.path().join("other");
+    // Another installation (read commands refuse a directory without one).
+    ok(run(&["migrate", "--data-dir", other.to_str().unwrap()]));
     let other_key = ok(run(&[
         "journal",
         "key",

@@ -94,6 +94,11 @@ async fn intake(State(app): State<AppState>, req: Request) -> Result<Response, A
             format!("send the batch as {NDJSON}, one JSON event per line"),
         ));
     }
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| ApiError::bad_request("Idempotency-Key: 1 to 128 visible ASCII characters"))?;
     let limits = app.config.intake_limits();
     let declared = headers
         .get(CONTENT_LENGTH)
@@ -118,12 +123,24 @@ async fn intake(State(app): State<AppState>, req: Request) -> Result<Response, A
     }
     // Parsing 10 000 lines takes milliseconds: off the async workers.
     let (store, parsed_source) = (app.store.clone(), source.clone());
-    let parsed = tokio::task::spawn_blocking(move || {
+    let wants_hash = idempotency_key.is_some();
+    let (parsed, body_hash) = tokio::task::spawn_blocking(move || {
         let ctx = store.intake_context(&parsed_source, limits.retention_days)?;
-        Ok::<_, thiqa_store::StoreError>(parse_batch(&bytes, &ctx, &limits))
+        // Only a keyed batch is hashed: the key must name this very batch.
+        let hash = wants_hash.then(|| {
+            use sha2::Digest;
+            thiqa_domain::text::hex(&sha2::Sha256::digest(&bytes))
+        });
+        Ok::<_, thiqa_store::StoreError>((parse_batch(&bytes, &ctx, &limits), hash))
     })
     .await
     .map_err(|e| ApiError::from(thiqa_store::StoreError::Corrupt(format!("parser: {e}"))))??;
+    let key = match (idempotency_key, body_hash) {
+        (Some(k), Some(hash)) => {
+            Some(thiqa_store::BatchKey::parse(&k, hash).map_err(ApiError::bad_request)?)
+        }
+        _ => None,
+    };
     let events = match parsed {
         Ok(events) => events,
         Err(refusal) => {
@@ -133,16 +150,28 @@ async fn intake(State(app): State<AppState>, req: Request) -> Result<Response, A
     };
     match app
         .store
-        .journal_append_batch(&source, &events, &source.actor(source_ip))
+        .journal_append_batch_once(&source, &events, &source.actor(source_ip), key.as_ref())
         .await
     {
-        Ok(receipt) => Ok(Json(json!({
-            "first_index": receipt.first_index,
-            "last_index": receipt.last_index,
-            "count": receipt.count,
-        }))
-        .into_response()),
+        Ok((receipt, replayed)) => Ok((
+            // A retry after a lost acknowledgement: the original receipt.
+            [(
+                "idempotent-replayed",
+                if replayed { "true" } else { "false" },
+            )],
+            Json(json!({
+                "first_index": receipt.first_index,
+                "last_index": receipt.last_index,
+                "count": receipt.count,
+            })),
+        )
+            .into_response()),
         Err(IntakeError::Refused(refusal)) => Ok(refused(&refusal)),
+        Err(IntakeError::KeyReused) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            IntakeError::KeyReused.to_string(),
+        )),
         Err(IntakeError::Revoked) => Err(unauthorized()),
         Err(IntakeError::Store(e)) => Err(e.into()),
     }
@@ -162,6 +191,11 @@ pub fn openapi_operation(mut op: Value) -> Value {
          line; time within [now - journal.retention_days, now + 5 min]; no control character \
          in actor, target or attributes."
     );
+    op["parameters"] = json!([{
+        "name": "Idempotency-Key", "in": "header", "required": false,
+        "description": "A key of the source's choosing (1 to 128 visible ASCII characters): a batch sent again with the same key, after a lost acknowledgement, gets the original receipt (Idempotent-Replayed: true) and is not appended twice; the same key with another batch is refused (422). Receipts are kept 7 days.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 128}
+    }]);
     op["requestBody"] = json!({"required": true, "content": {NDJSON: {"schema": {
     "type": "object", "required": ["time", "type", "severity"], "additionalProperties": false,
     "properties": {
@@ -178,19 +212,22 @@ pub fn openapi_operation(mut op: Value) -> Value {
         "attributes": {"type": "object", "additionalProperties": {"type": "string"}}
     }}}}});
     op["responses"] = json!({
-        "200": {"description": "appended: the journal indexes of the batch's events", "content": {"application/json": {"schema": {
+        "200": {"description": "appended (or, with a repeated Idempotency-Key, appended earlier): the journal indexes of the batch's events",
+            "headers": {"Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true", "false"]}}},
+            "content": {"application/json": {"schema": {
             "type": "object", "required": ["first_index", "last_index", "count"],
             "properties": {"first_index": {"type": "integer"}, "last_index": {"type": "integer"}, "count": {"type": "integer"}}}}}},
-        "400": {"description": "the body could not be read to its end", "content": error},
+        "400": {"description": "the body could not be read to its end, or the Idempotency-Key is malformed", "content": error},
         "401": {"description": "missing, unknown or revoked event-source token", "content": error},
         "413": {"description": "the body exceeds intake_max_bytes (named in the message)", "content": error},
         "415": {"description": "the body is not application/x-ndjson", "content": error},
-        "422": {"description": "refused whole, nothing stored: every bad line (first 1000) with its 1-based number and reason", "content": {"application/json": {"schema": {
+        "422": {"description": "refused whole, nothing stored: every bad line (first 1000) with its 1-based number and reason; or (code idempotency_key_reused) the Idempotency-Key already named another batch", "content": {"application/json": {"schema": {"oneOf": [{
             "type": "object", "required": ["errors", "error_count"],
             "properties": {
                 "errors": {"type": "array", "items": {"type": "object", "required": ["line", "reason"],
                     "properties": {"line": {"type": "integer"}, "reason": {"type": "string"}}}},
-                "error_count": {"type": "integer"}}}}}}
+                "error_count": {"type": "integer"}}},
+            {"$ref": "#/components/schemas/Error"}]}}}}
     });
     op
 }
