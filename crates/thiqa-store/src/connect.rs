@@ -224,6 +224,57 @@ impl Store {
         }
     }
 
+    /// Opens an existing SQLite database for reading only, writing nothing
+    /// beside it: `thiqa journal verify` on a read-only copy of a data
+    /// directory (an auditor's, a mounted snapshot). A database left with
+    /// a non-empty WAL (a copy taken while serving) is read through its WAL
+    /// when the directory allows; migrations must all be applied already.
+    pub async fn open_read_only(
+        data_dir: &Path,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let path = DatabaseLocation::sqlite_path(data_dir);
+        if !path.is_file() {
+            return Err(StoreError::NotFound);
+        }
+        let wal = path.with_file_name(format!("{SQLITE_FILE}-wal"));
+        // Without pending WAL frames the file alone is the whole database:
+        // read it as immutable, so SQLite needs no lock or WAL index file.
+        let immutable = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
+        let url = format!(
+            "sqlite://{}?mode=ro{}",
+            path.display(),
+            if immutable { "&immutable=true" } else { "" }
+        );
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?;
+        let store = Store {
+            pool,
+            backend: Backend::Sqlite,
+            clock,
+            write_lock: Some(Arc::new(Mutex::new(()))),
+            file_reads: Some(FileReads::with_mode(&path, immutable)),
+            write_health: Arc::default(),
+        };
+        let applied = store.applied_migrations().await?;
+        if let Some((missing, _)) = store
+            .known_migrations()
+            .into_iter()
+            .find(|(v, _)| !applied.contains(v))
+        {
+            return Err(StoreError::Corrupt(format!(
+                "migration {missing} is not applied to this database: run `thiqa migrate` on a writable copy first"
+            )));
+        }
+        Ok(store)
+    }
+
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,

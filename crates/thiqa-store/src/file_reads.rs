@@ -28,20 +28,35 @@ const STATEMENT_CACHE: usize = 64;
 
 pub(crate) struct FileReads {
     path: PathBuf,
+    /// A copy nothing writes (`Store::open_read_only`): opened as an
+    /// immutable file, without the WAL index it could not create.
+    immutable: bool,
     idle: Mutex<Vec<Connection>>,
 }
 
 impl FileReads {
     pub fn new(path: &Path) -> Arc<FileReads> {
+        Self::with_mode(path, false)
+    }
+
+    pub fn with_mode(path: &Path, immutable: bool) -> Arc<FileReads> {
         Arc::new(FileReads {
             path: path.to_path_buf(),
+            immutable,
             idle: Mutex::new(Vec::new()),
         })
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags)?;
+        let conn = if self.immutable {
+            Connection::open_with_flags(
+                format!("file:{}?immutable=1", self.path.display()),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            )?
+        } else {
+            Connection::open_with_flags(&self.path, flags)?
+        };
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(conn)

@@ -336,3 +336,60 @@ fn a_restore_killed_at_any_moment_leaves_a_working_database() {
     );
     stop(serve(data, &[]).unwrap());
 }
+
+#[test]
+fn journal_verify_works_on_a_read_only_copy_of_a_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    stop(serve(data, &[]).unwrap());
+    assert!(run(&["journal", "checkpoint", "--data-dir", data])
+        .status
+        .success());
+    // The copy an auditor receives: owned by someone else, nothing writable.
+    let copy = dir.path().join("copy");
+    assert!(Command::new("cp")
+        .args(["-a", data])
+        .arg(&copy)
+        .status()
+        .unwrap()
+        .success());
+    assert!(Command::new("chmod")
+        .args(["-R", "a-w,a+rX"])
+        .arg(&copy)
+        .status()
+        .unwrap()
+        .success());
+    assert!(Command::new("chmod")
+        .args(["a+rx"])
+        .arg(dir.path())
+        .status()
+        .unwrap()
+        .success());
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(&copy)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    // Run as an unprivileged user (root would write through the modes).
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_thiqa"))
+        .args(["journal", "verify", "--data-dir"])
+        .arg(&copy)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("journal OK"), "{text}");
+    assert_eq!(listing(), before, "nothing written beside the copy");
+}

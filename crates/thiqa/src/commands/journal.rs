@@ -11,7 +11,7 @@ use anyhow::{anyhow, bail, Context};
 use thiqa_journal::{Event, NoteVerifier};
 use thiqa_store::{journal_signer, InclusionBundle, JournalVerification};
 
-use super::{load_existing_config, open_store};
+use super::{load_existing_config, open_reading_store, open_store};
 use crate::cli::DataArgs;
 use thiqa_domain::text::hex;
 
@@ -141,7 +141,7 @@ async fn verify(
         Some(k) => NoteVerifier::parse(k.trim()).context("--key is not a verifier key")?,
         None => journal_signer(&config.data_dir, origin)?.verifier(),
     };
-    let store = open_store(&config).await?;
+    let store = open_reading_store(&config).await?;
     let mut next_report = PROGRESS_FROM;
     let mut progress = |read: u64, total: u64| {
         if total >= PROGRESS_FROM && (read >= next_report || read == total) {

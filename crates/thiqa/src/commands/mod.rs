@@ -107,6 +107,23 @@ pub fn location(config: &Config) -> DatabaseLocation {
     }
 }
 
+/// The store of a command that only reads: on SQLite it writes nothing
+/// (no migration, no WAL index), so it also works on a read-only copy of a
+/// data directory.
+pub async fn open_reading_store(config: &Config) -> anyhow::Result<Store> {
+    match config.database_url {
+        Some(_) => open_store(config).await,
+        None => Store::open_read_only(&config.data_dir, Arc::new(SystemClock))
+            .await
+            .with_context(|| {
+                format!(
+                    "opening the database in {} to read",
+                    config.data_dir.display()
+                )
+            }),
+    }
+}
+
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let location = location(config);
     Store::open(&location, Arc::new(SystemClock))
