@@ -219,6 +219,7 @@ async fn assessing_obligations_keeps_their_history(t: TestApp) {
                 ("justification", ""),
                 ("owner", "rssi"),
                 ("next_review", ""),
+                ("version", "0"),
             ],
         )
         .await;
@@ -236,6 +237,7 @@ async fn assessing_obligations_keeps_their_history(t: TestApp) {
                 ("justification", "Aucun support amovible"),
                 ("owner", "rssi"),
                 ("next_review", "2027-03-31"),
+                ("version", "0"),
             ],
         )
         .await;
@@ -248,6 +250,8 @@ async fn assessing_obligations_keeps_their_history(t: TestApp) {
                 ("statement", "Procédure PR-12"),
                 ("owner", "rssi"),
                 ("next_review", "2027-03-31"),
+                // The version the first save made: saves name what they edited.
+                ("version", "1"),
             ],
         )
         .await;

@@ -1,0 +1,189 @@
+//! Lost updates (issue 12, item 4), as editors meet them: the assessment
+//! form carries the version it was loaded at; of twenty editors who loaded
+//! the same version, one saves and nineteen get a 409 that keeps their
+//! input and shows what was saved meanwhile; history stays exact when
+//! editors save concurrently and retry.
+
+mod support;
+
+use axum::http::StatusCode;
+use support::{Client, TestApp};
+use thiqa_domain::{ServiceId, Tenant};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_backend {
+            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Sqlite).await).await })*
+        }
+        mod postgres_backend {
+            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Postgres).await).await })*
+        }
+    };
+}
+
+on_both_backends!(
+    of_twenty_editors_of_one_version_one_saves_and_nineteen_get_409,
+    concurrent_editors_who_retry_leave_an_exact_history,
+    an_assessment_save_without_its_version_is_refused,
+);
+
+const ITEM: &str = "3.6.3.b";
+
+/// A signed editor and the obligation page's path.
+async fn editor(t: &TestApp) -> (Client, String) {
+    let (c, service) = support::evidence::officer(t).await;
+    (c, format!("{service}/o/{ITEM}"))
+}
+
+/// Another browser of the same editor (same session, own requests).
+fn twin(c: &Client, t: &TestApp) -> Client {
+    let mut other = t.console();
+    other.cookies = c.cookies.clone();
+    other.csrf = c.csrf.clone();
+    other
+}
+
+fn version_in(body: &str) -> String {
+    let at = body
+        .find("name=\"version\" value=\"")
+        .expect("version field")
+        + 22;
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+async fn save(c: &mut Client, item: &str, statement: &str, version: &str) -> support::Reply {
+    c.post_form(
+        item,
+        &[
+            ("status", "partially_compliant"),
+            ("statement", statement),
+            ("owner", "rssi"),
+            ("version", version),
+        ],
+    )
+    .await
+}
+
+/// The statement's history, oldest first, from the store.
+async fn statement_history(t: &TestApp, item: &str) -> Vec<(String, String)> {
+    let Tenant::Provider(provider) = t.provider else {
+        unreachable!()
+    };
+    let service: i64 = item.split('/').nth(2).unwrap().parse().unwrap();
+    let mut h: Vec<_> = t
+        .store()
+        .assessment_history(provider, ServiceId(service), ITEM)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.field == "statement")
+        .map(|h| (h.old_value, h.new_value))
+        .collect();
+    h.reverse();
+    h
+}
+
+async fn of_twenty_editors_of_one_version_one_saves_and_nineteen_get_409(t: TestApp) {
+    let (mut c, item) = editor(&t).await;
+    let page = c.get(&item).await;
+    let r = save(&mut c, &item, "baseline", &version_in(&page.body)).await;
+    assert_eq!(r.location(), Some(item.as_str()), "{}", r.body);
+    let loaded = version_in(&c.get(&item).await.body);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (mut other, item, loaded) = (twin(&c, &t), item.clone(), loaded.clone());
+        tasks.spawn(async move {
+            let mine = format!("statement of editor {i}");
+            let r = save(&mut other, &item, &mine, &loaded).await;
+            (mine, r)
+        });
+    }
+    let (mut saved, mut refused) = (vec![], vec![]);
+    while let Some(done) = tasks.join_next().await {
+        let (mine, r) = done.unwrap();
+        match r.status {
+            StatusCode::SEE_OTHER => saved.push(mine),
+            StatusCode::CONFLICT => refused.push((mine, r.body)),
+            other => panic!("{other}: {}", r.body),
+        }
+    }
+    assert_eq!((saved.len(), refused.len()), (1, 19), "saved: {saved:?}");
+    let winner = &saved[0];
+    for (mine, body) in &refused {
+        let current = body.split("id=\"current-values\"").nth(1).expect(body);
+        assert!(
+            current.contains(winner.as_str()),
+            "shows what changed: {body}"
+        );
+        let form = body.split("name=\"statement\"").nth(1).unwrap();
+        assert!(form.contains(mine.as_str()), "keeps the user's input");
+    }
+    assert_eq!(
+        statement_history(&t, &item).await,
+        vec![
+            (String::new(), "baseline".to_string()),
+            ("baseline".to_string(), winner.clone())
+        ],
+        "one entry per save that happened"
+    );
+    // The refused page edits the current version: saving it again works.
+    let (mine, body) = &refused[0];
+    let r = save(&mut c, &item, mine, &version_in(body)).await;
+    assert_eq!(r.location(), Some(item.as_str()), "{}", r.body);
+}
+
+/// Five editors each save six times, concurrently, reloading and retrying
+/// on 409: all thirty saves land and the history is one unbroken chain.
+async fn concurrent_editors_who_retry_leave_an_exact_history(t: TestApp) {
+    let (c, item) = editor(&t).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for e in 0..5 {
+        let (mut other, item) = (twin(&c, &t), item.clone());
+        tasks.spawn(async move {
+            for n in 0..6 {
+                let mine = format!("editor {e} save {n}");
+                loop {
+                    let version = version_in(&other.get(&item).await.body);
+                    let r = save(&mut other, &item, &mine, &version).await;
+                    match r.status {
+                        StatusCode::SEE_OTHER => break,
+                        StatusCode::CONFLICT => tokio::task::yield_now().await,
+                        s => panic!("{s}: {}", r.body),
+                    }
+                }
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let history = statement_history(&t, &item).await;
+    assert_eq!(history.len(), 30, "{history:?}");
+    let mut previous = String::new();
+    for (old, new) in &history {
+        assert_eq!(old, &previous, "broken chain: {history:?}");
+        previous = new.clone();
+    }
+}
+
+async fn an_assessment_save_without_its_version_is_refused(t: TestApp) {
+    let (mut c, item) = editor(&t).await;
+    c.get(&item).await;
+    for version in [None, Some("abc"), Some("-1")] {
+        let mut fields = vec![("status", "compliant"), ("statement", "x")];
+        fields.extend(version.map(|v| ("version", v)));
+        let r = c.post_form(&item, &fields).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{version:?}");
+        assert!(r.body.contains("version"), "names the field: {}", r.body);
+    }
+    let Tenant::Provider(provider) = t.provider else {
+        unreachable!()
+    };
+    let service: i64 = item.split('/').nth(2).unwrap().parse().unwrap();
+    let stored = t
+        .store()
+        .assessment(provider, ServiceId(service), ITEM)
+        .await
+        .unwrap();
+    assert!(stored.is_none(), "nothing saved");
+}
