@@ -6,7 +6,7 @@
 
 mod support;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use support::{Client, TestApp};
 use thiqa_domain::{ServiceId, Tenant};
 
@@ -25,6 +25,8 @@ on_both_backends!(
     of_twenty_editors_of_one_version_one_saves_and_nineteen_get_409,
     concurrent_editors_who_retry_leave_an_exact_history,
     an_assessment_save_without_its_version_is_refused,
+    of_two_service_editors_of_one_version_the_second_gets_409,
+    a_stale_service_change_over_the_api_gets_409_with_the_current_service,
 );
 
 const ITEM: &str = "3.6.3.b";
@@ -186,4 +188,110 @@ async fn an_assessment_save_without_its_version_is_refused(t: TestApp) {
         .await
         .unwrap();
     assert!(stored.is_none(), "nothing saved");
+}
+
+async fn of_two_service_editors_of_one_version_the_second_gets_409(t: TestApp) {
+    let (mut karima, item) = editor(&t).await;
+    let service = item.split("/o/").next().unwrap().to_string();
+    let mut youssef = twin(&karima, &t);
+    let version = version_in(&karima.get(&service).await.body);
+    let r = karima
+        .post_form(&service, &service_edit("Karima's description", &version))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = youssef
+        .post_form(&service, &service_edit("Youssef's description", &version))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let error = r.body.split("id=\"form-error\"").nth(1).expect(&r.body);
+    assert!(
+        error.contains("Karima&#39;s description") || error.contains("Karima's description"),
+        "{error}"
+    );
+    assert!(
+        r.body.contains("Youssef&#39;s description") || r.body.contains("Youssef's description"),
+        "keeps the input"
+    );
+    let Tenant::Provider(provider) = t.provider else {
+        unreachable!()
+    };
+    let id: i64 = service.rsplit('/').next().unwrap().parse().unwrap();
+    let now = t.store().service(provider, ServiceId(id)).await.unwrap();
+    assert_eq!(
+        now.description, "Karima's description",
+        "nothing overwritten"
+    );
+    // The refused page edits the current version: saving it again works.
+    let r = youssef
+        .post_form(
+            &service,
+            &service_edit("Youssef's description", &version_in(&r.body)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+async fn a_stale_service_change_over_the_api_gets_409_with_the_current_service(t: TestApp) {
+    let (mut c, item) = editor(&t).await;
+    let id = item
+        .split("/o/")
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = c.api_token(&["services.read", "services.manage"]).await;
+    let path = format!("/api/v1/services/{id}");
+    let read = c.api(Method::GET, &path, &token, None).await;
+    let v: serde_json::Value = serde_json::from_str(&read.body).unwrap();
+    let version = v["version"].as_i64().expect("GET gives the version");
+    let put = |description: &str, version: Option<i64>| {
+        let mut body = serde_json::json!({"name": "IaaS", "model": "iaas", "level": 2, "description": description});
+        if let Some(v) = version {
+            body["version"] = v.into();
+        }
+        body.to_string()
+    };
+    let r = c
+        .api(
+            Method::PUT,
+            &path,
+            &token,
+            Some(&put("first", Some(version))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = c
+        .api(
+            Method::PUT,
+            &path,
+            &token,
+            Some(&put("second", Some(version))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["error"]["code"], "conflict");
+    assert_eq!(
+        v["current"]["description"], "first",
+        "shows what changed: {v}"
+    );
+    assert_eq!(v["current"]["version"], version + 1);
+    let r = c
+        .api(Method::PUT, &path, &token, Some(&put("third", None)))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("version"), "{}", r.body);
+}
+
+/// The service form's fields: a description edited from `version`.
+fn service_edit<'a>(description: &'a str, version: &'a str) -> [(&'a str, &'a str); 5] {
+    [
+        ("name", "IaaS"),
+        ("description", description),
+        ("model", "iaas"),
+        ("level", "2"),
+        ("version", version),
+    ]
 }

@@ -367,7 +367,7 @@ async fn services_over_the_api(t: TestApp) {
             Method::PUT,
             &format!("/api/v1/services/{id}"),
             &token,
-            Some(r#"{"name":"Messagerie","model":"saas","level":2}"#),
+            Some(r#"{"name":"Messagerie","model":"saas","level":2,"version":0}"#),
         )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
@@ -450,6 +450,8 @@ async fn a_service_profile_change_shows_what_became_applicable(t: TestApp) {
                 ("model", "saas"),
                 ("level", "2"),
                 ("fact_remote_intervention_abroad", "no"),
+                // The version the page was loaded at: edits name it.
+                ("version", "0"),
             ],
         )
         .await;

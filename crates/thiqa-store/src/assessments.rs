@@ -9,6 +9,7 @@ use thiqa_domain::{AssessmentInput, AssessmentStatus, ProviderId, ServiceId, Ten
 use crate::connect::{Backend, Store, WriteTx};
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::versions::{self, Key};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Assessment {
@@ -252,33 +253,22 @@ impl Store {
 type Edit<'a> = (&'a str, &'a AssessmentInput, Option<i64>);
 
 fn stale(obligation: &str) -> StoreError {
-    StoreError::Stale(format!(
-        "the assessment of {obligation} was changed meanwhile"
-    ))
+    versions::stale(&format!("the assessment of {obligation}"))
 }
 
-/// Claims the row for this transaction before reading it: the version bump
-/// locks the row (PostgreSQL; SQLite writes are serialised anyway), so the
-/// old values read next are the ones this save replaces, and a concurrent
-/// save waits, then finds the version moved on. Returns the row as it was
-/// (None: never saved); `Stale` if `expected` is not the current version.
+/// Claims the row (`versions::claim`), then reads it as it was before this
+/// save (None: never saved); `Stale` if `expected` is not the current version.
 async fn claim(
     w: &mut WriteTx,
     service: ServiceId,
     obligation: &str,
     expected: Option<i64>,
 ) -> Result<Option<Assessment>, StoreError> {
-    let bump = "UPDATE assessments SET version = version + 1 \
-                WHERE service_id = $1 AND obligation_id = $2";
-    let guarded = format!("{bump} AND version = $3");
-    let q = match expected {
-        Some(v) => sqlx::query(&guarded)
-            .bind(service.0)
-            .bind(obligation)
-            .bind(v),
-        None => sqlx::query(bump).bind(service.0).bind(obligation),
-    };
-    let claimed = q.execute(&mut *w.tx).await?.rows_affected() == 1;
+    let key = [
+        ("service_id", Key::Int(service.0)),
+        ("obligation_id", Key::Text(obligation)),
+    ];
+    let claimed = versions::claim(w, "assessments", &key, expected).await?;
     let sql =
         format!("SELECT {COLUMNS} FROM assessments WHERE service_id = $1 AND obligation_id = $2");
     let row = sqlx::query(&sql)

@@ -19,7 +19,7 @@ use crate::pages::services::{applicable_ids, profile_of};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::Form;
+use crate::web::forms::{edited_version, Form};
 use crate::web::render;
 
 fn status_key(s: AssessmentStatus) -> &'static str {
@@ -534,16 +534,6 @@ pub async fn save(
         status,
     )
     .await
-}
-
-/// The version an edit form was loaded at (its hidden `version` field):
-/// required, so that no client saves over changes it never saw.
-pub fn edited_version(tr: &Tr, raw: &str) -> Result<i64, PageError> {
-    raw.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|v| *v >= 0)
-        .ok_or_else(|| PageError::BadRequest(tr.t("error-edit-version")))
 }
 
 #[derive(Template)]
