@@ -8,7 +8,7 @@ mod support;
 
 use axum::http::{Method, StatusCode};
 use support::{Client, TestApp};
-use thiqa_domain::{ServiceId, Tenant};
+use thiqa_domain::{Directory, ServiceId, Tenant};
 
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -27,6 +27,7 @@ on_both_backends!(
     an_assessment_save_without_its_version_is_refused,
     of_two_service_editors_of_one_version_the_second_gets_409,
     a_stale_service_change_over_the_api_gets_409_with_the_current_service,
+    of_two_role_editors_of_one_version_the_second_gets_409,
 );
 
 const ITEM: &str = "3.6.3.b";
@@ -294,4 +295,60 @@ fn service_edit<'a>(description: &'a str, version: &'a str) -> [(&'a str, &'a st
         ("level", "2"),
         ("version", version),
     ]
+}
+
+/// Two administrators edit the "Lecteur" role from one version: the first
+/// adds journal.read, the second (not seeing it) would add assessment.edit
+/// and so drop journal.read. The second gets 409 and the page shows the
+/// role with journal.read; nothing of the second edit is saved.
+async fn of_two_role_editors_of_one_version_the_second_gets_409(t: TestApp) {
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "amal",
+            &["Administrateur des comptes"],
+            true,
+        )
+        .await;
+    let mut first = t.signed_operator("amal", secret.as_ref().unwrap()).await;
+    let role = t
+        .store()
+        .roles(t.provider)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "Lecteur")
+        .unwrap();
+    let section = format!("id=\"role-{}\"", role.id.0);
+    let page = first.get("/roles").await;
+    let version = version_in(page.body.split(&section).nth(1).unwrap());
+    let mut second = twin(&first, &t);
+    let path = format!("/roles/{}", role.id.0);
+    let edit = |extra: &'static str| {
+        vec![
+            ("permission", "catalog.read"),
+            ("permission", "services.read"),
+            ("permission", extra),
+        ]
+    };
+    let mut fields = edit("journal.read");
+    fields.push(("version", &version));
+    let r = first.post_form(&path, &fields).await;
+    assert_eq!(r.location(), Some("/roles"), "{}", r.body);
+    let mut fields = edit("assessment.edit");
+    fields.push(("version", &version));
+    let r = second.post_form(&path, &fields).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let shown = r.body.split(&section).nth(1).unwrap();
+    let shown = shown.split("</section>").next().unwrap();
+    assert!(
+        shown.contains("value=\"journal.read\" checked"),
+        "shows what changed: {shown}"
+    );
+    let now = t.store().role(t.provider, role.id).await.unwrap();
+    let names: Vec<&str> = now.permissions.iter().map(|p| p.as_str()).collect();
+    assert!(
+        names.contains(&"journal.read") && !names.contains(&"assessment.edit"),
+        "{names:?}"
+    );
 }

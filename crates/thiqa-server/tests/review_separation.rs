@@ -77,8 +77,18 @@ async fn widened(t: &TestApp, tenant: Tenant, role: RoleId, extra: Permission) -
 }
 
 async fn post_permissions(c: &mut Client, role: RoleId, perms: &[String]) -> support::Reply {
-    c.get("/roles").await;
-    let fields: Vec<(&str, &str)> = perms.iter().map(|p| ("permission", p.as_str())).collect();
+    let page = c.get("/roles").await;
+    // The role's form carries the version it edits (issue 12, lost updates).
+    let version = page
+        .body
+        .split(&format!("id=\"role-{}\"", role.0))
+        .nth(1)
+        .and_then(|s| s.split("name=\"version\" value=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    let mut fields: Vec<(&str, &str)> = perms.iter().map(|p| ("permission", p.as_str())).collect();
+    fields.push(("version", &version));
     c.post_form(&format!("/roles/{}", role.0), &fields).await
 }
 

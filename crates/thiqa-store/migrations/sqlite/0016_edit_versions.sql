@@ -1,5 +1,7 @@
--- Optimistic concurrency (issue 12): every save of an assessment or service names the
--- version it edited and bumps it; a save from an older version is refused
--- (409) instead of silently overwriting what another editor saved meanwhile.
+-- Optimistic concurrency (issue 12): every save of an assessment, a service or
+-- a role names the version it edited and bumps it; a save from an older
+-- version is refused (409) instead of silently overwriting what another
+-- editor saved meanwhile.
 ALTER TABLE assessments ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE services ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE roles ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
