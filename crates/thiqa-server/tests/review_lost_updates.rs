@@ -28,6 +28,7 @@ on_both_backends!(
     of_two_service_editors_of_one_version_the_second_gets_409,
     a_stale_service_change_over_the_api_gets_409_with_the_current_service,
     of_two_role_editors_of_one_version_the_second_gets_409,
+    of_two_action_editors_of_one_version_the_second_gets_409,
 );
 
 const ITEM: &str = "3.6.3.b";
@@ -350,5 +351,43 @@ async fn of_two_role_editors_of_one_version_the_second_gets_409(t: TestApp) {
     assert!(
         names.contains(&"journal.read") && !names.contains(&"assessment.edit"),
         "{names:?}"
+    );
+}
+
+async fn of_two_action_editors_of_one_version_the_second_gets_409(t: TestApp) {
+    let (mut first, item) = editor(&t).await;
+    let actions = format!("{}/actions", item.split("/o/").next().unwrap());
+    first.get(&actions).await;
+    let r = first
+        .post_form(
+            &actions,
+            &[
+                ("title", "Clés HSM"),
+                ("owner", "rssi"),
+                ("due_date", "2027-01-31"),
+                ("obligations", ITEM),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), Some(actions.as_str()), "{}", r.body);
+    let page = first.get(&actions).await;
+    let form = page.body.split("/actions/").nth(1).unwrap();
+    let aid = form.split('"').next().unwrap().to_string();
+    let version = version_in(form);
+    let mut second = twin(&first, &t);
+    let path = format!("{actions}/{aid}");
+    let r = first
+        .post_form(&path, &[("status", "done"), ("version", &version)])
+        .await;
+    assert_eq!(r.location(), Some(actions.as_str()), "{}", r.body);
+    let r = second
+        .post_form(&path, &[("status", "cancelled"), ("version", &version)])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let row = r.body.split(&format!("id=\"st-{aid}\"")).nth(1).unwrap();
+    let row = row.split("</select>").next().unwrap();
+    assert!(
+        row.contains("value=\"done\" selected"),
+        "shows what changed: {row}"
     );
 }

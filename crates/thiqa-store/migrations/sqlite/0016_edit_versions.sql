@@ -1,7 +1,8 @@
--- Optimistic concurrency (issue 12): every save of an assessment, a service or
--- a role names the version it edited and bumps it; a save from an older
+-- Optimistic concurrency (issue 12): every save of an assessment, a service, a
+-- role or an action's status names the version it edited and bumps it; a save from an older
 -- version is refused (409) instead of silently overwriting what another
 -- editor saved meanwhile.
 ALTER TABLE assessments ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE services ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE roles ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE action_items ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
