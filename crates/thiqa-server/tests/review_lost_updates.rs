@@ -29,6 +29,7 @@ on_both_backends!(
     a_stale_service_change_over_the_api_gets_409_with_the_current_service,
     of_two_role_editors_of_one_version_the_second_gets_409,
     of_two_action_editors_of_one_version_the_second_gets_409,
+    of_two_answers_to_one_finding_version_the_second_gets_409,
 );
 
 const ITEM: &str = "3.6.3.b";
@@ -390,4 +391,54 @@ async fn of_two_action_editors_of_one_version_the_second_gets_409(t: TestApp) {
         row.contains("value=\"done\" selected"),
         "shows what changed: {row}"
     );
+}
+
+async fn of_two_answers_to_one_finding_version_the_second_gets_409(t: TestApp) {
+    let (mut first, item) = editor(&t).await;
+    let service = item.split("/o/").next().unwrap().to_string();
+    let Tenant::Provider(provider) = t.provider else {
+        unreachable!()
+    };
+    let sid = ServiceId(service.rsplit('/').next().unwrap().parse().unwrap());
+    let new = thiqa_store::NewFinding {
+        obligation_id: ITEM.into(),
+        severity: "minor".into(),
+        description: "TLS 1.0 encore accepté".into(),
+    };
+    let fid = t
+        .store()
+        .record_finding(provider, sid, None, &new, &thiqa_store::Actor::cli())
+        .await
+        .unwrap();
+    let findings = format!("{service}/findings");
+    let page = first.get(&findings).await;
+    let form = page
+        .body
+        .split(&format!("/findings/{fid}/respond"))
+        .nth(1)
+        .unwrap();
+    let version = version_in(form);
+    let mut second = twin(&first, &t);
+    let path = format!("{findings}/{fid}/respond");
+    let r = first
+        .post_form(
+            &path,
+            &[("response", "TLS 1.0 retiré"), ("version", &version)],
+        )
+        .await;
+    assert_eq!(r.location(), Some(findings.as_str()), "{}", r.body);
+    let r = second
+        .post_form(
+            &path,
+            &[("response", "Rien à faire"), ("version", &version)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("TLS 1.0 retiré"),
+        "shows what changed: {}",
+        r.body
+    );
+    let now = t.store().finding(provider, sid, fid).await.unwrap();
+    assert_eq!(now.response, "TLS 1.0 retiré", "nothing overwritten");
 }

@@ -602,7 +602,7 @@ async fn an_auditor_never_answers_its_own_finding_nor_closes_one_it_answered(t: 
         .await
         .unwrap();
     let err = st
-        .respond_to_finding(p, s, f, "corrigé", &as_user(driss, "driss"))
+        .respond_to_finding(p, s, f, "corrigé", None, &as_user(driss, "driss"))
         .await
         .unwrap_err();
     assert!(
@@ -617,19 +617,19 @@ async fn an_auditor_never_answers_its_own_finding_nor_closes_one_it_answered(t: 
         .record_finding(p, s, None, &new, &as_user(amal, "amal"))
         .await
         .unwrap();
-    st.respond_to_finding(p, s, g, "corrigé", &as_user(driss, "driss"))
+    st.respond_to_finding(p, s, g, "corrigé", None, &as_user(driss, "driss"))
         .await
         .unwrap();
     let err = st
-        .close_finding(p, s, g, "ok", &as_user(driss, "driss"))
+        .close_finding(p, s, g, "ok", None, &as_user(driss, "driss"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("cannot close it"), "{err}");
     // The normal path still works: amal answers driss's finding, he closes it.
-    st.respond_to_finding(p, s, f, "corrigé", &as_user(amal, "amal"))
+    st.respond_to_finding(p, s, f, "corrigé", None, &as_user(amal, "amal"))
         .await
         .unwrap();
-    st.close_finding(p, s, f, "vérifié", &as_user(driss, "driss"))
+    st.close_finding(p, s, f, "vérifié", None, &as_user(driss, "driss"))
         .await
         .unwrap();
     assert!(st.finding(p, s, f).await.unwrap().is_closed());
