@@ -607,3 +607,6 @@ error-self-grant = Refused: nobody approves a change that widens their own right
 error-auditor-independence = Refused: { $auditor } audits "{ $service }" (audit engagement { $engagement }) and cannot hold { $permission }, which edits the audited service, while the engagement runs.
 error-import-too-large = The file exceeds the import limit of { $mb } MB; nothing was imported.
 search-source-external = external source
+error-edit-stale = Someone saved meanwhile: nothing was saved. Your values are kept below; compare them with the current values, then save again.
+edit-current-values = Current values, saved meanwhile
+error-edit-version = The edited version is missing or invalid ("version" field); reload the page.

@@ -607,3 +607,6 @@ error-self-grant = Refusé : personne n'approuve un changement qui élargit ses 
 error-auditor-independence = Refusé : { $auditor } audite « { $service } » (mission d'audit { $engagement }) et ne peut pas détenir { $permission }, qui modifie le service audité, tant que la mission court.
 error-import-too-large = Le fichier dépasse la limite d'import de { $mb } Mo ; rien n'a été importé.
 search-source-external = source externe
+error-edit-stale = Quelqu'un a enregistré entre-temps : rien n'a été enregistré. Vos valeurs sont conservées ci-dessous ; comparez-les aux valeurs actuelles, puis enregistrez de nouveau.
+edit-current-values = Valeurs actuelles, enregistrées entre-temps
+error-edit-version = La version éditée manque ou est invalide (champ « version ») ; rechargez la page.

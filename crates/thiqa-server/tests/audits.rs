@@ -210,7 +210,11 @@ async fn audit_story(t: TestApp) {
     let r = officer
         .post_form(
             &format!("{findings}/{fid}/respond"),
-            &[("response", "TLS 1.0 et 1.1 désactivés le 2 décembre.")],
+            // The version the page was loaded at: answers name it.
+            &[
+                ("response", "TLS 1.0 et 1.1 désactivés le 2 décembre."),
+                ("version", "0"),
+            ],
         )
         .await;
     assert_eq!(r.location(), Some(findings.as_str()));
@@ -263,19 +267,22 @@ async fn audit_story(t: TestApp) {
     let r = auditor
         .post_form(
             &format!("{findings}/{fid}/close"),
-            &[("note", "Vérifié : TLS 1.2 minimum.")],
+            &[("note", "Vérifié : TLS 1.2 minimum."), ("version", "1")],
         )
         .await;
     assert_eq!(r.location(), Some(findings.as_str()));
     let r = auditor
-        .post_form(&format!("{findings}/{fid}/close"), &[("note", "")])
+        .post_form(
+            &format!("{findings}/{fid}/close"),
+            &[("note", ""), ("version", "2")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("already closed"));
     let r = officer
         .post_form(
             &format!("{findings}/{fid}/respond"),
-            &[("response", "autre")],
+            &[("response", "autre"), ("version", "2")],
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);

@@ -77,8 +77,18 @@ async fn widened(t: &TestApp, tenant: Tenant, role: RoleId, extra: Permission) -
 }
 
 async fn post_permissions(c: &mut Client, role: RoleId, perms: &[String]) -> support::Reply {
-    c.get("/roles").await;
-    let fields: Vec<(&str, &str)> = perms.iter().map(|p| ("permission", p.as_str())).collect();
+    let page = c.get("/roles").await;
+    // The role's form carries the version it edits (issue 12, lost updates).
+    let version = page
+        .body
+        .split(&format!("id=\"role-{}\"", role.0))
+        .nth(1)
+        .and_then(|s| s.split("name=\"version\" value=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    let mut fields: Vec<(&str, &str)> = perms.iter().map(|p| ("permission", p.as_str())).collect();
+    fields.push(("version", &version));
     c.post_form(&format!("/roles/{}", role.0), &fields).await
 }
 
@@ -592,7 +602,7 @@ async fn an_auditor_never_answers_its_own_finding_nor_closes_one_it_answered(t: 
         .await
         .unwrap();
     let err = st
-        .respond_to_finding(p, s, f, "corrigé", &as_user(driss, "driss"))
+        .respond_to_finding(p, s, f, "corrigé", None, &as_user(driss, "driss"))
         .await
         .unwrap_err();
     assert!(
@@ -607,19 +617,19 @@ async fn an_auditor_never_answers_its_own_finding_nor_closes_one_it_answered(t: 
         .record_finding(p, s, None, &new, &as_user(amal, "amal"))
         .await
         .unwrap();
-    st.respond_to_finding(p, s, g, "corrigé", &as_user(driss, "driss"))
+    st.respond_to_finding(p, s, g, "corrigé", None, &as_user(driss, "driss"))
         .await
         .unwrap();
     let err = st
-        .close_finding(p, s, g, "ok", &as_user(driss, "driss"))
+        .close_finding(p, s, g, "ok", None, &as_user(driss, "driss"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("cannot close it"), "{err}");
     // The normal path still works: amal answers driss's finding, he closes it.
-    st.respond_to_finding(p, s, f, "corrigé", &as_user(amal, "amal"))
+    st.respond_to_finding(p, s, f, "corrigé", None, &as_user(amal, "amal"))
         .await
         .unwrap();
-    st.close_finding(p, s, f, "vérifié", &as_user(driss, "driss"))
+    st.close_finding(p, s, f, "vérifié", None, &as_user(driss, "driss"))
         .await
         .unwrap();
     assert!(st.finding(p, s, f).await.unwrap().is_closed());

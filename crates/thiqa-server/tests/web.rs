@@ -167,7 +167,11 @@ async fn an_action_plan_tracks_owners_and_due_dates(t: TestApp) {
         .unwrap()[0]
         .id;
     let r = c
-        .post_form(&format!("{actions}/{aid}"), &[("status", "done")])
+        .post_form(
+            &format!("{actions}/{aid}"),
+            // The version the list was loaded at: changes name it.
+            &[("status", "done"), ("version", "0")],
+        )
         .await;
     assert_eq!(r.location(), Some(actions.as_str()));
     let page = c.get(&actions).await;
@@ -219,6 +223,7 @@ async fn assessing_obligations_keeps_their_history(t: TestApp) {
                 ("justification", ""),
                 ("owner", "rssi"),
                 ("next_review", ""),
+                ("version", "0"),
             ],
         )
         .await;
@@ -236,6 +241,7 @@ async fn assessing_obligations_keeps_their_history(t: TestApp) {
                 ("justification", "Aucun support amovible"),
                 ("owner", "rssi"),
                 ("next_review", "2027-03-31"),
+                ("version", "0"),
             ],
         )
         .await;
@@ -248,6 +254,8 @@ async fn assessing_obligations_keeps_their_history(t: TestApp) {
                 ("statement", "Procédure PR-12"),
                 ("owner", "rssi"),
                 ("next_review", "2027-03-31"),
+                // The version the first save made: saves name what they edited.
+                ("version", "1"),
             ],
         )
         .await;
@@ -363,7 +371,7 @@ async fn services_over_the_api(t: TestApp) {
             Method::PUT,
             &format!("/api/v1/services/{id}"),
             &token,
-            Some(r#"{"name":"Messagerie","model":"saas","level":2}"#),
+            Some(r#"{"name":"Messagerie","model":"saas","level":2,"version":0}"#),
         )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
@@ -446,6 +454,8 @@ async fn a_service_profile_change_shows_what_became_applicable(t: TestApp) {
                 ("model", "saas"),
                 ("level", "2"),
                 ("fact_remote_intervention_abroad", "no"),
+                // The version the page was loaded at: edits name it.
+                ("version", "0"),
             ],
         )
         .await;

@@ -8,6 +8,7 @@ use thiqa_domain::{ProviderId, ServiceId, Tenant};
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::versions::{self, Key};
 
 pub const ACTION_STATUSES: [&str; 4] = ["open", "in_progress", "done", "cancelled"];
 
@@ -33,6 +34,8 @@ pub struct ActionItem {
     pub created_by: String,
     pub obligations: Vec<String>,
     pub findings: Vec<i64>,
+    /// Bumped by every status change; a change names the version it saw.
+    pub version: i64,
 }
 
 impl Store {
@@ -99,13 +102,15 @@ impl Store {
         Ok(id)
     }
 
-    /// Moves an action to another status (one of [`ACTION_STATUSES`]).
+    /// Moves an action to another status (one of [`ACTION_STATUSES`]),
+    /// from the `version` its editor saw; `Stale` if it moved meanwhile.
     pub async fn set_action_status(
         &self,
         provider: ProviderId,
         service: ServiceId,
         id: i64,
         status: &str,
+        version: i64,
         actor: &Actor,
     ) -> Result<(), StoreError> {
         if !ACTION_STATUSES.contains(&status) {
@@ -115,6 +120,19 @@ impl Store {
         }
         self.service(provider, service).await?;
         let mut w = self.write().await?;
+        let key = [("id", Key::Int(id)), ("service_id", Key::Int(service.0))];
+        if !versions::claim(&mut w, "action_items", &key, Some(version)).await? {
+            let exists =
+                sqlx::query("SELECT 1 FROM action_items WHERE id = $1 AND service_id = $2")
+                    .bind(id)
+                    .bind(service.0)
+                    .fetch_optional(&mut *w.tx)
+                    .await?;
+            return Err(match exists {
+                Some(_) => versions::stale(&format!("action {id}")),
+                None => StoreError::NotFound,
+            });
+        }
         let done = sqlx::query("UPDATE action_items SET status = $1, updated_at = $2 WHERE id = $3 AND service_id = $4")
             .bind(status)
             .bind(self.clock.now_s())
@@ -144,7 +162,7 @@ impl Store {
     ) -> Result<Vec<ActionItem>, StoreError> {
         self.service(provider, service).await?;
         let rows = sqlx::query(
-            "SELECT a.id, a.title, a.description, a.owner, a.due_date, a.status, a.created_by, l.obligation_id \
+            "SELECT a.id, a.title, a.description, a.owner, a.due_date, a.status, a.created_by, a.version, l.obligation_id \
              FROM action_items a LEFT JOIN action_item_links l ON l.action_id = a.id \
              WHERE a.service_id = $1 ORDER BY a.due_date, a.id, l.obligation_id",
         )
@@ -163,6 +181,7 @@ impl Store {
                     due_date: r.try_get("due_date")?,
                     status: r.try_get("status")?,
                     created_by: r.try_get("created_by")?,
+                    version: r.try_get("version")?,
                     obligations: vec![],
                     findings: vec![],
                 });

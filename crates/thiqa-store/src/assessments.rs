@@ -9,6 +9,7 @@ use thiqa_domain::{AssessmentInput, AssessmentStatus, ProviderId, ServiceId, Ten
 use crate::connect::{Backend, Store, WriteTx};
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::versions::{self, Key};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Assessment {
@@ -20,6 +21,9 @@ pub struct Assessment {
     pub next_review: String,
     pub updated_at: i64,
     pub updated_by: String,
+    /// Bumped by every save; a save names the version it edited (0: never
+    /// saved) and is refused when another saved meanwhile.
+    pub version: i64,
 }
 
 /// One recorded change of one field.
@@ -44,11 +48,12 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Assessment, StoreError> {
         next_review: r.try_get("next_review")?,
         updated_at: r.try_get("updated_at")?,
         updated_by: r.try_get("updated_by")?,
+        version: r.try_get("version")?,
     })
 }
 
-const COLUMNS: &str =
-    "obligation_id, status, statement, justification, owner, next_review, updated_at, updated_by";
+const COLUMNS: &str = "obligation_id, status, statement, justification, owner, next_review, \
+     updated_at, updated_by, version";
 
 impl Store {
     /// Every recorded assessment of a service of this provider, by
@@ -66,12 +71,12 @@ impl Store {
         let sql = match self.backend() {
             Backend::Sqlite => {
                 "SELECT json_group_array(json_array(obligation_id, status, statement, \
-                 justification, owner, next_review, updated_at, updated_by) \
+                 justification, owner, next_review, updated_at, updated_by, version) \
                  ORDER BY obligation_id) FROM assessments WHERE service_id = $1"
             }
             Backend::Postgres => {
                 "SELECT COALESCE(json_agg(json_build_array(obligation_id, status, statement, \
-                 justification, owner, next_review, updated_at, updated_by) \
+                 justification, owner, next_review, updated_at, updated_by, version) \
                  ORDER BY obligation_id), '[]')::text FROM assessments WHERE service_id = $1"
             }
         };
@@ -79,7 +84,17 @@ impl Store {
             .bind(service.0)
             .fetch_one(&self.pool)
             .await?;
-        type Columns = (String, String, String, String, String, String, i64, String);
+        type Columns = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            String,
+            i64,
+        );
         let rows: Vec<Columns> = serde_json::from_str(&text).map_err(|e| {
             StoreError::Corrupt(format!("assessments of service {}: {e}", service.0))
         })?;
@@ -94,6 +109,7 @@ impl Store {
                     next_review,
                     updated_at,
                     updated_by,
+                    version,
                 )| {
                     Ok(Assessment {
                         status: AssessmentStatus::parse(&status).ok_or_else(|| {
@@ -106,6 +122,7 @@ impl Store {
                         next_review,
                         updated_at,
                         updated_by,
+                        version,
                     })
                 },
             )
@@ -159,9 +176,10 @@ impl Store {
             .collect()
     }
 
-    /// Saves the assessments of several obligations at once (bulk edit), all
-    /// or nothing; returns how many fields changed. The caller has checked
-    /// the inputs and that each obligation exists in the catalog.
+    /// Saves the assessments of several obligations at once (import, demo),
+    /// all or nothing, whatever was saved before; returns how many fields
+    /// changed. The caller has checked the inputs and that each obligation
+    /// exists in the catalog.
     pub async fn save_assessments(
         &self,
         provider: ProviderId,
@@ -169,21 +187,50 @@ impl Store {
         inputs: &[(String, AssessmentInput)],
         actor: &Actor,
     ) -> Result<usize, StoreError> {
+        let edits: Vec<Edit> = inputs.iter().map(|(o, i)| (o.as_str(), i, None)).collect();
+        self.save_edits(provider, service, &edits, actor).await
+    }
+
+    /// Like `save_assessments` for edits made from what a reader saw: each
+    /// names the version it edited, and if any is no longer current
+    /// (another editor saved meanwhile) nothing is saved: `Stale`.
+    pub async fn save_assessments_from(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        inputs: &[(String, AssessmentInput, i64)],
+        actor: &Actor,
+    ) -> Result<usize, StoreError> {
+        let edits: Vec<Edit> = inputs
+            .iter()
+            .map(|(o, i, v)| (o.as_str(), i, Some(*v)))
+            .collect();
+        self.save_edits(provider, service, &edits, actor).await
+    }
+
+    async fn save_edits(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+        edits: &[Edit<'_>],
+        actor: &Actor,
+    ) -> Result<usize, StoreError> {
         self.service(provider, service).await?;
         let mut w = self.write().await?;
         let mut changed = 0;
-        for (obligation, input) in inputs {
+        for (obligation, input, version) in edits {
             changed += save_one(
                 &mut w,
                 service,
                 obligation,
                 input,
+                *version,
                 &actor.name,
                 self.clock.now_s(),
             )
             .await?;
         }
-        let ids: Vec<&str> = inputs.iter().map(|(o, _)| o.as_str()).collect();
+        let ids: Vec<&str> = edits.iter().map(|(o, _, _)| *o).collect();
         w.event(
             actor,
             &NewEvent::success("assessment.update")
@@ -191,7 +238,7 @@ impl Store {
                 .tenant(Tenant::Provider(provider))
                 .details(format!(
                     "{} obligation(s), {changed} field(s) changed: {}",
-                    inputs.len(),
+                    edits.len(),
                     ids.join(" ")
                 )),
         )
@@ -201,23 +248,58 @@ impl Store {
     }
 }
 
-async fn save_one(
+/// An obligation, its new assessment, and the version it was edited from
+/// (None: whatever is stored).
+type Edit<'a> = (&'a str, &'a AssessmentInput, Option<i64>);
+
+fn stale(obligation: &str) -> StoreError {
+    versions::stale(&format!("the assessment of {obligation}"))
+}
+
+/// Claims the row (`versions::claim`), then reads it as it was before this
+/// save (None: never saved); `Stale` if `expected` is not the current version.
+async fn claim(
     w: &mut WriteTx,
     service: ServiceId,
     obligation: &str,
-    input: &AssessmentInput,
-    by: &str,
-    now: i64,
-) -> Result<usize, StoreError> {
+    expected: Option<i64>,
+) -> Result<Option<Assessment>, StoreError> {
+    let key = [
+        ("service_id", Key::Int(service.0)),
+        ("obligation_id", Key::Text(obligation)),
+    ];
+    let claimed = versions::claim(w, "assessments", &key, expected).await?;
     let sql =
         format!("SELECT {COLUMNS} FROM assessments WHERE service_id = $1 AND obligation_id = $2");
-    let old = sqlx::query(&sql)
+    let row = sqlx::query(&sql)
         .bind(service.0)
         .bind(obligation)
         .fetch_optional(&mut *w.tx)
         .await?
         .map(|r| from_row(&r))
         .transpose()?;
+    match row {
+        // As it was before the bump, which only this save can see.
+        Some(mut old) if claimed => {
+            old.version -= 1;
+            Ok(Some(old))
+        }
+        Some(_) => Err(stale(obligation)),
+        None if expected.unwrap_or(0) == 0 => Ok(None),
+        None => Err(stale(obligation)),
+    }
+}
+
+async fn save_one(
+    w: &mut WriteTx,
+    service: ServiceId,
+    obligation: &str,
+    input: &AssessmentInput,
+    expected: Option<i64>,
+    by: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let old = claim(w, service, obligation, expected).await?;
     let before = |f: fn(&Assessment) -> String| old.as_ref().map(f).unwrap_or_default();
     let fields: [(&str, String, String); 5] = [
         (
@@ -249,24 +331,33 @@ async fn save_one(
     if changes.is_empty() {
         return Ok(0);
     }
-    sqlx::query(
-        "INSERT INTO assessments (service_id, obligation_id, status, statement, justification, owner, next_review, updated_at, updated_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (service_id, obligation_id) DO UPDATE SET status = excluded.status, statement = excluded.statement, \
-         justification = excluded.justification, owner = excluded.owner, next_review = excluded.next_review, \
-         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-    )
-    .bind(service.0)
-    .bind(obligation)
-    .bind(input.status.as_str())
-    .bind(&input.statement)
-    .bind(&input.justification)
-    .bind(&input.owner)
-    .bind(&input.next_review)
-    .bind(now)
-    .bind(by)
-    .execute(&mut *w.tx)
-    .await?;
+    // A first save inserts at version 1; two first saves racing meet on the
+    // primary key, and the later one is stale.
+    let sql = if old.is_some() {
+        "UPDATE assessments SET status = $3, statement = $4, justification = $5, owner = $6, \
+         next_review = $7, updated_at = $8, updated_by = $9 \
+         WHERE service_id = $1 AND obligation_id = $2"
+    } else {
+        "INSERT INTO assessments (service_id, obligation_id, status, statement, justification, \
+         owner, next_review, updated_at, updated_by, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)"
+    };
+    sqlx::query(sql)
+        .bind(service.0)
+        .bind(obligation)
+        .bind(input.status.as_str())
+        .bind(&input.statement)
+        .bind(&input.justification)
+        .bind(&input.owner)
+        .bind(&input.next_review)
+        .bind(now)
+        .bind(by)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => stale(obligation),
+            _ => StoreError::Database(e),
+        })?;
     for (field, old_value, new_value) in &changes {
         sqlx::query(
             "INSERT INTO assessment_history (service_id, obligation_id, field, old_value, new_value, changed_by, changed_at) \

@@ -8,6 +8,10 @@ pub enum StoreError {
     /// A uniqueness rule refused the change; the message names what clashed.
     #[error("{0}")]
     Conflict(String),
+    /// An edit named a version that is no longer the current one: someone
+    /// saved meanwhile. Nothing was written; the caller shows what changed.
+    #[error("{0}")]
+    Stale(String),
     /// The stored data is not what this version understands.
     #[error("corrupt data: {0}")]
     Corrupt(String),

@@ -8,6 +8,7 @@ use thiqa_domain::{ProviderId, ServiceId, Tenant};
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::versions::{self, Key};
 
 /// Observation, minor or major non-conformity, lightest first.
 pub const FINDING_SEVERITIES: [&str; 3] = ["observation", "minor", "major"];
@@ -39,6 +40,8 @@ pub struct Finding {
     pub closure_note: String,
     pub closed_by: Option<String>,
     pub closed_at: Option<i64>,
+    /// Bumped by every answer or closure; each names the version it saw.
+    pub version: i64,
 }
 
 impl Finding {
@@ -49,7 +52,7 @@ impl Finding {
 
 const FINDING_SELECT: &str = "SELECT id, service_id, engagement_id, obligation_id, severity, \
      description, recorded_by, recorded_at, response, responded_by, responded_at, status, \
-     closure_note, closed_by, closed_at FROM findings";
+     closure_note, closed_by, closed_at, version FROM findings";
 
 fn finding_from_row(r: &sqlx::any::AnyRow) -> Result<Finding, StoreError> {
     Ok(Finding {
@@ -68,6 +71,7 @@ fn finding_from_row(r: &sqlx::any::AnyRow) -> Result<Finding, StoreError> {
         closure_note: r.try_get("closure_note")?,
         closed_by: r.try_get("closed_by")?,
         closed_at: r.try_get("closed_at")?,
+        version: r.try_get("version")?,
     })
 }
 
@@ -124,29 +128,35 @@ impl Store {
         Ok(id)
     }
 
-    /// The provider's answer; refused once the finding is closed.
+    /// The provider's answer, made from `version` of the finding (None:
+    /// whatever it is now); refused once the finding is closed, `Stale` if
+    /// it was answered meanwhile.
     pub async fn respond_to_finding(
         &self,
         provider: ProviderId,
         service: ServiceId,
         id: i64,
         response: &str,
+        version: Option<i64>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        self.finding_step(provider, service, id, Step::Respond(response), actor)
+        let step = Step::Respond(response);
+        self.finding_step(provider, service, id, step, version, actor)
             .await
     }
 
-    /// The auditor accepts the answer (or the fix) and closes the finding.
+    /// The auditor accepts the answer (or the fix) seen at `version` and
+    /// closes the finding.
     pub async fn close_finding(
         &self,
         provider: ProviderId,
         service: ServiceId,
         id: i64,
         note: &str,
+        version: Option<i64>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        self.finding_step(provider, service, id, Step::Close(note), actor)
+        self.finding_step(provider, service, id, Step::Close(note), version, actor)
             .await
     }
 
@@ -156,12 +166,23 @@ impl Store {
         service: ServiceId,
         id: i64,
         step: Step<'_>,
+        version: Option<i64>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
         self.service(provider, service).await?;
         let now = self.clock.now_s();
         let responding = matches!(step, Step::Respond(_));
         let mut w = self.write().await?;
+        let key = [("id", Key::Int(id)), ("service_id", Key::Int(service.0))];
+        if !versions::claim(&mut w, "findings", &key, version).await? {
+            drop(w);
+            let f = self.finding(provider, service, id).await?;
+            return Err(if f.is_closed() {
+                StoreError::Conflict(format!("finding {id} is already closed"))
+            } else {
+                versions::stale(&format!("finding {id}"))
+            });
+        }
         // The status condition makes a racing close and answer exclusive:
         // whichever commits second matches no row. The author conditions
         // keep the audit independent: whoever recorded a finding does not

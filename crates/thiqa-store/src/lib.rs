@@ -79,6 +79,7 @@ pub use tenants::Organisation;
 pub use tokens::{ApiToken, ApiTokenOwner};
 
 mod tx;
+mod versions;
 /// The write transaction shared by the modules (tx.rs: never reused after
 /// a failed COMMIT).
 pub(crate) use tx::Tx;

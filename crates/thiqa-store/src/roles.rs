@@ -15,6 +15,7 @@ use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::rights_guard::{account_of, succeeded, AuditorViolation, RightsTx, SelfChange};
 use crate::rights_requests::{file_request, Requested};
+use crate::versions::{self, Key};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Role {
@@ -23,6 +24,9 @@ pub struct Role {
     pub description: String,
     pub builtin: bool,
     pub permissions: Vec<Permission>,
+    /// Bumped by every change of its permissions; an edit names the version
+    /// it was made from.
+    pub version: i64,
 }
 
 /// One right held: which permission, on which object, through which role.
@@ -119,7 +123,7 @@ impl Store {
     pub async fn roles(&self, tenant: Tenant) -> Result<Vec<Role>, StoreError> {
         let (kind, tid) = tenant.parts();
         let rows = sqlx::query(
-            "SELECT r.id, r.name, r.description, r.builtin, p.permission FROM roles r \
+            "SELECT r.id, r.name, r.description, r.builtin, r.version, p.permission FROM roles r \
              LEFT JOIN role_permissions p ON p.role_id = r.id \
              WHERE r.tenant_kind = $1 AND r.tenant_id = $2 ORDER BY r.name, r.id, p.permission",
         )
@@ -137,6 +141,7 @@ impl Store {
                     description: r.try_get("description")?,
                     builtin: r.try_get::<i64, _>("builtin")? != 0,
                     permissions: Vec::new(),
+                    version: r.try_get("version")?,
                 });
             }
             let perm: Option<String> = r.try_get("permission")?;
@@ -298,8 +303,28 @@ impl Store {
         permissions: &[Permission],
         actor: &Actor,
     ) -> Result<Change, AssignmentError> {
+        self.set_role_permissions_from(tenant, role_id, permissions, None, actor)
+            .await
+    }
+
+    /// `set_role_permissions` for an edit made from `version` of the role
+    /// (None: whatever it is now); `Stale` if it changed meanwhile.
+    pub async fn set_role_permissions_from(
+        &self,
+        tenant: Tenant,
+        role_id: RoleId,
+        permissions: &[Permission],
+        version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Change, AssignmentError> {
         check_directory(tenant, permissions)?;
         let role = self.role(tenant, role_id).await?;
+        // The summary's "before" is this read: it must be the version edited.
+        let expected = version.unwrap_or(role.version);
+        let stale = || AssignmentError::Store(versions::stale(&format!("role {}", role.name)));
+        if expected != role.version {
+            return Err(stale());
+        }
         let summary = format!(
             "{}: {} -> {}",
             role.name,
@@ -312,6 +337,11 @@ impl Store {
             .details(summary.clone());
         let result: Result<Change, AssignmentError> = async {
             let mut r = self.rights_tx(tenant).await?;
+            // Nothing changed the role since it was read (the bump locks it).
+            let key = [("id", Key::Int(role_id.0))];
+            if !versions::claim(&mut r.w, "roles", &key, Some(expected)).await? {
+                return Err(stale());
+            }
             if let Some(me) = account_of(actor, tenant) {
                 if r.holds_role(me, role_id.0).await? {
                     return Err(AssignmentError::SelfChange(SelfChange::HeldRole));
@@ -467,6 +497,9 @@ pub(crate) async fn write_role_permissions(
     role_id: RoleId,
     permissions: &[Permission],
 ) -> Result<(), StoreError> {
+    // Forms loaded before this change are now stale (an approved request
+    // changes the role as an edit does).
+    versions::claim(&mut r.w, "roles", &[("id", Key::Int(role_id.0))], None).await?;
     sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
         .bind(role_id.0)
         .execute(&mut *r.w.tx)

@@ -9,6 +9,7 @@ use thiqa_domain::{ProviderId, ServiceId, Tenant};
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::versions::{self, Key};
 
 /// What a new service is declared with, and what a profile change sets.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +35,8 @@ pub struct Service {
     pub level: i64,
     pub facts: String,
     pub updated_at: i64,
+    /// Bumped by every change; an edit names the version it was made from.
+    pub version: i64,
 }
 
 /// A data centre where the service's data is stored or processed.
@@ -46,7 +49,25 @@ pub struct Site {
     pub country: String,
 }
 
-const SERVICE_COLUMNS: &str = "id, provider_id, name, description, model, level, facts, updated_at";
+const SERVICE_COLUMNS: &str =
+    "id, provider_id, name, description, model, level, facts, updated_at, version";
+
+/// One service of this provider, read through `e` (the pool, or a write
+/// transaction that must see its own changes).
+async fn service_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    provider: ProviderId,
+    id: ServiceId,
+) -> Result<Service, StoreError> {
+    let sql = format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1 AND provider_id = $2");
+    let row = sqlx::query(&sql)
+        .bind(id.0)
+        .bind(provider.0)
+        .fetch_optional(e)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    service_from(&row)
+}
 
 fn service_from(r: &sqlx::any::AnyRow) -> Result<Service, StoreError> {
     Ok(Service {
@@ -58,6 +79,7 @@ fn service_from(r: &sqlx::any::AnyRow) -> Result<Service, StoreError> {
         level: r.try_get("level")?,
         facts: r.try_get("facts")?,
         updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
     })
 }
 
@@ -114,27 +136,30 @@ impl Store {
         provider: ProviderId,
         id: ServiceId,
     ) -> Result<Service, StoreError> {
-        let sql =
-            format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1 AND provider_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(id.0)
-            .bind(provider.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        service_from(&row)
+        service_in(&self.pool, provider, id).await
     }
 
-    /// Changes a service's description and profile; returns the service as
-    /// it was, so the caller can show what the change did to applicability.
+    /// Changes a service's description and profile, edited from `version`;
+    /// returns the service as it was, so the caller can show what the change
+    /// did to applicability. `Stale` if someone changed it meanwhile.
     pub async fn update_service(
         &self,
         id: ServiceId,
         new: &NewService<'_>,
+        version: i64,
         actor: &Actor,
     ) -> Result<Service, StoreError> {
-        let before = self.service(new.provider, id).await?;
         let mut w = self.write().await?;
+        let key = [
+            ("id", Key::Int(id.0)),
+            ("provider_id", Key::Int(new.provider.0)),
+        ];
+        let claimed = versions::claim(&mut w, "services", &key, Some(version)).await?;
+        let mut before = service_in(&mut *w.tx, new.provider, id).await?;
+        if !claimed {
+            return Err(versions::stale(&format!("service {}", before.name)));
+        }
+        before.version -= 1;
         sqlx::query(
             "UPDATE services SET name = $1, description = $2, model = $3, level = $4, facts = $5, updated_at = $6 \
              WHERE id = $7 AND provider_id = $8",

@@ -92,10 +92,16 @@ fn request_body(path: &str, method: &str) -> Option<Value> {
             json!({"type": "object", "required": ["role_id"], "additionalProperties": false, "properties": {"role_id": {"type": "integer"}}})
         }
         ("post", "/services") | ("put", "/services/{id}") => {
-            json!({"type": "object", "required": ["name", "model", "level"], "additionalProperties": false,
+            let mut schema = json!({"type": "object", "required": ["name", "model", "level"], "additionalProperties": false,
             "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 120}, "description": {"type": "string", "maxLength": 1000},
                 "model": {"enum": ["iaas", "paas", "saas"]}, "level": {"enum": [1, 2]},
-                "facts": {"type": "object", "additionalProperties": {"type": "boolean"}, "description": "catalog fact id → yes/no (see GET /catalog)"}}})
+                "facts": {"type": "object", "additionalProperties": {"type": "boolean"}, "description": "catalog fact id → yes/no (see GET /catalog)"}}});
+            // A change names the version it was made from (409 if stale).
+            if method == "put" {
+                schema["required"] = json!(["name", "model", "level", "version"]);
+                schema["properties"]["version"] = json!({"type": "integer", "minimum": 0, "description": "the service's version as GET returned it; 409 with the current service if it changed meanwhile"});
+            }
+            schema
         }
         ("post", "/separation/pairs") => {
             json!({"type": "object", "required": ["first", "second", "reason"], "additionalProperties": false,

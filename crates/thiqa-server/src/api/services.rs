@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use thiqa_catalog::{Level, Profile, ServiceModel};
 use thiqa_domain::{Permission, ProviderId, ServiceId, Tenant};
-use thiqa_store::NewService;
+use thiqa_store::{NewService, StoreError};
 
 use crate::api::caller::{ApiCaller, ApiJson};
 use crate::api::created;
@@ -36,6 +37,9 @@ pub struct ServiceBody {
     level: u8,
     #[serde(default)]
     facts: BTreeMap<String, bool>,
+    /// PUT only: the version of the service the change was made from (as
+    /// GET returned it); a change from an older one is refused 409.
+    version: Option<i64>,
 }
 
 fn provider(c: &ApiCaller<Console>) -> Result<ProviderId, ApiError> {
@@ -87,7 +91,7 @@ async fn view(app: &AppState, provider: ProviderId, id: ServiceId) -> Result<Val
         "id": s.id, "name": s.name, "description": s.description,
         "model": p.model.as_str(), "level": p.level.number(), "facts": p.facts,
         "applicable_obligations": applicable_ids(app.catalog, &p),
-        "sites": sites, "updated_at": s.updated_at,
+        "sites": sites, "updated_at": s.updated_at, "version": s.version,
     }))
 }
 
@@ -123,6 +127,11 @@ async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Permission::ServicesManage)?;
     let provider = provider(&caller)?;
+    if body.version.is_some() {
+        return Err(ApiError::bad_request(
+            "version is for changes (PUT), not for a new service",
+        ));
+    }
     let profile = parse(&app, &body)?;
     let facts = serde_json::to_string(&profile.facts).unwrap_or_else(|_| "{}".into());
     let id = app
@@ -147,16 +156,21 @@ async fn update(
     caller: ApiCaller<Console>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ServiceBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Permission::ServicesManage)?;
     let provider = provider(&caller)?;
     let id = ServiceId(
         id.parse()
             .map_err(|_| ApiError::bad_request(format!("not an id: {id}")))?,
     );
+    let version = body.version.filter(|v| *v >= 0).ok_or_else(|| {
+        ApiError::bad_request(
+            "version is required: the version of the service you changed, as GET returned it",
+        )
+    })?;
     let profile = parse(&app, &body)?;
     let facts = serde_json::to_string(&profile.facts).unwrap_or_else(|_| "{}".into());
-    let before = app
+    let saved = app
         .store
         .update_service(
             id,
@@ -168,9 +182,21 @@ async fn update(
                 level: i64::from(profile.level.number()),
                 facts_json: &facts,
             },
+            version,
             &caller.actor(),
         )
-        .await?;
+        .await;
+    let before = match saved {
+        Ok(before) => before,
+        // Nothing saved; the answer carries the service as it now is.
+        Err(StoreError::Stale(message)) => {
+            let current = view(&app, provider, id).await?;
+            let error =
+                json!({"error": {"code": "conflict", "message": message}, "current": current});
+            return Ok((StatusCode::CONFLICT, Json(error)).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let old = applicable_ids(
         app.catalog,
         &profile_of(app.catalog, &before).map_err(internal)?,
@@ -179,5 +205,5 @@ async fn update(
     let mut v = view(&app, provider, id).await?;
     v["became_applicable"] = json!(new.iter().filter(|i| !old.contains(i)).collect::<Vec<_>>());
     v["became_not_applicable"] = json!(old.iter().filter(|i| !new.contains(i)).collect::<Vec<_>>());
-    Ok(Json(v))
+    Ok(Json(v).into_response())
 }

@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{NewAction, ACTION_STATUSES};
+use thiqa_store::{NewAction, StoreError, ACTION_STATUSES};
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
@@ -15,7 +15,7 @@ use crate::pages::service_access::read_access;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::{field, Form};
+use crate::web::forms::{edited_version, field, Form};
 use crate::web::render;
 
 pub struct Row {
@@ -28,6 +28,8 @@ pub struct Row {
     pub status: String,
     pub obligations: Vec<String>,
     pub findings: Vec<i64>,
+    /// The version its status form edits.
+    pub version: i64,
 }
 
 #[derive(Template)]
@@ -77,6 +79,7 @@ async fn page_with(
             status: a.status,
             obligations: a.obligations,
             findings: a.findings,
+            version: a.version,
         })
         .collect();
     render(
@@ -241,8 +244,30 @@ pub async fn set_status(
             "status",
         )));
     }
-    app.store
-        .set_action_status(me.provider()?, ServiceId(id), aid, &status, &me.actor())
-        .await?;
-    Ok(Redirect::to(&format!("/services/{id}/actions")).into_response())
+    let tr = me.tr(&app);
+    let version = edited_version(&tr, field(&pairs, "version").as_str())?;
+    let provider = me.provider()?;
+    let service = ServiceId(id);
+    match app
+        .store
+        .set_action_status(provider, service, aid, &status, version, &me.actor())
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/services/{id}/actions")).into_response()),
+        // The list shows the status as it now is; nothing was changed.
+        Err(StoreError::Stale(m)) => {
+            let error = format!("{m}. {} ({status})", tr.t("error-edit-stale"));
+            let prefill = Prefill::default();
+            page_with(
+                &app,
+                &me,
+                service,
+                prefill,
+                vec![error],
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

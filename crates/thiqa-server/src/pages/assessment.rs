@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use thiqa_domain::{AssessmentError, AssessmentInput, AssessmentStatus, Permission, ServiceId};
-use thiqa_store::{Assessment, Service};
+use thiqa_store::{Assessment, Service, StoreError};
 
 use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
@@ -19,7 +19,7 @@ use crate::pages::services::{applicable_ids, profile_of};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::Form;
+use crate::web::forms::{edited_version, Form};
 use crate::web::render;
 
 fn status_key(s: AssessmentStatus) -> &'static str {
@@ -295,8 +295,9 @@ pub async fn bulk(
             },
             next_review: old.map(|a| a.next_review.clone()).unwrap_or_default(),
         };
+        let version = old.map(|a| a.version).unwrap_or(0);
         match input.checked() {
-            Ok(i) => inputs.push((oid, i)),
+            Ok(i) => inputs.push((oid, i, version)),
             Err(e) => {
                 return list_page(
                     &app,
@@ -310,10 +311,20 @@ pub async fn bulk(
             }
         }
     }
-    app.store
-        .save_assessments(provider, id, &inputs, &me.actor())
-        .await?;
-    Ok(Redirect::to(&format!("/services/{}/assessment", id.0)).into_response())
+    // The kept statements and review dates were read above: a save made
+    // meanwhile is not overwritten with them, the user is told instead.
+    match app
+        .store
+        .save_assessments_from(provider, id, &inputs, &me.actor())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/services/{}/assessment", id.0)).into_response()),
+        Err(StoreError::Stale(m)) => {
+            let error = format!("{m}. {}", tr.t("error-edit-stale"));
+            list_page(&app, &me, id, None, Some(error), StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -330,6 +341,11 @@ struct ItemPage<'a> {
     applicable: bool,
     statuses: Vec<(&'static str, &'static str, bool)>,
     form: AssessmentInput,
+    /// The version the form edits, sent back with it.
+    version: i64,
+    /// After a stale save: the values saved meanwhile (status key, statement,
+    /// justification, owner, next review, by, at).
+    current: Option<[String; 7]>,
     history: Vec<(String, String, String, String, String)>,
     /// (title, href) of the evidence supporting the obligation.
     evidence: Vec<(String, Option<String>)>,
@@ -342,7 +358,7 @@ async fn item_page(
     me: &Signed<Console>,
     service: Service,
     oid: &str,
-    form: Option<AssessmentInput>,
+    form: Option<(AssessmentInput, i64)>,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
@@ -351,6 +367,26 @@ async fn item_page(
     let o = c.obligation(oid).ok_or(PageError::NotFound)?;
     let lang = me.visit.lang;
     let stored = app.store.assessment(provider, service.id, oid).await?;
+    let tr = me.tr(app);
+    // 409: the user's input stays in the form, the current values beside it,
+    // and the form now edits the current version.
+    let stale = status == StatusCode::CONFLICT;
+    let current = stored.as_ref().filter(|_| stale).map(|a| {
+        [
+            tr.t(status_key(a.status)),
+            a.statement.clone(),
+            a.justification.clone(),
+            a.owner.clone(),
+            a.next_review.clone(),
+            a.updated_by.clone(),
+            format_utc(a.updated_at),
+        ]
+    });
+    let stored_version = stored.as_ref().map(|a| a.version).unwrap_or(0);
+    let (form, version) = match form {
+        Some((f, v)) => (Some(f), if stale { stored_version } else { v }),
+        None => (None, stored_version),
+    };
     let form = form.unwrap_or_else(|| AssessmentInput {
         status: stored
             .as_ref()
@@ -422,6 +458,8 @@ async fn item_page(
             service_name: service.name,
             statuses: statuses(Some(form.status)),
             form,
+            version,
+            current,
             history,
             can_edit: me.can(Permission::AssessmentEdit),
             errors,
@@ -461,6 +499,7 @@ pub async fn save(
     };
     let status = AssessmentStatus::parse(&get("status"))
         .ok_or_else(|| PageError::BadRequest(tr.t1("error-query-param", "param", "status")))?;
+    let version = edited_version(&tr, &get("version"))?;
     let input = AssessmentInput {
         status,
         statement: get("statement"),
@@ -468,26 +507,33 @@ pub async fn save(
         owner: get("owner"),
         next_review: get("next_review"),
     };
-    match input.clone().checked() {
+    let (error, status) = match input.clone().checked() {
         Ok(i) => {
-            app.store
-                .save_assessments(provider, service.id, &[(oid.clone(), i)], &me.actor())
-                .await?;
-            Ok(Redirect::to(&format!("/services/{id}/o/{oid}")).into_response())
+            let edit = [(oid.clone(), i, version)];
+            match app
+                .store
+                .save_assessments_from(provider, service.id, &edit, &me.actor())
+                .await
+            {
+                Ok(_) => {
+                    return Ok(Redirect::to(&format!("/services/{id}/o/{oid}")).into_response())
+                }
+                Err(StoreError::Stale(_)) => (tr.t("error-edit-stale"), StatusCode::CONFLICT),
+                Err(e) => return Err(e.into()),
+            }
         }
-        Err(e) => {
-            item_page(
-                &app,
-                &me,
-                service,
-                &oid,
-                Some(input),
-                vec![error_text(&tr, &e)],
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
+        Err(e) => (error_text(&tr, &e), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    item_page(
+        &app,
+        &me,
+        service,
+        &oid,
+        Some((input, version)),
+        vec![error],
+        status,
+    )
+    .await
 }
 
 #[derive(Template)]

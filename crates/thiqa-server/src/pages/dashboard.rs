@@ -159,6 +159,7 @@ mod tests {
             next_review: review.into(),
             updated_at: 0,
             updated_by: "x".into(),
+            version: 0,
         };
         stored.insert(
             "3.1.1.a".to_string(),

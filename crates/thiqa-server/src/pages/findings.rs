@@ -18,7 +18,7 @@ use crate::pages::service_access::{auditor_access, read_access};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::{field, Form};
+use crate::web::forms::{edited_version, field, Form};
 use crate::web::render;
 
 /// Longest text of a finding, an answer or a closure note.
@@ -37,6 +37,8 @@ pub struct Row {
     pub responded: String,
     pub closure_note: String,
     pub closed_line: String,
+    /// The version its answer and closure forms edit.
+    pub version: i64,
 }
 
 #[derive(Template)]
@@ -102,6 +104,7 @@ async fn page_with(
             description: f.description,
             response: f.response,
             closure_note: f.closure_note,
+            version: f.version,
         })
         .collect();
     render(
@@ -145,6 +148,11 @@ async fn after(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/services/{}/findings", id.0)).into_response()),
         Err(StoreError::Conflict(m)) => page_with(app, me, id, vec![m], StatusCode::CONFLICT).await,
+        // The page shows the finding as it now is; nothing was changed.
+        Err(StoreError::Stale(m)) => {
+            let error = format!("{m}. {}", me.tr(app).t("error-edit-stale"));
+            page_with(app, me, id, vec![error], StatusCode::CONFLICT).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -195,6 +203,7 @@ pub async fn respond(
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
     let id = ServiceId(id);
+    let version = edited_version(&me.tr(&app), &field(&pairs, "version"))?;
     let response = field(&pairs, "response");
     if response.is_empty() || response.chars().count() > MAX_TEXT {
         let tr = me.tr(&app);
@@ -203,7 +212,14 @@ pub async fn respond(
     }
     let result = app
         .store
-        .respond_to_finding(me.provider()?, id, fid, &response, &me.actor())
+        .respond_to_finding(
+            me.provider()?,
+            id,
+            fid,
+            &response,
+            Some(version),
+            &me.actor(),
+        )
         .await;
     after(&app, &me, id, result).await
 }
@@ -216,6 +232,7 @@ pub async fn close(
 ) -> Result<Response, PageError> {
     let id = ServiceId(id);
     let (provider, _) = auditor_access(&app, &me, id).await?;
+    let version = edited_version(&me.tr(&app), &field(&pairs, "version"))?;
     let note = field(&pairs, "note");
     if note.chars().count() > MAX_TEXT {
         let tr = me.tr(&app);
@@ -224,7 +241,7 @@ pub async fn close(
     }
     let result = app
         .store
-        .close_finding(provider, id, fid, &note, &me.actor())
+        .close_finding(provider, id, fid, &note, Some(version), &me.actor())
         .await;
     after(&app, &me, id, result).await
 }

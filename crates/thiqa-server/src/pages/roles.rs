@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use thiqa_domain::{Permission, RoleId};
-use thiqa_store::Change;
+use thiqa_store::{AssignmentError, Change, StoreError};
 
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
@@ -15,7 +15,7 @@ use crate::pages::approvals::refusal;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::Form;
+use crate::web::forms::{edited_version, Form};
 use crate::web::render;
 
 pub struct RoleView {
@@ -25,6 +25,8 @@ pub struct RoleView {
     pub builtin: bool,
     /// (name, label key, held)
     pub permissions: Vec<(String, String, bool)>,
+    /// The version its form edits.
+    pub version: i64,
 }
 
 pub fn label_key(p: Permission) -> String {
@@ -73,6 +75,7 @@ async fn roles_page<R: Realm>(
             name: r.name,
             description: r.description,
             builtin: r.builtin,
+            version: r.version,
         })
         .collect();
     render(
@@ -156,15 +159,24 @@ pub async fn update<R: Realm>(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(R::MANAGE_ROLES)?;
+    let tr = me.tr(&app);
+    let version = edited_version(&tr, field(&pairs, "version"))?;
     let perms = permissions_from(&pairs)?;
     match app
         .store
-        .set_role_permissions(me.tenant(), RoleId(id), &perms, &me.actor())
+        .set_role_permissions_from(me.tenant(), RoleId(id), &perms, Some(version), &me.actor())
         .await
     {
         Ok(Change::Applied) => Ok(Redirect::to("/roles").into_response()),
         // Widened with an administrative right: a second person decides.
         Ok(Change::Pending(_)) => Ok(Redirect::to("/approvals").into_response()),
+        // The page shows the role as it now is; the message names what was
+        // asked, which was not saved.
+        Err(AssignmentError::Store(StoreError::Stale(m))) => {
+            let asked: Vec<&str> = perms.iter().map(|p| p.as_str()).collect();
+            let msg = format!("{m}. {} ({})", tr.t("error-edit-stale"), asked.join(", "));
+            roles_page(&app, &me, Some(msg), StatusCode::CONFLICT).await
+        }
         Err(e) => {
             let (status, msg) = refusal(&me.tr(&app), e)?;
             roles_page(&app, &me, Some(msg), status).await

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use thiqa_catalog::{Catalog, Level, Profile, ServiceModel, Subject};
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{NewService, Service, Site};
+use thiqa_store::{NewService, Service, Site, StoreError};
 
 use crate::api::catalog::params::Params;
 use crate::auth::realm::Console;
@@ -22,7 +22,7 @@ use crate::pages::service_access::{read_access, visible_services};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::Form;
+use crate::web::forms::{edited_version, field, Form};
 use crate::web::render;
 
 pub struct FactField {
@@ -40,6 +40,8 @@ pub struct ServiceForm {
     pub models: Vec<(&'static str, &'static str, bool)>,
     pub levels: Vec<(u8, bool)>,
     pub facts: Vec<FactField>,
+    /// The version an edit form was loaded at (None: a new service).
+    pub version: Option<i64>,
 }
 
 impl ServiceForm {
@@ -74,6 +76,7 @@ impl ServiceForm {
                     yes: profile.facts.get(&f.id).copied().unwrap_or(f.default),
                 })
                 .collect(),
+            version: None,
         }
     }
 }
@@ -341,7 +344,7 @@ async fn detail_page(
             if yes { "yes" } else { "no" }
         ));
     }
-    let form = form.unwrap_or_else(|| {
+    let mut form = form.unwrap_or_else(|| {
         ServiceForm::new(
             c,
             me.visit.lang,
@@ -352,6 +355,10 @@ async fn detail_page(
             &p,
         )
     });
+    // A fresh form, or one refused as stale (409), edits the current version.
+    if form.version.is_none() || status == StatusCode::CONFLICT {
+        form.version = Some(s.version);
+    }
     let stored = app
         .store
         .assessments(provider, id)
@@ -406,11 +413,12 @@ pub async fn update(
     let id = ServiceId(id);
     let tr = me.tr(&app);
     let c = app.catalog;
+    let version = edited_version(&tr, &field(&pairs, "version"))?;
     let sub = match parse_form(c, &tr, &pairs) {
         Ok(s) => s,
         Err((errors, name, description)) => {
             let current = profile_of(c, &app.store.service(provider, id).await?)?;
-            let form = ServiceForm::new(
+            let mut form = ServiceForm::new(
                 c,
                 me.visit.lang,
                 format!("/services/{}", id.0),
@@ -419,6 +427,7 @@ pub async fn update(
                 &description,
                 &current,
             );
+            form.version = Some(version);
             return detail_page(
                 &app,
                 &me,
@@ -440,10 +449,36 @@ pub async fn update(
         level: i64::from(sub.profile.level.number()),
         facts_json: &facts,
     };
-    let before = match app.store.update_service(id, &new, &me.actor()).await {
+    let refusal = match app
+        .store
+        .update_service(id, &new, version, &me.actor())
+        .await
+    {
+        Ok(b) => Ok(b),
+        Err(StoreError::Conflict(_)) => Err(vec![tr.t1("error-service-taken", "name", &sub.name)]),
+        Err(StoreError::Stale(_)) => {
+            // The user's input stays in the form; the values saved meanwhile
+            // are named beside it.
+            let now = app.store.service(provider, id).await?;
+            Err(vec![
+                tr.t("error-edit-stale"),
+                format!(
+                    "{}: {} ({}, {} {}) {}",
+                    tr.t("edit-current-values"),
+                    now.name,
+                    now.model,
+                    tr.t("service-level"),
+                    now.level,
+                    now.description
+                ),
+            ])
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let before = match refusal {
         Ok(b) => b,
-        Err(thiqa_store::StoreError::Conflict(_)) => {
-            let form = ServiceForm::new(
+        Err(errors) => {
+            let mut form = ServiceForm::new(
                 c,
                 me.visit.lang,
                 format!("/services/{}", id.0),
@@ -452,18 +487,18 @@ pub async fn update(
                 &sub.description,
                 &sub.profile,
             );
+            form.version = Some(version);
             return detail_page(
                 &app,
                 &me,
                 id,
                 None,
                 Some(form),
-                vec![tr.t1("error-service-taken", "name", &sub.name)],
+                errors,
                 StatusCode::CONFLICT,
             )
             .await;
         }
-        Err(e) => return Err(e.into()),
     };
     let old = applicable_ids(c, &profile_of(c, &before)?);
     let new_ids = applicable_ids(c, &sub.profile);

@@ -66,7 +66,7 @@ impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => PageError::NotFound,
-            StoreError::Conflict(m) => PageError::Conflict(m),
+            StoreError::Conflict(m) | StoreError::Stale(m) => PageError::Conflict(m),
             other if other.is_unavailable() => PageError::Unavailable(other.to_string()),
             other => PageError::Internal(other.to_string()),
         }
@@ -144,7 +144,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found(),
-            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::Conflict(m) | StoreError::Stale(m) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", m)
+            }
             other if other.is_unavailable() => {
                 tracing::error!(cause = %other, "storage unavailable");
                 ApiError::new(

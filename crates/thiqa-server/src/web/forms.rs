@@ -53,6 +53,16 @@ pub fn local_path(next: &str) -> Result<String, PageError> {
     })
 }
 
+/// The version an edit form was loaded at (its hidden `version` field):
+/// required, so that no client saves over changes it never saw.
+pub fn edited_version(tr: &crate::i18n::Tr, raw: &str) -> Result<i64, PageError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v >= 0)
+        .ok_or_else(|| PageError::BadRequest(tr.t("error-edit-version")))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -240,6 +240,7 @@ async fn audit_demo_service(
             service,
             tls,
             "Désactivation de TLS 1.0 et 1.1 planifiée (démo).",
+            None,
             &Actor::system(),
         )
         .await?;
