@@ -11,8 +11,10 @@ pub mod openapi;
 mod services;
 
 use axum::extract::{Query, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::{from_fn, from_fn_with_state, map_response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
@@ -57,6 +59,7 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
         .nest("/catalog", catalog::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
+        .layer(map_response(too_large_in_error_shape))
         // After the form limit: batches stream up to intake_max_bytes.
         .merge(intake::routes::<R>())
         .layer(from_fn(move |req, next| security::headers(tls, req, next)))
@@ -69,6 +72,24 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::not_found()
+}
+
+/// The body limit answers 413 in plain text before any handler runs; the
+/// API answers every error in its documented JSON shape.
+async fn too_large_in_error_shape(r: Response) -> Response {
+    let json = r
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if r.status() != StatusCode::PAYLOAD_TOO_LARGE || json {
+        return r;
+    }
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body exceeds {} bytes", security::FORM_LIMIT),
+    )
+    .into_response()
 }
 
 async fn me<R: Realm>(caller: ApiCaller<R>) -> Json<Value> {
