@@ -33,12 +33,6 @@ async fn a_body_over_the_limit_answers_413_in_the_error_shape() {
     let r = c.send(req).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(&r.body), "payload_too_large", "{}", r.body);
-    let doc: serde_json::Value =
-        serde_json::from_str(&c.get("/api/v1/openapi.json").await.body).unwrap();
-    let responses = &doc["paths"]["/accounts"]["post"]["responses"];
-    for status in ["413", "415", "422", "503"] {
-        assert!(responses[status].is_object(), "{status} in {responses}");
-    }
 }
 
 /// A JSON operation called without `Content-Type: application/json` names
@@ -65,4 +59,21 @@ async fn a_body_that_is_not_json_answers_415_unsupported_media_type() {
     let r = c.send(req).await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.body);
     assert_eq!(error_code(&r.body), "unsupported_media_type", "{}", r.body);
+}
+
+/// Every status a JSON operation or the intake can answer is in the
+/// document, 503 (storage refused, issue 12 item 1) included.
+#[tokio::test]
+async fn body_and_storage_refusals_are_documented() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let mut c = t.console();
+    let doc: serde_json::Value =
+        serde_json::from_str(&c.get("/api/v1/openapi.json").await.body).unwrap();
+    let responses = &doc["paths"]["/accounts"]["post"]["responses"];
+    for status in ["413", "415", "422", "503"] {
+        assert!(responses[status].is_object(), "{status} in {responses}");
+    }
+    // A full disk refuses a batch with 503 (item 1): documented too.
+    let intake = &doc["paths"]["/journal/intake"]["post"]["responses"];
+    assert!(intake["503"].is_object(), "{intake}");
 }
