@@ -77,3 +77,20 @@ async fn body_and_storage_refusals_are_documented() {
     let intake = &doc["paths"]["/journal/intake"]["post"]["responses"];
     assert!(intake["503"].is_object(), "{intake}");
 }
+
+/// A method the path does not take answers 405 with the methods it does
+/// take (Allow) and the API's JSON error, not an empty body.
+#[tokio::test]
+async fn a_method_the_path_does_not_take_answers_405_in_the_error_shape() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let mut c = t.console();
+    let req = Request::builder()
+        .method(Method::PATCH)
+        .uri("/api/v1/me")
+        .body(Body::empty())
+        .unwrap();
+    let r = c.send(req).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{}", r.body);
+    assert_eq!(error_code(&r.body), "method_not_allowed", "{}", r.body);
+    assert_eq!(r.headers["allow"], "GET,HEAD", "{:?}", r.headers);
+}

@@ -11,7 +11,7 @@ pub mod openapi;
 mod services;
 
 use axum::extract::{Query, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
@@ -59,9 +59,9 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
         .nest("/catalog", catalog::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
-        .layer(map_response(too_large_in_error_shape))
         // After the form limit: batches stream up to intake_max_bytes.
         .merge(intake::routes::<R>())
+        .layer(map_response(in_error_shape))
         .layer(from_fn(move |req, next| security::headers(tls, req, next)))
         .layer(from_fn_with_state(app.clone(), move |state, req, next| {
             security::count(state, listener, req, next)
@@ -74,22 +74,32 @@ async fn not_found() -> ApiError {
     ApiError::not_found()
 }
 
-/// The body limit answers 413 in plain text before any handler runs; the
-/// API answers every error in its documented JSON shape.
-async fn too_large_in_error_shape(r: Response) -> Response {
+/// The body limit (413) and the router (405, with its Allow header) answer
+/// before any handler, in plain text or nothing; the API answers every error
+/// in its documented JSON shape.
+async fn in_error_shape(r: Response) -> Response {
     let json = r
         .headers()
         .get(CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if r.status() != StatusCode::PAYLOAD_TOO_LARGE || json {
-        return r;
-    }
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("the body exceeds {} bytes", security::FORM_LIMIT),
-    )
-    .into_response()
+    let (code, message) = match r.status() {
+        _ if json => return r,
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            format!("the body exceeds {} bytes", security::FORM_LIMIT),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this path does not take this method (see Allow)".to_string(),
+        ),
+        _ => return r,
+    };
+    let (mut parts, _) = r.into_parts();
+    let mut answer = ApiError::new(parts.status, code, message).into_response();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts.headers.extend(answer.headers_mut().drain());
+    *answer.headers_mut() = parts.headers;
+    answer
 }
 
 async fn me<R: Realm>(caller: ApiCaller<R>) -> Json<Value> {
