@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::Json;
 use serde::de::DeserializeOwned;
 use thiqa_crypto::token::{is_api_token, token_hash};
@@ -112,11 +113,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(ApiError::new(
-                rejection.status(),
-                "invalid_input",
-                rejection.body_text(),
-            )),
+            Err(rejection) => {
+                let status = rejection.status();
+                // The same codes as the intake route's for the same answers.
+                let code = match status {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                    _ => "invalid_input",
+                };
+                Err(ApiError::new(status, code, rejection.body_text()))
+            }
         }
     }
 }

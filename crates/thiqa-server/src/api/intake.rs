@@ -221,6 +221,7 @@ pub fn openapi_operation(mut op: Value) -> Value {
         "401": {"description": "missing, unknown or revoked event-source token", "content": error},
         "413": {"description": "the body exceeds intake_max_bytes (named in the message)", "content": error},
         "415": {"description": "the body is not application/x-ndjson", "content": error},
+        "503": {"description": "the storage is unavailable (disk full, database unreachable): nothing was appended, send the batch again later", "content": error},
         "422": {"description": "refused whole, nothing stored: every bad line (first 1000) with its 1-based number and reason; or (code idempotency_key_reused) the Idempotency-Key already named another batch", "content": {"application/json": {"schema": {"oneOf": [{
             "type": "object", "required": ["errors", "error_count"],
             "properties": {

@@ -11,8 +11,10 @@ pub mod openapi;
 mod services;
 
 use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::StatusCode;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::{from_fn, from_fn_with_state, map_response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
@@ -59,6 +61,7 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
         // After the form limit: batches stream up to intake_max_bytes.
         .merge(intake::routes::<R>())
+        .layer(map_response(in_error_shape))
         .layer(from_fn(move |req, next| security::headers(tls, req, next)))
         .layer(from_fn_with_state(app.clone(), move |state, req, next| {
             security::count(state, listener, req, next)
@@ -69,6 +72,34 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::not_found()
+}
+
+/// The body limit (413) and the router (405, with its Allow header) answer
+/// before any handler, in plain text or nothing; the API answers every error
+/// in its documented JSON shape.
+async fn in_error_shape(r: Response) -> Response {
+    let json = r
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let (code, message) = match r.status() {
+        _ if json => return r,
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            format!("the body exceeds {} bytes", security::FORM_LIMIT),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this path does not take this method (see Allow)".to_string(),
+        ),
+        _ => return r,
+    };
+    let (mut parts, _) = r.into_parts();
+    let mut answer = ApiError::new(parts.status, code, message).into_response();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts.headers.extend(answer.headers_mut().drain());
+    *answer.headers_mut() = parts.headers;
+    answer
 }
 
 async fn me<R: Realm>(caller: ApiCaller<R>) -> Json<Value> {

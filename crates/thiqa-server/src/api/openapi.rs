@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 
 use crate::auth::realm::Realm;
 
+mod shapes;
+
 /// Paths and methods of the API, shared by the document and its test.
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/me", "The token owner's account and effective permissions"),
@@ -76,10 +78,33 @@ fn error_schema() -> Value {
         "type": "object",
         "required": ["error"],
         "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string", "description": "stable machine code, e.g. invalid_input, unauthenticated, forbidden, not_found, conflict, separation_of_duties"},
+            "code": {"type": "string", "description": "stable machine code, e.g. invalid_input, unauthenticated, forbidden, not_found, conflict, separation_of_duties, payload_too_large, unsupported_media_type, storage_unavailable"},
             "message": {"type": "string"}
         }}}
     })
+}
+
+/// Error answers, in the Error shape; which ones an operation lists
+/// depends on whether it needs a token and takes a JSON body.
+const ERRORS: &[(&str, &str)] = &[
+    ("400", "invalid input: a parameter or field named in the message"),
+    ("401", "missing, expired or revoked token"),
+    ("403", "permission missing"),
+    ("404", "no such resource in the caller's tenant"),
+    ("409", "conflict (e.g. separation_of_duties)"),
+    ("413", "the body exceeds the limit named in the message"),
+    ("415", "the body is not application/json"),
+    ("422", "the JSON body does not have the fields and types described"),
+    ("503", "the storage is unavailable (disk full, database unreachable); nothing was saved, retry later"),
+];
+
+/// Public text and proofs: readable without a token.
+fn is_public(path: &str) -> bool {
+    path.starts_with("/catalog")
+        || path == "/dossier/key"
+        || path == "/journal/checkpoint"
+        || path == "/journal/key"
+        || path.starts_with("/journal/proof/")
 }
 
 fn request_body(path: &str, method: &str) -> Option<Value> {
@@ -141,24 +166,38 @@ pub fn build<R: Realm>() -> Value {
             "delete" => "204",
             _ => "200",
         };
+        let public = is_public(path);
+        let mut responses = serde_json::Map::new();
+        let success = if ok_status == "204" {
+            json!({"description": "success"})
+        } else {
+            json!({"description": "success", "content": shapes::success_content(method, path)})
+        };
+        responses.insert(ok_status.into(), success);
+        for (status, description) in ERRORS {
+            let only_with_token = matches!(*status, "401" | "403" | "409");
+            let only_with_body = matches!(*status, "413" | "415" | "422");
+            let has_body = request_body(path, method).is_some();
+            if (public && only_with_token) || (!has_body && only_with_body) {
+                continue;
+            }
+            responses.insert(
+                status.to_string(),
+                json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+            );
+        }
         let mut op = json!({
             "summary": summary,
             "operationId": format!("{method}{}", path.replace(['/', '{', '}'], "_")),
-            "parameters": parameters(path),
-            "responses": {
-                ok_status: {"description": "success", "content": if ok_status == "204" { json!({}) } else { json!({"application/json": {"schema": {"type": "object"}}}) }},
-                "400": {"description": "invalid input", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "401": {"description": "missing, expired or revoked token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "403": {"description": "permission missing", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "404": {"description": "no such resource in the caller's tenant", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "409": {"description": "conflict", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            }
+            "responses": responses
         });
+        op["parameters"] = [parameters(path), shapes::query_parameters(path)]
+            .concat()
+            .into();
         if let Some(body) = request_body(path, method) {
             op["requestBody"] = body;
         }
-        if path.starts_with("/catalog") {
-            // Public text: no token needed.
+        if public {
             op["security"] = json!([]);
         }
         paths

@@ -1,0 +1,190 @@
+//! The real `thiqa demo` binary on ephemeral ports, and a plain HTTP/1.1
+//! client with a cookie jar to sign in to it, shared by the tests that run it.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use thiqa_crypto::totp::{Totp, TotpSecret};
+
+pub struct Demo {
+    child: Child,
+    /// host:port of each listener.
+    pub portal: String,
+    pub console: String,
+    pub data: tempfile::TempDir,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn thiqa() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_thiqa"));
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("THIQA_")) {
+        c.env_remove(k);
+    }
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+pub fn demo() -> Demo {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = thiqa()
+        .args(["demo", "--data-dir", data.path().to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut portal, mut console) = (None, None);
+    while portal.is_none() || console.is_none() {
+        let line = lines.next().expect("demo exited").unwrap();
+        let host = |u: &str| u.trim().trim_start_matches("http://").to_string();
+        if let Some(u) = line.strip_prefix("Customer portal:") {
+            portal = Some(host(u));
+        }
+        if let Some(u) = line.strip_prefix("Operator console:") {
+            console = Some(host(u));
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Demo {
+        child,
+        portal: portal.unwrap(),
+        console: console.unwrap(),
+        data,
+    }
+}
+
+/// A plain HTTP/1.1 client with a cookie jar, one connection per request.
+pub struct Http {
+    addr: String,
+    cookies: BTreeMap<String, String>,
+    pub csrf: String,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Http {
+    pub fn new(addr: &str) -> Http {
+        Http {
+            addr: addr.to_string(),
+            cookies: BTreeMap::new(),
+            csrf: String::new(),
+        }
+    }
+
+    pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        self.exchange(method, path, headers, body.len(), body)
+    }
+
+    /// Sends the head declaring `length` bytes and `body` (which may be
+    /// shorter: a server refusing by the declared length never reads it).
+    pub fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        length: usize,
+        body: &[u8],
+    ) -> Reply {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+        let cookies: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\nCookie: {}\r\n",
+            self.addr,
+            length,
+            cookies.join("; ")
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).unwrap();
+        // The server may answer (413) and close before reading it all.
+        let _ = s.write_all(body);
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        for line in head.lines() {
+            let lower = line.to_ascii_lowercase();
+            if lower.starts_with("set-cookie:") {
+                let pair = line[11..].trim().split(';').next().unwrap();
+                let (k, v) = pair.split_once('=').unwrap();
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        if let Some(i) = body.find("name=\"csrf\" value=\"") {
+            self.csrf = body[i + 19..].split('"').next().unwrap().to_string();
+        }
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("{method} {path}: no answer: {text:?}"));
+        Reply {
+            status,
+            body: body.to_string(),
+        }
+    }
+
+    pub fn get(&mut self, path: &str) -> Reply {
+        self.send("GET", path, &[], b"")
+    }
+
+    pub fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B")))
+            .collect();
+        body.push(format!("csrf={}", self.csrf));
+        let ct = [("Content-Type", "application/x-www-form-urlencoded")];
+        self.send("POST", path, &ct, body.join("&").as_bytes())
+    }
+}
+
+/// A demo account signed in with its password (the first factor).
+pub fn signed_in(addr: &str, username: &str, password: &str) -> Http {
+    let mut c = Http::new(addr);
+    c.get("/login");
+    let r = c.form("/login", &[("username", username), ("password", password)]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    c
+}
+
+/// The demo's console administrator, signed in with the demo's public TOTP.
+pub fn signed_admin(console: &str) -> Http {
+    let mut c = signed_in(console, "admin", "Atlas-demo-console-2026");
+    c.get("/login/mfa");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let secret = TotpSecret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
+    let code = Totp::default().code_for_step(&secret, Totp::step_at(now));
+    let r = c.form("/login/mfa", &[("code", &code)]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    c
+}
