@@ -84,37 +84,41 @@ pub fn existing_key(data_dir: &Path) -> Result<Option<SigningKey>, DossierBuildE
 /// hex key that `thiqa dossier verify --key` takes (`GET /dossier/key` on
 /// the public listener). No account needed: a public key is public.
 pub async fn published_key(State(app): State<AppState>) -> Response {
-    match existing_key(&app.config.data_dir) {
-        Ok(Some(key)) => (
+    match public_key(&app) {
+        Ok(Some(public)) => (
             [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-            hex(key.verifying_key().as_bytes()) + "\n",
+            hex(&public) + "\n",
         )
             .into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "no dossier has been signed yet\n").into_response(),
-        Err(e) => unreadable(&e),
+        Err(refused) => refused,
     }
 }
 
 /// The same as JSON, with the key's fingerprint (`/api/v1/dossier/key`).
 pub async fn published_key_json(State(app): State<AppState>) -> Response {
-    match existing_key(&app.config.data_dir) {
-        Ok(Some(key)) => {
-            let public = key.verifying_key().to_bytes();
-            Json(json!({
-                "public_key": hex(&public),
-                "fingerprint": dossier::key_fingerprint(&public),
-                "algorithm": "Ed25519",
-            }))
-            .into_response()
-        }
+    match public_key(&app) {
+        Ok(Some(public)) => Json(json!({
+            "public_key": hex(&public),
+            "fingerprint": dossier::key_fingerprint(&public),
+            "algorithm": "Ed25519",
+        }))
+        .into_response(),
         Ok(None) => crate::web::error::ApiError::new(
             StatusCode::NOT_FOUND,
             "no_dossier_key",
             "no dossier has been signed yet",
         )
         .into_response(),
-        Err(e) => unreadable(&e),
+        Err(refused) => refused,
     }
+}
+
+/// The published key, read without ever creating one.
+fn public_key(app: &AppState) -> Result<Option<[u8; 32]>, Response> {
+    existing_key(&app.config.data_dir)
+        .map(|key| key.map(|k| k.verifying_key().to_bytes()))
+        .map_err(|e| unreadable(&e))
 }
 
 fn unreadable(e: &DossierBuildError) -> Response {
