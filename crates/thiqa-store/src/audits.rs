@@ -10,7 +10,7 @@ use thiqa_domain::{Permission, ProviderId, ServiceId, Tenant};
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
-use crate::rights_guard::succeeded;
+use crate::rights_guard::{account_of, succeeded, SelfChange};
 use crate::roles::AssignmentError;
 
 /// Rights an auditor must not hold while its engagement runs: they edit
@@ -101,6 +101,10 @@ impl Store {
             .target(format!("service:{}", new.service.0))
             .tenant(tenant);
         let result: Result<i64, AssignmentError> = async {
+            // In the store, not only on the page: every caller is held to it.
+            if account_of(actor, tenant) == Some(new.auditor_id) {
+                return Err(AssignmentError::SelfChange(SelfChange::OwnAudit));
+            }
             let mut r = self.rights_tx(tenant).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO audit_engagements (provider_id, service_id, auditor_id, firm, starts_at, \

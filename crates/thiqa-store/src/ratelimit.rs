@@ -55,15 +55,21 @@ impl Store {
     ) -> Result<LockState, StoreError> {
         let now = self.clock.now_s();
         let mut w = self.write().await?;
-        let row: Option<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT failed_attempts, locked_at FROM unknown_login_failures \
-             WHERE directory = $1 AND username = $2",
+        // The row is written first, which locks it (PostgreSQL; SQLite has
+        // one writer): concurrent failures then count one after the other,
+        // as an account's do, instead of both writing the same count.
+        let (attempts, locked_at): (i64, Option<i64>) = sqlx::query_as(
+            "INSERT INTO unknown_login_failures \
+             (directory, username, failed_attempts, locked_at, last_failure_at) \
+             VALUES ($1, $2, 0, NULL, $3) ON CONFLICT (directory, username) DO UPDATE SET \
+               last_failure_at = excluded.last_failure_at \
+             RETURNING failed_attempts, locked_at",
         )
         .bind(dir.as_str())
         .bind(username)
-        .fetch_optional(&mut *w.tx)
+        .bind(now)
+        .fetch_one(&mut *w.tx)
         .await?;
-        let (attempts, locked_at) = row.unwrap_or((0, None));
         let (attempts, locked_at) = match policy.state(locked_at, now) {
             LockState::Locked { .. } => (attempts, locked_at),
             LockState::Expired => (1, None),
@@ -73,17 +79,13 @@ impl Store {
             LockState::Open => (attempts + 1, None),
         };
         sqlx::query(
-            "INSERT INTO unknown_login_failures \
-             (directory, username, failed_attempts, locked_at, last_failure_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (directory, username) DO UPDATE SET \
-               failed_attempts = excluded.failed_attempts, locked_at = excluded.locked_at, \
-               last_failure_at = excluded.last_failure_at",
+            "UPDATE unknown_login_failures SET failed_attempts = $1, locked_at = $2 \
+             WHERE directory = $3 AND username = $4",
         )
-        .bind(dir.as_str())
-        .bind(username)
         .bind(attempts)
         .bind(locked_at)
-        .bind(now)
+        .bind(dir.as_str())
+        .bind(username)
         .execute(&mut *w.tx)
         .await?;
         w.event(

@@ -32,6 +32,9 @@ pub enum SelfChange {
     OwnRequest,
     /// Approving the widening of a role one holds.
     GrantsSelf,
+    /// Inviting oneself to audit (an auditor is independent of whoever
+    /// invites it).
+    OwnAudit,
 }
 
 impl SelfChange {
@@ -42,6 +45,7 @@ impl SelfChange {
             SelfChange::HeldRole => "error-self-role",
             SelfChange::OwnRequest => "error-self-approval",
             SelfChange::GrantsSelf => "error-self-grant",
+            SelfChange::OwnAudit => "error-self-audit",
         }
     }
 }
@@ -53,6 +57,7 @@ impl std::fmt::Display for SelfChange {
             SelfChange::HeldRole => "nobody may change a role they hold",
             SelfChange::OwnRequest => "a request must be approved by another account",
             SelfChange::GrantsSelf => "nobody may approve a change that widens their own rights",
+            SelfChange::OwnAudit => "nobody may invite themselves to audit",
         })
     }
 }

@@ -93,15 +93,21 @@ fn check_parts(bytes: &[u8]) -> Result<(), String> {
             .map_err(unreadable)?
             .to_ascii_lowercase()
             .ends_with("sharedstrings.xml");
-        let mut part = Vec::new();
-        entry
-            .take(left + 1)
-            .read_to_end(&mut part)
-            .map_err(|e| format!("not a readable XLSX file: {e}"))?;
-        left = left.checked_sub(part.len() as u64).ok_or_else(too_big)?;
-        if shared_strings {
-            check_shared_strings(&part)?;
-        }
+        let unreadable_part = |e: std::io::Error| format!("not a readable XLSX file: {e}");
+        let mut bounded = entry.take(left + 1);
+        // Only the shared strings are read for their content; every other
+        // part is inflated into a counter, never held.
+        let inflated = if shared_strings {
+            let mut part = Vec::new();
+            bounded.read_to_end(&mut part).map_err(unreadable_part)?;
+            if part.len() as u64 <= left {
+                check_shared_strings(&part)?;
+            }
+            part.len() as u64
+        } else {
+            std::io::copy(&mut bounded, &mut std::io::sink()).map_err(unreadable_part)?
+        };
+        left = left.checked_sub(inflated).ok_or_else(too_big)?;
     }
     Ok(())
 }

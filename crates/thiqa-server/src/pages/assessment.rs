@@ -571,7 +571,7 @@ pub async fn import(
             PageError::BadRequest(e.body_text()).into_response()
         }
     };
-    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut file: Option<(String, bytes::Bytes)> = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -581,7 +581,7 @@ pub async fn import(
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("").to_lowercase();
             match field.bytes().await {
-                Ok(bytes) => file = Some((name, bytes.to_vec())),
+                Ok(bytes) => file = Some((name, bytes)),
                 Err(e) => return Ok(refused(e)),
             }
         }
