@@ -80,6 +80,22 @@ pub(crate) struct RightsTx {
     pub w: WriteTx,
     tenant: Tenant,
     now_s: i64,
+    /// Violations already in the data when the change began (a database
+    /// from before a rule was enforced everywhere): the change is refused
+    /// only for a violation it adds, so an old one never blocks every
+    /// other rights change of the tenant, a revocation that mends it least
+    /// of all. `/separation` and the audits pages show what remains.
+    already: Vec<Violation>,
+}
+
+/// One broken rule, comparable before and after a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Violation {
+    Pair {
+        holder: String,
+        violation: SeparationViolation,
+    },
+    Auditor(AuditorViolation),
 }
 
 impl Store {
@@ -96,11 +112,14 @@ impl Store {
             .bind(tenant.parts().1)
             .execute(&mut *w.tx)
             .await?;
-        Ok(RightsTx {
+        let mut r = RightsTx {
             w,
             tenant,
             now_s: self.clock.now_s(),
-        })
+            already: Vec::new(),
+        };
+        r.already = r.violations().await?;
+        Ok(r)
     }
 
     /// Hands a rights change's result back, journaling a refusal first (in
@@ -146,17 +165,41 @@ impl RightsTx {
     /// Commits when the invariant holds; otherwise rolls back (the
     /// transaction is dropped) and names the first violation.
     pub async fn commit(mut self) -> Result<(), AssignmentError> {
-        if let Some((holder, v)) = self.pair_violation().await? {
-            return Err(AssignmentError::Separation(SeparationViolation {
-                reason: format!("{} — {holder}", v.reason),
-                ..v
-            }));
+        let added = self
+            .violations()
+            .await?
+            .into_iter()
+            .find(|v| !self.already.contains(v));
+        match added {
+            Some(Violation::Pair { holder, violation }) => {
+                Err(AssignmentError::Separation(SeparationViolation {
+                    reason: format!("{} — {holder}", violation.reason),
+                    ..violation
+                }))
+            }
+            Some(Violation::Auditor(v)) => Err(AssignmentError::Auditor(v)),
+            None => {
+                self.w.commit().await?;
+                Ok(())
+            }
         }
-        if let Some(v) = self.auditor_violation().await? {
-            return Err(AssignmentError::Auditor(v));
-        }
-        self.w.commit().await?;
-        Ok(())
+    }
+
+    /// Every violation of both rules, as of this transaction.
+    async fn violations(&mut self) -> Result<Vec<Violation>, StoreError> {
+        let mut all: Vec<Violation> = self
+            .pair_violations()
+            .await?
+            .into_iter()
+            .map(|(holder, violation)| Violation::Pair { holder, violation })
+            .collect();
+        all.extend(
+            self.auditor_violations()
+                .await?
+                .into_iter()
+                .map(Violation::Auditor),
+        );
+        Ok(all)
     }
 
     pub fn tenant(&self) -> Tenant {
@@ -197,10 +240,8 @@ impl RightsTx {
         Ok(n > 0)
     }
 
-    /// The first (account, pair) where the account holds both permissions.
-    async fn pair_violation(
-        &mut self,
-    ) -> Result<Option<(String, SeparationViolation)>, StoreError> {
+    /// Every (account, pair) where the account holds both permissions.
+    async fn pair_violations(&mut self) -> Result<Vec<(String, SeparationViolation)>, StoreError> {
         let t = tables(self.tenant.directory());
         let (kind, tid) = self.tenant.parts();
         let sql = format!(
@@ -213,39 +254,42 @@ impl RightsTx {
                   AND rp2.permission = p.second_permission \
              JOIN {users} u ON u.id = a1.user_id AND u.{col} = $2 \
              WHERE p.tenant_kind = $1 AND p.tenant_id = $2 \
-             ORDER BY p.id, u.username LIMIT 1",
+             ORDER BY p.id, u.username",
             assign = t.roles,
             users = t.users,
             col = t.tenant_col,
         );
-        let row = sqlx::query(&sql)
+        let rows = sqlx::query(&sql)
             .bind(kind)
             .bind(tid)
-            .fetch_optional(&mut *self.w.tx)
+            .fetch_all(&mut *self.w.tx)
             .await?;
-        let Some(r) = row else { return Ok(None) };
-        let perm = |col: &str| -> Result<Permission, StoreError> {
-            let name: String = r.try_get(col)?;
-            Permission::parse(&name)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown permission {name}")))
-        };
-        Ok(Some((
-            r.try_get("username")?,
-            SeparationViolation {
-                first: perm("first_permission")?,
-                second: perm("second_permission")?,
-                reason: r.try_get("reason")?,
-            },
-        )))
+        rows.iter()
+            .map(|r| {
+                let perm = |col: &str| -> Result<Permission, StoreError> {
+                    let name: String = r.try_get(col)?;
+                    Permission::parse(&name)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown permission {name}")))
+                };
+                Ok((
+                    r.try_get("username")?,
+                    SeparationViolation {
+                        first: perm("first_permission")?,
+                        second: perm("second_permission")?,
+                        reason: r.try_get("reason")?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// The first auditor of a current or upcoming engagement (not revoked,
     /// not over) holding a right that edits the audited service. Upcoming
     /// engagements count: a right granted before the start would otherwise
     /// be held once the engagement begins.
-    async fn auditor_violation(&mut self) -> Result<Option<AuditorViolation>, StoreError> {
+    async fn auditor_violations(&mut self) -> Result<Vec<AuditorViolation>, StoreError> {
         let Tenant::Provider(provider) = self.tenant else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         debug_assert_eq!(self.tenant.directory(), Directory::Operators);
         // Names of compile-time constants, never user input.
@@ -261,21 +305,22 @@ impl RightsTx {
              JOIN operator_role_assignments a ON a.user_id = e.auditor_id \
              JOIN role_permissions rp ON rp.role_id = a.role_id \
              WHERE e.provider_id = $1 AND e.revoked_at IS NULL AND e.expires_at > $2 \
-             AND rp.permission IN ({rights}) ORDER BY e.id, rp.permission LIMIT 1"
+             AND rp.permission IN ({rights}) ORDER BY e.id, rp.permission"
         );
-        let row = sqlx::query(&sql)
+        let rows = sqlx::query(&sql)
             .bind(provider.0)
             .bind(self.now_s)
-            .fetch_optional(&mut *self.w.tx)
+            .fetch_all(&mut *self.w.tx)
             .await?;
-        row.map(|r| -> Result<AuditorViolation, StoreError> {
-            Ok(AuditorViolation {
-                auditor: r.try_get(0)?,
-                engagement: r.try_get(1)?,
-                service: r.try_get(2)?,
-                permission: r.try_get(3)?,
+        rows.iter()
+            .map(|r| -> Result<AuditorViolation, StoreError> {
+                Ok(AuditorViolation {
+                    auditor: r.try_get(0)?,
+                    engagement: r.try_get(1)?,
+                    service: r.try_get(2)?,
+                    permission: r.try_get(3)?,
+                })
             })
-        })
-        .transpose()
+            .collect()
     }
 }

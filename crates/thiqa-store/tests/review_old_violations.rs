@@ -1,0 +1,94 @@
+//! A violation already in the data (a database from before the rules were
+//! enforced in every path) blocks no unrelated rights change, and no change
+//! may add a new one. On SQLite and PostgreSQL.
+
+mod support;
+
+use sqlx::Executor;
+use support::TestStore;
+use thiqa_domain::{Directory, Permission, Tenant};
+use thiqa_store::{Actor, AssignmentError, NewAccount};
+
+on_both_backends!(an_old_violation_blocks_no_other_change_and_none_is_added,);
+
+async fn account(ts: &TestStore, tenant: Tenant, name: &str) -> i64 {
+    ts.store
+        .create_account(
+            Directory::Operators,
+            NewAccount {
+                tenant,
+                username: name.into(),
+                display_name: name.into(),
+                email: None,
+                password_hash: None,
+                totp_secret: None,
+                language: "fr".into(),
+            },
+            &Actor::cli(),
+        )
+        .await
+        .unwrap()
+}
+
+async fn an_old_violation_blocks_no_other_change_and_none_is_added(ts: TestStore) {
+    let s = &ts.store;
+    let cli = Actor::cli();
+    let tenant = Tenant::Provider(s.create_provider("Atlas Cloud", &cli).await.unwrap());
+    let edit = s
+        .create_role(
+            tenant,
+            "Édition",
+            "",
+            &[Permission::AssessmentEdit],
+            false,
+            &cli,
+        )
+        .await
+        .unwrap();
+    let validate = s
+        .create_role(
+            tenant,
+            "Validation",
+            "",
+            &[Permission::AssessmentValidate],
+            false,
+            &cli,
+        )
+        .await
+        .unwrap();
+    s.add_incompatible_pair(
+        tenant,
+        Permission::AssessmentEdit,
+        Permission::AssessmentValidate,
+        "four eyes on the assessment",
+        &cli,
+    )
+    .await
+    .unwrap();
+    let old = account(&ts, tenant, "ancien").await;
+    let other = account(&ts, tenant, "nouvelle").await;
+    s.assign_role(tenant, old, edit, &cli).await.unwrap();
+    // The data an older version left: both sides held, written directly.
+    ts.raw_pool()
+        .await
+        .execute(
+            sqlx::query(
+                "INSERT INTO operator_role_assignments (user_id, role_id, scope, granted_by, granted_at) \
+                 VALUES ($1, $2, '*', 'old version', 0)",
+            )
+            .bind(old)
+            .bind(validate.0),
+        )
+        .await
+        .unwrap();
+    // An unrelated change goes through…
+    s.assign_role(tenant, other, edit, &cli).await.unwrap();
+    // …the revocation that mends the old violation too…
+    s.revoke_role(tenant, old, validate, &cli).await.unwrap();
+    // …and a change that adds a violation is still refused.
+    let refused = s.assign_role(tenant, other, validate, &cli).await;
+    assert!(
+        matches!(refused, Err(AssignmentError::Separation(_))),
+        "{refused:?}"
+    );
+}
