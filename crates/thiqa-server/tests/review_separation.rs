@@ -32,6 +32,7 @@ on_both_backends!(
     a_role_widening_racing_an_assignment_cannot_break_a_pair,
     an_active_auditor_cannot_be_granted_a_right_that_edits_the_audited_service,
     an_auditor_never_answers_its_own_finding_nor_closes_one_it_answered,
+    approving_a_request_never_undoes_a_later_edit_of_the_role,
 );
 
 async fn operator(t: &TestApp, name: &str, roles: &[&str]) -> (i64, Client) {
@@ -633,4 +634,55 @@ async fn an_auditor_never_answers_its_own_finding_nor_closes_one_it_answered(t: 
         .await
         .unwrap();
     assert!(st.finding(p, s, f).await.unwrap().is_closed());
+}
+
+/// A role edited after a widening was requested: approving the request
+/// would put back what the later edit removed. It is refused (409) and the
+/// role keeps the later edit.
+async fn approving_a_request_never_undoes_a_later_edit_of_the_role(t: TestApp) {
+    let pt = t.provider;
+    let roles_only = t
+        .store()
+        .create_role(
+            pt,
+            "Rôles",
+            "",
+            &[Permission::RolesManage],
+            false,
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let (hicham, mut requester) = operator(&t, "hicham", &["Approbateur des accès"]).await;
+    t.store()
+        .assign_role(pt, hicham, roles_only, &Actor::cli())
+        .await
+        .unwrap();
+    let reader = role_id(&t, pt, "Lecteur").await;
+    let perms = widened(&t, pt, reader, Permission::ConfigManage).await;
+    let r = post_permissions(&mut requester, reader, &perms).await;
+    assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
+    let id = request_ids(&mut requester).await[0];
+    // Meanwhile the role loses services.read (an applied, narrowing edit).
+    let narrowed: Vec<Permission> = t
+        .store()
+        .role(pt, reader)
+        .await
+        .unwrap()
+        .permissions
+        .into_iter()
+        .filter(|p| *p != Permission::ServicesRead)
+        .collect();
+    t.store()
+        .set_role_permissions_from(pt, reader, &narrowed, None, &Actor::cli())
+        .await
+        .unwrap();
+    let (_, mut approver) = operator(&t, "omar", &["Approbateur des accès"]).await;
+    approver.get("/approvals").await;
+    let r = approver
+        .post_form(&format!("/approvals/{id}/approve"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(!role_has(&t, pt, reader, Permission::ServicesRead).await);
+    assert!(!role_has(&t, pt, reader, Permission::ConfigManage).await);
 }

@@ -15,6 +15,7 @@ use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::rights_guard::{account_of, RightsTx, SelfChange};
 use crate::roles::{join, write_role_permissions, AssignmentError};
+use crate::versions::{self, Key};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RightsRequest {
@@ -22,6 +23,8 @@ pub struct RightsRequest {
     /// `role.update` or `separation.remove`.
     pub kind: String,
     pub role_id: Option<i64>,
+    /// For `role.update`: the role's version when the request was filed.
+    pub role_version: Option<i64>,
     pub pair_id: Option<i64>,
     /// For `role.update`: the role's whole new permission set.
     pub permissions: Vec<Permission>,
@@ -41,7 +44,8 @@ pub(crate) enum Requested<'a> {
     PairRemoval(PairId),
 }
 
-const SELECT: &str = "SELECT id, kind, role_id, pair_id, permissions, summary, requested_by_id, \
+const SELECT: &str =
+    "SELECT id, kind, role_id, role_version, pair_id, permissions, summary, requested_by_id, \
      requested_by, requested_at, status, decided_by, decided_at FROM rights_requests";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<RightsRequest, StoreError> {
@@ -50,6 +54,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<RightsRequest, StoreError> {
         id: r.try_get("id")?,
         kind: r.try_get("kind")?,
         role_id: r.try_get("role_id")?,
+        role_version: r.try_get("role_version")?,
         pair_id: r.try_get("pair_id")?,
         permissions: perms.split(',').filter_map(Permission::parse).collect(),
         summary: r.try_get("summary")?,
@@ -78,15 +83,27 @@ pub(crate) async fn file_request(
         Requested::RoleUpdate(role, perms) => ("role.update", Some(role.0), None, join(perms)),
         Requested::PairRemoval(pair) => ("separation.remove", None, Some(pair.0), String::new()),
     };
+    // The version the approval will have to find (read under the rights
+    // lock, after the requester's own version check).
+    let role_version: Option<i64> = match role {
+        Some(id) => Some(
+            sqlx::query_scalar("SELECT version FROM roles WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *r.w.tx)
+                .await?,
+        ),
+        None => None,
+    };
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO rights_requests (tenant_kind, tenant_id, kind, role_id, pair_id, permissions, \
-         summary, requested_by_id, requested_by, requested_at, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending') RETURNING id",
+        "INSERT INTO rights_requests (tenant_kind, tenant_id, kind, role_id, role_version, pair_id, \
+         permissions, summary, requested_by_id, requested_by, requested_at, status) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending') RETURNING id",
     )
     .bind(kind)
     .bind(tid)
     .bind(action)
     .bind(role)
+    .bind(role_version)
     .bind(pair)
     .bind(perms.replace(", ", ","))
     .bind(summary)
@@ -226,6 +243,16 @@ async fn apply(
         ("role.update", Some(role), _) => {
             if r.holds_role(approver, role).await? {
                 return Err(AssignmentError::SelfChange(SelfChange::GrantsSelf));
+            }
+            // Applied only to the role as it was asked about: an edit made
+            // since would otherwise be silently undone.
+            let key = [("id", Key::Int(role))];
+            if !versions::claim(&mut r.w, "roles", &key, req.role_version).await? {
+                return Err(StoreError::Conflict(format!(
+                    "request {}: the role was changed after the request was filed; reject it and ask again",
+                    req.id
+                ))
+                .into());
             }
             write_role_permissions(r, RoleId(role), &req.permissions).await?;
         }

@@ -12,6 +12,9 @@ CREATE TABLE rights_requests (
     role_id BIGINT REFERENCES roles(id) ON DELETE CASCADE,
     -- No foreign key: approving the removal deletes the pair, not the request.
     pair_id BIGINT,
+    -- role.update: the role's version the request was made from; approval
+    -- applies only to that version, never over a later edit of the role.
+    role_version BIGINT,
     -- role.update: the role's whole new permission set, comma-separated.
     permissions TEXT NOT NULL DEFAULT '',
     -- What the change is, as the approver reads it.
