@@ -91,7 +91,7 @@ pub async fn published_key(State(app): State<AppState>) -> Response {
         )
             .into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "no dossier has been signed yet\n").into_response(),
-        Err(refused) => refused,
+        Err(e) => unreadable(&e),
     }
 }
 
@@ -110,15 +110,13 @@ pub async fn published_key_json(State(app): State<AppState>) -> Response {
             "no dossier has been signed yet",
         )
         .into_response(),
-        Err(refused) => refused,
+        Err(e) => unreadable(&e),
     }
 }
 
 /// The published key, read without ever creating one.
-fn public_key(app: &AppState) -> Result<Option<[u8; 32]>, Response> {
-    existing_key(&app.config.data_dir)
-        .map(|key| key.map(|k| k.verifying_key().to_bytes()))
-        .map_err(|e| unreadable(&e))
+fn public_key(app: &AppState) -> Result<Option<[u8; 32]>, DossierBuildError> {
+    existing_key(&app.config.data_dir).map(|key| key.map(|k| k.verifying_key().to_bytes()))
 }
 
 fn unreadable(e: &DossierBuildError) -> Response {
