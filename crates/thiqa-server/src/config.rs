@@ -316,6 +316,12 @@ pub enum ConfigError {
 pub type Overrides = Vec<(&'static str, toml::Value)>;
 
 impl Config {
+    /// The evidence store this configuration names (the server's, and the
+    /// one `thiqa backup` and `thiqa restore` read and fill).
+    pub fn blob_store(&self) -> Result<thiqa_store::BlobStore, String> {
+        self.blobs.open(&self.data_dir, self.insecure_http)
+    }
+
     /// Limits of one intake batch (`intake_max_events`, `intake_max_bytes`).
     pub fn intake_limits(&self) -> thiqa_store::IntakeLimits {
         thiqa_store::IntakeLimits {

@@ -77,10 +77,7 @@ impl AppState {
             idle_s: config.session.idle_minutes * 60,
             absolute_s: config.session.absolute_hours * 3600,
         };
-        let blobs = config
-            .blobs
-            .open(&config.data_dir, config.insecure_http)
-            .map_err(StateError::Blobs)?;
+        let blobs = config.blob_store().map_err(StateError::Blobs)?;
         let journal_signer = thiqa_store::journal_signer(&config.data_dir, &config.journal.origin)
             .map_err(|e| StateError::JournalKey(e.to_string()))?;
         Ok(AppState(Arc::new(Shared {

@@ -48,7 +48,7 @@ pub use columns::{ColumnProblem, Columns};
 pub(crate) use encode::append_security_event;
 pub use encode::SOURCE as THIQA_SOURCE;
 pub(crate) use encode::{parse_tenant, tenant_text};
-pub use key::{journal_signer, JOURNAL_KEY_FILE};
+pub use key::{existing_journal_signer, journal_signer, JOURNAL_KEY_FILE};
 pub use search::{
     JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
     SEARCH_SCAN_MAX,

@@ -43,8 +43,9 @@ pub use alerts::{
 pub use assessments::{Assessment, AssessmentChange};
 pub use audits::{Engagement, NewEngagement, AUDITOR_INCOMPATIBLE};
 pub use backup::{
-    check_backup, database_missing_from, lock_data_dir, mark_data_dir, restore_into, BackupError,
-    RestoreCheck, HELD_DATA_MARKER,
+    check_backup, database_missing_from, interrupted_restore, lock_data_dir, mark_data_dir,
+    restore_into, BackupError, BackupOptions, BackupSummary, RestoreCheck, RestoreReport,
+    RestoreRequest, HELD_DATA_MARKER, RESTORE_MARKER,
 };
 pub use blobs::{BlobRead, BlobStore, S3Credentials, S3Settings, Upload, UploadError};
 pub use connect::{Backend, DatabaseLocation, Store};
@@ -61,10 +62,10 @@ pub use intake::parse::{
 pub use intake::syslog::{parse_syslog, THIQA_SD_ID};
 pub use intake::{BatchKey, CreatedIntakeSource, IntakeError, IntakeReceipt, IntakeSource};
 pub use journal::{
-    journal_signer, BundleError, ColumnProblem, Columns, HeadProblem, InclusionBundle,
-    JournalError, JournalHead, JournalLeaf, JournalVerification, LeafQuery, StoredCheckpoint,
-    VerifiedInclusion, DEFAULT_JOURNAL_ORIGIN, JOURNAL_KEY_FILE, JOURNAL_VERIFY_BATCH,
-    LEAF_PAGE_MAX, THIQA_SOURCE,
+    existing_journal_signer, journal_signer, BundleError, ColumnProblem, Columns, HeadProblem,
+    InclusionBundle, JournalError, JournalHead, JournalLeaf, JournalVerification, LeafQuery,
+    StoredCheckpoint, VerifiedInclusion, DEFAULT_JOURNAL_ORIGIN, JOURNAL_KEY_FILE,
+    JOURNAL_VERIFY_BATCH, LEAF_PAGE_MAX, THIQA_SOURCE,
 };
 pub use journal::{
     JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,

@@ -4,36 +4,16 @@
 //! back. Runs on a small tmpfs the test mounts (root, as in CI); elsewhere
 //! it says why it cannot run.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
+use support::SmallDisk;
 use thiqa_domain::SystemClock;
 use thiqa_store::{journal_signer, Actor, DatabaseLocation, EventFilter, NewEvent, Store};
 
 const ORIGIN: &str = "thiqa.test/journal";
-
-/// A tmpfs of `size` mounted on `at`, unmounted on drop.
-struct SmallDisk(std::path::PathBuf);
-
-impl SmallDisk {
-    fn mount(at: &Path, size: &str) -> Option<SmallDisk> {
-        std::fs::create_dir_all(at).unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then(|| SmallDisk(at.to_path_buf()))
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        // Lazily: a closing connection may still hold the file a moment.
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 async fn open(dir: &Path) -> Store {
     Store::open(
@@ -73,12 +53,7 @@ async fn write(store: &Store, n: usize) -> bool {
 async fn a_full_disk_loses_no_acknowledged_write() {
     let tmp = tempfile::tempdir().unwrap();
     let mnt = tmp.path().join("small");
-    let Some(_disk) = SmallDisk::mount(&mnt, "6m") else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI runs as root and must mount the small file system"
-        );
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+    let Some(_disk) = SmallDisk::mount_or_skip(&mnt, "6m") else {
         return;
     };
     let data = mnt.join("data");

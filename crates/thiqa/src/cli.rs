@@ -37,13 +37,19 @@ pub enum Command {
     Operator(OperatorCommand),
     /// Apply pending database migrations and list them.
     Migrate(DataArgs),
-    /// Write a consistent copy of the embedded database (SQLite) while the server runs.
+    /// Write one file holding a consistent copy of the database (SQLite),
+    /// the signing keys and the evidence files, while the server runs.
     Backup {
         #[command(flatten)]
         data: DataArgs,
-        /// File to write; must not exist.
+        /// File to write; must not exist. It holds the signing keys: keep it
+        /// as safe as the data directory.
         #[arg(long)]
         out: PathBuf,
+        /// Leave the journal and dossier signing keys out (keep them apart
+        /// yourself; a restore then needs them in <data-dir>/keys first).
+        #[arg(long)]
+        without_keys: bool,
     },
     /// Browse the référentiel: list, show, applicable, compare, stats, search, export.
     #[command(subcommand)]
@@ -57,7 +63,8 @@ pub enum Command {
     /// Measure performance (prints figures; see the README).
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Check a backup and make it the data directory's database (server stopped).
+    /// Prove a backup (parts, schema, journal, evidence), then put it in
+    /// the data directory (server stopped); nothing changes if it fails.
     Restore {
         #[command(flatten)]
         data: DataArgs,

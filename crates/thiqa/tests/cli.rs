@@ -225,7 +225,7 @@ fn backup_while_serving_then_restore() {
     let data = dir.path().join("data");
     let server = start(&["demo", "--data-dir", data.to_str().unwrap()]);
     assert_eq!(get(&server.portal, "/healthz").0, 200);
-    let backup = dir.path().join("backup.db");
+    let backup = dir.path().join("backup.zip");
     let out = thiqa()
         .args([
             "backup",

@@ -7,20 +7,11 @@
 
 mod demo;
 
-use demo::{demo, signed_admin, thiqa, Demo, Http};
+use demo::{demo, evidence_form, signed_admin, thiqa, Demo, Http};
 use thiqa_export::import::hostile;
 
 fn multipart(name: &str, media: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "hostile-7d1f";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhostile\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"obligations\"\r\n\r\n3.1.1.a\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {media}\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    evidence_form("hostile", name, media, bytes)
 }
 
 fn both_listeners_answer(demo: &Demo, after: &str) {
@@ -68,9 +59,9 @@ fn hostile_files_get_a_4xx_and_both_listeners_keep_answering() {
     let (_, whole) = multipart("a.pdf", "application/pdf", b"%PDF-1.7");
     let cut = &whole[..whole.len() - 20];
     let broken: [(&str, &[u8]); 3] = [
-        ("multipart/form-data; boundary=hostile-7d1f", cut),
+        ("multipart/form-data; boundary=thiqa-test-7d1f", cut),
         (
-            "multipart/form-data; boundary=hostile-7d1f",
+            "multipart/form-data; boundary=thiqa-test-7d1f",
             b"no boundary at all",
         ),
         ("multipart/form-data", &whole),

@@ -2,7 +2,10 @@
 //! panic on a stranger's environment, no empty database created by a read
 //! command, and a checkpoint signed at graceful shutdown.
 
+mod demo;
+
 use std::io::{BufRead, BufReader};
+
 use std::os::unix::ffi::OsStrExt;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -229,27 +232,7 @@ fn a_graceful_shutdown_signs_a_checkpoint_over_every_event() {
 /// Starts `thiqa serve` on `data` and waits until it announces its URLs;
 /// None if it exits first (with its stderr).
 fn serve(data: &str, extra: &[&str]) -> Result<Child, String> {
-    let mut child = thiqa()
-        .args(["serve", "--data-dir", data])
-        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line.starts_with("Operator console:") => break,
-            Some(_) => {}
-            None => {
-                let _ = child.wait();
-                return Err(stderr_of(&mut child));
-            }
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Ok(child)
+    demo::serve(std::path::Path::new(data), extra).map(|(child, _)| child)
 }
 
 fn stop(mut child: Child) {
@@ -276,17 +259,39 @@ fn a_lost_database_is_not_replaced_by_an_empty_one() {
     assert!(dir.path().join("thiqa.db").exists());
 }
 
+/// A data directory with a database, a signed checkpoint (so a journal
+/// key), `pad_mb` of padding and `files` evidence files, so that each step
+/// of a restore (unpacking, proving, putting in place) takes long enough
+/// for the kills below to land in it.
+fn installation(data: &str, pad_mb: u32, files: u32) {
+    assert!(run(&["migrate", "--data-dir", data]).status.success());
+    assert!(run(&["journal", "checkpoint", "--data-dir", data])
+        .status
+        .success());
+    let pad = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/scripts/fill_installation.py"
+        ))
+        .arg(data)
+        .arg(pad_mb.to_string())
+        .arg(files.to_string())
+        .status()
+        .expect("python3");
+    assert!(pad.success());
+}
+
 #[test]
 fn a_restore_killed_at_any_moment_leaves_a_working_database() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data = data.to_str().unwrap();
-    let backup = dir.path().join("backup.db");
-    assert!(run(&["migrate", "--data-dir", data]).status.success());
+    let source = dir.path().join("source");
+    let source = source.to_str().unwrap();
+    installation(source, 8, 1500);
+    let backup = dir.path().join("backup.zip");
     let out = run(&[
         "backup",
         "--data-dir",
-        data,
+        source,
         "--out",
         backup.to_str().unwrap(),
     ]);
@@ -295,38 +300,59 @@ fn a_restore_killed_at_any_moment_leaves_a_working_database() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 64 MB of padding, so the copy and the check take long enough for
-    // the kills below to land in every step of the restore.
-    let pad = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
-             c.execute('CREATE TABLE padding(b BLOB)'); \
-             [c.execute('INSERT INTO padding VALUES (zeroblob(1048576))') for _ in range(64)]; \
-             c.commit()",
-        )
-        .arg(&backup)
-        .status()
-        .expect("python3");
-    assert!(pad.success());
-    for delay_ms in [0u64, 2, 5, 10, 20, 35, 50, 75, 100, 150, 200, 300, 450, 700] {
+    // The target has its own key: the restore replaces it, so a kill can
+    // leave the new key beside the old database (the marker's case).
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    installation(data, 0, 0);
+    // How long a whole restore takes here, on a scratch directory: the
+    // kills are spread over that time, so each step gets some.
+    let scratch = dir.path().join("scratch");
+    let started = Instant::now();
+    let out = run(&[
+        "restore",
+        backup.to_str().unwrap(),
+        "--data-dir",
+        scratch.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let whole = started.elapsed();
+    let mut states = (0, 0);
+    for k in 0..16u32 {
+        let delay = whole * k / 15;
         let mut restore = thiqa()
             .args(["restore", backup.to_str().unwrap(), "--data-dir", data])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
+        std::thread::sleep(delay);
         let _ = restore.kill();
         let _ = restore.wait();
-        let out = run(&["journal", "verify", "--data-dir", data]);
-        assert!(
-            out.status.success(),
-            "after a kill at {delay_ms} ms: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if dir.path().join("data").join("thiqa.restoring").exists() {
+            // Cut short while putting things in place: serve refuses and
+            // says how to finish.
+            states.1 += 1;
+            let err = serve(data, &[]).expect_err("a half-restored directory must not serve");
+            assert!(
+                err.contains("thiqa restore") && err.contains("backup.zip"),
+                "{err}"
+            );
+        } else {
+            states.0 += 1;
+            let out = run(&["journal", "verify", "--data-dir", data]);
+            assert!(
+                out.status.success(),
+                "after a kill at {delay:?}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
+    eprintln!(
+        "a whole restore: {whole:?}; kills: {} left a consistent directory, {} a marked half-restore",
+        states.0, states.1
+    );
     // Left alone, the restore completes and the server starts on it.
     let out = run(&["restore", backup.to_str().unwrap(), "--data-dir", data]);
     assert!(
@@ -334,6 +360,42 @@ fn a_restore_killed_at_any_moment_leaves_a_working_database() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(!dir.path().join("data").join("thiqa.restoring").exists());
+    assert!(run(&["journal", "verify", "--data-dir", data])
+        .status
+        .success());
+    stop(serve(data, &[]).unwrap());
+}
+
+#[test]
+fn a_half_restored_directory_does_not_serve_until_the_restore_is_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    installation(data, 0, 0);
+    let backup = dir.path().join("b.zip");
+    let out = run(&[
+        "backup",
+        "--data-dir",
+        data,
+        "--out",
+        backup.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    // What a kill between the keys and the database leaves.
+    std::fs::write(
+        dir.path().join("data").join("thiqa.restoring"),
+        format!(
+            "A restore of {} began at 1.\nRun the same restore again to complete it: thiqa restore {}\n",
+            backup.display(),
+            backup.display()
+        ),
+    )
+    .unwrap();
+    let err = serve(data, &[]).expect_err("must refuse");
+    assert!(err.contains("in the middle of a restore"), "{err}");
+    let out = run(&["restore", backup.to_str().unwrap(), "--data-dir", data]);
+    assert!(out.status.success());
     stop(serve(data, &[]).unwrap());
 }
 

@@ -6,7 +6,7 @@
 //! nothing. Encryption at rest will wrap this interface.
 
 mod s3;
-mod sigv4;
+pub(crate) mod sigv4;
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -191,6 +191,68 @@ impl BlobStore {
         }))
     }
 
+    /// Whether the store holds the blob, and its size (S3: one HEAD).
+    pub async fn stored_size(&self, sha256: &str) -> std::io::Result<Option<u64>> {
+        if !is_sha256_hex(sha256) {
+            return Ok(None);
+        }
+        match &self.backend {
+            Backend::Local => match tokio::fs::metadata(self.local_path(sha256)).await {
+                Ok(m) => Ok(Some(m.len())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            },
+            Backend::S3 { client, prefix } => client.head(&object_key(prefix, sha256)).await,
+        }
+    }
+
+    /// Whether blobs live in the local directory (a backup then carries
+    /// them) rather than in a bucket (a backup lists them).
+    pub fn is_local(&self) -> bool {
+        matches!(self.backend, Backend::Local)
+    }
+
+    /// Puts `file` (`size` bytes hashing to `sha256`, checked by the
+    /// caller) into the store under its hash, unless the same content is
+    /// already there; the file is moved (local) or uploaded then removed
+    /// (S3). Uploads and restores both end here.
+    pub async fn install(&self, sha256: &str, size: u64, file: &Path) -> std::io::Result<()> {
+        if !is_sha256_hex(sha256) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{sha256:?} is not a SHA-256 in hex"),
+            ));
+        }
+        match &self.backend {
+            Backend::Local => {
+                let target = self.local_path(sha256);
+                if let Some(dir) = target.parent() {
+                    tokio::fs::create_dir_all(dir).await?;
+                }
+                if tokio::fs::try_exists(&target).await? {
+                    // Same content already stored: keep one copy.
+                    tokio::fs::remove_file(file).await?;
+                } else if tokio::fs::rename(file, &target).await.is_err() {
+                    // Another file system (a mounted blob directory): copy
+                    // under a temporary name, sync, then name it.
+                    let tmp = target.with_extension("restoring");
+                    tokio::fs::copy(file, &tmp).await?;
+                    tokio::fs::File::open(&tmp).await?.sync_all().await?;
+                    tokio::fs::rename(&tmp, &target).await?;
+                    tokio::fs::remove_file(file).await?;
+                }
+            }
+            Backend::S3 { client, prefix } => {
+                let key = object_key(prefix, sha256);
+                if client.head(&key).await? != Some(size) {
+                    client.put_file(&key, file, size, sha256).await?;
+                }
+                tokio::fs::remove_file(file).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The file of a blob of the local backend (benchmarks compare it with
     /// plain file copies); `None` for S3 or a missing blob.
     pub fn local_file(&self, sha256: &str) -> Option<PathBuf> {
@@ -204,7 +266,7 @@ impl BlobStore {
     }
 }
 
-fn is_sha256_hex(s: &str) -> bool {
+pub(crate) fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -249,27 +311,7 @@ impl Upload {
         }
         let digest = std::mem::take(&mut self.hasher).finalize();
         let hex = sigv4::hex(&digest);
-        match &self.store.backend {
-            Backend::Local => {
-                let target = self.store.local_path(&hex);
-                if let Some(dir) = target.parent() {
-                    tokio::fs::create_dir_all(dir).await?;
-                }
-                if tokio::fs::try_exists(&target).await? {
-                    // Same content already stored: keep one copy.
-                    tokio::fs::remove_file(&self.path).await?;
-                } else {
-                    tokio::fs::rename(&self.path, &target).await?;
-                }
-            }
-            Backend::S3 { client, prefix } => {
-                let key = object_key(prefix, &hex);
-                if client.head(&key).await? != Some(self.size) {
-                    client.put_file(&key, &self.path, self.size, &hex).await?;
-                }
-                tokio::fs::remove_file(&self.path).await?;
-            }
-        }
+        self.store.install(&hex, self.size, &self.path).await?;
         self.done = true;
         Ok((hex, self.size))
     }

@@ -94,7 +94,7 @@ pub fn amz_date(unix_s: i64) -> String {
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
 /// algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

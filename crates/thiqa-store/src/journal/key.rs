@@ -50,8 +50,8 @@ pub fn journal_signer(data_dir: &Path, origin: &str) -> Result<NoteSigner, Journ
         NoteSigner::from_seed(origin, seed)
             .map_err(|e| err(format!("origin {origin:?} is not a valid key name: {e}")))
     };
-    if let Some(seed) = read_seed(&path).map_err(&err)? {
-        return signer(&seed);
+    if let Some(existing) = existing_journal_signer(data_dir, origin)? {
+        return Ok(existing);
     }
     let dir = path.parent().unwrap_or(data_dir);
     let mut builder = std::fs::DirBuilder::new();
@@ -78,6 +78,26 @@ pub fn journal_signer(data_dir: &Path, origin: &str) -> Result<NoteSigner, Journ
             signer(&seed)
         }
         Err(e) => Err(err(e.to_string())),
+    }
+}
+
+/// The journal signer of `origin` if `<data_dir>/keys/journal.ed25519`
+/// exists; never creates one (a restore checks a backup with the key it
+/// carries or the one already in place, and must not invent a third).
+pub fn existing_journal_signer(
+    data_dir: &Path,
+    origin: &str,
+) -> Result<Option<NoteSigner>, JournalError> {
+    let path = data_dir.join(JOURNAL_KEY_FILE);
+    let err = |message: String| JournalError::Key {
+        path: path.clone(),
+        message,
+    };
+    match read_seed(&path).map_err(&err)? {
+        None => Ok(None),
+        Some(seed) => NoteSigner::from_seed(origin, &seed)
+            .map(Some)
+            .map_err(|e| err(format!("origin {origin:?} is not a valid key name: {e}"))),
     }
 }
 

@@ -128,3 +128,43 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A tmpfs of `size` mounted on `at` (root only, as in CI), unmounted on
+/// drop: a disk that really fills up.
+pub struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// Mounts it, or says why the calling test is skipped; under CI (root)
+    /// a failure to mount fails the test instead.
+    pub fn mount_or_skip(at: &std::path::Path, size: &str) -> Option<SmallDisk> {
+        let disk = Self::mount(at, size);
+        if disk.is_none() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI runs as root and must mount the small file system"
+            );
+            eprintln!("SKIPPED: cannot mount a small tmpfs here (needs root)");
+        }
+        disk
+    }
+
+    pub fn mount(at: &std::path::Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| SmallDisk(at.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        // Lazily: a closing connection may still hold a file a moment.
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}

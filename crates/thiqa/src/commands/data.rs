@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use thiqa_domain::{Clock, SystemClock};
-use thiqa_store::{restore_into, Store};
+use thiqa_store::{restore_into, BackupOptions, RestoreRequest, Store};
 
 use super::{load_config, load_existing_config, location, open_store};
 use crate::cli::DataArgs;
@@ -27,12 +27,46 @@ pub async fn migrate(data: DataArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn backup(data: DataArgs, out: PathBuf) -> anyhow::Result<ExitCode> {
+pub async fn backup(data: DataArgs, out: PathBuf, without_keys: bool) -> anyhow::Result<ExitCode> {
     let config = load_existing_config(&data)?;
     let store = open_store(&config).await?;
-    store.backup_to(&out).await?;
-    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
-    println!("backup written: {} ({size} bytes)", out.display());
+    let blobs = config.blob_store().map_err(anyhow::Error::msg)?;
+    let options = BackupOptions {
+        include_keys: !without_keys,
+    };
+    let summary = store
+        .backup_to(&config.data_dir, &blobs, &out, &options, &mut |step| {
+            eprintln!("{step}")
+        })
+        .await?;
+    println!(
+        "backup written: {} ({} bytes)",
+        out.display(),
+        summary.bytes
+    );
+    println!(
+        "  database: {} bytes, migrations up to {:04}",
+        summary.database_bytes,
+        summary.migrations.last().copied().unwrap_or(0)
+    );
+    if summary.keys.is_empty() {
+        println!("  signing keys: none (restoring needs them in <data-dir>/keys first)");
+    } else {
+        println!(
+            "  signing keys: {} (keep this file as safe as the data directory)",
+            summary.keys.join(", ")
+        );
+    }
+    println!(
+        "  evidence: {} file(s), {} bytes{}",
+        summary.evidence_files,
+        summary.evidence_bytes,
+        if summary.evidence_in_archive {
+            ""
+        } else {
+            ", listed (they stay in the bucket)"
+        }
+    );
     println!(
         "restore it with: thiqa restore {} (server stopped)",
         out.display()
@@ -45,15 +79,23 @@ pub async fn restore(data: DataArgs, file: PathBuf) -> anyhow::Result<ExitCode> 
     if config.database_url.is_some() {
         bail!("PostgreSQL databases are restored with pg_restore: pg_restore --clean --dbname \"$THIQA_DATABASE_URL\" thiqa.dump");
     }
-    let stamp = SystemClock.now_s().to_string();
-    let (check, kept) = restore_into(
-        &config.data_dir,
-        &file,
-        &Store::sqlite_migration_versions(),
-        &stamp,
-    )
-    .await
-    .context("restore refused")?;
+    let blobs = config.blob_store().map_err(anyhow::Error::msg)?;
+    let clock = Arc::new(SystemClock);
+    let stamp = clock.now_s().to_string();
+    let request = RestoreRequest {
+        data_dir: &config.data_dir,
+        blobs: &blobs,
+        backup: &file,
+        known_migrations: &Store::sqlite_migration_versions(),
+        origin: &config.journal.origin,
+        stamp: &stamp,
+        clock: clock.clone(),
+    };
+    let report = restore_into(&request, &mut |step| eprintln!("{step}"))
+        .await
+        .context("restore refused")?;
+    thiqa_store::mark_data_dir(&config.data_dir)?;
+    let check = &report.check;
     println!(
         "restored {} into {}: {} operators, {} organisations, {} security events, migrations {:?}",
         file.display(),
@@ -63,12 +105,15 @@ pub async fn restore(data: DataArgs, file: PathBuf) -> anyhow::Result<ExitCode> 
         check.events,
         check.migrations
     );
-    if let Some(kept) = kept {
-        println!("the previous database is kept as {}", kept.display());
+    println!(
+        "  proven: journal of {} leaves verified ({} checkpoints), {} evidence file(s) found",
+        report.journal_leaves, report.checkpoints_verified, report.evidence_files
+    );
+    if !report.keys.is_empty() {
+        println!("  signing keys restored: {}", report.keys.join(", "));
     }
-    // Apply migrations the backup may lack, so the server starts on it.
-    let store = Store::open(&location(&config), Arc::new(SystemClock)).await?;
-    store.close().await;
-    thiqa_store::mark_data_dir(&config.data_dir)?;
+    for kept in &report.kept {
+        println!("  kept what it replaced as {}", kept.display());
+    }
     Ok(ExitCode::SUCCESS)
 }

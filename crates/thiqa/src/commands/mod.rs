@@ -40,7 +40,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dossier(cmd) => dossier::run(cmd).await,
         Command::Journal(cmd) => journal::run(cmd).await,
         Command::Migrate(data) => data::migrate(data).await,
-        Command::Backup { data, out } => data::backup(data, out).await,
+        Command::Backup {
+            data,
+            out,
+            without_keys,
+        } => data::backup(data, out, without_keys).await,
         Command::Restore { data, file } => data::restore(data, file).await,
     }
 }

@@ -79,6 +79,19 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         ),
         Some(_) => None,
     };
+    if config.database_url.is_none() {
+        // A restore cut short may have put the new keys beside the old
+        // database: serving that would sign with a key its journal does
+        // not know. Running the same restore again completes it.
+        if let Some(marker) = thiqa_store::interrupted_restore(&config.data_dir) {
+            bail!(
+                "{} is in the middle of a restore ({}): {}",
+                config.data_dir.display(),
+                thiqa_store::RESTORE_MARKER,
+                marker.trim()
+            );
+        }
+    }
     if config.database_url.is_none()
         && !args.allow_empty
         && thiqa_store::database_missing_from(&config.data_dir)

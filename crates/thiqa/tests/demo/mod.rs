@@ -176,6 +176,12 @@ pub fn signed_in(addr: &str, username: &str, password: &str) -> Http {
 
 /// The demo's console administrator, signed in with the demo's public TOTP.
 pub fn signed_admin(console: &str) -> Http {
+    signed_admin_at(console, 0)
+}
+
+/// The same, with the code of `step_offset` steps from now: a code is
+/// never accepted twice, and a restored database remembers the last one.
+pub fn signed_admin_at(console: &str, step_offset: u64) -> Http {
     let mut c = signed_in(console, "admin", "Atlas-demo-console-2026");
     c.get("/login/mfa");
     let now = std::time::SystemTime::now()
@@ -183,8 +189,61 @@ pub fn signed_admin(console: &str) -> Http {
         .unwrap()
         .as_secs();
     let secret = TotpSecret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
-    let code = Totp::default().code_for_step(&secret, Totp::step_at(now));
+    let code = Totp::default().code_for_step(&secret, Totp::step_at(now) + step_offset);
     let r = c.form("/login/mfa", &[("code", &code)]);
     assert_eq!(r.status, 303, "{}", r.body);
     c
+}
+
+/// An evidence upload form: `title`, obligation 3.1.1.a, and the file.
+/// Returns (content type, body).
+pub fn evidence_form(title: &str, filename: &str, media: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "thiqa-test-7d1f";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n{title}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"obligations\"\r\n\r\n3.1.1.a\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {media}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// `thiqa serve` on `data` with ephemeral ports (and `extra` flags): the
+/// process and the console's host:port once it listens, or its stderr if
+/// it stops first.
+pub fn serve(data: &std::path::Path, extra: &[&str]) -> Result<(Child, String), String> {
+    let mut child = thiqa()
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.starts_with("Operator console:") => {
+                let console = line["Operator console:".len()..]
+                    .trim()
+                    .trim_start_matches("http://")
+                    .to_string();
+                std::thread::spawn(move || for _ in lines {});
+                return Ok((child, console));
+            }
+            Some(_) => {}
+            None => {
+                let _ = child.wait();
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                return Err(err);
+            }
+        }
+    }
 }
