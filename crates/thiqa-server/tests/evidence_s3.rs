@@ -139,6 +139,91 @@ async fn evidence_files_live_in_the_bucket() {
     assert_eq!(contents, expected, "the two items' current files");
 }
 
+/// Issue 12, item 2 with S3: the backup lists the bucket's evidence (it
+/// stays there) after checking every file is in the bucket; the restore
+/// checks them again where the restored installation will read them.
+#[tokio::test]
+async fn a_backup_lists_bucket_evidence_and_the_restore_checks_it_there() {
+    let s3 = MotoS3::start();
+    let t = TestApp::with_config(Backend::Sqlite, s3_config(&s3, &s3.secret_key, &s3.bucket)).await;
+    let (mut c, service) = officer(&t).await;
+    let csrf = c.csrf.clone().unwrap();
+    for title in ["Politique", "Analyse de risques"] {
+        let (ct, body) = multipart(
+            &[("title", title), ("obligations", "3.1.1.a")],
+            Some(("p.pdf", "application/pdf", title.repeat(500).as_bytes())),
+        );
+        let r = c
+            .post_raw(&format!("{service}/evidence/upload?csrf={csrf}"), &ct, body)
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("b.zip");
+    let summary = t
+        .app
+        .store
+        .backup_to(
+            &t.app.config.data_dir,
+            &t.app.blobs,
+            &file,
+            &thiqa_store::BackupOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(summary.evidence_files, 2);
+    assert!(!summary.evidence_in_archive);
+    let zip = zip::ZipArchive::new(std::fs::File::open(&file).unwrap()).unwrap();
+    assert!(zip.file_names().all(|n| !n.unwrap().starts_with("blobs/")));
+
+    let restore = |target: std::path::PathBuf, config: Config| {
+        let file = file.clone();
+        let origin = t.app.config.journal.origin.clone();
+        async move {
+            let config = Config {
+                data_dir: target.clone(),
+                ..config
+            };
+            let blobs = config.blob_store().unwrap();
+            let request = thiqa_store::RestoreRequest {
+                data_dir: &target,
+                blobs: &blobs,
+                backup: &file,
+                known_migrations: &thiqa_store::Store::sqlite_migration_versions(),
+                origin: &origin,
+                stamp: "1",
+                clock: std::sync::Arc::new(thiqa_domain::SystemClock),
+            };
+            thiqa_store::restore_into(&request, &mut |_| {})
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    // Restored where evidence is local: refused, naming the bucket.
+    let err = restore(work.path().join("local"), Config::default())
+        .await
+        .unwrap_err();
+    assert!(err.contains("configure that bucket"), "{err}");
+    // With the bucket: proven and restored.
+    let report = restore(
+        work.path().join("same-bucket"),
+        s3_config(&s3, &s3.secret_key, &s3.bucket),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.evidence_files, 2);
+    // An object gone from the bucket: refused, nothing changed.
+    let (key, _) = s3.objects().remove(0);
+    s3.delete(&key);
+    let target = work.path().join("after-loss");
+    let err = restore(target.clone(), s3_config(&s3, &s3.secret_key, &s3.bucket))
+        .await
+        .unwrap_err();
+    assert!(err.contains("not in the backup nor in S3"), "{err}");
+    assert!(!target.join("thiqa.db").exists());
+}
+
 #[tokio::test]
 async fn a_wrong_key_or_bucket_is_named_at_start() {
     let s3 = MotoS3::start();

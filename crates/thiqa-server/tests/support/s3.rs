@@ -42,6 +42,14 @@ for o in s3.list_objects_v2(Bucket=sys.argv[4]).get("Contents", []):
     print(o["Key"], o["Size"])
 "#;
 
+/// Deletes one object (an operator's mistake a restore must notice).
+const DELETE: &str = r#"
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])
+s3.delete_object(Bucket=sys.argv[4], Key=sys.argv[5])
+"#;
+
 impl MotoS3 {
     pub fn start() -> MotoS3 {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -83,6 +91,26 @@ impl MotoS3 {
             secret_key: secret_key.into(),
             bucket,
         }
+    }
+
+    pub fn delete(&self, key: &str) {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                DELETE,
+                &self.endpoint,
+                &self.access_key,
+                &self.secret_key,
+                &self.bucket,
+                key,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// (object name, size) of every object, as boto3 lists them.
