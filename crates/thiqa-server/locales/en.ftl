@@ -615,3 +615,4 @@ approval-approve-confirm = Approve this change of rights? It takes effect at onc
 approval-reject-confirm = Reject this request?
 separation-remove-confirm = Remove this incompatible pair? The removal waits for another account’s approval.
 account-revoke-confirm = Revoke this role from this account?
+error-evidence-version-stale = Someone added a version meanwhile: your file was not added. Look at the current version below; if yours should replace it, choose it again and add it.

@@ -615,3 +615,4 @@ approval-approve-confirm = Approuver ce changement de droits ? Il prend effet au
 approval-reject-confirm = Rejeter cette demande ?
 separation-remove-confirm = Retirer cette paire incompatible ? Le retrait attend l’approbation d’un autre compte.
 account-revoke-confirm = Retirer ce rôle à ce compte ?
+error-evidence-version-stale = Quelqu'un a ajouté une version entre-temps : votre fichier n'a pas été ajouté. Regardez la version actuelle ci-dessous ; si le vôtre doit la remplacer, choisissez-le de nouveau et ajoutez-le.

@@ -30,6 +30,7 @@ on_both_backends!(
     of_two_role_editors_of_one_version_the_second_gets_409,
     of_two_action_editors_of_one_version_the_second_gets_409,
     of_two_answers_to_one_finding_version_the_second_gets_409,
+    of_two_new_files_for_one_evidence_version_the_second_gets_409,
 );
 
 const ITEM: &str = "3.6.3.b";
@@ -441,4 +442,58 @@ async fn of_two_answers_to_one_finding_version_the_second_gets_409(t: TestApp) {
     );
     let now = t.store().finding(provider, sid, fid).await.unwrap();
     assert_eq!(now.response, "TLS 1.0 retiré", "nothing overwritten");
+}
+
+/// Two officers renew the same certificate from the same page: the first
+/// file becomes version 2; the second, meant to replace version 1, is not
+/// silently stacked on top of it.
+async fn of_two_new_files_for_one_evidence_version_the_second_gets_409(t: TestApp) {
+    use support::evidence::{first_item_link, multipart};
+    let (mut first, service) = support::evidence::officer(&t).await;
+    let csrf = first.csrf.clone().unwrap();
+    let (ct, body) = multipart(
+        &[("title", "Certificat ISO 27001"), ("obligations", ITEM)],
+        Some(("iso-2025.pdf", "application/pdf", b"certificat 2025")),
+    );
+    let r = first
+        .post_raw(&format!("{service}/evidence/upload?csrf={csrf}"), &ct, body)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let item = first_item_link(
+        &first.get(&format!("{service}/evidence")).await.body,
+        &service,
+    );
+    let page = first.get(&item).await;
+    let needle = "name=\"replacing\" value=\"";
+    let at = page
+        .body
+        .find(needle)
+        .expect("the form says which version it replaces")
+        + needle.len();
+    let seen = page.body[at..].split('"').next().unwrap().to_string();
+    assert_eq!(seen, "1");
+    let mut second = twin(&first, &t);
+    let upload = |file: &'static [u8]| {
+        multipart(
+            &[("replacing", seen.as_str()), ("valid_until", "2027-12-31")],
+            Some(("iso.pdf", "application/pdf", file)),
+        )
+    };
+    let (ct, body) = upload(b"certificat 2026, par Amal");
+    let r = first
+        .post_raw(&format!("{item}/versions?csrf={csrf}"), &ct, body)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (ct, body) = upload(b"certificat 2026, par Karim");
+    let r = second
+        .post_raw(&format!("{item}/versions?csrf={csrf}"), &ct, body)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("id=\"form-error\""), "{}", r.body);
+    assert!(r.body.contains("v2"), "shows the version added meanwhile");
+    assert!(!r.body.contains("v3"), "nothing stacked on top");
+    assert!(
+        r.body.contains("name=\"replacing\" value=\"2\""),
+        "the form now replaces what is current"
+    );
 }

@@ -64,21 +64,28 @@ impl Store {
     /// Makes `new` the current file of evidence item `evidence` (a file
     /// item of this provider's service), keeping the earlier versions;
     /// returns the new version number. Journaled in the same transaction.
+    ///
+    /// `replacing`: the version the uploader saw as current. When someone
+    /// added another meanwhile, nothing is added ([`StoreError::Stale`]):
+    /// the uploader meant to replace a file that is no longer the current
+    /// one, and must look at it first.
     pub async fn add_evidence_version(
         &self,
         provider: ProviderId,
         service: ServiceId,
         evidence: i64,
         new: &NewEvidenceVersion,
+        replacing: Option<i64>,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
         self.service(provider, service).await?;
         let mut w = self.write().await?;
         // One statement both checks the item and takes the next number, so
-        // two concurrent uploads get two versions, never the same one.
+        // two concurrent uploads get two versions, never the same one (and
+        // with `replacing`, only the first of them gets one).
         let version: Option<i64> = sqlx::query_scalar(
             "UPDATE evidence SET version = version + 1, sha256 = $1, size = $2, filename = $3, media_type = $4, valid_until = $5 \
-             WHERE id = $6 AND service_id = $7 AND kind = 'file' RETURNING version",
+             WHERE id = $6 AND service_id = $7 AND kind = 'file' AND ($8 < 0 OR version = $8) RETURNING version",
         )
         .bind(&new.sha256)
         .bind(new.size)
@@ -87,9 +94,22 @@ impl Store {
         .bind(&new.valid_until)
         .bind(evidence)
         .bind(service.0)
+        .bind(replacing.unwrap_or(-1))
         .fetch_optional(&mut *w.tx)
         .await?;
-        let version = version.ok_or(StoreError::NotFound)?;
+        let Some(version) = version else {
+            let exists = sqlx::query(
+                "SELECT 1 FROM evidence WHERE id = $1 AND service_id = $2 AND kind = 'file'",
+            )
+            .bind(evidence)
+            .bind(service.0)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+            return Err(match (exists, replacing) {
+                (Some(_), Some(_)) => crate::versions::stale(&format!("evidence item {evidence}")),
+                _ => StoreError::NotFound,
+            });
+        };
         insert_version(
             &mut w.tx,
             evidence,

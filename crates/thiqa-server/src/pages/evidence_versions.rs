@@ -8,7 +8,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{Evidence, EvidenceVersion, NewEvidenceVersion};
+use thiqa_store::{Evidence, EvidenceVersion, NewEvidenceVersion, StoreError};
 
 use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
@@ -18,6 +18,7 @@ use crate::pages::service_access::read_access;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
+use crate::web::forms::edited_version;
 use crate::web::render;
 
 pub struct VersionRow {
@@ -118,6 +119,8 @@ pub async fn add_version(
         return Err(PageError::BadRequest(tr.t("error-evidence-version-kind")));
     }
     let (mut stored, mut valid_until): (Option<Received>, String) = (None, String::new());
+    // The version the uploader saw as current (older forms send none).
+    let mut replacing = None;
     while let Some(field) = multipart
         .next_field()
         .await
@@ -128,6 +131,13 @@ pub async fn add_version(
                 Ok(file) => stored = Some(file),
                 Err(refused) => return Ok(refused),
             },
+            "replacing" => {
+                let raw = field
+                    .text()
+                    .await
+                    .map_err(|e| PageError::BadRequest(e.body_text()))?;
+                replacing = Some(edited_version(&tr, &raw)?);
+            }
             "valid_until" => {
                 valid_until = field
                     .text()
@@ -157,10 +167,20 @@ pub async fn add_version(
         media_type: file.media_type,
         valid_until,
     };
-    app.store
-        .add_evidence_version(provider, id, eid, &new, &me.actor())
-        .await?;
-    Ok(Redirect::to(&format!("/services/{}/evidence/{eid}", id.0)).into_response())
+    match app
+        .store
+        .add_evidence_version(provider, id, eid, &new, replacing, &me.actor())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/services/{}/evidence/{eid}", id.0)).into_response()),
+        // The page shows the version added meanwhile; the uploader decides
+        // whether theirs still replaces it.
+        Err(StoreError::Stale(_)) => {
+            let error = tr.t("error-evidence-version-stale");
+            page_with(&app, &me, id, eid, vec![error], StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `GET /services/{id}/evidence/{eid}/versions/{version}/download`.
