@@ -329,7 +329,10 @@ mod tests {
         fn any_cell_position_is_read_or_refused_by_name(
             row in 1u32..1_048_577,
             col in 0u32..16_384,
-            text in "[a-z0-9 ]{1,20}",
+            // Position is the property here; a cell of spaces only reads
+            // as empty (whitespace-only XML text), which the import trims
+            // anyway, so the text starts and ends with a character.
+            text in "[a-z0-9]([a-z0-9 ]{0,18}[a-z0-9])?",
         ) {
             let mut letters = String::new();
             let mut c = col + 1;

@@ -81,8 +81,11 @@ pub async fn restore_into(
     rustix::fs::syncfs(std::fs::File::open(&staging)?).map_err(std::io::Error::from)?;
     progress("putting the backup in place");
     let marker = data_dir.join(RESTORE_MARKER);
+    // Whole or absent: written aside, then named (a kill between creating
+    // and filling it would leave a marker that says nothing).
+    let marker_tmp = data_dir.join(format!("{RESTORE_MARKER}.tmp"));
     std::fs::write(
-        &marker,
+        &marker_tmp,
         format!(
             "A restore of {} began at {}: the database, keys and evidence may be from two moments.\n\
              Run the same restore again to complete it: thiqa restore {}\n",
@@ -91,6 +94,8 @@ pub async fn restore_into(
             req.backup.display()
         ),
     )?;
+    std::fs::File::open(&marker_tmp)?.sync_all()?;
+    std::fs::rename(&marker_tmp, &marker)?;
     sync_dir(data_dir)?;
     for file in &manifest.evidence.files {
         let staged = staging.join("blobs").join(&file.sha256);
