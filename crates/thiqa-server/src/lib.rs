@@ -37,12 +37,13 @@ use crate::auth::realm::{Console, Portal, Realm};
 use crate::auth::{login, logout, mfa, reset, visit};
 use crate::metrics::Listener;
 pub use crate::state::AppState;
+use crate::web::routes::Routes;
 use crate::web::{error_pages, security, static_files};
 
 /// Routes both realms share, typed by realm.
-fn realm_routes<R: Realm>() -> Router<AppState> {
+fn realm_routes<R: Realm>() -> Routes {
     use crate::pages::{accounts, approvals, events, home, me, roles, separation};
-    Router::new()
+    Routes::new()
         .route("/", get(home::page::<R>))
         .route("/login", get(login::page::<R>).post(login::submit::<R>))
         .route("/login/mfa", get(mfa::page::<R>).post(mfa::submit::<R>))
@@ -94,30 +95,45 @@ fn realm_routes<R: Realm>() -> Router<AppState> {
         .route("/static/app.js", get(static_files::js))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .fallback(error_pages::not_found)
+        .map(|r| r.fallback(error_pages::not_found))
 }
 
 /// Layers every page route of realm `R` gets, outermost last.
-fn with_layers<R: Realm>(
-    router: Router<AppState>,
-    app: &AppState,
-    listener: Listener,
-    tls: bool,
-) -> Router {
-    router
-        .layer(from_fn_with_state(app.clone(), security::csrf))
-        .layer(from_fn_with_state(app.clone(), error_pages::render::<R>))
-        .layer(from_fn_with_state(app.clone(), visit::resolve::<R>))
-        .layer(from_fn(move |req, next| security::headers(tls, req, next)))
-        .layer(from_fn_with_state(app.clone(), move |state, req, next| {
-            security::count(state, listener, req, next)
-        }))
-        .layer(Extension(listener))
-        .with_state(app.clone())
+fn with_layers<R: Realm>(routes: Routes, app: &AppState, listener: Listener, tls: bool) -> Routes {
+    let app = app.clone();
+    routes.map(move |router| {
+        router
+            .layer(from_fn_with_state(app.clone(), security::csrf))
+            .layer(from_fn_with_state(app.clone(), error_pages::render::<R>))
+            .layer(from_fn_with_state(app.clone(), visit::resolve::<R>))
+            .layer(from_fn(move |req, next| security::headers(tls, req, next)))
+            .layer(from_fn_with_state(app.clone(), move |state, req, next| {
+                security::count(state, listener, req, next)
+            }))
+            .layer(Extension(listener))
+    })
+}
+
+/// The paths each listener serves, as its router was built: what a test
+/// walks to try every route (new ones included) from outside.
+pub struct RouteTable {
+    pub public: Vec<String>,
+    pub admin: Vec<String>,
+}
+
+pub fn route_table(app: &AppState) -> RouteTable {
+    RouteTable {
+        public: public_routes(app).paths().to_vec(),
+        admin: admin_routes(app).paths().to_vec(),
+    }
 }
 
 /// The customer portal and the public API (listener `listen`).
 pub fn public_router(app: &AppState) -> Router {
+    public_routes(app).finish(app).0
+}
+
+fn public_routes(app: &AppState) -> Routes {
     use crate::pages::organisation_settings;
     let portal = realm_routes::<Portal>().route(
         "/organisation",
@@ -125,15 +141,19 @@ pub fn public_router(app: &AppState) -> Router {
     );
     // Whoever receives a dossier fetches the key that signs them, no account needed.
     let portal = portal.route("/dossier/key", get(crate::dossier::published_key));
-    let portal = portal.layer(RequestBodyLimitLayer::new(security::FORM_LIMIT));
+    let portal = portal.map(|r| r.layer(RequestBodyLimitLayer::new(security::FORM_LIMIT)));
     let pages = with_layers::<Portal>(portal, app, Listener::Public, app.config.tls.enabled());
-    Router::new()
-        .nest("/api/v1", api::router::<Portal>(app))
+    Routes::new()
+        .nest("/api/v1", api::routes::<Portal>(app))
         .merge(pages)
 }
 
 /// The operator console, the operator API and metrics (listener `admin_listen`).
 pub fn admin_router(app: &AppState) -> Router {
+    admin_routes(app).finish(app).0
+}
+
+fn admin_routes(app: &AppState) -> Routes {
     use crate::pages::{
         actions, assessment, audits, evidence, evidence_versions, findings, organisations, reports,
         services,
@@ -215,7 +235,7 @@ pub fn admin_router(app: &AppState) -> Router {
         .route("/services/{id}/oscal/{file}", get(reports::oscal))
         .merge(crate::pages::catalog::routes())
         // Forms are small; only the evidence uploads below stream large bodies.
-        .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
+        .map(|r| r.layer(RequestBodyLimitLayer::new(security::FORM_LIMIT)))
         .route(
             "/services/{id}/evidence/upload",
             post(evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
@@ -236,9 +256,9 @@ pub fn admin_router(app: &AppState) -> Router {
         Listener::Admin,
         app.config.admin_tls.enabled(),
     );
-    Router::new()
-        .nest("/api/v1", api::router::<Console>(app))
-        .route("/metrics", get(metrics_text).with_state(app.clone()))
+    Routes::new()
+        .nest("/api/v1", api::routes::<Console>(app))
+        .route("/metrics", get(metrics_text))
         .merge(pages)
 }
 

@@ -28,7 +28,10 @@ async fn api() -> (Router, tempfile::TempDir) {
     };
     let app = thiqa_server::AppState::new(store, config).unwrap();
     let router = Router::new()
-        .nest("/api/v1/catalog", thiqa_server::api::catalog::routes())
+        .nest(
+            "/api/v1/catalog",
+            thiqa_server::api::catalog::routes().into_router(),
+        )
         .with_state(app);
     (router, tmp)
 }
@@ -336,6 +339,7 @@ async fn console(roles: &[&str]) -> (TestApp, Client, i64) {
     let (id, secret) = t.user(Directory::Operators, "lina", roles, true).await;
     let signed = t.signed_operator("lina", &secret.unwrap()).await;
     let pages = thiqa_server::pages::catalog::routes()
+        .into_router()
         .layer(from_fn_with_state(
             t.app.clone(),
             thiqa_server::web::error_pages::render::<Console>,

@@ -14,7 +14,9 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+
+use crate::web::routes::Routes;
 use serde_json::{json, Value};
 use thiqa_catalog::{
     Article, Catalog, Chapter, Decision, Lang, Obligation, Profile, Reason, Subject,
@@ -27,8 +29,8 @@ use params::{ParamError, Params, SEARCH_PARAMS};
 /// Where [`routes`] is nested; used for the links the documents carry.
 pub const BASE: &str = "/api/v1/catalog";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/", get(index))
         .route("/chapters", get(chapters))
         .route("/articles/{id}", get(article))

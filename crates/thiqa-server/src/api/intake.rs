@@ -14,7 +14,9 @@ use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
+
+use crate::web::routes::Routes;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use thiqa_crypto::token::{is_api_token, token_hash};
@@ -29,10 +31,10 @@ use crate::web::error::ApiError;
 pub const NDJSON: &str = "application/x-ndjson";
 
 /// The intake route, on the operator API only.
-pub fn routes<R: Realm>() -> Router<AppState> {
+pub fn routes<R: Realm>() -> Routes {
     match R::DIR {
-        thiqa_domain::Directory::Operators => Router::new().route("/journal/intake", post(intake)),
-        thiqa_domain::Directory::Customers => Router::new(),
+        thiqa_domain::Directory::Operators => Routes::new().route("/journal/intake", post(intake)),
+        thiqa_domain::Directory::Customers => Routes::new(),
     }
 }
 

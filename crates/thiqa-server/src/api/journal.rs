@@ -15,7 +15,9 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+
+use crate::web::routes::Routes;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
@@ -30,8 +32,8 @@ use crate::web::error::ApiError;
 
 /// Full paths (not nested): the intake route `/journal/intake` is merged
 /// separately, outside the form body limit.
-pub fn routes<R: Realm>() -> Router<AppState> {
-    Router::new()
+pub fn routes<R: Realm>() -> Routes {
+    Routes::new()
         .route("/journal/checkpoint", get(checkpoint))
         .route("/journal/key", get(key))
         .route("/journal/proof/inclusion", get(inclusion))

@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use thiqa_store::EventFilter;
@@ -27,15 +27,17 @@ use crate::auth::realm::Realm;
 use crate::metrics::Listener;
 use crate::state::AppState;
 use crate::web::error::ApiError;
+use crate::web::routes::Routes;
 use crate::web::security;
 
-pub fn router<R: Realm>(app: &AppState) -> Router {
+/// The API of realm `R` under `/api/v1`, and the paths it serves.
+pub fn routes<R: Realm>(app: &AppState) -> Routes {
     let tls = app.tls_for(R::DIR);
     let listener = match R::DIR {
         thiqa_domain::Directory::Operators => Listener::Admin,
         thiqa_domain::Directory::Customers => Listener::Public,
     };
-    Router::new()
+    Routes::new()
         .route("/openapi.json", get(openapi::document::<R>))
         .route("/me", get(me::<R>))
         .route("/me/rights", get(my_rights::<R>))
@@ -57,17 +59,20 @@ pub fn router<R: Realm>(app: &AppState) -> Router {
         .merge(services_routes::<R>())
         // The référentiel is public text: readable without a token.
         .nest("/catalog", catalog::routes())
-        .fallback(not_found)
-        .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
+        .map(|r| {
+            r.fallback(not_found)
+                .layer(RequestBodyLimitLayer::new(security::FORM_LIMIT))
+        })
         // After the form limit: batches stream up to intake_max_bytes.
         .merge(intake::routes::<R>())
-        .layer(map_response(in_error_shape))
-        .layer(from_fn(move |req, next| security::headers(tls, req, next)))
-        .layer(from_fn_with_state(app.clone(), move |state, req, next| {
-            security::count(state, listener, req, next)
-        }))
-        .layer(Extension(listener))
-        .with_state(app.clone())
+        .map(|r| {
+            r.layer(map_response(in_error_shape))
+                .layer(from_fn(move |req, next| security::headers(tls, req, next)))
+                .layer(from_fn_with_state(app.clone(), move |state, req, next| {
+                    security::count(state, listener, req, next)
+                }))
+                .layer(Extension(listener))
+        })
 }
 
 async fn not_found() -> ApiError {
@@ -162,9 +167,9 @@ pub(crate) fn created(body: Value) -> (StatusCode, Json<Value>) {
 }
 
 /// Services exist on the operator API only.
-fn services_routes<R: Realm>() -> Router<AppState> {
+fn services_routes<R: Realm>() -> Routes {
     match R::DIR {
-        thiqa_domain::Directory::Operators => Router::new().nest("/services", services::routes()),
-        thiqa_domain::Directory::Customers => Router::new(),
+        thiqa_domain::Directory::Operators => Routes::new().nest("/services", services::routes()),
+        thiqa_domain::Directory::Customers => Routes::new(),
     }
 }

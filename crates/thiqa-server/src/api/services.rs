@@ -7,7 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+
+use crate::web::routes::Routes;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use thiqa_catalog::{Level, Profile, ServiceModel};
@@ -21,8 +23,8 @@ use crate::pages::services::{applicable_ids, profile_of};
 use crate::state::AppState;
 use crate::web::error::{ApiError, PageError};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/", get(list).post(create))
         .route("/{id}", get(read).put(update))
 }

@@ -7,13 +7,13 @@ pub(crate) mod applicability;
 mod search;
 pub mod views;
 
+use crate::web::routes::Routes;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use thiqa_catalog::Catalog;
 use thiqa_domain::Permission;
 
@@ -29,8 +29,8 @@ use views::{Builder, Node, ObligationView};
 
 const CSS: &str = include_str!("../../static/catalog.css");
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/catalog", get(index::<Console>))
         .route("/catalog/search", get(search::search::<Console>))
         .route(

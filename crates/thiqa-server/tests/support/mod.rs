@@ -31,6 +31,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub provider: Tenant,
     pub organisation: Tenant,
+    /// Where the database is (for tests that read it directly).
+    pub location: DatabaseLocation,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -101,6 +103,7 @@ impl TestApp {
             clock,
             provider,
             organisation,
+            location,
             _dir: dir,
         }
     }
@@ -123,6 +126,18 @@ impl TestApp {
         } else {
             self.organisation
         };
+        self.user_in(tenant, username, roles, totp).await
+    }
+
+    /// The same in any tenant (another provider, another organisation).
+    pub async fn user_in(
+        &self,
+        tenant: Tenant,
+        username: &str,
+        roles: &[&str],
+        totp: bool,
+    ) -> (i64, Option<TotpSecret>) {
+        let dir = tenant.directory();
         let hash = self.app.hasher.hash(&PASSWORD.to_string().into()).unwrap();
         let id = self
             .store()
