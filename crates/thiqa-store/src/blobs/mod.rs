@@ -94,10 +94,8 @@ impl BlobStore {
 
     fn with_backend(root: &Path, backend: Backend) -> std::io::Result<BlobStore> {
         let tmp = root.join("tmp");
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp)?;
-        }
         std::fs::create_dir_all(&tmp)?;
+        remove_stale_staging(&tmp)?;
         Ok(BlobStore {
             root: root.to_path_buf(),
             backend,
@@ -266,6 +264,26 @@ impl BlobStore {
     }
 }
 
+/// An upload's staging file untouched this long belongs to an upload cut
+/// short by a crash. Younger ones may be another process's upload in
+/// progress: a `thiqa backup` beside a running server, or another instance
+/// sharing the directory, opens the same store (removing the whole staging
+/// directory at every open once made a server's uploads fail under load).
+const STALE_STAGING: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+fn remove_stale_staging(tmp: &Path) -> std::io::Result<()> {
+    let now = std::time::SystemTime::now();
+    for entry in std::fs::read_dir(tmp)? {
+        let entry = entry?;
+        let modified = entry.metadata()?.modified()?;
+        if now.duration_since(modified).unwrap_or_default() > STALE_STAGING {
+            // Gone meanwhile is as good as removed.
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
@@ -323,5 +341,35 @@ impl Drop for Upload {
             self.file.take();
             let _ = std::fs::remove_file(&self.path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opening_the_store_leaves_another_process_s_upload_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = BlobStore::open(dir.path()).unwrap();
+        let mut upload = server.begin(1 << 20).await.unwrap();
+        upload.write(b"half of a file").await.unwrap();
+        // A day-old staging file of an upload cut short by a crash.
+        let stale = dir.path().join("tmp").join("crashed-0");
+        std::fs::write(&stale, b"x").unwrap();
+        let day_ago = std::time::SystemTime::now() - STALE_STAGING * 2;
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(day_ago)
+            .unwrap();
+        // `thiqa backup` opens the same store while the server uploads.
+        BlobStore::open(dir.path()).unwrap();
+        assert!(!stale.exists(), "the crashed upload's file is removed");
+        upload.write(b" and the rest").await.unwrap();
+        let (sha256, size) = upload.finish().await.expect("the upload in progress completes");
+        assert_eq!(size, 27);
+        assert!(server.local_file(&sha256).is_some());
     }
 }
