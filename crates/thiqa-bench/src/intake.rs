@@ -1,4 +1,4 @@
-//! `thiqa bench intake`: batched intake of infrastructure events into the
+//! `thiqa-bench intake`: batched intake of infrastructure events into the
 //! journal on a fresh temporary SQLite database, beside its baseline — the
 //! same rows inserted the plain way (multi-row INSERTs in one transaction
 //! per batch, into a table without hashes or indexes) in the same database
@@ -129,7 +129,7 @@ async fn run(args: &IntakeBenchArgs, dir: &std::path::Path) -> anyhow::Result<Ex
     store.close().await;
 
     println!(
-        "thiqa bench intake: SQLite (temporary database), {} events each way in batches of {}, {} bytes per event (leaf), {} NDJSON bytes per batch; each batch one transaction, timed with its WAL checkpoint",
+        "thiqa-bench intake: SQLite (temporary database), {} events each way in batches of {}, {} bytes per event (leaf), {} NDJSON bytes per batch; each batch one transaction, timed with its WAL checkpoint",
         rounds * args.batch,
         args.batch,
         leaf_len,

@@ -1,4 +1,4 @@
-//! `thiqa bench journal`: the journal's read-side targets (issue 5) on a
+//! `thiqa-bench journal`: the journal's read-side targets (issue 5) on a
 //! SQLite journal of 10 million leaves, each beside a baseline measured in
 //! the same run:
 //!
@@ -35,7 +35,7 @@ use thiqa_server::bootstrap::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use thiqa_store::{journal_signer, Actor, DatabaseLocation, IntakeSource, LeafQuery, NewAccount};
 use thiqa_store::{RuleSet, Store, DEFAULT_JOURNAL_ORIGIN};
 
-use super::bench::{proc_kib, Server};
+use crate::pages::{proc_kib, Server};
 
 /// A signed checkpoint every this many leaves while building.
 const CHECKPOINT_EVERY: u64 = 1_000_000;
@@ -113,7 +113,7 @@ async fn run(args: &JournalBenchArgs, dir: &Path) -> anyhow::Result<ExitCode> {
     build(&store, &setup, args.batch, &signer).await?;
     let size = store.journal_sign_checkpoint(&signer).await?.size;
     println!(
-        "thiqa bench journal: SQLite journal of {size} leaves ({} bytes per event, appended by journal_append_batch in batches of {}), {}",
+        "thiqa-bench journal: SQLite journal of {size} leaves ({} bytes per event, appended by journal_append_batch in batches of {}), {}",
         args.event_bytes, args.batch, dir.display()
     );
     let part = |p: Part| args.only.is_empty() || args.only.contains(&p);

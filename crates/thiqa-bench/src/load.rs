@@ -1,4 +1,4 @@
-//! The HTTP load generator of the `thiqa bench` commands: keep-alive
+//! The HTTP load generator of the `thiqa-bench` commands: keep-alive
 //! clients on one thread of their own (like `wrk -t1`), in two modes.
 //! Closed loop measures the most the server does at a concurrency; open
 //! loop offers a fixed rate, as real users do, and measures each latency

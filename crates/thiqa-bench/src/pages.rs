@@ -1,4 +1,4 @@
-//! `thiqa bench …`: figures measured against a real `thiqa serve` (or
+//! `thiqa-bench …`: figures measured against a real `thiqa serve` (or
 //! `thiqa dossier build`) child process on a benchmark data directory, each
 //! beside its baseline measured in the same run.
 //!
@@ -36,7 +36,7 @@ use thiqa_store::{
     Actor, BlobStore, DatabaseLocation, NewAccount, NewEvidence, NewService, SessionPolicy, Store,
 };
 
-use super::bench_load::{load, load_at_rate, on_own_thread, Figures};
+use crate::load::{load, load_at_rate, on_own_thread, Figures};
 use thiqa_domain::text::hex;
 
 #[derive(clap::Args)]
@@ -84,7 +84,7 @@ pub async fn console(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&dir);
     let closed = Figures::of(closed?)?;
     println!(
-        "thiqa bench console: GET {} with a signed operator session, {clients} keep-alive clients, {seconds} s per run, load generator on one thread beside the server",
+        "thiqa-bench console: GET {} with a signed operator session, {clients} keep-alive clients, {seconds} s per run, load generator on one thread beside the server",
         args.page
     );
     println!("{}", closed.line("closed loop"));
@@ -128,7 +128,7 @@ pub struct AssessmentArgs {
     seconds: u64,
 }
 
-/// `thiqa bench assessment`: the assessment page of a service whose every
+/// `thiqa-bench assessment`: the assessment page of a service whose every
 /// applicable obligation is assessed, under concurrent load, beside the same
 /// load on `/healthz` (same listener, middleware and session cookie) in the
 /// same run.
@@ -175,7 +175,7 @@ async fn assessment_in(dir: &Path, args: &AssessmentArgs) -> anyhow::Result<Exit
     drop(server);
     let (page_fig, health) = (&figures[0], &figures[1]);
     println!(
-        "thiqa bench assessment: {} clients, {} s per route, signed operator session, `thiqa serve` child",
+        "thiqa-bench assessment: {} clients, {} s per route, signed operator session, `thiqa serve` child",
         args.clients, args.seconds
     );
     println!(
@@ -219,7 +219,7 @@ pub struct EvidenceArgs {
     dir: Option<PathBuf>,
 }
 
-/// `thiqa bench evidence`: one generated file uploaded then downloaded
+/// `thiqa-bench evidence`: one generated file uploaded then downloaded
 /// through the console's real endpoints of a `thiqa serve` child, with the
 /// child's peak resident memory during each, beside plain `std::fs` writing
 /// and reading the same number of bytes in the same directory.
@@ -301,7 +301,7 @@ async fn evidence_in(dir: &Path, args: &EvidenceArgs) -> anyhow::Result<ExitCode
     };
     let peak_kib = |hwm: u64, sampled: u64| if reset { hwm } else { sampled };
     println!(
-        "thiqa bench evidence: one {} MB file (generated, streamed, never held whole) uploaded then downloaded",
+        "thiqa-bench evidence: one {} MB file (generated, streamed, never held whole) uploaded then downloaded",
         args.size_mb
     );
     println!(
@@ -371,7 +371,7 @@ pub struct DossierArgs {
     dir: Option<PathBuf>,
 }
 
-/// `thiqa bench dossier`: `thiqa dossier build` (a child process) of a
+/// `thiqa-bench dossier`: `thiqa dossier build` (a child process) of a
 /// service with every applicable obligation assessed and generated evidence
 /// files attached to them, its time and peak resident memory, beside a plain
 /// copy of the same evidence bytes in the same directory.
@@ -438,7 +438,7 @@ async fn dossier_in(dir: &Path, args: &DossierArgs) -> anyhow::Result<ExitCode> 
 
     let out = dir.join("dossier.zip");
     let t = Instant::now();
-    let child = std::process::Command::new(std::env::current_exe()?)
+    let child = std::process::Command::new(crate::thiqa_binary()?)
         .args(["dossier", "build", "--data-dir"])
         .arg(dir)
         .args(["--service", &service.0.to_string(), "--out"])
@@ -469,7 +469,7 @@ async fn dossier_in(dir: &Path, args: &DossierArgs) -> anyhow::Result<ExitCode> 
     let mb = |b: u64| b as f64 / MB as f64;
     let peak_kib = hwm.max(sampled);
     println!(
-        "thiqa bench dossier: `thiqa dossier build` (child process) of a service with {} obligations assessed",
+        "thiqa-bench dossier: `thiqa dossier build` (child process) of a service with {} obligations assessed",
         applicable.len()
     );
     println!(
@@ -833,16 +833,16 @@ impl Watch {
 }
 
 /// A `thiqa serve` child process on a benchmark data directory; killed when dropped.
-pub(super) struct Server {
+pub(crate) struct Server {
     child: std::process::Child,
-    pub(super) pid: u32,
+    pub(crate) pid: u32,
     /// Operator console, `host:port`.
-    pub(super) addr: String,
+    pub(crate) addr: String,
 }
 
 impl Server {
-    pub(super) fn start(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Server> {
-        let mut child = std::process::Command::new(std::env::current_exe()?)
+    pub(crate) fn start(dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Server> {
+        let mut child = std::process::Command::new(crate::thiqa_binary()?)
             .args(["serve", "--data-dir"])
             .arg(dir)
             .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
@@ -976,7 +976,7 @@ async fn assessed_service(
             &NewService {
                 provider,
                 name: "Service de mesure",
-                description: "Service créé par thiqa bench.",
+                description: "Service créé par thiqa-bench.",
                 model: profile.model.as_str(),
                 level: i64::from(profile.level.number()),
                 facts_json: &facts,
@@ -1020,7 +1020,7 @@ async fn assessed_service(
 
 /// A `Vm…` field of a process's status (kB), from /proc (Linux): `VmRSS`
 /// is the resident set now, `VmHWM` its peak (high-water mark).
-pub(super) fn proc_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
+pub(crate) fn proc_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()

@@ -167,7 +167,7 @@ impl Store {
                 let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
                 // Each SQLite connection is a worker thread that every query
                 // wakes: more connections than cores only add context
-                // switches (`thiqa bench console`: 4,459 requests/s with 8
+                // switches (`thiqa-bench console`: 4,459 requests/s with 8
                 // on 2 cores, 6,864 with 2).
                 let readers = std::thread::available_parallelism()
                     .map(|n| n.get() as u32)

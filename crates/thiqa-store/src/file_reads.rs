@@ -5,7 +5,7 @@
 //! Everything else goes through the sqlx pool. sqlx runs each SQLite
 //! connection on a worker thread and sends every row, each value copied,
 //! across a channel; for a scan of millions of rows that hand-off, not
-//! SQLite, was most of the time (`thiqa bench journal`). Here a blocking
+//! SQLite, was most of the time (`thiqa-bench journal`). Here a blocking
 //! thread of the runtime runs the statement and reads each value in place.
 //! In WAL mode these readers see the last committed state and never block
 //! the writer. PostgreSQL has no such path: its reads stay on the pool.

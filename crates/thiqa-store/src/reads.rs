@@ -6,7 +6,7 @@
 //! through sqlx each statement is handed to the connection's worker thread
 //! and back, and the pool pings the connection on its way back: four
 //! thread wake-ups for one row, which made most of a console page's cost
-//! under load (`thiqa bench console`). In WAL mode a reader never waits
+//! under load (`thiqa-bench console`). In WAL mode a reader never waits
 //! for the writer, so the runtime's thread is not held beyond the lookup.
 //! On PostgreSQL the statement goes through the pool as usual.
 //!

@@ -60,9 +60,6 @@ pub enum Command {
     /// Sign, prove and verify the tamper-evident journal of security events.
     #[command(subcommand)]
     Journal(crate::commands::journal::JournalCommand),
-    /// Measure performance (prints figures; see the README).
-    #[command(subcommand)]
-    Bench(BenchCommand),
     /// Prove a backup (parts, schema, journal, evidence), then put it in
     /// the data directory (server stopped); nothing changes if it fails.
     Restore {
@@ -162,20 +159,4 @@ pub enum OperatorCommand {
         #[arg(long)]
         username: String,
     },
-}
-
-#[derive(Subcommand)]
-pub enum BenchCommand {
-    /// Batched intake of 300-byte events into the journal on SQLite, beside plain inserts of the same rows.
-    Intake(crate::commands::bench_intake::IntakeBenchArgs),
-    /// Inclusion proofs, full verification and a commanditaire's export on a 10-million-leaf journal, each beside its baseline.
-    Journal(crate::commands::bench_journal::JournalBenchArgs),
-    /// A session-authenticated console page under concurrent load, and the server's memory.
-    Console(crate::commands::bench::BenchArgs),
-    /// The assessment page of a fully assessed service under concurrent load, beside /healthz.
-    Assessment(crate::commands::bench::AssessmentArgs),
-    /// Upload and download of a large evidence file: throughput and the server's peak memory, beside the disk.
-    Evidence(crate::commands::bench::EvidenceArgs),
-    /// `thiqa dossier build` with large evidence: throughput and peak memory, beside a plain copy.
-    Dossier(crate::commands::bench::DossierArgs),
 }

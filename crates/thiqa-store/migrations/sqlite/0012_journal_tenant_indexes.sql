@@ -1,6 +1,6 @@
 -- The journal's per-commanditaire reads (exports, the portal, search) used
 -- indexes headed by the text column tenant_kind, which every appended leaf
--- paid for in two index inserts comparing text (`thiqa bench intake`).
+-- paid for in two index inserts comparing text (`thiqa-bench intake`).
 -- One partial index per tenant kind keys on integers only, and a leaf goes
 -- into its own kind's indexes alone; queries name the kind as a literal
 -- (journal::tenant_condition) so both backends' planners can use them.

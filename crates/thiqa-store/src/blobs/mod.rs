@@ -368,7 +368,10 @@ mod tests {
         BlobStore::open(dir.path()).unwrap();
         assert!(!stale.exists(), "the crashed upload's file is removed");
         upload.write(b" and the rest").await.unwrap();
-        let (sha256, size) = upload.finish().await.expect("the upload in progress completes");
+        let (sha256, size) = upload
+            .finish()
+            .await
+            .expect("the upload in progress completes");
         assert_eq!(size, 27);
         assert!(server.local_file(&sha256).is_some());
     }

@@ -1,4 +1,4 @@
-//! The baseline of `thiqa bench intake`: the same rows as a batch of journal
+//! The baseline of `thiqa-bench intake`: the same rows as a batch of journal
 //! leaves, inserted the plain way (same transaction handling, same
 //! multi-row chunks), with no hashing, chain, subtree rows, head or index.
 
@@ -12,7 +12,7 @@ use crate::journal::{multi_row_insert, LEAF_CHUNK};
 pub const BASELINE_TABLE: &str = "bench_intake_baseline";
 
 impl Store {
-    /// For `thiqa bench intake` only: inserts `events` (encoded as leaves,
+    /// For `thiqa-bench intake` only: inserts `events` (encoded as leaves,
     /// like the journal does) into the plain table [`BASELINE_TABLE`] in one
     /// transaction, in chunks of the journal's size. Never used by the
     /// product; run it on a scratch database.
@@ -57,7 +57,7 @@ impl Store {
         w.commit().await
     }
 
-    /// For `thiqa bench intake` only: copies the WAL into the database file
+    /// For `thiqa-bench intake` only: copies the WAL into the database file
     /// now (SQLite), so that each measured batch pays for its own pages
     /// rather than for whichever batch happened to fill the WAL first.
     #[doc(hidden)]

@@ -133,7 +133,7 @@ pub(crate) struct NewLeaf<'a> {
 /// Leaf rows per INSERT statement. Ten parameters a row keeps a full chunk
 /// far below SQLite's 32 766 bound parameters (and PostgreSQL's 65 535);
 /// full chunks share one SQL text, so the driver's statement cache prepares
-/// it once per connection. Measured with `thiqa bench intake`.
+/// it once per connection. Measured with `thiqa-bench intake`.
 pub(crate) const LEAF_CHUNK: usize = 1000;
 /// Node rows (three parameters each) per INSERT statement.
 const NODE_CHUNK: usize = 2000;

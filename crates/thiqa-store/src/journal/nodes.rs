@@ -80,7 +80,7 @@ pub(crate) const RANGES_PER_QUERY: usize = 128;
 /// SQLite's `?`. None when every range is empty.
 ///
 /// A proof in a tree of 10 million leaves asks for about 30 ranges; one
-/// round trip per range made most of its time (`thiqa bench journal`).
+/// round trip per range made most of its time (`thiqa-bench journal`).
 pub(crate) fn ranges_statement(
     group: &[(u8, u64, u64)],
     numbered: bool,

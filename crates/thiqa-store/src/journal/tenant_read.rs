@@ -82,7 +82,7 @@ impl Store {
         checked(rows.iter().map(leaf_from_row).collect::<Result<_, _>>()?)
     }
 
-    /// For `thiqa bench journal` only, the baseline of an export: the rows
+    /// For `thiqa-bench journal` only, the baseline of an export: the rows
     /// [`Store::journal_leaves_matching`] pages through for `q` from its
     /// start (same query, same pages of `q.limit`), their columns read as
     /// they come, without building leaves (on SQLite, in place from the

@@ -312,7 +312,7 @@ impl Store {
 }
 
 impl Store {
-    /// For `thiqa bench journal` only, the baseline of
+    /// For `thiqa-bench journal` only, the baseline of
     /// [`Store::journal_verify`]: the same columns of every row below the
     /// head (the leaf, its hashes and the columns copied from it; on
     /// SQLite, one statement over the file), only counted; with

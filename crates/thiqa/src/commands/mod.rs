@@ -1,9 +1,5 @@
 //! One module per command; shared set-up (configuration, store) here.
 
-pub mod bench;
-pub mod bench_intake;
-pub mod bench_journal;
-pub mod bench_load;
 pub mod catalog;
 mod data;
 mod demo;
@@ -28,14 +24,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::serve(args, false).await,
         Command::Demo(args) => serve::serve(args, true).await,
         Command::Operator(cmd) => operator::run(cmd).await,
-        Command::Bench(cmd) => match cmd {
-            crate::cli::BenchCommand::Intake(args) => bench_intake::intake(args).await,
-            crate::cli::BenchCommand::Journal(args) => bench_journal::journal(args).await,
-            crate::cli::BenchCommand::Console(args) => bench::console(args).await,
-            crate::cli::BenchCommand::Assessment(args) => bench::assessment(args).await,
-            crate::cli::BenchCommand::Evidence(args) => bench::evidence(args).await,
-            crate::cli::BenchCommand::Dossier(args) => bench::dossier(args).await,
-        },
         Command::Catalog(cmd) => catalog::run(cmd),
         Command::Dossier(cmd) => dossier::run(cmd).await,
         Command::Journal(cmd) => journal::run(cmd).await,

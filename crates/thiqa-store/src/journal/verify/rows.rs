@@ -2,7 +2,7 @@
 //! buffers.
 //!
 //! The database driver's cost per value was most of a verification's time,
-//! more than the hashing (`thiqa bench journal`). On SQLite the rows are
+//! more than the hashing (`thiqa-bench journal`). On SQLite the rows are
 //! read in place from the file ([`crate::file_reads`]). On PostgreSQL each
 //! row comes as two values, its index and its hash, chain, copied columns
 //! and leaf packed into one blob, taken as they stream in rather than
