@@ -46,11 +46,10 @@ pub async fn alert_loop(app: AppState) {
         every_seconds = app.config.alerts.interval_seconds,
         "alert rules loaded"
     );
-    let every = Duration::from_secs(app.config.alerts.interval_seconds.max(1));
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let period = Duration::from_secs(app.config.alerts.interval_seconds.max(1));
+    let mut ticks = crate::background::ClaimedTicks::new(&app, "alerts.evaluate", period);
     loop {
-        tick.tick().await;
+        ticks.next_claimed().await;
         match evaluate_now(&app, &rules).await {
             Ok(run) if !run.raised.is_empty() => tracing::warn!(
                 raised = run.raised.len(),

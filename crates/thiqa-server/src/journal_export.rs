@@ -228,11 +228,10 @@ pub fn proofs_body(app: &AppState, req: ExportRequest, checkpoint: StoredCheckpo
 /// in since the last one (several instances may run this: signing locks
 /// the journal head and returns the stored checkpoint when nothing is new).
 pub async fn checkpoint_loop(app: AppState) {
-    let every = std::time::Duration::from_secs(app.config.journal.checkpoint_seconds);
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let period = std::time::Duration::from_secs(app.config.journal.checkpoint_seconds);
+    let mut ticks = crate::background::ClaimedTicks::new(&app, "journal.checkpoint", period);
     loop {
-        tick.tick().await;
+        ticks.next_claimed().await;
         if let Err(cause) = checkpoint_if_behind(&app).await {
             tracing::error!(%cause, "journal checkpoint refused");
         }

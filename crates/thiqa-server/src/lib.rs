@@ -10,6 +10,7 @@
 pub mod alerting;
 pub mod api;
 pub mod auth;
+pub mod background;
 pub mod bootstrap;
 pub mod clock_sync;
 pub mod config;

@@ -14,6 +14,10 @@ use thiqa_server::{public_router, AppState};
 use thiqa_store::{Actor, DatabaseLocation, NewAccount, Store};
 
 async fn instance(url: &str) -> AppState {
+    instance_with(url, |_| {}).await
+}
+
+async fn instance_with(url: &str, configure: impl FnOnce(&mut Config)) -> AppState {
     let store = Store::open(
         &DatabaseLocation::Postgres {
             url: url.to_string(),
@@ -22,10 +26,11 @@ async fn instance(url: &str) -> AppState {
     )
     .await
     .unwrap();
-    let config = Config {
+    let mut config = Config {
         data_dir: std::env::temp_dir().join(format!("thiqa-shared-{}", std::process::id())),
         ..Default::default()
     };
+    configure(&mut config);
     AppState::new(store, config).unwrap()
 }
 
@@ -77,4 +82,48 @@ async fn two_instances_share_sessions_and_rate_limits() {
     let mut late = Client::new(public_router(&b));
     let r = late.login("nobody", "x").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+}
+
+/// Two instances tick their checkpoint loops every second while events
+/// keep arriving: each interval is signed once, by whichever instance
+/// claimed it, not once per instance (issue 13, item 7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_sign_one_checkpoint_per_interval() {
+    let url = fresh_postgres().await;
+    let every_second = |c: &mut Config| c.journal.checkpoint_seconds = 1;
+    let a = instance_with(&url, every_second).await;
+    let b = instance_with(&url, every_second).await;
+    let events = {
+        let store = a.store.clone();
+        tokio::spawn(async move {
+            loop {
+                store
+                    .record_event(
+                        &Actor::system(),
+                        thiqa_store::NewEvent::success("test.tick"),
+                    )
+                    .await
+                    .unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let before = a.store.journal_checkpoints().await.unwrap().len();
+    let loops = [
+        tokio::spawn(thiqa_server::journal_export::checkpoint_loop(a.clone())),
+        tokio::spawn(thiqa_server::journal_export::checkpoint_loop(b.clone())),
+    ];
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    for l in loops {
+        l.abort();
+    }
+    events.abort();
+    let signed = a.store.journal_checkpoints().await.unwrap().len() - before;
+    eprintln!("two instances, 3.5 s, one-second interval: {signed} checkpoints");
+    // Ticks at 0, 1, 2 and 3 s: four intervals. Each instance alone would
+    // sign at each of its ticks, eight in all.
+    assert!(
+        (2..=5).contains(&signed),
+        "{signed} checkpoints in 3.5 s of two instances ticking every second"
+    );
 }

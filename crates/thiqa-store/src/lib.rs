@@ -22,6 +22,7 @@ mod evidence_versions;
 mod file_reads;
 mod findings;
 mod intake;
+mod jobs;
 mod journal;
 mod ratelimit;
 mod reads;

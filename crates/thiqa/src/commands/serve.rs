@@ -175,7 +175,7 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         info.print(&public_url, &admin_url);
         tokio::spawn(super::demo::print_codes(info.clone()));
     }
-    tokio::spawn(housekeeping(store.clone(), config.journal.retention_days));
+    tokio::spawn(thiqa_server::background::housekeeping_loop(app.clone()));
     tokio::spawn(thiqa_server::journal_export::checkpoint_loop(app.clone()));
     tokio::spawn(thiqa_server::alerting::alert_loop(app.clone()));
     tokio::spawn(async move {
@@ -198,25 +198,6 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
 
 /// Hourly: old rate-limit counters go, and journal payloads past the
 /// retention period (never under 12 months, checked at start) are purged.
-async fn housekeeping(store: thiqa_store::Store, retention_days: u32) {
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        tick.tick().await;
-        if let Err(e) = store.purge_rate_limits(86_400).await {
-            tracing::warn!(error = %e, "purging rate-limit counters");
-        }
-        let cutoff = store.clock().now_ms() - i64::from(retention_days) * 86_400_000;
-        match store
-            .journal_purge_before(cutoff, &thiqa_store::Actor::system())
-            .await
-        {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(events = n, "journal payloads past retention purged"),
-            Err(e) => tracing::warn!(error = %e, "purging journal payloads past retention"),
-        }
-    }
-}
-
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
