@@ -59,6 +59,18 @@ impl Tenant {
         }
     }
 
+    /// `provider:1`, `organisation:7`: how events name their tenant.
+    pub fn to_text(self) -> String {
+        let (kind, id) = self.parts();
+        format!("{kind}:{id}")
+    }
+
+    /// Inverse of [`Tenant::to_text`].
+    pub fn from_text(text: &str) -> Option<Tenant> {
+        let (kind, id) = text.split_once(':')?;
+        Tenant::from_parts(kind, id.parse().ok()?)
+    }
+
     /// The directory whose members belong to this tenant.
     pub fn directory(self) -> Directory {
         match self {

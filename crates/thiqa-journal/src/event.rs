@@ -11,6 +11,10 @@
 //! events are in one-to-one correspondence. Exports for people render the
 //! decoded event (e.g. as JSON); the leaf stays binary.
 
+/// The `source` of Thiqa's own security events (every other source is an
+/// infrastructure system that posts to the intake).
+pub const THIQA_SOURCE: &str = "thiqa";
+
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -30,7 +30,7 @@ pub mod verify;
 pub use append::{chain_hash, AppendedLeaf, Appender};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use checkpointer::{Checkpointer, SignError};
-pub use event::{Event, EventError, LeafFields, Outcome, Severity};
+pub use event::{Event, EventError, LeafFields, Outcome, Severity, THIQA_SOURCE};
 pub use keys::{KeyError, NoteSigner, NoteVerifier};
 pub use merkle::Hash;
 pub use note::{NoteError, SignedNote};

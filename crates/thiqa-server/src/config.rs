@@ -110,7 +110,14 @@ impl AlertsConfig {
     /// The rules in force: the file's, or the shipped ones.
     pub fn rules(&self) -> Result<thiqa_store::RuleSet, thiqa_store::RuleError> {
         match &self.rules_file {
-            Some(path) => thiqa_store::RuleSet::load(path),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| thiqa_store::RuleError {
+                    rule: None,
+                    field: None,
+                    message: format!("cannot read {}: {e}", path.display()),
+                })?;
+                thiqa_store::RuleSet::parse_file(&path.to_string_lossy(), &text)
+            }
             None => Ok(thiqa_store::RuleSet::defaults()),
         }
     }

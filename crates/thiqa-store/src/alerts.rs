@@ -29,9 +29,6 @@
 //! in the same transaction, so the journal holds them too. Events of Thiqa's
 //! own `alert.*` actions are never matched by a rule.
 
-mod rules;
-mod sigma;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -42,13 +39,12 @@ use thiqa_journal::Event;
 use crate::connect::{Backend, Store};
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
-use crate::journal::{parse_tenant, to_i64, to_u64};
+use crate::journal::{to_i64, to_u64};
 
-pub use rules::{
-    format_window, parse_window, AlertSeverity, Condition, Field, Pattern, Rule, RuleError,
-    RuleSet, DEFAULT_RULES, MAX_THRESHOLD, MAX_WINDOW_MS,
+pub use thiqa_rules::{
+    format_window, parse_sigma, parse_window, AlertSeverity, Condition, Field, Pattern, Rule,
+    RuleError, RuleSet, DEFAULT_RULES, MAX_THRESHOLD, MAX_WINDOW_MS,
 };
-pub use sigma::parse_sigma;
 
 /// Leaves evaluated per transaction.
 pub const ALERT_BATCH: u64 = 500;
@@ -458,7 +454,7 @@ impl Store {
                         }
                     }
                     Step::Raise(raise) => {
-                        let tenant = raise.tenant.as_deref().and_then(parse_tenant);
+                        let tenant = raise.tenant.as_deref().and_then(Tenant::from_text);
                         let (kind, tenant_id) = match tenant {
                             Some(t) => {
                                 let (k, i) = t.parts();
@@ -555,7 +551,7 @@ impl Store {
             let mut event = NewEvent::success("alert.raise")
                 .target(format!("alert:{alert_id}"))
                 .details(journal_details(rule, key, raise));
-            if let Some(t) = raise.tenant.as_deref().and_then(parse_tenant) {
+            if let Some(t) = raise.tenant.as_deref().and_then(Tenant::from_text) {
                 event = event.tenant(t);
             }
             w.event(&Actor::system(), &event).await?;

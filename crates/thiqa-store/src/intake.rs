@@ -14,9 +14,7 @@
 
 pub(crate) mod bench;
 mod certificates;
-pub mod parse;
 mod receipts;
-pub mod syslog;
 
 use serde::Serialize;
 use sqlx::Row;
@@ -28,8 +26,9 @@ use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::journal::{append_leaves, lock_for_writing, LeafMeta, NewLeaf};
-use parse::{BatchContext, BatchRefusal, IntakeLimits};
 pub use receipts::BatchKey;
+use thiqa_intake::ndjson as parse;
+use thiqa_intake::{BatchContext, BatchRefusal, IntakeLimits};
 
 /// A registered event source.
 #[derive(Debug, Clone, Serialize)]
@@ -124,10 +123,7 @@ type Checked = Result<(Vec<u8>, Option<Tenant>), String>;
 /// One event of `source`: checked (its source name, the tenant it tags)
 /// and encoded as a leaf, or the reason it is refused.
 fn check_one(source: &IntakeSource, event: &Event) -> Checked {
-    let tenant = event
-        .tenant
-        .as_deref()
-        .and_then(crate::journal::parse_tenant);
+    let tenant = event.tenant.as_deref().and_then(Tenant::from_text);
     let allowed = match tenant {
         Some(Tenant::Provider(p)) => p == source.provider_id,
         Some(Tenant::Organisation(o)) => source.organisations.contains(&o),

@@ -47,7 +47,6 @@ pub use bundle::{BundleError, InclusionBundle, VerifiedInclusion};
 pub use columns::{ColumnProblem, Columns};
 pub(crate) use encode::append_security_event;
 pub use encode::SOURCE as THIQA_SOURCE;
-pub(crate) use encode::{parse_tenant, tenant_text};
 pub use key::{existing_journal_signer, journal_signer, JOURNAL_KEY_FILE};
 pub use search::{
     JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
@@ -227,7 +226,7 @@ impl Store {
         let leaf = event
             .to_leaf()
             .map_err(|e| StoreError::Corrupt(format!("journal event: {e}")))?;
-        let tenant = event.tenant.as_deref().and_then(encode::parse_tenant);
+        let tenant = event.tenant.as_deref().and_then(Tenant::from_text);
         let mut w = self.write().await?;
         append::lock_for_writing(&mut w.tx).await?;
         let index = append_leaf(

@@ -56,11 +56,6 @@ pub use evidence::{Evidence, NewEvidence};
 pub use evidence_versions::{EvidenceVersion, NewEvidenceVersion};
 pub use findings::{Finding, NewFinding, FINDING_SEVERITIES, FINDING_STATUSES};
 pub use intake::bench::BASELINE_TABLE as INTAKE_BASELINE_TABLE;
-pub use intake::parse::{
-    parse_batch, valid_source_name, BatchContext, BatchRefusal, IntakeLimits, LineError,
-    MAX_REPORTED_ERRORS,
-};
-pub use intake::syslog::{parse_syslog, THIQA_SD_ID};
 pub use intake::{BatchKey, CreatedIntakeSource, IntakeError, IntakeReceipt, IntakeSource};
 pub use journal::{
     existing_journal_signer, journal_signer, BundleError, ColumnProblem, Columns, HeadProblem,
@@ -78,6 +73,10 @@ pub use roles::{AssignmentError, Change, HeldRight, Role};
 pub use services::{NewService, Service, Site};
 pub use sessions::{Session, SessionPolicy};
 pub use tenants::Organisation;
+pub use thiqa_intake::{
+    parse_batch, parse_syslog, valid_source_name, BatchContext, BatchRefusal, IntakeLimits,
+    LineError, MAX_REPORTED_ERRORS, THIQA_SD_ID,
+};
 pub use tokens::{ApiToken, ApiTokenOwner};
 
 mod tx;

@@ -36,7 +36,10 @@ impl Store {
                 let leaf = e
                     .to_leaf()
                     .map_err(|err| StoreError::Corrupt(format!("event: {err}")))?;
-                let tenant = e.tenant.as_deref().and_then(crate::journal::parse_tenant);
+                let tenant = e
+                    .tenant
+                    .as_deref()
+                    .and_then(thiqa_domain::Tenant::from_text);
                 Ok((leaf, tenant.map(|t| t.parts())))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

@@ -14,7 +14,7 @@ use std::fmt;
 
 use thiqa_journal::LeafFields;
 
-use super::encode::{parse_tenant, SOURCE};
+use super::encode::SOURCE;
 use super::JournalLeaf;
 use crate::error::StoreError;
 
@@ -143,7 +143,10 @@ pub(crate) fn differing(leaf: &[u8], stored: &StoredColumns<'_>) -> Columns {
     let Ok(f) = LeafFields::parse(leaf) else {
         return Columns::LEAF;
     };
-    let tenant = f.tenant.and_then(parse_tenant).map(|t| t.parts());
+    let tenant = f
+        .tenant
+        .and_then(thiqa_domain::Tenant::from_text)
+        .map(|t| t.parts());
     let event_id = event_id_of(f.source, || f.attribute("event_id"));
     stored
         .unreadable

@@ -17,7 +17,7 @@ use crate::error::StoreError;
 use crate::events::{Actor, NewEvent, Outcome};
 
 /// The `source` of Thiqa's own events.
-pub const SOURCE: &str = "thiqa";
+pub const SOURCE: &str = thiqa_journal::THIQA_SOURCE;
 
 /// RFC 5424 severity of a security event. Refusals and lockouts are
 /// warnings; changes that weaken a control are warnings too; other changes
@@ -50,17 +50,6 @@ pub(crate) fn severity(action: &str, outcome: Outcome) -> Severity {
 }
 
 /// `provider:ID` / `organisation:ID`, as in the leaf's tenant field.
-pub(crate) fn tenant_text(tenant: Tenant) -> String {
-    let (kind, id) = tenant.parts();
-    format!("{kind}:{id}")
-}
-
-/// Inverse of [`tenant_text`], for events from other sources.
-pub(crate) fn parse_tenant(text: &str) -> Option<Tenant> {
-    let (kind, id) = text.split_once(':')?;
-    Tenant::from_parts(kind, id.parse().ok()?)
-}
-
 /// The journal event of a `security_events` row.
 pub(crate) fn security_event(
     now_ms: i64,
@@ -101,7 +90,7 @@ pub(crate) fn security_event(
             .unwrap_or_else(|| severity(event.action, event.outcome)),
         actor: actor.name.clone(),
         target: event.target.clone().unwrap_or_default(),
-        tenant: event.tenant.map(tenant_text),
+        tenant: event.tenant.map(Tenant::to_text),
         source_address,
         outcome: match event.outcome {
             Outcome::Success => thiqa_journal::Outcome::Success,
@@ -175,7 +164,7 @@ mod tests {
         assert_eq!(back.attributes["event_id"], "42");
         assert_eq!(back.attributes["details"], "bad password");
         assert_eq!(
-            parse_tenant("provider:1"),
+            Tenant::from_text("provider:1"),
             Some(Tenant::Provider(thiqa_domain::ProviderId(1)))
         );
     }

@@ -5,7 +5,7 @@
 //! and plain scalars, `|` and `>` text, comments, `---` between rules) and
 //! refuses anything else with the line number.
 
-use super::rules::{
+use crate::rules::{
     check_id, check_threshold, parse_window, AlertSeverity, Condition, Field, Pattern, Rule,
     RuleError, RuleSet,
 };

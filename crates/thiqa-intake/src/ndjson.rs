@@ -95,7 +95,7 @@ pub struct BatchRefusal {
 }
 
 impl BatchRefusal {
-    pub(crate) fn push(&mut self, line: usize, reason: String) {
+    pub fn push(&mut self, line: usize, reason: String) {
         self.total += 1;
         if self.errors.len() < MAX_REPORTED_ERRORS {
             self.errors.push(LineError { line, reason });
@@ -237,7 +237,7 @@ pub fn parse_line(raw: &[u8], ctx: &BatchContext<'_>) -> Result<Event, String> {
         severity,
         actor,
         target,
-        tenant: Some(crate::journal::tenant_text(tenant)),
+        tenant: Some(tenant.to_text()),
         source_address,
         outcome,
         attributes,
@@ -424,7 +424,7 @@ pub fn valid_source_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':'))
-        && !name.eq_ignore_ascii_case(crate::journal::THIQA_SOURCE)
+        && !name.eq_ignore_ascii_case(thiqa_journal::THIQA_SOURCE)
 }
 
 #[cfg(test)]

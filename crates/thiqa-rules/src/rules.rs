@@ -9,8 +9,8 @@ use std::fmt;
 
 use thiqa_journal::{Event, Severity};
 
-/// The rules Thiqa ships (`crates/thiqa-store/rules/default.toml`).
-pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
+/// The rules Thiqa ships (`crates/thiqa-rules/rules/default.toml`).
+pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
 
 /// Largest threshold: the evaluator keeps up to this many recent events per
 /// key, so it bounds the state.
@@ -218,7 +218,7 @@ pub const ALERT_ACTION_PREFIX: &str = "alert.";
 impl Rule {
     /// Whether `e` counts for this rule.
     pub fn matches(&self, e: &Event) -> bool {
-        if e.action.starts_with(ALERT_ACTION_PREFIX) && e.source == crate::journal::THIQA_SOURCE {
+        if e.action.starts_with(ALERT_ACTION_PREFIX) && e.source == thiqa_journal::THIQA_SOURCE {
             return false;
         }
         self.conditions.iter().all(|c| {
@@ -276,17 +276,15 @@ impl RuleSet {
         RuleSet::parse_toml(DEFAULT_RULES).unwrap_or_default()
     }
 
-    /// Reads a rule file: TOML (`*.toml`) or the Sigma subset (`*.yml`,
-    /// `*.yaml`, several rules separated by `---`).
-    pub fn load(path: &std::path::Path) -> Result<RuleSet, RuleError> {
-        let text = std::fs::read_to_string(path).map_err(|e| RuleError {
-            rule: None,
-            field: None,
-            message: format!("cannot read {}: {e}", path.display()),
-        })?;
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("yml" | "yaml") => super::sigma::parse_sigma(&text),
-            _ => RuleSet::parse_toml(&text),
+    /// A rule file's text by its name: the Sigma subset for `*.yml` and
+    /// `*.yaml` (several rules separated by `---`), TOML otherwise.
+    pub fn parse_file(name: &str, text: &str) -> Result<RuleSet, RuleError> {
+        match std::path::Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str())
+        {
+            Some("yml" | "yaml") => crate::sigma::parse_sigma(text),
+            _ => RuleSet::parse_toml(text),
         }
     }
 

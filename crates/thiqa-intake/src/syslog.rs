@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use thiqa_domain::Tenant;
 use thiqa_journal::{Event, Outcome, Severity};
 
-use super::parse::{
+use crate::ndjson::{
     check_action, check_attributes, check_name, check_time_window, parse_time, BatchContext,
 };
 
@@ -154,7 +154,7 @@ pub fn parse_syslog(raw: &[u8], ctx: &BatchContext<'_>) -> Result<Event, String>
         severity,
         actor,
         target,
-        tenant: Some(crate::journal::tenant_text(tenant)),
+        tenant: Some(tenant.to_text()),
         source_address: None,
         outcome,
         attributes,
