@@ -616,3 +616,6 @@ approval-reject-confirm = Reject this request?
 separation-remove-confirm = Remove this incompatible pair? The removal waits for another account’s approval.
 account-revoke-confirm = Revoke this role from this account?
 error-evidence-version-stale = Someone added a version meanwhile: your file was not added. Look at the current version below; if yours should replace it, choose it again and add it.
+error-unknown-permission = Unknown right: { $permission }.
+error-scope-not-held = A token carries only rights you hold; you do not hold { $scope }.
+search-type-example = login, role., vm.snapshot

@@ -616,3 +616,6 @@ approval-reject-confirm = Rejeter cette demande ?
 separation-remove-confirm = Retirer cette paire incompatible ? Le retrait attend l’approbation d’un autre compte.
 account-revoke-confirm = Retirer ce rôle à ce compte ?
 error-evidence-version-stale = Quelqu'un a ajouté une version entre-temps : votre fichier n'a pas été ajouté. Regardez la version actuelle ci-dessous ; si le vôtre doit la remplacer, choisissez-le de nouveau et ajoutez-le.
+error-unknown-permission = Droit inconnu : { $permission }.
+error-scope-not-held = Un jeton ne porte que des droits que vous détenez ; vous ne détenez pas { $scope }.
+search-type-example = login, role., vm.snapshot

@@ -59,8 +59,13 @@ pub async fn language<R: Realm>(
     visit: Visit,
     Form(form): Form<LanguageForm>,
 ) -> Result<Response, PageError> {
-    let lang = Lang::parse(&form.lang)
-        .ok_or_else(|| PageError::BadRequest(format!("unknown language: {}", form.lang)))?;
+    let lang = Lang::parse(&form.lang).ok_or_else(|| {
+        let tr = crate::i18n::Tr {
+            i18n: &app.i18n,
+            lang: visit.lang,
+        };
+        PageError::BadRequest(tr.t1("error-query-param", "param", "lang"))
+    })?;
     if let Some(account) = &visit.account {
         app.store.set_language(account, lang.code()).await?;
     }

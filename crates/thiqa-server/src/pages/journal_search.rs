@@ -141,6 +141,7 @@ struct SearchPage<'a> {
 /// operators, the organisation chosen, checked to be theirs).
 async fn search_tenant(
     app: &AppState,
+    tr: &crate::i18n::Tr<'_>,
     caller: Tenant,
     choice: &str,
 ) -> Result<Option<Tenant>, PageError> {
@@ -150,9 +151,9 @@ async fn search_tenant(
             "" => Ok(None),
             "provider" => Ok(Some(caller)),
             id => {
-                let id: i64 = id
-                    .parse()
-                    .map_err(|_| PageError::BadRequest(format!("organisation: {id:?}")))?;
+                let id: i64 = id.parse().map_err(|_| {
+                    PageError::BadRequest(tr.t1("error-query-param", "param", "organisation"))
+                })?;
                 let o = app.store.organisation_of(p, OrganisationId(id)).await?;
                 Ok(Some(Tenant::Organisation(o.id)))
             }
@@ -188,7 +189,7 @@ pub async fn page<R: Realm>(
     if from > to {
         return Err(PageError::BadRequest(tr.t("error-search-dates")));
     }
-    let tenant = search_tenant(&app, me.tenant(), form.organisation.trim()).await?;
+    let tenant = search_tenant(&app, &tr, me.tenant(), form.organisation.trim()).await?;
     let min_severity = match form.severity.trim() {
         "" => None,
         s => Some(

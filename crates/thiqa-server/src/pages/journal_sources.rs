@@ -127,10 +127,9 @@ pub async fn create(
     }
     let mut organisations = Vec::new();
     for (_, v) in pairs.iter().filter(|(k, _)| k == "organisation") {
-        let id = v
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| PageError::BadRequest(format!("not an organisation: {v}")))?;
+        let id = v.trim().parse::<i64>().map_err(|_| {
+            PageError::BadRequest(tr.t1("error-query-param", "param", "organisation"))
+        })?;
         organisations.push(OrganisationId(id));
     }
     match app

@@ -131,7 +131,13 @@ pub async fn create_token<R: Realm>(
         match Permission::parse(v) {
             // A token never carries more than its owner holds.
             Some(p) if me.permissions.contains(p) => scopes.push(p),
-            _ => return Err(PageError::BadRequest(format!("scope not held: {v}"))),
+            _ => {
+                return Err(PageError::BadRequest(tr.t1(
+                    "error-scope-not-held",
+                    "scope",
+                    v,
+                )))
+            }
         }
     }
     let token = Token::generate_api().map_err(|e| PageError::Internal(e.to_string()))?;

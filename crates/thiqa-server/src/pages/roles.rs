@@ -103,13 +103,17 @@ pub async fn list<R: Realm>(
 }
 
 /// Checkbox forms repeat the `permission` field: read them as pairs.
-fn permissions_from(pairs: &[(String, String)]) -> Result<Vec<Permission>, PageError> {
+fn permissions_from(
+    tr: &crate::i18n::Tr<'_>,
+    pairs: &[(String, String)],
+) -> Result<Vec<Permission>, PageError> {
     pairs
         .iter()
         .filter(|(k, _)| k == "permission")
         .map(|(_, v)| {
-            Permission::parse(v)
-                .ok_or_else(|| PageError::BadRequest(format!("unknown permission: {v}")))
+            Permission::parse(v).ok_or_else(|| {
+                PageError::BadRequest(tr.t1("error-unknown-permission", "permission", v))
+            })
         })
         .collect()
 }
@@ -133,7 +137,7 @@ pub async fn create<R: Realm>(
         let msg = me.tr(&app).t("error-role-name");
         return roles_page(&app, &me, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let perms = permissions_from(&pairs)?;
+    let perms = permissions_from(&me.tr(&app), &pairs)?;
     let description: String = field(&pairs, "description")
         .trim()
         .chars()
@@ -161,7 +165,7 @@ pub async fn update<R: Realm>(
     me.require(R::MANAGE_ROLES)?;
     let tr = me.tr(&app);
     let version = edited_version(&tr, field(&pairs, "version"))?;
-    let perms = permissions_from(&pairs)?;
+    let perms = permissions_from(&me.tr(&app), &pairs)?;
     match app
         .store
         .set_role_permissions_from(me.tenant(), RoleId(id), &perms, Some(version), &me.actor())

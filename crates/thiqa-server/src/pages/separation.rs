@@ -83,8 +83,9 @@ pub async fn add<R: Realm>(
 ) -> Result<Response, PageError> {
     me.require(R::MANAGE_SEPARATION)?;
     let parse = |s: &str| {
-        Permission::parse(s)
-            .ok_or_else(|| PageError::BadRequest(format!("unknown permission: {s}")))
+        Permission::parse(s).ok_or_else(|| {
+            PageError::BadRequest(me.tr(&app).t1("error-unknown-permission", "permission", s))
+        })
     };
     let (first, second) = (parse(&form.first)?, parse(&form.second)?);
     let reason = form.reason.trim();
