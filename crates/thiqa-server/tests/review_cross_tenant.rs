@@ -338,6 +338,25 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
         ("alerts", "1".into()),
         ("tokens", db.first_id("operator_api_tokens").await),
     ]);
+    // A pending rights request of organisation A: a member asks to remove
+    // one of its pairs (a member's removal waits for approval).
+    let org_pair = db
+        .id_of_tenant("incompatible_pairs", "organisation", org_a.0)
+        .await;
+    let nadia = Actor {
+        directory: Some(Directory::Customers),
+        id: Some(member_a),
+        name: "nadia".into(),
+        source_ip: None,
+    };
+    store
+        .remove_incompatible_pair(
+            t.organisation,
+            thiqa_domain::PairId(org_pair.parse().unwrap()),
+            &nadia,
+        )
+        .await
+        .unwrap();
     let portal_victims: Victims = BTreeMap::from([
         ("accounts", member_a.to_string()),
         (

@@ -490,8 +490,12 @@ async fn of_two_new_files_for_one_evidence_version_the_second_gets_409(t: TestAp
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains("id=\"form-error\""), "{}", r.body);
-    assert!(r.body.contains("v2"), "shows the version added meanwhile");
-    assert!(!r.body.contains("v3"), "nothing stacked on top");
+    // The versions table's rows (`<td>vN`), not any "v3" in a token.
+    assert!(
+        r.body.contains("<td>v2"),
+        "shows the version added meanwhile"
+    );
+    assert!(!r.body.contains("<td>v3"), "nothing stacked on top");
     assert!(
         r.body.contains("name=\"replacing\" value=\"2\""),
         "the form now replaces what is current"
