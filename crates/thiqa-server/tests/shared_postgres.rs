@@ -120,10 +120,11 @@ async fn two_instances_sign_one_checkpoint_per_interval() {
     events.abort();
     let signed = a.store.journal_checkpoints().await.unwrap().len() - before;
     eprintln!("two instances, 3.5 s, one-second interval: {signed} checkpoints");
-    // Ticks at 0, 1, 2 and 3 s: four intervals. Each instance alone would
-    // sign at each of its ticks, eight in all.
+    // Ticks at 0, 1, 2 and 3 s: four intervals (fewer on a loaded machine,
+    // whose ticks slip). Each instance alone would sign at each of its
+    // ticks, eight in all.
     assert!(
-        (2..=5).contains(&signed),
+        (1..=5).contains(&signed),
         "{signed} checkpoints in 3.5 s of two instances ticking every second"
     );
 }
