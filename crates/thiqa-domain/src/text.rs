@@ -13,6 +13,24 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The bytes of hexadecimal `text` (either case); None when it is not
+/// hexadecimal. The one parser of what [`hex`] writes: keys, hashes, proofs.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    // Digits only: `from_str_radix` alone would take "+1" as a byte.
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
+/// The 32 bytes of a key or seed written in hexadecimal (surrounding
+/// whitespace ignored, as in a key file).
+pub fn from_hex32(text: &str) -> Option<[u8; 32]> {
+    from_hex(text.trim())?.try_into().ok()
+}
+
 /// Folds text for matching: lower case, accents and ligatures removed
 /// ("Sécurité" → "securite", "œuvre" → "oeuvre").
 pub fn fold(text: &str) -> String {
@@ -40,12 +58,24 @@ pub fn fold(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{fold, hex};
+    use super::{fold, from_hex, from_hex32, hex};
 
     #[test]
     fn hex_is_two_lower_case_digits_per_byte() {
         assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
         assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn hex_reads_back_and_refuses_what_is_not_hex() {
+        assert_eq!(from_hex("000fA5ff"), Some(vec![0x00, 0x0f, 0xa5, 0xff]));
+        assert_eq!(from_hex(""), Some(vec![]));
+        for bad in ["0", "zz", "0g", "é0", "+1"] {
+            assert_eq!(from_hex(bad), None, "{bad}");
+        }
+        let key = hex(&[7; 32]);
+        assert_eq!(from_hex32(&format!("{key}\n")), Some([7; 32]));
+        assert_eq!(from_hex32(&key[2..]), None, "31 bytes");
     }
 
     #[test]

@@ -205,10 +205,7 @@ pub fn verify<R: Read + Seek>(archive: R) -> Result<Report, DossierError> {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let key_bytes: Option<[u8; 32]> = (0..32)
-        .map(|i| u8::from_str_radix(public_key.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect::<Option<Vec<u8>>>()
-        .and_then(|b| b.try_into().ok());
+    let key_bytes = thiqa_domain::text::from_hex32(&public_key);
     let fingerprint = key_bytes.as_ref().map(key_fingerprint).unwrap_or_default();
     let signature_valid = (|| {
         let key = VerifyingKey::from_bytes(&key_bytes?).ok()?;

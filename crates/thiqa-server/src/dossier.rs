@@ -67,14 +67,8 @@ pub fn existing_key(data_dir: &Path) -> Result<Option<SigningKey>, DossierBuildE
         message,
     };
     if let Ok(text) = std::fs::read_to_string(&path) {
-        let t = text.trim();
-        let bytes: Vec<u8> = (0..t.len() / 2)
-            .map(|i| u8::from_str_radix(t.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
-            .collect::<Result<_, _>>()
-            .map_err(|e| key_err(e.to_string()))?;
-        let seed: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| key_err("not a 32-byte key".into()))?;
+        let seed = thiqa_domain::text::from_hex32(&text)
+            .ok_or_else(|| key_err("not a 32-byte key in hexadecimal".into()))?;
         return Ok(Some(SigningKey::from_bytes(&seed)));
     }
     Ok(None)

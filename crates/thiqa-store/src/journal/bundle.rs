@@ -74,18 +74,11 @@ pub struct VerifiedInclusion {
     pub event: Result<Event, EventError>,
 }
 
-fn to_hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use thiqa_domain::text::hex as to_hex;
 
 fn from_hex(s: &str, what: &str) -> Result<Vec<u8>, BundleError> {
-    let bad = || BundleError::Malformed(format!("{what} is not hex"));
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return Err(bad());
-    }
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad()))
-        .collect()
+    thiqa_domain::text::from_hex(s)
+        .ok_or_else(|| BundleError::Malformed(format!("{what} is not hex")))
 }
 
 impl InclusionBundle {

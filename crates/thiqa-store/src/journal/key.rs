@@ -22,18 +22,6 @@ use thiqa_domain::text::hex;
 /// Path of the key file under the data directory.
 pub const JOURNAL_KEY_FILE: &str = "keys/journal.ed25519";
 
-fn parse_seed(text: &str) -> Option<[u8; 32]> {
-    let t = text.trim();
-    if t.len() != 64 || !t.is_ascii() {
-        return None;
-    }
-    let mut seed = [0u8; 32];
-    for (i, byte) in seed.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&t[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(seed)
-}
-
 /// The journal signer of `origin`: loads `<data_dir>/keys/journal.ed25519`,
 /// or creates it (mode 0600) when absent.
 ///
@@ -103,7 +91,7 @@ pub fn existing_journal_signer(
 
 fn read_seed(path: &Path) -> Result<Option<[u8; 32]>, String> {
     match std::fs::read_to_string(path) {
-        Ok(text) => parse_seed(&text)
+        Ok(text) => thiqa_domain::text::from_hex32(&text)
             .map(Some)
             .ok_or_else(|| "not a 32-byte hex key".to_owned()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
