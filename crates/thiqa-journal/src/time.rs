@@ -84,6 +84,14 @@ impl Timestamp {
         self.0
     }
 
+    /// The UTC date, `YYYY-MM-DD`.
+    #[must_use]
+    pub fn date(self) -> String {
+        let mut text = self.to_string();
+        text.truncate(10);
+        text
+    }
+
     /// From a system clock reading, truncated to the millisecond. The clock
     /// is passed in so that code using the journal stays testable.
     pub fn from_system_time(t: SystemTime) -> Result<Self, TimestampError> {
@@ -163,6 +171,18 @@ impl std::str::FromStr for Timestamp {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_date_is_the_utc_day() {
+        let t = Timestamp::parse("2026-05-28T23:59:59.999Z").unwrap();
+        assert_eq!(t.date(), "2026-05-28");
+        assert_eq!(
+            Timestamp::from_unix_millis(t.unix_millis() + 1)
+                .unwrap()
+                .date(),
+            "2026-05-29"
+        );
+    }
 
     #[test]
     fn known_instants() {

@@ -17,10 +17,20 @@ const PATH: &str = "/api/v1/journal/intake";
 
 fn line(n: usize, extra: &str) -> String {
     format!(
-        r#"{{"time":"2026-05-28T10:11:12.{:03}+01:00","type":"fw.deny","severity":"warning","target":"port-{n}","source_address":"198.51.100.{}"{extra}}}"#,
+        r#"{{"time":"{}T10:11:12.{:03}+01:00","type":"fw.deny","severity":"warning","target":"port-{n}","source_address":"198.51.100.{}"{extra}}}"#,
+        yesterday(),
         n % 1000,
         n % 250
     )
+}
+
+/// Yesterday's date (UTC): event times near now, which the intake's time
+/// window (retention behind, a little skew ahead) accepts on any test date.
+fn yesterday() -> String {
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    thiqa_journal::Timestamp::from_system_time(day_ago)
+        .unwrap()
+        .date()
 }
 
 fn ndjson(lines: &[String]) -> Vec<u8> {
@@ -106,8 +116,9 @@ async fn a_batch_is_appended_with_its_range(t: TestApp) {
     assert!(leaves[..25]
         .iter()
         .all(|l| l.source == "fw/edge-1" && l.event_id.is_none()));
-    // 2026-05-28T10:11:12.003+01:00
-    assert_eq!(leaves[2].event_time_ms, 1_779_959_472_003);
+    // 10:11:12.003+01:00 is 09:11:12.003 UTC.
+    let third = thiqa_journal::Timestamp::parse(&format!("{}T09:11:12.003Z", yesterday())).unwrap();
+    assert_eq!(leaves[2].event_time_ms, third.unix_millis());
     assert_eq!(leaves[2].tenant, Some(t.organisation));
     assert_eq!(leaves[0].tenant, Some(t.provider));
     // Then the journal.intake security event, naming the range.
@@ -146,7 +157,10 @@ async fn bad_lines_are_listed_and_nothing_is_stored() {
     let head = t.store().journal_head().await.unwrap();
     let mut lines: Vec<String> = (1..=6).map(|n| line(n, "")).collect();
     lines[1] = line(2, r#","hostname":"kvm-07""#);
-    lines[3] = r#"{"time":"2026-05-28T10:11:12Z","type":"vm.start","severity":"loud"}"#.into();
+    lines[3] = format!(
+        r#"{{"time":"{}T10:11:12Z","type":"vm.start","severity":"loud"}}"#,
+        yesterday()
+    );
     lines[4] = line(5, r#","commanditaire":999"#);
     let r = intake(&mut c, &token, ndjson(&lines)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);

@@ -127,11 +127,12 @@ fn post_batch(
 
 /// Batch `k`: its events say which batch and position they are.
 fn batch(k: usize) -> Vec<u8> {
+    let day = yesterday();
     let mut out = Vec::new();
     for i in 0..EVENTS_PER_BATCH {
         writeln!(
             out,
-            r#"{{"time":"2026-05-28T10:11:12.{:03}Z","type":"vm.migrate","severity":"notice","actor":"scheduler","target":"vm-{i}","attributes":{{"batch":"{k}","seq":"{i}"}}}}"#,
+            r#"{{"time":"{day}T10:11:12.{:03}Z","type":"vm.migrate","severity":"notice","actor":"scheduler","target":"vm-{i}","attributes":{{"batch":"{k}","seq":"{i}"}}}}"#,
             i % 1000
         )
         .unwrap();
@@ -298,4 +299,13 @@ fn sigkill_while_batches_stream_in_loses_no_acknowledged_batch() {
         .unwrap());
     assert!(out.starts_with("journal OK:"), "{out}");
     eprintln!("{}", out.trim());
+}
+
+/// Yesterday's date (UTC): event times near now, which the intake's time
+/// window (retention behind, a little skew ahead) accepts on any test date.
+fn yesterday() -> String {
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    thiqa_journal::Timestamp::from_system_time(day_ago)
+        .unwrap()
+        .date()
 }
