@@ -76,18 +76,11 @@ fn status(raw: &str) -> Option<AssessmentStatus> {
     })
 }
 
-/// An Excel serial date (days since 1899-12-30) as YYYY-MM-DD.
+/// An Excel serial date (days since 1899-12-30) as YYYY-MM-DD (clamped to
+/// the years 0000–9999: a hostile serial such as 1e300 must not overflow).
 fn excel_date(serial: f64) -> String {
-    let z = serial.floor() as i64 - 25_569 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let days = (serial.floor() as i64).saturating_sub(25_569);
+    thiqa_journal::Timestamp::from_unix_seconds_clamped(days.saturating_mul(86_400)).date()
 }
 
 /// A review date as written, or an Excel serial number (a date cell without
@@ -274,6 +267,8 @@ mod tests {
     fn excel_serial_dates_become_iso_dates() {
         assert_eq!(excel_date(46_387.0), "2026-12-31");
         assert_eq!(excel_date(25_569.0), "1970-01-01");
+        // A hostile serial is clamped, not an overflow.
+        assert_eq!(excel_date(1e300), "9999-12-31");
     }
 
     #[test]

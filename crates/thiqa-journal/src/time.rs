@@ -84,6 +84,31 @@ impl Timestamp {
         self.0
     }
 
+    /// From seconds since the epoch, clamped to the years 0000–9999 (for
+    /// display: a time outside them is a defect shown at the bound).
+    #[must_use]
+    pub fn from_unix_seconds_clamped(seconds: i64) -> Self {
+        Self(seconds.saturating_mul(1000).clamp(Self::MIN.0, Self::MAX.0))
+    }
+
+    /// UTC calendar fields: (year, month, day, hour, minute, second). The
+    /// one civil-date conversion of the product: dates in messages, S3
+    /// signatures and archive entries all come from here.
+    #[must_use]
+    pub fn utc_fields(self) -> (i64, u32, u32, u32, u32, u32) {
+        let days = self.0.div_euclid(MS_PER_DAY);
+        let seconds = u32::try_from(self.0.rem_euclid(MS_PER_DAY) / 1000).unwrap_or(0);
+        let (year, month, day) = civil_from_days(days);
+        (
+            year,
+            month,
+            day,
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60,
+        )
+    }
+
     /// The UTC date, `YYYY-MM-DD`.
     #[must_use]
     pub fn date(self) -> String {

@@ -302,15 +302,9 @@ async fn organisation_requires_mfa(app: &AppState, tenant: Tenant) -> Result<boo
 /// `2026-11-29 14:05:09 UTC`: lock release times are shown in UTC, the time
 /// reference of the whole product (3.8.8).
 pub fn format_utc(unix_s: i64) -> String {
-    let days = unix_s.div_euclid(86_400);
-    let secs = unix_s.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        secs / 3600,
-        (secs % 3600) / 60,
-        secs % 60
-    )
+    let (y, m, d, hh, mm, ss) =
+        thiqa_journal::Timestamp::from_unix_seconds_clamped(unix_s).utc_fields();
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02} UTC")
 }
 
 /// `2026-11-29T14:05:09Z`: the same instant for machines (RFC 3339).
@@ -318,20 +312,6 @@ pub fn rfc3339(unix_s: i64) -> String {
     format_utc(unix_s)
         .replacen(' ', "T", 1)
         .replace(" UTC", "Z")
-}
-
-/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

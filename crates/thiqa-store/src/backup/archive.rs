@@ -135,15 +135,15 @@ pub(super) struct ArchiveWriter<W: Write + Seek> {
 
 impl<W: Write + Seek> ArchiveWriter<W> {
     pub fn new(out: W, created_at: i64) -> Self {
-        let (y, m, d) = crate::blobs::sigv4::civil_from_days(created_at.div_euclid(86_400));
-        let s = created_at.rem_euclid(86_400);
+        let (y, m, d, hh, mm, ss) =
+            thiqa_journal::Timestamp::from_unix_seconds_clamped(created_at).utc_fields();
         let modified = zip::DateTime::from_date_and_time(
             u16::try_from(y).unwrap_or(1980),
             m as u8,
             d as u8,
-            (s / 3600) as u8,
-            (s / 60 % 60) as u8,
-            (s % 60) as u8,
+            hh as u8,
+            mm as u8,
+            ss as u8,
         )
         .unwrap_or_default();
         ArchiveWriter {

@@ -6,7 +6,7 @@
 //! nothing. Encryption at rest will wrap this interface.
 
 mod s3;
-pub(crate) mod sigv4;
+mod sigv4;
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
