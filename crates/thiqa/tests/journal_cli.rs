@@ -123,6 +123,8 @@ fn checkpoint_prove_verify_and_tampering_named() {
     let other = dir.path().join("other");
     // Another installation (read commands refuse a directory without one).
     ok(run(&["migrate", "--data-dir", other.to_str().unwrap()]));
+    // Its key exists once it has signed (`journal key` never invents one).
+    ok(run(&["journal", "checkpoint", "--data-dir", other.to_str().unwrap()]));
     let other_key = ok(run(&[
         "journal",
         "key",

@@ -455,3 +455,34 @@ fn journal_verify_works_on_a_read_only_copy_of_a_data_directory() {
     assert!(text.contains("journal OK"), "{text}");
     assert_eq!(listing(), before, "nothing written beside the copy");
 }
+
+#[test]
+fn read_commands_never_create_a_signing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(run(&["migrate", "--data-dir", data]).status.success());
+    for (args, named) in [
+        (&["journal", "key"][..], "no journal key"),
+        (&["dossier", "key"][..], "no dossier key"),
+    ] {
+        let out = thiqa()
+            .args(args)
+            .args(["--data-dir", data])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(named), "{args:?}: {err}");
+    }
+    // Nothing signed yet: the rows verify, and no key is invented to do it.
+    let out = run(&["journal", "verify", "--data-dir", data]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        !dir.path().join("keys").exists(),
+        "a read command created keys/"
+    );
+}

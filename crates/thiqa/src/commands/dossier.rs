@@ -57,8 +57,14 @@ pub async fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
             trust_embedded_key,
         } => verify(&file, key.as_deref(), trust_embedded_key),
         DossierCommand::Key { data } => {
+            // A read command: the key is created by the first dossier built.
             let config = load_existing_config(&data)?;
-            let key = thiqa_server::dossier::signing_key(&config.data_dir)?;
+            let key = thiqa_server::dossier::existing_key(&config.data_dir)?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no dossier key in {}/keys yet: the first thiqa dossier build creates it",
+                    config.data_dir.display()
+                )
+            })?;
             println!(
                 "{}",
                 thiqa_server::dossier::hex(key.verifying_key().as_bytes())

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
 use thiqa_journal::{Event, NoteVerifier};
-use thiqa_store::{journal_signer, InclusionBundle, JournalVerification};
+use thiqa_store::{existing_journal_signer, journal_signer, InclusionBundle, JournalVerification};
 
 use super::{load_existing_config, open_reading_store, open_store};
 use crate::cli::DataArgs;
@@ -110,11 +110,12 @@ pub async fn run(cmd: JournalCommand) -> anyhow::Result<ExitCode> {
         } => prove(&data, &origin, index, size, out.as_deref()).await,
         JournalCommand::VerifyProof { file, key } => verify_proof(&file, &key),
         JournalCommand::Key { data, origin } => {
+            // A read command: it never creates a key (a new one would not
+            // be the key that signed this journal).
             let config = load_existing_config(&data)?;
-            println!(
-                "{}",
-                journal_signer(&config.data_dir, &origin.resolve(&config))?.verifier()
-            );
+            let signer = existing_journal_signer(&config.data_dir, &origin.resolve(&config))?
+                .ok_or_else(|| no_journal_key(&config.data_dir))?;
+            println!("{}", signer.verifier());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -137,9 +138,20 @@ async fn verify(
 ) -> anyhow::Result<ExitCode> {
     let config = load_existing_config(data)?;
     let origin = &origin.resolve(&config);
-    let verifier = match key {
-        Some(k) => NoteVerifier::parse(k.trim()).context("--key is not a verifier key")?,
-        None => journal_signer(&config.data_dir, origin)?.verifier(),
+    // The data directory's own key, never a new one: without a key the
+    // rows are still recomputed, and any checkpoint is reported unverified.
+    let trusted: Vec<NoteVerifier> = match key {
+        Some(k) => vec![NoteVerifier::parse(k.trim()).context("--key is not a verifier key")?],
+        None => match existing_journal_signer(&config.data_dir, origin)? {
+            Some(signer) => vec![signer.verifier()],
+            None => {
+                eprintln!(
+                    "{}; checkpoints cannot be checked without --key",
+                    no_journal_key(&config.data_dir)
+                );
+                Vec::new()
+            }
+        },
     };
     let store = open_reading_store(&config).await?;
     let mut next_report = PROGRESS_FROM;
@@ -150,7 +162,7 @@ async fn verify(
         }
     };
     let result = store
-        .journal_verify(origin, &[verifier], &mut progress)
+        .journal_verify(origin, &trusted, &mut progress)
         .await?;
     print_verification(&result);
     Ok(if result.is_ok() {
@@ -474,4 +486,11 @@ async fn source(cmd: SourceCommand) -> anyhow::Result<ExitCode> {
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+fn no_journal_key(data_dir: &Path) -> anyhow::Error {
+    anyhow!(
+        "no journal key in {}: the journal of this directory was never signed (thiqa serve and thiqa journal checkpoint create it)",
+        data_dir.join(thiqa_store::JOURNAL_KEY_FILE).display()
+    )
 }
