@@ -236,7 +236,7 @@ pub fn verify<R: Read + Seek>(archive: R) -> Result<Report, DossierError> {
         fingerprint,
         ..Default::default()
     };
-    let names: Vec<String> = zip
+    let names: std::collections::BTreeSet<String> = zip
         .file_names()
         .map(|n| n.map(|n| n.to_string()))
         .collect::<Result<_, _>>()?;
@@ -248,7 +248,9 @@ pub fn verify<R: Read + Seek>(archive: R) -> Result<Report, DossierError> {
             report.added.push(name.clone());
             continue;
         };
-        let mut entry = zip.by_name(name)?;
+        // Read at most one byte past the size the manifest states: an
+        // entry that inflates without end is altered, not hashed forever.
+        let mut entry = zip.by_name(name)?.take(size + 1);
         let mut hasher = Sha256::new();
         let mut n = 0u64;
         let mut buf = vec![0u8; 64 * 1024];
@@ -267,20 +269,30 @@ pub fn verify<R: Read + Seek>(archive: R) -> Result<Report, DossierError> {
     }
     report.removed = expected
         .keys()
-        .filter(|k| !names.contains(k))
+        .filter(|k| !names.contains(*k))
         .cloned()
         .collect();
     Ok(report)
 }
+
+/// The manifest and the signature are small; a dossier received from
+/// outside may claim otherwise (a zip bomb), so reading stops past this.
+const MAX_CONTROL_ENTRY: u64 = 16 << 20;
 
 fn read_entry<R: Read + Seek>(
     zip: &mut zip::ZipArchive<R>,
     name: &str,
 ) -> Result<Option<Vec<u8>>, DossierError> {
     match zip.by_name(name) {
-        Ok(mut e) => {
+        Ok(e) => {
             let mut v = Vec::new();
-            e.read_to_end(&mut v)?;
+            e.take(MAX_CONTROL_ENTRY + 1).read_to_end(&mut v)?;
+            if v.len() as u64 > MAX_CONTROL_ENTRY {
+                return Err(DossierError::Invalid(format!(
+                    "{name} is larger than {} MiB: not a Thiqa dossier",
+                    MAX_CONTROL_ENTRY >> 20
+                )));
+            }
             Ok(Some(v))
         }
         Err(zip::result::ZipError::FileNotFound) => Ok(None),
@@ -349,6 +361,37 @@ mod tests {
         assert!(r.ok(), "{r:?}");
         assert_eq!(r.checked, 2);
         assert_eq!(r.public_key, hex(key().verifying_key().as_bytes()));
+    }
+
+    #[test]
+    fn a_dossier_that_inflates_without_end_is_refused_or_named() {
+        let d = dossier(vec![("soa.csv", b"id,status\n")]);
+        // 20 MiB of JSON-valid blanks behind a small compressed manifest.
+        let bloated = rewrite(
+            &d,
+            |n, mut b| {
+                if n == MANIFEST {
+                    b.extend(std::iter::repeat_n(b' ', 20 << 20));
+                }
+                Some(b)
+            },
+            None,
+        );
+        let err = verify(Cursor::new(bloated)).unwrap_err().to_string();
+        assert!(err.contains("larger than"), "{err}");
+        // A file far larger than the manifest says is altered, read no further.
+        let grown = rewrite(
+            &d,
+            |n, b| {
+                Some(if n == "soa.csv" {
+                    vec![b'x'; 4 << 20]
+                } else {
+                    b
+                })
+            },
+            None,
+        );
+        assert_eq!(verify(Cursor::new(grown)).unwrap().altered, vec!["soa.csv"]);
     }
 
     #[test]

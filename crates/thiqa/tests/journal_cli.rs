@@ -124,7 +124,12 @@ fn checkpoint_prove_verify_and_tampering_named() {
     // Another installation (read commands refuse a directory without one).
     ok(run(&["migrate", "--data-dir", other.to_str().unwrap()]));
     // Its key exists once it has signed (`journal key` never invents one).
-    ok(run(&["journal", "checkpoint", "--data-dir", other.to_str().unwrap()]));
+    ok(run(&[
+        "journal",
+        "checkpoint",
+        "--data-dir",
+        other.to_str().unwrap(),
+    ]));
     let other_key = ok(run(&[
         "journal",
         "key",
