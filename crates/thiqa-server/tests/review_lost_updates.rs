@@ -500,4 +500,9 @@ async fn of_two_new_files_for_one_evidence_version_the_second_gets_409(t: TestAp
         r.body.contains("name=\"replacing\" value=\"2\""),
         "the form now replaces what is current"
     );
+    // Refused before its bytes were received: the file was not stored.
+    let karim = thiqa_domain::text::hex(&<sha2::Sha256 as sha2::Digest>::digest(
+        b"certificat 2026, par Karim",
+    ));
+    assert!(t.app.blobs.local_file(&karim).is_none());
 }

@@ -136,7 +136,14 @@ pub async fn add_version(
                     .text()
                     .await
                     .map_err(|e| PageError::BadRequest(e.body_text()))?;
-                replacing = Some(edited_version(&tr, &raw)?);
+                let seen = edited_version(&tr, &raw)?;
+                // The form sends this before the file: a stale upload is
+                // refused before its bytes are received (the store checks
+                // again at commit, for uploads racing each other).
+                if seen != item.version {
+                    return stale_version(&app, &me, id, eid).await;
+                }
+                replacing = Some(seen);
             }
             "valid_until" => {
                 valid_until = field
@@ -175,12 +182,21 @@ pub async fn add_version(
         Ok(_) => Ok(Redirect::to(&format!("/services/{}/evidence/{eid}", id.0)).into_response()),
         // The page shows the version added meanwhile; the uploader decides
         // whether theirs still replaces it.
-        Err(StoreError::Stale(_)) => {
-            let error = tr.t("error-evidence-version-stale");
-            page_with(&app, &me, id, eid, vec![error], StatusCode::CONFLICT).await
-        }
+        Err(StoreError::Stale(_)) => stale_version(&app, &me, id, eid).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// Someone added a version since the uploader's page was loaded: the page
+/// again, with that version and the refusal.
+async fn stale_version(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    eid: i64,
+) -> Result<Response, PageError> {
+    let error = me.tr(app).t("error-evidence-version-stale");
+    page_with(app, me, id, eid, vec![error], StatusCode::CONFLICT).await
 }
 
 /// `GET /services/{id}/evidence/{eid}/versions/{version}/download`.

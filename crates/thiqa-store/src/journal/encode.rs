@@ -49,7 +49,6 @@ pub(crate) fn severity(action: &str, outcome: Outcome) -> Severity {
     }
 }
 
-/// `provider:ID` / `organisation:ID`, as in the leaf's tenant field.
 /// The journal event of a `security_events` row.
 pub(crate) fn security_event(
     now_ms: i64,

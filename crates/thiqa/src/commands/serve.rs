@@ -196,8 +196,6 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Hourly: old rate-limit counters go, and journal payloads past the
-/// retention period (never under 12 months, checked at start) are purged.
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
