@@ -316,6 +316,11 @@ impl Store {
         &self,
         size: u64,
     ) -> Result<Option<StoredCheckpoint>, StoreError> {
+        // A size no database column can hold names no checkpoint (asked
+        // from outside, e.g. `?from=9223372036854775809`): none, not a fault.
+        if i64::try_from(size).is_err() {
+            return Ok(None);
+        }
         let mut conn = self.pool.acquire().await?;
         checkpoint_on(&mut conn, Some(size)).await
     }
