@@ -60,4 +60,8 @@ pub enum CryptoError {
         /// Bytes given.
         actual: usize,
     },
+    /// Sealed bytes that the wrapping key does not open: another key, or
+    /// bytes altered since they were sealed (the two cannot be told apart).
+    #[error("the wrapping key does not open these sealed bytes (another key, or altered)")]
+    Unsealing,
 }

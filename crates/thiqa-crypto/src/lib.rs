@@ -11,11 +11,14 @@
 //! - 3.5.5 *Gestion des authentifications*: password robustness evaluation
 //!   ([`strength`]), multi-factor authentication ([`totp`], [`recovery`]),
 //!   issuance and reset of authentication means ([`token`]).
+//! - 3.6 *Cryptographie*: signing keys kept sealed under a wrapping key
+//!   ([`seal`]).
 
 mod error;
 pub mod password;
 pub mod recovery;
 mod rng;
+pub mod seal;
 pub mod strength;
 pub mod token;
 pub mod totp;

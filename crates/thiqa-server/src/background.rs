@@ -6,16 +6,9 @@
 
 use std::time::Duration;
 
-use crate::state::AppState;
+use thiqa_store::instance_name;
 
-/// Host and process, recorded with each claim so operators can tell which
-/// instance ran a job.
-pub fn instance_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "host".into());
-    format!("{host}:{}", std::process::id())
-}
+use crate::state::AppState;
 
 /// The ticks of a job's loop on which this instance holds the interval:
 /// `loop { ticks.next_claimed().await; run the job }`.

@@ -72,6 +72,31 @@ pub struct Config {
     pub blobs: BlobsConfig,
     /// Syslog intake over TLS (off unless `syslog.listen` is set).
     pub syslog: SyslogConfig,
+    /// Where the journal and dossier signing keys are kept.
+    pub keys: KeysConfig,
+}
+
+/// Where the signing keys are kept. Unset: files under `<data_dir>/keys`
+/// (one instance). Set: sealed in the database under this wrapping key, so
+/// several instances on one PostgreSQL sign with the same keys without
+/// sharing files (`thiqa keys new-wrapping-key FILE` writes one).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// File holding the 256-bit wrapping key in hex (readable by Thiqa only).
+    pub wrapping_key_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Where the signing keys are, reading the wrapping key file if one is
+    /// named (checked at load, so a bad file stops the start).
+    pub fn key_custody(&self) -> Result<thiqa_store::KeyCustody, String> {
+        match &self.keys.wrapping_key_file {
+            None => Ok(thiqa_store::KeyCustody::files(&self.data_dir)),
+            Some(path) => thiqa_store::KeyCustody::read_wrapping_key(path)
+                .map(|key| thiqa_store::KeyCustody::database(&self.data_dir, key)),
+        }
+    }
 }
 
 /// The tamper-evident journal (3.8.6–3.8.8).
@@ -219,6 +244,7 @@ impl Default for Config {
             alerts: AlertsConfig::default(),
             blobs: BlobsConfig::default(),
             syslog: SyslogConfig::default(),
+            keys: KeysConfig::default(),
         }
     }
 }
@@ -454,6 +480,9 @@ impl Config {
         if let Some(problem) = self.blobs.problem(self.insecure_http) {
             return invalid("blobs", &problem);
         }
+        if let Err(e) = self.key_custody() {
+            return invalid("keys.wrapping_key_file", &e);
+        }
         if let Err(e) = self.alerts.rules() {
             return invalid("alerts.rules_file", &e.to_string());
         }
@@ -554,6 +583,7 @@ fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
         "admin_tls.cert",
         "admin_tls.key",
         "alerts.rules_file",
+        "keys.wrapping_key_file",
         BlobsConfig::OPTIONAL_KEYS[0],
         BlobsConfig::OPTIONAL_KEYS[1],
         SyslogConfig::OPTIONAL_KEYS[0],
@@ -648,6 +678,39 @@ mod tests {
         ] {
             let err = Config::load(None, env(&[(name, "0")]), vec![]).unwrap_err();
             assert!(err.to_string().contains(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_wrapping_key_file_puts_the_signing_keys_in_the_database() {
+        let c = Config::load(None, env(&[]), vec![]).unwrap();
+        assert!(!c.key_custody().unwrap().in_database());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wrap.key");
+        thiqa_store::write_new_wrapping_key(&path).unwrap();
+        let named = path.to_str().unwrap();
+        let c = Config::load(
+            None,
+            env(&[("THIQA_KEYS_WRAPPING_KEY_FILE", named)]),
+            vec![],
+        )
+        .unwrap();
+        assert!(c.key_custody().unwrap().in_database());
+        // A missing or malformed file stops the start, naming the setting.
+        for content in [None, Some("not hex")] {
+            let bad = dir.path().join("bad.key");
+            let _ = std::fs::remove_file(&bad);
+            if let Some(text) = content {
+                std::fs::write(&bad, text).unwrap();
+            }
+            let err = Config::load(
+                None,
+                env(&[("THIQA_KEYS_WRAPPING_KEY_FILE", bad.to_str().unwrap())]),
+                vec![],
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("keys.wrapping_key_file"), "{err}");
         }
     }
 

@@ -4,7 +4,6 @@
 //! results and POA&M, the assessment, findings, action plan and evidence
 //! files, under a manifest signed with the provider's Ed25519 key.
 
-use std::io::Write;
 use std::path::Path;
 
 use axum::extract::State;
@@ -15,7 +14,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 use thiqa_domain::{ProviderId, ServiceId, Tenant};
 use thiqa_export::dossier::{self, Source};
-use thiqa_store::{Actor, NewEvent};
+use thiqa_store::{Actor, KeyCustody, KeyError, NewEvent, SigningKeyName};
 
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -33,52 +32,50 @@ pub enum DossierBuildError {
     Io(#[from] std::io::Error),
 }
 
-/// The provider's dossier key, created on first use in
-/// `<data_dir>/keys/dossier.ed25519` (readable by its owner only).
-pub fn signing_key(data_dir: &Path) -> Result<SigningKey, DossierBuildError> {
-    if let Some(key) = existing_key(data_dir)? {
-        return Ok(key);
-    }
-    let path = key_path(data_dir);
-    let key_err = |message: String| DossierBuildError::Key {
-        path: path.display().to_string(),
-        message,
-    };
-    std::fs::create_dir_all(path.parent().unwrap_or(data_dir))?;
-    let seed = thiqa_crypto::secret_seed().map_err(|e| key_err(e.to_string()))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(&path)?;
-    f.write_all(hex(seed.as_slice()).as_bytes())?;
-    Ok(SigningKey::from_bytes(&seed))
+/// The provider's dossier key under `custody` (files or database, as
+/// configured): created when absent and `create` (building a dossier), else
+/// `None` when no dossier was ever signed.
+pub async fn key_in(
+    store: &thiqa_store::Store,
+    custody: &KeyCustody,
+    create: bool,
+) -> Result<Option<SigningKey>, DossierBuildError> {
+    let seed = store
+        .signing_seed(
+            custody,
+            SigningKeyName::Dossier,
+            create,
+            &thiqa_store::instance_name(),
+        )
+        .await
+        .map_err(|e| match e {
+            KeyError::Unusable { place, message, .. } => DossierBuildError::Key {
+                path: place,
+                message,
+            },
+            KeyError::Store(e) => DossierBuildError::Store(e),
+        })?;
+    Ok(seed.map(|seed| SigningKey::from_bytes(&seed)))
 }
 
-fn key_path(data_dir: &Path) -> std::path::PathBuf {
-    data_dir.join("keys").join("dossier.ed25519")
-}
-
-/// The dossier key if one was created (never creates one).
-pub fn existing_key(data_dir: &Path) -> Result<Option<SigningKey>, DossierBuildError> {
-    let path = key_path(data_dir);
-    let key_err = |message: String| DossierBuildError::Key {
-        path: path.display().to_string(),
-        message,
-    };
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        let seed = thiqa_domain::text::from_hex32(&text)
-            .ok_or_else(|| key_err("not a 32-byte key in hexadecimal".into()))?;
-        return Ok(Some(SigningKey::from_bytes(&seed)));
+impl AppState {
+    /// The provider's dossier key ([`key_in`] this deployment's custody),
+    /// read once, then kept.
+    pub async fn dossier_key(&self, create: bool) -> Result<Option<SigningKey>, DossierBuildError> {
+        if let Some(key) = self.dossier_key.get() {
+            return Ok(Some(key.clone()));
+        }
+        let key = key_in(&self.store, &self.keys, create).await?;
+        // Every instance reads the same key, so a lost race sets nothing new.
+        Ok(key.map(|key| self.dossier_key.get_or_init(|| key).clone()))
     }
-    Ok(None)
 }
 
 /// The dossier public key, for whoever receives a dossier, as text: the
 /// hex key that `thiqa dossier verify --key` takes (`GET /dossier/key` on
 /// the public listener). No account needed: a public key is public.
 pub async fn published_key(State(app): State<AppState>) -> Response {
-    match public_key(&app) {
+    match public_key(&app).await {
         Ok(Some(public)) => (
             [(CONTENT_TYPE, "text/plain; charset=utf-8")],
             hex(&public) + "\n",
@@ -91,7 +88,7 @@ pub async fn published_key(State(app): State<AppState>) -> Response {
 
 /// The same as JSON, with the key's fingerprint (`/api/v1/dossier/key`).
 pub async fn published_key_json(State(app): State<AppState>) -> Response {
-    match public_key(&app) {
+    match public_key(&app).await {
         Ok(Some(public)) => Json(json!({
             "public_key": hex(&public),
             "fingerprint": dossier::key_fingerprint(&public),
@@ -109,8 +106,11 @@ pub async fn published_key_json(State(app): State<AppState>) -> Response {
 }
 
 /// The published key, read without ever creating one.
-fn public_key(app: &AppState) -> Result<Option<[u8; 32]>, DossierBuildError> {
-    existing_key(&app.config.data_dir).map(|key| key.map(|k| k.verifying_key().to_bytes()))
+async fn public_key(app: &AppState) -> Result<Option<[u8; 32]>, DossierBuildError> {
+    Ok(app
+        .dossier_key(false)
+        .await?
+        .map(|k| k.verifying_key().to_bytes()))
 }
 
 fn unreadable(e: &DossierBuildError) -> Response {
@@ -139,7 +139,10 @@ pub async fn build(
     out: &Path,
     actor: &Actor,
 ) -> Result<BuiltDossier, DossierBuildError> {
-    let key = signing_key(&app.config.data_dir)?;
+    let key = app
+        .dossier_key(true)
+        .await?
+        .ok_or_else(|| DossierBuildError::Content("the dossier key was not created".into()))?;
     let content = |e: String| DossierBuildError::Content(e);
     let (name, profile, rows) = crate::pages::reports::soa_rows(app, provider, service, Lang::Fr)
         .await

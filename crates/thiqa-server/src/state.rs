@@ -6,7 +6,7 @@ use thiqa_catalog::Catalog;
 use thiqa_crypto::password::{HashParams, PasswordHasher};
 use thiqa_crypto::strength::PasswordPolicy;
 use thiqa_domain::LockoutPolicy;
-use thiqa_store::{BlobStore, SessionPolicy, Store};
+use thiqa_store::{BlobStore, KeyCustody, SessionPolicy, Store};
 
 use crate::config::Config;
 use crate::i18n::I18n;
@@ -27,9 +27,14 @@ pub struct Shared {
     pub catalog: &'static Catalog,
     /// Evidence files (content-addressed), under `<data_dir>/blobs`.
     pub blobs: BlobStore,
-    /// The journal's checkpoint key, read (or created) once at start from
-    /// `<data_dir>/keys/journal.ed25519`, named after `journal.origin`.
+    /// Where the signing keys are: files under `<data_dir>/keys`, or sealed
+    /// in the database under the configured wrapping key.
+    pub keys: KeyCustody,
+    /// The journal's checkpoint key, read (or created) once at start,
+    /// named after `journal.origin`.
     pub journal_signer: thiqa_journal::NoteSigner,
+    /// The dossier key once read (it is created by the first dossier).
+    pub dossier_key: std::sync::OnceLock<ed25519_dalek::SigningKey>,
     /// The addresses the listeners actually bound (a configured port 0
     /// becomes a real one), set by `serve` once both listen.
     pub bound: BoundAddresses,
@@ -61,7 +66,8 @@ pub enum StateError {
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config) -> Result<AppState, StateError> {
+    /// The shared state; reads (or creates) the journal signing key.
+    pub async fn new(store: Store, config: Config) -> Result<AppState, StateError> {
         let hasher = PasswordHasher::new(HashParams {
             memory_kib: config.password.argon2_memory_kib,
             iterations: config.password.argon2_iterations,
@@ -78,11 +84,22 @@ impl AppState {
             absolute_s: config.session.absolute_hours * 3600,
         };
         let blobs = config.blob_store().map_err(StateError::Blobs)?;
-        let journal_signer = thiqa_store::journal_signer(&config.data_dir, &config.journal.origin)
-            .map_err(|e| StateError::JournalKey(e.to_string()))?;
+        let keys = config.key_custody().map_err(StateError::JournalKey)?;
+        let journal_signer = store
+            .journal_signer(
+                &keys,
+                &config.journal.origin,
+                true,
+                &thiqa_store::instance_name(),
+            )
+            .await
+            .map_err(|e| StateError::JournalKey(e.to_string()))?
+            .ok_or_else(|| StateError::JournalKey("the journal key was not created".into()))?;
         Ok(AppState(Arc::new(Shared {
             blobs,
+            keys,
             journal_signer,
+            dossier_key: std::sync::OnceLock::new(),
             store,
             i18n: I18n::load().map_err(StateError::Messages)?,
             hasher,

@@ -26,7 +26,7 @@ async fn api() -> (Router, tempfile::TempDir) {
         data_dir: tmp.path().to_path_buf(),
         ..Default::default()
     };
-    let app = thiqa_server::AppState::new(store, config).unwrap();
+    let app = thiqa_server::AppState::new(store, config).await.unwrap();
     let router = Router::new()
         .nest(
             "/api/v1/catalog",

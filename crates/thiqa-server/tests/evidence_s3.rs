@@ -192,6 +192,7 @@ async fn a_backup_lists_bucket_evidence_and_the_restore_checks_it_there() {
                 backup: &file,
                 known_migrations: &thiqa_store::Store::sqlite_migration_versions(),
                 origin: &origin,
+                custody: &config.key_custody().unwrap(),
                 stamp: "1",
                 clock: std::sync::Arc::new(thiqa_domain::SystemClock),
             };

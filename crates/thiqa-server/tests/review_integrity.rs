@@ -164,9 +164,12 @@ async fn an_export_fails_rather_than_carry_another_tenants_event(t: TestApp) {
 
 async fn a_console_dossier_is_journaled_and_its_key_published(t: TestApp) {
     let mut public = t.portal();
-    assert!(thiqa_server::dossier::existing_key(&t.app.config.data_dir)
-        .unwrap()
-        .is_none());
+    assert!(
+        thiqa_server::dossier::key_in(&t.app.store, &t.app.keys, false)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         public.get("/dossier/key").await.status,
         StatusCode::NOT_FOUND

@@ -31,7 +31,7 @@ async fn instance_with(url: &str, configure: impl FnOnce(&mut Config)) -> AppSta
         ..Default::default()
     };
     configure(&mut config);
-    AppState::new(store, config).unwrap()
+    AppState::new(store, config).await.unwrap()
 }
 
 #[tokio::test]

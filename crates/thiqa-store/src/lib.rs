@@ -31,6 +31,7 @@ mod rights_requests;
 mod roles;
 mod services;
 mod sessions;
+mod signing_keys;
 mod tenants;
 mod tokens;
 
@@ -72,6 +73,9 @@ pub use rights_requests::RightsRequest;
 pub use roles::{AssignmentError, Change, HeldRight, Role};
 pub use services::{NewService, Service, Site};
 pub use sessions::{Session, SessionPolicy};
+pub use signing_keys::{
+    file_seed, instance_name, write_new_wrapping_key, KeyCustody, KeyError, SigningKeyName,
+};
 pub use tenants::Organisation;
 pub use thiqa_intake::{
     parse_batch, parse_syslog, valid_source_name, BatchContext, BatchRefusal, IntakeLimits,

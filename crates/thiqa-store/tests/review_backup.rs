@@ -130,6 +130,7 @@ async fn restore(data_dir: &Path, file: &Path) -> Result<thiqa_store::RestoreRep
         backup: file,
         known_migrations: &Store::sqlite_migration_versions(),
         origin: ORIGIN,
+        custody: &thiqa_store::KeyCustody::files(data_dir),
         stamp: "1",
         clock: Arc::new(SystemClock),
     };

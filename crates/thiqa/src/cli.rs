@@ -60,6 +60,9 @@ pub enum Command {
     /// Sign, prove and verify the tamper-evident journal of security events.
     #[command(subcommand)]
     Journal(crate::commands::journal::JournalCommand),
+    /// Manage the key that seals the signing keys in the database.
+    #[command(subcommand)]
+    Keys(crate::commands::keys::KeysCommand),
     /// Prove a backup (parts, schema, journal, evidence), then put it in
     /// the data directory (server stopped); nothing changes if it fails.
     Restore {

@@ -1,6 +1,8 @@
 //! `thiqa dossier build` then `verify`: an intact dossier verifies; one byte
 //! changed, a file removed or a file added is named and fails the check.
 
+mod postgres;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -68,23 +70,6 @@ fn rewrite(
         zout.write_all(b).unwrap();
     }
     zout.finish().unwrap();
-}
-
-/// A new, empty PostgreSQL database (created with psql, which scripts/test installs).
-fn fresh_postgres() -> String {
-    let admin = std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("thiqa_test_dossier_{}", std::process::id());
-    let out = Command::new("psql")
-        .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
-        .output()
-        .expect("psql is installed");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
 }
 
 fn extract(dossier: &Path, name: &str) -> Vec<u8> {
@@ -241,7 +226,7 @@ fn a_dossier_verifies_and_tampering_is_named() {
 
 #[test]
 fn a_dossier_is_built_from_postgresql_too() {
-    dossier_scenario(Some(&fresh_postgres()));
+    dossier_scenario(Some(&postgres::fresh_database("dossier")));
 }
 
 /// From an empty database (SQLite, or PostgreSQL when a URL is given):

@@ -7,6 +7,8 @@
 //! trusted; a dossier build is journaled with its manifest's SHA-256 and
 //! proven with `thiqa journal prove`.
 
+mod postgres;
+
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -46,36 +48,13 @@ enum Db {
 
 impl Db {
     fn postgres() -> Db {
-        let admin = std::env::var("TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("thiqa_test_integrity_{}", std::process::id());
-        let out = Command::new("psql")
-            .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
-            .output()
-            .expect("psql is installed");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Db::Postgres(format!("{}/{name}", admin.rsplit_once('/').unwrap().0))
+        Db::Postgres(postgres::fresh_database("integrity"))
     }
 
     /// Runs `sql`; the first column of the first row, if it is a number.
     fn sql(&self, sql: &str) -> Option<i64> {
         match self {
-            Db::Postgres(url) => {
-                let out = Command::new("psql")
-                    .args([url.as_str(), "-qtAc", sql])
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-            }
+            Db::Postgres(url) => postgres::psql(url, sql).parse().ok(),
             Db::Sqlite(path) => {
                 let rt = tokio::runtime::Runtime::new().unwrap();
                 rt.block_on(async {
@@ -180,9 +159,17 @@ fn journal_verify_names_rows_whose_tenant_or_time_column_was_edited_on_postgres(
     edited_columns_are_named(Db::postgres(), &dir.path().join("data"));
 }
 
+/// The dossier key file of data directory `dir`, created if absent.
+fn dossier_key_file(dir: &Path) -> ed25519_dalek::SigningKey {
+    let seed = thiqa_store::file_seed(dir, thiqa_store::SigningKeyName::Dossier, true)
+        .unwrap()
+        .unwrap();
+    ed25519_dalek::SigningKey::from_bytes(&seed)
+}
+
 /// A genuine dossier of two files, signed with a key of `dir`.
 fn genuine(dir: &Path) -> Vec<u8> {
-    let key = thiqa_server::dossier::signing_key(dir).unwrap();
+    let key = dossier_key_file(dir);
     let files = vec![
         (
             "soa.csv".to_string(),
@@ -344,7 +331,7 @@ fn dossier_verify_needs_a_pinned_or_explicitly_trusted_key() {
     // "Re-signed with any key": a key of the forger's own.
     let path = dir.path().join("resigned.zip");
     std::fs::write(&path, genuine(dir.path())).unwrap();
-    let key = thiqa_server::dossier::signing_key(dir.path()).unwrap();
+    let key = dossier_key_file(dir.path());
     let public: String = key
         .verifying_key()
         .as_bytes()

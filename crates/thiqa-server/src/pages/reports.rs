@@ -331,8 +331,11 @@ pub async fn dossier_key(
     me: Signed<Console>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesRead)?;
-    let key = crate::dossier::signing_key(&app.config.data_dir)
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let key = app
+        .dossier_key(true)
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .ok_or_else(|| PageError::Internal("the dossier key was not created".into()))?;
     Ok((
         [(CONTENT_TYPE, "text/plain; charset=utf-8")],
         crate::dossier::hex(key.verifying_key().as_bytes()) + "\n",

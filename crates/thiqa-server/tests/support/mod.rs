@@ -95,7 +95,7 @@ impl TestApp {
                 .unwrap(),
         );
         seed_tenant(&store, organisation, &actor).await.unwrap();
-        let app = AppState::new(store, config).unwrap();
+        let app = AppState::new(store, config).await.unwrap();
         TestApp {
             public: public_router(&app),
             admin: admin_router(&app),

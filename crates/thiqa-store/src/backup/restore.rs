@@ -35,6 +35,9 @@ pub struct RestoreRequest<'a> {
     pub known_migrations: &'a [i64],
     /// The journal's origin (the configured `journal.origin`).
     pub origin: &'a str,
+    /// Where the configuration keeps the signing keys: with a wrapping key,
+    /// the backup's database holds the journal key sealed.
+    pub custody: &'a crate::KeyCustody,
     /// Suffix of the names under which replaced files are kept.
     pub stamp: &'a str,
     pub clock: Arc<dyn Clock>,
@@ -234,6 +237,15 @@ async fn prove(
         req.clock.clone(),
     )
     .await?;
+    let signer = match signer {
+        Some(signer) => Some(signer),
+        None if req.custody.in_database() => {
+            store
+                .journal_signer(req.custody, req.origin, false, "restore")
+                .await?
+        }
+        None => None,
+    };
     progress("verifying the journal");
     let verifiers: Vec<_> = signer.iter().map(|s| s.verifier()).collect();
     let mut next_report = 100_000;

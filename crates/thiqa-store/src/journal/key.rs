@@ -1,72 +1,29 @@
-//! The journal's signing key: `<data_dir>/keys/journal.ed25519`, the 32-byte
-//! Ed25519 seed in hex, created on first use, readable by its owner only —
-//! the same arrangement as the dossier key (`thiqa-server`'s `dossier.rs`).
+//! The journal's signer: the journal signing key ([`crate::signing_keys`])
+//! named after the log's origin, so the published verifier key
+//! (`<origin>+<id>+<key>`) names the log.
 //!
 //! Kept in the store crate because the store is what signs checkpoints and
-//! every binary that opens the store (server, CLI) needs the same key. With
-//! PostgreSQL and several instances, `<data_dir>/keys` must be shared between
-//! them like `<data_dir>/blobs`, or each instance would sign with its own key
-//! and refuse to resume from another's checkpoint.
-//!
-//! The file holds only the seed; the key name is the origin given at load,
-//! so the published verifier key (`<origin>+<id>+<key>`) names the log.
+//! every binary that opens the store (server, CLI) needs the same key.
 
-use std::io::Write;
 use std::path::Path;
 
 use thiqa_journal::NoteSigner;
 
 use super::JournalError;
-use thiqa_domain::text::hex;
+use crate::signing_keys::{file_seed, KeyCustody, KeyError, SigningKeyName};
+use crate::Store;
 
-/// Path of the key file under the data directory.
+/// Path of the key file under the data directory (files custody).
 pub const JOURNAL_KEY_FILE: &str = "keys/journal.ed25519";
 
-/// The journal signer of `origin`: loads `<data_dir>/keys/journal.ed25519`,
-/// or creates it (mode 0600) when absent.
-///
-/// Creation writes a temporary file and links it into place, which fails if
-/// another process created the key meanwhile; we then read theirs. So two
-/// instances starting together never end up with two keys.
+/// The journal signer of `origin` from `<data_dir>/keys/journal.ed25519`,
+/// created (mode 0600) when absent.
 pub fn journal_signer(data_dir: &Path, origin: &str) -> Result<NoteSigner, JournalError> {
-    let path = data_dir.join(JOURNAL_KEY_FILE);
-    let err = |message: String| JournalError::Key {
-        path: path.clone(),
-        message,
-    };
-    let signer = |seed: &[u8; 32]| {
-        NoteSigner::from_seed(origin, seed)
-            .map_err(|e| err(format!("origin {origin:?} is not a valid key name: {e}")))
-    };
-    if let Some(existing) = existing_journal_signer(data_dir, origin)? {
-        return Ok(existing);
-    }
-    let dir = path.parent().unwrap_or(data_dir);
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
-    let seed = thiqa_crypto::secret_seed().map_err(|e| err(e.to_string()))?;
-    let tmp = dir.join(format!("journal.ed25519.{}.tmp", std::process::id()));
-    write_private(&tmp, hex(seed.as_slice()).as_bytes()).map_err(|e| err(e.to_string()))?;
-    let linked = std::fs::hard_link(&tmp, &path);
-    let _ = std::fs::remove_file(&tmp);
-    match linked {
-        Ok(()) => {
-            tracing::info!(target: "thiqa::journal", path = %path.display(), "journal signing key created");
-            signer(&seed)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let seed = read_seed(&path)
-                .map_err(&err)?
-                .ok_or_else(|| err("vanished while being created".into()))?;
-            signer(&seed)
-        }
-        Err(e) => Err(err(e.to_string())),
-    }
+    let seed = file_seed(data_dir, SigningKeyName::Journal, true).map_err(key_error)?;
+    signer(origin, seed.as_deref(), data_dir)?.ok_or_else(|| JournalError::Key {
+        path: data_dir.join(JOURNAL_KEY_FILE),
+        message: "vanished while being created".into(),
+    })
 }
 
 /// The journal signer of `origin` if `<data_dir>/keys/journal.ed25519`
@@ -76,37 +33,50 @@ pub fn existing_journal_signer(
     data_dir: &Path,
     origin: &str,
 ) -> Result<Option<NoteSigner>, JournalError> {
-    let path = data_dir.join(JOURNAL_KEY_FILE);
-    let err = |message: String| JournalError::Key {
-        path: path.clone(),
-        message,
-    };
-    match read_seed(&path).map_err(&err)? {
-        None => Ok(None),
-        Some(seed) => NoteSigner::from_seed(origin, &seed)
-            .map(Some)
-            .map_err(|e| err(format!("origin {origin:?} is not a valid key name: {e}"))),
+    let seed = file_seed(data_dir, SigningKeyName::Journal, false).map_err(key_error)?;
+    signer(origin, seed.as_deref(), data_dir)
+}
+
+impl Store {
+    /// The journal signer of `origin` under `custody`: created by
+    /// `instance` when absent and `create`, else `None` when absent.
+    pub async fn journal_signer(
+        &self,
+        custody: &KeyCustody,
+        origin: &str,
+        create: bool,
+        instance: &str,
+    ) -> Result<Option<NoteSigner>, JournalError> {
+        let seed = self
+            .signing_seed(custody, SigningKeyName::Journal, create, instance)
+            .await
+            .map_err(key_error)?;
+        signer(origin, seed.as_deref(), custody.data_dir())
     }
 }
 
-fn read_seed(path: &Path) -> Result<Option<[u8; 32]>, String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => thiqa_domain::text::from_hex32(&text)
-            .map(Some)
-            .ok_or_else(|| "not a 32-byte hex key".to_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.to_string()),
-    }
+fn signer(
+    origin: &str,
+    seed: Option<&[u8; 32]>,
+    data_dir: &Path,
+) -> Result<Option<NoteSigner>, JournalError> {
+    seed.map(|seed| {
+        NoteSigner::from_seed(origin, seed).map_err(|e| JournalError::Key {
+            path: data_dir.join(JOURNAL_KEY_FILE),
+            message: format!("origin {origin:?} is not a valid key name: {e}"),
+        })
+    })
+    .transpose()
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+fn key_error(e: KeyError) -> JournalError {
+    match e {
+        KeyError::Unusable { place, message, .. } => JournalError::Key {
+            path: place.into(),
+            message,
+        },
+        KeyError::Store(e) => JournalError::from(e),
+    }
 }
 
 #[cfg(test)]

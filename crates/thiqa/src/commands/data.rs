@@ -49,7 +49,9 @@ pub async fn backup(data: DataArgs, out: PathBuf, without_keys: bool) -> anyhow:
         summary.database_bytes,
         summary.migrations.last().copied().unwrap_or(0)
     );
-    if summary.keys.is_empty() {
+    if config.keys.wrapping_key_file.is_some() {
+        println!("  signing keys: sealed in the database (restoring needs the wrapping key of keys.wrapping_key_file, which is not in the backup)");
+    } else if summary.keys.is_empty() {
         println!("  signing keys: none (restoring needs them in <data-dir>/keys first)");
     } else {
         println!(
@@ -88,6 +90,7 @@ pub async fn restore(data: DataArgs, file: PathBuf) -> anyhow::Result<ExitCode> 
         backup: &file,
         known_migrations: &Store::sqlite_migration_versions(),
         origin: &config.journal.origin,
+        custody: &config.key_custody().map_err(anyhow::Error::msg)?,
         stamp: &stamp,
         clock: clock.clone(),
     };

@@ -10,7 +10,7 @@ use thiqa_export::dossier;
 use thiqa_server::AppState;
 use thiqa_store::Actor;
 
-use super::{load_existing_config, open_store};
+use super::{load_existing_config, open_reading_store, open_store};
 use crate::cli::DataArgs;
 
 #[derive(clap::Subcommand)]
@@ -59,11 +59,11 @@ pub async fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
         DossierCommand::Key { data } => {
             // A read command: the key is created by the first dossier built.
             let config = load_existing_config(&data)?;
-            let key = thiqa_server::dossier::existing_key(&config.data_dir)?.ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no dossier key in {}/keys yet: the first thiqa dossier build creates it",
-                    config.data_dir.display()
-                )
+            let store = open_reading_store(&config).await?;
+            let custody = config.key_custody().map_err(|e| anyhow!(e))?;
+            let key = thiqa_server::dossier::key_in(&store, &custody, false).await?;
+            let key = key.ok_or_else(|| {
+                anyhow::anyhow!("no dossier key yet: the first thiqa dossier build creates it")
             })?;
             println!(
                 "{}",
@@ -77,7 +77,7 @@ pub async fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
 async fn build(data: DataArgs, service: ServiceId, out: &Path) -> anyhow::Result<ExitCode> {
     let config = load_existing_config(&data)?;
     let store = open_store(&config).await?;
-    let app = AppState::new(store.clone(), config)?;
+    let app = AppState::new(store.clone(), config).await?;
     let (provider, _) = store
         .default_provider()
         .await?

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
 use thiqa_journal::{Event, NoteVerifier};
-use thiqa_store::{existing_journal_signer, journal_signer, InclusionBundle, JournalVerification};
+use thiqa_store::{InclusionBundle, JournalVerification};
 
 use super::{load_existing_config, open_reading_store, open_store};
 use crate::cli::DataArgs;
@@ -113,8 +113,10 @@ pub async fn run(cmd: JournalCommand) -> anyhow::Result<ExitCode> {
             // A read command: it never creates a key (a new one would not
             // be the key that signed this journal).
             let config = load_existing_config(&data)?;
-            let signer = existing_journal_signer(&config.data_dir, &origin.resolve(&config))?
-                .ok_or_else(|| no_journal_key(&config.data_dir))?;
+            let store = open_reading_store(&config).await?;
+            let signer = journal_signer(&config, &store, &origin.resolve(&config), false)
+                .await?
+                .ok_or_else(|| no_journal_key(&config))?;
             println!("{}", signer.verifier());
             Ok(ExitCode::SUCCESS)
         }
@@ -124,8 +126,8 @@ pub async fn run(cmd: JournalCommand) -> anyhow::Result<ExitCode> {
 async fn checkpoint(data: &DataArgs, origin: &OriginArg) -> anyhow::Result<ExitCode> {
     let config = load_existing_config(data)?;
     let origin = &origin.resolve(&config);
-    let signer = journal_signer(&config.data_dir, origin)?;
     let store = open_store(&config).await?;
+    let signer = created_journal_signer(&config, &store, origin).await?;
     let checkpoint = store.journal_sign_checkpoint(&signer).await?;
     print!("{}", checkpoint.note);
     Ok(ExitCode::SUCCESS)
@@ -138,22 +140,22 @@ async fn verify(
 ) -> anyhow::Result<ExitCode> {
     let config = load_existing_config(data)?;
     let origin = &origin.resolve(&config);
-    // The data directory's own key, never a new one: without a key the
-    // rows are still recomputed, and any checkpoint is reported unverified.
+    let store = open_reading_store(&config).await?;
+    // The deployment's own key, never a new one: without a key the rows
+    // are still recomputed, and any checkpoint is reported unverified.
     let trusted: Vec<NoteVerifier> = match key {
         Some(k) => vec![NoteVerifier::parse(k.trim()).context("--key is not a verifier key")?],
-        None => match existing_journal_signer(&config.data_dir, origin)? {
+        None => match journal_signer(&config, &store, origin, false).await? {
             Some(signer) => vec![signer.verifier()],
             None => {
                 eprintln!(
                     "{}; checkpoints cannot be checked without --key",
-                    no_journal_key(&config.data_dir)
+                    no_journal_key(&config)
                 );
                 Vec::new()
             }
         },
     };
-    let store = open_reading_store(&config).await?;
     let mut next_report = PROGRESS_FROM;
     let mut progress = |read: u64, total: u64| {
         if total >= PROGRESS_FROM && (read >= next_report || read == total) {
@@ -220,8 +222,8 @@ async fn prove(
     out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let config = load_existing_config(data)?;
-    let signer = journal_signer(&config.data_dir, &origin.resolve(&config))?;
     let store = open_store(&config).await?;
+    let signer = created_journal_signer(&config, &store, &origin.resolve(&config)).await?;
     if let Some(out) = out {
         if out.exists() {
             bail!("{} already exists", out.display());
@@ -488,9 +490,39 @@ async fn source(cmd: SourceCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn no_journal_key(data_dir: &Path) -> anyhow::Error {
+/// The journal signer of `origin` where the configuration keeps the keys
+/// (files, or sealed in the database); created only when `create`.
+async fn journal_signer(
+    config: &thiqa_server::config::Config,
+    store: &thiqa_store::Store,
+    origin: &str,
+    create: bool,
+) -> anyhow::Result<Option<thiqa_journal::NoteSigner>> {
+    let custody = config.key_custody().map_err(|e| anyhow!(e))?;
+    Ok(store
+        .journal_signer(&custody, origin, create, &thiqa_store::instance_name())
+        .await?)
+}
+
+/// The same, created when absent (signing commands).
+async fn created_journal_signer(
+    config: &thiqa_server::config::Config,
+    store: &thiqa_store::Store,
+    origin: &str,
+) -> anyhow::Result<thiqa_journal::NoteSigner> {
+    journal_signer(config, store, origin, true)
+        .await?
+        .ok_or_else(|| anyhow!("the journal key was not created"))
+}
+
+fn no_journal_key(config: &thiqa_server::config::Config) -> anyhow::Error {
+    if config.keys.wrapping_key_file.is_some() {
+        return anyhow!(
+            "no journal key in the database: this journal was never signed (thiqa serve and thiqa journal checkpoint create it)"
+        );
+    }
     anyhow!(
         "no journal key in {}: the journal of this directory was never signed (thiqa serve and thiqa journal checkpoint create it)",
-        data_dir.join(thiqa_store::JOURNAL_KEY_FILE).display()
+        config.data_dir.join(thiqa_store::JOURNAL_KEY_FILE).display()
     )
 }

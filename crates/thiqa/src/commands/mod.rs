@@ -5,6 +5,7 @@ mod data;
 mod demo;
 pub mod dossier;
 pub mod journal;
+pub mod keys;
 mod operator;
 mod serve;
 
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Catalog(cmd) => catalog::run(cmd),
         Command::Dossier(cmd) => dossier::run(cmd).await,
         Command::Journal(cmd) => journal::run(cmd).await,
+        Command::Keys(cmd) => keys::run(cmd),
         Command::Migrate(data) => data::migrate(data).await,
         Command::Backup {
             data,

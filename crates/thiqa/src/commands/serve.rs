@@ -116,7 +116,7 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let app = AppState::new(store.clone(), config.clone())?;
+    let app = AppState::new(store.clone(), config.clone()).await?;
     // A wrong bucket, key or endpoint stops the start, not the first upload.
     app.blobs
         .check()

@@ -35,8 +35,15 @@ pub fn thiqa() -> Command {
 }
 
 pub fn demo() -> Demo {
+    demo_with(&[])
+}
+
+/// The demo with these `THIQA_*` settings (e.g. a PostgreSQL database).
+pub fn demo_with(env: &[(&str, &str)]) -> Demo {
     let data = tempfile::tempdir().unwrap();
-    let mut child = thiqa()
+    let mut command = thiqa();
+    command.envs(env.iter().copied());
+    let mut child = command
         .args(["demo", "--data-dir", data.path().to_str().unwrap()])
         .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -73,6 +80,8 @@ pub struct Http {
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    /// The body's bytes (de-chunked), for binary answers such as a ZIP.
+    pub bytes: Vec<u8>,
 }
 
 impl Http {
@@ -81,6 +90,16 @@ impl Http {
             addr: addr.to_string(),
             cookies: BTreeMap::new(),
             csrf: String::new(),
+        }
+    }
+
+    /// The same browser (cookies) talking to another address: another
+    /// instance behind the same name.
+    pub fn at(&self, addr: &str) -> Http {
+        Http {
+            addr: addr.to_string(),
+            cookies: self.cookies.clone(),
+            csrf: self.csrf.clone(),
         }
     }
 
@@ -126,6 +145,19 @@ impl Http {
         let _ = s.write_all(body);
         let mut raw = Vec::new();
         let _ = s.read_to_end(&mut raw);
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(raw.len(), |i| i + 4);
+        let head_text = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let chunked = head_text
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked");
+        let bytes = if chunked {
+            dechunk(&raw[split..])
+        } else {
+            raw[split..].to_vec()
+        };
         let text = String::from_utf8_lossy(&raw).into_owned();
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         for line in head.lines() {
@@ -147,6 +179,7 @@ impl Http {
         Reply {
             status,
             body: body.to_string(),
+            bytes,
         }
     }
 
@@ -162,6 +195,23 @@ impl Http {
         body.push(format!("csrf={}", self.csrf));
         let ct = [("Content-Type", "application/x-www-form-urlencoded")];
         self.send("POST", path, &ct, body.join("&").as_bytes())
+    }
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer.
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&rest[..eol]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
+        rest = &rest[eol + 2 + size + 2..];
     }
 }
 
@@ -182,13 +232,29 @@ pub fn signed_admin(console: &str) -> Http {
 /// The same, with the code of `step_offset` steps from now: a code is
 /// never accepted twice, and a restored database remembers the last one.
 pub fn signed_admin_at(console: &str, step_offset: u64) -> Http {
-    let mut c = signed_in(console, "admin", "Atlas-demo-console-2026");
+    signed_operator(
+        console,
+        ("admin", "Atlas-demo-console-2026"),
+        "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        step_offset,
+    )
+}
+
+/// A demo operator (username, password) signed in with its TOTP secret
+/// (base32), using the code of `step_offset` steps from now.
+pub fn signed_operator(
+    console: &str,
+    (username, password): (&str, &str),
+    secret: &str,
+    step_offset: u64,
+) -> Http {
+    let mut c = signed_in(console, username, password);
     c.get("/login/mfa");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let secret = TotpSecret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
+    let secret = TotpSecret::from_base32(secret).unwrap();
     let code = Totp::default().code_for_step(&secret, Totp::step_at(now) + step_offset);
     let r = c.form("/login/mfa", &[("code", &code)]);
     assert_eq!(r.status, 303, "{}", r.body);
