@@ -3,6 +3,7 @@
 //! process on a benchmark data directory). Kept out of the product binary:
 //! operators never need it, and its set-up code writes fixtures directly.
 
+mod backends;
 mod intake;
 mod journal;
 mod load;
@@ -34,6 +35,8 @@ enum BenchCommand {
     Console(pages::BenchArgs),
     /// The assessment page of a fully assessed service under concurrent load, beside /healthz.
     Assessment(pages::AssessmentArgs),
+    /// `/me` and the assessment page at 20 and 50 clients on SQLite and PostgreSQL in one run, PostgreSQL beside SQLite.
+    Backends(backends::BackendsArgs),
     /// Upload and download of a large evidence file: throughput and the server's peak memory, beside the disk.
     Evidence(pages::EvidenceArgs),
     /// `thiqa dossier build` with large evidence: throughput and peak memory, beside a plain copy.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
             BenchCommand::Journal(args) => journal::journal(args).await,
             BenchCommand::Console(args) => pages::console(args).await,
             BenchCommand::Assessment(args) => pages::assessment(args).await,
+            BenchCommand::Backends(args) => backends::backends(args).await,
             BenchCommand::Evidence(args) => pages::evidence(args).await,
             BenchCommand::Dossier(args) => pages::dossier(args).await,
         }

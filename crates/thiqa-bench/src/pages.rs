@@ -523,7 +523,7 @@ const MB: u64 = 1024 * 1024;
 
 /// A fresh directory for one benchmark under `base` (default: the system's
 /// temporary directory); the caller removes it.
-fn bench_dir(base: Option<&Path>, what: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn bench_dir(base: Option<&Path>, what: &str) -> anyhow::Result<PathBuf> {
     let base = base
         .map(Path::to_path_buf)
         .unwrap_or_else(std::env::temp_dir);
@@ -729,7 +729,7 @@ fn download(addr: &str, token: &str, path: &str) -> anyhow::Result<(String, u64)
 }
 
 /// A page's status and text, on a fresh connection.
-fn get_text(addr: &str, token: &str, path: &str) -> anyhow::Result<(u16, String)> {
+pub(crate) fn get_text(addr: &str, token: &str, path: &str) -> anyhow::Result<(u16, String)> {
     let mut stream = StdTcpStream::connect(addr)?;
     stream.write_all(
         format!(
@@ -880,22 +880,27 @@ impl Drop for Server {
 
 /// A fresh benchmark database and an operator with a complete (second
 /// factor passed) session whose CSRF token is [`CSRF`].
-struct Fixture {
-    store: Store,
-    provider: ProviderId,
-    token: String,
+pub(crate) struct Fixture {
+    pub(crate) store: Store,
+    pub(crate) provider: ProviderId,
+    pub(crate) token: String,
 }
 
 const CSRF: &str = "csrf";
 
 async fn prepare(dir: &Path, roles: &[&str]) -> anyhow::Result<Fixture> {
-    let store = Store::open(
-        &DatabaseLocation::Sqlite {
-            data_dir: dir.to_path_buf(),
-        },
-        Arc::new(SystemClock),
-    )
-    .await?;
+    let location = DatabaseLocation::Sqlite {
+        data_dir: dir.to_path_buf(),
+    };
+    prepare_at(&location, roles).await
+}
+
+/// The same fixture in the database at `location` (SQLite or PostgreSQL).
+pub(crate) async fn prepare_at(
+    location: &DatabaseLocation,
+    roles: &[&str],
+) -> anyhow::Result<Fixture> {
+    let store = Store::open(location, Arc::new(SystemClock)).await?;
     let actor = Actor::system();
     let provider = store.create_provider("Bench", &actor).await?;
     let tenant = Tenant::Provider(provider);
@@ -942,13 +947,13 @@ async fn prepare(dir: &Path, roles: &[&str]) -> anyhow::Result<Fixture> {
 }
 
 /// Roles that read services and edit their assessment and evidence.
-const COMPLIANCE_ROLES: &[&str] = &[PROVIDER_ADMIN_ROLE, "Responsable conformité"];
+pub(crate) const COMPLIANCE_ROLES: &[&str] = &[PROVIDER_ADMIN_ROLE, "Responsable conformité"];
 
 /// A service whose profile makes the most obligations applicable (every
 /// model, level and all facts yes or all no are tried), every applicable
 /// obligation assessed; returns it with the applicable obligations, in the
 /// order the assessment page lists them.
-async fn assessed_service(
+pub(crate) async fn assessed_service(
     store: &Store,
     provider: ProviderId,
 ) -> anyhow::Result<(ServiceId, Vec<String>)> {
