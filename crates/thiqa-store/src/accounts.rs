@@ -323,14 +323,23 @@ impl Store {
                 .details(reason.to_string()),
         )
         .await?;
-        let now_locked = attempts >= i64::from(threshold) && account.locked_at.is_none();
+        // Locked once: of failures racing past the threshold (each read the
+        // account unlocked), only the one whose UPDATE finds it unlocked
+        // locks it and journals the lock; a later one neither moves the
+        // lock's time (delaying its release) nor journals it again.
+        let now_locked = attempts >= i64::from(threshold)
+            && account.locked_at.is_none()
+            && sqlx::query(&format!(
+                "UPDATE {} SET locked_at = $1 WHERE id = $2 AND locked_at IS NULL",
+                t.users
+            ))
+            .bind(now)
+            .bind(account.id)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected()
+                == 1;
         if now_locked {
-            let sql = format!("UPDATE {} SET locked_at = $1 WHERE id = $2", t.users);
-            sqlx::query(&sql)
-                .bind(now)
-                .bind(account.id)
-                .execute(&mut *w.tx)
-                .await?;
             // A sign-in waiting for its second factor dies with the lock: a
             // password-only session opened before it can finish nothing.
             let sql = format!(

@@ -1,17 +1,20 @@
 //! Lost updates (issue 12, item 4), at the store: concurrent saves of one
 //! assessment keep an exact history (each change's old value is the value
 //! the previous change wrote), and a save from a version someone else has
-//! moved on from is refused with nothing written.
+//! moved on from is refused with nothing written. Failed sign-ins racing
+//! past the lockout threshold lock the account once, journaled once.
 
 mod support;
 
 use support::TestStore;
 use thiqa_domain::{AssessmentInput, AssessmentStatus, ProviderId, ServiceId};
-use thiqa_store::{Actor, Assessment, StoreError};
+use thiqa_domain::{Directory, Tenant};
+use thiqa_store::{Actor, Assessment, EventFilter, NewAccount, StoreError};
 
 on_both_backends!(
     concurrent_saves_keep_an_exact_history,
     a_save_from_an_old_version_is_refused_and_writes_nothing,
+    failures_racing_past_the_threshold_lock_the_account_once,
 );
 
 const OBLIGATION: &str = "3.6.3.a";
@@ -130,4 +133,53 @@ async fn a_save_from_an_old_version_is_refused_and_writes_nothing(ts: TestStore)
             .all(|h| !h.new_value.contains("Youssef") && !h.new_value.contains("late")),
         "{history:?}"
     );
+}
+
+async fn failures_racing_past_the_threshold_lock_the_account_once(ts: TestStore) {
+    let s = &ts.store;
+    let provider = s.create_provider("Atlas", &Actor::cli()).await.unwrap();
+    let tenant = Tenant::Provider(provider);
+    let id = s
+        .create_account(
+            Directory::Operators,
+            NewAccount {
+                tenant,
+                username: "amal".into(),
+                display_name: "Amal".into(),
+                email: None,
+                password_hash: None,
+                totp_secret: None,
+                language: "fr".into(),
+            },
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    // Every attempt read the account before any failure was recorded: each
+    // sees it unlocked, as concurrent sign-ins do.
+    let account = s.account(Directory::Operators, id).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (s, account) = (s.clone(), account.clone());
+        tasks.push(tokio::spawn(async move {
+            s.record_login_failure(&account, 3, &Actor::anonymous("amal", None), "bad")
+                .await
+                .unwrap()
+                .now_locked
+        }));
+    }
+    let mut locked = 0;
+    for t in tasks {
+        locked += usize::from(t.await.unwrap());
+    }
+    assert_eq!(locked, 1, "one failure locks the account");
+    let locks = s
+        .events(&EventFilter {
+            tenant: Some(tenant),
+            action_prefix: Some("account.lock".into()),
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert_eq!(locks.len(), 1, "{locks:?}");
 }
