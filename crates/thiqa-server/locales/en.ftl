@@ -34,6 +34,11 @@ login-locked-until = This account is locked after too many failed attempts. It w
 login-rate-limited = Too many login attempts. Try again in a few minutes.
 notice-password-set = Your password is saved. You can log in.
 notice-logged-out = You are logged out.
+notice-saved = Change saved.
+notice-added = Added.
+notice-removed = Removed.
+notice-awaiting-approval = Request recorded: it takes effect once another authorised person approves it.
+notice-decided = Decision recorded.
 
 mfa-title = Second factor
 mfa-intro = Enter the 6-digit code from your authenticator app.

@@ -34,6 +34,11 @@ login-locked-until = Ce compte est verrouillé après trop de tentatives échou�
 login-rate-limited = Trop de tentatives de connexion. Réessayez dans quelques minutes.
 notice-password-set = Votre mot de passe est enregistré. Vous pouvez vous connecter.
 notice-logged-out = Vous êtes déconnecté.
+notice-saved = Modification enregistrée.
+notice-added = Ajout enregistré.
+notice-removed = Suppression enregistrée.
+notice-awaiting-approval = Demande enregistrée : elle prendra effet quand une autre personne habilitée l'aura approuvée.
+notice-decided = Décision enregistrée.
 
 mfa-title = Second facteur
 mfa-intro = Saisissez le code à 6 chiffres de votre application d'authentification.

@@ -161,6 +161,14 @@ mod tests {
     }
 
     #[test]
+    fn every_confirmation_has_its_message() {
+        let fr = I18n::keys(Lang::Fr);
+        for notice in crate::web::notice::Notice::all() {
+            assert!(fr.contains(&notice.message_key()), "{notice:?}");
+        }
+    }
+
+    #[test]
     fn accept_language_picks_the_first_supported() {
         assert_eq!(
             Lang::from_accept_language("de-DE, en-US;q=0.8, fr;q=0.5"),

@@ -95,7 +95,18 @@ async fn alerts_story(t: TestApp) {
         )
         .await;
     assert_eq!(r.location(), Some("/alerts"), "{}", r.body);
+    // The page it returns to confirms the change once; the next visit
+    // (a plain /alerts) no longer does.
+    let page = rssi.get(r.raw_location().unwrap()).await;
+    assert!(
+        page.body.contains(
+            "<p class=\"notice\" role=\"status\" id=\"notice\">Modification enregistrée.</p>"
+        ),
+        "{}",
+        page.body
+    );
     let page = rssi.get("/alerts").await;
+    assert!(!page.body.contains("id=\"notice\""));
     let done = page.body.split("id=\"acknowledged\"").nth(1).unwrap();
     assert!(done.contains(&format!("id=\"alert-{}\"", alert.id)));
     assert!(done.contains("mot de passe oublié"));

@@ -346,12 +346,7 @@ async fn a_password_reset_revokes_the_api_tokens(t: TestApp) {
             &[("password", new_password), ("confirm", new_password)],
         )
         .await;
-    assert_eq!(
-        r.location(),
-        Some("/login?notice=password-set"),
-        "{}",
-        r.body
-    );
+    assert_eq!(r.location(), Some("/login"), "{}", r.body);
     assert_eq!(token_status(&mut c, &token).await, StatusCode::UNAUTHORIZED);
 }
 

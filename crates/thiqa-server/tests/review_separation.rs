@@ -141,10 +141,22 @@ async fn console_admin_cannot_widen_its_own_role_nor_drop_the_pairs_to_take_acce
     let perms = widened(&t, t.provider, own, Permission::SeparationManage).await;
     let r = post_permissions(&mut admin, own, &perms).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // The refusal is shown in the role's own form, whose boxes stay as the
+    // user ticked them (the refused one included), not as stored.
+    let form = r
+        .body
+        .split(&format!("id=\"role-{}\"", own.0))
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap_or_default();
     assert!(
-        r.body.contains("personne ne modifie un rôle qu"),
+        form.contains("personne ne modifie un rôle qu"),
         "{}",
         r.body
+    );
+    assert!(
+        form.contains("value=\"separation.manage\" checked"),
+        "{form}"
     );
     assert!(!holds(&t, Directory::Operators, amal, Permission::SeparationManage).await);
 
@@ -167,7 +179,15 @@ async fn console_admin_cannot_widen_its_own_role_nor_drop_the_pairs_to_take_acce
     let reader = role_id(&t, t.provider, "Lecteur").await;
     let perms = widened(&t, t.provider, reader, Permission::AccessApprove).await;
     let r = post_permissions(&mut admin, reader, &perms).await;
-    assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
+    // Back to the roles, told that a second person decides.
+    assert_eq!(r.location(), Some("/roles"), "{}", r.body);
+    assert_eq!(r.notice(), Some("awaiting-approval"));
+    let page = admin.get("/roles?notice=awaiting-approval").await;
+    assert!(
+        page.body.contains("id=\"notice\">Demande enregistrée"),
+        "{}",
+        page.body
+    );
     assert!(!role_has(&t, t.provider, reader, Permission::AccessApprove).await);
     assert!(!holds(&t, Directory::Operators, amal, Permission::AccessApprove).await);
     assert_eq!(request_ids(&mut admin).await.len(), 1);
@@ -193,7 +213,8 @@ async fn portal_admin_cannot_widen_its_own_role_nor_drop_the_pairs_to_take_acces
         let r = admin
             .post_form(&format!("/separation/{}/delete", p.id.0), &[])
             .await;
-        assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
+        assert_eq!(r.location(), Some("/separation"), "{}", r.body);
+        assert_eq!(r.notice(), Some("awaiting-approval"));
     }
     assert_eq!(
         t.store().incompatible_pairs(org).await.unwrap(),
@@ -265,7 +286,12 @@ async fn a_request_is_approved_by_another_approver_only_and_journaled_with_both_
     let reader = role_id(&t, pt, "Lecteur").await;
     let perms = widened(&t, pt, reader, Permission::ConfigManage).await;
     let r = post_permissions(&mut requester, reader, &perms).await;
-    assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
+    assert_eq!(
+        (r.location(), r.notice()),
+        (Some("/roles"), Some("awaiting-approval")),
+        "{}",
+        r.body
+    );
     let id = request_ids(&mut requester).await[0];
 
     let r = requester
@@ -293,7 +319,12 @@ async fn a_request_is_approved_by_another_approver_only_and_journaled_with_both_
     let r = third
         .post_form(&format!("/approvals/{id}/approve"), &[])
         .await;
-    assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
+    assert_eq!(
+        (r.location(), r.notice()),
+        (Some("/approvals"), Some("decided")),
+        "{}",
+        r.body
+    );
     assert!(role_has(&t, pt, reader, Permission::ConfigManage).await);
     let page = third.get("/approvals").await;
     assert!(page.body.contains("Approuvée — omar, "), "{}", page.body);
@@ -302,7 +333,12 @@ async fn a_request_is_approved_by_another_approver_only_and_journaled_with_both_
     // operators.manage would give yasmine both sides of a pair.
     let perms = widened(&t, pt, reader, Permission::OperatorsManage).await;
     let r = post_permissions(&mut requester, reader, &perms).await;
-    assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
+    assert_eq!(
+        (r.location(), r.notice()),
+        (Some("/roles"), Some("awaiting-approval")),
+        "{}",
+        r.body
+    );
     let refused = request_ids(&mut third).await[0];
     let r = third
         .post_form(&format!("/approvals/{refused}/approve"), &[])
@@ -333,7 +369,10 @@ async fn a_request_is_approved_by_another_approver_only_and_journaled_with_both_
     let r = rssi
         .post_form(&format!("/separation/{}/delete", pair.id.0), &[])
         .await;
-    assert_eq!(r.location(), Some("/approvals"));
+    assert_eq!(
+        (r.location(), r.notice()),
+        (Some("/separation"), Some("awaiting-approval"))
+    );
     let pending = request_ids(&mut third).await[0];
     let r = third
         .post_form(&format!("/approvals/{pending}/approve"), &[])
@@ -661,7 +700,12 @@ async fn approving_a_request_never_undoes_a_later_edit_of_the_role(t: TestApp) {
     let reader = role_id(&t, pt, "Lecteur").await;
     let perms = widened(&t, pt, reader, Permission::ConfigManage).await;
     let r = post_permissions(&mut requester, reader, &perms).await;
-    assert_eq!(r.location(), Some("/approvals"), "{}", r.body);
+    assert_eq!(
+        (r.location(), r.notice()),
+        (Some("/roles"), Some("awaiting-approval")),
+        "{}",
+        r.body
+    );
     let id = request_ids(&mut requester).await[0];
     // Meanwhile the role loses services.read (an applied, narrowing edit).
     let narrowed: Vec<Permission> = t

@@ -29,7 +29,6 @@ struct LoginPage<'a> {
     intro_key: &'static str,
     username: String,
     error: Option<String>,
-    notice: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -38,12 +37,6 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
-}
-
-#[derive(Deserialize)]
-pub struct LoginQuery {
-    #[serde(default)]
-    notice: Option<String>,
 }
 
 fn intro_key<R: Realm>() -> &'static str {
@@ -56,7 +49,6 @@ fn intro_key<R: Realm>() -> &'static str {
 pub async fn page<R: Realm>(
     State(app): State<AppState>,
     mut visit: Visit,
-    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
 ) -> Result<Response, PageError> {
     if visit.session.as_ref().is_some_and(|s| s.mfa_passed) {
         return Ok(Redirect::to("/").into_response());
@@ -64,16 +56,11 @@ pub async fn page<R: Realm>(
     let mut headers = HeaderMap::new();
     session_cookie::ensure_pre_token::<R>(&app, &mut visit, &mut headers)?;
     let chrome = Chrome::new::<R>(&app, &visit, "/login");
-    let notice = q
-        .notice
-        .filter(|n| n == "password-set" || n == "logged-out")
-        .map(|n| chrome.tr.t(&format!("notice-{n}")));
     let page = LoginPage {
         chrome,
         intro_key: intro_key::<R>(),
         username: String::new(),
         error: None,
-        notice,
     };
     Ok((headers, render(StatusCode::OK, &page)?).into_response())
 }
@@ -122,7 +109,6 @@ pub async fn submit<R: Realm>(
                 intro_key: intro_key::<R>(),
                 username: claimed,
                 error: Some(message),
-                notice: None,
             };
             render(status, &page)
         }

@@ -14,6 +14,7 @@ use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::error::PageError;
 use crate::web::forms::{local_path, Form};
+use crate::web::notice::{with_notice, Notice};
 
 pub async fn logout<R: Realm>(
     State(app): State<AppState>,
@@ -29,7 +30,11 @@ pub async fn logout<R: Realm>(
     }
     let mut headers = HeaderMap::new();
     session_cookie::clear::<R>(&app, &mut headers);
-    Ok((headers, Redirect::to("/login?notice=logged-out")).into_response())
+    Ok((
+        headers,
+        Redirect::to(&with_notice("/login", Notice::LoggedOut)),
+    )
+        .into_response())
 }
 
 /// "Log out everywhere": every session of the account ends, this one too,
@@ -43,7 +48,11 @@ pub async fn logout_everywhere<R: Realm>(
         .await?;
     let mut headers = HeaderMap::new();
     session_cookie::clear::<R>(&app, &mut headers);
-    Ok((headers, Redirect::to("/login?notice=logged-out")).into_response())
+    Ok((
+        headers,
+        Redirect::to(&with_notice("/login", Notice::LoggedOut)),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 use thiqa_crypto::token::token_hash;
@@ -18,6 +18,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 #[derive(Template)]
@@ -115,5 +116,5 @@ pub async fn submit<R: Realm>(
     app.store
         .use_password_reset(R::DIR, hash.as_str(), &new_hash, &actor)
         .await?;
-    Ok(Redirect::to("/login?notice=password-set").into_response())
+    Ok(confirmed("/login", Notice::PasswordSet))
 }

@@ -19,6 +19,7 @@ use crate::state::AppState;
 use crate::web::client_address::client_address;
 use crate::web::cookies;
 use crate::web::error::PageError;
+use crate::web::notice::Notice;
 
 pub const LANG_COOKIE: &str = "thiqa_lang";
 
@@ -33,6 +34,8 @@ pub struct Visit {
     pub pre_token: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The confirmation this page shows once (`?notice=`), if any.
+    pub notice: Option<Notice>,
 }
 
 impl Visit {
@@ -88,6 +91,7 @@ pub async fn resolve<R: Realm>(
         pre_token,
         source_ip,
         user_agent,
+        notice: Notice::from_query(req.uri().query()),
     };
     if let Some(token) = cookies::get(headers, &cookie_name::<R>(R::COOKIE, tls)) {
         match load_session::<R>(&app, &token).await {

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use thiqa_crypto::token::Token;
 use thiqa_domain::{RoleId, Username};
@@ -20,6 +20,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
+use crate::web::notice::{confirmed, Notice};
 use crate::web::{ok, render};
 
 pub struct AccountRow {
@@ -345,7 +346,7 @@ pub async fn assign<R: Realm>(
         .assign_role(me.tenant(), id, RoleId(form.role_id), &me.actor())
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/accounts/{id}")).into_response()),
+        Ok(()) => Ok(confirmed(&format!("/accounts/{id}"), Notice::Saved)),
         Err(e) => {
             let (status, msg) = refusal(&me.tr(&app), e)?;
             detail_page(&app, &me, id, Some(msg), status).await
@@ -364,7 +365,7 @@ pub async fn revoke<R: Realm>(
         .revoke_role(me.tenant(), id, RoleId(role), &me.actor())
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/accounts/{id}")).into_response()),
+        Ok(()) => Ok(confirmed(&format!("/accounts/{id}"), Notice::Removed)),
         Err(e) => {
             let (status, msg) = refusal(&me.tr(&app), e)?;
             detail_page(&app, &me, id, Some(msg), status).await
@@ -380,7 +381,7 @@ pub async fn unlock<R: Realm>(
     me.require(R::MANAGE_ACCOUNTS)?;
     let account = app.store.account_in_tenant(me.tenant(), id).await?;
     app.store.unlock_account(&account, &me.actor()).await?;
-    Ok(Redirect::to(&format!("/accounts/{id}")).into_response())
+    Ok(confirmed(&format!("/accounts/{id}"), Notice::Saved))
 }
 
 pub async fn reset_link<R: Realm>(
@@ -410,5 +411,5 @@ pub async fn deregister<R: Realm>(
     }
     let account = app.store.account_in_tenant(me.tenant(), id).await?;
     app.store.deregister_account(&account, &me.actor()).await?;
-    Ok(Redirect::to("/accounts").into_response())
+    Ok(confirmed("/accounts", Notice::Removed))
 }

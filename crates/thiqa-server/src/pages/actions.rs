@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{NewAction, StoreError, ACTION_STATUSES};
 
@@ -16,6 +16,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{edited_version, field, Form};
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 pub struct Row {
@@ -209,7 +210,10 @@ pub async fn create(
         .create_action(provider, id, &new, &me.actor())
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/services/{}/actions", id.0)).into_response()),
+        Ok(_) => Ok(confirmed(
+            &format!("/services/{}/actions", id.0),
+            Notice::Added,
+        )),
         Err(thiqa_store::StoreError::Conflict(m)) => {
             page_with(
                 &app,
@@ -253,7 +257,7 @@ pub async fn set_status(
         .set_action_status(provider, service, aid, &status, version, &me.actor())
         .await
     {
-        Ok(()) => Ok(Redirect::to(&format!("/services/{id}/actions")).into_response()),
+        Ok(()) => Ok(confirmed(&format!("/services/{id}/actions"), Notice::Saved)),
         // The list shows the status as it now is; nothing was changed.
         Err(StoreError::Stale(m)) => {
             let error = format!("{m}. {} ({status})", tr.t("error-edit-stale"));

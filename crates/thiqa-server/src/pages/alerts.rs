@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use thiqa_domain::Permission;
 use thiqa_store::{format_window, Alert, AlertQuery, StoreError, MAX_ACK_COMMENT};
 
@@ -19,6 +19,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{field, Form};
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 /// Alerts listed at most.
@@ -202,7 +203,7 @@ pub async fn acknowledge(
         .acknowledge_alert(me.tenant(), id, &comment, &me.actor())
         .await
     {
-        Ok(_) => Ok(Redirect::to("/alerts").into_response()),
+        Ok(_) => Ok(confirmed("/alerts", Notice::Saved)),
         Err(StoreError::Conflict(m)) => page_with(&app, &me, vec![m], StatusCode::CONFLICT).await,
         Err(e) => Err(e.into()),
     }

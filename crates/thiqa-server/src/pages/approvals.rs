@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use fluent_bundle::{FluentArgs, FluentValue};
 use thiqa_store::AssignmentError;
 
@@ -17,6 +17,7 @@ use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 /// A refused rights change as the user reads it, with its status: 403 when
@@ -143,7 +144,7 @@ async fn decide<R: Realm>(
         .decide_rights_request(me.tenant(), id, approve, &me.actor())
         .await
     {
-        Ok(()) => Ok(Redirect::to("/approvals").into_response()),
+        Ok(()) => Ok(confirmed("/approvals", Notice::Decided)),
         Err(AssignmentError::Store(thiqa_store::StoreError::Conflict(m))) => {
             page_with(app, me, Some(m), StatusCode::CONFLICT).await
         }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use thiqa_domain::{AssessmentError, AssessmentInput, AssessmentStatus, Permission, ServiceId};
 use thiqa_store::{Assessment, Service, StoreError};
 
@@ -20,6 +20,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{edited_version, Form};
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 fn status_key(s: AssessmentStatus) -> &'static str {
@@ -318,7 +319,10 @@ pub async fn bulk(
         .save_assessments_from(provider, id, &inputs, &me.actor())
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/services/{}/assessment", id.0)).into_response()),
+        Ok(_) => Ok(confirmed(
+            &format!("/services/{}/assessment", id.0),
+            Notice::Saved,
+        )),
         Err(StoreError::Stale(m)) => {
             let error = format!("{m}. {}", tr.t("error-edit-stale"));
             list_page(&app, &me, id, None, Some(error), StatusCode::CONFLICT).await
@@ -515,9 +519,7 @@ pub async fn save(
                 .save_assessments_from(provider, service.id, &edit, &me.actor())
                 .await
             {
-                Ok(_) => {
-                    return Ok(Redirect::to(&format!("/services/{id}/o/{oid}")).into_response())
-                }
+                Ok(_) => return Ok(confirmed(&format!("/services/{id}/o/{oid}"), Notice::Saved)),
                 Err(StoreError::Stale(_)) => (tr.t("error-edit-stale"), StatusCode::CONFLICT),
                 Err(e) => return Err(e.into()),
             }

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use thiqa_domain::assessment::iso_date_start;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{Engagement, NewEngagement};
@@ -17,6 +17,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{field, Form};
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 /// The longest engagement one invitation grants: an audit campaign, not a
@@ -177,7 +178,7 @@ pub async fn invite(
         .create_engagement(provider, &new, &me.actor())
         .await
     {
-        Ok(_) => Ok(Redirect::to("/audits").into_response()),
+        Ok(_) => Ok(confirmed("/audits", Notice::Added)),
         Err(thiqa_store::StoreError::Conflict(m)) => {
             page_with(&app, &me, vec![m], StatusCode::CONFLICT).await
         }
@@ -194,5 +195,5 @@ pub async fn revoke(
     app.store
         .revoke_engagement(me.provider()?, id, &me.actor())
         .await?;
-    Ok(Redirect::to("/audits").into_response())
+    Ok(confirmed("/audits", Notice::Removed))
 }

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::NewEvidence;
 
@@ -20,6 +20,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 pub struct Row {
@@ -241,7 +242,10 @@ pub async fn add_link_or_note(
     app.store
         .create_evidence(provider, id, &new, &me.actor())
         .await?;
-    Ok(Redirect::to(&format!("/services/{}/evidence", id.0)).into_response())
+    Ok(confirmed(
+        &format!("/services/{}/evidence", id.0),
+        Notice::Added,
+    ))
 }
 
 /// Streams the file to the blob store while hashing it; the record is
@@ -328,7 +332,10 @@ pub async fn upload(
     app.store
         .create_evidence(provider, id, &new, &me.actor())
         .await?;
-    Ok(Redirect::to(&format!("/services/{}/evidence", id.0)).into_response())
+    Ok(confirmed(
+        &format!("/services/{}/evidence", id.0),
+        Notice::Added,
+    ))
 }
 
 /// Streams the current version's file back with its original name and

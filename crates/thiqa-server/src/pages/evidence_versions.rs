@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{Evidence, EvidenceVersion, NewEvidenceVersion, StoreError};
 
@@ -19,6 +19,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::edited_version;
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 pub struct VersionRow {
@@ -179,7 +180,10 @@ pub async fn add_version(
         .add_evidence_version(provider, id, eid, &new, replacing, &me.actor())
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/services/{}/evidence/{eid}", id.0)).into_response()),
+        Ok(_) => Ok(confirmed(
+            &format!("/services/{}/evidence/{eid}", id.0),
+            Notice::Added,
+        )),
         // The page shows the version added meanwhile; the uploader decides
         // whether theirs still replaces it.
         Err(StoreError::Stale(_)) => stale_version(&app, &me, id, eid).await,

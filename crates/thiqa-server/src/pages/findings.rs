@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{NewFinding, StoreError, FINDING_SEVERITIES};
 
@@ -19,6 +19,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{edited_version, field, Form};
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 /// Longest text of a finding, an answer or a closure note.
@@ -146,7 +147,10 @@ async fn after(
     result: Result<(), StoreError>,
 ) -> Result<Response, PageError> {
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/services/{}/findings", id.0)).into_response()),
+        Ok(()) => Ok(confirmed(
+            &format!("/services/{}/findings", id.0),
+            Notice::Saved,
+        )),
         Err(StoreError::Conflict(m)) => page_with(app, me, id, vec![m], StatusCode::CONFLICT).await,
         // The page shows the finding as it now is; nothing was changed.
         Err(StoreError::Stale(m)) => {

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use thiqa_domain::{OrganisationId, Permission};
 use thiqa_store::{valid_source_name, StoreError};
 
@@ -17,6 +17,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{field, Form};
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 /// Where this page lives.
@@ -163,5 +164,5 @@ pub async fn revoke(
     app.store
         .revoke_intake_source(me.provider()?, id, &me.actor())
         .await?;
-    Ok(Redirect::to(PATH).into_response())
+    Ok(confirmed(PATH, Notice::Removed))
 }

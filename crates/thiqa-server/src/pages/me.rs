@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use thiqa_crypto::token::Token;
 use thiqa_domain::Permission;
 
@@ -17,6 +17,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 pub struct TokenRow {
@@ -170,5 +171,5 @@ pub async fn revoke_token<R: Realm>(
     app.store
         .revoke_api_token(&me.account, id, &me.actor())
         .await?;
-    Ok(Redirect::to("/me").into_response())
+    Ok(confirmed("/me", Notice::Removed))
 }

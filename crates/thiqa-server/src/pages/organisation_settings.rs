@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use thiqa_domain::{Permission, Tenant};
 
@@ -14,6 +14,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
+use crate::web::notice::{confirmed, Notice};
 use crate::web::ok;
 
 #[derive(Template)]
@@ -63,5 +64,5 @@ pub async fn update(
     app.store
         .set_organisation_mfa(id, require, &me.actor())
         .await?;
-    Ok(Redirect::to("/organisation").into_response())
+    Ok(confirmed("/organisation", Notice::Saved))
 }

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use thiqa_domain::{Permission, RoleId};
 use thiqa_store::{AssignmentError, Change, StoreError};
 
@@ -16,6 +16,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{edited_version, Form};
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 pub struct RoleView {
@@ -45,9 +46,24 @@ fn realm_permissions<R: Realm>() -> impl Iterator<Item = Permission> {
 struct RolesPage<'a> {
     chrome: Chrome<'a>,
     roles: Vec<RoleView>,
-    all_permissions: Vec<(String, String)>,
+    /// The creation form's boxes: (name, label key, ticked).
+    all_permissions: Vec<(String, String, bool)>,
     can_manage: bool,
     error: Option<String>,
+    /// Which form the error is about: a role's id, or 0 for the creation
+    /// form; the message is shown there, beside what was typed.
+    error_form: i64,
+    new_name: String,
+    new_description: String,
+}
+
+/// What the user typed in a refused form, shown again as typed.
+struct Typed<'a> {
+    /// The role edited, or None for the creation form.
+    role: Option<i64>,
+    name: &'a str,
+    description: &'a str,
+    permissions: &'a [Permission],
 }
 
 async fn roles_page<R: Realm>(
@@ -56,6 +72,17 @@ async fn roles_page<R: Realm>(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
+    roles_page_typed(app, me, error, None, status).await
+}
+
+async fn roles_page_typed<R: Realm>(
+    app: &AppState,
+    me: &Signed<R>,
+    error: Option<String>,
+    typed: Option<Typed<'_>>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let typed_for = |role: Option<i64>| typed.as_ref().filter(|t| t.role == role);
     let roles = app
         .store
         .roles(me.tenant())
@@ -65,11 +92,11 @@ async fn roles_page<R: Realm>(
             id: r.id.0,
             permissions: realm_permissions::<R>()
                 .map(|p| {
-                    (
-                        p.as_str().to_string(),
-                        label_key(p),
-                        r.permissions.contains(&p),
-                    )
+                    let ticked = match typed_for(Some(r.id.0)) {
+                        Some(t) => t.permissions.contains(&p),
+                        None => r.permissions.contains(&p),
+                    };
+                    (p.as_str().to_string(), label_key(p), ticked)
                 })
                 .collect(),
             name: r.name,
@@ -84,10 +111,19 @@ async fn roles_page<R: Realm>(
             chrome: Chrome::new::<R>(app, &me.visit, "/roles"),
             roles,
             all_permissions: realm_permissions::<R>()
-                .map(|p| (p.as_str().to_string(), label_key(p)))
+                .map(|p| {
+                    let ticked = typed_for(None).is_some_and(|t| t.permissions.contains(&p));
+                    (p.as_str().to_string(), label_key(p), ticked)
+                })
                 .collect(),
             can_manage: me.can(R::MANAGE_ROLES),
             error,
+            error_form: match &typed {
+                Some(t) => t.role.unwrap_or(0),
+                None => -1,
+            },
+            new_name: typed_for(None).map_or("", |t| t.name).to_string(),
+            new_description: typed_for(None).map_or("", |t| t.description).to_string(),
         },
     )
 }
@@ -133,24 +169,31 @@ pub async fn create<R: Realm>(
 ) -> Result<Response, PageError> {
     me.require(R::MANAGE_ROLES)?;
     let name = field(&pairs, "name").trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        let msg = me.tr(&app).t("error-role-name");
-        return roles_page(&app, &me, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
     let perms = permissions_from(&me.tr(&app), &pairs)?;
     let description: String = field(&pairs, "description")
         .trim()
         .chars()
         .take(300)
         .collect();
+    let typed = Typed {
+        role: None,
+        name,
+        description: &description,
+        permissions: &perms,
+    };
+    if name.is_empty() || name.chars().count() > 80 {
+        let msg = me.tr(&app).t("error-role-name");
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return roles_page_typed(&app, &me, Some(msg), Some(typed), status).await;
+    }
     match app
         .store
         .create_role(me.tenant(), name, &description, &perms, false, &me.actor())
         .await
     {
-        Ok(_) => Ok(Redirect::to("/roles").into_response()),
+        Ok(_) => Ok(confirmed("/roles", Notice::Added)),
         Err(thiqa_store::AssignmentError::Store(thiqa_store::StoreError::Conflict(m))) => {
-            roles_page(&app, &me, Some(m), StatusCode::CONFLICT).await
+            roles_page_typed(&app, &me, Some(m), Some(typed), StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
@@ -171,9 +214,10 @@ pub async fn update<R: Realm>(
         .set_role_permissions_from(me.tenant(), RoleId(id), &perms, Some(version), &me.actor())
         .await
     {
-        Ok(Change::Applied) => Ok(Redirect::to("/roles").into_response()),
+        Ok(Change::Applied) => Ok(confirmed("/roles", Notice::Saved)),
         // Widened with an administrative right: a second person decides.
-        Ok(Change::Pending(_)) => Ok(Redirect::to("/approvals").into_response()),
+        // The requester may not open /approvals: back to the roles, told.
+        Ok(Change::Pending(_)) => Ok(confirmed("/roles", Notice::AwaitingApproval)),
         // The page shows the role as it now is; the message names what was
         // asked, which was not saved.
         Err(AssignmentError::Store(StoreError::Stale(m))) => {
@@ -181,9 +225,17 @@ pub async fn update<R: Realm>(
             let msg = format!("{m}. {} ({})", tr.t("error-edit-stale"), asked.join(", "));
             roles_page(&app, &me, Some(msg), StatusCode::CONFLICT).await
         }
+        // Refused (separation of duties, the actor's own role…): the form
+        // shows the boxes as ticked, with the reason beside them.
         Err(e) => {
             let (status, msg) = refusal(&me.tr(&app), e)?;
-            roles_page(&app, &me, Some(msg), status).await
+            let typed = Typed {
+                role: Some(id),
+                name: "",
+                description: "",
+                permissions: &perms,
+            };
+            roles_page_typed(&app, &me, Some(msg), Some(typed), status).await
         }
     }
 }

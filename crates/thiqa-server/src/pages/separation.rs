@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use thiqa_domain::{PairId, Permission};
 use thiqa_store::Change;
@@ -14,6 +14,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 #[derive(Template)]
@@ -98,7 +99,7 @@ pub async fn add<R: Realm>(
         .add_incompatible_pair(me.tenant(), first, second, reason, &me.actor())
         .await
     {
-        Ok(_) => Ok(Redirect::to("/separation").into_response()),
+        Ok(_) => Ok(confirmed("/separation", Notice::Added)),
         Err(thiqa_store::AssignmentError::Store(e)) => Err(e.into()),
         Err(e) => page_with(&app, &me, Some(e.to_string()), StatusCode::CONFLICT).await,
     }
@@ -116,7 +117,8 @@ pub async fn remove<R: Realm>(
         .remove_incompatible_pair(me.tenant(), PairId(id), &me.actor())
         .await?
     {
-        Change::Applied => Ok(Redirect::to("/separation").into_response()),
-        Change::Pending(_) => Ok(Redirect::to("/approvals").into_response()),
+        Change::Applied => Ok(confirmed("/separation", Notice::Removed)),
+        // A second person decides; the requester may not open /approvals.
+        Change::Pending(_) => Ok(confirmed("/separation", Notice::AwaitingApproval)),
     }
 }

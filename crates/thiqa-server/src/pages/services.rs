@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use thiqa_catalog::{Catalog, Level, Profile, ServiceModel, Subject};
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{NewService, Service, Site, StoreError};
@@ -23,6 +23,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{edited_version, field, Form};
+use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 pub struct FactField {
@@ -268,7 +269,7 @@ pub async fn create(
         facts_json: &facts,
     };
     match app.store.create_service(&new, &me.actor()).await {
-        Ok(id) => Ok(Redirect::to(&format!("/services/{}", id.0)).into_response()),
+        Ok(id) => Ok(confirmed(&format!("/services/{}", id.0), Notice::Added)),
         Err(thiqa_store::StoreError::Conflict(_)) => {
             let form = ServiceForm::new(
                 app.catalog,
@@ -569,7 +570,7 @@ pub async fn add_site(
     app.store
         .add_site(provider, ServiceId(id), &name, &city, &country, &me.actor())
         .await?;
-    Ok(Redirect::to(&format!("/services/{id}")).into_response())
+    Ok(confirmed(&format!("/services/{id}"), Notice::Added))
 }
 
 pub async fn remove_site(
@@ -581,5 +582,5 @@ pub async fn remove_site(
     app.store
         .remove_site(me.provider()?, ServiceId(id), site, &me.actor())
         .await?;
-    Ok(Redirect::to(&format!("/services/{id}")).into_response())
+    Ok(confirmed(&format!("/services/{id}"), Notice::Removed))
 }

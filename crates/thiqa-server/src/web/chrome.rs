@@ -24,6 +24,8 @@ pub struct Chrome<'a> {
     pub langs: Vec<(&'static str, &'static str, bool)>,
     /// Where the language form returns to.
     pub here: String,
+    /// The confirmation of the change that led here, shown once.
+    pub notice: Option<String>,
 }
 
 impl<'a> Chrome<'a> {
@@ -34,11 +36,13 @@ impl<'a> Chrome<'a> {
         } else {
             Vec::new()
         };
+        let tr = Tr {
+            i18n: &app.i18n,
+            lang: visit.lang,
+        };
         Chrome {
-            tr: Tr {
-                i18n: &app.i18n,
-                lang: visit.lang,
-            },
+            notice: visit.notice.map(|n| tr.t(&n.message_key())),
+            tr,
             realm: match R::DIR {
                 Directory::Operators => "console",
                 Directory::Customers => "portal",

@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod error;
 pub mod error_pages;
 pub mod forms;
+pub mod notice;
 pub mod routes;
 pub mod security;
 pub mod static_files;

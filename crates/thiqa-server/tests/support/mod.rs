@@ -240,7 +240,26 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Where the answer sends the browser, without the confirmation it asks
+    /// that page to show ([`Reply::notice`]).
     pub fn location(&self) -> Option<&str> {
+        let raw = self.raw_location()?;
+        Some(match raw.rfind("notice=") {
+            Some(i) if i > 0 && matches!(raw.as_bytes()[i - 1], b'?' | b'&') => &raw[..i - 1],
+            _ => raw,
+        })
+    }
+
+    /// The confirmation the redirect asks the next page to show
+    /// (`saved`, `added`, `awaiting-approval`…).
+    pub fn notice(&self) -> Option<&str> {
+        self.raw_location()?
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("notice="))
+    }
+
+    /// The `Location` header as sent.
+    pub fn raw_location(&self) -> Option<&str> {
         self.headers
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
