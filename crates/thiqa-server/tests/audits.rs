@@ -166,6 +166,13 @@ async fn audit_story(t: TestApp) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("9.9.9.z") && r.body.contains("La gravité"));
     assert!(finding_ids(&r.body).is_empty());
+    // The refused finding's text and obligation stay in the form.
+    assert!(
+        r.body.contains(">TLS 1.0 encore accepté</textarea>")
+            && r.body.contains("value=\"9.9.9.z\""),
+        "{}",
+        r.body
+    );
     let r = auditor
         .post_form(
             &findings,

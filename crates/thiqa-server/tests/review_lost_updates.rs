@@ -440,6 +440,19 @@ async fn of_two_answers_to_one_finding_version_the_second_gets_409(t: TestApp) {
         "shows what changed: {}",
         r.body
     );
+    // The refused answer is still in its field, with the reason in the
+    // finding's card: nothing the user typed is lost.
+    let card = r
+        .body
+        .split(&format!("id=\"finding-{fid}\""))
+        .nth(1)
+        .and_then(|s| s.split("</article>").next())
+        .unwrap();
+    assert!(card.contains("id=\"form-error\""), "{card}");
+    assert!(
+        card.contains(">Rien à faire</textarea>"),
+        "the typed answer is kept: {card}"
+    );
     let now = t.store().finding(provider, sid, fid).await.unwrap();
     assert_eq!(now.response, "TLS 1.0 retiré", "nothing overwritten");
 }

@@ -40,6 +40,41 @@ pub struct Row {
     pub closed_line: String,
     /// The version its answer and closure forms edit.
     pub version: i64,
+    /// What its answer and closure fields hold: the stored answer and an
+    /// empty note, or what the user typed in a refused form.
+    pub response_draft: String,
+    pub note_draft: String,
+}
+
+/// What the user typed in a refused form, shown again where it was typed,
+/// with the reason beside it.
+pub enum Draft {
+    Nothing,
+    New {
+        obligation: String,
+        severity: String,
+        description: String,
+    },
+    Response {
+        finding: i64,
+        text: String,
+    },
+    Note {
+        finding: i64,
+        text: String,
+    },
+}
+
+impl Draft {
+    /// Where the errors go: the finding's card, the new-finding form (0),
+    /// or the top of the page (-1).
+    fn place(&self) -> i64 {
+        match self {
+            Draft::Nothing => -1,
+            Draft::New { .. } => 0,
+            Draft::Response { finding, .. } | Draft::Note { finding, .. } => *finding,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -56,6 +91,10 @@ struct FindingsPage<'a> {
     can_respond: bool,
     severities: Vec<(&'static str, &'static str)>,
     errors: Vec<String>,
+    error_at: i64,
+    new_obligation: String,
+    new_severity: String,
+    new_description: String,
 }
 
 pub fn severity_key(s: &str) -> &'static str {
@@ -79,6 +118,7 @@ async fn page_with(
     me: &Signed<Console>,
     id: ServiceId,
     errors: Vec<String>,
+    draft: &Draft,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let (provider, access) = read_access(app, me, id).await?;
@@ -93,6 +133,14 @@ async fn page_with(
         .await?
         .into_iter()
         .map(|f| Row {
+            response_draft: match draft {
+                Draft::Response { finding, text } if *finding == f.id => text.clone(),
+                _ => f.response.clone(),
+            },
+            note_draft: match draft {
+                Draft::Note { finding, text } if *finding == f.id => text.clone(),
+                _ => String::new(),
+            },
             severity_key: severity_key(&f.severity),
             status_key: status_key(&f.status),
             closed: f.is_closed(),
@@ -126,6 +174,19 @@ async fn page_with(
                 .map(|s| (*s, severity_key(s)))
                 .collect(),
             errors,
+            error_at: draft.place(),
+            new_obligation: match draft {
+                Draft::New { obligation, .. } => obligation.clone(),
+                _ => String::new(),
+            },
+            new_severity: match draft {
+                Draft::New { severity, .. } => severity.clone(),
+                _ => String::new(),
+            },
+            new_description: match draft {
+                Draft::New { description, .. } => description.clone(),
+                _ => String::new(),
+            },
         },
     )
 }
@@ -135,7 +196,15 @@ pub async fn list(
     me: Signed<Console>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    page_with(&app, &me, ServiceId(id), vec![], StatusCode::OK).await
+    page_with(
+        &app,
+        &me,
+        ServiceId(id),
+        vec![],
+        &Draft::Nothing,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Shows the page again with the problem when the store refuses the step
@@ -145,17 +214,24 @@ async fn after(
     me: &Signed<Console>,
     id: ServiceId,
     result: Result<(), StoreError>,
+    draft: &Draft,
 ) -> Result<Response, PageError> {
     match result {
         Ok(()) => Ok(confirmed(
             &format!("/services/{}/findings", id.0),
-            Notice::Saved,
+            match draft {
+                Draft::New { .. } => Notice::Added,
+                _ => Notice::Saved,
+            },
         )),
-        Err(StoreError::Conflict(m)) => page_with(app, me, id, vec![m], StatusCode::CONFLICT).await,
-        // The page shows the finding as it now is; nothing was changed.
+        Err(StoreError::Conflict(m)) => {
+            page_with(app, me, id, vec![m], draft, StatusCode::CONFLICT).await
+        }
+        // The page shows the finding as it now is, with what the user
+        // typed still in its field; nothing was changed.
         Err(StoreError::Stale(m)) => {
             let error = format!("{m}. {}", me.tr(app).t("error-edit-stale"));
-            page_with(app, me, id, vec![error], StatusCode::CONFLICT).await
+            page_with(app, me, id, vec![error], draft, StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
@@ -183,8 +259,14 @@ pub async fn record(
     if description.is_empty() || description.chars().count() > MAX_TEXT {
         errors.push(tr.t1("error-finding-text", "max", &MAX_TEXT.to_string()));
     }
+    let draft = Draft::New {
+        obligation: obligation_id.clone(),
+        severity: severity.clone(),
+        description: description.clone(),
+    };
     if !errors.is_empty() {
-        return page_with(&app, &me, id, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return page_with(&app, &me, id, errors, &draft, status).await;
     }
     let new = NewFinding {
         obligation_id,
@@ -196,7 +278,7 @@ pub async fn record(
         .record_finding(provider, id, Some(engagement.id), &new, &me.actor())
         .await
         .map(|_| ());
-    after(&app, &me, id, result).await
+    after(&app, &me, id, result, &draft).await
 }
 
 pub async fn respond(
@@ -209,10 +291,15 @@ pub async fn respond(
     let id = ServiceId(id);
     let version = edited_version(&me.tr(&app), &field(&pairs, "version"))?;
     let response = field(&pairs, "response");
+    let draft = Draft::Response {
+        finding: fid,
+        text: response.clone(),
+    };
     if response.is_empty() || response.chars().count() > MAX_TEXT {
         let tr = me.tr(&app);
         let e = tr.t1("error-finding-text", "max", &MAX_TEXT.to_string());
-        return page_with(&app, &me, id, vec![e], StatusCode::UNPROCESSABLE_ENTITY).await;
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return page_with(&app, &me, id, vec![e], &draft, status).await;
     }
     let result = app
         .store
@@ -225,7 +312,7 @@ pub async fn respond(
             &me.actor(),
         )
         .await;
-    after(&app, &me, id, result).await
+    after(&app, &me, id, result, &draft).await
 }
 
 pub async fn close(
@@ -238,14 +325,19 @@ pub async fn close(
     let (provider, _) = auditor_access(&app, &me, id).await?;
     let version = edited_version(&me.tr(&app), &field(&pairs, "version"))?;
     let note = field(&pairs, "note");
+    let draft = Draft::Note {
+        finding: fid,
+        text: note.clone(),
+    };
     if note.chars().count() > MAX_TEXT {
         let tr = me.tr(&app);
         let e = tr.t1("error-finding-text", "max", &MAX_TEXT.to_string());
-        return page_with(&app, &me, id, vec![e], StatusCode::UNPROCESSABLE_ENTITY).await;
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return page_with(&app, &me, id, vec![e], &draft, status).await;
     }
     let result = app
         .store
         .close_finding(provider, id, fid, &note, Some(version), &me.actor())
         .await;
-    after(&app, &me, id, result).await
+    after(&app, &me, id, result, &draft).await
 }
