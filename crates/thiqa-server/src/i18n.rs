@@ -138,6 +138,15 @@ impl Tr<'_> {
         self.i18n.message(self.lang, key, Some(&args))
     }
 
+    /// A refusal of the store, in this language.
+    pub fn refusal(&self, refusal: &thiqa_store::Refusal) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in &refusal.args {
+            args.set(name.to_string(), FluentValue::from(value.clone()));
+        }
+        self.i18n.message(self.lang, refusal.key, Some(&args))
+    }
+
     pub fn code(&self) -> &'static str {
         self.lang.code()
     }
@@ -166,6 +175,36 @@ mod tests {
         for notice in crate::web::notice::Notice::all() {
             assert!(fr.contains(&notice.message_key()), "{notice:?}");
         }
+    }
+
+    /// Every refusal the store can give (`Refusal::new("refusal-…"` in its
+    /// sources) has its message, so none reaches a page as a bare key.
+    #[test]
+    fn every_refusal_of_the_store_has_its_message() {
+        fn sources(dir: &std::path::Path, out: &mut String) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push_str(&std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let mut text = String::new();
+        let store = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../thiqa-store/src");
+        sources(&store, &mut text);
+        let used: std::collections::BTreeSet<&str> = text
+            .split('"')
+            .filter(|s| s.starts_with("refusal-") && !s.contains(' '))
+            .collect();
+        assert!(used.len() > 20, "refusal keys found: {used:?}");
+        let fr = I18n::keys(Lang::Fr);
+        let missing: Vec<_> = used
+            .iter()
+            .filter(|k| !fr.contains(&k.to_string()))
+            .collect();
+        assert!(missing.is_empty(), "no message for {missing:?}");
     }
 
     #[test]

@@ -120,7 +120,12 @@ async fn alerts_story(t: TestApp) {
     // Twice is refused, naming the alert.
     let r = rssi.post_form(&path, &[("comment", "encore")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.body.contains("already acknowledged"), "{}", r.body);
+    // In the reader's language, from the message files.
+    assert!(
+        r.body.contains("a déjà été prise en compte, par rachid"),
+        "{}",
+        r.body
+    );
 
     // Both the raise and the acknowledgement are in the journal.
     let r = rssi.get("/journal/search?type=alert.").await;

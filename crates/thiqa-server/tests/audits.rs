@@ -285,7 +285,11 @@ async fn audit_story(t: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.body.contains("already closed"));
+    assert!(
+        r.body.contains(&format!("Le constat {fid} est déjà clos.")),
+        "{}",
+        r.body
+    );
     let r = officer
         .post_form(
             &format!("{findings}/{fid}/respond"),

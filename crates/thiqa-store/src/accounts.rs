@@ -168,16 +168,17 @@ const DEREGISTERED_PREFIX: &str = "deregistered-";
 /// this tenant, in another one, reserved), so an administrator learns
 /// nothing about other organisations' accounts.
 fn username_unavailable() -> StoreError {
-    StoreError::Conflict("username not available".into())
+    StoreError::Conflict(username_unavailable_refusal())
 }
 
 fn tenant_id_for(dir: Directory, tenant: Tenant) -> Result<i64, StoreError> {
     if tenant.directory() != dir {
         // A provider account in the customer directory (or the reverse)
         // would break the separation of directories.
-        return Err(StoreError::Conflict(
-            "the account's tenant does not belong to this directory".into(),
-        ));
+        return Err(StoreError::Conflict(crate::Refusal::new(
+            "refusal-account-directory",
+            "the account's tenant does not belong to this directory",
+        )));
     }
     Ok(tenant.parts().1)
 }
@@ -213,10 +214,12 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *w.tx)
             .await
-            .map_err(|e| match StoreError::conflict_on(e, "username") {
-                StoreError::Conflict(_) => username_unavailable(),
-                other => other,
-            })?;
+            .map_err(
+                |e| match StoreError::conflict_on(e, username_unavailable_refusal()) {
+                    StoreError::Conflict(_) => username_unavailable(),
+                    other => other,
+                },
+            )?;
         w.event(
             actor,
             &NewEvent::success("account.create")
@@ -579,4 +582,8 @@ impl Store {
         .await?;
         w.commit().await
     }
+}
+
+fn username_unavailable_refusal() -> crate::Refusal {
+    crate::Refusal::new("refusal-username-unavailable", "username not available")
 }

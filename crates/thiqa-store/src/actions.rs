@@ -80,9 +80,13 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
             if linked.rows_affected() != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "finding {f} is not a finding of this service"
-                )));
+                return Err(StoreError::Conflict(
+                    crate::Refusal::new(
+                        "refusal-finding-elsewhere",
+                        format!("finding {f} is not a finding of this service"),
+                    )
+                    .arg("id", f),
+                ));
             }
         }
         w.event(
@@ -114,9 +118,13 @@ impl Store {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         if !ACTION_STATUSES.contains(&status) {
-            return Err(StoreError::Conflict(format!(
-                "unknown action status {status}"
-            )));
+            return Err(StoreError::Conflict(
+                crate::Refusal::new(
+                    "refusal-action-status",
+                    format!("unknown action status {status}"),
+                )
+                .arg("status", status),
+            ));
         }
         self.service(provider, service).await?;
         let mut w = self.write().await?;
@@ -129,7 +137,7 @@ impl Store {
                     .fetch_optional(&mut *w.tx)
                     .await?;
             return Err(match exists {
-                Some(_) => versions::stale(&format!("action {id}")),
+                Some(_) => versions::stale("refusal-stale-action", id, &format!("action {id}")),
                 None => StoreError::NotFound,
             });
         }

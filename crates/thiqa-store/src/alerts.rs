@@ -651,9 +651,16 @@ impl Store {
     ) -> Result<Alert, StoreError> {
         let comment = comment.trim();
         if comment.is_empty() || comment.chars().count() > MAX_ACK_COMMENT {
-            return Err(StoreError::Conflict(format!(
-                "acknowledging alert {id} needs a comment of 1 to {MAX_ACK_COMMENT} characters"
-            )));
+            return Err(StoreError::Conflict(
+                crate::Refusal::new(
+                    "refusal-alert-comment",
+                    format!(
+                        "acknowledging alert {id} needs a comment of 1 to {MAX_ACK_COMMENT} characters"
+                    ),
+                )
+                .arg("id", id)
+                .arg("max", MAX_ACK_COMMENT),
+            ));
         }
         let now = self.clock.now_ms();
         let mut w = self.write().await?;
@@ -678,7 +685,13 @@ impl Store {
             let alert = alert_on(&mut w.tx, scope, id).await?;
             return Err(match &alert.acknowledgement {
                 Some(a) => already(&alert, a),
-                None => StoreError::Conflict(format!("alert {id} changed meanwhile; try again")),
+                None => StoreError::Conflict(
+                    crate::Refusal::new(
+                        "refusal-alert-changed",
+                        format!("alert {id} changed meanwhile; try again"),
+                    )
+                    .arg("id", id),
+                ),
             });
         }
         let mut event = NewEvent::success("alert.acknowledge")
@@ -698,10 +711,18 @@ impl Store {
 }
 
 fn already(alert: &Alert, a: &Acknowledgement) -> StoreError {
-    StoreError::Conflict(format!(
-        "alert {} ({}) is already acknowledged, by {}",
-        alert.id, alert.rule_id, a.by
-    ))
+    StoreError::Conflict(
+        crate::Refusal::new(
+            "refusal-alert-acknowledged",
+            format!(
+                "alert {} ({}) is already acknowledged, by {}",
+                alert.id, alert.rule_id, a.by
+            ),
+        )
+        .arg("id", alert.id)
+        .arg("rule", &alert.rule_id)
+        .arg("by", &a.by),
+    )
 }
 
 async fn alert_on(

@@ -253,7 +253,11 @@ impl Store {
 type Edit<'a> = (&'a str, &'a AssessmentInput, Option<i64>);
 
 fn stale(obligation: &str) -> StoreError {
-    versions::stale(&format!("the assessment of {obligation}"))
+    versions::stale(
+        "refusal-stale-assessment",
+        obligation,
+        &format!("the assessment of {obligation}"),
+    )
 }
 
 /// Claims the row (`versions::claim`), then reads it as it was before this

@@ -93,9 +93,10 @@ impl Store {
         let tenant = Tenant::Provider(provider);
         let auditor = self.account_in_tenant(tenant, new.auditor_id).await?;
         if new.expires_at <= new.starts_at {
-            return Err(StoreError::Conflict(
-                "the engagement must end after it starts".into(),
-            ));
+            return Err(StoreError::Conflict(crate::Refusal::new(
+                "refusal-engagement-period",
+                "the engagement must end after it starts",
+            )));
         }
         let event = NewEvent::failure("audit.engagement.create")
             .target(format!("service:{}", new.service.0))
@@ -137,7 +138,16 @@ impl Store {
             .await
             .map_err(|e| match e {
                 AssignmentError::Store(e) => e,
-                refused => StoreError::Conflict(refused.to_string()),
+                AssignmentError::Auditor(v) => StoreError::Conflict(
+                    crate::Refusal::new("refusal-engagement-auditor-right", v.to_string())
+                        .arg("auditor", &v.auditor)
+                        .arg("permission", &v.permission)
+                        .arg("service", &v.service),
+                ),
+                refused => StoreError::Conflict(
+                    crate::Refusal::new("refusal-engagement-refused", refused.to_string())
+                        .arg("reason", refused),
+                ),
             })
     }
 

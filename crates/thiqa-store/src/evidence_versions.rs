@@ -106,7 +106,11 @@ impl Store {
             .fetch_optional(&mut *w.tx)
             .await?;
             return Err(match (exists, replacing) {
-                (Some(_), Some(_)) => crate::versions::stale(&format!("evidence item {evidence}")),
+                (Some(_), Some(_)) => crate::versions::stale(
+                    "refusal-stale-evidence",
+                    evidence,
+                    &format!("evidence item {evidence}"),
+                ),
                 _ => StoreError::NotFound,
             });
         };

@@ -93,10 +93,13 @@ impl Store {
         actor: &Actor,
     ) -> Result<i64, StoreError> {
         if !FINDING_SEVERITIES.contains(&new.severity.as_str()) {
-            return Err(StoreError::Conflict(format!(
-                "unknown finding severity {}",
-                new.severity
-            )));
+            return Err(StoreError::Conflict(
+                crate::Refusal::new(
+                    "refusal-finding-severity",
+                    format!("unknown finding severity {}", new.severity),
+                )
+                .arg("severity", &new.severity),
+            ));
         }
         self.service(provider, service).await?;
         let mut w = self.write().await?;
@@ -178,9 +181,9 @@ impl Store {
             drop(w);
             let f = self.finding(provider, service, id).await?;
             return Err(if f.is_closed() {
-                StoreError::Conflict(format!("finding {id} is already closed"))
+                StoreError::Conflict(finding_closed(id))
             } else {
-                versions::stale(&format!("finding {id}"))
+                versions::stale("refusal-stale-finding", id, &format!("finding {id}"))
             });
         }
         // The status condition makes a racing close and answer exclusive:
@@ -215,20 +218,30 @@ impl Store {
             drop(w);
             // Tell a missing finding from a closed one or a refused author.
             let f = self.finding(provider, service, id).await?;
-            let message = if f.is_closed() {
-                format!("finding {id} is already closed")
+            let refusal = if f.is_closed() {
+                finding_closed(id)
             } else if responding {
-                format!(
-                    "finding {id} was recorded by {}: its author cannot answer it",
-                    f.recorded_by
+                crate::Refusal::new(
+                    "refusal-finding-own-answer",
+                    format!(
+                        "finding {id} was recorded by {}: its author cannot answer it",
+                        f.recorded_by
+                    ),
                 )
+                .arg("id", id)
+                .arg("by", &f.recorded_by)
             } else {
-                format!(
-                    "finding {id} was answered by {}: who answered it cannot close it",
-                    actor.name
+                crate::Refusal::new(
+                    "refusal-finding-own-closure",
+                    format!(
+                        "finding {id} was answered by {}: who answered it cannot close it",
+                        actor.name
+                    ),
                 )
+                .arg("id", id)
+                .arg("by", &actor.name)
             };
-            return Err(StoreError::Conflict(message));
+            return Err(StoreError::Conflict(refusal));
         }
         w.event(
             actor,
@@ -275,4 +288,12 @@ impl Store {
             .await?;
         rows.iter().map(finding_from_row).collect()
     }
+}
+
+fn finding_closed(id: i64) -> crate::Refusal {
+    crate::Refusal::new(
+        "refusal-finding-closed",
+        format!("finding {id} is already closed"),
+    )
+    .arg("id", id)
 }

@@ -188,9 +188,13 @@ impl Store {
         actor: &Actor,
     ) -> Result<CreatedIntakeSource, StoreError> {
         if !parse::valid_source_name(name) {
-            return Err(StoreError::Conflict(format!(
-                "{name:?} is not a valid source name (1-64 letters, digits, . _ - / :, not \"thiqa\")"
-            )));
+            return Err(StoreError::Conflict(
+                crate::Refusal::new(
+                    "refusal-source-name",
+                    format!("{name:?} is not a valid source name (1-64 letters, digits, . _ - / :, not \"thiqa\")"),
+                )
+                .arg("name", name),
+            ));
         }
         let mut organisations = organisations.to_vec();
         organisations.sort_unstable_by_key(|o| o.0);
@@ -206,10 +210,16 @@ impl Store {
                     .fetch_optional(&mut *w.tx)
                     .await?;
             if owner != Some(provider.0) {
-                return Err(StoreError::Conflict(format!(
-                    "organisation {} is not a commanditaire of this provider",
-                    org.0
-                )));
+                return Err(StoreError::Conflict(
+                    crate::Refusal::new(
+                        "refusal-source-organisation",
+                        format!(
+                            "organisation {} is not a commanditaire of this provider",
+                            org.0
+                        ),
+                    )
+                    .arg("id", org.0),
+                ));
             }
         }
         let id: i64 = sqlx::query_scalar(
@@ -223,7 +233,12 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *w.tx)
         .await
-        .map_err(|e| StoreError::conflict_on(e, &format!("event source {name}")))?;
+        .map_err(|e| {
+            StoreError::conflict_on(
+                e,
+                crate::Refusal::exists("refusal-exists-source", "event source", name),
+            )
+        })?;
         for org in &organisations {
             sqlx::query(
                 "INSERT INTO intake_source_organisations (source_id, organisation_id) VALUES ($1, $2)",

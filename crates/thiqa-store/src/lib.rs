@@ -51,7 +51,7 @@ pub use backup::{
 };
 pub use blobs::{BlobRead, BlobStore, S3Credentials, S3Settings, Upload, UploadError};
 pub use connect::{Backend, DatabaseLocation, Store};
-pub use error::StoreError;
+pub use error::{Refusal, StoreError};
 pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
 pub use evidence::{Evidence, NewEvidence};
 pub use evidence_versions::{EvidenceVersion, NewEvidenceVersion};

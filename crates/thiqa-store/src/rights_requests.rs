@@ -171,10 +171,13 @@ impl Store {
                 .ok_or(StoreError::NotFound)?;
             let req = from_row(&row)?;
             if req.status != "pending" {
-                return Err(StoreError::Conflict(format!(
-                    "request {id} is already {}",
-                    req.status
-                ))
+                return Err(StoreError::Conflict(
+                    crate::Refusal::new(
+                        "refusal-request-decided",
+                        format!("request {id} is already {}", req.status),
+                    )
+                    .arg("id", id),
+                )
                 .into());
             }
             let approval = Permission::approval_in(tenant.directory());
@@ -238,7 +241,15 @@ async fn apply(
     req: &RightsRequest,
     approver: i64,
 ) -> Result<(), AssignmentError> {
-    let gone = || StoreError::Conflict(format!("request {}: its object no longer exists", req.id));
+    let gone = || {
+        StoreError::Conflict(
+            crate::Refusal::new(
+                "refusal-request-gone",
+                format!("request {}: its object no longer exists", req.id),
+            )
+            .arg("id", req.id),
+        )
+    };
     match (req.kind.as_str(), req.role_id, req.pair_id) {
         ("role.update", Some(role), _) => {
             if r.holds_role(approver, role).await? {
@@ -248,10 +259,16 @@ async fn apply(
             // since would otherwise be silently undone.
             let key = [("id", Key::Int(role))];
             if !versions::claim(&mut r.w, "roles", &key, req.role_version).await? {
-                return Err(StoreError::Conflict(format!(
-                    "request {}: the role was changed after the request was filed; reject it and ask again",
-                    req.id
-                ))
+                return Err(StoreError::Conflict(
+                    crate::Refusal::new(
+                        "refusal-request-role-changed",
+                        format!(
+                            "request {}: the role was changed after the request was filed; reject it and ask again",
+                            req.id
+                        ),
+                    )
+                    .arg("id", req.id),
+                )
                 .into());
             }
             write_role_permissions(r, RoleId(role), &req.permissions).await?;

@@ -106,7 +106,12 @@ impl Store {
         .bind(self.clock.now_s())
         .fetch_one(&mut *r.w.tx)
         .await
-        .map_err(|e| StoreError::conflict_on(e, &format!("role {name}")))?;
+        .map_err(|e| {
+            StoreError::conflict_on(
+                e,
+                crate::Refusal::exists("refusal-exists-role", "role", name),
+            )
+        })?;
         write_role_permissions(&mut r, RoleId(id), permissions).await?;
         r.w.event(
             actor,
@@ -270,8 +275,14 @@ impl Store {
                     .execute(&mut *r.w.tx)
                     .await
                     .map_err(|e| {
-                        let what = format!("role {} for {}", role.name, account.username);
-                        StoreError::conflict_on(e, &what)
+                        let english =
+                            format!("role {} for {} already exists", role.name, account.username);
+                        StoreError::conflict_on(
+                            e,
+                            crate::Refusal::new("refusal-exists-assignment", english)
+                                .arg("role", &role.name)
+                                .arg("username", &account.username),
+                        )
                     })?;
             } else {
                 let sql = format!("DELETE FROM {assignments} WHERE user_id = $1 AND role_id = $2");
@@ -321,7 +332,13 @@ impl Store {
         let role = self.role(tenant, role_id).await?;
         // The summary's "before" is this read: it must be the version edited.
         let expected = version.unwrap_or(role.version);
-        let stale = || AssignmentError::Store(versions::stale(&format!("role {}", role.name)));
+        let stale = || {
+            AssignmentError::Store(versions::stale(
+                "refusal-stale-role",
+                &role.name,
+                &format!("role {}", role.name),
+            ))
+        };
         if expected != role.version {
             return Err(stale());
         }
@@ -535,7 +552,17 @@ async fn insert_pair(
     .bind(now)
     .fetch_one(&mut *w.tx)
     .await
-    .map_err(|e| StoreError::conflict_on(e, &format!("the pair {a} / {b}")))?;
+    .map_err(|e| {
+        StoreError::conflict_on(
+            e,
+            crate::Refusal::new(
+                "refusal-exists-pair",
+                format!("the pair {a} / {b} already exists"),
+            )
+            .arg("first", a)
+            .arg("second", b),
+        )
+    })?;
     Ok(id)
 }
 

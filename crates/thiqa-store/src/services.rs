@@ -104,7 +104,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *w.tx)
         .await
-        .map_err(|e| StoreError::conflict_on(e, &format!("service {}", new.name)))?;
+        .map_err(|e| StoreError::conflict_on(e, service_exists(new.name)))?;
         w.event(
             actor,
             &NewEvent::success("service.create")
@@ -157,7 +157,11 @@ impl Store {
         let claimed = versions::claim(&mut w, "services", &key, Some(version)).await?;
         let mut before = service_in(&mut *w.tx, new.provider, id).await?;
         if !claimed {
-            return Err(versions::stale(&format!("service {}", before.name)));
+            return Err(versions::stale(
+                "refusal-stale-service",
+                &before.name,
+                &format!("service {}", before.name),
+            ));
         }
         before.version -= 1;
         sqlx::query(
@@ -174,7 +178,7 @@ impl Store {
         .bind(new.provider.0)
         .execute(&mut *w.tx)
         .await
-        .map_err(|e| StoreError::conflict_on(e, &format!("service {}", new.name)))?;
+        .map_err(|e| StoreError::conflict_on(e, service_exists(new.name)))?;
         w.event(
             actor,
             &NewEvent::success("service.update")
@@ -282,4 +286,8 @@ impl Store {
         .await?;
         w.commit().await
     }
+}
+
+fn service_exists(name: &str) -> crate::Refusal {
+    crate::Refusal::exists("refusal-exists-service", "service", name)
 }

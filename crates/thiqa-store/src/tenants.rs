@@ -31,7 +31,12 @@ impl Store {
         .bind(self.clock.now_s())
         .fetch_one(&mut *w.tx)
         .await
-        .map_err(|e| StoreError::conflict_on(e, &format!("provider {name}")))?;
+        .map_err(|e| {
+            StoreError::conflict_on(
+                e,
+                crate::Refusal::exists("refusal-exists-provider", "provider", name),
+            )
+        })?;
         let id = ProviderId(id);
         w.event(
             actor,
@@ -80,7 +85,12 @@ impl Store {
         .bind(self.clock.now_s())
         .fetch_one(&mut *w.tx)
         .await
-        .map_err(|e| StoreError::conflict_on(e, &format!("organisation {name}")))?;
+        .map_err(|e| {
+            StoreError::conflict_on(
+                e,
+                crate::Refusal::exists("refusal-exists-organisation", "organisation", name),
+            )
+        })?;
         w.event(
             actor,
             &NewEvent::success("organisation.create")

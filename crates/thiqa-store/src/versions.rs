@@ -47,7 +47,11 @@ pub(crate) async fn claim(
     Ok(q.execute(&mut *w.tx).await?.rows_affected() == 1)
 }
 
-/// The refusal of a save from an old version, naming what changed.
-pub(crate) fn stale(what: &str) -> StoreError {
-    StoreError::Stale(format!("{what} was changed meanwhile"))
+/// The refusal of a save from an old version, naming what changed:
+/// `key` is its message (`refusal-stale-…`, argument `what`), `english`
+/// names the thing in English (e.g. "finding 12").
+pub(crate) fn stale(key: &'static str, what: impl ToString, english: &str) -> StoreError {
+    StoreError::Stale(
+        crate::Refusal::new(key, format!("{english} was changed meanwhile")).arg("what", what),
+    )
 }

@@ -301,7 +301,7 @@ async fn acknowledgement_is_recorded_journaled_and_once_only(t: TestStore) {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, StoreError::Conflict(ref m) if m.contains("comment")),
+        matches!(err, StoreError::Conflict(ref m) if m.english().contains("comment") && m.key == "refusal-alert-comment"),
         "{err}"
     );
     // Other tenants do not see it.
@@ -366,7 +366,8 @@ async fn acknowledgement_is_recorded_journaled_and_once_only(t: TestStore) {
         .await
         .unwrap_err();
     match err {
-        StoreError::Conflict(m) => {
+        StoreError::Conflict(r) => {
+            let m = r.english();
             assert!(m.contains(&format!("alert {id}")), "{m}");
             assert!(m.contains("already acknowledged"), "{m}");
             assert!(m.contains("amal"), "{m}");

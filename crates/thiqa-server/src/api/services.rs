@@ -193,8 +193,7 @@ async fn update(
         // Nothing saved; the answer carries the service as it now is.
         Err(StoreError::Stale(message)) => {
             let current = view(&app, provider, id).await?;
-            let error =
-                json!({"error": {"code": "conflict", "message": message}, "current": current});
+            let error = json!({"error": {"code": "conflict", "message": message.english()}, "current": current});
             return Ok((StatusCode::CONFLICT, Json(error)).into_response());
         }
         Err(e) => return Err(e.into()),

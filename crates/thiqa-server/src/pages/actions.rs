@@ -214,7 +214,8 @@ pub async fn create(
             &format!("/services/{}/actions", id.0),
             Notice::Added,
         )),
-        Err(thiqa_store::StoreError::Conflict(m)) => {
+        Err(thiqa_store::StoreError::Conflict(r)) => {
+            let m = me.tr(&app).refusal(&r);
             page_with(
                 &app,
                 &me,
@@ -259,7 +260,8 @@ pub async fn set_status(
     {
         Ok(()) => Ok(confirmed(&format!("/services/{id}/actions"), Notice::Saved)),
         // The list shows the status as it now is; nothing was changed.
-        Err(StoreError::Stale(m)) => {
+        Err(StoreError::Stale(r)) => {
+            let m = me.tr(&app).refusal(&r);
             let error = format!("{m}. {} ({status})", tr.t("error-edit-stale"));
             let prefill = Prefill::default();
             page_with(

@@ -204,7 +204,10 @@ pub async fn acknowledge(
         .await
     {
         Ok(_) => Ok(confirmed("/alerts", Notice::Saved)),
-        Err(StoreError::Conflict(m)) => page_with(&app, &me, vec![m], StatusCode::CONFLICT).await,
+        Err(StoreError::Conflict(r)) => {
+            let m = me.tr(&app).refusal(&r);
+            page_with(&app, &me, vec![m], StatusCode::CONFLICT).await
+        }
         Err(e) => Err(e.into()),
     }
 }

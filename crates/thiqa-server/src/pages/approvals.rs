@@ -145,7 +145,8 @@ async fn decide<R: Realm>(
         .await
     {
         Ok(()) => Ok(confirmed("/approvals", Notice::Decided)),
-        Err(AssignmentError::Store(thiqa_store::StoreError::Conflict(m))) => {
+        Err(AssignmentError::Store(thiqa_store::StoreError::Conflict(r))) => {
+            let m = me.tr(app).refusal(&r);
             page_with(app, me, Some(m), StatusCode::CONFLICT).await
         }
         Err(e) => {

@@ -323,7 +323,8 @@ pub async fn bulk(
             &format!("/services/{}/assessment", id.0),
             Notice::Saved,
         )),
-        Err(StoreError::Stale(m)) => {
+        Err(StoreError::Stale(r)) => {
+            let m = me.tr(&app).refusal(&r);
             let error = format!("{m}. {}", tr.t("error-edit-stale"));
             list_page(&app, &me, id, None, Some(error), StatusCode::CONFLICT).await
         }

@@ -179,7 +179,8 @@ pub async fn invite(
         .await
     {
         Ok(_) => Ok(confirmed("/audits", Notice::Added)),
-        Err(thiqa_store::StoreError::Conflict(m)) => {
+        Err(thiqa_store::StoreError::Conflict(r)) => {
+            let m = me.tr(&app).refusal(&r);
             page_with(&app, &me, vec![m], StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),

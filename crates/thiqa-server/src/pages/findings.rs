@@ -224,12 +224,14 @@ async fn after(
                 _ => Notice::Saved,
             },
         )),
-        Err(StoreError::Conflict(m)) => {
+        Err(StoreError::Conflict(r)) => {
+            let m = me.tr(app).refusal(&r);
             page_with(app, me, id, vec![m], draft, StatusCode::CONFLICT).await
         }
         // The page shows the finding as it now is, with what the user
         // typed still in its field; nothing was changed.
-        Err(StoreError::Stale(m)) => {
+        Err(StoreError::Stale(r)) => {
+            let m = me.tr(app).refusal(&r);
             let error = format!("{m}. {}", me.tr(app).t("error-edit-stale"));
             page_with(app, me, id, vec![error], draft, StatusCode::CONFLICT).await
         }

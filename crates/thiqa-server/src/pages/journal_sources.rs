@@ -148,7 +148,8 @@ pub async fn create(
             )
             .await
         }
-        Err(StoreError::Conflict(m)) => {
+        Err(StoreError::Conflict(r)) => {
+            let m = me.tr(&app).refusal(&r);
             page_with(&app, &me, None, vec![m], StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),

@@ -121,8 +121,9 @@ pub async fn create(
         .await
     {
         Ok(org) => org,
-        Err(thiqa_store::StoreError::Conflict(m)) => {
-            return page_with(&app, &me, None, vec![m], StatusCode::CONFLICT).await
+        Err(thiqa_store::StoreError::Conflict(r)) => {
+            let m = me.tr(&app).refusal(&r);
+            return page_with(&app, &me, None, vec![m], StatusCode::CONFLICT).await;
         }
         Err(e) => return Err(e.into()),
     };

@@ -192,7 +192,8 @@ pub async fn create<R: Realm>(
         .await
     {
         Ok(_) => Ok(confirmed("/roles", Notice::Added)),
-        Err(thiqa_store::AssignmentError::Store(thiqa_store::StoreError::Conflict(m))) => {
+        Err(thiqa_store::AssignmentError::Store(thiqa_store::StoreError::Conflict(r))) => {
+            let m = me.tr(&app).refusal(&r);
             roles_page_typed(&app, &me, Some(m), Some(typed), StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
@@ -220,7 +221,8 @@ pub async fn update<R: Realm>(
         Ok(Change::Pending(_)) => Ok(confirmed("/roles", Notice::AwaitingApproval)),
         // The page shows the role as it now is; the message names what was
         // asked, which was not saved.
-        Err(AssignmentError::Store(StoreError::Stale(m))) => {
+        Err(AssignmentError::Store(StoreError::Stale(r))) => {
+            let m = me.tr(&app).refusal(&r);
             let asked: Vec<&str> = perms.iter().map(|p| p.as_str()).collect();
             let msg = format!("{m}. {} ({})", tr.t("error-edit-stale"), asked.join(", "));
             roles_page(&app, &me, Some(msg), StatusCode::CONFLICT).await

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use thiqa_store::{AssignmentError, StoreError};
+use thiqa_store::{AssignmentError, Refusal, StoreError};
 
 /// What went wrong on a page. Rendered into a full HTML page, in the
 /// visitor's language, by the `render_error_pages` middleware.
@@ -17,6 +17,9 @@ pub enum PageError {
     /// naming the problem).
     BadRequest(String),
     Conflict(String),
+    /// A rule of the store refused the change: shown in the visitor's
+    /// language from the message files.
+    Refused(Refusal),
     /// The storage refused (disk full, database unreachable): nothing was
     /// saved, and trying again later may work. Logged with its cause.
     Unavailable(String),
@@ -29,15 +32,24 @@ pub enum PageError {
 pub struct ErrorInfo {
     pub title_key: &'static str,
     pub detail: Option<String>,
+    /// A store refusal, translated by the renderer (then `detail` is its
+    /// English sentence, the body of a response nobody renders).
+    pub refusal: Option<Refusal>,
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let mut refusal = None;
         let (status, title_key, detail) = match self {
             PageError::NotFound => (StatusCode::NOT_FOUND, "error-not-found", None),
             PageError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden", None),
             PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "error-bad-request", Some(m)),
             PageError::Conflict(m) => (StatusCode::CONFLICT, "error-conflict", Some(m)),
+            PageError::Refused(r) => {
+                let english = r.english().to_string();
+                refusal = Some(r);
+                (StatusCode::CONFLICT, "error-conflict", Some(english))
+            }
             PageError::Unavailable(cause) => {
                 tracing::error!(%cause, "storage unavailable");
                 (
@@ -52,9 +64,11 @@ impl IntoResponse for PageError {
             }
         };
         let mut response = (status, detail.clone().unwrap_or_default()).into_response();
-        response
-            .extensions_mut()
-            .insert(ErrorInfo { title_key, detail });
+        response.extensions_mut().insert(ErrorInfo {
+            title_key,
+            detail,
+            refusal,
+        });
         response
     }
 }
@@ -66,7 +80,7 @@ impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => PageError::NotFound,
-            StoreError::Conflict(m) | StoreError::Stale(m) => PageError::Conflict(m),
+            StoreError::Conflict(r) | StoreError::Stale(r) => PageError::Refused(r),
             other if other.is_unavailable() => PageError::Unavailable(other.to_string()),
             other => PageError::Internal(other.to_string()),
         }
@@ -144,8 +158,8 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found(),
-            StoreError::Conflict(m) | StoreError::Stale(m) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", m)
+            StoreError::Conflict(r) | StoreError::Stale(r) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", r.english())
             }
             other if other.is_unavailable() => {
                 tracing::error!(cause = %other, "storage unavailable");

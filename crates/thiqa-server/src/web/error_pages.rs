@@ -30,7 +30,11 @@ pub async fn render<R: Realm>(State(app): State<AppState>, req: Request, next: N
     };
     let Some(visit) = visit else { return response };
     let chrome = Chrome::new::<R>(&app, &visit, "/");
-    let detail = info.detail.map(|d| match d.as_str() {
+    let detail = match &info.refusal {
+        Some(refusal) => Some(chrome.tr.refusal(refusal)),
+        None => info.detail,
+    };
+    let detail = detail.map(|d| match d.as_str() {
         // Short codes from the guards, translated here.
         "csrf" => chrome.tr.t("error-csrf"),
         "form-too-large" => chrome.tr.t("error-form-too-large"),

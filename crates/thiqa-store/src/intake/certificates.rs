@@ -30,9 +30,10 @@ impl Store {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         if !valid_fingerprint(fingerprint) {
-            return Err(StoreError::Conflict(
-                "a certificate fingerprint is 64 lower-case hex digits".into(),
-            ));
+            return Err(StoreError::Conflict(crate::Refusal::new(
+                "refusal-certificate-fingerprint",
+                "a certificate fingerprint is 64 lower-case hex digits",
+            )));
         }
         let mut w = self.write().await?;
         let name: Option<String> = sqlx::query_scalar(
@@ -44,7 +45,15 @@ impl Store {
         .bind(provider.0)
         .fetch_optional(&mut *w.tx)
         .await
-        .map_err(|e| StoreError::conflict_on(e, "a source with this certificate"))?;
+        .map_err(|e| {
+            StoreError::conflict_on(
+                e,
+                crate::Refusal::new(
+                    "refusal-exists-certificate",
+                    "a source with this certificate already exists",
+                ),
+            )
+        })?;
         let name = name.ok_or(StoreError::NotFound)?;
         w.event(
             actor,

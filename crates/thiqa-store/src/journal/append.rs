@@ -283,9 +283,10 @@ async fn write_rows(
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() != 1 {
-        return Err(StoreError::Conflict(
-            "the journal head moved during an append".into(),
-        ));
+        return Err(StoreError::Conflict(crate::Refusal::new(
+            "refusal-journal-moved",
+            "the journal head moved during an append",
+        )));
     }
     Ok(tree.range.size())
 }
