@@ -283,6 +283,31 @@ async fn assessing_obligations_keeps_their_history(t: TestApp) {
         )
         .await;
     assert_eq!(r.location(), Some(format!("{service}/assessment").as_str()));
+    // From a filtered list, the save and the language switch both return
+    // to that list, its filter kept; the save is confirmed there.
+    let back = format!("{service}/assessment?owner=karima");
+    let page = c.get(&back).await;
+    for field in ["back", "next"] {
+        assert!(
+            page.body
+                .contains(&format!("name=\"{field}\" value=\"{back}\"")),
+            "{field}: {}",
+            page.body
+        );
+    }
+    let r = c
+        .post_form(
+            &format!("{service}/assessment"),
+            &[
+                ("o", "3.1.1.a"),
+                ("status", "compliant"),
+                ("owner", "karima"),
+                ("back", &back),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), Some(back.as_str()));
+    assert_eq!(r.notice(), Some("saved"));
     let filtered = c
         .get(&format!(
             "{service}/assessment?status=compliant&owner=karima"

@@ -19,7 +19,7 @@ use crate::pages::services::{applicable_ids, profile_of};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::{edited_version, Form};
+use crate::web::forms::{back_to, edited_version, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
@@ -319,8 +319,9 @@ pub async fn bulk(
         .save_assessments_from(provider, id, &inputs, &me.actor())
         .await
     {
+        // Back to the list as it was filtered.
         Ok(_) => Ok(confirmed(
-            &format!("/services/{}/assessment", id.0),
+            &back_to(&pairs, &format!("/services/{}/assessment", id.0)),
             Notice::Saved,
         )),
         Err(StoreError::Stale(r)) => {

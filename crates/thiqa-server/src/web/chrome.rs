@@ -22,7 +22,8 @@ pub struct Chrome<'a> {
     pub csrf: String,
     pub nav: Vec<NavLink>,
     pub langs: Vec<(&'static str, &'static str, bool)>,
-    /// Where the language form returns to.
+    /// Where the language form returns to: this very page with its
+    /// filters, else the section's path.
     pub here: String,
     /// The confirmation of the change that led here, shown once.
     pub notice: Option<String>,
@@ -59,7 +60,7 @@ impl<'a> Chrome<'a> {
                 .iter()
                 .map(|l| (l.code(), lang_label(*l), *l == visit.lang))
                 .collect(),
-            here: here.to_string(),
+            here: visit.page.clone().unwrap_or_else(|| here.to_string()),
         }
     }
 }

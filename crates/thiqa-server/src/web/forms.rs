@@ -53,6 +53,22 @@ pub fn local_path(next: &str) -> Result<String, PageError> {
     })
 }
 
+/// Where a form returns after its change: its hidden `back` field (the page
+/// it was on, with its filters and page number) when that is a page of
+/// `section`, else `section` itself. So a save keeps the list as the user
+/// had filtered it, and a form can never send the user elsewhere.
+pub fn back_to(pairs: &[(String, String)], section: &str) -> String {
+    let back = field(pairs, "back");
+    let within = back == section
+        || back
+            .strip_prefix(section)
+            .is_some_and(|rest| rest.starts_with('?'));
+    match local_path(&back) {
+        Ok(path) if within => path,
+        _ => section.to_string(),
+    }
+}
+
 /// The version an edit form was loaded at (its hidden `version` field):
 /// required, so that no client saves over changes it never saw.
 pub fn edited_version(tr: &crate::i18n::Tr, raw: &str) -> Result<i64, PageError> {
@@ -65,6 +81,23 @@ pub fn edited_version(tr: &crate::i18n::Tr, raw: &str) -> Result<i64, PageError>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_form_returns_to_its_page_with_its_filters_only_within_its_section() {
+        let pairs = |back: &str| vec![("back".to_string(), back.to_string())];
+        let section = "/services/3/assessment";
+        let filtered = "/services/3/assessment?chapter=3&status=non_compliant";
+        assert_eq!(super::back_to(&pairs(filtered), section), filtered);
+        for elsewhere in [
+            "/services/4/assessment?chapter=3",
+            "/services/3/assessment/../../4",
+            "//evil.example",
+            "https://evil.example",
+            "",
+        ] {
+            assert_eq!(super::back_to(&pairs(elsewhere), section), section);
+        }
+    }
+
     #[test]
     fn only_local_paths_are_followed() {
         let path = |p| super::local_path(p).unwrap();
