@@ -139,10 +139,11 @@ impl Store {
             .map_err(|e| match e {
                 AssignmentError::Store(e) => e,
                 AssignmentError::Auditor(v) => StoreError::Conflict(
-                    crate::Refusal::new("refusal-engagement-auditor-right", v.to_string())
+                    crate::Refusal::new("error-auditor-independence", v.to_string())
                         .arg("auditor", &v.auditor)
                         .arg("permission", &v.permission)
-                        .arg("service", &v.service),
+                        .arg("service", &v.service)
+                        .arg("engagement", v.engagement),
                 ),
                 refused => StoreError::Conflict(
                     crate::Refusal::new("refusal-engagement-refused", refused.to_string())

@@ -182,15 +182,24 @@ impl Store {
             }
             let approval = Permission::approval_in(tenant.directory());
             let Some(me) = account_of(actor, tenant) else {
-                return Err(AssignmentError::Invalid(format!(
-                    "only an account of this tenant holding {approval} decides requests"
-                )));
+                return Err(AssignmentError::Invalid(
+                    crate::Refusal::new(
+                        "refusal-request-decider",
+                        format!(
+                            "only an account of this tenant holding {approval} decides requests"
+                        ),
+                    )
+                    .arg("permission", approval),
+                ));
             };
             if !r.holds(me, approval).await? {
-                return Err(AssignmentError::Invalid(format!(
-                    "{} does not hold {approval}",
-                    actor.name
-                )));
+                return Err(AssignmentError::Invalid(
+                    crate::Refusal::new(
+                        "refusal-request-decider",
+                        format!("{} does not hold {approval}", actor.name),
+                    )
+                    .arg("permission", approval),
+                ));
             }
             if approve {
                 if me == req.requested_by_id {

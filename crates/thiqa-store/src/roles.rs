@@ -11,7 +11,7 @@ use thiqa_domain::{
 
 use crate::connect::{Store, WriteTx};
 use crate::directory_tables::tables;
-use crate::error::StoreError;
+use crate::error::{Refusal, StoreError};
 use crate::events::{Actor, NewEvent};
 use crate::rights_guard::{account_of, succeeded, AuditorViolation, RightsTx, SelfChange};
 use crate::rights_requests::{file_request, Requested};
@@ -55,7 +55,7 @@ pub enum AssignmentError {
     #[error("these accounts already hold both permissions: {0}")]
     AlreadyViolated(String),
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Refusal),
     /// An account acting on its own rights (nobody grants itself a right).
     #[error("{0}")]
     SelfChange(SelfChange),
@@ -74,9 +74,13 @@ impl From<sqlx::Error> for AssignmentError {
 
 fn check_directory(tenant: Tenant, perms: &[Permission]) -> Result<(), AssignmentError> {
     if let Some(p) = perms.iter().find(|p| p.directory() != tenant.directory()) {
-        return Err(AssignmentError::Invalid(format!(
-            "permission {p} cannot be given in this directory"
-        )));
+        return Err(AssignmentError::Invalid(
+            Refusal::new(
+                "refusal-permission-directory",
+                format!("permission {p} cannot be given in this directory"),
+            )
+            .arg("permission", p),
+        ));
     }
     Ok(())
 }
@@ -247,9 +251,10 @@ impl Store {
     ) -> Result<(), AssignmentError> {
         let account = self.account_in_tenant(tenant, user_id).await?;
         if grant && !account.is_active() {
-            return Err(AssignmentError::Invalid(
-                "the account is deregistered".into(),
-            ));
+            return Err(AssignmentError::Invalid(Refusal::new(
+                "refusal-account-deregistered",
+                "the account is deregistered",
+            )));
         }
         let role = self.role(tenant, role_id).await?;
         let event = NewEvent::failure(if grant { "role.assign" } else { "role.revoke" })
@@ -425,9 +430,10 @@ impl Store {
         actor: &Actor,
     ) -> Result<PairId, AssignmentError> {
         if first == second {
-            return Err(AssignmentError::Invalid(
-                "a permission cannot be incompatible with itself".into(),
-            ));
+            return Err(AssignmentError::Invalid(Refusal::new(
+                "refusal-pair-itself",
+                "a permission cannot be incompatible with itself",
+            )));
         }
         check_directory(tenant, &[first, second])?;
         let mut offenders = Vec::new();

@@ -50,9 +50,12 @@ pub fn refusal(tr: &Tr, e: AssignmentError) -> Result<(StatusCode, String), Page
                 .message(tr.lang, "error-auditor-independence", Some(&args));
             (StatusCode::CONFLICT, msg)
         }
-        AssignmentError::Invalid(m) => (StatusCode::BAD_REQUEST, m),
+        AssignmentError::Invalid(r) => (StatusCode::BAD_REQUEST, tr.refusal(&r)),
+        AssignmentError::AlreadyViolated(names) => (
+            StatusCode::CONFLICT,
+            tr.t1("refusal-pair-already-held", "names", &names),
+        ),
         AssignmentError::Store(s) => return Err(s.into()),
-        other => (StatusCode::CONFLICT, other.to_string()),
     })
 }
 

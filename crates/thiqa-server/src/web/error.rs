@@ -91,6 +91,7 @@ impl From<AssignmentError> for PageError {
     fn from(e: AssignmentError) -> Self {
         match e {
             AssignmentError::Store(s) => s.into(),
+            AssignmentError::Invalid(r) => PageError::Refused(r),
             other => PageError::Conflict(other.to_string()),
         }
     }
@@ -192,7 +193,7 @@ impl From<AssignmentError> for ApiError {
                 "separation_of_duties",
                 format!("these accounts already hold both permissions: {m}"),
             ),
-            AssignmentError::Invalid(m) => ApiError::bad_request(m),
+            AssignmentError::Invalid(r) => ApiError::bad_request(r.english()),
             AssignmentError::SelfChange(s) => {
                 ApiError::new(StatusCode::FORBIDDEN, "own_rights", s.to_string())
             }
