@@ -190,6 +190,9 @@ async fn console_admin_cannot_widen_its_own_role_nor_drop_the_pairs_to_take_acce
     );
     assert!(!role_has(&t, t.provider, reader, Permission::AccessApprove).await);
     assert!(!holds(&t, Directory::Operators, amal, Permission::AccessApprove).await);
+    // The same change sent again (twice-clicked, another tab) stands once.
+    let again = post_permissions(&mut admin, reader, &perms).await;
+    assert_eq!(again.notice(), Some("awaiting-approval"), "{}", again.body);
     assert_eq!(request_ids(&mut admin).await.len(), 1);
     let page = admin.get("/approvals").await;
     assert!(
@@ -293,6 +296,9 @@ async fn a_request_is_approved_by_another_approver_only_and_journaled_with_both_
         r.body
     );
     let id = request_ids(&mut requester).await[0];
+    // Sent again: the same request, still approvable below.
+    post_permissions(&mut requester, reader, &perms).await;
+    assert_eq!(request_ids(&mut requester).await, vec![id]);
 
     let r = requester
         .post_form(&format!("/approvals/{id}/approve"), &[])
