@@ -7,7 +7,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use fluent_bundle::{FluentArgs, FluentValue};
 use thiqa_store::AssignmentError;
 
 use crate::auth::login::format_utc;
@@ -20,43 +19,11 @@ use crate::web::error::PageError;
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
-/// A refused rights change as the user reads it, with its status: 403 when
-/// one acts on one's own rights, 409 when the separation of duties or an
-/// auditor's independence forbids it. Storage errors stay errors.
+/// A refused rights change as the user reads it, with its status
+/// ([`crate::web::error::rights_refusal`]). Storage errors stay errors.
 pub fn refusal(tr: &Tr, e: AssignmentError) -> Result<(StatusCode, String), PageError> {
-    Ok(match e {
-        AssignmentError::Separation(v) => (
-            StatusCode::CONFLICT,
-            tr.t1(
-                "error-separation",
-                "pair",
-                &format!("{} / {}", v.first, v.second),
-            ) + " "
-                + &v.reason,
-        ),
-        AssignmentError::SelfChange(s) => (StatusCode::FORBIDDEN, tr.t(s.message_key())),
-        AssignmentError::Auditor(v) => {
-            let mut args = FluentArgs::new();
-            for (k, val) in [
-                ("auditor", v.auditor),
-                ("service", v.service),
-                ("engagement", v.engagement.to_string()),
-                ("permission", v.permission),
-            ] {
-                args.set(k, FluentValue::from(val));
-            }
-            let msg = tr
-                .i18n
-                .message(tr.lang, "error-auditor-independence", Some(&args));
-            (StatusCode::CONFLICT, msg)
-        }
-        AssignmentError::Invalid(r) => (StatusCode::BAD_REQUEST, tr.refusal(&r)),
-        AssignmentError::AlreadyViolated(names) => (
-            StatusCode::CONFLICT,
-            tr.t1("refusal-pair-already-held", "names", &names),
-        ),
-        AssignmentError::Store(s) => return Err(s.into()),
-    })
+    let (status, refusal) = crate::web::error::rights_refusal(e)?;
+    Ok((status, tr.refusal(&refusal)))
 }
 
 pub struct RequestRow {

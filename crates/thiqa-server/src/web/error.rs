@@ -89,12 +89,46 @@ impl From<StoreError> for PageError {
 
 impl From<AssignmentError> for PageError {
     fn from(e: AssignmentError) -> Self {
-        match e {
-            AssignmentError::Store(s) => s.into(),
-            AssignmentError::Invalid(r) => PageError::Refused(r),
-            other => PageError::Conflict(other.to_string()),
+        match rights_refusal(e) {
+            Ok((_, refusal)) => PageError::Refused(refusal),
+            Err(store) => store.into(),
         }
     }
+}
+
+/// A refused rights change as its message (key and arguments) with its
+/// status: 403 when one acts on one's own rights, 400 for an invalid
+/// request, 409 when the separation of duties or an auditor's independence
+/// forbids it. Storage errors stay errors. The one wording of these
+/// refusals, for error pages and forms alike.
+pub fn rights_refusal(e: AssignmentError) -> Result<(StatusCode, Refusal), StoreError> {
+    let english = e.to_string();
+    Ok(match e {
+        AssignmentError::Separation(v) => (
+            StatusCode::CONFLICT,
+            Refusal::new("refusal-separation", english)
+                .arg("pair", format!("{} / {}", v.first, v.second))
+                .arg("reason", v.reason),
+        ),
+        AssignmentError::SelfChange(s) => (
+            StatusCode::FORBIDDEN,
+            Refusal::new(s.message_key(), english),
+        ),
+        AssignmentError::Auditor(v) => (
+            StatusCode::CONFLICT,
+            Refusal::new("error-auditor-independence", english)
+                .arg("auditor", v.auditor)
+                .arg("service", v.service)
+                .arg("engagement", v.engagement)
+                .arg("permission", v.permission),
+        ),
+        AssignmentError::Invalid(r) => (StatusCode::BAD_REQUEST, r),
+        AssignmentError::AlreadyViolated(names) => (
+            StatusCode::CONFLICT,
+            Refusal::new("refusal-pair-already-held", english).arg("names", names),
+        ),
+        AssignmentError::Store(s) => return Err(s),
+    })
 }
 
 impl From<askama::Error> for PageError {
@@ -201,6 +235,61 @@ impl From<AssignmentError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "auditor_independence", v.to_string())
             }
             AssignmentError::Store(s) => s.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{I18n, Lang, Tr};
+    use thiqa_domain::{Permission, SeparationViolation};
+    use thiqa_store::{AuditorViolation, SelfChange};
+
+    /// Every kind of rights refusal reads in French from the message files,
+    /// with its arguments, whichever way it reaches a page.
+    #[test]
+    fn rights_refusals_are_worded_by_the_message_files() {
+        let i18n = I18n::load().unwrap();
+        let tr = Tr {
+            i18n: &i18n,
+            lang: Lang::Fr,
+        };
+        let cases = [
+            (
+                AssignmentError::Separation(SeparationViolation {
+                    first: Permission::AccessApprove,
+                    second: Permission::OperatorsManage,
+                    reason: "Séparation 3.5.3".into(),
+                }),
+                "Attribution refusée",
+            ),
+            (
+                AssignmentError::SelfChange(SelfChange::HeldRole),
+                "personne ne modifie un rôle",
+            ),
+            (
+                AssignmentError::Auditor(AuditorViolation {
+                    auditor: "nadia".into(),
+                    permission: "assessment.edit".into(),
+                    engagement: 4,
+                    service: "IaaS".into(),
+                }),
+                "nadia audite",
+            ),
+            (
+                AssignmentError::AlreadyViolated("amal, karim".into()),
+                "amal, karim",
+            ),
+        ];
+        for (error, french) in cases {
+            let (_, refusal) = rights_refusal(error).unwrap();
+            let text = tr.refusal(&refusal);
+            assert!(text.contains(french), "{}: {text}", refusal.key);
+            assert!(
+                !text.contains('$') && !text.starts_with("refusal-"),
+                "{text}"
+            );
         }
     }
 }
