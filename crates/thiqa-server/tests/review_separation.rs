@@ -299,6 +299,14 @@ async fn a_request_is_approved_by_another_approver_only_and_journaled_with_both_
     // Sent again: the same request, still approvable below.
     post_permissions(&mut requester, reader, &perms).await;
     assert_eq!(request_ids(&mut requester).await, vec![id]);
+    // Both filings are in the journal.
+    let target = format!("request:{id}");
+    let filings = journal(&t, pt)
+        .await
+        .into_iter()
+        .filter(|e| e.action == "rights.request" && e.target.as_deref() == Some(target.as_str()))
+        .count();
+    assert_eq!(filings, 2);
 
     let r = requester
         .post_form(&format!("/approvals/{id}/approve"), &[])

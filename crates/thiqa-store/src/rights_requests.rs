@@ -95,15 +95,18 @@ pub(crate) async fn file_request(
         None => None,
     };
     let perms = perms.replace(", ", ",");
-    // The same change already waiting (a form sent twice, two tabs): the
-    // request stands once, so approvers never decide it twice. Read under
-    // the rights lock, so two concurrent filings cannot both miss it. The
-    // new filing was checked against the role as it now is, so the request
-    // now expects this version (the filing's own claim moved it).
+    // The same change already waiting from the same person (a form sent
+    // twice, two tabs): the request stands once, so approvers never decide
+    // it twice. Another person's identical request stays a request of its
+    // own, so who asked is never lost. Read under the rights lock, so two
+    // concurrent filings cannot both miss it. The new filing was checked
+    // against the role as it now is, so the request now expects this
+    // version (the filing's own claim moved it).
     let pending: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM rights_requests WHERE tenant_kind = $1 AND tenant_id = $2 \
          AND status = 'pending' AND kind = $3 AND role_id IS NOT DISTINCT FROM $4 \
-         AND pair_id IS NOT DISTINCT FROM $5 AND permissions = $6 ORDER BY id LIMIT 1",
+         AND pair_id IS NOT DISTINCT FROM $5 AND permissions = $6 AND requested_by_id = $7 \
+         ORDER BY id LIMIT 1",
     )
     .bind(kind)
     .bind(tid)
@@ -111,40 +114,50 @@ pub(crate) async fn file_request(
     .bind(role)
     .bind(pair)
     .bind(&perms)
+    .bind(requester)
     .fetch_optional(&mut *r.w.tx)
     .await?;
-    if let Some(id) = pending {
-        sqlx::query("UPDATE rights_requests SET role_version = $1 WHERE id = $2")
+    let (id, again) = match pending {
+        Some(id) => {
+            sqlx::query("UPDATE rights_requests SET role_version = $1 WHERE id = $2")
+                .bind(role_version)
+                .bind(id)
+                .execute(&mut *r.w.tx)
+                .await?;
+            (id, "; sent again while pending")
+        }
+        None => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO rights_requests (tenant_kind, tenant_id, kind, role_id, role_version, \
+                 pair_id, permissions, summary, requested_by_id, requested_by, requested_at, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending') RETURNING id",
+            )
+            .bind(kind)
+            .bind(tid)
+            .bind(action)
+            .bind(role)
             .bind(role_version)
-            .bind(id)
-            .execute(&mut *r.w.tx)
+            .bind(pair)
+            .bind(&perms)
+            .bind(summary)
+            .bind(requester)
+            .bind(&actor.name)
+            .bind(now_s)
+            .fetch_one(&mut *r.w.tx)
             .await?;
-        return Ok(id);
-    }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO rights_requests (tenant_kind, tenant_id, kind, role_id, role_version, pair_id, \
-         permissions, summary, requested_by_id, requested_by, requested_at, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending') RETURNING id",
-    )
-    .bind(kind)
-    .bind(tid)
-    .bind(action)
-    .bind(role)
-    .bind(role_version)
-    .bind(pair)
-    .bind(&perms)
-    .bind(summary)
-    .bind(requester)
-    .bind(&actor.name)
-    .bind(now_s)
-    .fetch_one(&mut *r.w.tx)
-    .await?;
+            (id, "")
+        }
+    };
+    // Every filing is journaled, a repeated one too.
     r.w.event(
         actor,
         &NewEvent::success("rights.request")
             .target(format!("request:{id}"))
             .tenant(tenant)
-            .details(format!("{action}: {summary}; requested by {}", actor.name)),
+            .details(format!(
+                "{action}: {summary}; requested by {}{again}",
+                actor.name
+            )),
     )
     .await?;
     Ok(id)
