@@ -36,9 +36,10 @@ pub struct Visit {
     pub user_agent: Option<String>,
     /// The confirmation this page shows once (`?notice=`), if any.
     pub notice: Option<Notice>,
-    /// This page with its query (filters, page number), for forms that
-    /// return here, such as the language switch; None unless a GET.
-    pub page: Option<String>,
+    /// The address of this page (a GET), for forms that return here with
+    /// its filters, such as the language switch ([`crate::web::chrome`]
+    /// makes the link only when a page is rendered).
+    pub page: Option<axum::http::Uri>,
 }
 
 impl Visit {
@@ -95,9 +96,7 @@ pub async fn resolve<R: Realm>(
         source_ip,
         user_agent,
         notice: Notice::from_query(req.uri().query()),
-        page: (req.method() == axum::http::Method::GET)
-            .then(|| this_page(req.uri()))
-            .flatten(),
+        page: (req.method() == axum::http::Method::GET).then(|| req.uri().clone()),
     };
     if let Some(token) = cookies::get(headers, &cookie_name::<R>(R::COOKIE, tls)) {
         match load_session::<R>(&app, &token).await {
@@ -114,24 +113,6 @@ pub async fn resolve<R: Realm>(
     }
     req.extensions_mut().insert(visit);
     next.run(req).await
-}
-
-/// The page's path and query without its one-time notice; None when too
-/// long to carry in a form (the section's own path is used then).
-fn this_page(uri: &axum::http::Uri) -> Option<String> {
-    let path = uri.path();
-    let query: Vec<&str> = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("notice="))
-        .collect();
-    let page = if query.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{}", query.join("&"))
-    };
-    (page.len() <= 2000).then_some(page)
 }
 
 async fn load_session<R: Realm>(

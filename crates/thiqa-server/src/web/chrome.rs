@@ -60,9 +60,32 @@ impl<'a> Chrome<'a> {
                 .iter()
                 .map(|l| (l.code(), lang_label(*l), *l == visit.lang))
                 .collect(),
-            here: visit.page.clone().unwrap_or_else(|| here.to_string()),
+            here: visit
+                .page
+                .as_ref()
+                .and_then(this_page)
+                .unwrap_or_else(|| here.to_string()),
         }
     }
+}
+
+/// The page's path and query without its one-time notice; None when too
+/// long to carry in a form (the section's own path is used then).
+fn this_page(uri: &axum::http::Uri) -> Option<String> {
+    const MAX: usize = 2000;
+    let (path, query) = (uri.path(), uri.query().unwrap_or(""));
+    if path.len() + query.len() >= MAX {
+        return None;
+    }
+    let mut page = path.to_string();
+    let kept = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("notice="));
+    for (i, pair) in kept.enumerate() {
+        page.push(if i == 0 { '?' } else { '&' });
+        page.push_str(pair);
+    }
+    Some(page)
 }
 
 fn lang_label(l: Lang) -> &'static str {
