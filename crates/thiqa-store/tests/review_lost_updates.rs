@@ -9,7 +9,7 @@ mod support;
 use support::TestStore;
 use thiqa_domain::{AssessmentInput, AssessmentStatus, ProviderId, ServiceId};
 use thiqa_domain::{Directory, Tenant};
-use thiqa_store::{Actor, Assessment, EventFilter, NewAccount, StoreError};
+use thiqa_store::{Actor, Assessment, EventFilter, StoreError};
 
 on_both_backends!(
     concurrent_saves_keep_an_exact_history,
@@ -139,22 +139,7 @@ async fn failures_racing_past_the_threshold_lock_the_account_once(ts: TestStore)
     let s = &ts.store;
     let provider = s.create_provider("Atlas", &Actor::cli()).await.unwrap();
     let tenant = Tenant::Provider(provider);
-    let id = s
-        .create_account(
-            Directory::Operators,
-            NewAccount {
-                tenant,
-                username: "amal".into(),
-                display_name: "Amal".into(),
-                email: None,
-                password_hash: None,
-                totp_secret: None,
-                language: "fr".into(),
-            },
-            &Actor::cli(),
-        )
-        .await
-        .unwrap();
+    let id = ts.operator(tenant, "amal").await;
     // Every attempt read the account before any failure was recorded: each
     // sees it unlocked, as concurrent sign-ins do.
     let account = s.account(Directory::Operators, id).await.unwrap();

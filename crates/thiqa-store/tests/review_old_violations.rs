@@ -6,29 +6,10 @@ mod support;
 
 use sqlx::Executor;
 use support::TestStore;
-use thiqa_domain::{Directory, Permission, Tenant};
-use thiqa_store::{Actor, AssignmentError, NewAccount};
+use thiqa_domain::{Permission, Tenant};
+use thiqa_store::{Actor, AssignmentError};
 
 on_both_backends!(an_old_violation_blocks_no_other_change_and_none_is_added,);
-
-async fn account(ts: &TestStore, tenant: Tenant, name: &str) -> i64 {
-    ts.store
-        .create_account(
-            Directory::Operators,
-            NewAccount {
-                tenant,
-                username: name.into(),
-                display_name: name.into(),
-                email: None,
-                password_hash: None,
-                totp_secret: None,
-                language: "fr".into(),
-            },
-            &Actor::cli(),
-        )
-        .await
-        .unwrap()
-}
 
 async fn an_old_violation_blocks_no_other_change_and_none_is_added(ts: TestStore) {
     let s = &ts.store;
@@ -65,8 +46,8 @@ async fn an_old_violation_blocks_no_other_change_and_none_is_added(ts: TestStore
     )
     .await
     .unwrap();
-    let old = account(&ts, tenant, "ancien").await;
-    let other = account(&ts, tenant, "nouvelle").await;
+    let old = ts.operator(tenant, "ancien").await;
+    let other = ts.operator(tenant, "nouvelle").await;
     s.assign_role(tenant, old, edit, &cli).await.unwrap();
     // The data an older version left: both sides held, written directly.
     ts.raw_pool()

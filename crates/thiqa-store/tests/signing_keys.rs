@@ -5,6 +5,11 @@
 
 mod support;
 
+on_both_backends!(
+    instances_share_sealed_keys,
+    a_key_in_a_file_moves_into_the_database,
+);
+
 use thiqa_crypto::seal::WrappingKey;
 use thiqa_store::{file_seed, KeyCustody, KeyError, SigningKeyName, Store};
 
@@ -117,24 +122,4 @@ async fn a_key_in_a_file_moves_into_the_database(t: support::TestStore) {
         .await,
         Some(before)
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn instances_share_sealed_keys_on_postgres() {
-    instances_share_sealed_keys(support::postgres().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn instances_share_sealed_keys_on_sqlite() {
-    instances_share_sealed_keys(support::sqlite().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_in_a_file_moves_into_the_database_on_postgres() {
-    a_key_in_a_file_moves_into_the_database(support::postgres().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_in_a_file_moves_into_the_database_on_sqlite() {
-    a_key_in_a_file_moves_into_the_database(support::sqlite().await).await;
 }

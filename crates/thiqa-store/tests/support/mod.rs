@@ -25,6 +25,28 @@ pub struct TestStore {
 }
 
 impl TestStore {
+    /// A new operator account `name` of `tenant`, without password or
+    /// second factor (the store's own checks are what is tested).
+    #[allow(dead_code)]
+    pub async fn operator(&self, tenant: thiqa_domain::Tenant, name: &str) -> i64 {
+        self.store
+            .create_account(
+                thiqa_domain::Directory::Operators,
+                thiqa_store::NewAccount {
+                    tenant,
+                    username: name.into(),
+                    display_name: name.into(),
+                    email: None,
+                    password_hash: None,
+                    totp_secret: None,
+                    language: "fr".into(),
+                },
+                &thiqa_store::Actor::cli(),
+            )
+            .await
+            .unwrap()
+    }
+
     /// A second pool on the same database, for what no store method does
     /// (tampering with rows, installing triggers).
     pub async fn raw_pool(&self) -> AnyPool {
