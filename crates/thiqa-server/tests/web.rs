@@ -68,6 +68,8 @@ async fn the_rssi_downloads_a_signed_dossier(t: TestApp) {
         .user(Directory::Operators, "rachida", &["RSSI"], true)
         .await;
     let mut rssi = t.signed_operator("rachida", s2.as_ref().unwrap()).await;
+    // Reading the key never creates one: none before the first dossier.
+    assert_eq!(rssi.get("/dossier-key").await.status, StatusCode::NOT_FOUND);
     let page = rssi.get(&service).await;
     assert!(page.body.contains("id=\"dossier-button\""));
     let req = axum::http::Request::get(format!("{service}/dossier"))

@@ -101,12 +101,14 @@ impl KeyCustody {
         let text = read_bounded(path, 1024)
             .map_err(|e| format!("{}: {e}", path.display()))?
             .ok_or_else(|| format!("{}: no such file", path.display()))?;
-        let bytes = thiqa_domain::text::from_hex32(&text).ok_or_else(|| {
-            format!(
-                "{}: not a wrapping key (64 hexadecimal digits expected)",
-                path.display()
-            )
-        })?;
+        let bytes = thiqa_domain::text::from_hex32(&text)
+            .map(Zeroizing::new)
+            .ok_or_else(|| {
+                format!(
+                    "{}: not a wrapping key (64 hexadecimal digits expected)",
+                    path.display()
+                )
+            })?;
         Ok(WrappingKey::from_bytes(&bytes))
     }
 }

@@ -331,11 +331,13 @@ pub async fn dossier_key(
     me: Signed<Console>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesRead)?;
+    // A read never creates the key (a new one signed nothing): none
+    // until the first dossier is built.
     let key = app
-        .dossier_key(true)
+        .dossier_key(false)
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?
-        .ok_or_else(|| PageError::Internal("the dossier key was not created".into()))?;
+        .ok_or(PageError::NotFound)?;
     Ok((
         [(CONTENT_TYPE, "text/plain; charset=utf-8")],
         crate::dossier::hex(key.verifying_key().as_bytes()) + "\n",
