@@ -27,11 +27,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
+use thiqa_app::tenants::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use thiqa_crypto::token::Token;
 use thiqa_domain::assessment::iso_date_start;
 use thiqa_domain::{Clock, Directory, OrganisationId, Permission, ProviderId, SystemClock, Tenant};
 use thiqa_journal::{Event, NoteSigner, Outcome, Severity, Timestamp};
-use thiqa_server::bootstrap::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use thiqa_store::{journal_signer, Actor, DatabaseLocation, IntakeSource, LeafQuery, NewAccount};
 use thiqa_store::{RuleSet, Store, DEFAULT_JOURNAL_ORIGIN};
 

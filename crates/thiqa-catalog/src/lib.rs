@@ -22,7 +22,7 @@ pub mod versions;
 
 pub use applicability::{Decision, Difference, Profile, ProfileError, Reason, Subject};
 pub use lang::Lang;
-pub use load::{embedded_sources, Catalog, CatalogError, ObligationRef, OFFICIAL_TEXT_FR};
+pub use load::{embedded_sources, Catalog, CatalogError, OFFICIAL_TEXT_FR};
 pub use model::*;
 pub use search::{Hit, SearchIndex, SearchQuery};
 pub use stats::{level_label, model_label, Stats};

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::model::{Article, CatalogRoot, Chapter, Item, Obligation};
+use crate::model::{Article, CatalogRoot, Chapter, Item, Obligation, ObligationRef};
 use crate::search::SearchIndex;
 
 /// The data files, embedded so that the binary needs nothing at run time.
@@ -90,14 +90,6 @@ pub enum CatalogError {
     Parse { file: String, message: String },
     #[error("{0}")]
     Invalid(String),
-}
-
-/// Where an obligation sits: indexes into chapters/articles/obligations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ObligationRef {
-    pub chapter: usize,
-    pub article: usize,
-    pub obligation: usize,
 }
 
 /// A parsed catalog with its lookup indexes. Immutable once built, so the
@@ -246,9 +238,14 @@ impl Catalog {
             .flat_map(|(_, _, o)| o.all_items().into_iter().map(move |i| (o, i)))
     }
 
+    /// Searches the catalog; the index is built on the first call.
+    pub fn search(&self, query: &crate::search::SearchQuery) -> Vec<crate::search::Hit<'_>> {
+        self.search_index().search(&self.chapters, query)
+    }
+
     /// The search index, built on first use and kept for the catalog's life.
     pub fn search_index(&self) -> &SearchIndex {
-        self.search.get_or_init(|| SearchIndex::new(self))
+        self.search.get_or_init(|| SearchIndex::new(&self.chapters))
     }
 }
 

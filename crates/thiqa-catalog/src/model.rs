@@ -383,3 +383,11 @@ impl Obligation {
         out
     }
 }
+
+/// Where an obligation sits: indexes into chapters/articles/obligations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObligationRef {
+    pub chapter: usize,
+    pub article: usize,
+    pub obligation: usize,
+}

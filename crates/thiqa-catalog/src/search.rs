@@ -12,8 +12,9 @@
 //! a whole-word match counts more than a prefix ("chiffr" finds "chiffrement").
 //! Every query word must match (AND), common function words excepted.
 
-use crate::load::{Catalog, ObligationRef};
-use crate::model::{Force, Level, Nature, Obligation, Recurrence, ServiceModel};
+use crate::model::{
+    Chapter, Force, Level, Nature, Obligation, ObligationRef, Recurrence, ServiceModel,
+};
 
 /// What to look for. An empty `text` lists every obligation the filters keep,
 /// in the text's order.
@@ -120,14 +121,15 @@ fn mask<T: PartialEq>(all: &[T], values: &[T]) -> u16 {
 }
 
 impl SearchIndex {
-    pub fn new(catalog: &Catalog) -> SearchIndex {
+    /// The index of the chapters of one catalog (`&catalog.chapters`).
+    pub fn new(chapters: &[Chapter]) -> SearchIndex {
         use std::collections::HashMap;
         let mut docs = Vec::new();
         // Postings arrive in document order, and within a document in field
         // order (titles, then headings, then body), so a word's occurrence
         // either extends its last posting or appends one.
         let mut words: HashMap<String, Vec<Posting>> = HashMap::new();
-        for (ci, chapter) in catalog.chapters.iter().enumerate() {
+        for (ci, chapter) in chapters.iter().enumerate() {
             for (ai, article) in chapter.articles.iter().enumerate() {
                 for (oi, o) in article.obligations.iter().enumerate() {
                     let doc = docs.len() as u32;
@@ -189,9 +191,8 @@ impl SearchIndex {
         self.vocab.len()
     }
 
-    /// Runs a query. `catalog` must be the catalog this index was built from.
-    pub fn search<'a>(&self, catalog: &'a Catalog, query: &SearchQuery) -> Vec<Hit<'a>> {
-        debug_assert_eq!(self.docs.len(), catalog.obligations().count());
+    /// Runs a query. `chapters` must be those this index was built from.
+    pub fn search<'a>(&self, chapters: &'a [Chapter], query: &SearchQuery) -> Vec<Hit<'a>> {
         let (ids, words) = parse_query(&query.text);
         let n = self.docs.len();
         let mut score = vec![0u32; n];
@@ -238,7 +239,7 @@ impl SearchIndex {
         }
         let needed = (ids.len() + words.len()) as u16;
         let mut hits: Vec<(usize, u32)> = (0..n)
-            .filter(|&d| matched[d] == needed && self.keeps(d, catalog, query))
+            .filter(|&d| matched[d] == needed && self.keeps(d, chapters, query))
             .map(|d| (d, score[d]))
             .collect();
         // Stable: equal scores stay in the text's order.
@@ -246,14 +247,14 @@ impl SearchIndex {
         hits.into_iter()
             .map(|(d, s)| Hit {
                 at: self.docs[d].at,
-                obligation: catalog.at(self.docs[d].at),
+                obligation: obligation_at(chapters, self.docs[d].at),
                 score: s,
                 in_title: in_title[d],
             })
             .collect()
     }
 
-    fn keeps(&self, d: usize, catalog: &Catalog, q: &SearchQuery) -> bool {
+    fn keeps(&self, d: usize, chapters: &[Chapter], q: &SearchQuery) -> bool {
         let doc = &self.docs[d];
         q.model
             .is_none_or(|m| doc.models & bit(&ServiceModel::ALL, &m) as u8 != 0)
@@ -266,7 +267,7 @@ impl SearchIndex {
                 .is_none_or(|r| doc.recurrences & bit(Recurrence::ALL, &r) != 0)
             && q.chapter
                 .as_deref()
-                .is_none_or(|c| catalog.chapters[doc.at.chapter].id == c)
+                .is_none_or(|c| chapters[doc.at.chapter].id == c)
     }
 }
 
@@ -276,11 +277,8 @@ fn bit_set<T: PartialEq>(all: &[T], values: &[T]) -> u16 {
     values.iter().fold(0, |m, v| m | bit(all, v))
 }
 
-impl Catalog {
-    /// Searches the catalog; the index is built on the first call.
-    pub fn search(&self, query: &SearchQuery) -> Vec<Hit<'_>> {
-        self.search_index().search(self, query)
-    }
+fn obligation_at(chapters: &[Chapter], at: ObligationRef) -> &Obligation {
+    &chapters[at.chapter].articles[at.article].obligations[at.obligation]
 }
 
 /// Words too common to narrow a search; dropped from queries that have others.

@@ -334,6 +334,40 @@ fn cef_line(e: &ExportedEvent<'_>) -> String {
 mod tests {
     use super::*;
 
+    /// A spreadsheet opening the CSV export never runs an event's text as
+    /// a formula (the other CSV outputs: `csv_out`'s tests).
+    #[test]
+    fn csv_export_neutralises_formula_cells() {
+        let t = thiqa_journal::Timestamp::parse("2026-11-29T10:00:00.000Z").unwrap();
+        let event = thiqa_journal::Event {
+            event_time: t,
+            received_time: t,
+            source: "fw/edge".into(),
+            action: "login".into(),
+            severity: thiqa_journal::Severity::Warning,
+            actor: "=cmd|' /C calc'!A0".into(),
+            target: "+target".into(),
+            tenant: None,
+            source_address: None,
+            outcome: thiqa_journal::Outcome::Failure,
+            attributes: Default::default(),
+        };
+        let mut journal = Vec::new();
+        JournalFormat::Csv.write_event(
+            &ExportedEvent {
+                index: 1,
+                leaf_hash: &[0; 32],
+                event: &event,
+            },
+            &mut journal,
+        );
+        let journal = String::from_utf8(journal).unwrap();
+        assert!(
+            journal.contains(",\"'=cmd|' /C calc'!A0\",\"'+target\","),
+            "{journal}"
+        );
+    }
+
     /// One event in format `f`, as text.
     fn written(f: JournalFormat, e: &ExportedEvent<'_>) -> String {
         let mut out = Vec::new();

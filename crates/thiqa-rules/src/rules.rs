@@ -276,18 +276,6 @@ impl RuleSet {
         RuleSet::parse_toml(DEFAULT_RULES).unwrap_or_default()
     }
 
-    /// A rule file's text by its name: the Sigma subset for `*.yml` and
-    /// `*.yaml` (several rules separated by `---`), TOML otherwise.
-    pub fn parse_file(name: &str, text: &str) -> Result<RuleSet, RuleError> {
-        match std::path::Path::new(name)
-            .extension()
-            .and_then(|e| e.to_str())
-        {
-            Some("yml" | "yaml") => crate::sigma::parse_sigma(text),
-            _ => RuleSet::parse_toml(text),
-        }
-    }
-
     /// Parses the TOML rule format (docs/correlation-rules.md).
     pub fn parse_toml(text: &str) -> Result<RuleSet, RuleError> {
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| RuleError {

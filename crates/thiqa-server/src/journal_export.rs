@@ -7,12 +7,16 @@ use std::collections::VecDeque;
 use std::future::Future;
 
 use axum::body::Body;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http_body_util::channel::Channel;
+use serde::Deserialize;
 use thiqa_domain::assessment::iso_date_start;
-use thiqa_domain::Tenant;
+use thiqa_domain::{OrganisationId, Permission, Tenant};
 use thiqa_export::journal::{ExportedEvent, JournalFormat};
-use thiqa_store::{JournalLeaf, LeafQuery, Store, StoredCheckpoint};
+use thiqa_store::{JournalLeaf, LeafQuery, NewEvent, Store, StoredCheckpoint};
 
 use crate::state::AppState;
 
@@ -73,7 +77,7 @@ impl ExportRequest {
     /// `journal-organisation-3-2026-01-01-2026-06-30.csv`
     pub fn filename(&self, suffix: &str) -> String {
         let (kind, id) = self.tenant.parts();
-        let day = |ms: i64| crate::pages::dashboard::iso_date(ms / 1000);
+        let day = |ms: i64| thiqa_app::time::iso_date(ms / 1000);
         format!(
             "journal-{kind}-{id}-{}-{}.{suffix}",
             day(self.from_ms),
@@ -252,4 +256,85 @@ pub async fn checkpoint_if_behind(app: &AppState) -> Result<(), String> {
         tracing::info!(size = c.size, "journal checkpoint signed");
     }
     Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub format: Option<String>,
+    /// Operators only: the commanditaire whose events are exported.
+    pub organisation: Option<i64>,
+}
+
+/// Whose events the caller may export: its own organisation, or (for an
+/// operator) one of its provider's commanditaires. Err: (status, message).
+pub async fn export_tenant(
+    store: &Store,
+    caller: Tenant,
+    can: impl Fn(Permission) -> bool,
+    organisation: Option<i64>,
+) -> Result<Tenant, (StatusCode, String)> {
+    match caller {
+        Tenant::Organisation(own) => {
+            if !can(Permission::OrgJournalRead) {
+                return Err((StatusCode::FORBIDDEN, "org.journal.read".into()));
+            }
+            match organisation {
+                Some(o) if o != own.0 => Err((
+                    StatusCode::BAD_REQUEST,
+                    "organisation: you export your own organisation's events only".into(),
+                )),
+                _ => Ok(caller),
+            }
+        }
+        Tenant::Provider(p) => {
+            if !can(Permission::JournalRead) {
+                return Err((StatusCode::FORBIDDEN, "journal.read".into()));
+            }
+            let Some(o) = organisation else {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "organisation: name the commanditaire whose events to export".into(),
+                ));
+            };
+            match store.organisation_of(p, OrganisationId(o)).await {
+                Ok(org) => Ok(Tenant::Organisation(org.id)),
+                Err(_) => Err((StatusCode::NOT_FOUND, "no such organisation".into())),
+            }
+        }
+    }
+}
+
+/// Journals the export itself, in the exported commanditaire's journal.
+pub async fn record_export(
+    store: &Store,
+    actor: &thiqa_store::Actor,
+    req: &ExportRequest,
+    what: &str,
+) -> Result<(), thiqa_store::StoreError> {
+    store
+        .record_event(
+            actor,
+            NewEvent::success("journal.export")
+                .tenant(req.tenant)
+                .details(format!("{what} {}", req.filename(req.format.extension()))),
+        )
+        .await
+}
+
+/// The export as a file download.
+pub fn download(media: &str, filename: &str, body: axum::body::Body) -> Response {
+    (
+        [
+            (CONTENT_TYPE, media.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }

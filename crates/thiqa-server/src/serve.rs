@@ -35,7 +35,7 @@ pub enum ServeError {
 }
 
 /// Only AEAD suites with forward secrecy; TLS 1.3 first.
-fn provider() -> CryptoProvider {
+pub(crate) fn provider() -> CryptoProvider {
     CryptoProvider {
         cipher_suites: vec![
             cipher_suite::TLS13_AES_256_GCM_SHA384,
@@ -53,12 +53,12 @@ fn provider() -> CryptoProvider {
 }
 
 /// The certificate chain and private key of a listener (PEM files).
-type Identity = (
+pub(crate) type Identity = (
     Vec<rustls::pki_types::CertificateDer<'static>>,
     rustls::pki_types::PrivateKeyDer<'static>,
 );
 
-fn identity(cert: &Path, key: &Path) -> Result<Identity, ServeError> {
+pub(crate) fn identity(cert: &Path, key: &Path) -> Result<Identity, ServeError> {
     let read = |p: &Path| {
         std::fs::read(p).map_err(|source| ServeError::Read {
             path: p.display().to_string(),
@@ -92,18 +92,6 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<ServerConfig, ServeError> {
         .with_single_cert(certs, key_der)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
-}
-
-/// The syslog listener's TLS: the same versions and suites, and a client
-/// certificate required from every sender (it names the event source).
-pub fn syslog_tls_config(cert: &Path, key: &Path) -> Result<ServerConfig, ServeError> {
-    let (certs, key_der) = identity(cert, key)?;
-    let provider = Arc::new(provider());
-    let verifier = Arc::new(crate::syslog::PinnedClientCertificate::new(&provider));
-    Ok(ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(certs, key_der)?)
 }
 
 /// A listener whose address is bound and whose TLS material is loaded:

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use thiqa_catalog::Catalog;
+use thiqa_app::App;
 use thiqa_crypto::password::{HashParams, PasswordHasher};
 use thiqa_crypto::strength::PasswordPolicy;
 use thiqa_domain::LockoutPolicy;
-use thiqa_store::{BlobStore, KeyCustody, SessionPolicy, Store};
+use thiqa_store::{SessionPolicy, Store};
 
 use crate::config::Config;
 use crate::i18n::I18n;
@@ -16,7 +16,9 @@ use crate::metrics::Metrics;
 pub struct AppState(pub Arc<Shared>);
 
 pub struct Shared {
-    pub store: Store,
+    /// The use cases' shared parts (store, catalog, evidence files, keys);
+    /// `app.store` and the like reach them through `Deref`.
+    pub core: App,
     pub config: Config,
     pub i18n: I18n,
     pub hasher: PasswordHasher,
@@ -24,17 +26,9 @@ pub struct Shared {
     pub lockout: LockoutPolicy,
     pub sessions: SessionPolicy,
     pub metrics: Metrics,
-    pub catalog: &'static Catalog,
-    /// Evidence files (content-addressed), under `<data_dir>/blobs`.
-    pub blobs: BlobStore,
-    /// Where the signing keys are: files under `<data_dir>/keys`, or sealed
-    /// in the database under the configured wrapping key.
-    pub keys: KeyCustody,
     /// The journal's checkpoint key, read (or created) once at start,
     /// named after `journal.origin`.
     pub journal_signer: thiqa_journal::NoteSigner,
-    /// The dossier key once read (it is created by the first dossier).
-    pub dossier_key: std::sync::OnceLock<ed25519_dalek::SigningKey>,
     /// The addresses the listeners actually bound (a configured port 0
     /// becomes a real one), set by `serve` once both listen.
     pub bound: BoundAddresses,
@@ -50,6 +44,13 @@ impl std::ops::Deref for AppState {
     type Target = Shared;
     fn deref(&self) -> &Shared {
         &self.0
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.core
     }
 }
 
@@ -96,18 +97,14 @@ impl AppState {
             .map_err(|e| StateError::JournalKey(e.to_string()))?
             .ok_or_else(|| StateError::JournalKey("the journal key was not created".into()))?;
         Ok(AppState(Arc::new(Shared {
-            blobs,
-            keys,
+            core: App::new(store, blobs, keys),
             journal_signer,
-            dossier_key: std::sync::OnceLock::new(),
-            store,
             i18n: I18n::load().map_err(StateError::Messages)?,
             hasher,
             password_policy,
             lockout,
             sessions,
             metrics: Metrics::default(),
-            catalog: thiqa_catalog::dgssi_cloud_2025(),
             bound: BoundAddresses::default(),
             config,
         })))

@@ -12,6 +12,7 @@
 //! from an unknown certificate is closed and journaled.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::client::danger::HandshakeSignatureValid;
@@ -26,6 +27,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 
+use crate::serve::ServeError;
 use crate::state::AppState;
 
 /// A batch is written when no message came for this long.
@@ -268,14 +270,29 @@ pub async fn start(app: &AppState) -> Result<Option<SocketAddr>, String> {
     let (Some(addr), Some(cert), Some(key)) = (c.listen, &c.tls_cert, &c.tls_key) else {
         return Ok(None);
     };
-    let tls = crate::serve::syslog_tls_config(cert, key).map_err(|e| e.to_string())?;
+    let tls = syslog_tls_config(cert, key).map_err(|e| e.to_string())?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("syslog listener {addr}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let acceptor = TlsAcceptor::from(std::sync::Arc::new(tls));
+    let acceptor = TlsAcceptor::from(Arc::new(tls));
     tokio::spawn(run(app.clone(), listener, acceptor));
     Ok(Some(bound))
+}
+
+/// The syslog listener's TLS: the same versions and suites, and a client
+/// certificate required from every sender (it names the event source).
+fn syslog_tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<rustls::ServerConfig, ServeError> {
+    let (certs, key_der) = crate::serve::identity(cert, key)?;
+    let provider = Arc::new(crate::serve::provider());
+    let verifier = Arc::new(PinnedClientCertificate::new(&provider));
+    Ok(rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs, key_der)?)
 }
 
 /// The fingerprint of the first certificate of a PEM file, to pin it to a

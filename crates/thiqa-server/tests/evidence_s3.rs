@@ -13,7 +13,6 @@ use support::s3::MotoS3;
 use support::{Backend, TestApp};
 use thiqa_domain::{ServiceId, Tenant};
 use thiqa_server::config::{BlobBackend, BlobsConfig, Config};
-use thiqa_store::Actor;
 
 fn s3_config(s3: &MotoS3, secret: &str, bucket: &str) -> Config {
     Config {
@@ -117,7 +116,8 @@ async fn evidence_files_live_in_the_bucket() {
     };
     let service_id = ServiceId(service.rsplit('/').next().unwrap().parse().unwrap());
     let out = t.app.config.data_dir.join("dossier.zip");
-    thiqa_server::dossier::build(&t.app, provider, service_id, &out, &Actor::system())
+    let signer = thiqa_app::Shell::for_provider(provider).dossier_signer();
+    thiqa_app::dossier::build(&t.app, &signer, service_id, &out)
         .await
         .unwrap();
     let report = thiqa_export::dossier::verify(std::fs::File::open(&out).unwrap()).unwrap();

@@ -11,7 +11,7 @@ use thiqa_store::{Actor, InclusionBundle, NewAccount};
 
 fn today(t: &TestApp) -> String {
     use thiqa_domain::Clock;
-    thiqa_server::pages::dashboard::iso_date(t.clock.now_s())
+    thiqa_app::time::iso_date(t.clock.now_s())
 }
 
 async fn export_story(t: TestApp) {

@@ -9,11 +9,11 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use secrecy::ExposeSecret;
 use support::{Client, TestApp, PASSWORD};
+use thiqa_app::tenants::{role_by_name, seed_tenant, ORG_ADMIN_ROLE};
 use thiqa_crypto::recovery;
 use thiqa_crypto::token::Token;
 use thiqa_crypto::totp::TotpSecret;
 use thiqa_domain::{Directory, Tenant};
-use thiqa_server::bootstrap::{role_by_name, seed_tenant, ORG_ADMIN_ROLE};
 use thiqa_server::config::Config;
 use thiqa_store::{Actor, EventFilter, NewAccount};
 

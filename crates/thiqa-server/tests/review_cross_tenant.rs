@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use support::{Backend, Client, TestApp};
+use thiqa_app::tenants::seed_tenant;
 use thiqa_domain::{Clock, Directory, Tenant};
-use thiqa_server::bootstrap::seed_tenant;
 use thiqa_store::{
     Actor, DatabaseLocation, NewAction, NewEngagement, NewEvidence, NewFinding, NewService,
 };

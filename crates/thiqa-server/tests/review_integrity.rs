@@ -126,7 +126,7 @@ async fn an_export_fails_rather_than_carry_another_tenants_event(t: TestApp) {
         .iter()
         .map(|(k, v)| format!("{k}={v}; "))
         .collect();
-    let day = thiqa_server::pages::dashboard::iso_date(t.store().clock().now_ms() / 1000);
+    let day = thiqa_app::time::iso_date(t.store().clock().now_ms() / 1000);
     let export = format!("/events/export?from={day}&to={day}&format=ndjson");
     let (status, body) = download(&t, &cookies, &export).await;
     assert_eq!(status, StatusCode::OK);
@@ -164,12 +164,10 @@ async fn an_export_fails_rather_than_carry_another_tenants_event(t: TestApp) {
 
 async fn a_console_dossier_is_journaled_and_its_key_published(t: TestApp) {
     let mut public = t.portal();
-    assert!(
-        thiqa_server::dossier::key_in(&t.app.store, &t.app.keys, false)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(thiqa_app::dossier::key_in(&t.app.store, &t.app.keys, false)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(
         public.get("/dossier/key").await.status,
         StatusCode::NOT_FOUND

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use support::{fresh_postgres, Client, PASSWORD};
+use thiqa_app::tenants::seed_tenant;
 use thiqa_domain::{Directory, SystemClock, Tenant};
-use thiqa_server::bootstrap::seed_tenant;
 use thiqa_server::config::Config;
 use thiqa_server::{public_router, AppState};
 use thiqa_store::{Actor, DatabaseLocation, NewAccount, Store};

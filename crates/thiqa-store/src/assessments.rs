@@ -56,6 +56,21 @@ const COLUMNS: &str = "obligation_id, status, statement, justification, owner, n
      updated_at, updated_by, version";
 
 impl Store {
+    /// [`Store::assessments`] keyed by obligation id, as pages and exports
+    /// look them up.
+    pub async fn assessments_by_obligation(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+    ) -> Result<std::collections::HashMap<String, Assessment>, StoreError> {
+        Ok(self
+            .assessments(provider, service)
+            .await?
+            .into_iter()
+            .map(|a| (a.obligation_id.clone(), a))
+            .collect())
+    }
+
     /// Every recorded assessment of a service of this provider, by
     /// obligation id.
     pub async fn assessments(

@@ -1,5 +1,6 @@
 //! The `thiqa` command.
 
+mod args;
 mod cli;
 mod commands;
 mod logging;
@@ -18,7 +19,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

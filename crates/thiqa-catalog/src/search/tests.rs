@@ -1,5 +1,6 @@
 use super::*;
 use crate::fixture;
+use crate::Catalog;
 
 fn ids(c: &Catalog, q: &SearchQuery) -> Vec<String> {
     c.search(q)

@@ -5,13 +5,10 @@
 //! Bad parameters answer 400 `invalid_input` naming the parameter and the
 //! values it takes; unknown ids answer 404 `not_found`.
 
-pub mod params;
-
 use std::sync::OnceLock;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
@@ -22,9 +19,9 @@ use thiqa_catalog::{
     Article, Catalog, Chapter, Decision, Lang, Obligation, Profile, Reason, Subject,
 };
 
+use crate::catalog_params::{self as params, ParamError, Params, SEARCH_PARAMS};
 use crate::state::AppState;
 use crate::web::error::ApiError;
-use params::{ParamError, Params, SEARCH_PARAMS};
 
 /// Where [`routes`] is nested; used for the links the documents carry.
 pub const BASE: &str = "/api/v1/catalog";
@@ -53,12 +50,7 @@ impl From<ParamError> for ApiError {
 }
 
 fn internal(cause: impl std::fmt::Display) -> ApiError {
-    tracing::error!(%cause, "catalog export failed");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "internal error; it was logged",
-    )
+    ApiError::internal(&cause)
 }
 
 /// Parses the query, refusing parameters the endpoint does not take.

@@ -11,7 +11,7 @@
 //! of its provider's commanditaires, on request.
 
 use axum::extract::{Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,12 +21,15 @@ use crate::web::routes::Routes;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
-use thiqa_domain::{OrganisationId, Permission, Tenant};
-use thiqa_store::{NewEvent, Store};
+
+use thiqa_store::Store;
 
 use crate::api::caller::ApiCaller;
 use crate::auth::realm::Realm;
-use crate::journal_export::{current_checkpoint, events_body, proofs_body, ExportRequest};
+use crate::journal_export::{
+    current_checkpoint, download, events_body, export_tenant, proofs_body, record_export,
+    ExportQuery, ExportRequest,
+};
 use crate::state::AppState;
 use crate::web::error::ApiError;
 
@@ -47,12 +50,7 @@ fn b64(h: &[u8]) -> String {
 }
 
 fn internal(cause: impl std::fmt::Display) -> ApiError {
-    tracing::error!(%cause, "journal");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "internal error; it was logged",
-    )
+    ApiError::internal(&cause)
 }
 
 /// The latest signed checkpoint, as a C2SP signed note.
@@ -159,72 +157,6 @@ async fn consistency(
     })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExportQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub format: Option<String>,
-    /// Operators only: the commanditaire whose events are exported.
-    pub organisation: Option<i64>,
-}
-
-/// Whose events the caller may export: its own organisation, or (for an
-/// operator) one of its provider's commanditaires. Err: (status, message).
-pub async fn export_tenant(
-    store: &Store,
-    caller: Tenant,
-    can: impl Fn(Permission) -> bool,
-    organisation: Option<i64>,
-) -> Result<Tenant, (StatusCode, String)> {
-    match caller {
-        Tenant::Organisation(own) => {
-            if !can(Permission::OrgJournalRead) {
-                return Err((StatusCode::FORBIDDEN, "org.journal.read".into()));
-            }
-            match organisation {
-                Some(o) if o != own.0 => Err((
-                    StatusCode::BAD_REQUEST,
-                    "organisation: you export your own organisation's events only".into(),
-                )),
-                _ => Ok(caller),
-            }
-        }
-        Tenant::Provider(p) => {
-            if !can(Permission::JournalRead) {
-                return Err((StatusCode::FORBIDDEN, "journal.read".into()));
-            }
-            let Some(o) = organisation else {
-                return Err((
-                    StatusCode::BAD_REQUEST,
-                    "organisation: name the commanditaire whose events to export".into(),
-                ));
-            };
-            match store.organisation_of(p, OrganisationId(o)).await {
-                Ok(org) => Ok(Tenant::Organisation(org.id)),
-                Err(_) => Err((StatusCode::NOT_FOUND, "no such organisation".into())),
-            }
-        }
-    }
-}
-
-/// Journals the export itself, in the exported commanditaire's journal.
-pub async fn record_export(
-    store: &Store,
-    actor: &thiqa_store::Actor,
-    req: &ExportRequest,
-    what: &str,
-) -> Result<(), thiqa_store::StoreError> {
-    store
-        .record_event(
-            actor,
-            NewEvent::success("journal.export")
-                .tenant(req.tenant)
-                .details(format!("{what} {}", req.filename(req.format.extension()))),
-        )
-        .await
-}
-
 async fn api_request<R: Realm>(
     app: &AppState,
     caller: &ApiCaller<R>,
@@ -279,18 +211,4 @@ async fn export_proofs<R: Realm>(
         &req.filename("proofs.ndjson"),
         proofs_body(&app, req, checkpoint),
     ))
-}
-
-pub fn download(media: &str, filename: &str, body: axum::body::Body) -> Response {
-    (
-        [
-            (CONTENT_TYPE, media.to_string()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
 }

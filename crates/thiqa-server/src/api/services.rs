@@ -19,9 +19,9 @@ use thiqa_store::{NewService, StoreError};
 use crate::api::caller::{ApiCaller, ApiJson};
 use crate::api::created;
 use crate::auth::realm::Console;
-use crate::pages::services::{applicable_ids, profile_of};
 use crate::state::AppState;
-use crate::web::error::{ApiError, PageError};
+use crate::web::error::ApiError;
+use thiqa_app::services::{applicable_ids, profile_of};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -51,15 +51,6 @@ fn provider(c: &ApiCaller<Console>) -> Result<ProviderId, ApiError> {
     }
 }
 
-fn internal(e: PageError) -> ApiError {
-    tracing::error!(cause = ?e, "service profile");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "internal error; it was logged",
-    )
-}
-
 /// Checks a body against the catalog; each problem is named.
 fn parse(app: &AppState, body: &ServiceBody) -> Result<Profile, ApiError> {
     let name = body.name.trim();
@@ -87,7 +78,7 @@ fn parse(app: &AppState, body: &ServiceBody) -> Result<Profile, ApiError> {
 
 async fn view(app: &AppState, provider: ProviderId, id: ServiceId) -> Result<Value, ApiError> {
     let s = app.store.service(provider, id).await?;
-    let p = profile_of(app.catalog, &s).map_err(internal)?;
+    let p = profile_of(app.catalog, &s)?;
     let sites = app.store.sites(provider, id).await?;
     Ok(json!({
         "id": s.id, "name": s.name, "description": s.description,
@@ -198,10 +189,7 @@ async fn update(
         }
         Err(e) => return Err(e.into()),
     };
-    let old = applicable_ids(
-        app.catalog,
-        &profile_of(app.catalog, &before).map_err(internal)?,
-    );
+    let old = applicable_ids(app.catalog, &profile_of(app.catalog, &before)?);
     let new = applicable_ids(app.catalog, &profile);
     let mut v = view(&app, provider, id).await?;
     v["became_applicable"] = json!(new.iter().filter(|i| !old.contains(i)).collect::<Vec<_>>());

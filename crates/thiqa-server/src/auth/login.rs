@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
+use thiqa_app::time::format_utc;
 use thiqa_domain::{Directory, LockState, Tenant, Username};
 use thiqa_store::{Account, Actor, NewEvent};
 
@@ -283,28 +284,4 @@ async fn organisation_requires_mfa(app: &AppState, tenant: Tenant) -> Result<boo
         Tenant::Organisation(id) => app.store.organisation(id).await?.require_mfa,
         Tenant::Provider(_) => true,
     })
-}
-
-/// `2026-11-29 14:05:09 UTC`: lock release times are shown in UTC, the time
-/// reference of the whole product (3.8.8).
-pub fn format_utc(unix_s: i64) -> String {
-    let (y, m, d, hh, mm, ss) =
-        thiqa_journal::Timestamp::from_unix_seconds_clamped(unix_s).utc_fields();
-    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02} UTC")
-}
-
-/// `2026-11-29T14:05:09Z`: the same instant for machines (RFC 3339).
-pub fn rfc3339(unix_s: i64) -> String {
-    format_utc(unix_s)
-        .replacen(' ', "T", 1)
-        .replace(" UTC", "Z")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn utc_formatting() {
-        assert_eq!(super::format_utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(super::format_utc(1_796_000_000), "2026-11-30 00:53:20 UTC");
-    }
 }

@@ -175,6 +175,17 @@ impl<R: Realm> Signed<R> {
         }
     }
 
+    /// The use cases' context of a provider's staff member (Forbidden for
+    /// anyone else).
+    pub fn staff(&self) -> Result<thiqa_app::Staff<'_>, PageError> {
+        Ok(thiqa_app::Staff::signed(
+            self.provider()?,
+            self.account.id,
+            &self.permissions,
+            self.actor(),
+        ))
+    }
+
     pub fn tr<'a>(&self, app: &'a AppState) -> Tr<'a> {
         Tr {
             i18n: &app.i18n,

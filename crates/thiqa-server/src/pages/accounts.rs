@@ -11,7 +11,6 @@ use thiqa_crypto::token::Token;
 use thiqa_domain::{RoleId, Username};
 use thiqa_store::{Account, HeldRight, NewAccount};
 
-use crate::auth::login::format_utc;
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::links::BaseUrl;
@@ -22,6 +21,7 @@ use crate::web::error::PageError;
 use crate::web::forms::Form;
 use crate::web::notice::{confirmed, Notice};
 use crate::web::{ok, render};
+use thiqa_app::time::format_utc;
 
 pub struct AccountRow {
     pub id: i64,

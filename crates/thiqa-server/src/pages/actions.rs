@@ -10,7 +10,6 @@ use thiqa_store::{NewAction, StoreError, ACTION_STATUSES};
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
-use crate::pages::dashboard::iso_date;
 use crate::pages::service_access::read_access;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
@@ -18,6 +17,7 @@ use crate::web::error::PageError;
 use crate::web::forms::{edited_version, field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::time::iso_date;
 
 pub struct Row {
     pub id: i64,

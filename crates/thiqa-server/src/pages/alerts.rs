@@ -11,16 +11,16 @@ use axum::response::Response;
 use thiqa_domain::Permission;
 use thiqa_store::{format_window, Alert, AlertQuery, StoreError, MAX_ACK_COMMENT};
 
-use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
-use crate::pages::dashboard::iso_date;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::time::format_utc;
+use thiqa_app::time::iso_date;
 
 /// Alerts listed at most.
 const LIST_MAX: i64 = 500;

@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_store::AssignmentError;
 
-use crate::auth::login::format_utc;
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
@@ -18,6 +17,7 @@ use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::time::format_utc;
 
 /// A refused rights change as the user reads it, with its status
 /// ([`crate::web::error::rights_refusal`]). Storage errors stay errors.

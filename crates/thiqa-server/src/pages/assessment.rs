@@ -10,18 +10,18 @@ use axum::response::{IntoResponse, Response};
 use thiqa_domain::{AssessmentError, AssessmentInput, AssessmentStatus, Permission, ServiceId};
 use thiqa_store::{Assessment, Service, StoreError};
 
-use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::{Lang, Tr};
 use crate::pages::service_access::read_access;
-use crate::pages::services::{applicable_ids, profile_of};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{back_to, edited_version, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::services::{applicable_ids, profile_of};
+use thiqa_app::time::format_utc;
 
 fn status_key(s: AssessmentStatus) -> &'static str {
     match s {
@@ -130,13 +130,8 @@ async fn list_page(
     let c = app.catalog;
     let service = app.store.service(provider, id).await?;
     let applicable = applicable_ids(c, &profile_of(c, &service)?);
-    let stored: HashMap<String, Assessment> = app
-        .store
-        .assessments(provider, id)
-        .await?
-        .into_iter()
-        .map(|a| (a.obligation_id.clone(), a))
-        .collect();
+    let stored: HashMap<String, Assessment> =
+        app.store.assessments_by_obligation(provider, id).await?;
     let lang = me.visit.lang;
     let mut counts: HashMap<AssessmentStatus, usize> = HashMap::new();
     let mut rows = Vec::new();
@@ -263,13 +258,8 @@ pub async fn bulk(
         )
         .await;
     }
-    let stored: HashMap<String, Assessment> = app
-        .store
-        .assessments(provider, id)
-        .await?
-        .into_iter()
-        .map(|a| (a.obligation_id.clone(), a))
-        .collect();
+    let stored: HashMap<String, Assessment> =
+        app.store.assessments_by_obligation(provider, id).await?;
     let mut inputs = Vec::new();
     for oid in chosen {
         if app.catalog.obligation(&oid).is_none() {

@@ -12,13 +12,13 @@ use thiqa_store::{Engagement, NewEngagement};
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
-use crate::pages::dashboard::iso_date;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::time::iso_date;
 
 /// The longest engagement one invitation grants: an audit campaign, not a
 /// standing access (renewed by a new invitation, which is journaled).

@@ -17,9 +17,9 @@ use axum::routing::get;
 use thiqa_catalog::Catalog;
 use thiqa_domain::Permission;
 
-use crate::api::catalog::params::ParamError;
 use crate::auth::realm::{Console, Realm};
 use crate::auth::visit::Signed;
+use crate::catalog_params::ParamError;
 use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;

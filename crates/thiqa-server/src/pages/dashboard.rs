@@ -133,11 +133,6 @@ pub fn build(
     }
 }
 
-/// `YYYY-MM-DD` of a Unix time (UTC).
-pub fn iso_date(unix_s: i64) -> String {
-    crate::auth::login::format_utc(unix_s)[..10].to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +187,5 @@ mod tests {
                 "rssi".to_string()
             )]
         );
-        assert_eq!(iso_date(1_796_000_000), "2026-11-30");
     }
 }

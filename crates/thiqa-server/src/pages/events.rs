@@ -9,16 +9,18 @@ use thiqa_domain::Tenant;
 use thiqa_export::journal::JournalFormat;
 use thiqa_store::{EventFilter, SecurityEvent};
 
-use crate::api::journal::{download, export_tenant, record_export, ExportQuery};
-use crate::journal_export::{current_checkpoint, events_body, proofs_body, ExportRequest};
+use crate::journal_export::{
+    current_checkpoint, download, events_body, export_tenant, proofs_body, record_export,
+    ExportQuery, ExportRequest,
+};
 
-use crate::auth::login::format_utc;
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::ok;
+use thiqa_app::time::format_utc;
 
 /// One event as shown in a table.
 pub struct EventRow {
@@ -96,7 +98,7 @@ pub async fn page<R: Realm>(
         Tenant::Organisation(_) => vec![],
     };
     let now = app.store.clock().now_s();
-    let day = crate::pages::dashboard::iso_date;
+    let day = thiqa_app::time::iso_date;
     let clock = crate::clock_sync::current().await;
     ok(&EventsPage {
         chrome: Chrome::new::<R>(&app, &me.visit, "/events"),

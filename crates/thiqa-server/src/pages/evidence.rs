@@ -9,11 +9,9 @@ use axum::response::Response;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::NewEvidence;
 
-use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
-use crate::pages::dashboard::iso_date;
 use crate::pages::evidence_files::{journaled_download, receive_file, Received, StoredFile};
 use crate::pages::service_access::read_access;
 use crate::state::AppState;
@@ -22,6 +20,8 @@ use crate::web::error::PageError;
 use crate::web::forms::Form;
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::time::format_utc;
+use thiqa_app::time::iso_date;
 
 pub struct Row {
     pub title: String,

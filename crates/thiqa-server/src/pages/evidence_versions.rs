@@ -10,7 +10,6 @@ use axum::response::Response;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{Evidence, EvidenceVersion, NewEvidenceVersion, StoreError};
 
-use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::pages::evidence_files::{journaled_download, receive_file, Received, StoredFile};
@@ -21,6 +20,7 @@ use crate::web::error::PageError;
 use crate::web::forms::edited_version;
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::time::format_utc;
 
 pub struct VersionRow {
     pub version: i64,

@@ -10,10 +10,8 @@ use axum::response::Response;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{NewFinding, StoreError, FINDING_SEVERITIES};
 
-use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
-use crate::pages::dashboard::iso_date;
 use crate::pages::service_access::{auditor_access, read_access};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
@@ -21,6 +19,8 @@ use crate::web::error::PageError;
 use crate::web::forms::{edited_version, field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::time::format_utc;
+use thiqa_app::time::iso_date;
 
 /// Longest text of a finding, an answer or a closure note.
 const MAX_TEXT: usize = 10_000;

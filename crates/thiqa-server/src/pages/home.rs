@@ -58,9 +58,9 @@ pub async fn page<R: Realm>(
             ));
             if me.can(Permission::ServicesRead) {
                 for s in app.store.services(provider).await? {
-                    let profile = crate::pages::services::profile_of(app.catalog, &s)?;
+                    let profile = thiqa_app::services::profile_of(app.catalog, &s)?;
                     let applicable =
-                        crate::pages::services::applicable_ids(app.catalog, &profile).len();
+                        thiqa_app::services::applicable_ids(app.catalog, &profile).len();
                     let label = ServiceModel::from_name(&s.model)
                         .map(|m| m.label().to_string())
                         .unwrap_or(s.model.clone());

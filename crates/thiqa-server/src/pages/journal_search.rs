@@ -15,11 +15,11 @@ use thiqa_store::{JournalSearch, SearchCursor, SearchHit};
 
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
-use crate::pages::dashboard::iso_date;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::ok;
+use thiqa_app::time::iso_date;
 
 /// Hits per page.
 const PAGE: u64 = 50;

@@ -10,7 +10,6 @@ use axum::response::Response;
 use thiqa_domain::{OrganisationId, Permission};
 use thiqa_store::{valid_source_name, StoreError};
 
-use crate::auth::login::format_utc;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::state::AppState;
@@ -19,6 +18,7 @@ use crate::web::error::PageError;
 use crate::web::forms::{field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::time::format_utc;
 
 /// Where this page lives.
 pub const PATH: &str = "/journal/sources";

@@ -9,7 +9,6 @@ use axum::response::Response;
 use thiqa_crypto::token::Token;
 use thiqa_domain::Permission;
 
-use crate::auth::login::format_utc;
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::pages::accounts::RightRow;
@@ -19,6 +18,7 @@ use crate::web::error::PageError;
 use crate::web::forms::Form;
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::time::format_utc;
 
 pub struct TokenRow {
     pub id: i64,

@@ -12,7 +12,6 @@ use thiqa_store::NewAccount;
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
-use crate::bootstrap::{role_by_name, seed_tenant, ORG_ADMIN_ROLE};
 use crate::links::portal_base;
 use crate::pages::accounts::{validate_new, CreateForm};
 use crate::state::AppState;
@@ -20,6 +19,7 @@ use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
 use crate::web::render;
+use thiqa_app::tenants::{role_by_name, seed_tenant, ORG_ADMIN_ROLE};
 
 #[derive(Template)]
 #[template(path = "organisations.html")]

@@ -2,19 +2,17 @@
 //! level, the catalog's questions answered) and sites; change a profile and
 //! see which obligations became applicable or not (issue: services).
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use thiqa_catalog::{Catalog, Level, Profile, ServiceModel, Subject};
+use thiqa_catalog::{Catalog, Level, Profile, ServiceModel};
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{NewService, Service, Site, StoreError};
+use thiqa_store::{NewService, Site, StoreError};
 
-use crate::api::catalog::params::Params;
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
+use crate::catalog_params::Params;
 use crate::i18n::{Lang, Tr};
 use crate::pages::catalog::applicability::form_profile;
 use crate::pages::catalog::bad_param;
@@ -25,6 +23,7 @@ use crate::web::error::PageError;
 use crate::web::forms::{edited_version, field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use thiqa_app::services::{applicable_ids, profile_of};
 
 pub struct FactField {
     pub id: String,
@@ -84,29 +83,6 @@ impl ServiceForm {
 
 /// The stored profile of a service (the store keeps it as given; it was
 /// validated against the catalog when saved).
-pub fn profile_of(c: &Catalog, s: &Service) -> Result<Profile, PageError> {
-    let model = ServiceModel::from_name(&s.model)
-        .ok_or_else(|| PageError::Internal(format!("service {} model {}", s.id, s.model)))?;
-    let level = Level::try_from(u8::try_from(s.level).unwrap_or(0)).map_err(PageError::Internal)?;
-    let facts: BTreeMap<String, bool> =
-        serde_json::from_str(&s.facts).map_err(|e| PageError::Internal(e.to_string()))?;
-    let mut p = Profile::new(model, level);
-    for (k, v) in facts {
-        if c.fact(&k).is_some() {
-            p.facts.insert(k, v);
-        }
-    }
-    Ok(p)
-}
-
-pub fn applicable_ids(c: &Catalog, p: &Profile) -> Vec<String> {
-    c.applicability(p)
-        .into_iter()
-        .filter(|d| d.applicable && matches!(d.subject, Subject::Obligation))
-        .map(|d| d.id)
-        .collect()
-}
-
 pub struct ServiceRow {
     pub id: i64,
     pub name: String,
@@ -360,14 +336,8 @@ async fn detail_page(
     if form.version.is_none() || status == StatusCode::CONFLICT {
         form.version = Some(s.version);
     }
-    let stored = app
-        .store
-        .assessments(provider, id)
-        .await?
-        .into_iter()
-        .map(|a| (a.obligation_id.clone(), a))
-        .collect();
-    let soon = crate::pages::dashboard::iso_date(app.store.clock().now_s() + 30 * 86_400);
+    let stored = app.store.assessments_by_obligation(provider, id).await?;
+    let soon = thiqa_app::time::iso_date(app.store.clock().now_s() + 30 * 86_400);
     let dashboard =
         crate::pages::dashboard::build(c, me.visit.lang, &applicable_ids(c, &p), &stored, &soon);
     render(

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use thiqa_app::AppError;
 use thiqa_store::{AssignmentError, Refusal, StoreError};
 
 /// What went wrong on a page. Rendered into a full HTML page, in the
@@ -83,6 +84,20 @@ impl From<StoreError> for PageError {
             StoreError::Conflict(r) | StoreError::Stale(r) => PageError::Refused(r),
             other if other.is_unavailable() => PageError::Unavailable(other.to_string()),
             other => PageError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => PageError::NotFound,
+            AppError::Forbidden => PageError::Forbidden,
+            AppError::Refused(r) => PageError::Refused(r),
+            AppError::Store(e) => e.into(),
+            other @ (AppError::Key { .. } | AppError::Internal(_)) => {
+                PageError::Internal(other.to_string())
+            }
         }
     }
 }
@@ -177,6 +192,16 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
     }
+
+    /// A defect: the cause is logged, the caller sees only that it was.
+    pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(cause = %cause, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; it was logged",
+        )
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -204,14 +229,23 @@ impl From<StoreError> for ApiError {
                     "the storage refused the write (disk full or database unreachable); nothing was saved: retry later",
                 )
             }
-            other => {
-                tracing::error!(cause = %other, "internal error");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error; it was logged",
-                )
-            }
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => ApiError::not_found(),
+            AppError::Forbidden => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this is not yours to do",
+            ),
+            AppError::Refused(r) => ApiError::new(StatusCode::CONFLICT, "conflict", r.english()),
+            AppError::Store(e) => e.into(),
+            other @ (AppError::Key { .. } | AppError::Internal(_)) => ApiError::internal(&other),
         }
     }
 }

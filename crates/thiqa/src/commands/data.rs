@@ -9,7 +9,7 @@ use thiqa_domain::{Clock, SystemClock};
 use thiqa_store::{restore_into, BackupOptions, RestoreRequest, Store};
 
 use super::{load_config, load_existing_config, location, open_store};
-use crate::cli::DataArgs;
+use crate::args::DataArgs;
 
 pub async fn migrate(data: DataArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&data, vec![])?;

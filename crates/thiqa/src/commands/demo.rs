@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use secrecy::SecretString;
+use thiqa_app::tenants::{role_by_name, seed_tenant};
 use thiqa_crypto::password::{HashParams, PasswordHasher};
 use thiqa_crypto::totp::{Totp, TotpSecret};
 use thiqa_domain::{Clock, Directory, SystemClock, Tenant};
-use thiqa_server::bootstrap::{role_by_name, seed_tenant};
 use thiqa_server::config::Config;
 use thiqa_store::{Actor, NewAccount, NewService, Store};
 

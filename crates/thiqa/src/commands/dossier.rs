@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
+use thiqa_app::{App, Shell};
 use thiqa_domain::ServiceId;
 use thiqa_export::dossier;
-use thiqa_server::AppState;
-use thiqa_store::Actor;
 
 use super::{load_existing_config, open_reading_store, open_store};
-use crate::cli::DataArgs;
+use crate::args::DataArgs;
 
 #[derive(clap::Subcommand)]
 pub enum DossierCommand {
@@ -61,13 +60,13 @@ pub async fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
             let config = load_existing_config(&data)?;
             let store = open_reading_store(&config).await?;
             let custody = config.key_custody().map_err(|e| anyhow!(e))?;
-            let key = thiqa_server::dossier::key_in(&store, &custody, false).await?;
+            let key = thiqa_app::dossier::key_in(&store, &custody, false).await?;
             let key = key.ok_or_else(|| {
                 anyhow::anyhow!("no dossier key yet: the first thiqa dossier build creates it")
             })?;
             println!(
                 "{}",
-                thiqa_server::dossier::hex(key.verifying_key().as_bytes())
+                thiqa_domain::text::hex(key.verifying_key().as_bytes())
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -77,7 +76,9 @@ pub async fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
 async fn build(data: DataArgs, service: ServiceId, out: &Path) -> anyhow::Result<ExitCode> {
     let config = load_existing_config(&data)?;
     let store = open_store(&config).await?;
-    let app = AppState::new(store.clone(), config).await?;
+    let blobs = config.blob_store().map_err(|e| anyhow!(e))?;
+    let custody = config.key_custody().map_err(|e| anyhow!(e))?;
+    let app = App::new(store.clone(), blobs, custody);
     let (provider, _) = store
         .default_provider()
         .await?
@@ -85,7 +86,8 @@ async fn build(data: DataArgs, service: ServiceId, out: &Path) -> anyhow::Result
     if out.exists() {
         bail!("{} already exists", out.display());
     }
-    let built = thiqa_server::dossier::build(&app, provider, service, out, &Actor::cli()).await?;
+    let signer = Shell::for_provider(provider).dossier_signer();
+    let built = thiqa_app::dossier::build(&app, &signer, service, out).await?;
     println!("dossier written: {} ({} files)", out.display(), built.files);
     println!(
         "signed with public key {} (fingerprint {})",

@@ -12,7 +12,7 @@ use thiqa_journal::{Event, NoteVerifier};
 use thiqa_store::{InclusionBundle, JournalVerification};
 
 use super::{load_existing_config, open_reading_store, open_store};
-use crate::cli::DataArgs;
+use crate::args::DataArgs;
 use thiqa_domain::text::hex;
 
 /// Logs at least this long get progress lines on stderr while verifying.

@@ -1,15 +1,14 @@
 //! One module per command; shared set-up (configuration, store) here.
 
 pub mod catalog;
-mod data;
+pub mod data;
 mod demo;
 pub mod dossier;
 pub mod journal;
 pub mod keys;
-mod operator;
-mod serve;
+pub mod operator;
+pub mod serve;
 
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -18,26 +17,7 @@ use thiqa_domain::SystemClock;
 use thiqa_server::config::{Config, Overrides};
 use thiqa_store::{DatabaseLocation, Store};
 
-use crate::cli::{Cli, Command, DataArgs};
-
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Serve(args) => serve::serve(args, false).await,
-        Command::Demo(args) => serve::serve(args, true).await,
-        Command::Operator(cmd) => operator::run(cmd).await,
-        Command::Catalog(cmd) => catalog::run(cmd),
-        Command::Dossier(cmd) => dossier::run(cmd).await,
-        Command::Journal(cmd) => journal::run(cmd).await,
-        Command::Keys(cmd) => keys::run(cmd),
-        Command::Migrate(data) => data::migrate(data).await,
-        Command::Backup {
-            data,
-            out,
-            without_keys,
-        } => data::backup(data, out, without_keys).await,
-        Command::Restore { data, file } => data::restore(data, file).await,
-    }
-}
+use crate::args::DataArgs;
 
 /// Defaults, then the TOML file, then `THIQA_*` variables, then flags.
 pub fn load_config(data: &DataArgs, mut overrides: Overrides) -> anyhow::Result<Config> {

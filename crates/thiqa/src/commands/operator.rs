@@ -6,18 +6,18 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
 use secrecy::{ExposeSecret, SecretString};
+use thiqa_app::tenants::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use thiqa_crypto::password::{HashParams, PasswordHasher};
 use thiqa_crypto::recovery;
 use thiqa_crypto::strength::PasswordPolicy;
 use thiqa_crypto::token::Token;
 use thiqa_crypto::totp::{Totp, TotpSecret};
 use thiqa_domain::{Directory, Tenant, Username};
-use thiqa_server::bootstrap::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use thiqa_server::config::Config;
 use thiqa_store::{Actor, NewAccount, Store};
 
 use super::{load_config, load_existing_config, open_store};
-use crate::cli::OperatorCommand;
+use crate::args::OperatorCommand;
 
 pub async fn run(cmd: OperatorCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -95,7 +95,7 @@ pub async fn run(cmd: OperatorCommand) -> anyhow::Result<ExitCode> {
             };
             println!(
                 "one-time link for {username}, valid until {}:",
-                thiqa_server::auth::login::format_utc(until)
+                thiqa_app::time::format_utc(until)
             );
             println!("  {}/reset/{}", base.trim_end_matches('/'), token.expose());
             Ok(ExitCode::SUCCESS)

@@ -10,7 +10,7 @@ use thiqa_server::config::{Config, LogFormat};
 use thiqa_server::{admin_router, public_router, serve, AppState};
 
 use super::{load_config, open_store};
-use crate::cli::{LogFormatArg, ServeArgs};
+use crate::args::{LogFormatArg, ServeArgs};
 
 fn overrides(args: &ServeArgs) -> thiqa_server::config::Overrides {
     let mut o: thiqa_server::config::Overrides = Vec::new();

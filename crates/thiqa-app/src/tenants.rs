@@ -3,7 +3,7 @@
 
 use thiqa_domain::separation::default_pairs;
 use thiqa_domain::{Directory, Permission, RoleId, Tenant};
-use thiqa_store::{Actor, AssignmentError, Store};
+use thiqa_store::{Actor, AssignmentError, Store, StoreError};
 
 use Permission::*;
 
@@ -83,11 +83,12 @@ pub async fn seed_tenant(
     Ok(())
 }
 
+/// The tenant's role of that name (built-in roles are found by name).
 pub async fn role_by_name(
     store: &Store,
     tenant: Tenant,
     name: &str,
-) -> Result<Option<RoleId>, thiqa_store::StoreError> {
+) -> Result<Option<RoleId>, StoreError> {
     Ok(store
         .roles(tenant)
         .await?

@@ -13,10 +13,11 @@ use thiqa_export::oscal::{
     self, OscalAction, OscalAssessment, OscalEvidence, OscalFinding, OscalService,
 };
 
-use crate::auth::login::rfc3339;
-use crate::pages::services::profile_of;
-use crate::state::AppState;
-use crate::web::error::PageError;
+use thiqa_store::NewEvent;
+
+use crate::services::profile_of;
+use crate::time::rfc3339;
+use crate::{App, AppError, ServiceScope};
 
 pub const CATALOG_HREF: &str = "../catalog/oscal-catalog.json";
 pub const PROFILE_FILE: &str = "profile.json";
@@ -44,11 +45,36 @@ impl OscalDocuments {
     }
 }
 
-pub async fn build(
-    app: &AppState,
+/// One of the scope's service's documents by its file name (`None` for a
+/// name that is not one of them), as JSON bytes; the download is journaled.
+pub async fn export(
+    app: &App,
+    scope: &ServiceScope,
+    file: &str,
+) -> Result<Option<(&'static str, Vec<u8>)>, AppError> {
+    let docs = documents(app, scope.provider(), scope.service()).await?;
+    let Some((name, doc)) = docs.files().into_iter().find(|(n, _)| *n == file) else {
+        return Ok(None);
+    };
+    let body = serde_json::to_vec_pretty(doc).map_err(|e| AppError::Internal(e.to_string()))?;
+    app.store
+        .record_event(
+            scope.actor(),
+            NewEvent::success("report.export")
+                .target(format!("service:{}", scope.service().0))
+                .tenant(scope.tenant())
+                .details(format!("statement of applicability, OSCAL {name}")),
+        )
+        .await?;
+    Ok(Some((name, body)))
+}
+
+/// The four documents, filled from the database.
+pub(crate) async fn documents(
+    app: &App,
     provider: ProviderId,
     id: ServiceId,
-) -> Result<OscalDocuments, PageError> {
+) -> Result<OscalDocuments, AppError> {
     let c = app.catalog;
     // OSCAL documents are exchanged with the authority: in French, the
     // référentiel's language.
@@ -69,13 +95,8 @@ pub async fn build(
             .collect(),
         catalog_version: c.version().to_string(),
     };
-    let mut stored: HashMap<String, thiqa_store::Assessment> = app
-        .store
-        .assessments(provider, id)
-        .await?
-        .into_iter()
-        .map(|a| (a.obligation_id.clone(), a))
-        .collect();
+    let mut stored: HashMap<String, thiqa_store::Assessment> =
+        app.store.assessments_by_obligation(provider, id).await?;
     let mut evidence: HashMap<String, Vec<OscalEvidence>> = HashMap::new();
     for e in app.store.evidence(provider, id, None).await? {
         for o in &e.obligations {

@@ -1,0 +1,227 @@
+//! Who acts, and for which tenant. A context is made by the edge only after
+//! it authenticated the caller (a signed console session, a command line on
+//! the server); the tenant comes from the account, never from the request.
+//! A scope ([`ServiceScope`], [`DossierSigner`]) is made only by an access
+//! check here, so a use case that takes one cannot be reached without it.
+
+use thiqa_domain::{Permission, PermissionSet, ProviderId, ServiceId, Tenant};
+use thiqa_store::{Actor, Engagement};
+
+use crate::{App, AppError};
+
+/// A member of a provider's staff, signed in to the console (password and
+/// second factor checked by the edge), with the rights of its roles.
+pub struct Staff<'a> {
+    provider: ProviderId,
+    account: i64,
+    permissions: &'a PermissionSet,
+    actor: Actor,
+}
+
+impl<'a> Staff<'a> {
+    /// For the edge, once the session is verified.
+    pub fn signed(
+        provider: ProviderId,
+        account: i64,
+        permissions: &'a PermissionSet,
+        actor: Actor,
+    ) -> Staff<'a> {
+        Staff {
+            provider,
+            account,
+            permissions,
+            actor,
+        }
+    }
+
+    pub fn provider(&self) -> ProviderId {
+        self.provider
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        self.permissions.contains(p)
+    }
+
+    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// Someone with a shell on the server (the `thiqa` command), acting for
+/// one provider: whoever can read the data directory can do as much.
+pub struct Shell {
+    provider: ProviderId,
+    actor: Actor,
+}
+
+impl Shell {
+    pub fn for_provider(provider: ProviderId) -> Shell {
+        Shell {
+            provider,
+            actor: Actor::cli(),
+        }
+    }
+
+    /// Read access to one of the provider's services (NotFound when it is
+    /// not the provider's).
+    pub async fn service(&self, app: &App, service: ServiceId) -> Result<ServiceScope, AppError> {
+        app.store.service(self.provider, service).await?;
+        Ok(ServiceScope {
+            provider: self.provider,
+            service,
+            access: Access::Staff,
+            actor: self.actor.clone(),
+        })
+    }
+
+    pub fn dossier_signer(&self) -> DossierSigner {
+        DossierSigner {
+            provider: self.provider,
+            actor: self.actor.clone(),
+        }
+    }
+}
+
+/// How a reader reaches a service.
+pub enum Access {
+    /// The provider's staff, through `services.read`.
+    Staff,
+    /// An external auditor, through its engagement on that very service,
+    /// active now.
+    Auditor(Engagement),
+}
+
+impl Access {
+    /// The engagement, when the reader is the service's auditor.
+    pub fn engagement(&self) -> Option<&Engagement> {
+        match self {
+            Access::Staff => None,
+            Access::Auditor(e) => Some(e),
+        }
+    }
+}
+
+/// Proven read access to one service of one provider.
+pub struct ServiceScope {
+    provider: ProviderId,
+    service: ServiceId,
+    access: Access,
+    actor: Actor,
+}
+
+impl ServiceScope {
+    pub fn provider(&self) -> ProviderId {
+        self.provider
+    }
+
+    pub fn service(&self) -> ServiceId {
+        self.service
+    }
+
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    pub fn into_access(self) -> Access {
+        self.access
+    }
+
+    pub(crate) fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub(crate) fn tenant(&self) -> Tenant {
+        Tenant::Provider(self.provider)
+    }
+}
+
+/// Who may sign a dossier in the provider's name: the RSSI's act
+/// (`assessment.validate`), or the command line.
+pub struct DossierSigner {
+    provider: ProviderId,
+    actor: Actor,
+}
+
+impl DossierSigner {
+    pub(crate) fn provider(&self) -> ProviderId {
+        self.provider
+    }
+
+    pub(crate) fn actor(&self) -> &Actor {
+        &self.actor
+    }
+}
+
+impl Staff<'_> {
+    /// Read access to `service`: with `services.read`, any of the
+    /// provider's services; else only one the account audits now under an
+    /// active engagement. Forbidden otherwise.
+    pub async fn service(&self, app: &App, service: ServiceId) -> Result<ServiceScope, AppError> {
+        let access = if self.can(Permission::ServicesRead) {
+            Access::Staff
+        } else {
+            match app
+                .store
+                .active_engagement(self.provider, service, self.account)
+                .await?
+            {
+                Some(e) => Access::Auditor(e),
+                None => return Err(AppError::Forbidden),
+            }
+        };
+        Ok(ServiceScope {
+            provider: self.provider,
+            service,
+            access,
+            actor: self.actor.clone(),
+        })
+    }
+
+    /// The engagement under which the account audits `service` now, or
+    /// Forbidden: recording and closing findings is the auditor's alone.
+    pub async fn auditing(&self, app: &App, service: ServiceId) -> Result<Engagement, AppError> {
+        app.store
+            .active_engagement(self.provider, service, self.account)
+            .await?
+            .ok_or(AppError::Forbidden)
+    }
+
+    /// The dossier signer, for holders of `assessment.validate`.
+    pub fn dossier_signer(&self) -> Result<DossierSigner, AppError> {
+        self.require(Permission::AssessmentValidate)?;
+        Ok(DossierSigner {
+            provider: self.provider,
+            actor: self.actor.clone(),
+        })
+    }
+
+    /// The services the account may list: all of the provider's with
+    /// `services.read`, else those of its active engagements (Forbidden
+    /// when there are none).
+    pub async fn visible_services(&self, app: &App) -> Result<Vec<thiqa_store::Service>, AppError> {
+        let all = app.store.services(self.provider).await?;
+        if self.can(Permission::ServicesRead) {
+            return Ok(all);
+        }
+        let now = app.store.clock().now_s();
+        let engaged: Vec<ServiceId> = app
+            .store
+            .engagements_of_auditor(self.provider, self.account)
+            .await?
+            .into_iter()
+            .filter(|e| e.is_active(now))
+            .map(|e| ServiceId(e.service_id))
+            .collect();
+        if engaged.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(all
+            .into_iter()
+            .filter(|s| engaged.contains(&s.id))
+            .collect())
+    }
+}

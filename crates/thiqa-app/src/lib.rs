@@ -1,0 +1,23 @@
+//! Thiqa's use cases. Every operation the console, the portal, the API and
+//! the command line perform is one function here: it takes a context that
+//! says who acts and for which tenant (made only after authentication or
+//! an access check, see [`context`]), typed input, and returns typed output
+//! or an [`AppError`]. The edges (`thiqa-server`, the `thiqa` binary) parse,
+//! call and render; they hold no business rule of their own.
+//!
+//! Data flows one way: edges → here → domain rules, store, journal and
+//! exports, never back up.
+
+mod app;
+pub mod context;
+pub mod dossier;
+mod error;
+pub mod oscal;
+pub mod services;
+pub mod soa;
+pub mod tenants;
+pub mod time;
+
+pub use app::App;
+pub use context::{Access, DossierSigner, ServiceScope, Shell, Staff};
+pub use error::AppError;

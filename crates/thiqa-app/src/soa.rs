@@ -1,0 +1,199 @@
+//! The statement of applicability of a service: every obligation, whether
+//! it applies and why, its status, statement and evidence, in the
+//! référentiel's order; as rows for a page, CSV, XLSX or PDF. Every export
+//! is journaled (`report.export`).
+
+use std::collections::HashMap;
+
+use thiqa_catalog::{Catalog, Lang, Subject};
+use thiqa_domain::ServiceId;
+use thiqa_export::SoaRow;
+use thiqa_store::NewEvent;
+
+use crate::services::profile_of;
+use crate::time::rfc3339;
+use crate::{App, AppError, ServiceScope};
+
+/// A service's statement, read once.
+pub struct Statement {
+    pub service_name: String,
+    /// The profile in words ("IaaS, niveau 2, …").
+    pub profile: String,
+    pub rows: Vec<SoaRow>,
+}
+
+/// The forms a statement is exported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoaFormat {
+    /// The printable page (rendered by the web edge).
+    Html,
+    Csv,
+    Xlsx,
+    Pdf,
+}
+
+impl SoaFormat {
+    fn journal_name(self) -> &'static str {
+        match self {
+            SoaFormat::Html => "html",
+            SoaFormat::Csv => "csv",
+            SoaFormat::Xlsx => "xlsx",
+            SoaFormat::Pdf => "pdf",
+        }
+    }
+}
+
+/// An exported statement: its rows, and its bytes unless it is the page.
+pub struct SoaExport {
+    pub statement: Statement,
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// Exports the statement of the scope's service in `format`, in `lang`, and
+/// journals the export.
+pub async fn export(
+    app: &App,
+    scope: &ServiceScope,
+    format: SoaFormat,
+    lang: Lang,
+) -> Result<SoaExport, AppError> {
+    let statement = statement(app, scope.provider(), scope.service(), lang).await?;
+    let bytes = match format {
+        SoaFormat::Html => None,
+        SoaFormat::Csv => Some(csv(&statement)?),
+        SoaFormat::Xlsx => Some(xlsx(app, &statement, lang).await?),
+        SoaFormat::Pdf => Some(pdf(app, scope.provider(), &statement, lang).await?),
+    };
+    app.store
+        .record_event(
+            scope.actor(),
+            NewEvent::success("report.export")
+                .target(format!("service:{}", scope.service().0))
+                .tenant(scope.tenant())
+                .details(format!(
+                    "statement of applicability, {}",
+                    format.journal_name()
+                )),
+        )
+        .await?;
+    Ok(SoaExport { statement, bytes })
+}
+
+/// The statement's rows, in the référentiel's order.
+pub(crate) async fn statement(
+    app: &App,
+    provider: thiqa_domain::ProviderId,
+    id: ServiceId,
+    lang: Lang,
+) -> Result<Statement, AppError> {
+    let c = app.catalog;
+    let service = app.store.service(provider, id).await?;
+    let profile = profile_of(c, &service)?;
+    let stored: HashMap<String, thiqa_store::Assessment> =
+        app.store.assessments_by_obligation(provider, id).await?;
+    let mut evidence: HashMap<String, Vec<String>> = HashMap::new();
+    for e in app.store.evidence(provider, id, None).await? {
+        let label = match (&e.kind[..], &e.sha256) {
+            ("file", Some(sha)) => format!("{} (sha256 {})", e.title, &sha[..12]),
+            _ => e.title.clone(),
+        };
+        for o in e.obligations {
+            evidence.entry(o).or_default().push(label.clone());
+        }
+    }
+    let mut rows = Vec::new();
+    for d in c
+        .applicability(&profile)
+        .iter()
+        .filter(|d| matches!(d.subject, Subject::Obligation))
+    {
+        let Some(at) = c.locate(&d.id) else { continue };
+        let o = c.at(at);
+        let a = stored.get(&d.id);
+        rows.push(SoaRow {
+            chapter: c.chapters[at.chapter].id.clone(),
+            id: d.id.clone(),
+            title: lang.pick(&o.title_fr, &o.title_en).to_string(),
+            applicable: d.applicable,
+            reason: d.explain(lang, c),
+            status: a
+                .map(|a| a.status.as_str())
+                .unwrap_or("not_assessed")
+                .to_string(),
+            statement: a.map(|a| a.statement.clone()).unwrap_or_default(),
+            justification: a.map(|a| a.justification.clone()).unwrap_or_default(),
+            owner: a.map(|a| a.owner.clone()).unwrap_or_default(),
+            next_review: a.map(|a| a.next_review.clone()).unwrap_or_default(),
+            evidence: evidence
+                .get(&d.id)
+                .map(|v| v.join("; "))
+                .unwrap_or_default(),
+        });
+    }
+    Ok(Statement {
+        service_name: service.name,
+        profile: profile.describe(lang),
+        rows,
+    })
+}
+
+/// The chapters as (id, title) in `lang`.
+pub fn chapters(c: &Catalog, lang: Lang) -> Vec<(String, String)> {
+    c.chapters
+        .iter()
+        .map(|ch| {
+            (
+                ch.id.clone(),
+                lang.pick(&ch.title_fr, &ch.title_en).to_string(),
+            )
+        })
+        .collect()
+}
+
+pub(crate) fn csv(statement: &Statement) -> Result<Vec<u8>, AppError> {
+    let mut out = Vec::new();
+    thiqa_export::soa_csv(&statement.rows, &mut out)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(out)
+}
+
+/// The spreadsheet (summary + one sheet per chapter), built off the async
+/// runtime.
+pub(crate) async fn xlsx(
+    app: &App,
+    statement: &Statement,
+    lang: Lang,
+) -> Result<Vec<u8>, AppError> {
+    let chapters = chapters(app.catalog, lang);
+    let (name, rows) = (statement.service_name.clone(), statement.rows.clone());
+    tokio::task::spawn_blocking(move || thiqa_export::soa_xlsx(&name, &chapters, &rows))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// The PDF, written by Thiqa itself (no external service), off the async
+/// runtime.
+pub(crate) async fn pdf(
+    app: &App,
+    provider: thiqa_domain::ProviderId,
+    statement: &Statement,
+    lang: Lang,
+) -> Result<Vec<u8>, AppError> {
+    let header = thiqa_export::SoaPdfHeader {
+        service: statement.service_name.clone(),
+        provider: app.store.provider_name(provider).await?,
+        catalog_version: format!("{} {}", app.catalog.id(), app.catalog.version()),
+        generated_at: rfc3339(app.store.clock().now_s()),
+        labels: match lang {
+            Lang::Fr => thiqa_export::SoaPdfLabels::french(),
+            Lang::En => thiqa_export::SoaPdfLabels::english(),
+        },
+    };
+    let chapters = chapters(app.catalog, lang);
+    let rows = statement.rows.clone();
+    tokio::task::spawn_blocking(move || thiqa_export::soa_pdf(&header, &chapters, &rows))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
