@@ -104,6 +104,12 @@ fn shape_word(faces: &Faces, weight: Font, word: &str, out: &mut Vec<Span>) {
     const LTR: (bool, bool) = (false, false);
     let chars: Vec<char> = word.chars().collect();
     let strong: Vec<Option<(bool, bool)>> = chars.iter().map(|&c| run_of(c)).collect();
+    // The next strong character's run from each position, in one backward
+    // pass (a pasted line of dashes is all neutrals).
+    let mut next_strong = vec![LTR; chars.len() + 1];
+    for i in (0..chars.len()).rev() {
+        next_strong[i] = strong[i].unwrap_or(next_strong[i + 1]);
+    }
     let mut runs: Vec<((bool, bool), String)> = Vec::new();
     let mut prev = LTR;
     for (i, &c) in chars.iter().enumerate() {
@@ -111,13 +117,7 @@ fn shape_word(faces: &Faces, weight: Font, word: &str, out: &mut Vec<Span>) {
             Some(k) => k,
             None if is_mark(c) || is_joiner(c) => runs.last().map_or(LTR, |r| r.0),
             None => {
-                let next = strong[i + 1..]
-                    .iter()
-                    .flatten()
-                    .next()
-                    .copied()
-                    .unwrap_or(LTR);
-                if next == prev {
+                if next_strong[i + 1] == prev {
                     prev
                 } else {
                     LTR
@@ -186,7 +186,7 @@ pub fn wrap(faces: &Faces, spans: &[(Font, &str)], size: f32, max: f32) -> Vec<L
     };
     let mut runs = Vec::new();
     for &(weight, text) in spans {
-        for (i, part) in text.split(['\n', '\r', '\u{2028}', '\u{2029}']).enumerate() {
+        for (i, part) in text.split(['\n', '\u{2028}', '\u{2029}']).enumerate() {
             if i > 0 {
                 w.flush();
             }
@@ -468,8 +468,11 @@ mod tests {
         assert_eq!(wrap(&f, &[(Font::Regular, "")], 10.0, 100.0).len(), 1);
         assert_eq!(wrap(&f, &[(Font::Regular, "abc")], 10.0, 0.1).len(), 3);
         // One pass: a pasted 200 kB blob does not stall the export.
-        let blob = "x".repeat(200_000);
-        assert!(wrap(&f, &[(Font::Regular, &blob)], 10.0, 100.0).len() > 1000);
+        for blob in ["x".repeat(200_000), "=".repeat(200_000)] {
+            assert!(wrap(&f, &[(Font::Regular, &blob)], 10.0, 100.0).len() > 1000);
+        }
+        // Windows line ends are one break, not two.
+        assert_eq!(wrap(&f, &[(Font::Regular, "a\r\nb")], 10.0, 100.0).len(), 2);
         let cut = fit(&f, &[(Font::Regular, "abc def ghi")], 10.0, 30.0);
         assert!(text(&cut).ends_with('…') && width(&cut, 10.0) <= 30.0);
     }
