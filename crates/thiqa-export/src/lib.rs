@@ -30,4 +30,7 @@ pub enum ExportError {
     Csv(#[from] std::io::Error),
     #[error("writing XLSX: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    /// The PDF writer failed (its message), never because of the content.
+    #[error("writing PDF: {0}")]
+    Pdf(String),
 }

@@ -2,22 +2,27 @@
 //! with the service and its counts, then every obligation chapter by
 //! chapter with its applicability, status, statement and evidence.
 //!
-//! Written by the binary itself (no browser, no service): the standard
-//! Helvetica fonts in WinAnsiEncoding, which cover French and stay
-//! extractable as text, wrapped with their real glyph widths. The words
-//! come from `SoaPdfLabels`, so the server renders it in the reader's
-//! language; the rows are the same `SoaRow`s as the spreadsheet export.
+//! Written by the binary itself (no browser, no service) with krilla:
+//! Noto Sans and Noto Sans Arabic are embedded (subset to the glyphs used)
+//! with their Unicode maps, so every character prints, Arabic included,
+//! and the text stays extractable; lines are wrapped with the shaped
+//! glyphs' real advances. The words come from `SoaPdfLabels`, so the server
+//! renders it in the reader's language; the rows are the same `SoaRow`s as
+//! the spreadsheet export.
 
+mod fonts;
 mod labels;
 mod layout;
-mod metrics;
 mod text;
 mod write;
 
 pub use labels::SoaPdfLabels;
 
-use layout::{Item, Layout, Style, ACCENT, BLACK, FOOTER_BASELINE, GRAY, MARGIN, PAGE_W, TEXT_W};
-use text::{Font, Span};
+use fonts::Faces;
+use layout::{
+    placed, Item, Layout, Style, ACCENT, BLACK, FOOTER_BASELINE, GRAY, MARGIN, PAGE_W, TEXT_W,
+};
+use text::Font;
 
 use crate::soa::SoaRow;
 use crate::ExportError;
@@ -44,15 +49,38 @@ const FOOTER: f32 = 8.0;
 
 /// `chapters`: (id, title) in the référentiel's order, as for `soa_xlsx`.
 /// Rows of a chapter missing from the list still print, after the others.
-/// Never fails on content: characters outside WinAnsi print as '?'. The
-/// `Result` matches the other exports.
+/// Never fails on content: a character neither font has prints as '?'.
+/// Fails only if the embedded fonts or krilla do (`ExportError::Pdf`).
 pub fn soa_pdf(
     header: &SoaPdfHeader,
     chapters: &[(String, String)],
     rows: &[SoaRow],
 ) -> Result<Vec<u8>, ExportError> {
+    let faces =
+        Faces::load().ok_or(ExportError::Pdf("the embedded fonts are unreadable".into()))?;
+    let l = lay_out(&faces, header, chapters, rows);
     let labels = &header.labels;
-    let mut l = Layout::new();
+    let title = format!("{} — {}", labels.title, header.service);
+    write::document(
+        &l.pages,
+        &l.marks,
+        &write::Meta {
+            title: &title,
+            lang: &labels.lang,
+        },
+    )
+    .map_err(|e| ExportError::Pdf(e.to_string()))
+}
+
+/// Every page of the statement, footers included.
+fn lay_out<'a>(
+    faces: &'a Faces,
+    header: &SoaPdfHeader,
+    chapters: &[(String, String)],
+    rows: &[SoaRow],
+) -> Layout<'a> {
+    let labels = &header.labels;
+    let mut l = Layout::new(faces);
     cover(&mut l, header, rows);
     for (id, title) in chapter_order(chapters, rows) {
         let of: Vec<&SoaRow> = rows.iter().filter(|r| r.chapter == id).collect();
@@ -60,7 +88,7 @@ pub fn soa_pdf(
             continue;
         }
         let heading = join(&id, &title);
-        let lines = Layout::wrap(&[(Font::Bold, &heading)], &HEADING);
+        let lines = l.wrap(&[(Font::Bold, &heading)], &HEADING);
         l.gap(16.0);
         // Keep the heading with the first obligation's title.
         l.ensure(lines.len() as f32 * HEADING.leading + 6.0 + ITEM.leading + 2.0 * BODY.leading);
@@ -71,16 +99,8 @@ pub fn soa_pdf(
             obligation(&mut l, r, labels);
         }
     }
-    footer(&mut l, header);
-    let title = format!("{} — {}", labels.title, header.service);
-    Ok(write::document(
-        &l.pages,
-        &l.marks,
-        &write::Meta {
-            title: &title,
-            lang: &labels.lang,
-        },
-    ))
+    footer(&mut l, faces, header);
+    l
 }
 
 fn join(id: &str, title: &str) -> String {
@@ -158,7 +178,7 @@ fn cover(l: &mut Layout, h: &SoaPdfHeader, rows: &[SoaRow]) {
 
 fn obligation(l: &mut Layout, r: &SoaRow, labels: &SoaPdfLabels) {
     let head = join(&r.id, &r.title);
-    let lines = Layout::wrap(&[(Font::Bold, &head)], &ITEM);
+    let lines = l.wrap(&[(Font::Bold, &head)], &ITEM);
     l.gap(9.0);
     // Never leave a title alone at the bottom of a page.
     l.ensure(lines.len() as f32 * ITEM.leading + 2.0 * BODY.leading);
@@ -226,34 +246,30 @@ fn obligation(l: &mut Layout, r: &SoaRow, labels: &SoaPdfLabels) {
     }
 }
 
-fn footer(l: &mut Layout, h: &SoaPdfHeader) {
+fn footer(l: &mut Layout, faces: &Faces, h: &SoaPdfHeader) {
     let labels = &h.labels;
-    let left = text::encode(&format!("{} — {}", labels.title, h.service));
+    let left = format!("{} — {}", labels.title, h.service);
     l.stamp(|i, n| {
-        let right = text::encode(&format!("{} {} {} {}", labels.page, i + 1, labels.of, n));
-        let rw = text::width(Font::Regular, &right, FOOTER);
-        let left = text::fit(Font::Regular, &left, FOOTER, TEXT_W - rw - 24.0);
-        let text = |x: f32, bytes: Vec<u8>| Item::Text {
-            x,
-            y: FOOTER_BASELINE,
-            size: FOOTER,
-            color: GRAY,
-            span: Span {
-                font: Font::Regular,
-                bytes,
-            },
-        };
-        vec![
-            Item::Rule {
-                x1: MARGIN,
-                x2: PAGE_W - MARGIN,
-                y: FOOTER_BASELINE + 12.0,
-                width: 0.4,
-                gray: 0.7,
-            },
-            text(MARGIN, left),
-            text(PAGE_W - MARGIN - rw, right),
-        ]
+        let right = format!("{} {} {} {}", labels.page, i + 1, labels.of, n);
+        let right = text::fit(faces, &[(Font::Regular, &right)], FOOTER, TEXT_W / 2.0);
+        let rw = text::width(&right, FOOTER);
+        let left = text::fit(faces, &[(Font::Regular, &left)], FOOTER, TEXT_W - rw - 24.0);
+        let mut items = vec![Item::Rule {
+            x1: MARGIN,
+            x2: PAGE_W - MARGIN,
+            y: FOOTER_BASELINE + 12.0,
+            width: 0.4,
+            gray: 0.7,
+        }];
+        items.extend(placed(left, MARGIN, FOOTER_BASELINE, FOOTER, GRAY));
+        items.extend(placed(
+            right,
+            PAGE_W - MARGIN - rw,
+            FOOTER_BASELINE,
+            FOOTER,
+            GRAY,
+        ));
+        items
     });
 }
 
@@ -308,7 +324,7 @@ mod tests {
         };
         let pdf = soa_pdf(&header, &[], &[]).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
-        let pages = pdf.windows(10).filter(|w| w == b"/Type /Pag").count();
-        assert_eq!(pages, 2, "the tree and one page");
+        let faces = Faces::load().unwrap();
+        assert_eq!(lay_out(&faces, &header, &[], &[]).pages.len(), 1);
     }
 }

@@ -3,6 +3,7 @@
 //! is ever cut in two. Pages come out as plain lists of positioned items;
 //! `write` turns them into PDF.
 
+use super::fonts::Faces;
 use super::text::{self, Font, Line, Span};
 
 /// A4 portrait, in points.
@@ -74,16 +75,18 @@ pub struct Mark {
     pub top: f32,
 }
 
-pub struct Layout {
+pub struct Layout<'a> {
+    faces: &'a Faces,
     pub pages: Vec<Vec<Item>>,
     pub marks: Vec<Mark>,
     /// Top of the next line.
     y: f32,
 }
 
-impl Layout {
-    pub fn new() -> Layout {
+impl<'a> Layout<'a> {
+    pub fn new(faces: &'a Faces) -> Layout<'a> {
         Layout {
+            faces,
             pages: vec![Vec::new()],
             marks: Vec::new(),
             y: TOP,
@@ -116,8 +119,8 @@ impl Layout {
         }
     }
 
-    pub fn wrap(spans: &[(Font, &str)], style: &Style) -> Vec<Line> {
-        text::wrap(spans, style.size, style.width())
+    pub fn wrap(&self, spans: &[(Font, &str)], style: &Style) -> Vec<Line> {
+        text::wrap(self.faces, spans, style.size, style.width())
     }
 
     /// Places lines one by one, each on the page where it fits whole.
@@ -127,52 +130,34 @@ impl Layout {
             // Baseline low enough that accented capitals clear the line
             // above; leading leaves room for descenders below.
             let y = self.y - style.size * 0.95;
-            let mut x = MARGIN + style.indent;
-            for span in line {
-                let w = text::width(span.font, &span.bytes, style.size);
-                self.items().push(Item::Text {
-                    x,
-                    y,
-                    size: style.size,
-                    color: style.color,
-                    span: span.clone(),
-                });
-                x += w;
-            }
+            let items = placed(
+                line.clone(),
+                MARGIN + style.indent,
+                y,
+                style.size,
+                style.color,
+            );
+            self.items().extend(items);
             self.y -= style.leading;
         }
     }
 
     pub fn paragraph(&mut self, spans: &[(Font, &str)], style: &Style) {
-        let lines = Self::wrap(spans, style);
+        let lines = self.wrap(spans, style);
         self.lines(&lines, style);
     }
 
     /// One line: `left` (cut with '…' if needed) and `right` ending at
     /// `right_edge` from the margin. For the summary's counts.
     pub fn row(&mut self, left: &str, right: &str, right_edge: f32, style: &Style) {
-        let r = text::encode(right);
-        let rw = text::width(Font::Bold, &r, style.size);
+        let r = text::fit(self.faces, &[(Font::Bold, right)], style.size, right_edge);
+        let rw = text::width(&r, style.size);
         let room = right_edge - style.indent - rw - style.size;
-        let l = text::fit(Font::Regular, &text::encode(left), style.size, room);
-        self.lines(
-            &[vec![Span {
-                font: Font::Regular,
-                bytes: l,
-            }]],
-            style,
-        );
+        let l = text::fit(self.faces, &[(Font::Regular, left)], style.size, room);
+        self.lines(&[l], style);
         let y = self.y + style.leading - style.size * 0.95;
-        self.items().push(Item::Text {
-            x: MARGIN + right_edge - rw,
-            y,
-            size: style.size,
-            color: style.color,
-            span: Span {
-                font: Font::Bold,
-                bytes: r,
-            },
-        });
+        let items = placed(r, MARGIN + right_edge - rw, y, style.size, style.color);
+        self.items().extend(items);
     }
 
     /// A thin horizontal line across the text width, below the cursor.
@@ -209,13 +194,31 @@ impl Layout {
     }
 }
 
+/// The spans of a line side by side from `x`, on the baseline `y`.
+pub fn placed(line: Line, mut x: f32, y: f32, size: f32, color: Color) -> Vec<Item> {
+    let mut items = Vec::with_capacity(line.len());
+    for span in line {
+        let w = span.points(size);
+        items.push(Item::Text {
+            x,
+            y,
+            size,
+            color,
+            span,
+        });
+        x += w;
+    }
+    items
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn lines_never_cross_the_bottom_margin() {
-        let mut l = Layout::new();
+        let faces = Faces::load().unwrap();
+        let mut l = Layout::new(&faces);
         let style = Style::new(10.0, 0.0, BLACK);
         let long = "mot ".repeat(5000);
         l.paragraph(&[(Font::Regular, &long)], &style);
