@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use sha2::{Digest, Sha256};
+use thiqa_blobs::BlobStore;
 use thiqa_catalog::{Level, Profile, ServiceModel};
 use thiqa_crypto::token::Token;
 use thiqa_domain::{
@@ -33,7 +34,7 @@ use thiqa_domain::{
 use thiqa_server::bootstrap::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use thiqa_server::pages::services::{applicable_ids, profile_of};
 use thiqa_store::{
-    Actor, BlobStore, DatabaseLocation, NewAccount, NewEvidence, NewService, SessionPolicy, Store,
+    Actor, DatabaseLocation, NewAccount, NewEvidence, NewService, SessionPolicy, Store,
 };
 
 use crate::load::{load, load_at_rate, on_own_thread, Figures};

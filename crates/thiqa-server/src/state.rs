@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
+use thiqa_blobs::BlobStore;
 use thiqa_catalog::Catalog;
 use thiqa_crypto::password::{HashParams, PasswordHasher};
 use thiqa_crypto::strength::PasswordPolicy;
 use thiqa_domain::LockoutPolicy;
-use thiqa_store::{BlobStore, KeyCustody, SessionPolicy, Store};
+use thiqa_store::{KeyCustody, SessionPolicy, Store};
 
 use crate::config::Config;
 use crate::i18n::I18n;
