@@ -4,8 +4,9 @@
 use std::sync::OnceLock;
 
 use ed25519_dalek::SigningKey;
+use thiqa_blobs::BlobStore;
 use thiqa_catalog::Catalog;
-use thiqa_store::{BlobStore, KeyCustody, Store};
+use thiqa_store::{KeyCustody, Store};
 
 pub struct App {
     pub store: Store,

@@ -27,13 +27,14 @@ use anyhow::{anyhow, bail, Context};
 use sha2::{Digest, Sha256};
 use thiqa_app::services::{applicable_ids, profile_of};
 use thiqa_app::tenants::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
+use thiqa_blobs::BlobStore;
 use thiqa_catalog::{Level, Profile, ServiceModel};
 use thiqa_crypto::token::Token;
 use thiqa_domain::{
     AssessmentInput, AssessmentStatus, Directory, ProviderId, ServiceId, SystemClock, Tenant,
 };
 use thiqa_store::{
-    Actor, BlobStore, DatabaseLocation, NewAccount, NewEvidence, NewService, SessionPolicy, Store,
+    Actor, DatabaseLocation, NewAccount, NewEvidence, NewService, SessionPolicy, Store,
 };
 
 use crate::load::{load, load_at_rate, on_own_thread, Figures};

@@ -31,6 +31,16 @@ pub fn from_hex32(text: &str) -> Option<[u8; 32]> {
     from_hex(text.trim())?.try_into().ok()
 }
 
+/// Whether `text` is a SHA-256 as Thiqa writes it: 64 lower-case hex
+/// digits (evidence file names, backup manifests). Checked before a hash
+/// becomes part of a path or an object name.
+pub fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// Folds text for matching: lower case, accents and ligatures removed
 /// ("Sécurité" → "securite", "œuvre" → "oeuvre").
 pub fn fold(text: &str) -> String {

@@ -351,7 +351,7 @@ pub type Overrides = Vec<(&'static str, toml::Value)>;
 impl Config {
     /// The evidence store this configuration names (the server's, and the
     /// one `thiqa backup` and `thiqa restore` read and fill).
-    pub fn blob_store(&self) -> Result<thiqa_store::BlobStore, String> {
+    pub fn blob_store(&self) -> Result<thiqa_blobs::BlobStore, String> {
         self.blobs.open(&self.data_dir, self.insecure_http)
     }
 

@@ -12,7 +12,6 @@ mod alerts;
 mod assessments;
 mod audits;
 mod backup;
-mod blobs;
 mod connect;
 mod directory_tables;
 mod error;
@@ -46,10 +45,9 @@ pub use assessments::{Assessment, AssessmentChange};
 pub use audits::{Engagement, NewEngagement, AUDITOR_INCOMPATIBLE};
 pub use backup::{
     check_backup, database_missing_from, interrupted_restore, lock_data_dir, mark_data_dir,
-    restore_into, BackupError, BackupOptions, BackupSummary, RestoreCheck, RestoreReport,
-    RestoreRequest, HELD_DATA_MARKER, RESTORE_MARKER,
+    restore_into, BackupError, BackupOptions, BackupSummary, EvidenceFiles, EvidenceFuture,
+    RestoreCheck, RestoreReport, RestoreRequest, HELD_DATA_MARKER, RESTORE_MARKER,
 };
-pub use blobs::{BlobRead, BlobStore, S3Credentials, S3Settings, Upload, UploadError};
 pub use connect::{Backend, DatabaseLocation, Store};
 pub use error::{Refusal, StoreError};
 pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};

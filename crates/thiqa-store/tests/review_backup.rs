@@ -12,10 +12,11 @@ use std::process::Command;
 use std::sync::Arc;
 
 use support::SmallDisk;
+use thiqa_blobs::BlobStore;
 use thiqa_domain::SystemClock;
 use thiqa_store::{
-    existing_journal_signer, journal_signer, Actor, BackupError, BackupOptions, BlobStore,
-    DatabaseLocation, NewEvent, NewEvidence, NewService, RestoreRequest, Store, RESTORE_MARKER,
+    existing_journal_signer, journal_signer, Actor, BackupError, BackupOptions, DatabaseLocation,
+    NewEvent, NewEvidence, NewService, RestoreRequest, Store, RESTORE_MARKER,
 };
 
 const ORIGIN: &str = "thiqa.test/journal";

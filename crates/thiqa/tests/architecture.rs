@@ -275,3 +275,14 @@ fn the_web_edge_does_not_depend_on_the_database_driver() {
         "{deps:?}"
     );
 }
+
+/// Storage is storage: no HTTP client in the store's tree (evidence files
+/// in S3 go through `thiqa-blobs`), nor the parsers and rule engine, which
+/// it uses only as crates of their own that do no I/O.
+#[test]
+fn the_store_carries_no_http_client() {
+    let deps = dependencies("thiqa-store", "");
+    for client in ["hyper", "reqwest", "object_store", "thiqa-blobs"] {
+        assert!(!deps.iter().any(|d| d == client), "{client} in {deps:?}");
+    }
+}

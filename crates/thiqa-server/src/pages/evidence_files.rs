@@ -12,7 +12,7 @@ use axum::http::header::{
 };
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use thiqa_store::{BlobRead, UploadError};
+use thiqa_blobs::{BlobRead, UploadError};
 use tokio::io::AsyncReadExt;
 
 use thiqa_domain::ServiceId;

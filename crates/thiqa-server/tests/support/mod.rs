@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod evidence;
+// moto's S3 server, shared with the blob store's own tests.
+#[path = "../../../thiqa-blobs/tests/support/moto.rs"]
 pub mod s3;
 
 use std::collections::HashMap;

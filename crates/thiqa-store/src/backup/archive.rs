@@ -14,8 +14,7 @@ use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::CompressionMethod;
 
-use crate::blobs::is_sha256_hex;
-use thiqa_domain::text::hex;
+use thiqa_domain::text::{hex, is_sha256_hex};
 
 pub(super) const MANIFEST: &str = "manifest.json";
 pub(super) const DATABASE: &str = "thiqa.db";

@@ -13,6 +13,7 @@
 
 mod archive;
 mod check;
+mod evidence_files;
 mod markers;
 mod restore;
 mod write;
@@ -20,6 +21,7 @@ mod write;
 use std::path::PathBuf;
 
 pub use check::{check_backup, RestoreCheck};
+pub use evidence_files::{EvidenceFiles, EvidenceFuture};
 pub use markers::{
     database_missing_from, interrupted_restore, lock_data_dir, mark_data_dir, HELD_DATA_MARKER,
     RESTORE_MARKER,

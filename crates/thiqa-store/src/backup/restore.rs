@@ -21,8 +21,8 @@ use thiqa_domain::Clock;
 use super::archive::{blob_name, ArchiveReader, Manifest, DATABASE};
 use super::check::{check_backup, evidence_files, open_read_only, RestoreCheck};
 use super::markers::{lock_data_dir, sync_dir, RESTORE_MARKER};
+use super::EvidenceFiles;
 use super::{first_few, BackupError};
-use crate::blobs::BlobStore;
 use crate::connect::{DatabaseLocation, Store, SQLITE_FILE};
 use crate::journal::{existing_journal_signer, JOURNAL_KEY_FILE};
 
@@ -30,7 +30,7 @@ use crate::journal::{existing_journal_signer, JOURNAL_KEY_FILE};
 pub struct RestoreRequest<'a> {
     pub data_dir: &'a Path,
     /// The evidence store the restored installation will use.
-    pub blobs: &'a BlobStore,
+    pub blobs: &'a dyn EvidenceFiles,
     pub backup: &'a Path,
     pub known_migrations: &'a [i64],
     /// The journal's origin (the configured `journal.origin`).

@@ -10,8 +10,8 @@ use super::archive::{
 };
 use super::check::{evidence_files, migrations_of, open_read_only, BlobRef};
 use super::markers::sync_dir;
+use super::EvidenceFiles;
 use super::{first_few, BackupError};
-use crate::blobs::BlobStore;
 use crate::connect::{Backend, Store};
 
 /// What the operator chose to put in.
@@ -62,7 +62,7 @@ impl Store {
     pub async fn backup_to(
         &self,
         data_dir: &Path,
-        blobs: &BlobStore,
+        blobs: &dyn EvidenceFiles,
         out: &Path,
         options: &BackupOptions,
         progress: &mut (dyn FnMut(&str) + Send),
@@ -205,7 +205,7 @@ fn key_files(data_dir: &Path) -> Result<Vec<(String, PathBuf)>, BackupError> {
 /// no longer hash to its name (a backup must not carry damage unnoticed).
 fn add_local_evidence(
     archive: &mut ArchiveWriter<std::fs::File>,
-    blobs: &BlobStore,
+    blobs: &dyn EvidenceFiles,
     evidence: &[BlobRef],
     progress: &mut (dyn FnMut(&str) + Send),
     write_err: &dyn Fn(std::io::Error) -> BackupError,
@@ -250,7 +250,7 @@ fn add_local_evidence(
 
 /// With S3 the files stay in the bucket; the backup proves they are there.
 async fn check_in_bucket(
-    blobs: &BlobStore,
+    blobs: &dyn EvidenceFiles,
     evidence: &[BlobRef],
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<(), BackupError> {

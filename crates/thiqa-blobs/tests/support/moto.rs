@@ -2,7 +2,9 @@
 //! (PyPI `moto[server]`, installed by scripts/test) with authentication on,
 //! so requests with a wrong signature are refused as AWS would. An IAM user
 //! with an S3 policy and an access key are created, then the bucket with
-//! that key.
+//! that key. Used by the blob store's tests and by the server's
+//! (`crates/thiqa-server/tests/support/mod.rs` includes this file).
+#![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -94,51 +96,41 @@ impl MotoS3 {
     }
 
     pub fn delete(&self, key: &str) {
-        let out = Command::new("python3")
-            .args([
-                "-c",
-                DELETE,
-                &self.endpoint,
-                &self.access_key,
-                &self.secret_key,
-                &self.bucket,
-                key,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.python(DELETE, &[key]);
     }
 
     /// (object name, size) of every object, as boto3 lists them.
     pub fn objects(&self) -> Vec<(String, u64)> {
-        let out = Command::new("python3")
-            .args([
-                "-c",
-                LIST,
-                &self.endpoint,
-                &self.access_key,
-                &self.secret_key,
-                &self.bucket,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
+        self.python(LIST, &[])
             .lines()
             .map(|l| {
                 let (k, n) = l.rsplit_once(' ').unwrap();
                 (k.to_string(), n.parse().unwrap())
             })
             .collect()
+    }
+
+    /// Runs `script` with the endpoint, the keys, the bucket and `extra`
+    /// as arguments; its standard output.
+    fn python(&self, script: &str, extra: &[&str]) -> String {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                script,
+                &self.endpoint,
+                &self.access_key,
+                &self.secret_key,
+                &self.bucket,
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
     }
 }
 

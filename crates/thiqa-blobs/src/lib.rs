@@ -4,19 +4,25 @@
 //! limit is then moved into place, in a local directory (the default) or in
 //! an S3-compatible bucket, so an interrupted or refused upload leaves
 //! nothing. Encryption at rest will wrap this interface.
+//!
+//! The local backend keeps its own code rather than object_store's
+//! `LocalFileSystem`: its layout `<root>/sha256/<ab>/<hash>` is what
+//! existing data directories and backups hold, a blob is moved into place
+//! by one rename (no copy of a large file), and the dossier and the backup
+//! read the files directly.
 
 mod s3;
-mod sigv4;
+mod upload;
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncWriteExt};
+use thiqa_domain::text::is_sha256_hex;
+use thiqa_store::{EvidenceFiles, EvidenceFuture};
+use tokio::io::AsyncRead;
 
-pub use s3::S3Settings;
-pub use sigv4::Credentials as S3Credentials;
+pub use s3::{S3Bucket, S3Credentials, S3Settings, S3Tuning};
+pub use upload::{Upload, UploadError};
 
 /// Where complete blobs live.
 #[derive(Debug, Clone)]
@@ -24,10 +30,7 @@ enum Backend {
     /// `<root>/sha256/<ab>/<hash>`.
     Local,
     /// Object `<prefix>sha256/<ab>/<hash>` of the bucket.
-    S3 {
-        client: Box<s3::S3Client>,
-        prefix: String,
-    },
+    S3(Box<S3Bucket>),
 }
 
 #[derive(Debug, Clone)]
@@ -35,14 +38,6 @@ pub struct BlobStore {
     /// Local root: staging files (`tmp/`) and, for the local backend, blobs.
     root: PathBuf,
     backend: Backend,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum UploadError {
-    #[error("the file is larger than the limit of {limit_mb} MB")]
-    TooLarge { limit_mb: u64 },
-    #[error("storage: {0}")]
-    Io(#[from] std::io::Error),
 }
 
 /// A stored blob being read: its size and its bytes.
@@ -63,39 +58,32 @@ impl BlobStore {
     /// settings are checked here (the message names the problem); reaching
     /// the bucket is [`BlobStore::check`]'s job.
     pub fn open_s3(root: &Path, settings: &S3Settings, prefix: &str) -> Result<BlobStore, String> {
-        let client = Self::validate_s3(settings, prefix)?;
-        Self::with_backend(
-            root,
-            Backend::S3 {
-                client: Box::new(client),
-                prefix: prefix.to_string(),
-            },
-        )
-        .map_err(|e| format!("{}: {e}", root.display()))
+        Self::open_s3_tuned(root, settings, prefix, S3Tuning::default())
+    }
+
+    /// [`BlobStore::open_s3`] with other timeouts, retries or part size
+    /// (tests use small parts and short timeouts).
+    pub fn open_s3_tuned(
+        root: &Path,
+        settings: &S3Settings,
+        prefix: &str,
+        tuning: S3Tuning,
+    ) -> Result<BlobStore, String> {
+        let bucket = S3Bucket::new(settings, prefix, tuning)?;
+        Self::with_backend(root, Backend::S3(Box::new(bucket)))
+            .map_err(|e| format!("{}: {e}", root.display()))
     }
 
     /// Checks S3 settings without any I/O but reading `ca_file`; the
     /// message names the problem (configuration validation uses it).
-    pub fn validate_s3(settings: &S3Settings, prefix: &str) -> Result<s3::S3Client, String> {
-        let client = s3::S3Client::new(settings)?;
-        let valid_prefix = prefix.is_empty()
-            || (prefix.ends_with('/')
-                && !prefix.starts_with('/')
-                && prefix
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b)));
-        if !valid_prefix {
-            return Err(format!(
-                "prefix {prefix:?}: letters, digits, '-', '_', '.', '/', ending with '/'"
-            ));
-        }
-        Ok(client)
+    pub fn validate_s3(settings: &S3Settings, prefix: &str) -> Result<(), String> {
+        S3Bucket::new(settings, prefix, S3Tuning::default()).map(drop)
     }
 
     fn with_backend(root: &Path, backend: Backend) -> std::io::Result<BlobStore> {
         let tmp = root.join("tmp");
         std::fs::create_dir_all(&tmp)?;
-        remove_stale_staging(&tmp)?;
+        upload::remove_stale_staging(&tmp)?;
         Ok(BlobStore {
             root: root.to_path_buf(),
             backend,
@@ -108,7 +96,7 @@ impl BlobStore {
     pub async fn check(&self) -> std::io::Result<()> {
         match &self.backend {
             Backend::Local => Ok(()),
-            Backend::S3 { client, .. } => client.check_bucket().await,
+            Backend::S3(bucket) => bucket.check_bucket().await,
         }
     }
 
@@ -116,28 +104,13 @@ impl BlobStore {
     pub fn describe(&self) -> String {
         match &self.backend {
             Backend::Local => format!("local directory {}", self.root.join("sha256").display()),
-            Backend::S3 { client, prefix } => format!("S3 {client:?} prefix {prefix:?}"),
+            Backend::S3(bucket) => format!("S3 {bucket:?} prefix {:?}", bucket.prefix()),
         }
     }
 
+    /// Starts an upload of at most `limit_bytes`.
     pub async fn begin(&self, limit_bytes: u64) -> std::io::Result<Upload> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let name = format!(
-            "{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = self.root.join("tmp").join(name);
-        let file = tokio::fs::File::create(&path).await?;
-        Ok(Upload {
-            file: Some(file),
-            path,
-            store: self.clone(),
-            hasher: Sha256::new(),
-            size: 0,
-            limit: limit_bytes,
-            done: false,
-        })
+        Upload::begin(self.clone(), &self.root.join("tmp"), limit_bytes).await
     }
 
     /// The stored blob of a SHA-256 (hex), or `None` when there is none;
@@ -159,8 +132,8 @@ impl BlobStore {
                     Err(e) => Err(e),
                 }
             }
-            Backend::S3 { client, prefix } => Ok(client
-                .get(&object_key(prefix, sha256))
+            Backend::S3(bucket) => Ok(bucket
+                .get(sha256)
                 .await?
                 .map(|(size, reader)| BlobRead { size, reader })),
         }
@@ -177,7 +150,7 @@ impl BlobStore {
         if let Some(path) = self.local_file(sha256) {
             return Ok(Some(Box::new(std::fs::File::open(path)?)));
         }
-        if matches!(self.backend, Backend::Local) {
+        if self.is_local() {
             return Ok(None);
         }
         let blob = runtime.block_on(self.read(sha256))?;
@@ -200,7 +173,7 @@ impl BlobStore {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(e),
             },
-            Backend::S3 { client, prefix } => client.head(&object_key(prefix, sha256)).await,
+            Backend::S3(bucket) => bucket.head(sha256).await,
         }
     }
 
@@ -240,10 +213,9 @@ impl BlobStore {
                     tokio::fs::remove_file(file).await?;
                 }
             }
-            Backend::S3 { client, prefix } => {
-                let key = object_key(prefix, sha256);
-                if client.head(&key).await? != Some(size) {
-                    client.put_file(&key, file, size, sha256).await?;
+            Backend::S3(bucket) => {
+                if bucket.head(sha256).await? != Some(size) {
+                    bucket.put_file(sha256, file, size).await?;
                 }
                 tokio::fs::remove_file(file).await?;
             }
@@ -254,9 +226,11 @@ impl BlobStore {
     /// The file of a blob of the local backend (benchmarks compare it with
     /// plain file copies); `None` for S3 or a missing blob.
     pub fn local_file(&self, sha256: &str) -> Option<PathBuf> {
+        if !self.is_local() || !is_sha256_hex(sha256) {
+            return None;
+        }
         let path = self.local_path(sha256);
-        (matches!(self.backend, Backend::Local) && is_sha256_hex(sha256) && path.exists())
-            .then_some(path)
+        path.exists().then_some(path)
     }
 
     fn local_path(&self, sha256: &str) -> PathBuf {
@@ -264,115 +238,25 @@ impl BlobStore {
     }
 }
 
-/// An upload's staging file untouched this long belongs to an upload cut
-/// short by a crash. Younger ones may be another process's upload in
-/// progress: a `thiqa backup` beside a running server, or another instance
-/// sharing the directory, opens the same store (removing the whole staging
-/// directory at every open once made a server's uploads fail under load).
-const STALE_STAGING: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
-
-fn remove_stale_staging(tmp: &Path) -> std::io::Result<()> {
-    let now = std::time::SystemTime::now();
-    for entry in std::fs::read_dir(tmp)? {
-        let entry = entry?;
-        let modified = entry.metadata()?.modified()?;
-        if now.duration_since(modified).unwrap_or_default() > STALE_STAGING {
-            // Gone meanwhile is as good as removed.
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-fn object_key(prefix: &str, sha256: &str) -> String {
-    format!("{prefix}sha256/{}/{sha256}", &sha256[..2])
-}
-
-/// An upload in progress. Dropped before `finish`, it removes its file.
-pub struct Upload {
-    file: Option<tokio::fs::File>,
-    path: PathBuf,
-    store: BlobStore,
-    hasher: Sha256,
-    size: u64,
-    limit: u64,
-    done: bool,
-}
-
-impl Upload {
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
-        self.size += chunk.len() as u64;
-        if self.size > self.limit {
-            return Err(UploadError::TooLarge {
-                limit_mb: self.limit / (1024 * 1024),
-            });
-        }
-        self.hasher.update(chunk);
-        if let Some(f) = self.file.as_mut() {
-            f.write_all(chunk).await?;
-        }
-        Ok(())
+/// Backups and restores reach the evidence through the store's trait.
+impl EvidenceFiles for BlobStore {
+    fn is_local(&self) -> bool {
+        BlobStore::is_local(self)
     }
 
-    /// Flushes the staging file and moves it into place under its hash;
-    /// returns (sha256 hex, size).
-    pub async fn finish(mut self) -> std::io::Result<(String, u64)> {
-        if let Some(mut f) = self.file.take() {
-            f.flush().await?;
-            f.sync_all().await?;
-        }
-        let digest = std::mem::take(&mut self.hasher).finalize();
-        let hex = sigv4::hex(&digest);
-        self.store.install(&hex, self.size, &self.path).await?;
-        self.done = true;
-        Ok((hex, self.size))
+    fn describe(&self) -> String {
+        BlobStore::describe(self)
     }
-}
 
-impl Drop for Upload {
-    fn drop(&mut self) {
-        if !self.done {
-            self.file.take();
-            let _ = std::fs::remove_file(&self.path);
-        }
+    fn local_file(&self, sha256: &str) -> Option<PathBuf> {
+        BlobStore::local_file(self, sha256)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    fn stored_size<'a>(&'a self, sha256: &'a str) -> EvidenceFuture<'a, Option<u64>> {
+        Box::pin(BlobStore::stored_size(self, sha256))
+    }
 
-    #[tokio::test]
-    async fn opening_the_store_leaves_another_process_s_upload_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let server = BlobStore::open(dir.path()).unwrap();
-        let mut upload = server.begin(1 << 20).await.unwrap();
-        upload.write(b"half of a file").await.unwrap();
-        // A day-old staging file of an upload cut short by a crash.
-        let stale = dir.path().join("tmp").join("crashed-0");
-        std::fs::write(&stale, b"x").unwrap();
-        let day_ago = std::time::SystemTime::now() - STALE_STAGING * 2;
-        std::fs::File::options()
-            .write(true)
-            .open(&stale)
-            .unwrap()
-            .set_modified(day_ago)
-            .unwrap();
-        // `thiqa backup` opens the same store while the server uploads.
-        BlobStore::open(dir.path()).unwrap();
-        assert!(!stale.exists(), "the crashed upload's file is removed");
-        upload.write(b" and the rest").await.unwrap();
-        let (sha256, size) = upload
-            .finish()
-            .await
-            .expect("the upload in progress completes");
-        assert_eq!(size, 27);
-        assert!(server.local_file(&sha256).is_some());
+    fn install<'a>(&'a self, sha256: &'a str, size: u64, file: &'a Path) -> EvidenceFuture<'a, ()> {
+        Box::pin(BlobStore::install(self, sha256, size, file))
     }
 }
