@@ -13,8 +13,6 @@ use thiqa_export::oscal::{
     self, OscalAction, OscalAssessment, OscalEvidence, OscalFinding, OscalService,
 };
 
-use thiqa_store::NewEvent;
-
 use crate::services::profile_of;
 use crate::time::rfc3339;
 use crate::{App, AppError, ServiceScope};
@@ -57,15 +55,7 @@ pub async fn export(
         return Ok(None);
     };
     let body = serde_json::to_vec_pretty(doc).map_err(|e| AppError::Internal(e.to_string()))?;
-    app.store
-        .record_event(
-            scope.actor(),
-            NewEvent::success("report.export")
-                .target(format!("service:{}", scope.service().0))
-                .tenant(scope.tenant())
-                .details(format!("statement of applicability, OSCAL {name}")),
-        )
-        .await?;
+    crate::soa::journal_export(app, scope, &format!("OSCAL {name}")).await?;
     Ok(Some((name, body)))
 }
 

@@ -64,19 +64,27 @@ pub async fn export(
         SoaFormat::Xlsx => Some(xlsx(app, &statement, lang).await?),
         SoaFormat::Pdf => Some(pdf(app, scope.provider(), &statement, lang).await?),
     };
+    journal_export(app, scope, format.journal_name()).await?;
+    Ok(SoaExport { statement, bytes })
+}
+
+/// Journals an export of the scope's service (`report.export`), in one
+/// form for every format so the journal reads the same whatever was taken.
+pub(crate) async fn journal_export(
+    app: &App,
+    scope: &ServiceScope,
+    form: &str,
+) -> Result<(), AppError> {
     app.store
         .record_event(
             scope.actor(),
             NewEvent::success("report.export")
                 .target(format!("service:{}", scope.service().0))
                 .tenant(scope.tenant())
-                .details(format!(
-                    "statement of applicability, {}",
-                    format.journal_name()
-                )),
+                .details(format!("statement of applicability, {form}")),
         )
         .await?;
-    Ok(SoaExport { statement, bytes })
+    Ok(())
 }
 
 /// The statement's rows, in the référentiel's order.
