@@ -66,18 +66,6 @@ impl Shell {
         }
     }
 
-    /// Read access to one of the provider's services (NotFound when it is
-    /// not the provider's).
-    pub async fn service(&self, app: &App, service: ServiceId) -> Result<ServiceScope, AppError> {
-        app.store.service(self.provider, service).await?;
-        Ok(ServiceScope {
-            provider: self.provider,
-            service,
-            access: Access::Staff,
-            actor: self.actor.clone(),
-        })
-    }
-
     pub fn dossier_signer(&self) -> DossierSigner {
         DossierSigner {
             provider: self.provider,
@@ -105,7 +93,11 @@ impl Access {
     }
 }
 
-/// Proven read access to one service of one provider.
+/// Proven read access to one service id within one provider: the right to
+/// read is checked when the scope is made; whether the id names one of the
+/// provider's services is answered by the reads under it, every one of
+/// which is scoped by the provider (another provider's id is NotFound), so
+/// a page costs no extra round trip for it.
 pub struct ServiceScope {
     provider: ProviderId,
     service: ServiceId,

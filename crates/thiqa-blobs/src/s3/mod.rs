@@ -87,11 +87,13 @@ impl S3Bucket {
 
     /// `<prefix>sha256/<ab>/<hash>`, as the hand-written client named them.
     fn key(&self, sha256: &str) -> ObjectPath {
-        ObjectPath::from_iter(self.prefix.split('/').filter(|s| !s.is_empty()).chain([
-            "sha256",
-            &sha256[..2],
-            sha256,
-        ]))
+        self.under_prefix(&["sha256", &sha256[..2], sha256])
+    }
+
+    /// The object named by `parts` under the configured prefix.
+    fn under_prefix(&self, parts: &[&str]) -> ObjectPath {
+        let prefix = self.prefix.split('/').filter(|s| !s.is_empty());
+        ObjectPath::from_iter(prefix.chain(parts.iter().copied()))
     }
 
     /// An error naming the endpoint, the call and the object.
@@ -109,12 +111,7 @@ impl S3Bucket {
     /// a missing bucket from a missing object; a listing needs a right the
     /// store never uses otherwise).
     pub async fn check_bucket(&self) -> std::io::Result<()> {
-        let probe = ObjectPath::from_iter(
-            self.prefix
-                .split('/')
-                .filter(|s| !s.is_empty())
-                .chain(["thiqa-check"]),
-        );
+        let probe = self.under_prefix(&["thiqa-check"]);
         let text = match self.store.get(&probe).await {
             Ok(_) => return Ok(()),
             Err(e) => e.to_string(),

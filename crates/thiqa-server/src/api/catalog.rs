@@ -49,10 +49,6 @@ impl From<ParamError> for ApiError {
     }
 }
 
-fn internal(cause: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(&cause)
-}
-
 /// Parses the query, refusing parameters the endpoint does not take.
 fn query(raw: Option<String>, known: &[&str]) -> Result<Params, ApiError> {
     let p = Params::parse(raw.as_deref())?;
@@ -362,7 +358,7 @@ fn once(
     } else {
         make(c)
     };
-    result.map_err(internal)
+    result.map_err(ApiError::internal)
 }
 
 fn make_csv(c: &Catalog) -> Result<Vec<u8>, String> {
@@ -400,7 +396,7 @@ async fn export_xlsx(State(app): State<AppState>) -> Result<Response, ApiError> 
     let catalog = app.catalog;
     let bytes = tokio::task::spawn_blocking(move || once(&XLSX, catalog, make_xlsx))
         .await
-        .map_err(internal)??;
+        .map_err(ApiError::internal)??;
     Ok(download(
         catalog,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -49,10 +49,6 @@ fn b64(h: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(h)
 }
 
-fn internal(cause: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(&cause)
-}
-
 /// The latest signed checkpoint, as a C2SP signed note.
 async fn checkpoint(State(app): State<AppState>) -> Result<Response, ApiError> {
     let Some(c) = app.store.journal_latest_checkpoint().await? else {
@@ -112,7 +108,7 @@ async fn inclusion(
         .store
         .journal_inclusion_proof(q.index, size)
         .await
-        .map_err(internal)?;
+        .map_err(ApiError::internal)?;
     let leaf = app
         .store
         .journal_leaf(q.index)
@@ -149,7 +145,7 @@ async fn consistency(
         .store
         .journal_consistency_proof(q.from, to)
         .await
-        .map_err(internal)?;
+        .map_err(ApiError::internal)?;
     Ok(Json(json!({
         "from": q.from,
         "to": to,
@@ -205,7 +201,7 @@ async fn export_proofs<R: Realm>(
 ) -> Result<Response, ApiError> {
     let req = api_request(&app, &caller, query).await?;
     record_export(&app.store, &caller.actor(), &req, "proofs").await?;
-    let checkpoint = current_checkpoint(&app).await.map_err(internal)?;
+    let checkpoint = current_checkpoint(&app).await.map_err(ApiError::internal)?;
     Ok(download(
         "application/x-ndjson",
         &req.filename("proofs.ndjson"),

@@ -194,7 +194,7 @@ impl ApiError {
     }
 
     /// A defect: the cause is logged, the caller sees only that it was.
-    pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(cause = %cause, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -229,7 +229,7 @@ impl From<StoreError> for ApiError {
                     "the storage refused the write (disk full or database unreachable); nothing was saved: retry later",
                 )
             }
-            other => ApiError::internal(&other),
+            other => ApiError::internal(other),
         }
     }
 }
@@ -245,7 +245,7 @@ impl From<AppError> for ApiError {
             ),
             AppError::Refused(r) => ApiError::new(StatusCode::CONFLICT, "conflict", r.english()),
             AppError::Store(e) => e.into(),
-            other @ (AppError::Key { .. } | AppError::Internal(_)) => ApiError::internal(&other),
+            other @ (AppError::Key { .. } | AppError::Internal(_)) => ApiError::internal(other),
         }
     }
 }
