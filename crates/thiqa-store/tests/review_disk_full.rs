@@ -100,6 +100,10 @@ async fn fill_then_free(
 fn small_disk(tmp: &Path) -> Option<(SmallDisk, std::path::PathBuf, std::path::PathBuf)> {
     let mnt = tmp.join("small");
     let disk = SmallDisk::mount_or_skip(&mnt, "6m")?;
+    // The journal key exists before the disk fills, as `thiqa serve`
+    // creates it at start; made later, on a disk the last write may have
+    // filled again, its file could not be written.
+    journal_signer(&mnt.join("data"), ORIGIN).unwrap();
     let filler = mnt.join("filler");
     std::fs::write(&filler, vec![0u8; 3 << 20]).unwrap();
     Some((disk, mnt.join("data"), filler))
