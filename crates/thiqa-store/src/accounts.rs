@@ -538,11 +538,13 @@ impl Store {
     pub async fn set_language(&self, account: &Account, language: &str) -> Result<(), StoreError> {
         let t = tables(account.directory);
         let sql = format!("UPDATE {} SET language = $1 WHERE id = $2", t.users);
-        sqlx::query(&sql)
+        let updated = sqlx::query(&sql)
             .bind(language)
             .bind(account.id)
             .execute(&self.pool)
-            .await?;
+            .await;
+        self.auth_cache.drop_all();
+        updated?;
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 use thiqa_domain::{AssessmentInput, AssessmentStatus, ProviderId, ServiceId, Tenant};
 
-use crate::connect::{Backend, Store, WriteTx};
+use crate::connect::{Store, WriteTx};
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::versions::{self, Key};
@@ -72,76 +72,48 @@ impl Store {
     }
 
     /// Every recorded assessment of a service of this provider, by
-    /// obligation id.
+    /// obligation id. NotFound when the service is not this provider's.
     pub async fn assessments(
         &self,
         provider: ProviderId,
         service: ServiceId,
     ) -> Result<Vec<Assessment>, StoreError> {
-        self.service(provider, service).await?;
-        // One row holding them all as a JSON array: row by row, a fully
-        // assessed service (~250 rows) crossed the SQLite driver's worker
-        // thread value by value, which made most of the assessment page's
-        // time under load. Same columns, same order as `ORDER BY obligation_id`.
-        let sql = match self.backend() {
-            Backend::Sqlite => {
-                "SELECT json_group_array(json_array(obligation_id, status, statement, \
-                 justification, owner, next_review, updated_at, updated_by, version) \
-                 ORDER BY obligation_id) FROM assessments WHERE service_id = $1"
-            }
-            Backend::Postgres => {
-                "SELECT COALESCE(json_agg(json_build_array(obligation_id, status, statement, \
-                 justification, owner, next_review, updated_at, updated_by, version) \
-                 ORDER BY obligation_id), '[]')::text FROM assessments WHERE service_id = $1"
-            }
-        };
-        let text: String = sqlx::query_scalar(sql)
-            .bind(service.0)
-            .fetch_one(&self.pool)
-            .await?;
-        type Columns = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            String,
-            i64,
-        );
-        let rows: Vec<Columns> = serde_json::from_str(&text).map_err(|e| {
-            StoreError::Corrupt(format!("assessments of service {}: {e}", service.0))
-        })?;
-        rows.into_iter()
-            .map(
-                |(
-                    obligation_id,
-                    status,
-                    statement,
-                    justification,
-                    owner,
-                    next_review,
-                    updated_at,
-                    updated_by,
-                    version,
-                )| {
-                    Ok(Assessment {
-                        status: AssessmentStatus::parse(&status).ok_or_else(|| {
-                            StoreError::Corrupt(format!("assessment status {status}"))
-                        })?,
-                        obligation_id,
-                        statement,
-                        justification,
-                        owner,
-                        next_review,
-                        updated_at,
-                        updated_by,
-                        version,
-                    })
-                },
+        // One query on both backends: the provider check is the join (no
+        // row: not this provider's service; one row of NULLs: a service
+        // with nothing assessed yet), and the rows come through the direct
+        // reader on SQLite (reads.rs), which is what made this page fast.
+        let rows = self
+            .read(
+                "SELECT s.id AS service_id, a.obligation_id, a.status, a.statement, \
+                 a.justification, a.owner, a.next_review, a.updated_at, a.updated_by, a.version \
+                 FROM services s LEFT JOIN assessments a ON a.service_id = s.id \
+                 WHERE s.id = $1 AND s.provider_id = $2 ORDER BY a.obligation_id",
+                &[service.0.into(), provider.0.into()],
             )
-            .collect()
+            .await?;
+        if rows.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let Some(obligation_id) = r.get::<Option<String>>("obligation_id")? else {
+                continue;
+            };
+            let status: String = r.get("status")?;
+            out.push(Assessment {
+                status: AssessmentStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("assessment status {status}")))?,
+                obligation_id,
+                statement: r.get("statement")?,
+                justification: r.get("justification")?,
+                owner: r.get("owner")?,
+                next_review: r.get("next_review")?,
+                updated_at: r.get("updated_at")?,
+                updated_by: r.get("updated_by")?,
+                version: r.get("version")?,
+            });
+        }
+        Ok(out)
     }
 
     pub async fn assessment(

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 use thiqa_domain::Clock;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::auth_cache::AuthCache;
 use crate::error::StoreError;
 use crate::file_reads::FileReads;
 use crate::Tx;
@@ -57,6 +58,35 @@ impl DatabaseLocation {
     }
 }
 
+/// A PostgreSQL connection idle for longer than this is pinged before use.
+const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(5);
+
+/// Whether a pooled PostgreSQL connection may serve the next query. sqlx
+/// pings every connection before each use by default: a second round trip
+/// per query, half of a busy page's database time. A connection used in
+/// the last seconds is alive; one idle for longer (a restarted server, a
+/// dropped link) is still checked first.
+async fn alive<C: Connection>(
+    conn: &mut C,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> Result<bool, sqlx::Error> {
+    if meta.idle_for < POSTGRES_PING_AFTER_IDLE {
+        return Ok(true);
+    }
+    Ok(conn.ping().await.is_ok())
+}
+
+/// PostgreSQL's own driver, for [`Store::read`]; connects on first use.
+fn postgres_read_pool(url: &str) -> Result<sqlx::PgPool, StoreError> {
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)?.disable_statement_logging();
+    Ok(sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| Box::pin(alive(conn, meta)))
+        .connect_lazy_with(options))
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -75,6 +105,13 @@ pub struct Store {
     pub(crate) file_reads: Option<Arc<FileReads>>,
     /// Whether the last write failed for lack of storage (`/readyz`).
     write_health: Arc<WriteHealth>,
+    /// Resolved sessions, on PostgreSQL while changes are heard (auth_cache.rs).
+    pub(crate) auth_cache: Arc<AuthCache>,
+    /// PostgreSQL only: where the session cache's listener connects.
+    postgres_url: Option<Arc<str>>,
+    /// PostgreSQL only: connections of its own driver for the reads every
+    /// request makes (reads.rs).
+    pub(crate) pg_reads: Option<sqlx::PgPool>,
 }
 
 /// Set when a write fails because the storage refuses it (disk full, I/O
@@ -108,6 +145,9 @@ pub(crate) struct WriteTx {
     /// When the transaction began: the time of the events it records.
     now_ms: i64,
     health: Arc<WriteHealth>,
+    /// Dropped at the end of every write transaction: whichever table it
+    /// changed, no cached session outlives a change to its rows.
+    auth_cache: Arc<AuthCache>,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
@@ -126,7 +166,11 @@ impl WriteTx {
     /// closes the connection (tx.rs) and marks the store not ready until
     /// a write succeeds again.
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self.tx.commit().await {
+        let committed = self.tx.commit().await;
+        // Even a failed COMMIT may have committed (the link broke after it
+        // was sent).
+        self.auth_cache.drop_all();
+        match committed {
             Ok(()) => {
                 self.health.failed.store(false, Ordering::Relaxed);
                 Ok(())
@@ -203,6 +247,9 @@ impl Store {
                     write_lock: Some(Arc::new(Mutex::new(()))),
                     file_reads: Some(FileReads::new(&path)),
                     write_health: Arc::default(),
+                    auth_cache: Arc::default(),
+                    postgres_url: None,
+                    pg_reads: None,
                 })
             }
             DatabaseLocation::Postgres { url } => {
@@ -210,6 +257,8 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| Box::pin(alive(conn, meta)))
                     .connect_with(options)
                     .await?;
                 Ok(Store {
@@ -219,6 +268,9 @@ impl Store {
                     write_lock: None,
                     file_reads: None,
                     write_health: Arc::default(),
+                    auth_cache: Arc::default(),
+                    postgres_url: Some(Arc::from(url.as_str())),
+                    pg_reads: Some(postgres_read_pool(url)?),
                 })
             }
         }
@@ -261,6 +313,9 @@ impl Store {
             write_lock: Some(Arc::new(Mutex::new(()))),
             file_reads: Some(FileReads::with_mode(&path, immutable)),
             write_health: Arc::default(),
+            auth_cache: Arc::default(),
+            postgres_url: None,
+            pg_reads: None,
         };
         let applied = store.applied_migrations().await?;
         if let Some((missing, _)) = store
@@ -314,6 +369,10 @@ impl Store {
         self.backend
     }
 
+    pub(crate) fn postgres_url(&self) -> Option<&str> {
+        self.postgres_url.as_deref()
+    }
+
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
@@ -326,6 +385,9 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(reads) = &self.pg_reads {
+            reads.close().await;
+        }
     }
 
     /// True after a write the storage refused, until one commits again:
@@ -351,6 +413,7 @@ impl Store {
             tx,
             now_ms: self.clock.now_ms(),
             health: self.write_health.clone(),
+            auth_cache: self.auth_cache.clone(),
             _guard: guard,
         })
     }

@@ -11,6 +11,7 @@ mod actions;
 mod alerts;
 mod assessments;
 mod audits;
+mod auth_cache;
 mod backup;
 mod connect;
 mod directory_tables;

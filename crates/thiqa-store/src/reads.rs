@@ -8,7 +8,8 @@
 //! thread wake-ups for one row, which made most of a console page's cost
 //! under load (`thiqa-bench console`). In WAL mode a reader never waits
 //! for the writer, so the runtime's thread is not held beyond the lookup.
-//! On PostgreSQL the statement goes through the pool as usual.
+//! On PostgreSQL they run on sqlx's PostgreSQL driver directly, not
+//! through its `Any` layer ([`read_postgres`]).
 //!
 //! The rows come back as [`ReadRow`]s, decoded by column name the same way
 //! whichever driver read them.
@@ -208,7 +209,94 @@ impl Store {
         if let Some(file) = &self.file_reads {
             return file.now(|conn| read_file(conn, sql, params));
         }
+        if let Some(pool) = &self.pg_reads {
+            return read_postgres(pool, sql, params).await;
+        }
         let rows = pool_query(sql, params).fetch_all(&self.pool).await?;
         rows.iter().map(ReadRow::from_any).collect()
     }
+}
+
+/// How a PostgreSQL column is decoded, found once per statement.
+#[derive(Clone, Copy)]
+enum PgKind {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Float8,
+    Bytes,
+    Text,
+}
+
+impl PgKind {
+    fn of(type_name: &str) -> PgKind {
+        match type_name {
+            "BOOL" => PgKind::Bool,
+            "INT2" => PgKind::Int2,
+            "INT4" => PgKind::Int4,
+            "INT8" => PgKind::Int8,
+            "FLOAT4" => PgKind::Float4,
+            "FLOAT8" => PgKind::Float8,
+            "BYTEA" => PgKind::Bytes,
+            _ => PgKind::Text,
+        }
+    }
+}
+
+/// `sql` run on PostgreSQL's own driver: through sqlx's `Any` layer every
+/// row is converted with a copy of its column list, which made most of the
+/// assessment page's time on PostgreSQL (`thiqa-bench backends`).
+async fn read_postgres(
+    pool: &sqlx::PgPool,
+    sql: &str,
+    params: &[Param],
+) -> Result<Vec<ReadRow>, StoreError> {
+    let query = params
+        .iter()
+        .fold(sqlx::query::<sqlx::Postgres>(sql), |query, p| match p {
+            Param::Int(i) => query.bind(*i),
+            Param::Text(s) => query.bind(s.as_str()),
+        });
+    let rows = query.fetch_all(pool).await?;
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let names: Arc<[String]> = first
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    let kinds: Vec<PgKind> = first
+        .columns()
+        .iter()
+        .map(|c| PgKind::of(c.type_info().name()))
+        .collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut values = Vec::with_capacity(kinds.len());
+        for (i, kind) in kinds.iter().enumerate() {
+            let value = if row.try_get_raw(i)?.is_null() {
+                ReadValue::Null
+            } else {
+                match kind {
+                    PgKind::Bool => ReadValue::Int(i64::from(row.try_get::<bool, _>(i)?)),
+                    PgKind::Int2 => ReadValue::Int(i64::from(row.try_get::<i16, _>(i)?)),
+                    PgKind::Int4 => ReadValue::Int(i64::from(row.try_get::<i32, _>(i)?)),
+                    PgKind::Int8 => ReadValue::Int(row.try_get(i)?),
+                    PgKind::Float4 => ReadValue::Real(f64::from(row.try_get::<f32, _>(i)?)),
+                    PgKind::Float8 => ReadValue::Real(row.try_get(i)?),
+                    PgKind::Bytes => ReadValue::Blob(row.try_get(i)?),
+                    PgKind::Text => ReadValue::Text(row.try_get(i)?),
+                }
+            };
+            values.push(value);
+        }
+        out.push(ReadRow {
+            names: Arc::clone(&names),
+            values,
+        });
+    }
+    Ok(out)
 }

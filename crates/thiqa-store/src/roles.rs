@@ -9,6 +9,7 @@ use thiqa_domain::{
     Directory, IncompatiblePair, PairId, Permission, PermissionSet, RoleId, Tenant,
 };
 
+use crate::auth_cache::CacheKey;
 use crate::connect::{Store, WriteTx};
 use crate::directory_tables::tables;
 use crate::error::{Refusal, StoreError};
@@ -191,6 +192,11 @@ impl Store {
         dir: Directory,
         user_id: i64,
     ) -> Result<Vec<HeldRight>, StoreError> {
+        let key = CacheKey::Rights(dir, user_id);
+        if let Some(rights) = self.auth_cache.get::<Vec<HeldRight>>(&key) {
+            return Ok(rights.as_ref().clone());
+        }
+        let epoch = self.auth_cache.epoch();
         let t = tables(dir);
         let sql = format!(
             "SELECT p.permission, a.scope, r.id, r.name FROM {} a \
@@ -211,6 +217,9 @@ impl Store {
                     role_name: r.get("name")?,
                 });
             }
+        }
+        if let Some(epoch) = epoch {
+            self.auth_cache.keep(epoch, key, out.clone());
         }
         Ok(out)
     }

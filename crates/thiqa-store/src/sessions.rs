@@ -5,6 +5,7 @@
 use thiqa_domain::{Directory, Permission, PermissionSet};
 
 use crate::accounts::{account_from, Account, ACCOUNT_COLUMNS};
+use crate::auth_cache::{CacheKey, CHANNEL};
 use crate::tokens::revoke_all_api_tokens;
 
 use crate::connect::Store;
@@ -124,8 +125,24 @@ impl Store {
         token_hash: &str,
         policy: SessionPolicy,
     ) -> Result<Option<(Session, Account, PermissionSet)>, StoreError> {
-        let t = tables(dir);
         let now = self.clock.now_s();
+        let key = CacheKey::Session(dir, token_hash.to_string());
+        if let Some(hit) = self.auth_cache.get::<Resolved>(&key) {
+            let idle = now - hit.session.last_seen_at;
+            // A copy that looks expired is checked against the row: another
+            // instance may have seen the session since.
+            if now < hit.expires_at && idle < policy.idle_s {
+                if idle >= TOUCH_EVERY_S {
+                    self.touch_session(dir, token_hash, now).await?;
+                    self.auth_cache
+                        .update::<Resolved>(&key, |r| r.session.last_seen_at = now);
+                }
+                let hit = Resolved::clone(&hit);
+                return Ok(Some((hit.session, hit.account, hit.permissions)));
+            }
+        }
+        let epoch = self.auth_cache.epoch();
+        let t = tables(dir);
         let columns = ACCOUNT_COLUMNS
             .split(',')
             .map(|c| format!("u.{}", c.trim()))
@@ -163,16 +180,10 @@ impl Store {
         if !account.is_active() {
             return Ok(None);
         }
+        let mut seen = last_seen_at;
         if now - last_seen_at >= TOUCH_EVERY_S {
-            let sql = format!(
-                "UPDATE {} SET last_seen_at = $1 WHERE token_hash = $2",
-                t.sessions
-            );
-            sqlx::query(&sql)
-                .bind(now)
-                .bind(token_hash)
-                .execute(&self.pool)
-                .await?;
+            self.touch_session(dir, token_hash, now).await?;
+            seen = now;
         }
         let session = Session {
             directory: dir,
@@ -195,7 +206,40 @@ impl Store {
                 permissions.insert(p);
             }
         }
+        if let Some(epoch) = epoch {
+            let resolved = Resolved {
+                session: Session {
+                    last_seen_at: seen,
+                    ..session.clone()
+                },
+                account: account.clone(),
+                permissions: permissions.clone(),
+                expires_at,
+            };
+            self.auth_cache.keep(epoch, key, resolved);
+        }
         Ok(Some((session, account, permissions)))
+    }
+
+    /// Records that the session was used now (the idle timeout counts from
+    /// here). Changes only `last_seen_at`, which the session cache's
+    /// triggers ignore: a touch does not empty every instance's cache.
+    async fn touch_session(
+        &self,
+        dir: Directory,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE {} SET last_seen_at = $1 WHERE token_hash = $2",
+            tables(dir).sessions
+        );
+        sqlx::query(&sql)
+            .bind(now)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// After the second factor, the session gets a new token (no fixation),
@@ -223,8 +267,9 @@ impl Store {
             .bind(policy.absolute_s)
             .bind(old_hash)
             .execute(&self.pool)
-            .await?;
-        if done.rows_affected() != 1 {
+            .await;
+        self.auth_cache.drop_all();
+        if done?.rows_affected() != 1 {
             return Err(StoreError::NotFound);
         }
         Ok(())
@@ -274,10 +319,9 @@ impl Store {
     pub async fn delete_session(&self, dir: Directory, token_hash: &str) -> Result<(), StoreError> {
         let t = tables(dir);
         let sql = format!("DELETE FROM {} WHERE token_hash = $1", t.sessions);
-        sqlx::query(&sql)
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
+        let deleted = sqlx::query(&sql).bind(token_hash).execute(&self.pool).await;
+        self.auth_cache.drop_all();
+        deleted?;
         Ok(())
     }
 
@@ -314,5 +358,62 @@ impl Store {
             .bind(user_id)
             .fetch_one(&self.pool)
             .await?)
+    }
+}
+
+/// A session lookup as the session cache keeps it (auth_cache.rs).
+#[derive(Clone)]
+struct Resolved {
+    session: Session,
+    account: Account,
+    permissions: PermissionSet,
+    expires_at: i64,
+}
+
+impl Store {
+    /// Whether sessions and rights are being cached now: on PostgreSQL,
+    /// while [`Store::follow_auth_changes`] hears every change.
+    pub fn caching_sessions(&self) -> bool {
+        self.auth_cache.listening()
+    }
+
+    /// Listens for changes to sessions, accounts and rights made by any
+    /// instance or command and keeps this instance's cache of them in step
+    /// (see auth_cache.rs). Runs until the process ends: `thiqa serve`
+    /// spawns it. Returns at once on SQLite, where sessions are read
+    /// in-process and never cached.
+    pub async fn follow_auth_changes(&self) {
+        let Some(url) = self.postgres_url() else {
+            return;
+        };
+        let mut retry = std::time::Duration::from_millis(250);
+        loop {
+            match self.listen_once(url).await {
+                Ok(()) => retry = std::time::Duration::from_millis(250),
+                Err(e) => {
+                    tracing::warn!(error = %e, "session cache off: cannot listen for changes to sessions and rights");
+                }
+            }
+            tokio::time::sleep(retry).await;
+            retry = (retry * 2).min(std::time::Duration::from_secs(10));
+        }
+    }
+
+    /// One connection of the listener: caching is on while it lasts.
+    async fn listen_once(&self, url: &str) -> Result<(), StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(CHANNEL).await?;
+        self.auth_cache.set_listening(true);
+        let ended = loop {
+            match listener.try_recv().await {
+                Ok(Some(_)) => self.auth_cache.drop_all(),
+                // The connection was lost: what was said meanwhile is lost
+                // too. Start again on a new one.
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e.into()),
+            }
+        };
+        self.auth_cache.set_listening(false);
+        ended
     }
 }

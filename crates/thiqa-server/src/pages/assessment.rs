@@ -55,13 +55,16 @@ fn error_text(tr: &Tr, e: &AssessmentError) -> String {
     }
 }
 
-pub struct Row {
-    pub id: String,
-    pub title: String,
+/// One obligation of the list, borrowed from the catalog and the stored
+/// assessments: a fully assessed service has some 250 rows per request.
+pub struct Row<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
     pub status: &'static str,
-    pub status_key: &'static str,
-    pub owner: String,
-    pub next_review: String,
+    /// The status in the reader's language, looked up once per status.
+    pub status_label: &'a str,
+    pub owner: &'a str,
+    pub next_review: &'a str,
 }
 
 #[derive(Template)]
@@ -74,7 +77,7 @@ struct ListPage<'a> {
     chapters: Vec<(String, String, bool)>,
     statuses: Vec<(&'static str, &'static str, bool)>,
     owner_filter: String,
-    rows: Vec<Row>,
+    rows: Vec<Row<'a>>,
     can_edit: bool,
     error: Option<String>,
 }
@@ -133,6 +136,11 @@ async fn list_page(
     let stored: HashMap<String, Assessment> =
         app.store.assessments_by_obligation(provider, id).await?;
     let lang = me.visit.lang;
+    let labels: HashMap<AssessmentStatus, String> = AssessmentStatus::ALL
+        .iter()
+        .map(|s| (*s, tr.t(status_key(*s))))
+        .collect();
+    let owner_filter = f.owner.to_lowercase();
     let mut counts: HashMap<AssessmentStatus, usize> = HashMap::new();
     let mut rows = Vec::new();
     for oid in &applicable {
@@ -141,21 +149,21 @@ async fn list_page(
         *counts.entry(st).or_default() += 1;
         let Some(at) = c.locate(oid) else { continue };
         let chapter = &c.chapters[at.chapter].id;
-        let owner = a.map(|a| a.owner.clone()).unwrap_or_default();
+        let owner = a.map(|a| a.owner.as_str()).unwrap_or_default();
         if f.chapter.as_ref().is_some_and(|ch| ch != chapter)
             || f.status.is_some_and(|s| s != st)
-            || (!f.owner.is_empty() && !owner.to_lowercase().contains(&f.owner.to_lowercase()))
+            || (!owner_filter.is_empty() && !owner.to_lowercase().contains(&owner_filter))
         {
             continue;
         }
         let o = c.at(at);
         rows.push(Row {
-            id: oid.clone(),
-            title: pick(lang, &o.title_fr, &o.title_en),
+            id: oid,
+            title: thiqa_catalog::Lang::from(lang).pick(&o.title_fr, &o.title_en),
             status: st.as_str(),
-            status_key: status_key(st),
+            status_label: &labels[&st],
             owner,
-            next_review: a.map(|a| a.next_review.clone()).unwrap_or_default(),
+            next_review: a.map(|a| a.next_review.as_str()).unwrap_or_default(),
         });
     }
     let compliant = counts

@@ -175,6 +175,9 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
         info.print(&public_url, &admin_url);
         tokio::spawn(super::demo::print_codes(info.clone()));
     }
+    // On PostgreSQL: sessions are cached while changes to them are heard.
+    let sessions = app.store.clone();
+    tokio::spawn(async move { sessions.follow_auth_changes().await });
     tokio::spawn(thiqa_server::background::housekeeping_loop(app.clone()));
     tokio::spawn(thiqa_server::journal_export::checkpoint_loop(app.clone()));
     tokio::spawn(thiqa_server::alerting::alert_loop(app.clone()));
