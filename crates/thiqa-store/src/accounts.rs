@@ -1,17 +1,17 @@
 //! Accounts of both directories: creation, login bookkeeping (failures,
-//! lockout), second factor, password changes and deregistration (3.5.2).
+//! lockout), second factor and deregistration (3.5.2); passwords in
+//! passwords.rs.
 
 use std::fmt;
 
 use sqlx::any::AnyRow;
 use thiqa_domain::{Directory, Tenant};
 
-use crate::connect::{Store, WriteTx};
+use crate::connect::Store;
 use crate::directory_tables::tables;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::reads::ReadRow;
-use crate::tokens::revoke_all_api_tokens;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountStatus {
@@ -68,37 +68,6 @@ impl NewEvent {
     pub fn about(self, account: &Account) -> NewEvent {
         self.target(account.event_target()).tenant(account.tenant)
     }
-}
-
-/// Sets a new password hash, releases any lock, ends every session and
-/// revokes every API token of the account, inside the caller's transaction
-/// (a password change and a reset link both end here).
-pub(crate) async fn write_password(
-    w: &mut WriteTx,
-    account: &Account,
-    password_hash: &str,
-    now_s: i64,
-    actor: &Actor,
-) -> Result<(), StoreError> {
-    let t = tables(account.directory);
-    let sql = format!(
-        "UPDATE {} SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, \
-         locked_at = NULL WHERE id = $3",
-        t.users
-    );
-    sqlx::query(&sql)
-        .bind(password_hash)
-        .bind(now_s)
-        .bind(account.id)
-        .execute(&mut *w.tx)
-        .await?;
-    let sql = format!("DELETE FROM {} WHERE user_id = $1", t.sessions);
-    sqlx::query(&sql)
-        .bind(account.id)
-        .execute(&mut *w.tx)
-        .await?;
-    revoke_all_api_tokens(w, account, actor, now_s).await?;
-    Ok(())
 }
 
 /// What a new account starts with. Holds no permission: roles come after.
@@ -517,22 +486,6 @@ impl Store {
         }
         w.commit().await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Sets a new password hash, releases any lock and ends every session of
-    /// the account ("log out everywhere" after a password change).
-    pub async fn set_password(
-        &self,
-        account: &Account,
-        password_hash: &str,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        let now = self.clock.now_s();
-        let mut w = self.write().await?;
-        write_password(&mut w, account, password_hash, now, actor).await?;
-        w.event(actor, &NewEvent::success("password.change").about(account))
-            .await?;
-        w.commit().await
     }
 
     pub async fn set_language(&self, account: &Account, language: &str) -> Result<(), StoreError> {

@@ -24,6 +24,7 @@ mod findings;
 mod intake;
 mod jobs;
 mod journal;
+mod passwords;
 mod ratelimit;
 mod reads;
 mod rights_guard;

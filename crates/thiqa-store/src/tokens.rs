@@ -1,10 +1,9 @@
-//! Personal API tokens and one-time password-reset links. Only SHA-256
-//! hashes of the secrets are stored.
+//! Personal API tokens. Only SHA-256 hashes of the secrets are stored.
 
 use serde::Serialize;
 use thiqa_domain::{Directory, Permission};
 
-use crate::accounts::{write_password, Account};
+use crate::accounts::Account;
 use crate::connect::{Store, WriteTx};
 use crate::directory_tables::tables;
 use crate::error::StoreError;
@@ -197,109 +196,5 @@ impl Store {
         )
         .await?;
         w.commit().await
-    }
-
-    /// Issues a one-time reset link; earlier unused links of the account stop working.
-    pub async fn create_password_reset(
-        &self,
-        account: &Account,
-        token_hash: &str,
-        ttl_s: i64,
-        actor: &Actor,
-    ) -> Result<i64, StoreError> {
-        let t = tables(account.directory);
-        let now = self.clock.now_s();
-        let mut w = self.write().await?;
-        let sql = format!(
-            "DELETE FROM {} WHERE user_id = $1 AND used_at IS NULL",
-            t.resets
-        );
-        sqlx::query(&sql)
-            .bind(account.id)
-            .execute(&mut *w.tx)
-            .await?;
-        let sql = format!(
-            "INSERT INTO {} (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-            t.resets
-        );
-        sqlx::query(&sql)
-            .bind(token_hash)
-            .bind(account.id)
-            .bind(now)
-            .bind(now + ttl_s)
-            .execute(&mut *w.tx)
-            .await?;
-        w.event(
-            actor,
-            &NewEvent::success("password.reset_issued").about(account),
-        )
-        .await?;
-        w.commit().await?;
-        Ok(now + ttl_s)
-    }
-
-    /// The account a valid (unused, unexpired) reset link is for.
-    pub async fn password_reset_account(
-        &self,
-        dir: Directory,
-        token_hash: &str,
-    ) -> Result<Option<Account>, StoreError> {
-        let t = tables(dir);
-        let sql = format!(
-            "SELECT user_id FROM {} WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
-            t.resets
-        );
-        let user_id: Option<i64> = sqlx::query_scalar(&sql)
-            .bind(token_hash)
-            .bind(self.clock.now_s())
-            .fetch_optional(&self.pool)
-            .await?;
-        match user_id {
-            Some(id) => {
-                let account = self.account(dir, id).await?;
-                Ok(account.is_active().then_some(account))
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// Uses the link: marks it used and sets the new password in one
-    /// transaction, so a link works exactly once.
-    pub async fn use_password_reset(
-        &self,
-        dir: Directory,
-        token_hash: &str,
-        new_password_hash: &str,
-        actor: &Actor,
-    ) -> Result<Account, StoreError> {
-        let account = self
-            .password_reset_account(dir, token_hash)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let t = tables(dir);
-        let now = self.clock.now_s();
-        let mut w = self.write().await?;
-        let sql = format!(
-            "UPDATE {} SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
-            t.resets
-        );
-        let done = sqlx::query(&sql)
-            .bind(now)
-            .bind(token_hash)
-            .execute(&mut *w.tx)
-            .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::NotFound);
-        }
-        write_password(&mut w, &account, new_password_hash, now, actor).await?;
-        w.event(
-            actor,
-            &NewEvent::success("password.reset")
-                .target(format!("{}:{}", dir.as_str(), account.username))
-                .tenant(account.tenant),
-        )
-        .await?;
-        w.commit().await?;
-        Ok(account)
     }
 }

@@ -151,7 +151,6 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
             "signing_keys",
         ],
     ),
-    ("thiqa-store", &["accounts", "tokens"]),
     (
         "thiqa-store",
         &["audits", "rights_guard", "rights_requests", "roles"],
