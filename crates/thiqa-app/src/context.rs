@@ -49,6 +49,10 @@ impl<'a> Staff<'a> {
             Err(AppError::Forbidden)
         }
     }
+
+    pub(crate) fn actor(&self) -> &Actor {
+        &self.actor
+    }
 }
 
 /// Someone with a shell on the server (the `thiqa` command), acting for

@@ -1,12 +1,154 @@
 //! What a declared service is under the référentiel: its profile (model,
-//! level, the text's conditions) and the obligations that apply to it.
+//! level, the text's conditions) and the obligations that apply to it; and
+//! declaring or changing one, as the console's forms and the API both do.
 
 use std::collections::BTreeMap;
 
 use thiqa_catalog::{Catalog, Level, Profile, ServiceModel, Subject};
-use thiqa_store::Service;
+use thiqa_domain::{Permission, ServiceId};
+use thiqa_store::{NewService, Service};
 
-use crate::AppError;
+use crate::{App, AppError, Staff};
+
+/// The refusal of a change made from an older version of the service.
+pub const STALE: &str = "refusal-stale-service";
+
+/// The longest service name, in characters.
+pub const NAME_MAX: usize = 120;
+/// The longest service description, in characters.
+pub const DESCRIPTION_MAX: usize = 1000;
+
+/// What is wrong with a submitted service, field by field; nothing is saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceProblem {
+    /// Empty or longer than [`NAME_MAX`].
+    Name,
+    /// Longer than [`DESCRIPTION_MAX`].
+    Description,
+    /// The profile names what the catalog does not know (the reason).
+    Profile(String),
+}
+
+/// A service's name, description and profile, checked against the catalog:
+/// the only input [`declare`] and [`change`] take.
+#[derive(Debug, Clone)]
+pub struct ServiceInput {
+    name: String,
+    description: String,
+    profile: Profile,
+}
+
+impl ServiceInput {
+    /// Trims the texts and checks everything; every problem is named.
+    pub fn check(
+        c: &Catalog,
+        name: &str,
+        description: &str,
+        profile: Profile,
+    ) -> Result<ServiceInput, Vec<ServiceProblem>> {
+        let mut problems = text_problems(name, description);
+        if let Err(e) = profile.validate(c) {
+            problems.push(ServiceProblem::Profile(e.to_string()));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(ServiceInput {
+            name: name.trim().to_string(),
+            description: description.trim().to_string(),
+            profile,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+}
+
+/// The problems of a service's name and description alone: for an edge
+/// that could not even read the profile, so the form names them all.
+pub fn text_problems(name: &str, description: &str) -> Vec<ServiceProblem> {
+    let name = name.trim();
+    let mut problems = Vec::new();
+    if name.is_empty() || name.chars().count() > NAME_MAX {
+        problems.push(ServiceProblem::Name);
+    }
+    if description.trim().chars().count() > DESCRIPTION_MAX {
+        problems.push(ServiceProblem::Description);
+    }
+    problems
+}
+
+/// Declares a service of the staff member's provider (`services.manage`).
+/// Refused (`refusal-exists-service`) when the provider has one of that
+/// name already.
+pub async fn declare(
+    app: &App,
+    staff: &Staff<'_>,
+    input: &ServiceInput,
+) -> Result<ServiceId, AppError> {
+    staff.require(Permission::ServicesManage)?;
+    let facts = facts_json(&input.profile);
+    let new = new_service(staff, input, &facts);
+    Ok(app.store.create_service(&new, staff.actor()).await?)
+}
+
+/// What a profile change did to applicability, obligation ids in the
+/// text's order.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChange {
+    pub became_applicable: Vec<String>,
+    pub became_not_applicable: Vec<String>,
+}
+
+/// Changes a service of the staff member's provider (`services.manage`),
+/// edited from `version`. Refused when someone changed it meanwhile
+/// (`refusal-stale-service`: nothing saved) or when the new name is taken;
+/// NotFound for another provider's service.
+pub async fn change(
+    app: &App,
+    staff: &Staff<'_>,
+    id: ServiceId,
+    input: &ServiceInput,
+    version: i64,
+) -> Result<ProfileChange, AppError> {
+    staff.require(Permission::ServicesManage)?;
+    let facts = facts_json(&input.profile);
+    let new = new_service(staff, input, &facts);
+    let before = app
+        .store
+        .update_service(id, &new, version, staff.actor())
+        .await?;
+    let old = applicable_ids(app.catalog, &profile_of(app.catalog, &before)?);
+    let now = applicable_ids(app.catalog, &input.profile);
+    Ok(ProfileChange {
+        became_applicable: now.iter().filter(|i| !old.contains(i)).cloned().collect(),
+        became_not_applicable: old.iter().filter(|i| !now.contains(i)).cloned().collect(),
+    })
+}
+
+fn facts_json(p: &Profile) -> String {
+    serde_json::to_string(&p.facts).unwrap_or_else(|_| "{}".into())
+}
+
+fn new_service<'a>(staff: &Staff<'_>, input: &'a ServiceInput, facts: &'a str) -> NewService<'a> {
+    NewService {
+        provider: staff.provider(),
+        name: &input.name,
+        description: &input.description,
+        model: input.profile.model.as_str(),
+        level: i64::from(input.profile.level.number()),
+        facts_json: facts,
+    }
+}
 
 /// The applicability profile of a stored service. Only facts the catalog
 /// knows are kept: a condition removed from a later catalog version is

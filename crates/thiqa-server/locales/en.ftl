@@ -315,7 +315,6 @@ site-add = Add the site
 site-remove = Remove
 error-service-name = The service name is required (at most 120 characters).
 error-service-description = The description has at most 1000 characters.
-error-service-taken = A service named "{ $name }" already exists.
 error-site-fields = The site name and city are required (at most 120 characters).
 error-site-country = The country is a two-letter ISO code (for example MA).
 

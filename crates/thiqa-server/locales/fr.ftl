@@ -315,7 +315,6 @@ site-add = Ajouter le site
 site-remove = Retirer
 error-service-name = Le nom du service est obligatoire (120 caractères au plus).
 error-service-description = La description compte 1000 caractères au plus.
-error-service-taken = Un service nommé « { $name } » existe déjà.
 error-site-fields = Le nom du site et la ville sont obligatoires (120 caractères au plus).
 error-site-country = Le pays est un code ISO à deux lettres (par exemple MA).
 

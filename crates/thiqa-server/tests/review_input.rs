@@ -14,17 +14,6 @@ use thiqa_domain::{Clock, Directory};
 use thiqa_journal::Timestamp;
 use thiqa_store::AlertQuery;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Sqlite).await).await })*
-        }
-        mod postgres_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Postgres).await).await })*
-        }
-    };
-}
-
 on_both_backends!(
     hostile_spreadsheets_are_refused_naming_the_limit,
     the_statement_of_applicability_csv_carries_no_formula,

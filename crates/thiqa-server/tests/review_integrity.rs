@@ -17,17 +17,6 @@ use thiqa_journal::Event;
 use thiqa_store::{Actor, Backend, NewAccount};
 use tower::ServiceExt;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Sqlite).await).await })*
-        }
-        mod postgres_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Postgres).await).await })*
-        }
-    };
-}
-
 on_both_backends!(
     an_export_fails_rather_than_carry_another_tenants_event,
     a_console_dossier_is_journaled_and_its_key_published,

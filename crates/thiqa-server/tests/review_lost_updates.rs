@@ -10,17 +10,6 @@ use axum::http::{Method, StatusCode};
 use support::{Client, TestApp};
 use thiqa_domain::{Directory, ServiceId, Tenant};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Sqlite).await).await })*
-        }
-        mod postgres_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Postgres).await).await })*
-        }
-    };
-}
-
 on_both_backends!(
     of_twenty_editors_of_one_version_one_saves_and_nineteen_get_409,
     concurrent_editors_who_retry_leave_an_exact_history,

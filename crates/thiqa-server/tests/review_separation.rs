@@ -13,17 +13,6 @@ use support::{Client, TestApp, PASSWORD};
 use thiqa_domain::{Directory, Permission, ProviderId, RoleId, ServiceId, Tenant};
 use thiqa_store::{Actor, EventFilter, NewEngagement, NewFinding, NewService};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Sqlite).await).await })*
-        }
-        mod postgres_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Postgres).await).await })*
-        }
-    };
-}
-
 on_both_backends!(
     console_admin_cannot_widen_its_own_role_nor_drop_the_pairs_to_take_access_approve,
     portal_admin_cannot_widen_its_own_role_nor_drop_the_pairs_to_take_access_approve,

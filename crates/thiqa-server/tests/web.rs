@@ -8,17 +8,6 @@ use axum::http::{Method, StatusCode};
 use support::{TestApp, PASSWORD};
 use thiqa_domain::Directory;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Sqlite).await).await })*
-        }
-        mod postgres_backend {
-            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Postgres).await).await })*
-        }
-    };
-}
-
 on_both_backends!(
     operator_login_needs_the_second_factor,
     five_failures_lock_the_account_even_for_the_right_password,

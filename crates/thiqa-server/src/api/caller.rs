@@ -34,6 +34,20 @@ impl<R: Realm> ApiCaller<R> {
         self.account.tenant
     }
 
+    /// The use cases' context of a provider's staff member (Forbidden for
+    /// anyone else), with the token's narrowed permissions.
+    pub fn staff(&self) -> Result<thiqa_app::Staff<'_>, ApiError> {
+        match self.tenant() {
+            Tenant::Provider(p) => Ok(thiqa_app::Staff::signed(
+                p,
+                self.account.id,
+                &self.permissions,
+                self.actor(),
+            )),
+            Tenant::Organisation(_) => Err(ApiError::forbidden("a provider's staff")),
+        }
+    }
+
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
         if self.permissions.contains(p) {
             Ok(())

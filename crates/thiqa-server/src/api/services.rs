@@ -14,14 +14,17 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use thiqa_catalog::{Level, Profile, ServiceModel};
 use thiqa_domain::{Permission, ProviderId, ServiceId, Tenant};
-use thiqa_store::{NewService, StoreError};
 
 use crate::api::caller::{ApiCaller, ApiJson};
 use crate::api::created;
 use crate::auth::realm::Console;
 use crate::state::AppState;
 use crate::web::error::ApiError;
-use thiqa_app::services::{applicable_ids, profile_of};
+use thiqa_app::services::{
+    applicable_ids, change, declare, profile_of, ServiceInput, ServiceProblem, DESCRIPTION_MAX,
+    NAME_MAX, STALE,
+};
+use thiqa_app::AppError;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -51,17 +54,8 @@ fn provider(c: &ApiCaller<Console>) -> Result<ProviderId, ApiError> {
     }
 }
 
-/// Checks a body against the catalog; each problem is named.
-fn parse(app: &AppState, body: &ServiceBody) -> Result<Profile, ApiError> {
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(ApiError::bad_request("name: 1 to 120 characters"));
-    }
-    if body.description.chars().count() > 1000 {
-        return Err(ApiError::bad_request(
-            "description: at most 1000 characters",
-        ));
-    }
+/// Reads a body and checks it against the catalog; each problem is named.
+fn parse(app: &AppState, body: &ServiceBody) -> Result<ServiceInput, ApiError> {
     let model = ServiceModel::from_name(&body.model)
         .ok_or_else(|| ApiError::bad_request("model: one of iaas, paas, saas"))?;
     let level = Level::try_from(body.level).map_err(|_| ApiError::bad_request("level: 1 or 2"))?;
@@ -70,10 +64,19 @@ fn parse(app: &AppState, body: &ServiceBody) -> Result<Profile, ApiError> {
         level,
         facts: body.facts.clone(),
     };
-    profile
-        .validate(app.catalog)
-        .map_err(|e| ApiError::bad_request(format!("facts: {e}")))?;
-    Ok(profile)
+    ServiceInput::check(app.catalog, &body.name, &body.description, profile).map_err(|problems| {
+        let named: Vec<String> = problems
+            .iter()
+            .map(|p| match p {
+                ServiceProblem::Name => format!("name: 1 to {NAME_MAX} characters"),
+                ServiceProblem::Description => {
+                    format!("description: at most {DESCRIPTION_MAX} characters")
+                }
+                ServiceProblem::Profile(e) => format!("facts: {e}"),
+            })
+            .collect();
+        ApiError::bad_request(named.join("; "))
+    })
 }
 
 async fn view(app: &AppState, provider: ProviderId, id: ServiceId) -> Result<Value, ApiError> {
@@ -125,22 +128,8 @@ async fn create(
             "version is for changes (PUT), not for a new service",
         ));
     }
-    let profile = parse(&app, &body)?;
-    let facts = serde_json::to_string(&profile.facts).unwrap_or_else(|_| "{}".into());
-    let id = app
-        .store
-        .create_service(
-            &NewService {
-                provider,
-                name: body.name.trim(),
-                description: body.description.trim(),
-                model: profile.model.as_str(),
-                level: i64::from(profile.level.number()),
-                facts_json: &facts,
-            },
-            &caller.actor(),
-        )
-        .await?;
+    let input = parse(&app, &body)?;
+    let id = declare(&app, &caller.staff()?, &input).await?;
     Ok(created(view(&app, provider, id).await?))
 }
 
@@ -161,38 +150,20 @@ async fn update(
             "version is required: the version of the service you changed, as GET returned it",
         )
     })?;
-    let profile = parse(&app, &body)?;
-    let facts = serde_json::to_string(&profile.facts).unwrap_or_else(|_| "{}".into());
-    let saved = app
-        .store
-        .update_service(
-            id,
-            &NewService {
-                provider,
-                name: body.name.trim(),
-                description: body.description.trim(),
-                model: profile.model.as_str(),
-                level: i64::from(profile.level.number()),
-                facts_json: &facts,
-            },
-            version,
-            &caller.actor(),
-        )
-        .await;
-    let before = match saved {
-        Ok(before) => before,
+    let input = parse(&app, &body)?;
+    let changed = match change(&app, &caller.staff()?, id, &input, version).await {
+        Ok(changed) => changed,
         // Nothing saved; the answer carries the service as it now is.
-        Err(StoreError::Stale(message)) => {
+        Err(AppError::Refused(r)) if r.key == STALE => {
             let current = view(&app, provider, id).await?;
-            let error = json!({"error": {"code": "conflict", "message": message.english()}, "current": current});
+            let error =
+                json!({"error": {"code": "conflict", "message": r.english()}, "current": current});
             return Ok((StatusCode::CONFLICT, Json(error)).into_response());
         }
         Err(e) => return Err(e.into()),
     };
-    let old = applicable_ids(app.catalog, &profile_of(app.catalog, &before)?);
-    let new = applicable_ids(app.catalog, &profile);
     let mut v = view(&app, provider, id).await?;
-    v["became_applicable"] = json!(new.iter().filter(|i| !old.contains(i)).collect::<Vec<_>>());
-    v["became_not_applicable"] = json!(old.iter().filter(|i| !new.contains(i)).collect::<Vec<_>>());
+    v["became_applicable"] = json!(changed.became_applicable);
+    v["became_not_applicable"] = json!(changed.became_not_applicable);
     Ok(Json(v).into_response())
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_catalog::{Catalog, Level, Profile, ServiceModel};
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{NewService, Site, StoreError};
+use thiqa_store::Site;
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
@@ -23,7 +23,10 @@ use crate::web::error::PageError;
 use crate::web::forms::{edited_version, field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
-use thiqa_app::services::{applicable_ids, profile_of};
+use thiqa_app::services::{
+    applicable_ids, change, declare, profile_of, text_problems, ServiceInput, ServiceProblem, STALE,
+};
+use thiqa_app::AppError;
 
 pub struct FactField {
     pub id: String,
@@ -147,33 +150,25 @@ pub async fn list(State(app): State<AppState>, me: Signed<Console>) -> Result<Re
     list_page(&app, &me, None, vec![], StatusCode::OK).await
 }
 
-/// What a submitted service form holds, checked; or the problems, named.
-struct Submitted {
+/// A refused service form: the problems, named, and what the user typed
+/// (the profile too, when it could be read) to show again.
+struct Refused {
+    errors: Vec<String>,
     name: String,
     description: String,
-    profile: Profile,
+    profile: Option<Profile>,
 }
 
-fn parse_form(
-    c: &Catalog,
-    tr: &Tr,
-    pairs: &[(String, String)],
-) -> Result<Submitted, (Vec<String>, String, String)> {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let (name, description) = (get("name"), get("description"));
-    let mut errors = vec![];
-    if name.is_empty() || name.chars().count() > 120 {
-        errors.push(tr.t("error-service-name"));
+fn problem_text(tr: &Tr, p: &ServiceProblem) -> String {
+    match p {
+        ServiceProblem::Name => tr.t("error-service-name"),
+        ServiceProblem::Description => tr.t("error-service-description"),
+        ServiceProblem::Profile(_) => tr.t1("catalog-error-param", "param", "fact"),
     }
-    if description.chars().count() > 1000 {
-        errors.push(tr.t("error-service-description"));
-    }
+}
+
+fn parse_form(c: &Catalog, tr: &Tr, pairs: &[(String, String)]) -> Result<ServiceInput, Refused> {
+    let (name, description) = (field(pairs, "name"), field(pairs, "description"));
     let mut params = Params::default();
     for (k, v) in pairs
         .iter()
@@ -181,28 +176,32 @@ fn parse_form(
     {
         params = params.with(k, v.clone());
     }
+    let refused = |errors: Vec<String>, profile: Option<Profile>| Refused {
+        errors,
+        name: name.trim().to_string(),
+        description: description.trim().to_string(),
+        profile,
+    };
     let profile = match form_profile(c, &params) {
-        Ok(p) => Some(p),
+        Ok(p) => p,
         Err(e) => {
+            let mut errors: Vec<String> = text_problems(&name, &description)
+                .iter()
+                .map(|p| problem_text(tr, p))
+                .collect();
             errors.push(match bad_param(tr, &e) {
                 PageError::BadRequest(m) => m,
                 other => format!("{other:?}"),
             });
-            None
+            return Err(refused(errors, None));
         }
     };
-    match profile {
-        Some(profile) if errors.is_empty() => Ok(Submitted {
-            name,
-            description,
-            profile,
-        }),
-        _ => Err((errors, name, description)),
-    }
-}
-
-fn facts_json(p: &Profile) -> String {
-    serde_json::to_string(&p.facts).unwrap_or_else(|_| "{}".into())
+    ServiceInput::check(c, &name, &description, profile.clone()).map_err(|problems| {
+        refused(
+            problems.iter().map(|p| problem_text(tr, p)).collect(),
+            Some(profile),
+        )
+    })
 }
 
 pub async fn create(
@@ -211,56 +210,48 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesManage)?;
-    let provider = me.provider()?;
     let tr = me.tr(&app);
-    let sub = match parse_form(app.catalog, &tr, &pairs) {
-        Ok(s) => s,
-        Err((errors, name, description)) => {
+    let input = match parse_form(app.catalog, &tr, &pairs) {
+        Ok(input) => input,
+        Err(refused) => {
             let form = ServiceForm::new(
                 app.catalog,
                 me.visit.lang,
                 "/services".into(),
                 "service-create-submit",
-                &name,
-                &description,
-                &Profile::new(ServiceModel::Saas, Level::One),
+                &refused.name,
+                &refused.description,
+                &refused
+                    .profile
+                    .unwrap_or_else(|| Profile::new(ServiceModel::Saas, Level::One)),
             );
             return list_page(
                 &app,
                 &me,
                 Some(form),
-                errors,
+                refused.errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
         }
     };
-    let facts = facts_json(&sub.profile);
-    let new = NewService {
-        provider,
-        name: &sub.name,
-        description: &sub.description,
-        model: sub.profile.model.as_str(),
-        level: i64::from(sub.profile.level.number()),
-        facts_json: &facts,
-    };
-    match app.store.create_service(&new, &me.actor()).await {
+    match declare(&app, &me.staff()?, &input).await {
         Ok(id) => Ok(confirmed(&format!("/services/{}", id.0), Notice::Added)),
-        Err(thiqa_store::StoreError::Conflict(_)) => {
+        Err(AppError::Refused(r)) => {
             let form = ServiceForm::new(
                 app.catalog,
                 me.visit.lang,
                 "/services".into(),
                 "service-create-submit",
-                &sub.name,
-                &sub.description,
-                &sub.profile,
+                input.name(),
+                input.description(),
+                input.profile(),
             );
             list_page(
                 &app,
                 &me,
                 Some(form),
-                vec![tr.t1("error-service-taken", "name", &sub.name)],
+                vec![tr.refusal(&r)],
                 StatusCode::CONFLICT,
             )
             .await
@@ -385,18 +376,22 @@ pub async fn update(
     let tr = me.tr(&app);
     let c = app.catalog;
     let version = edited_version(&tr, &field(&pairs, "version"))?;
-    let sub = match parse_form(c, &tr, &pairs) {
-        Ok(s) => s,
-        Err((errors, name, description)) => {
-            let current = profile_of(c, &app.store.service(provider, id).await?)?;
+    let input = match parse_form(c, &tr, &pairs) {
+        Ok(input) => input,
+        Err(refused) => {
+            // The profile as typed when it could be read, else as saved.
+            let profile = match refused.profile {
+                Some(p) => p,
+                None => profile_of(c, &app.store.service(provider, id).await?)?,
+            };
             let mut form = ServiceForm::new(
                 c,
                 me.visit.lang,
                 format!("/services/{}", id.0),
                 "service-save",
-                &name,
-                &description,
-                &current,
+                &refused.name,
+                &refused.description,
+                &profile,
             );
             form.version = Some(version);
             return detail_page(
@@ -405,58 +400,41 @@ pub async fn update(
                 id,
                 None,
                 Some(form),
-                errors,
+                refused.errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
         }
     };
-    let facts = facts_json(&sub.profile);
-    let new = NewService {
-        provider,
-        name: &sub.name,
-        description: &sub.description,
-        model: sub.profile.model.as_str(),
-        level: i64::from(sub.profile.level.number()),
-        facts_json: &facts,
-    };
-    let refusal = match app
-        .store
-        .update_service(id, &new, version, &me.actor())
-        .await
-    {
-        Ok(b) => Ok(b),
-        Err(StoreError::Conflict(_)) => Err(vec![tr.t1("error-service-taken", "name", &sub.name)]),
-        Err(StoreError::Stale(_)) => {
-            // The user's input stays in the form; the values saved meanwhile
-            // are named beside it.
-            let now = app.store.service(provider, id).await?;
-            Err(vec![
-                tr.t("error-edit-stale"),
-                format!(
-                    "{}: {} ({}, {} {}) {}",
-                    tr.t("edit-current-values"),
-                    now.name,
-                    now.model,
-                    tr.t("service-level"),
-                    now.level,
-                    now.description
-                ),
-            ])
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let before = match refusal {
-        Ok(b) => b,
-        Err(errors) => {
+    let changed = match change(&app, &me.staff()?, id, &input, version).await {
+        Ok(changed) => changed,
+        Err(AppError::Refused(r)) => {
+            let mut errors = vec![tr.refusal(&r)];
+            if r.key == STALE {
+                // The user's input stays in the form; the values saved
+                // meanwhile are named beside it.
+                let now = app.store.service(provider, id).await?;
+                errors = vec![
+                    tr.t("error-edit-stale"),
+                    format!(
+                        "{}: {} ({}, {} {}) {}",
+                        tr.t("edit-current-values"),
+                        now.name,
+                        now.model,
+                        tr.t("service-level"),
+                        now.level,
+                        now.description
+                    ),
+                ];
+            }
             let mut form = ServiceForm::new(
                 c,
                 me.visit.lang,
                 format!("/services/{}", id.0),
                 "service-save",
-                &sub.name,
-                &sub.description,
-                &sub.profile,
+                input.name(),
+                input.description(),
+                input.profile(),
             );
             form.version = Some(version);
             return detail_page(
@@ -470,25 +448,23 @@ pub async fn update(
             )
             .await;
         }
+        Err(e) => return Err(e.into()),
     };
-    let old = applicable_ids(c, &profile_of(c, &before)?);
-    let new_ids = applicable_ids(c, &sub.profile);
     let l = thiqa_catalog::Lang::from(me.visit.lang);
-    let titled = |ids: Vec<&String>| -> Vec<(String, String)> {
+    let titled = |ids: Vec<String>| -> Vec<(String, String)> {
         ids.into_iter()
             .map(|i| {
-                (
-                    i.clone(),
-                    c.obligation(i)
-                        .map(|o| l.pick(&o.title_fr, &o.title_en).to_string())
-                        .unwrap_or_default(),
-                )
+                let title = c
+                    .obligation(&i)
+                    .map(|o| l.pick(&o.title_fr, &o.title_en).to_string())
+                    .unwrap_or_default();
+                (i, title)
             })
             .collect()
     };
     let change = Change {
-        became_applicable: titled(new_ids.iter().filter(|i| !old.contains(i)).collect()),
-        became_not_applicable: titled(old.iter().filter(|i| !new_ids.contains(i)).collect()),
+        became_applicable: titled(changed.became_applicable),
+        became_not_applicable: titled(changed.became_not_applicable),
     };
     detail_page(&app, &me, id, Some(change), None, vec![], StatusCode::OK).await
 }

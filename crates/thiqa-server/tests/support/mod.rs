@@ -406,3 +406,17 @@ pub async fn intake_source(t: &TestApp, name: &str) -> (thiqa_store::IntakeSourc
     let token = created.token.expose().to_string();
     (created.source, token)
 }
+
+/// Runs each named scenario `async fn name(t: TestApp)` as two tests, one
+/// per backend (the test file imports `TestApp`).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_backend {
+            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Sqlite).await).await })*
+        }
+        mod postgres_backend {
+            $(#[tokio::test] async fn $name() { super::$name(super::TestApp::new(super::support::Backend::Postgres).await).await })*
+        }
+    };
+}
