@@ -14,6 +14,7 @@ pub mod dossier;
 mod error;
 pub mod oscal;
 pub mod services;
+pub mod sites;
 pub mod soa;
 pub mod tenants;
 pub mod time;

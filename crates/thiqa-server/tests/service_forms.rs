@@ -2,7 +2,8 @@
 //! declaration or change shows again everything the user typed, profile
 //! included, with the problem named; a change that succeeds says what it
 //! did to applicability. The console and the API refuse the same things
-//! (one use case, `thiqa_app::services`).
+//! (one use case, `thiqa_app::services`). The same for a service's sites
+//! (where its data lives, 3.15.2).
 
 mod support;
 
@@ -10,7 +11,10 @@ use axum::http::StatusCode;
 use support::evidence::officer;
 use support::TestApp;
 
-on_both_backends!(refused_service_forms_keep_the_typed_profile);
+on_both_backends!(
+    refused_service_forms_keep_the_typed_profile,
+    a_refused_site_keeps_what_was_typed_beside_its_problem,
+);
 
 /// Whether the form shows `value` selected in the select named `name`.
 fn selected(body: &str, name: &str, value: &str) -> bool {
@@ -107,4 +111,55 @@ async fn refused_service_forms_keep_the_typed_profile(t: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(selected(&r.body, "model", "saas"));
+}
+
+async fn a_refused_site_keeps_what_was_typed_beside_its_problem(t: TestApp) {
+    let (mut c, service) = officer(&t).await;
+    c.get(&service).await;
+    let r = c
+        .post_form(
+            &format!("{service}/sites"),
+            &[
+                ("name", "Centre Technopolis"),
+                ("city", "Salé"),
+                ("country", "MAR"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let form = &r.body[r
+        .body
+        .find("/sites\" class=\"card\"")
+        .expect("the site form")..];
+    assert!(
+        form.contains("id=\"site-error\""),
+        "the problem is beside the site form"
+    );
+    assert!(form.contains("value=\"Centre Technopolis\""), "{form}");
+    assert!(form.contains("value=\"Salé\""));
+    assert!(form.contains("value=\"MAR\""), "the country as typed");
+    assert!(
+        !r.body.contains("<td>Centre Technopolis</td>"),
+        "nothing saved"
+    );
+
+    // Corrected, it is added, confirmed and listed.
+    let r = c
+        .post_form(
+            &format!("{service}/sites"),
+            &[
+                ("name", "Centre Technopolis"),
+                ("city", "Salé"),
+                ("country", "ma"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = c.get(r.location().unwrap()).await;
+    assert!(
+        page.body
+            .contains("<td>Centre Technopolis</td><td>Salé</td><td>MA</td>"),
+        "{}",
+        page.body
+    );
 }

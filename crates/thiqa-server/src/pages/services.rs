@@ -26,6 +26,7 @@ use crate::web::render;
 use thiqa_app::services::{
     applicable_ids, change, declare, profile_of, text_problems, ServiceInput, ServiceProblem, STALE,
 };
+use thiqa_app::sites::{self, SiteInput, SiteProblem};
 use thiqa_app::AppError;
 
 pub struct FactField {
@@ -283,17 +284,52 @@ struct DetailPage<'a> {
     can_sign: bool,
     form: ServiceForm,
     errors: Vec<String>,
+    site: SiteForm,
+}
+
+/// The add-a-site form: empty (country MA), or refused with what was typed
+/// and the problems beside it.
+pub struct SiteForm {
+    pub name: String,
+    pub city: String,
+    pub country: String,
+    pub errors: Vec<String>,
+}
+
+impl Default for SiteForm {
+    fn default() -> SiteForm {
+        SiteForm {
+            name: String::new(),
+            city: String::new(),
+            country: "MA".into(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// What the service page shows beside the service: a profile change just
+/// saved, or a refused form with its problems.
+#[derive(Default)]
+struct Shown {
+    change: Option<Change>,
+    form: Option<ServiceForm>,
+    errors: Vec<String>,
+    site: SiteForm,
 }
 
 async fn detail_page(
     app: &AppState,
     me: &Signed<Console>,
     id: ServiceId,
-    change: Option<Change>,
-    form: Option<ServiceForm>,
-    errors: Vec<String>,
+    shown: Shown,
     status: StatusCode,
 ) -> Result<Response, PageError> {
+    let Shown {
+        change,
+        form,
+        errors,
+        site,
+    } = shown;
     let provider = me.provider()?;
     let c = app.catalog;
     let s = app.store.service(provider, id).await?;
@@ -348,6 +384,7 @@ async fn detail_page(
             can_sign: me.can(Permission::AssessmentValidate),
             form,
             errors,
+            site,
         },
     )
 }
@@ -358,7 +395,7 @@ pub async fn detail(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     read_access(&app, &me, ServiceId(id)).await?;
-    detail_page(&app, &me, ServiceId(id), None, None, vec![], StatusCode::OK).await
+    detail_page(&app, &me, ServiceId(id), Shown::default(), StatusCode::OK).await
 }
 
 /// Saves a profile change and shows what it did to applicability. Every
@@ -394,16 +431,12 @@ pub async fn update(
                 &profile,
             );
             form.version = Some(version);
-            return detail_page(
-                &app,
-                &me,
-                id,
-                None,
-                Some(form),
-                refused.errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            let shown = Shown {
+                form: Some(form),
+                errors: refused.errors,
+                ..Shown::default()
+            };
+            return detail_page(&app, &me, id, shown, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let changed = match change(&app, &me.staff()?, id, &input, version).await {
@@ -437,16 +470,12 @@ pub async fn update(
                 input.profile(),
             );
             form.version = Some(version);
-            return detail_page(
-                &app,
-                &me,
-                id,
-                None,
-                Some(form),
+            let shown = Shown {
+                form: Some(form),
                 errors,
-                StatusCode::CONFLICT,
-            )
-            .await;
+                ..Shown::default()
+            };
+            return detail_page(&app, &me, id, shown, StatusCode::CONFLICT).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -466,7 +495,11 @@ pub async fn update(
         became_applicable: titled(changed.became_applicable),
         became_not_applicable: titled(changed.became_not_applicable),
     };
-    detail_page(&app, &me, id, Some(change), None, vec![], StatusCode::OK).await
+    let shown = Shown {
+        change: Some(change),
+        ..Shown::default()
+    };
+    detail_page(&app, &me, id, shown, StatusCode::OK).await
 }
 
 pub async fn add_site(
@@ -476,46 +509,42 @@ pub async fn add_site(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesManage)?;
-    let provider = me.provider()?;
     let tr = me.tr(&app);
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
     let (name, city, country) = (
-        get("name"),
-        get("city"),
-        get("country").to_ascii_uppercase(),
+        field(&pairs, "name"),
+        field(&pairs, "city"),
+        field(&pairs, "country"),
     );
-    let mut errors = vec![];
-    if name.is_empty()
-        || name.chars().count() > 120
-        || city.is_empty()
-        || city.chars().count() > 120
-    {
-        errors.push(tr.t("error-site-fields"));
-    }
-    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        errors.push(tr.t("error-site-country"));
-    }
-    if !errors.is_empty() {
-        return detail_page(
-            &app,
-            &me,
-            ServiceId(id),
-            None,
-            None,
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    app.store
-        .add_site(provider, ServiceId(id), &name, &city, &country, &me.actor())
-        .await?;
+    let site = match SiteInput::check(&name, &city, &country) {
+        Ok(site) => site,
+        Err(problems) => {
+            let errors = problems
+                .iter()
+                .map(|p| match p {
+                    SiteProblem::Fields => tr.t("error-site-fields"),
+                    SiteProblem::Country => tr.t("error-site-country"),
+                })
+                .collect();
+            let shown = Shown {
+                site: SiteForm {
+                    name,
+                    city,
+                    country,
+                    errors,
+                },
+                ..Shown::default()
+            };
+            return detail_page(
+                &app,
+                &me,
+                ServiceId(id),
+                shown,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    sites::add_site(&app, &me.staff()?, ServiceId(id), &site).await?;
     Ok(confirmed(&format!("/services/{id}"), Notice::Added))
 }
 
@@ -524,9 +553,6 @@ pub async fn remove_site(
     me: Signed<Console>,
     Path((id, site)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ServicesManage)?;
-    app.store
-        .remove_site(me.provider()?, ServiceId(id), site, &me.actor())
-        .await?;
+    sites::remove_site(&app, &me.staff()?, ServiceId(id), site).await?;
     Ok(confirmed(&format!("/services/{id}"), Notice::Removed))
 }
