@@ -386,6 +386,7 @@ error-evidence-title = The evidence title is required (at most 200 characters).
 error-evidence-obligations = Name at least one supported obligation.
 error-evidence-url-or-note = Give a valid http(s) address or a note (at most 10,000 characters).
 error-evidence-file = Choose a non-empty file.
+evidence-file-again = Choose the file again: a browser does not keep a chosen file when the form comes back.
 error-evidence-too-large = The file exceeds the largest size of { $mb } MB; nothing was stored.
 evidence-add-for = Add evidence for this obligation
 evidence-versions = File versions

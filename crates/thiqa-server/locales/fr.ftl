@@ -386,6 +386,7 @@ error-evidence-title = L'intitulé de la preuve est obligatoire (200 caractères
 error-evidence-obligations = Indiquez au moins une obligation étayée.
 error-evidence-url-or-note = Donnez une adresse http(s) valide ou une note (10 000 caractères au plus).
 error-evidence-file = Choisissez un fichier non vide.
+evidence-file-again = Choisissez de nouveau le fichier : un navigateur ne garde pas un fichier choisi quand le formulaire revient.
 error-evidence-too-large = Le fichier dépasse la taille maximale de { $mb } Mo ; rien n'a été enregistré.
 evidence-add-for = Ajouter une preuve pour cette obligation
 evidence-versions = Versions du fichier

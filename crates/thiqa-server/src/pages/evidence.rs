@@ -45,15 +45,51 @@ struct EvidencePage<'a> {
     items: Vec<Row>,
     can_edit: bool,
     limit_mb: u64,
-    prefill: String,
+    /// What the two forms show: empty (obligations pre-filled from a link),
+    /// or the refused one as typed.
+    typed: Typed,
     errors: Vec<String>,
+}
+
+/// Which form was refused.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    Upload,
+    LinkOrNote,
+}
+
+/// What the user typed in a refused form (a chosen file cannot be kept:
+/// the upload form says to choose it again).
+#[derive(Default)]
+struct Typed {
+    refused: Option<Refused>,
+    title: String,
+    obligations: String,
+    valid_until: String,
+    url: String,
+    note: String,
+}
+
+impl Typed {
+    fn upload_refused(&self) -> bool {
+        self.refused == Some(Refused::Upload)
+    }
+
+    fn link_refused(&self) -> bool {
+        self.refused == Some(Refused::LinkOrNote)
+    }
+
+    /// The obligations pre-filled in a form nobody submitted yet.
+    fn fresh(&self) -> bool {
+        self.refused.is_none()
+    }
 }
 
 async fn page_with(
     app: &AppState,
     me: &Signed<Console>,
     id: ServiceId,
-    prefill: String,
+    typed: Typed,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
@@ -110,7 +146,7 @@ async fn page_with(
             items,
             can_edit: me.can(Permission::AssessmentEdit),
             limit_mb: app.config.evidence_max_mb,
-            prefill,
+            typed,
             errors,
         },
     )
@@ -128,7 +164,11 @@ pub async fn list(
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "o").map(|(_, v)| v))
         .filter(|v| thiqa_catalog::dgssi_cloud_2025().obligation(v).is_some())
         .unwrap_or_default();
-    page_with(&app, &me, ServiceId(id), prefill, vec![], StatusCode::OK).await
+    let typed = Typed {
+        obligations: prefill,
+        ..Typed::default()
+    };
+    page_with(&app, &me, ServiceId(id), typed, vec![], StatusCode::OK).await
 }
 
 /// The common fields of both forms, checked; problems named.
@@ -219,15 +259,23 @@ pub async fn add_link_or_note(
     let meta = match meta {
         Ok(m) => m,
         Err(errors) => {
+            let typed = Typed {
+                refused: Some(Refused::LinkOrNote),
+                title: get("title"),
+                obligations: get("obligations"),
+                valid_until: get("valid_until"),
+                url,
+                note,
+            };
             return page_with(
                 &app,
                 &me,
                 id,
-                String::new(),
+                typed,
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await
+            .await;
         }
     };
     let new = NewEvidence {
@@ -293,29 +341,28 @@ pub async fn upload(
         Ok(_) => vec![],
         Err(e) => e,
     };
-    let Some(file) = stored.filter(|f| f.size > 0) else {
+    let file = stored.filter(|f| f.size > 0);
+    if file.is_none() {
         errors.push(tr.t("error-evidence-file"));
+    }
+    let Some(file) = file.filter(|_| errors.is_empty()) else {
+        let typed = Typed {
+            refused: Some(Refused::Upload),
+            title,
+            obligations,
+            valid_until,
+            ..Typed::default()
+        };
         return page_with(
             &app,
             &me,
             id,
-            String::new(),
+            typed,
             errors,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
     };
-    if !errors.is_empty() {
-        return page_with(
-            &app,
-            &me,
-            id,
-            String::new(),
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
     let meta =
         check_meta(&app, &tr, &title, &obligations, &valid_until).map_err(|e| bad(e.join(" ")))?;
     let new = NewEvidence {

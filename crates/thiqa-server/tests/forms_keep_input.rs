@@ -1,19 +1,21 @@
-//! The service forms follow the form pattern (issue 13, item 6): a refused
-//! declaration or change shows again everything the user typed, profile
-//! included, with the problem named; a change that succeeds says what it
-//! did to applicability. The console and the API refuse the same things
+//! Forms follow one pattern (issue 13, item 6): a refused form shows again
+//! everything the user typed, with the problem named beside it; a chosen
+//! file is the only thing that cannot be kept, and the form says so. Here:
+//! a service's declaration and change (profile included), its sites, and
+//! its evidence (link or note, file upload). The console and the API refuse the same things
 //! (one use case, `thiqa_app::services`). The same for a service's sites
 //! (where its data lives, 3.15.2).
 
 mod support;
 
 use axum::http::StatusCode;
-use support::evidence::officer;
+use support::evidence::{multipart, officer};
 use support::TestApp;
 
 on_both_backends!(
     refused_service_forms_keep_the_typed_profile,
     a_refused_site_keeps_what_was_typed_beside_its_problem,
+    refused_evidence_forms_keep_what_was_typed,
 );
 
 /// Whether the form shows `value` selected in the select named `name`.
@@ -161,5 +163,73 @@ async fn a_refused_site_keeps_what_was_typed_beside_its_problem(t: TestApp) {
             .contains("<td>Centre Technopolis</td><td>Salé</td><td>MA</td>"),
         "{}",
         page.body
+    );
+}
+
+async fn refused_evidence_forms_keep_what_was_typed(t: TestApp) {
+    let (mut c, service) = officer(&t).await;
+    let evidence = format!("{service}/evidence");
+
+    // A link to a non-web address: refused, everything typed kept in the
+    // link form, the upload form left empty.
+    let r = c
+        .post_form(
+            &evidence,
+            &[
+                ("title", "Politique de sauvegarde"),
+                ("obligations", "3.8.5.a"),
+                ("url", "ftp://intranet/pssi.pdf"),
+                ("note", "Version validée en comité"),
+                ("valid_until", "2027-06-30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let link_form = &r.body[r
+        .body
+        .find(&format!("action=\"{evidence}\""))
+        .expect("the link form")..];
+    assert!(
+        link_form.contains("id=\"form-error\""),
+        "the problem is in the refused form"
+    );
+    for typed in [
+        "value=\"Politique de sauvegarde\"",
+        "value=\"3.8.5.a\"",
+        "value=\"ftp://intranet/pssi.pdf\"",
+        ">Version validée en comité</textarea>",
+        "value=\"2027-06-30\"",
+    ] {
+        assert!(link_form.contains(typed), "{typed} kept: {link_form}");
+    }
+    let upload_form = &r.body[r.body.find("evidence/upload").unwrap()
+        ..r.body.find(&format!("action=\"{evidence}\"")).unwrap()];
+    assert!(!upload_form.contains("Politique de sauvegarde"));
+
+    // An upload without a file: the fields kept, and the form says the file
+    // must be chosen again.
+    let csrf = c.csrf.clone().unwrap();
+    let (ct, body) = multipart(
+        &[
+            ("title", "Registre des accès"),
+            ("obligations", "3.7.2.a"),
+            ("valid_until", "2027-01-31"),
+        ],
+        None,
+    );
+    let r = c
+        .post_raw(&format!("{evidence}/upload?csrf={csrf}"), &ct, body)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let upload_form = &r.body[r.body.find("evidence/upload").unwrap()..];
+    assert!(
+        upload_form.contains("value=\"Registre des accès\""),
+        "{upload_form}"
+    );
+    assert!(upload_form.contains("value=\"3.7.2.a\""));
+    assert!(upload_form.contains("value=\"2027-01-31\""));
+    assert!(
+        upload_form.contains("id=\"file-again\""),
+        "the form says to choose the file again"
     );
 }
