@@ -2,7 +2,7 @@
 //! everything the user typed, with the problem named beside it; a chosen
 //! file is the only thing that cannot be kept, and the form says so. Here:
 //! a service's declaration and change (profile included), its sites, and
-//! its evidence (link or note, file upload). The console and the API refuse the same things
+//! its evidence (link or note, file upload), its action plan. The console and the API refuse the same things
 //! (one use case, `thiqa_app::services`). The same for a service's sites
 //! (where its data lives, 3.15.2).
 
@@ -16,6 +16,7 @@ on_both_backends!(
     refused_service_forms_keep_the_typed_profile,
     a_refused_site_keeps_what_was_typed_beside_its_problem,
     refused_evidence_forms_keep_what_was_typed,
+    a_refused_action_keeps_what_was_typed,
 );
 
 /// Whether the form shows `value` selected in the select named `name`.
@@ -232,4 +233,41 @@ async fn refused_evidence_forms_keep_what_was_typed(t: TestApp) {
         upload_form.contains("id=\"file-again\""),
         "the form says to choose the file again"
     );
+}
+
+async fn a_refused_action_keeps_what_was_typed(t: TestApp) {
+    let (mut c, service) = officer(&t).await;
+    let actions = format!("{service}/actions");
+    c.get(&actions).await;
+    // No due date: refused, every field kept inside the form.
+    let r = c
+        .post_form(
+            &actions,
+            &[
+                ("title", "Revoir les accès aux sauvegardes"),
+                ("description", "Revue mensuelle (3.8.5)"),
+                ("obligations", "3.8.5.a"),
+                ("findings", ""),
+                ("owner", "exploitation"),
+                ("due_date", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let form = &r.body[r
+        .body
+        .find(&format!("action=\"{actions}\""))
+        .expect("the action form")..];
+    assert!(
+        form.contains("id=\"form-error\""),
+        "the problem is in the form"
+    );
+    for typed in [
+        "value=\"Revoir les accès aux sauvegardes\"",
+        ">Revue mensuelle (3.8.5)</textarea>",
+        "value=\"3.8.5.a\"",
+        "value=\"exploitation\"",
+    ] {
+        assert!(form.contains(typed), "{typed} kept: {form}");
+    }
 }

@@ -42,23 +42,29 @@ struct ActionsPage<'a> {
     items: Vec<Row>,
     statuses: Vec<(&'static str, &'static str)>,
     can_edit: bool,
-    prefill: Prefill,
+    form: ActionForm,
     errors: Vec<String>,
 }
 
-/// What the creation form starts with when reached from an obligation or a
-/// finding ("plan an action for this").
+/// The new-action form: empty, with the obligation or finding pre-filled
+/// when reached from one ("plan an action for this"), or refused with
+/// everything typed and its problems inside it.
 #[derive(Default)]
-pub struct Prefill {
-    pub obligation: String,
-    pub finding: String,
+pub struct ActionForm {
+    pub refused: bool,
+    pub title: String,
+    pub description: String,
+    pub obligations: String,
+    pub findings: String,
+    pub owner: String,
+    pub due_date: String,
 }
 
 async fn page_with(
     app: &AppState,
     me: &Signed<Console>,
     id: ServiceId,
-    prefill: Prefill,
+    form: ActionForm,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
@@ -95,7 +101,7 @@ async fn page_with(
                 .map(|s| (*s, status_key(s)))
                 .collect(),
             can_edit: me.can(Permission::AssessmentEdit),
-            prefill,
+            form,
             errors,
         },
     )
@@ -125,15 +131,16 @@ pub async fn list(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let prefill = Prefill {
-        obligation: param("o")
+    let form = ActionForm {
+        obligations: param("o")
             .filter(|v| app.catalog.obligation(v).is_some())
             .unwrap_or_default(),
-        finding: param("f")
+        findings: param("f")
             .filter(|v| v.parse::<i64>().is_ok())
             .unwrap_or_default(),
+        ..ActionForm::default()
     };
-    page_with(&app, &me, ServiceId(id), prefill, vec![], StatusCode::OK).await
+    page_with(&app, &me, ServiceId(id), form, vec![], StatusCode::OK).await
 }
 
 pub async fn create(
@@ -186,12 +193,21 @@ pub async fn create(
     if !due_ok {
         errors.push(tr.t("error-action-due"));
     }
+    let typed = || ActionForm {
+        refused: true,
+        title: get("title"),
+        description: get("description"),
+        obligations: get("obligations"),
+        findings: get("findings"),
+        owner: get("owner"),
+        due_date: get("due_date"),
+    };
     if !errors.is_empty() {
         return page_with(
             &app,
             &me,
             id,
-            Prefill::default(),
+            typed(),
             errors,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -216,15 +232,7 @@ pub async fn create(
         )),
         Err(thiqa_store::StoreError::Conflict(r)) => {
             let m = me.tr(&app).refusal(&r);
-            page_with(
-                &app,
-                &me,
-                id,
-                Prefill::default(),
-                vec![m],
-                StatusCode::CONFLICT,
-            )
-            .await
+            page_with(&app, &me, id, typed(), vec![m], StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
@@ -263,12 +271,11 @@ pub async fn set_status(
         Err(StoreError::Stale(r)) => {
             let m = me.tr(&app).refusal(&r);
             let error = format!("{m}. {} ({status})", tr.t("error-edit-stale"));
-            let prefill = Prefill::default();
             page_with(
                 &app,
                 &me,
                 service,
-                prefill,
+                ActionForm::default(),
                 vec![error],
                 StatusCode::CONFLICT,
             )
