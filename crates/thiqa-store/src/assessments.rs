@@ -95,22 +95,22 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let Some(obligation_id) = r.get::<Option<String>>("obligation_id")? else {
+        for mut r in rows {
+            let Some(obligation_id) = r.take::<Option<String>>("obligation_id")? else {
                 continue;
             };
-            let status: String = r.get("status")?;
+            let status: String = r.take("status")?;
             out.push(Assessment {
                 status: AssessmentStatus::parse(&status)
                     .ok_or_else(|| StoreError::Corrupt(format!("assessment status {status}")))?,
                 obligation_id,
-                statement: r.get("statement")?,
-                justification: r.get("justification")?,
-                owner: r.get("owner")?,
-                next_review: r.get("next_review")?,
-                updated_at: r.get("updated_at")?,
-                updated_by: r.get("updated_by")?,
-                version: r.get("version")?,
+                statement: r.take("statement")?,
+                justification: r.take("justification")?,
+                owner: r.take("owner")?,
+                next_review: r.take("next_review")?,
+                updated_at: r.take("updated_at")?,
+                updated_by: r.take("updated_by")?,
+                version: r.take("version")?,
             });
         }
         Ok(out)
