@@ -16,6 +16,10 @@ pub enum AppError {
     /// A rule refused the change; nothing was saved.
     #[error("{}", .0.english())]
     Refused(Refusal),
+    /// The change was made from an older version of what it edits; nothing
+    /// was saved (the edge shows what is there now).
+    #[error("{}", .0.english())]
+    Stale(Refusal),
     /// The storage failed (unreachable, full…); nothing was saved.
     #[error(transparent)]
     Store(StoreError),
@@ -31,7 +35,8 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict(r) | StoreError::Stale(r) => AppError::Refused(r),
+            StoreError::Conflict(r) => AppError::Refused(r),
+            StoreError::Stale(r) => AppError::Stale(r),
             other => AppError::Store(other),
         }
     }

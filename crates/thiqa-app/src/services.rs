@@ -10,9 +10,6 @@ use thiqa_store::{NewService, Service};
 
 use crate::{App, AppError, Staff};
 
-/// The refusal of a change made from an older version of the service.
-pub const STALE: &str = "refusal-stale-service";
-
 /// The longest service name, in characters.
 pub const NAME_MAX: usize = 120;
 /// The longest service description, in characters.
@@ -110,8 +107,8 @@ pub struct ProfileChange {
 }
 
 /// Changes a service of the staff member's provider (`services.manage`),
-/// edited from `version`. Refused when someone changed it meanwhile
-/// (`refusal-stale-service`: nothing saved) or when the new name is taken;
+/// edited from `version`. Stale when someone changed it meanwhile (nothing
+/// saved), Refused when the new name is taken;
 /// NotFound for another provider's service.
 pub async fn change(
     app: &App,

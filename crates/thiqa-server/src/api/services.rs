@@ -22,7 +22,7 @@ use crate::state::AppState;
 use crate::web::error::ApiError;
 use thiqa_app::services::{
     applicable_ids, change, declare, profile_of, ServiceInput, ServiceProblem, DESCRIPTION_MAX,
-    NAME_MAX, STALE,
+    NAME_MAX,
 };
 use thiqa_app::AppError;
 
@@ -154,7 +154,7 @@ async fn update(
     let changed = match change(&app, &caller.staff()?, id, &input, version).await {
         Ok(changed) => changed,
         // Nothing saved; the answer carries the service as it now is.
-        Err(AppError::Refused(r)) if r.key == STALE => {
+        Err(AppError::Stale(r)) => {
             let current = view(&app, provider, id).await?;
             let error =
                 json!({"error": {"code": "conflict", "message": r.english()}, "current": current});

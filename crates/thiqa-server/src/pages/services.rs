@@ -24,7 +24,7 @@ use crate::web::forms::{edited_version, field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 use thiqa_app::services::{
-    applicable_ids, change, declare, profile_of, text_problems, ServiceInput, ServiceProblem, STALE,
+    applicable_ids, change, declare, profile_of, text_problems, ServiceInput, ServiceProblem,
 };
 use thiqa_app::sites::{self, SiteInput, SiteProblem};
 use thiqa_app::AppError;
@@ -205,6 +205,73 @@ fn parse_form(c: &Catalog, tr: &Tr, pairs: &[(String, String)]) -> Result<Servic
     })
 }
 
+/// What a refused service form shows again, as the user typed it.
+struct Typed<'a> {
+    name: &'a str,
+    description: &'a str,
+    profile: &'a Profile,
+}
+
+impl<'a> Typed<'a> {
+    /// A checked input the store then refused, shown back as typed.
+    fn of(input: &'a ServiceInput) -> Typed<'a> {
+        Typed {
+            name: input.name(),
+            description: input.description(),
+            profile: input.profile(),
+        }
+    }
+}
+
+/// The services list again, its new-service form holding what was typed.
+async fn create_refused(
+    app: &AppState,
+    me: &Signed<Console>,
+    typed: &Typed<'_>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let form = ServiceForm::new(
+        app.catalog,
+        me.visit.lang,
+        "/services".into(),
+        "service-create-submit",
+        typed.name,
+        typed.description,
+        typed.profile,
+    );
+    list_page(app, me, Some(form), errors, status).await
+}
+
+/// The service page again, its form holding what was typed, still editing
+/// `version` (a stale one is moved to the current version by the page).
+async fn edit_refused(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    version: i64,
+    typed: &Typed<'_>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let mut form = ServiceForm::new(
+        app.catalog,
+        me.visit.lang,
+        format!("/services/{}", id.0),
+        "service-save",
+        typed.name,
+        typed.description,
+        typed.profile,
+    );
+    form.version = Some(version);
+    let shown = Shown {
+        form: Some(form),
+        errors,
+        ..Shown::default()
+    };
+    detail_page(app, me, id, shown, status).await
+}
+
 pub async fn create(
     State(app): State<AppState>,
     me: Signed<Console>,
@@ -215,47 +282,21 @@ pub async fn create(
     let input = match parse_form(app.catalog, &tr, &pairs) {
         Ok(input) => input,
         Err(refused) => {
-            let form = ServiceForm::new(
-                app.catalog,
-                me.visit.lang,
-                "/services".into(),
-                "service-create-submit",
-                &refused.name,
-                &refused.description,
-                &refused
-                    .profile
-                    .unwrap_or_else(|| Profile::new(ServiceModel::Saas, Level::One)),
-            );
-            return list_page(
-                &app,
-                &me,
-                Some(form),
-                refused.errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            let default = Profile::new(ServiceModel::Saas, Level::One);
+            let typed = Typed {
+                name: &refused.name,
+                description: &refused.description,
+                profile: refused.profile.as_ref().unwrap_or(&default),
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return create_refused(&app, &me, &typed, refused.errors, status).await;
         }
     };
     match declare(&app, &me.staff()?, &input).await {
         Ok(id) => Ok(confirmed(&format!("/services/{}", id.0), Notice::Added)),
         Err(AppError::Refused(r)) => {
-            let form = ServiceForm::new(
-                app.catalog,
-                me.visit.lang,
-                "/services".into(),
-                "service-create-submit",
-                input.name(),
-                input.description(),
-                input.profile(),
-            );
-            list_page(
-                &app,
-                &me,
-                Some(form),
-                vec![tr.refusal(&r)],
-                StatusCode::CONFLICT,
-            )
-            .await
+            let errors = vec![tr.refusal(&r)];
+            create_refused(&app, &me, &Typed::of(&input), errors, StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
@@ -421,61 +462,56 @@ pub async fn update(
                 Some(p) => p,
                 None => profile_of(c, &app.store.service(provider, id).await?)?,
             };
-            let mut form = ServiceForm::new(
-                c,
-                me.visit.lang,
-                format!("/services/{}", id.0),
-                "service-save",
-                &refused.name,
-                &refused.description,
-                &profile,
-            );
-            form.version = Some(version);
-            let shown = Shown {
-                form: Some(form),
-                errors: refused.errors,
-                ..Shown::default()
+            let typed = Typed {
+                name: &refused.name,
+                description: &refused.description,
+                profile: &profile,
             };
-            return detail_page(&app, &me, id, shown, StatusCode::UNPROCESSABLE_ENTITY).await;
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return edit_refused(&app, &me, id, version, &typed, refused.errors, status).await;
         }
     };
     let changed = match change(&app, &me.staff()?, id, &input, version).await {
         Ok(changed) => changed,
-        Err(AppError::Refused(r)) => {
-            let mut errors = vec![tr.refusal(&r)];
-            if r.key == STALE {
-                // The user's input stays in the form; the values saved
-                // meanwhile are named beside it.
-                let now = app.store.service(provider, id).await?;
-                errors = vec![
-                    tr.t("error-edit-stale"),
-                    format!(
-                        "{}: {} ({}, {} {}) {}",
-                        tr.t("edit-current-values"),
-                        now.name,
-                        now.model,
-                        tr.t("service-level"),
-                        now.level,
-                        now.description
-                    ),
-                ];
-            }
-            let mut form = ServiceForm::new(
-                c,
-                me.visit.lang,
-                format!("/services/{}", id.0),
-                "service-save",
-                input.name(),
-                input.description(),
-                input.profile(),
-            );
-            form.version = Some(version);
-            let shown = Shown {
-                form: Some(form),
+        Err(AppError::Stale(_)) => {
+            // The user's input stays in the form; the values saved
+            // meanwhile are named beside it.
+            let now = app.store.service(provider, id).await?;
+            let errors = vec![
+                tr.t("error-edit-stale"),
+                format!(
+                    "{}: {} ({}, {} {}) {}",
+                    tr.t("edit-current-values"),
+                    now.name,
+                    now.model,
+                    tr.t("service-level"),
+                    now.level,
+                    now.description
+                ),
+            ];
+            return edit_refused(
+                &app,
+                &me,
+                id,
+                version,
+                &Typed::of(&input),
                 errors,
-                ..Shown::default()
-            };
-            return detail_page(&app, &me, id, shown, StatusCode::CONFLICT).await;
+                StatusCode::CONFLICT,
+            )
+            .await;
+        }
+        Err(AppError::Refused(r)) => {
+            let errors = vec![tr.refusal(&r)];
+            return edit_refused(
+                &app,
+                &me,
+                id,
+                version,
+                &Typed::of(&input),
+                errors,
+                StatusCode::CONFLICT,
+            )
+            .await;
         }
         Err(e) => return Err(e.into()),
     };

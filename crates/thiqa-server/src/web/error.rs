@@ -93,7 +93,7 @@ impl From<AppError> for PageError {
         match e {
             AppError::NotFound => PageError::NotFound,
             AppError::Forbidden => PageError::Forbidden,
-            AppError::Refused(r) => PageError::Refused(r),
+            AppError::Refused(r) | AppError::Stale(r) => PageError::Refused(r),
             AppError::Store(e) => e.into(),
             other @ (AppError::Key { .. } | AppError::Internal(_)) => {
                 PageError::Internal(other.to_string())
@@ -243,7 +243,9 @@ impl From<AppError> for ApiError {
                 "forbidden",
                 "this is not yours to do",
             ),
-            AppError::Refused(r) => ApiError::new(StatusCode::CONFLICT, "conflict", r.english()),
+            AppError::Refused(r) | AppError::Stale(r) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", r.english())
+            }
             AppError::Store(e) => e.into(),
             other @ (AppError::Key { .. } | AppError::Internal(_)) => ApiError::internal(other),
         }
