@@ -107,10 +107,9 @@ pub struct Store {
     write_health: Arc<WriteHealth>,
     /// Resolved sessions, on PostgreSQL while changes are heard (auth_cache.rs).
     pub(crate) auth_cache: Arc<AuthCache>,
-    /// PostgreSQL only: where the session cache's listener connects.
-    postgres_url: Option<Arc<str>>,
     /// PostgreSQL only: connections of its own driver for the reads every
-    /// request makes (reads.rs).
+    /// request makes (reads.rs), one of them held by the session cache's
+    /// listener while `thiqa serve` runs.
     pub(crate) pg_reads: Option<sqlx::PgPool>,
 }
 
@@ -145,9 +144,11 @@ pub(crate) struct WriteTx {
     /// When the transaction began: the time of the events it records.
     now_ms: i64,
     health: Arc<WriteHealth>,
-    /// Dropped at the end of every write transaction: whichever table it
-    /// changed, no cached session outlives a change to its rows.
+    /// Emptied at the end of a write transaction (see
+    /// [`WriteTx::leaves_sessions`]): whatever table it changed, no cached
+    /// session outlives a change to its rows on this instance.
     auth_cache: Arc<AuthCache>,
+    changes_sessions: bool,
     _guard: Option<OwnedMutexGuard<()>>,
 }
 
@@ -162,6 +163,16 @@ impl WriteTx {
         crate::events::record(&mut self.tx, self.now_ms, actor, event).await
     }
 
+    /// This transaction writes none of the tables sessions and rights are
+    /// read from (it appends to the journal, takes intake, claims a job):
+    /// its commit keeps the session cache, which the busiest writers would
+    /// otherwise empty many times a second. Safe by default: a transaction
+    /// that does not say so empties the cache; one that says so wrongly is
+    /// still corrected by the database's change notice a moment later.
+    pub fn leaves_sessions(&mut self) {
+        self.changes_sessions = false;
+    }
+
     /// Nothing is acknowledged before this returns Ok: a failed COMMIT
     /// closes the connection (tx.rs) and marks the store not ready until
     /// a write succeeds again.
@@ -169,7 +180,9 @@ impl WriteTx {
         let committed = self.tx.commit().await;
         // Even a failed COMMIT may have committed (the link broke after it
         // was sent).
-        self.auth_cache.drop_all();
+        if self.changes_sessions {
+            self.auth_cache.drop_all();
+        }
         match committed {
             Ok(()) => {
                 self.health.failed.store(false, Ordering::Relaxed);
@@ -248,7 +261,6 @@ impl Store {
                     file_reads: Some(FileReads::new(&path)),
                     write_health: Arc::default(),
                     auth_cache: Arc::default(),
-                    postgres_url: None,
                     pg_reads: None,
                 })
             }
@@ -269,7 +281,6 @@ impl Store {
                     file_reads: None,
                     write_health: Arc::default(),
                     auth_cache: Arc::default(),
-                    postgres_url: Some(Arc::from(url.as_str())),
                     pg_reads: Some(postgres_read_pool(url)?),
                 })
             }
@@ -314,7 +325,6 @@ impl Store {
             file_reads: Some(FileReads::with_mode(&path, immutable)),
             write_health: Arc::default(),
             auth_cache: Arc::default(),
-            postgres_url: None,
             pg_reads: None,
         };
         let applied = store.applied_migrations().await?;
@@ -369,10 +379,6 @@ impl Store {
         self.backend
     }
 
-    pub(crate) fn postgres_url(&self) -> Option<&str> {
-        self.postgres_url.as_deref()
-    }
-
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
@@ -414,6 +420,7 @@ impl Store {
             now_ms: self.clock.now_ms(),
             health: self.write_health.clone(),
             auth_cache: self.auth_cache.clone(),
+            changes_sessions: true,
             _guard: guard,
         })
     }

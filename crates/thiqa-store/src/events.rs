@@ -184,6 +184,7 @@ impl Store {
     /// Records an event that changes nothing else (e.g. a refused login).
     pub async fn record_event(&self, actor: &Actor, event: NewEvent) -> Result<(), StoreError> {
         let mut w = self.write().await?;
+        w.leaves_sessions();
         w.event(actor, &event).await?;
         w.commit().await
     }

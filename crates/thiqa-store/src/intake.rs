@@ -508,6 +508,7 @@ impl Store {
             })
             .collect();
         let mut w = self.write().await?;
+        w.leaves_sessions();
         lock_for_writing(&mut w.tx).await?;
         // Checked under the head lock: a revocation committed before this
         // point refuses the batch; one after it is ordered after the batch.

@@ -25,6 +25,7 @@ impl Store {
         let now = self.clock.now_ms();
         let latest_allowed = now - period_ms + period_ms * SLACK_PERCENT / 100;
         let mut w = self.write().await?;
+        w.leaves_sessions();
         sqlx::query(
             "INSERT INTO background_jobs (name, last_run_ms, run_by) VALUES ($1, 0, '') \
              ON CONFLICT (name) DO NOTHING",

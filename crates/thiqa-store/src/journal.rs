@@ -228,6 +228,7 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("journal event: {e}")))?;
         let tenant = event.tenant.as_deref().and_then(Tenant::from_text);
         let mut w = self.write().await?;
+        w.leaves_sessions();
         append::lock_for_writing(&mut w.tx).await?;
         let index = append_leaf(
             &mut w.tx,
@@ -263,6 +264,7 @@ impl Store {
     ) -> Result<StoredCheckpoint, JournalError> {
         let origin = signer.name().to_owned();
         let mut w = self.write().await?;
+        w.leaves_sessions();
         append::lock_for_writing(&mut w.tx).await?;
         let head = append::read_head(&mut w.tx, true).await?;
         let size = head.range.size();

@@ -126,16 +126,25 @@ impl Store {
         policy: SessionPolicy,
     ) -> Result<Option<(Session, Account, PermissionSet)>, StoreError> {
         let now = self.clock.now_s();
-        let key = CacheKey::Session(dir, token_hash.to_string());
-        if let Some(hit) = self.auth_cache.get::<Resolved>(&key) {
+        // No key (an allocation per request) where nothing is cached.
+        let key = self
+            .auth_cache
+            .listening()
+            .then(|| CacheKey::Session(dir, token_hash.to_string()));
+        if let Some(hit) = key
+            .as_ref()
+            .and_then(|k| self.auth_cache.get::<Resolved>(k))
+        {
             let idle = now - hit.session.last_seen_at;
             // A copy that looks expired is checked against the row: another
             // instance may have seen the session since.
             if now < hit.expires_at && idle < policy.idle_s {
                 if idle >= TOUCH_EVERY_S {
                     self.touch_session(dir, token_hash, now).await?;
-                    self.auth_cache
-                        .update::<Resolved>(&key, |r| r.session.last_seen_at = now);
+                    if let Some(k) = &key {
+                        self.auth_cache
+                            .update::<Resolved>(k, |r| r.session.last_seen_at = now);
+                    }
                 }
                 let hit = Resolved::clone(&hit);
                 return Ok(Some((hit.session, hit.account, hit.permissions)));
@@ -206,7 +215,7 @@ impl Store {
                 permissions.insert(p);
             }
         }
-        if let Some(epoch) = epoch {
+        if let (Some(epoch), Some(key)) = (epoch, key) {
             let resolved = Resolved {
                 session: Session {
                     last_seen_at: seen,
@@ -383,12 +392,12 @@ impl Store {
     /// spawns it. Returns at once on SQLite, where sessions are read
     /// in-process and never cached.
     pub async fn follow_auth_changes(&self) {
-        let Some(url) = self.postgres_url() else {
+        let Some(pool) = self.pg_reads.clone() else {
             return;
         };
         let mut retry = std::time::Duration::from_millis(250);
         loop {
-            match self.listen_once(url).await {
+            match self.listen_once(&pool).await {
                 Ok(()) => retry = std::time::Duration::from_millis(250),
                 Err(e) => {
                     tracing::warn!(error = %e, "session cache off: cannot listen for changes to sessions and rights");
@@ -400,8 +409,8 @@ impl Store {
     }
 
     /// One connection of the listener: caching is on while it lasts.
-    async fn listen_once(&self, url: &str) -> Result<(), StoreError> {
-        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    async fn listen_once(&self, pool: &sqlx::PgPool) -> Result<(), StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
         listener.listen(CHANNEL).await?;
         self.auth_cache.set_listening(true);
         let ended = loop {
