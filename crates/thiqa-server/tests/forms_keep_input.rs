@@ -31,6 +31,26 @@ fn selected(body: &str, name: &str, value: &str) -> bool {
     select.contains(&format!("<option value=\"{value}\" selected>"))
 }
 
+/// The page from the form posting to `action` on: where a refused form's
+/// problem and typed values must be.
+fn form_from<'a>(body: &'a str, action: &str) -> &'a str {
+    let at = body
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("a form posting to {action}: {body}"));
+    &body[at..]
+}
+
+/// The refused form shows its problem and every value typed.
+fn assert_kept(form: &str, typed: &[&str]) {
+    assert!(
+        form.contains("id=\"form-error\""),
+        "the problem is in the refused form: {form}"
+    );
+    for value in typed {
+        assert!(form.contains(value), "{value} kept: {form}");
+    }
+}
+
 async fn refused_service_forms_keep_the_typed_profile(t: TestApp) {
     // `officer` declares service "IaaS" (iaas, level 2).
     let (mut c, service) = officer(&t).await;
@@ -186,23 +206,17 @@ async fn refused_evidence_forms_keep_what_was_typed(t: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let link_form = &r.body[r
-        .body
-        .find(&format!("action=\"{evidence}\""))
-        .expect("the link form")..];
-    assert!(
-        link_form.contains("id=\"form-error\""),
-        "the problem is in the refused form"
+    let link_form = form_from(&r.body, &evidence);
+    assert_kept(
+        link_form,
+        &[
+            "value=\"Politique de sauvegarde\"",
+            "value=\"3.8.5.a\"",
+            "value=\"ftp://intranet/pssi.pdf\"",
+            ">Version validée en comité</textarea>",
+            "value=\"2027-06-30\"",
+        ],
     );
-    for typed in [
-        "value=\"Politique de sauvegarde\"",
-        "value=\"3.8.5.a\"",
-        "value=\"ftp://intranet/pssi.pdf\"",
-        ">Version validée en comité</textarea>",
-        "value=\"2027-06-30\"",
-    ] {
-        assert!(link_form.contains(typed), "{typed} kept: {link_form}");
-    }
     let upload_form = &r.body[r.body.find("evidence/upload").unwrap()
         ..r.body.find(&format!("action=\"{evidence}\"")).unwrap()];
     assert!(!upload_form.contains("Politique de sauvegarde"));
@@ -254,20 +268,13 @@ async fn a_refused_action_keeps_what_was_typed(t: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let form = &r.body[r
-        .body
-        .find(&format!("action=\"{actions}\""))
-        .expect("the action form")..];
-    assert!(
-        form.contains("id=\"form-error\""),
-        "the problem is in the form"
+    assert_kept(
+        form_from(&r.body, &actions),
+        &[
+            "value=\"Revoir les accès aux sauvegardes\"",
+            ">Revue mensuelle (3.8.5)</textarea>",
+            "value=\"3.8.5.a\"",
+            "value=\"exploitation\"",
+        ],
     );
-    for typed in [
-        "value=\"Revoir les accès aux sauvegardes\"",
-        ">Revue mensuelle (3.8.5)</textarea>",
-        "value=\"3.8.5.a\"",
-        "value=\"exploitation\"",
-    ] {
-        assert!(form.contains(typed), "{typed} kept: {form}");
-    }
 }
