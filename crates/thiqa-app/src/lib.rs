@@ -8,6 +8,7 @@
 //! Data flows one way: edges → here → domain rules, store, journal and
 //! exports, never back up.
 
+pub mod actions;
 mod app;
 pub mod context;
 pub mod dossier;

@@ -5,19 +5,20 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use thiqa_app::actions::{self, ActionInput, ActionProblem, ActionText, PlannedAction};
+use thiqa_app::AppError;
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{NewAction, StoreError, ACTION_STATUSES};
+use thiqa_store::ACTION_STATUSES;
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
-use crate::pages::service_access::read_access;
+use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::{edited_version, field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
-use thiqa_app::time::iso_date;
 
 pub struct Row {
     pub id: i64,
@@ -49,7 +50,7 @@ struct ActionsPage<'a> {
 /// The new-action form: empty, with the obligation or finding pre-filled
 /// when reached from one ("plan an action for this"), or refused with
 /// everything typed and its problems inside it.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct ActionForm {
     pub refused: bool,
     pub title: String,
@@ -68,16 +69,13 @@ async fn page_with(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let (provider, _) = read_access(app, me, id).await?;
-    let service = app.store.service(provider, id).await?;
-    let today = iso_date(app.store.clock().now_s());
-    let items = app
-        .store
-        .actions(provider, id)
-        .await?
+    let scope = me.staff()?.service(app, id).await?;
+    let plan = actions::plan_of(app, &scope).await?;
+    let items = plan
+        .actions
         .into_iter()
-        .map(|a| Row {
-            overdue: a.due_date < today && matches!(a.status.as_str(), "open" | "in_progress"),
+        .map(|PlannedAction { item: a, overdue }| Row {
+            overdue,
             id: a.id,
             title: a.title,
             description: a.description,
@@ -94,7 +92,7 @@ async fn page_with(
         &ActionsPage {
             chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
             service_id: id.0,
-            service_name: service.name,
+            service_name: plan.service_name,
             items,
             statuses: ACTION_STATUSES
                 .iter()
@@ -143,6 +141,27 @@ pub async fn list(
     page_with(&app, &me, ServiceId(id), form, vec![], StatusCode::OK).await
 }
 
+/// The message of one problem of the new-action form.
+fn problem_message(tr: &Tr, p: &ActionProblem) -> String {
+    match p {
+        ActionProblem::Title => tr.t("error-action-title"),
+        ActionProblem::Description => tr.t1(
+            "error-too-long",
+            "field",
+            &format!("description ({})", actions::DESCRIPTION_MAX),
+        ),
+        ActionProblem::Owner => tr.t1(
+            "error-too-long",
+            "field",
+            &format!("owner ({})", actions::OWNER_MAX),
+        ),
+        ActionProblem::NoObligation => tr.t("error-evidence-obligations"),
+        ActionProblem::UnknownObligation(o) => tr.t1("error-unknown-obligation", "id", o),
+        ActionProblem::Finding(f) => tr.t1("error-action-finding", "id", f),
+        ActionProblem::Due => tr.t("error-action-due"),
+    }
+}
+
 pub async fn create(
     State(app): State<AppState>,
     me: Signed<Console>,
@@ -150,50 +169,9 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = me.provider()?;
     let id = ServiceId(id);
-    let tr = me.tr(&app);
     let get = |k: &str| field(&pairs, k);
-    let mut errors = vec![];
-    let title = get("title");
-    if title.is_empty() || title.chars().count() > 200 {
-        errors.push(tr.t("error-action-title"));
-    }
-    let description = get("description");
-    if description.chars().count() > 5000 {
-        errors.push(tr.t1("error-too-long", "field", "description (5000)"));
-    }
-    let owner: String = get("owner").chars().take(120).collect();
-    let obligations: Vec<String> = get("obligations")
-        .split([' ', ',', ';'])
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    if obligations.is_empty() {
-        errors.push(tr.t("error-evidence-obligations"));
-    }
-    let mut findings = vec![];
-    for f in get("findings")
-        .split([' ', ',', ';'])
-        .filter(|s| !s.is_empty())
-    {
-        match f.trim_start_matches('#').parse::<i64>() {
-            Ok(n) => findings.push(n),
-            Err(_) => errors.push(tr.t1("error-action-finding", "id", f)),
-        }
-    }
-    for o in &obligations {
-        if app.catalog.obligation(o).is_none() {
-            errors.push(tr.t1("error-unknown-obligation", "id", o));
-        }
-    }
-    let due = get("due_date");
-    // The one date rule of the domain (YYYY-MM-DD, a real day).
-    let due_ok = !due.is_empty() && thiqa_domain::assessment::is_iso_date(&due);
-    if !due_ok {
-        errors.push(tr.t("error-action-due"));
-    }
-    let typed = || ActionForm {
+    let typed = ActionForm {
         refused: true,
         title: get("title"),
         description: get("description"),
@@ -202,37 +180,31 @@ pub async fn create(
         owner: get("owner"),
         due_date: get("due_date"),
     };
-    if !errors.is_empty() {
-        return page_with(
-            &app,
-            &me,
-            id,
-            typed(),
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let new = NewAction {
-        title,
-        description,
-        owner,
-        due_date: due,
-        obligations,
-        findings,
+    let text = ActionText {
+        title: &typed.title,
+        description: &typed.description,
+        owner: &typed.owner,
+        obligations: &typed.obligations,
+        findings: &typed.findings,
+        due_date: &typed.due_date,
     };
-    match app
-        .store
-        .create_action(provider, id, &new, &me.actor())
-        .await
-    {
+    let refused = |errors, status| page_with(&app, &me, id, typed.clone(), errors, status);
+    let input = match ActionInput::check(app.catalog, text) {
+        Ok(input) => input,
+        Err(problems) => {
+            let tr = me.tr(&app);
+            let errors = problems.iter().map(|p| problem_message(&tr, p)).collect();
+            return refused(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    match actions::plan(&app, &me.staff()?, id, &input).await {
         Ok(_) => Ok(confirmed(
             &format!("/services/{}/actions", id.0),
             Notice::Added,
         )),
-        Err(thiqa_store::StoreError::Conflict(r)) => {
+        Err(AppError::Refused(r)) => {
             let m = me.tr(&app).refusal(&r);
-            page_with(&app, &me, id, typed(), vec![m], StatusCode::CONFLICT).await
+            refused(vec![m], StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
@@ -245,31 +217,22 @@ pub async fn set_status(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let status = pairs
-        .iter()
-        .find(|(k, _)| k == "status")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    if !ACTION_STATUSES.contains(&status.as_str()) {
-        return Err(PageError::BadRequest(me.tr(&app).t1(
+    let status = field(&pairs, "status");
+    let tr = me.tr(&app);
+    if !actions::is_status(&status) {
+        return Err(PageError::BadRequest(tr.t1(
             "error-query-param",
             "param",
             "status",
         )));
     }
-    let tr = me.tr(&app);
     let version = edited_version(&tr, field(&pairs, "version").as_str())?;
-    let provider = me.provider()?;
     let service = ServiceId(id);
-    match app
-        .store
-        .set_action_status(provider, service, aid, &status, version, &me.actor())
-        .await
-    {
+    match actions::set_status(&app, &me.staff()?, service, aid, &status, version).await {
         Ok(()) => Ok(confirmed(&format!("/services/{id}/actions"), Notice::Saved)),
         // The list shows the status as it now is; nothing was changed.
-        Err(StoreError::Stale(r)) => {
-            let m = me.tr(&app).refusal(&r);
+        Err(AppError::Stale(r)) => {
+            let m = tr.refusal(&r);
             let error = format!("{m}. {} ({status})", tr.t("error-edit-stale"));
             page_with(
                 &app,
