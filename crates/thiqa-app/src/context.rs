@@ -38,6 +38,16 @@ impl<'a> Staff<'a> {
         self.provider
     }
 
+    /// The staff member's account id.
+    pub fn account(&self) -> i64 {
+        self.account
+    }
+
+    /// The provider's directory, where the staff's accounts live.
+    pub fn tenant(&self) -> Tenant {
+        Tenant::Provider(self.provider)
+    }
+
     pub fn can(&self, p: Permission) -> bool {
         self.permissions.contains(p)
     }
@@ -135,6 +145,33 @@ impl ServiceScope {
     }
 }
 
+/// An external auditor at work on one service, under its engagement active
+/// now: made only by [`Staff::auditing`].
+pub struct AuditorScope {
+    provider: ProviderId,
+    service: ServiceId,
+    engagement: Engagement,
+    actor: Actor,
+}
+
+impl AuditorScope {
+    pub fn provider(&self) -> ProviderId {
+        self.provider
+    }
+
+    pub fn service(&self) -> ServiceId {
+        self.service
+    }
+
+    pub fn engagement(&self) -> &Engagement {
+        &self.engagement
+    }
+
+    pub(crate) fn actor(&self) -> &Actor {
+        &self.actor
+    }
+}
+
 /// Who may sign a dossier in the provider's name: the RSSI's act
 /// (`assessment.validate`), or the command line.
 pub struct DossierSigner {
@@ -177,13 +214,21 @@ impl Staff<'_> {
         })
     }
 
-    /// The engagement under which the account audits `service` now, or
-    /// Forbidden: recording and closing findings is the auditor's alone.
-    pub async fn auditing(&self, app: &App, service: ServiceId) -> Result<Engagement, AppError> {
-        app.store
+    /// The account as the auditor of `service` under the engagement active
+    /// now, or Forbidden: recording and closing findings is the auditor's
+    /// alone.
+    pub async fn auditing(&self, app: &App, service: ServiceId) -> Result<AuditorScope, AppError> {
+        let engagement = app
+            .store
             .active_engagement(self.provider, service, self.account)
             .await?
-            .ok_or(AppError::Forbidden)
+            .ok_or(AppError::Forbidden)?;
+        Ok(AuditorScope {
+            provider: self.provider,
+            service,
+            engagement,
+            actor: self.actor.clone(),
+        })
     }
 
     /// The dossier signer, for holders of `assessment.validate`.

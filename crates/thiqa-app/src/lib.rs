@@ -10,9 +10,11 @@
 
 pub mod actions;
 mod app;
+pub mod audits;
 pub mod context;
 pub mod dossier;
 mod error;
+pub mod findings;
 pub mod oscal;
 pub mod services;
 pub mod sites;
@@ -21,5 +23,5 @@ pub mod tenants;
 pub mod time;
 
 pub use app::App;
-pub use context::{Access, DossierSigner, ServiceScope, Shell, Staff};
+pub use context::{Access, AuditorScope, DossierSigner, ServiceScope, Shell, Staff};
 pub use error::AppError;

@@ -6,12 +6,14 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use thiqa_domain::assessment::iso_date_start;
-use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{Engagement, NewEngagement};
+use thiqa_app::audits::{self, Invitation, InvitationProblem, InvitationText};
+use thiqa_app::AppError;
+use thiqa_domain::Permission;
+use thiqa_store::Engagement;
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
+use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
@@ -19,10 +21,6 @@ use crate::web::forms::{field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 use thiqa_app::time::iso_date;
-
-/// The longest engagement one invitation grants: an audit campaign, not a
-/// standing access (renewed by a new invitation, which is journaled).
-const MAX_ENGAGEMENT_DAYS: i64 = 366;
 
 pub struct Row {
     pub id: i64,
@@ -79,38 +77,16 @@ async fn page_with(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let provider = me.provider()?;
+    let view = audits::view(app, &me.staff()?).await?;
     let now = app.store.clock().now_s();
-    let can_manage = me.can(Permission::AuditsManage);
-    let engagements = if can_manage {
-        app.store.engagements(provider, None).await?
-    } else {
-        app.store
-            .engagements_of_auditor(provider, me.account.id)
-            .await?
-    };
-    let (auditors, services) = if can_manage {
-        let accounts = app.store.accounts_of(me.tenant()).await?;
-        let services = app.store.services(provider).await?;
-        (
-            accounts
-                .into_iter()
-                .filter(|a| a.is_active() && a.id != me.account.id)
-                .map(|a| (a.id, a.username, a.display_name))
-                .collect(),
-            services.into_iter().map(|s| (s.id.0, s.name)).collect(),
-        )
-    } else {
-        (vec![], vec![])
-    };
     render(
         status,
         &AuditsPage {
             chrome: Chrome::new::<Console>(app, &me.visit, "/audits"),
-            can_manage,
-            rows: engagements.into_iter().map(|e| row(e, now)).collect(),
-            auditors,
-            services,
+            can_manage: view.can_manage,
+            rows: view.engagements.into_iter().map(|e| row(e, now)).collect(),
+            auditors: view.auditors,
+            services: view.services,
             today: iso_date(now),
             errors,
         },
@@ -121,65 +97,53 @@ pub async fn list(State(app): State<AppState>, me: Signed<Console>) -> Result<Re
     page_with(&app, &me, vec![], StatusCode::OK).await
 }
 
+fn problem_message(tr: &Tr, p: &InvitationProblem) -> String {
+    match p {
+        InvitationProblem::Auditor => tr.t("error-audit-auditor"),
+        InvitationProblem::Service => tr.t("error-audit-service"),
+        InvitationProblem::Firm => tr.t("error-audit-firm"),
+        InvitationProblem::Period => tr.t1(
+            "error-audit-period",
+            "days",
+            &audits::MAX_ENGAGEMENT_DAYS.to_string(),
+        ),
+        InvitationProblem::SelfAudit => tr.t("error-audit-self"),
+    }
+}
+
 pub async fn invite(
     State(app): State<AppState>,
     me: Signed<Console>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AuditsManage)?;
-    let provider = me.provider()?;
-    let tr = me.tr(&app);
+    let staff = me.staff()?;
     let get = |k: &str| field(&pairs, k);
-    let mut errors = vec![];
-    let auditor_id = get("auditor").parse::<i64>().ok();
-    let service_id = get("service").parse::<i64>().ok();
-    if auditor_id.is_none() {
-        errors.push(tr.t("error-audit-auditor"));
-    }
-    if service_id.is_none() {
-        errors.push(tr.t("error-audit-service"));
-    }
-    let firm = get("firm");
-    if firm.is_empty() || firm.chars().count() > 200 {
-        errors.push(tr.t("error-audit-firm"));
-    }
-    let starts_at = iso_date_start(&get("from"));
-    // The end date is the last day of access, so access ends at the
-    // following midnight (UTC).
-    let expires_at = iso_date_start(&get("until")).map(|d| d + 86_400);
-    let period = match (starts_at, expires_at) {
-        (Some(s), Some(e)) if e > s && e - s <= MAX_ENGAGEMENT_DAYS * 86_400 => Some((s, e)),
-        _ => None,
+    let (auditor, service, firm, from, until) = (
+        get("auditor"),
+        get("service"),
+        get("firm"),
+        get("from"),
+        get("until"),
+    );
+    let text = InvitationText {
+        auditor: &auditor,
+        service: &service,
+        firm: &firm,
+        from: &from,
+        until: &until,
     };
-    if period.is_none() {
-        errors.push(tr.t1(
-            "error-audit-period",
-            "days",
-            &MAX_ENGAGEMENT_DAYS.to_string(),
-        ));
-    }
-    if auditor_id == Some(me.account.id) {
-        errors.push(tr.t("error-audit-self"));
-    }
-    let (Some(auditor_id), Some(service), Some((starts_at, expires_at)), true) =
-        (auditor_id, service_id, period, errors.is_empty())
-    else {
-        return page_with(&app, &me, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let invitation = match Invitation::check(staff.account(), text) {
+        Ok(i) => i,
+        Err(problems) => {
+            let tr = me.tr(&app);
+            let errors = problems.iter().map(|p| problem_message(&tr, p)).collect();
+            return page_with(&app, &me, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
     };
-    let new = NewEngagement {
-        service: ServiceId(service),
-        auditor_id,
-        firm,
-        starts_at,
-        expires_at,
-    };
-    match app
-        .store
-        .create_engagement(provider, &new, &me.actor())
-        .await
-    {
+    match audits::invite(&app, &staff, &invitation).await {
         Ok(_) => Ok(confirmed("/audits", Notice::Added)),
-        Err(thiqa_store::StoreError::Conflict(r)) => {
+        Err(AppError::Refused(r)) => {
             let m = me.tr(&app).refusal(&r);
             page_with(&app, &me, vec![m], StatusCode::CONFLICT).await
         }
@@ -192,9 +156,6 @@ pub async fn revoke(
     me: Signed<Console>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::AuditsManage)?;
-    app.store
-        .revoke_engagement(me.provider()?, id, &me.actor())
-        .await?;
+    audits::revoke(&app, &me.staff()?, id).await?;
     Ok(confirmed("/audits", Notice::Removed))
 }

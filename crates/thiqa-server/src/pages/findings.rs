@@ -7,12 +7,14 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use thiqa_app::findings::{self, FindingInput, FindingProblem};
+use thiqa_app::AppError;
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{NewFinding, StoreError, FINDING_SEVERITIES};
+use thiqa_store::FINDING_SEVERITIES;
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
-use crate::pages::service_access::{auditor_access, read_access};
+use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
@@ -21,9 +23,6 @@ use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 use thiqa_app::time::format_utc;
 use thiqa_app::time::iso_date;
-
-/// Longest text of a finding, an answer or a closure note.
-const MAX_TEXT: usize = 10_000;
 
 pub struct Row {
     pub id: i64,
@@ -121,16 +120,15 @@ async fn page_with(
     draft: &Draft,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let (provider, access) = read_access(app, me, id).await?;
-    let service = app.store.service(provider, id).await?;
+    let scope = me.staff()?.service(app, id).await?;
+    let list = findings::of_service(app, &scope).await?;
+    let access = scope.access();
     let who_when = |who: &Option<String>, at: Option<i64>| match (who, at) {
         (Some(w), Some(t)) => format!("{w}, {}", format_utc(t)),
         _ => String::new(),
     };
-    let rows: Vec<Row> = app
-        .store
-        .findings(provider, id)
-        .await?
+    let rows: Vec<Row> = list
+        .findings
         .into_iter()
         .map(|f| Row {
             response_draft: match draft {
@@ -161,7 +159,7 @@ async fn page_with(
         &FindingsPage {
             chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
             service_id: id.0,
-            service_name: service.name,
+            service_name: list.service_name,
             engagement: access
                 .engagement()
                 .map(|e| format!("{} — {}", e.firm, iso_date(e.expires_at - 1))),
@@ -207,13 +205,13 @@ pub async fn list(
     .await
 }
 
-/// Shows the page again with the problem when the store refuses the step
-/// (e.g. the finding was closed meanwhile).
+/// Shows the page again with the problem when the use case refuses the
+/// step (e.g. the finding was closed meanwhile).
 async fn after(
     app: &AppState,
     me: &Signed<Console>,
     id: ServiceId,
-    result: Result<(), StoreError>,
+    result: Result<(), AppError>,
     draft: &Draft,
 ) -> Result<Response, PageError> {
     match result {
@@ -224,19 +222,41 @@ async fn after(
                 _ => Notice::Saved,
             },
         )),
-        Err(StoreError::Conflict(r)) => {
+        Err(AppError::Refused(r)) => {
             let m = me.tr(app).refusal(&r);
             page_with(app, me, id, vec![m], draft, StatusCode::CONFLICT).await
         }
         // The page shows the finding as it now is, with what the user
         // typed still in its field; nothing was changed.
-        Err(StoreError::Stale(r)) => {
+        Err(AppError::Stale(r)) => {
             let m = me.tr(app).refusal(&r);
             let error = format!("{m}. {}", me.tr(app).t("error-edit-stale"));
             page_with(app, me, id, vec![error], draft, StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn problem_message(tr: &Tr, p: &FindingProblem) -> String {
+    match p {
+        FindingProblem::UnknownObligation(o) => tr.t1("error-unknown-obligation", "id", o),
+        FindingProblem::Severity => tr.t("error-finding-severity"),
+        FindingProblem::Text => tr.t1("error-finding-text", "max", &findings::TEXT_MAX.to_string()),
+    }
+}
+
+/// The page again, with what was typed and its problems (422).
+async fn refused(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    problems: &[FindingProblem],
+    draft: &Draft,
+) -> Result<Response, PageError> {
+    let tr = me.tr(app);
+    let errors = problems.iter().map(|p| problem_message(&tr, p)).collect();
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    page_with(app, me, id, errors, draft, status).await
 }
 
 pub async fn record(
@@ -246,40 +266,23 @@ pub async fn record(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let id = ServiceId(id);
-    let (provider, engagement) = auditor_access(&app, &me, id).await?;
-    let tr = me.tr(&app);
-    let obligation_id = field(&pairs, "obligation");
-    let severity = field(&pairs, "severity");
-    let description = field(&pairs, "description");
-    let mut errors = vec![];
-    if app.catalog.obligation(&obligation_id).is_none() {
-        errors.push(tr.t1("error-unknown-obligation", "id", &obligation_id));
-    }
-    if !FINDING_SEVERITIES.contains(&severity.as_str()) {
-        errors.push(tr.t("error-finding-severity"));
-    }
-    if description.is_empty() || description.chars().count() > MAX_TEXT {
-        errors.push(tr.t1("error-finding-text", "max", &MAX_TEXT.to_string()));
-    }
+    let auditor = me.staff()?.auditing(&app, id).await?;
+    let (obligation, severity, description) = (
+        field(&pairs, "obligation"),
+        field(&pairs, "severity"),
+        field(&pairs, "description"),
+    );
+    let input = FindingInput::check(app.catalog, &obligation, &severity, &description);
     let draft = Draft::New {
-        obligation: obligation_id.clone(),
-        severity: severity.clone(),
-        description: description.clone(),
-    };
-    if !errors.is_empty() {
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return page_with(&app, &me, id, errors, &draft, status).await;
-    }
-    let new = NewFinding {
-        obligation_id,
+        obligation,
         severity,
         description,
     };
-    let result = app
-        .store
-        .record_finding(provider, id, Some(engagement.id), &new, &me.actor())
-        .await
-        .map(|_| ());
+    let input = match input {
+        Ok(input) => input,
+        Err(problems) => return refused(&app, &me, id, &problems, &draft).await,
+    };
+    let result = findings::record(&app, &auditor, &input).await.map(|_| ());
     after(&app, &me, id, result, &draft).await
 }
 
@@ -293,28 +296,18 @@ pub async fn respond(
     let id = ServiceId(id);
     let version = edited_version(&me.tr(&app), &field(&pairs, "version"))?;
     let response = field(&pairs, "response");
+    let result = match findings::required_text(&response) {
+        Ok(()) => Some(findings::respond(&app, &me.staff()?, id, fid, &response, version).await),
+        Err(_) => None,
+    };
     let draft = Draft::Response {
         finding: fid,
-        text: response.clone(),
+        text: response,
     };
-    if response.is_empty() || response.chars().count() > MAX_TEXT {
-        let tr = me.tr(&app);
-        let e = tr.t1("error-finding-text", "max", &MAX_TEXT.to_string());
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return page_with(&app, &me, id, vec![e], &draft, status).await;
+    match result {
+        Some(result) => after(&app, &me, id, result, &draft).await,
+        None => refused(&app, &me, id, &[FindingProblem::Text], &draft).await,
     }
-    let result = app
-        .store
-        .respond_to_finding(
-            me.provider()?,
-            id,
-            fid,
-            &response,
-            Some(version),
-            &me.actor(),
-        )
-        .await;
-    after(&app, &me, id, result, &draft).await
 }
 
 pub async fn close(
@@ -324,22 +317,19 @@ pub async fn close(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let id = ServiceId(id);
-    let (provider, _) = auditor_access(&app, &me, id).await?;
+    let auditor = me.staff()?.auditing(&app, id).await?;
     let version = edited_version(&me.tr(&app), &field(&pairs, "version"))?;
     let note = field(&pairs, "note");
+    let result = match findings::optional_text(&note) {
+        Ok(()) => Some(findings::close(&app, &auditor, fid, &note, version).await),
+        Err(_) => None,
+    };
     let draft = Draft::Note {
         finding: fid,
-        text: note.clone(),
+        text: note,
     };
-    if note.chars().count() > MAX_TEXT {
-        let tr = me.tr(&app);
-        let e = tr.t1("error-finding-text", "max", &MAX_TEXT.to_string());
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return page_with(&app, &me, id, vec![e], &draft, status).await;
+    match result {
+        Some(result) => after(&app, &me, id, result, &draft).await,
+        None => refused(&app, &me, id, &[FindingProblem::Text], &draft).await,
     }
-    let result = app
-        .store
-        .close_finding(provider, id, fid, &note, Some(version), &me.actor())
-        .await;
-    after(&app, &me, id, result, &draft).await
 }

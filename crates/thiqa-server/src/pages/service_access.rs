@@ -4,7 +4,7 @@
 
 use thiqa_app::Access;
 use thiqa_domain::{ProviderId, ServiceId};
-use thiqa_store::{Engagement, Service};
+use thiqa_store::Service;
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
@@ -20,18 +20,6 @@ pub async fn read_access(
 ) -> Result<(ProviderId, Access), PageError> {
     let scope = me.staff()?.service(app, service).await?;
     Ok((scope.provider(), scope.into_access()))
-}
-
-/// The engagement under which the signed operator audits `service` now,
-/// or Forbidden: recording and closing findings is the auditor's alone.
-pub async fn auditor_access(
-    app: &AppState,
-    me: &Signed<Console>,
-    service: ServiceId,
-) -> Result<(ProviderId, Engagement), PageError> {
-    let staff = me.staff()?;
-    let engagement = staff.auditing(app, service).await?;
-    Ok((staff.provider(), engagement))
 }
 
 /// The services the signed operator may list.
