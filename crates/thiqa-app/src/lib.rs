@@ -14,6 +14,7 @@ pub mod audits;
 pub mod context;
 pub mod dossier;
 mod error;
+pub mod evidence;
 pub mod findings;
 pub mod oscal;
 pub mod services;

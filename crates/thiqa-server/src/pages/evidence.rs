@@ -6,22 +6,20 @@ use askama::Template;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use thiqa_app::evidence::{self, Content, EvidenceMeta, EvidenceProblem, Validity};
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::NewEvidence;
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
-use crate::pages::evidence_files::{journaled_download, receive_file, Received, StoredFile};
-use crate::pages::service_access::read_access;
+use crate::pages::evidence_files::{receive_file, send};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::Form;
+use crate::web::forms::{field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 use thiqa_app::time::format_utc;
-use thiqa_app::time::iso_date;
 
 pub struct Row {
     pub title: String,
@@ -93,16 +91,12 @@ async fn page_with(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let (provider, _) = read_access(app, me, id).await?;
-    let service = app.store.service(provider, id).await?;
-    let today = iso_date(app.store.clock().now_s());
-    let soon = iso_date(app.store.clock().now_s() + 30 * 86_400);
-    let items = app
-        .store
-        .evidence(provider, id, None)
-        .await?
+    let scope = me.staff()?.service(app, id).await?;
+    let list = evidence::of_service(app, &scope).await?;
+    let items = list
+        .items
         .into_iter()
-        .map(|e| Row {
+        .map(|(e, validity)| Row {
             href: match e.kind.as_str() {
                 "file" => Some(format!("/services/{}/evidence/{}/download", id.0, e.id)),
                 "url" => e.url.clone(),
@@ -122,14 +116,10 @@ async fn page_with(
             versions_href: (e.kind == "file")
                 .then(|| format!("/services/{}/evidence/{}", id.0, e.id)),
             version: e.version,
-            validity_key: if e.valid_until.is_empty() {
-                None
-            } else if e.valid_until < today {
-                Some("evidence-expired")
-            } else if e.valid_until <= soon {
-                Some("evidence-expiring")
-            } else {
-                None
+            validity_key: match validity {
+                Validity::Valid => None,
+                Validity::Expiring => Some("evidence-expiring"),
+                Validity::Expired => Some("evidence-expired"),
             },
             title: e.title,
             obligations: e.obligations,
@@ -142,7 +132,7 @@ async fn page_with(
         &EvidencePage {
             chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
             service_id: id.0,
-            service_name: service.name,
+            service_name: list.service_name,
             items,
             can_edit: me.can(Permission::AssessmentEdit),
             limit_mb: app.config.evidence_max_mb,
@@ -171,52 +161,62 @@ pub async fn list(
     page_with(&app, &me, ServiceId(id), typed, vec![], StatusCode::OK).await
 }
 
-/// The common fields of both forms, checked; problems named.
-struct Meta {
-    title: String,
-    obligations: Vec<String>,
-    valid_until: String,
+/// The message of one problem of either form.
+pub fn problem_message(tr: &Tr, p: &EvidenceProblem) -> String {
+    match p {
+        EvidenceProblem::Title => tr.t("error-evidence-title"),
+        EvidenceProblem::NoObligation => tr.t("error-evidence-obligations"),
+        EvidenceProblem::UnknownObligation(id) => tr.t1("error-unknown-obligation", "id", id),
+        EvidenceProblem::ValidUntil => tr.t("error-review-date"),
+        EvidenceProblem::UrlOrNote => tr.t("error-evidence-url-or-note"),
+        EvidenceProblem::File => tr.t("error-evidence-file"),
+    }
 }
 
-fn check_meta(
+/// The item, or every problem of what was typed (meta first, then content).
+fn checked(
     app: &AppState,
-    tr: &Tr,
-    title: &str,
-    obligations: &str,
-    valid_until: &str,
-) -> Result<Meta, Vec<String>> {
-    let mut errors = vec![];
-    let title = title.trim().to_string();
-    if title.is_empty() || title.chars().count() > 200 {
-        errors.push(tr.t("error-evidence-title"));
-    }
-    let ids: Vec<String> = obligations
-        .split([' ', ',', ';', '\n'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    if ids.is_empty() {
-        errors.push(tr.t("error-evidence-obligations"));
-    }
-    for id in &ids {
-        if app.catalog.obligation(id).is_none() {
-            errors.push(tr.t1("error-unknown-obligation", "id", id));
+    typed: &Typed,
+    content: Result<Content, EvidenceProblem>,
+) -> Result<(EvidenceMeta, Content), Vec<EvidenceProblem>> {
+    let meta = EvidenceMeta::check(
+        app.catalog,
+        &typed.title,
+        &typed.obligations,
+        &typed.valid_until,
+    );
+    match (meta, content) {
+        (Ok(meta), Ok(content)) => Ok((meta, content)),
+        (meta, content) => {
+            let mut problems = meta.err().unwrap_or_default();
+            problems.extend(content.err());
+            Err(problems)
         }
     }
-    let valid_until = valid_until.trim().to_string();
-    let date_ok = valid_until.is_empty() || thiqa_domain::assessment::is_iso_date(&valid_until);
-    if !date_ok {
-        errors.push(tr.t("error-review-date"));
-    }
-    if errors.is_empty() {
-        Ok(Meta {
-            title,
-            obligations: ids,
-            valid_until,
-        })
-    } else {
-        Err(errors)
+}
+
+/// Adds the item, or shows the refused form again as typed (422).
+async fn add_or_refuse(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+    typed: Typed,
+    content: Result<Content, EvidenceProblem>,
+) -> Result<Response, PageError> {
+    match checked(app, &typed, content) {
+        Ok((meta, content)) => {
+            evidence::add(app, &me.staff()?, id, meta, content).await?;
+            Ok(confirmed(
+                &format!("/services/{}/evidence", id.0),
+                Notice::Added,
+            ))
+        }
+        Err(problems) => {
+            let tr = me.tr(app);
+            let errors = problems.iter().map(|p| problem_message(&tr, p)).collect();
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            page_with(app, me, id, typed, errors, status).await
+        }
     }
 }
 
@@ -227,73 +227,16 @@ pub async fn add_link_or_note(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = me.provider()?;
-    let id = ServiceId(id);
-    let tr = me.tr(&app);
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
+    let typed = Typed {
+        refused: Some(Refused::LinkOrNote),
+        title: field(&pairs, "title"),
+        obligations: field(&pairs, "obligations"),
+        valid_until: field(&pairs, "valid_until"),
+        url: field(&pairs, "url"),
+        note: field(&pairs, "note"),
     };
-    let (url, note) = (get("url"), get("note"));
-    let mut meta = check_meta(
-        &app,
-        &tr,
-        &get("title"),
-        &get("obligations"),
-        &get("valid_until"),
-    );
-    let url_ok = url.is_empty()
-        || ((url.starts_with("https://") || url.starts_with("http://"))
-            && url.len() <= 2000
-            && !url.contains(char::is_whitespace));
-    if !url_ok || (url.is_empty() && note.is_empty()) || note.chars().count() > 10_000 {
-        let e = tr.t("error-evidence-url-or-note");
-        match &mut meta {
-            Ok(_) => meta = Err(vec![e]),
-            Err(v) => v.push(e),
-        }
-    }
-    let meta = match meta {
-        Ok(m) => m,
-        Err(errors) => {
-            let typed = Typed {
-                refused: Some(Refused::LinkOrNote),
-                title: get("title"),
-                obligations: get("obligations"),
-                valid_until: get("valid_until"),
-                url,
-                note,
-            };
-            return page_with(
-                &app,
-                &me,
-                id,
-                typed,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    let new = NewEvidence {
-        kind: if url.is_empty() { "note" } else { "url" },
-        title: meta.title,
-        url: Some(url).filter(|u| !u.is_empty()),
-        note: Some(note).filter(|n| !n.is_empty()),
-        valid_until: meta.valid_until,
-        obligations: meta.obligations,
-        ..Default::default()
-    };
-    app.store
-        .create_evidence(provider, id, &new, &me.actor())
-        .await?;
-    Ok(confirmed(
-        &format!("/services/{}/evidence", id.0),
-        Notice::Added,
-    ))
+    let content = Content::link_or_note(&typed.url, &typed.note);
+    add_or_refuse(&app, &me, ServiceId(id), typed, content).await
 }
 
 /// Streams the file to the blob store while hashing it; the record is
@@ -304,15 +247,15 @@ pub async fn upload(
     Path(id): Path<i64>,
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
-    me.require(Permission::AssessmentEdit)?;
-    let provider = me.provider()?;
     let id = ServiceId(id);
-    app.store.service(provider, id).await?;
+    evidence::may_add(&app, &me.staff()?, id).await?;
     let tr = me.tr(&app);
     let bad = |m: String| PageError::BadRequest(m);
-    let (mut title, mut obligations, mut valid_until) =
-        (String::new(), String::new(), String::new());
-    let mut stored: Option<Received> = None;
+    let mut typed = Typed {
+        refused: Some(Refused::Upload),
+        ..Typed::default()
+    };
+    let mut stored = None;
     while let Some(field) = multipart
         .next_field()
         .await
@@ -330,59 +273,14 @@ pub async fn upload(
                 return Err(bad(tr.t1("error-too-long", "field", &name)));
             }
             match name.as_str() {
-                "title" => title = text,
-                "obligations" => obligations = text,
-                "valid_until" => valid_until = text,
+                "title" => typed.title = text,
+                "obligations" => typed.obligations = text,
+                "valid_until" => typed.valid_until = text,
                 _ => {}
             }
         }
     }
-    let mut errors = match check_meta(&app, &tr, &title, &obligations, &valid_until) {
-        Ok(_) => vec![],
-        Err(e) => e,
-    };
-    let file = stored.filter(|f| f.size > 0);
-    if file.is_none() {
-        errors.push(tr.t("error-evidence-file"));
-    }
-    let Some(file) = file.filter(|_| errors.is_empty()) else {
-        let typed = Typed {
-            refused: Some(Refused::Upload),
-            title,
-            obligations,
-            valid_until,
-            ..Typed::default()
-        };
-        return page_with(
-            &app,
-            &me,
-            id,
-            typed,
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
-    let meta =
-        check_meta(&app, &tr, &title, &obligations, &valid_until).map_err(|e| bad(e.join(" ")))?;
-    let new = NewEvidence {
-        kind: "file",
-        title: meta.title,
-        sha256: Some(file.sha256),
-        size: Some(file.size as i64),
-        filename: Some(file.filename),
-        media_type: Some(file.media_type),
-        valid_until: meta.valid_until,
-        obligations: meta.obligations,
-        ..Default::default()
-    };
-    app.store
-        .create_evidence(provider, id, &new, &me.actor())
-        .await?;
-    Ok(confirmed(
-        &format!("/services/{}/evidence", id.0),
-        Notice::Added,
-    ))
+    add_or_refuse(&app, &me, id, typed, Content::file(stored)).await
 }
 
 /// Streams the current version's file back with its original name and
@@ -392,25 +290,6 @@ pub async fn download(
     me: Signed<Console>,
     Path((id, eid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    let (provider, _) = read_access(&app, &me, ServiceId(id)).await?;
-    let e = app
-        .store
-        .evidence_item(provider, ServiceId(id), eid)
-        .await?;
-    journaled_download(
-        &app,
-        &me,
-        ServiceId(id),
-        StoredFile {
-            evidence: eid,
-            version: e.version,
-            sha256: e.sha256.as_deref().unwrap_or(""),
-            name: e.filename.as_deref().unwrap_or("evidence"),
-            media_type: e
-                .media_type
-                .as_deref()
-                .unwrap_or("application/octet-stream"),
-        },
-    )
-    .await
+    let scope = me.staff()?.service(&app, ServiceId(id)).await?;
+    send(evidence::open(&app, &scope, eid, None).await?).await
 }

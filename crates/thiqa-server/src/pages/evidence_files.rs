@@ -12,24 +12,13 @@ use axum::http::header::{
 };
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use thiqa_app::evidence::{OpenedFile, StoredFile};
 use thiqa_blobs::{BlobRead, UploadError};
 use tokio::io::AsyncReadExt;
 
-use thiqa_domain::ServiceId;
-
-use crate::auth::realm::Console;
-use crate::auth::visit::Signed;
 use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::web::error::PageError;
-
-/// A file now in the blob store.
-pub struct Received {
-    pub sha256: String,
-    pub size: u64,
-    pub filename: String,
-    pub media_type: String,
-}
 
 /// Streams a file field to the blob store while hashing it. `Err` is the
 /// response to send: 413 naming the limit, 400 for a broken body.
@@ -37,7 +26,7 @@ pub async fn receive_file(
     app: &AppState,
     tr: &Tr<'_>,
     mut field: Field<'_>,
-) -> Result<Received, Response> {
+) -> Result<StoredFile, Response> {
     let filename = field
         .file_name()
         .map(|f| {
@@ -78,7 +67,7 @@ pub async fn receive_file(
         }
     }
     let (sha256, size) = up.finish().await.map_err(internal)?;
-    Ok(Received {
+    Ok(StoredFile {
         sha256,
         size,
         filename,
@@ -180,40 +169,7 @@ async fn attachment(blob: BlobRead, name: &str, claimed: &str) -> Result<Respons
         .into_response())
 }
 
-/// One version of an evidence file, as a download names it.
-pub struct StoredFile<'a> {
-    pub evidence: i64,
-    pub version: i64,
-    pub sha256: &'a str,
-    pub name: &'a str,
-    pub media_type: &'a str,
-}
-
-/// Sends the stored file (404 when it is gone), journaled as
-/// `evidence.download` with the item and version, by whoever reads it.
-pub async fn journaled_download(
-    app: &AppState,
-    me: &Signed<Console>,
-    service: ServiceId,
-    file: StoredFile<'_>,
-) -> Result<Response, PageError> {
-    let blob = app
-        .blobs
-        .read(file.sha256)
-        .await
-        .map_err(|err| PageError::Internal(err.to_string()))?
-        .ok_or(PageError::NotFound)?;
-    app.store
-        .record_event(
-            &me.actor(),
-            thiqa_store::NewEvent::success("evidence.download")
-                .target(format!("service:{}", service.0))
-                .tenant(me.tenant())
-                .details(format!(
-                    "evidence {} version {}",
-                    file.evidence, file.version
-                )),
-        )
-        .await?;
-    attachment(blob, file.name, file.media_type).await
+/// Sends a file the use case opened (and journaled) as a download.
+pub async fn send(file: OpenedFile) -> Result<Response, PageError> {
+    attachment(file.blob, &file.filename, &file.media_type).await
 }

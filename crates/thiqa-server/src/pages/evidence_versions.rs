@@ -7,13 +7,15 @@ use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use thiqa_app::evidence::{self, check_valid_until, Content};
+use thiqa_app::AppError;
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{Evidence, EvidenceVersion, NewEvidenceVersion, StoreError};
+use thiqa_store::{Evidence, EvidenceVersion};
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
-use crate::pages::evidence_files::{journaled_download, receive_file, Received, StoredFile};
-use crate::pages::service_access::read_access;
+use crate::pages::evidence::problem_message;
+use crate::pages::evidence_files::{receive_file, send};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
@@ -69,13 +71,11 @@ async fn page_with(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let (provider, _) = read_access(app, me, id).await?;
-    let service = app.store.service(provider, id).await?;
-    let item = app.store.evidence_item(provider, id, eid).await?;
-    let versions = app
-        .store
-        .evidence_versions(provider, id, eid)
-        .await?
+    let scope = me.staff()?.service(app, id).await?;
+    let history = evidence::history(app, &scope, eid).await?;
+    let item = history.item;
+    let versions = history
+        .versions
         .into_iter()
         .map(|v| row(id.0, &item, v))
         .collect();
@@ -84,7 +84,7 @@ async fn page_with(
         &ItemPage {
             chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
             service_id: id.0,
-            service_name: service.name,
+            service_name: history.service_name,
             can_edit: me.can(Permission::AssessmentEdit) && item.kind == "file",
             item,
             versions,
@@ -111,15 +111,14 @@ pub async fn add_version(
     Path((id, eid)): Path<(i64, i64)>,
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
-    me.require(Permission::AssessmentEdit)?;
-    let provider = me.provider()?;
     let id = ServiceId(id);
-    let item = app.store.evidence_item(provider, id, eid).await?;
+    let staff = me.staff()?;
+    let item = evidence::editable_item(&app, &staff, id, eid).await?;
     let tr = me.tr(&app);
     if item.kind != "file" {
         return Err(PageError::BadRequest(tr.t("error-evidence-version-kind")));
     }
-    let (mut stored, mut valid_until): (Option<Received>, String) = (None, String::new());
+    let (mut stored, mut valid_until) = (None, String::new());
     // The version the uploader saw as current (older forms send none).
     let mut replacing = None;
     while let Some(field) = multipart
@@ -157,36 +156,27 @@ pub async fn add_version(
             _ => {}
         }
     }
-    let mut errors = vec![];
-    if !valid_until.is_empty() && !thiqa_domain::assessment::is_iso_date(&valid_until) {
-        errors.push(tr.t("error-review-date"));
-    }
-    let file = stored.filter(|f| f.size > 0);
-    if file.is_none() {
-        errors.push(tr.t("error-evidence-file"));
-    }
-    let Some(file) = file.filter(|_| errors.is_empty()) else {
-        return page_with(&app, &me, id, eid, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let checked = (check_valid_until(&valid_until), Content::file(stored));
+    let (valid_until, file) = match checked {
+        (Ok(v), Ok(Content::File(file))) => (v, file),
+        (v, f) => {
+            let tr = me.tr(&app);
+            let errors = [v.err(), f.err()]
+                .iter()
+                .flatten()
+                .map(|p| problem_message(&tr, p))
+                .collect();
+            return page_with(&app, &me, id, eid, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
     };
-    let new = NewEvidenceVersion {
-        sha256: file.sha256,
-        size: file.size as i64,
-        filename: file.filename,
-        media_type: file.media_type,
-        valid_until,
-    };
-    match app
-        .store
-        .add_evidence_version(provider, id, eid, &new, replacing, &me.actor())
-        .await
-    {
+    match evidence::add_version(&app, &staff, id, eid, file, valid_until, replacing).await {
         Ok(_) => Ok(confirmed(
             &format!("/services/{}/evidence/{eid}", id.0),
             Notice::Added,
         )),
         // The page shows the version added meanwhile; the uploader decides
         // whether theirs still replaces it.
-        Err(StoreError::Stale(_)) => stale_version(&app, &me, id, eid).await,
+        Err(AppError::Stale(_)) => stale_version(&app, &me, id, eid).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -209,25 +199,6 @@ pub async fn download_version(
     me: Signed<Console>,
     Path((id, eid, version)): Path<(i64, i64, i64)>,
 ) -> Result<Response, PageError> {
-    let (provider, _) = read_access(&app, &me, ServiceId(id)).await?;
-    let v = app
-        .store
-        .evidence_versions(provider, ServiceId(id), eid)
-        .await?
-        .into_iter()
-        .find(|v| v.version == version)
-        .ok_or(PageError::NotFound)?;
-    journaled_download(
-        &app,
-        &me,
-        ServiceId(id),
-        StoredFile {
-            evidence: eid,
-            version,
-            sha256: &v.sha256,
-            name: &v.filename,
-            media_type: &v.media_type,
-        },
-    )
-    .await
+    let scope = me.staff()?.service(&app, ServiceId(id)).await?;
+    send(evidence::open(&app, &scope, eid, Some(version)).await?).await
 }
