@@ -8,6 +8,7 @@
 //! Data flows one way: edges → here → domain rules, store, journal and
 //! exports, never back up.
 
+pub mod accounts;
 pub mod actions;
 mod app;
 pub mod audits;
@@ -16,6 +17,7 @@ pub mod dossier;
 mod error;
 pub mod evidence;
 pub mod findings;
+pub mod organisations;
 pub mod oscal;
 pub mod services;
 pub mod sites;

@@ -11,12 +11,14 @@ mod support;
 use axum::http::StatusCode;
 use support::evidence::{multipart, officer};
 use support::TestApp;
+use thiqa_domain::Directory;
 
 on_both_backends!(
     refused_service_forms_keep_the_typed_profile,
     a_refused_site_keeps_what_was_typed_beside_its_problem,
     refused_evidence_forms_keep_what_was_typed,
     a_refused_action_keeps_what_was_typed,
+    onboarding_an_organisation_keeps_what_was_typed_and_creates_nothing_when_refused,
 );
 
 /// Whether the form shows `value` selected in the select named `name`.
@@ -276,5 +278,92 @@ async fn a_refused_action_keeps_what_was_typed(t: TestApp) {
             "value=\"3.8.5.a\"",
             "value=\"exploitation\"",
         ],
+    );
+}
+
+async fn onboarding_an_organisation_keeps_what_was_typed_and_creates_nothing_when_refused(
+    t: TestApp,
+) {
+    let (_, secret) = t
+        .user(
+            Directory::Operators,
+            "admin",
+            &["Administrateur des comptes"],
+            true,
+        )
+        .await;
+    let mut c = t.signed_operator("admin", secret.as_ref().unwrap()).await;
+    let thiqa_domain::Tenant::Provider(provider) = t.provider else {
+        unreachable!("the test provider")
+    };
+    let organisations = || async { t.store().organisations(provider).await.unwrap().len() };
+    let before = organisations().await;
+    c.get("/organisations").await;
+
+    // No administrator name and a broken address: refused, every value
+    // typed shown again (MFA left unticked stays unticked).
+    let typed = [
+        ("name", "Banque du Nord"),
+        ("username", ""),
+        ("display_name", "Salma Idrissi"),
+        ("email", "salma at example"),
+    ];
+    let r = c.post_form("/organisations", &typed).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let form = form_from(&r.body, "/organisations");
+    assert_kept(
+        form,
+        &["Banque du Nord", "Salma Idrissi", "salma at example"],
+    );
+    assert!(
+        !form.contains("value=\"on\" checked"),
+        "MFA as typed: {form}"
+    );
+    assert_eq!(organisations().await, before, "nothing created");
+
+    // Accepted: the administrator's one-time set-up link, shown once.
+    let r = c
+        .post_form(
+            "/organisations",
+            &[
+                ("name", "Banque du Nord"),
+                ("require_mfa", "on"),
+                ("username", "salma"),
+                ("display_name", "Salma Idrissi"),
+                ("email", "salma@banque.ma"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(r.body.contains("id=\"setup-link\""), "{}", r.body);
+    assert!(r.body.contains("/reset/"), "{}", r.body);
+    assert_eq!(organisations().await, before + 1);
+    assert!(!t
+        .store()
+        .username_available(Directory::Customers, "salma")
+        .await
+        .unwrap());
+
+    // The same administrator name for another organisation: refused
+    // before anything is created, with what was typed kept.
+    let r = c
+        .post_form(
+            "/organisations",
+            &[
+                ("name", "Assurances Atlas"),
+                ("username", "salma"),
+                ("display_name", "Salma Bis"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_kept(
+        form_from(&r.body, "/organisations"),
+        &["Assurances Atlas", "Salma Bis"],
+    );
+    assert_eq!(
+        organisations().await,
+        before + 1,
+        "no organisation without its administrator"
     );
 }

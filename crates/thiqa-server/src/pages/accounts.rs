@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use thiqa_crypto::token::Token;
-use thiqa_domain::{RoleId, Username};
-use thiqa_store::{Account, HeldRight, NewAccount};
+use thiqa_app::accounts::{self, AccountInput, AccountProblem, SetUpLink};
+use thiqa_domain::RoleId;
+use thiqa_store::{Account, HeldRight};
 
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
@@ -143,27 +143,19 @@ pub async fn list<R: Realm>(
     list_page(&app, &me, CreateForm::default(), vec![], StatusCode::OK).await
 }
 
+/// The message of one problem of a new account.
+pub fn account_problem(tr: &crate::i18n::Tr, p: &AccountProblem) -> String {
+    match p {
+        AccountProblem::Username => tr.t("error-username"),
+        AccountProblem::DisplayName => tr.t("error-display-name"),
+        AccountProblem::Email => tr.t("error-email"),
+    }
+}
+
 /// Checks a new account's fields; each problem is named in the user's language.
-pub fn validate_new(tr: &crate::i18n::Tr, form: &CreateForm) -> Result<Username, Vec<String>> {
-    let mut errors = vec![];
-    let username = Username::parse(&form.username).map_err(|_| tr.t("error-username"));
-    if let Err(e) = &username {
-        errors.push(e.clone());
-    }
-    let display = form.display_name.trim();
-    if display.is_empty() || display.chars().count() > 128 {
-        errors.push(tr.t("error-display-name"));
-    }
-    let email = form.email.trim();
-    if !email.is_empty()
-        && (email.len() > 254 || !email.contains('@') || email.contains(char::is_whitespace))
-    {
-        errors.push(tr.t("error-email"));
-    }
-    match username {
-        Ok(u) if errors.is_empty() => Ok(u),
-        _ => Err(errors),
-    }
+pub fn validate_new(tr: &crate::i18n::Tr, form: &CreateForm) -> Result<AccountInput, Vec<String>> {
+    AccountInput::check(&form.username, &form.display_name, &form.email)
+        .map_err(|problems| problems.iter().map(|p| account_problem(tr, p)).collect())
 }
 
 pub async fn create<R: Realm>(
@@ -174,29 +166,14 @@ pub async fn create<R: Realm>(
 ) -> Result<Response, PageError> {
     me.require(R::MANAGE_ACCOUNTS)?;
     let tr = me.tr(&app);
-    let username = match validate_new(&tr, &form) {
-        Ok(u) => u,
+    let input = match validate_new(&tr, &form) {
+        Ok(input) => input,
         Err(errors) => {
             return list_page(&app, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     };
-    let email = Some(form.email.trim().to_string()).filter(|e| !e.is_empty());
-    let created = app
-        .store
-        .create_account(
-            R::DIR,
-            NewAccount {
-                tenant: me.tenant(),
-                username: username.as_str().to_string(),
-                display_name: form.display_name.trim().to_string(),
-                email,
-                password_hash: None,
-                totp_secret: None,
-                language: me.visit.lang.code().to_string(),
-            },
-            &me.actor(),
-        )
-        .await;
+    let new = input.into_new(me.tenant(), me.visit.lang.code());
+    let created = app.store.create_account(R::DIR, new, &me.actor()).await;
     let id = match created {
         Ok(id) => id,
         Err(thiqa_store::StoreError::Conflict(_)) => {
@@ -229,16 +206,8 @@ async fn issue_link<R: Realm>(
     account: &Account,
     base: &BaseUrl,
 ) -> Result<Response, PageError> {
-    let token = Token::generate().map_err(|e| PageError::Internal(e.to_string()))?;
-    let until = app
-        .store
-        .create_password_reset(
-            account,
-            token.hash().as_str(),
-            app.config.reset_link_minutes * 60,
-            &me.actor(),
-        )
-        .await?;
+    let ttl_s = app.config.reset_link_minutes * 60;
+    let SetUpLink { token, until } = accounts::issue_link(app, account, ttl_s, &me.actor()).await?;
     ok(&LinkPage {
         chrome: Chrome::new::<R>(app, &me.visit, "/accounts"),
         id: account.id,

@@ -6,20 +6,20 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use thiqa_crypto::token::Token;
-use thiqa_domain::{Directory, Permission, Tenant};
-use thiqa_store::NewAccount;
+use thiqa_app::accounts::AccountInput;
+use thiqa_app::organisations::{self, Onboarding, OnboardingProblem};
+use thiqa_app::AppError;
+use thiqa_domain::Permission;
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::links::portal_base;
-use crate::pages::accounts::{validate_new, CreateForm};
+use crate::pages::accounts::account_problem;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::Form;
+use crate::web::forms::{field, Form};
 use crate::web::render;
-use thiqa_app::tenants::{role_by_name, seed_tenant, ORG_ADMIN_ROLE};
 
 #[derive(Template)]
 #[template(path = "organisations.html")]
@@ -27,22 +27,42 @@ struct OrganisationsPage<'a> {
     chrome: Chrome<'a>,
     organisations: Vec<(String, bool)>,
     link: Option<String>,
+    /// What the form shows: empty (MFA required by default), or what was
+    /// typed when it was refused.
+    typed: Typed,
     errors: Vec<String>,
+}
+
+/// The onboarding form as typed.
+pub struct Typed {
+    name: String,
+    require_mfa: bool,
+    username: String,
+    display_name: String,
+    email: String,
+}
+
+impl Default for Typed {
+    fn default() -> Self {
+        Typed {
+            name: String::new(),
+            require_mfa: true,
+            username: String::new(),
+            display_name: String::new(),
+            email: String::new(),
+        }
+    }
 }
 
 async fn page_with(
     app: &AppState,
     me: &Signed<Console>,
     link: Option<String>,
+    typed: Typed,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let Tenant::Provider(provider) = me.tenant() else {
-        return Err(PageError::Forbidden);
-    };
-    let organisations = app
-        .store
-        .organisations(provider)
+    let organisations = organisations::list(app, &me.staff()?)
         .await?
         .into_iter()
         .map(|o| (o.name, o.require_mfa))
@@ -53,6 +73,7 @@ async fn page_with(
             chrome: Chrome::new::<Console>(app, &me.visit, "/organisations"),
             organisations,
             link,
+            typed,
             errors,
         },
     )
@@ -60,7 +81,7 @@ async fn page_with(
 
 pub async fn page(State(app): State<AppState>, me: Signed<Console>) -> Result<Response, PageError> {
     me.require(Permission::OrganisationsManage)?;
-    page_with(&app, &me, None, vec![], StatusCode::OK).await
+    page_with(&app, &me, None, Typed::default(), vec![], StatusCode::OK).await
 }
 
 pub async fn create(
@@ -69,95 +90,47 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::OrganisationsManage)?;
-    let Tenant::Provider(provider) = me.tenant() else {
-        return Err(PageError::Forbidden);
-    };
     // Checked before anything is created: the administrator's set-up link
     // is built on the portal's configured address.
     let Some(portal) = portal_base(&app) else {
         return Err(PageError::Conflict(crate::links::NO_BASE_URL_CODE.into()));
     };
-    let tr = me.tr(&app);
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let name = get("name");
-    let form = CreateForm {
+    let get = |k: &str| field(&pairs, k);
+    let typed = Typed {
+        name: get("name"),
+        require_mfa: get("require_mfa") == "on",
         username: get("username"),
         display_name: get("display_name"),
         email: get("email"),
     };
-    let mut errors = vec![];
-    if name.is_empty() || name.chars().count() > 120 {
-        errors.push(tr.t("error-organisation-name"));
-    }
-    let username = match validate_new(&tr, &form) {
-        Ok(u) => Some(u),
-        Err(mut e) => {
-            errors.append(&mut e);
-            None
+    let administrator = AccountInput::check(&typed.username, &typed.display_name, &typed.email);
+    let onboarding = match Onboarding::check(&typed.name, typed.require_mfa, administrator) {
+        Ok(o) => o,
+        Err(problems) => {
+            let tr = me.tr(&app);
+            let errors = problems
+                .iter()
+                .map(|p| match p {
+                    OnboardingProblem::Name => tr.t("error-organisation-name"),
+                    OnboardingProblem::Administrator(p) => account_problem(&tr, p),
+                })
+                .collect();
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return page_with(&app, &me, None, typed, errors, status).await;
         }
     };
-    let Some(username) = username.filter(|_| errors.is_empty()) else {
-        return page_with(&app, &me, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
-    };
-    if !app
-        .store
-        .username_available(Directory::Customers, username.as_str())
-        .await?
-    {
-        let errors = vec![tr.t("error-username-unavailable")];
-        return page_with(&app, &me, None, errors, StatusCode::CONFLICT).await;
-    }
-    let require_mfa = get("require_mfa") == "on";
-    let actor = me.actor();
-    let org = match app
-        .store
-        .create_organisation(provider, &name, require_mfa, &actor)
-        .await
-    {
-        Ok(org) => org,
-        Err(thiqa_store::StoreError::Conflict(r)) => {
+    let ttl_s = app.config.reset_link_minutes * 60;
+    let lang = me.visit.lang.code();
+    match organisations::onboard(&app, &me.staff()?, onboarding, lang, ttl_s).await {
+        Ok(done) => {
+            let link = format!("{portal}/reset/{}", done.link.token.expose());
+            let status = StatusCode::CREATED;
+            page_with(&app, &me, Some(link), Typed::default(), vec![], status).await
+        }
+        Err(AppError::Refused(r)) => {
             let m = me.tr(&app).refusal(&r);
-            return page_with(&app, &me, None, vec![m], StatusCode::CONFLICT).await;
+            page_with(&app, &me, None, typed, vec![m], StatusCode::CONFLICT).await
         }
-        Err(e) => return Err(e.into()),
-    };
-    let tenant = Tenant::Organisation(org);
-    seed_tenant(&app.store, tenant, &actor).await?;
-    let id = app
-        .store
-        .create_account(
-            Directory::Customers,
-            NewAccount {
-                tenant,
-                username: username.as_str().to_string(),
-                display_name: form.display_name.clone(),
-                email: Some(form.email.clone()).filter(|e| !e.is_empty()),
-                password_hash: None,
-                totp_secret: None,
-                language: me.visit.lang.code().to_string(),
-            },
-            &actor,
-        )
-        .await?;
-    if let Some(role) = role_by_name(&app.store, tenant, ORG_ADMIN_ROLE).await? {
-        app.store.assign_role(tenant, id, role, &actor).await?;
+        Err(e) => Err(e.into()),
     }
-    let account = app.store.account(Directory::Customers, id).await?;
-    let token = Token::generate().map_err(|e| PageError::Internal(e.to_string()))?;
-    app.store
-        .create_password_reset(
-            &account,
-            token.hash().as_str(),
-            app.config.reset_link_minutes * 60,
-            &actor,
-        )
-        .await?;
-    let link = format!("{portal}/reset/{}", token.expose());
-    page_with(&app, &me, Some(link), vec![], StatusCode::CREATED).await
 }

@@ -1,0 +1,162 @@
+//! Commanditaire organisations, onboarded by the provider's staff
+//! (`organisations.manage`) with their first administrator, who then
+//! manages the organisation's own users in the customer portal (a separate
+//! directory).
+
+use thiqa_domain::{Directory, OrganisationId, Permission, Tenant};
+use thiqa_store::{AssignmentError, Organisation, Refusal};
+
+use crate::accounts::{self, AccountInput, AccountProblem, SetUpLink};
+use crate::tenants::{role_by_name, seed_tenant, ORG_ADMIN_ROLE};
+use crate::{App, AppError, Staff};
+
+/// The longest organisation name, in characters.
+pub const NAME_MAX: usize = 120;
+
+/// What is wrong with an onboarding; nothing is saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnboardingProblem {
+    /// The organisation's name is empty or longer than [`NAME_MAX`].
+    Name,
+    /// What is wrong with its first administrator.
+    Administrator(AccountProblem),
+}
+
+/// An organisation and its first administrator, checked.
+#[derive(Debug, Clone)]
+pub struct Onboarding {
+    name: String,
+    require_mfa: bool,
+    administrator: AccountInput,
+}
+
+impl Onboarding {
+    pub fn check(
+        name: &str,
+        require_mfa: bool,
+        administrator: Result<AccountInput, Vec<AccountProblem>>,
+    ) -> Result<Onboarding, Vec<OnboardingProblem>> {
+        let name = name.trim();
+        let mut problems = Vec::new();
+        if name.is_empty() || name.chars().count() > NAME_MAX {
+            problems.push(OnboardingProblem::Name);
+        }
+        match administrator {
+            Ok(administrator) if problems.is_empty() => Ok(Onboarding {
+                name: name.to_string(),
+                require_mfa,
+                administrator,
+            }),
+            Ok(_) => Err(problems),
+            Err(more) => {
+                problems.extend(more.into_iter().map(OnboardingProblem::Administrator));
+                Err(problems)
+            }
+        }
+    }
+}
+
+/// The new organisation and its administrator's set-up link.
+pub struct Onboarded {
+    pub organisation: OrganisationId,
+    pub link: SetUpLink,
+}
+
+/// The refusal when the administrator's username is taken: the same words
+/// whatever the reason (here, in another organisation, reserved), so
+/// nothing about other tenants leaks.
+pub fn username_unavailable() -> Refusal {
+    Refusal::new(
+        "error-username-unavailable",
+        "this username is not available",
+    )
+}
+
+/// Creates the organisation with its built-in roles and incompatible
+/// pairs, its administrator (no password yet, the administrator role) and
+/// a set-up link valid `link_ttl_s` seconds; the administrator speaks
+/// `language` until it chooses another. Refused, before anything is
+/// created, when the username is taken.
+pub async fn onboard(
+    app: &App,
+    staff: &Staff<'_>,
+    onboarding: Onboarding,
+    language: &str,
+    link_ttl_s: i64,
+) -> Result<Onboarded, AppError> {
+    staff.require(Permission::OrganisationsManage)?;
+    let username = onboarding.administrator.username().as_str();
+    if !app
+        .store
+        .username_available(Directory::Customers, username)
+        .await?
+    {
+        return Err(AppError::Refused(username_unavailable()));
+    }
+    let actor = staff.actor();
+    let organisation = app
+        .store
+        .create_organisation(
+            staff.provider(),
+            &onboarding.name,
+            onboarding.require_mfa,
+            actor,
+        )
+        .await?;
+    let tenant = Tenant::Organisation(organisation);
+    seed_tenant(&app.store, tenant, actor)
+        .await
+        .map_err(built_in)?;
+    let new = onboarding.administrator.into_new(tenant, language);
+    let id = app
+        .store
+        .create_account(Directory::Customers, new, actor)
+        .await?;
+    if let Some(role) = role_by_name(&app.store, tenant, ORG_ADMIN_ROLE).await? {
+        app.store
+            .assign_role(tenant, id, role, actor)
+            .await
+            .map_err(built_in)?;
+    }
+    let account = app.store.account(Directory::Customers, id).await?;
+    let link = accounts::issue_link(app, &account, link_ttl_s, actor).await?;
+    Ok(Onboarded { organisation, link })
+}
+
+/// The built-in roles and pairs never break a rule: a refusal while a new
+/// organisation is set up is a defect, a storage failure stays one.
+fn built_in(e: AssignmentError) -> AppError {
+    match e {
+        AssignmentError::Store(e) => e.into(),
+        other => AppError::Internal(format!("built-in roles refused: {other}")),
+    }
+}
+
+/// The provider's organisations, by name (`organisations.manage`).
+pub async fn list(app: &App, staff: &Staff<'_>) -> Result<Vec<Organisation>, AppError> {
+    staff.require(Permission::OrganisationsManage)?;
+    Ok(app.store.organisations(staff.provider()).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_organisation_needs_a_name_and_a_valid_administrator() {
+        let admin = || AccountInput::check("amina", "Amina", "");
+        assert!(Onboarding::check(" Banque ", true, admin()).is_ok());
+        assert_eq!(
+            Onboarding::check(" ", false, admin()).unwrap_err(),
+            vec![OnboardingProblem::Name]
+        );
+        let bad = AccountInput::check("", "Amina", "");
+        assert_eq!(
+            Onboarding::check(&"n".repeat(NAME_MAX + 1), false, bad).unwrap_err(),
+            vec![
+                OnboardingProblem::Name,
+                OnboardingProblem::Administrator(AccountProblem::Username)
+            ]
+        );
+    }
+}
