@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod actions;
 mod app;
+pub mod assessment;
 pub mod audits;
 pub mod context;
 pub mod dossier;

@@ -7,20 +7,19 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use thiqa_app::assessment::{self, BulkEdit, BulkOutcome, Checked, Entry};
+use thiqa_app::AppError;
 use thiqa_domain::{AssessmentError, AssessmentInput, AssessmentStatus, Permission, ServiceId};
-use thiqa_store::{Assessment, Service, StoreError};
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::{Lang, Tr};
-use crate::pages::service_access::read_access;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::{back_to, edited_version, Form};
+use crate::web::forms::{back_to, edited_version, field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
-use thiqa_app::services::{applicable_ids, profile_of};
 use thiqa_app::time::format_utc;
 
 fn status_key(s: AssessmentStatus) -> &'static str {
@@ -127,17 +126,15 @@ async fn list_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let (provider, _) = read_access(app, me, id).await?;
+    let scope = me.staff()?.service(app, id).await?;
     let tr = me.tr(app);
     let f = filters(&tr, raw)?;
     let c = app.catalog;
-    // Both reads check the provider; on PostgreSQL, side by side they cost
-    // one round trip's wait instead of two.
-    let (service, stored): (Service, HashMap<String, Assessment>) = tokio::try_join!(
-        app.store.service(provider, id),
-        app.store.assessments_by_obligation(provider, id)
-    )?;
-    let applicable = applicable_ids(c, &profile_of(c, &service)?);
+    let assessment::Sheet {
+        service,
+        applicable,
+        recorded: stored,
+    } = assessment::sheet(app, &scope).await?;
     let lang = me.visit.lang;
     let labels: HashMap<AssessmentStatus, String> = AssessmentStatus::ALL
         .iter()
@@ -241,94 +238,51 @@ pub async fn bulk(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = me.provider()?;
     let id = ServiceId(id);
     let tr = me.tr(&app);
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let status = AssessmentStatus::parse(&get("status"))
+    let status = AssessmentStatus::parse(&field(&pairs, "status"))
         .ok_or_else(|| PageError::BadRequest(tr.t1("error-query-param", "param", "status")))?;
     let chosen: Vec<String> = pairs
         .iter()
         .filter(|(k, _)| k == "o")
         .map(|(_, v)| v.clone())
         .collect();
-    if chosen.is_empty() {
-        return list_page(
-            &app,
-            &me,
-            id,
-            None,
-            Some(tr.t("error-nothing-selected")),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let stored: HashMap<String, Assessment> =
-        app.store.assessments_by_obligation(provider, id).await?;
-    let mut inputs = Vec::new();
-    for oid in chosen {
-        if app.catalog.obligation(&oid).is_none() {
-            return Err(PageError::BadRequest(tr.t1(
-                "error-unknown-obligation",
-                "id",
-                &oid,
-            )));
-        }
-        let old = stored.get(&oid);
-        let owner = get("owner");
-        let input = AssessmentInput {
-            status,
-            statement: old.map(|a| a.statement.clone()).unwrap_or_default(),
-            justification: if get("justification").trim().is_empty() {
-                old.map(|a| a.justification.clone()).unwrap_or_default()
-            } else {
-                get("justification")
-            },
-            owner: if owner.trim().is_empty() {
-                old.map(|a| a.owner.clone()).unwrap_or_default()
-            } else {
-                owner
-            },
-            next_review: old.map(|a| a.next_review.clone()).unwrap_or_default(),
-        };
-        let version = old.map(|a| a.version).unwrap_or(0);
-        match input.checked() {
-            Ok(i) => inputs.push((oid, i, version)),
-            Err(e) => {
-                return list_page(
-                    &app,
-                    &me,
-                    id,
-                    None,
-                    Some(format!("{oid}: {}", error_text(&tr, &e))),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-        }
-    }
-    // The kept statements and review dates were read above: a save made
-    // meanwhile is not overwritten with them, the user is told instead.
-    match app
-        .store
-        .save_assessments_from(provider, id, &inputs, &me.actor())
-        .await
-    {
+    let (owner, justification) = (field(&pairs, "owner"), field(&pairs, "justification"));
+    let edit = BulkEdit {
+        obligations: &chosen,
+        status,
+        owner: &owner,
+        justification: &justification,
+    };
+    let refused = |error: String, status| list_page(&app, &me, id, None, Some(error), status);
+    match assessment::bulk(&app, &me.staff()?, id, &edit).await {
         // Back to the list as it was filtered.
-        Ok(_) => Ok(confirmed(
+        Ok(BulkOutcome::Saved(_)) => Ok(confirmed(
             &back_to(&pairs, &format!("/services/{}/assessment", id.0)),
             Notice::Saved,
         )),
-        Err(StoreError::Stale(r)) => {
-            let m = me.tr(&app).refusal(&r);
-            let error = format!("{m}. {}", tr.t("error-edit-stale"));
-            list_page(&app, &me, id, None, Some(error), StatusCode::CONFLICT).await
+        Ok(BulkOutcome::NothingChosen) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            refused(tr.t("error-nothing-selected"), status).await
+        }
+        Ok(BulkOutcome::UnknownObligation(oid)) => Err(PageError::BadRequest(tr.t1(
+            "error-unknown-obligation",
+            "id",
+            &oid,
+        ))),
+        Ok(BulkOutcome::Invalid {
+            obligation,
+            problem,
+        }) => {
+            let error = format!("{obligation}: {}", error_text(&tr, &problem));
+            refused(error, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        // The kept statements and review dates were read by the use case:
+        // a save made meanwhile is not overwritten with them, the user is
+        // told instead.
+        Err(AppError::Stale(r)) => {
+            let error = format!("{}. {}", tr.refusal(&r), tr.t("error-edit-stale"));
+            refused(error, StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
@@ -363,17 +317,22 @@ struct ItemPage<'a> {
 async fn item_page(
     app: &AppState,
     me: &Signed<Console>,
-    service: Service,
+    entry: Entry,
     oid: &str,
     form: Option<(AssessmentInput, i64)>,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let provider = me.provider()?;
     let c = app.catalog;
     let o = c.obligation(oid).ok_or(PageError::NotFound)?;
     let lang = me.visit.lang;
-    let stored = app.store.assessment(provider, service.id, oid).await?;
+    let Entry {
+        service,
+        applicable,
+        recorded: stored,
+        history,
+        evidence,
+    } = entry;
     let tr = me.tr(app);
     // 409: the user's input stays in the form, the current values beside it,
     // and the form now edits the current version.
@@ -413,10 +372,7 @@ async fn item_page(
             .map(|a| a.next_review.clone())
             .unwrap_or_default(),
     });
-    let history = app
-        .store
-        .assessment_history(provider, service.id, oid)
-        .await?
+    let history = history
         .into_iter()
         .map(|h| {
             (
@@ -428,10 +384,7 @@ async fn item_page(
             )
         })
         .collect();
-    let evidence = app
-        .store
-        .evidence(provider, service.id, Some(oid))
-        .await?
+    let evidence = evidence
         .into_iter()
         .map(|e| {
             let href = match e.kind.as_str() {
@@ -459,9 +412,7 @@ async fn item_page(
                 .iter()
                 .map(|i| (i.id.clone(), pick(lang, &i.text_fr, &i.text_en)))
                 .collect(),
-            applicable: applicable_ids(c, &profile_of(c, &service)?)
-                .iter()
-                .any(|i| i == oid),
+            applicable,
             service_name: service.name,
             statuses: statuses(Some(form.status)),
             form,
@@ -479,9 +430,9 @@ pub async fn item(
     me: Signed<Console>,
     Path((id, oid)): Path<(i64, String)>,
 ) -> Result<Response, PageError> {
-    let (provider, _) = read_access(&app, &me, ServiceId(id)).await?;
-    let service = app.store.service(provider, ServiceId(id)).await?;
-    item_page(&app, &me, service, &oid, None, vec![], StatusCode::OK).await
+    let scope = me.staff()?.service(&app, ServiceId(id)).await?;
+    let entry = assessment::entry(&app, &scope, &oid).await?;
+    item_page(&app, &me, entry, &oid, None, vec![], StatusCode::OK).await
 }
 
 pub async fn save(
@@ -491,48 +442,36 @@ pub async fn save(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = me.provider()?;
-    let service = app.store.service(provider, ServiceId(id)).await?;
-    if app.catalog.obligation(&oid).is_none() {
-        return Err(PageError::NotFound);
-    }
+    let staff = me.staff()?;
+    let service = ServiceId(id);
     let tr = me.tr(&app);
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let status = AssessmentStatus::parse(&get("status"))
+    let status = AssessmentStatus::parse(&field(&pairs, "status"))
         .ok_or_else(|| PageError::BadRequest(tr.t1("error-query-param", "param", "status")))?;
-    let version = edited_version(&tr, &get("version"))?;
+    let version = edited_version(&tr, &field(&pairs, "version"))?;
     let input = AssessmentInput {
         status,
-        statement: get("statement"),
-        justification: get("justification"),
-        owner: get("owner"),
-        next_review: get("next_review"),
+        statement: field(&pairs, "statement"),
+        justification: field(&pairs, "justification"),
+        owner: field(&pairs, "owner"),
+        next_review: field(&pairs, "next_review"),
     };
-    let (error, status) = match input.clone().checked() {
-        Ok(i) => {
-            let edit = [(oid.clone(), i, version)];
-            match app
-                .store
-                .save_assessments_from(provider, service.id, &edit, &me.actor())
-                .await
-            {
-                Ok(_) => return Ok(confirmed(&format!("/services/{id}/o/{oid}"), Notice::Saved)),
-                Err(StoreError::Stale(_)) => (tr.t("error-edit-stale"), StatusCode::CONFLICT),
+    let (error, status) = match Checked::check(input.clone()) {
+        Ok(checked) => {
+            match assessment::save(&app, &staff, service, &oid, checked, version).await {
+                Ok(()) => return Ok(confirmed(&format!("/services/{id}/o/{oid}"), Notice::Saved)),
+                Err(AppError::Stale(_)) => (tr.t("error-edit-stale"), StatusCode::CONFLICT),
                 Err(e) => return Err(e.into()),
             }
         }
         Err(e) => (error_text(&tr, &e), StatusCode::UNPROCESSABLE_ENTITY),
     };
+    // The form again as typed, beside what is recorded now.
+    let scope = staff.service(&app, service).await?;
+    let entry = assessment::entry(&app, &scope, &oid).await?;
     item_page(
         &app,
         &me,
-        service,
+        entry,
         &oid,
         Some((input, version)),
         vec![error],
@@ -563,8 +502,7 @@ pub async fn import(
     mut multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let provider = me.provider()?;
-    let service = app.store.service(provider, ServiceId(id)).await?;
+    let staff = me.staff()?;
     let tr = me.tr(&app);
     // Over IMPORT_LIMIT: 413 naming it; any other broken body: 400.
     let refused = |e: axum::extract::multipart::MultipartError| {
@@ -595,24 +533,9 @@ pub async fn import(
         return Err(PageError::BadRequest(tr.t("error-evidence-file")));
     };
     let is_xlsx = name.ends_with(".xlsx") || bytes.starts_with(b"PK");
-    // Inflating and reading up to the import limits is CPU work: off the
-    // async workers.
-    let read =
-        tokio::task::spawn_blocking(move || thiqa_export::import::read_rows(&bytes, is_xlsx))
-            .await
-            .map_err(|e| PageError::Internal(format!("import reader: {e}")))?;
-    let outcome =
-        match read {
-            Ok(rows) => thiqa_export::import::assessments(app.catalog, &rows),
-            Err(message) => thiqa_export::import::ImportOutcome::Rejected(vec![
-                thiqa_export::import::RowProblem { row: 1, message },
-            ]),
-        };
-    let (imported, problems, status) = match outcome {
+    let imported = assessment::import(&app, &staff, ServiceId(id), bytes, is_xlsx).await?;
+    let (count, problems, status) = match imported.outcome {
         thiqa_export::import::ImportOutcome::Accepted(items) => {
-            app.store
-                .save_assessments(provider, service.id, &items, &me.actor())
-                .await?;
             (items.len(), vec![], StatusCode::OK)
         }
         thiqa_export::import::ImportOutcome::Rejected(p) => (
@@ -626,8 +549,8 @@ pub async fn import(
         &ImportReport {
             chrome: Chrome::new::<Console>(&app, &me.visit, "/services"),
             service_id: id,
-            service_name: service.name,
-            imported,
+            service_name: imported.service_name,
+            imported: count,
             problems,
         },
     )
