@@ -39,9 +39,9 @@ mod tokens;
 pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount};
 pub use actions::{ActionItem, NewAction, ACTION_STATUSES};
 pub use alerts::{
-    alert_event_severity, format_window, parse_sigma, parse_window, Acknowledgement, Alert,
-    AlertCursor, AlertQuery, AlertRun, AlertSeverity, Condition, Field, Pattern, Rule, RuleError,
-    RuleSet, ALERT_BATCH, DEFAULT_RULES, MAX_ACK_COMMENT, MAX_THRESHOLD, MAX_WINDOW_MS,
+    format_window, parse_sigma, parse_window, Acknowledgement, Alert, AlertCursor, AlertQuery,
+    AlertRun, AlertSeverity, Condition, Field, Pattern, Rule, RuleError, RuleSet, ALERT_BATCH,
+    DEFAULT_RULES, MAX_ACK_COMMENT, MAX_THRESHOLD, MAX_WINDOW_MS,
 };
 pub use assessments::{Assessment, AssessmentChange};
 pub use audits::{Engagement, NewEngagement, AUDITOR_INCOMPATIBLE};
@@ -52,7 +52,7 @@ pub use backup::{
 };
 pub use connect::{Backend, DatabaseLocation, Store};
 pub use error::{Refusal, StoreError};
-pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
+pub use events::{alert_event_severity, Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
 pub use evidence::{Evidence, NewEvidence};
 pub use evidence_versions::{EvidenceVersion, NewEvidenceVersion};
 pub use findings::{Finding, NewFinding, FINDING_SEVERITIES, FINDING_STATUSES};

@@ -138,19 +138,6 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
     // The edge's frame: pages' error type and chrome need the visit, and
     // sign-in pages render through the chrome.
     ("thiqa-server", &["auth", "links", "web"]),
-    // The store's core: recording an event appends to the journal, which
-    // reads through the connection that records events.
-    (
-        "thiqa-store",
-        &[
-            "alerts",
-            "connect",
-            "events",
-            "journal",
-            "reads",
-            "signing_keys",
-        ],
-    ),
     (
         "thiqa-store",
         &["audits", "rights_guard", "rights_requests", "roles"],
