@@ -27,8 +27,10 @@ mod journal;
 mod passwords;
 mod ratelimit;
 mod reads;
+mod rights_error;
 mod rights_guard;
 mod rights_requests;
+mod role_permissions;
 mod roles;
 mod services;
 mod sessions;
@@ -44,7 +46,7 @@ pub use alerts::{
     DEFAULT_RULES, MAX_ACK_COMMENT, MAX_THRESHOLD, MAX_WINDOW_MS,
 };
 pub use assessments::{Assessment, AssessmentChange};
-pub use audits::{Engagement, NewEngagement, AUDITOR_INCOMPATIBLE};
+pub use audits::{Engagement, NewEngagement};
 pub use backup::{
     check_backup, database_missing_from, interrupted_restore, lock_data_dir, mark_data_dir,
     restore_into, BackupError, BackupOptions, BackupSummary, EvidenceFiles, EvidenceFuture,
@@ -68,9 +70,10 @@ pub use journal::{
     JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
     SEARCH_SCAN_MAX,
 };
-pub use rights_guard::{AuditorViolation, SelfChange};
+pub use rights_error::{AssignmentError, AuditorViolation, SelfChange};
+pub use rights_guard::AUDITOR_INCOMPATIBLE;
 pub use rights_requests::RightsRequest;
-pub use roles::{AssignmentError, Change, HeldRight, Role};
+pub use roles::{Change, HeldRight, Role};
 pub use services::{NewService, Service, Site};
 pub use sessions::{Session, SessionPolicy};
 pub use signing_keys::{

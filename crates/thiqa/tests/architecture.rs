@@ -138,10 +138,6 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
     // The edge's frame: pages' error type and chrome need the visit, and
     // sign-in pages render through the chrome.
     ("thiqa-server", &["auth", "links", "web"]),
-    (
-        "thiqa-store",
-        &["audits", "rights_guard", "rights_requests", "roles"],
-    ),
 ];
 
 #[test]
