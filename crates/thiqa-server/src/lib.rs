@@ -20,6 +20,7 @@ pub mod journal_export;
 pub mod links;
 pub mod metrics;
 pub mod pages;
+pub mod realm;
 pub mod serve;
 pub mod state;
 pub mod syslog;

@@ -12,10 +12,11 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::visit::Visit;
 use crate::metrics::Listener;
 use crate::state::AppState;
+pub use crate::web::error::NO_BASE_URL_CODE;
 use crate::web::error::{ApiError, PageError};
+use crate::web::visit::Visit;
 
 pub struct BaseUrl(pub String);
 
@@ -25,9 +26,6 @@ pub struct NoBaseUrl {
     /// Pages render a translated error page; the API answers JSON.
     page: bool,
 }
-
-/// The short code the error-page renderer translates.
-pub const NO_BASE_URL_CODE: &str = "no-base-url";
 
 impl IntoResponse for NoBaseUrl {
     fn into_response(self) -> Response {

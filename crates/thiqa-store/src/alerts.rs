@@ -296,26 +296,6 @@ fn scope_clause(scope: Tenant, first: usize) -> (String, Vec<i64>) {
     }
 }
 
-/// The RFC 5424 severity the journal leaf of an `alert.raise` event should
-/// carry: the rule's (low → notice … critical → critical), read back from
-/// the event's details (`severity=high`). `None` for any other event.
-/// For `journal::encode`, whose default mapping would make the raise
-/// informational. `severity=` comes before the key in the details, so a
-/// key holding that text (an attacker-chosen account name) cannot change it.
-pub fn alert_event_severity(
-    action: &str,
-    details: Option<&str>,
-) -> Option<thiqa_journal::Severity> {
-    if action != "alert.raise" {
-        return None;
-    }
-    details?
-        .split(' ')
-        .find_map(|part| part.strip_prefix("severity="))
-        .and_then(AlertSeverity::parse)
-        .map(AlertSeverity::journal_severity)
-}
-
 fn journal_details(rule: &Rule, key: &str, raise: &Raise) -> String {
     format!(
         "rule={} severity={} key=\"{}\" count={} window={} leaves={}-{}",
@@ -762,6 +742,7 @@ mod tests {
 
     #[test]
     fn the_raise_event_carries_the_rules_severity() {
+        use crate::events::alert_event_severity;
         let r = Rule {
             id: "auth.x".into(),
             ..rule(1, 1000)

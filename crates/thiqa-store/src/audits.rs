@@ -5,24 +5,13 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{Permission, ProviderId, ServiceId, Tenant};
+use thiqa_domain::{ProviderId, ServiceId, Tenant};
 
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
-use crate::rights_guard::{account_of, succeeded, SelfChange};
-use crate::roles::AssignmentError;
-
-/// Rights an auditor must not hold while its engagement runs: they edit
-/// the audited service (its profile, assessment, evidence, action plan,
-/// answers to findings) or validate it, and whoever does so cannot also
-/// audit it (independence of the audit). Checked structurally at every
-/// rights change and invitation (`rights_guard.rs`).
-pub const AUDITOR_INCOMPATIBLE: [Permission; 3] = [
-    Permission::AssessmentEdit,
-    Permission::AssessmentValidate,
-    Permission::ServicesManage,
-];
+use crate::rights_error::{AssignmentError, SelfChange};
+use crate::rights_guard::{account_of, succeeded};
 
 #[derive(Debug, Clone)]
 pub struct NewEngagement {

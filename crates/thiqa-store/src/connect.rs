@@ -141,8 +141,9 @@ impl fmt::Debug for Store {
 /// A write transaction; holds the SQLite writer lock until dropped.
 pub(crate) struct WriteTx {
     pub tx: Tx<'static>,
-    /// When the transaction began: the time of the events it records.
-    now_ms: i64,
+    /// When the transaction began: the time of the events it records
+    /// (`WriteTx::event`, events.rs).
+    pub now_ms: i64,
     health: Arc<WriteHealth>,
     /// Emptied at the end of a write transaction (see
     /// [`WriteTx::leaves_sessions`]): whatever table it changed, no cached
@@ -153,16 +154,6 @@ pub(crate) struct WriteTx {
 }
 
 impl WriteTx {
-    /// Records a security event inside this transaction: committed with the
-    /// change it describes, or not at all.
-    pub async fn event(
-        &mut self,
-        actor: &crate::events::Actor,
-        event: &crate::events::NewEvent,
-    ) -> Result<(), StoreError> {
-        crate::events::record(&mut self.tx, self.now_ms, actor, event).await
-    }
-
     /// This transaction writes none of the tables sessions and rights are
     /// read from (it appends to the journal, takes intake, claims a job):
     /// its commit keeps the session cache, which the busiest writers would

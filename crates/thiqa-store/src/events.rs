@@ -1,16 +1,23 @@
 //! Security events (référentiel 3.8.6): one interface, written inside the
-//! transaction of the change they record, so there is no change without its
-//! event. Each event is also appended, in that same transaction, to the
-//! tamper-evident journal (`journal.rs`): this table is what the console
-//! reads, the journal is what proves the events were not rewritten.
+//! transaction of the change they record ([`WriteTx::event`]), so there is
+//! no change without its event. Each event is also appended, in that same
+//! transaction, to the tamper-evident journal (`journal.rs`) as a leaf
+//! ([`leaf`]): this table is what the console reads, the journal is what
+//! proves the events were not rewritten. Past retention both go
+//! ([`retention`]).
+
+mod leaf;
+mod retention;
 
 use serde::Serialize;
 use sqlx::Row;
 use thiqa_domain::{Directory, Tenant};
 
-use crate::connect::Store;
+use crate::connect::{Store, WriteTx};
 use crate::error::StoreError;
 use crate::Tx;
+
+pub use leaf::alert_event_severity;
 
 /// Who did it, from where.
 #[derive(Debug, Clone, Serialize)]
@@ -136,7 +143,15 @@ pub struct EventFilter {
     pub limit: i64,
 }
 
-pub(crate) async fn record(
+impl WriteTx {
+    /// Records a security event inside this transaction: committed with the
+    /// change it describes, or not at all.
+    pub async fn event(&mut self, actor: &Actor, event: &NewEvent) -> Result<(), StoreError> {
+        record(&mut self.tx, self.now_ms, actor, event).await
+    }
+}
+
+async fn record(
     tx: &mut Tx<'_>,
     now_ms: i64,
     actor: &Actor,
@@ -167,7 +182,7 @@ pub(crate) async fn record(
     .bind(event.details.as_deref())
     .fetch_one(&mut **tx)
     .await?;
-    let index = crate::journal::append_security_event(tx, now_ms, id, actor, event).await?;
+    let index = leaf::append_security_event(tx, now_ms, id, actor, event).await?;
     tracing::info!(
         target: "thiqa::security",
         action = event.action,

@@ -4,9 +4,9 @@
 //! [`thiqa_journal`] is the pure core (Merkle tree, checkpoints, proofs,
 //! verification); this module keeps its rows in the database:
 //!
-//! - every security event is appended by [`events::record`](crate::events)
-//!   in the transaction of the change it records ([`append`]), so a change
-//!   and its leaf commit together or not at all;
+//! - every security event is appended as a leaf ([`append`]) by
+//!   [`crate::events`], in the transaction of the change it records, so a
+//!   change and its leaf commit together or not at all;
 //! - checkpoints are signed on demand, only after checking consistency with
 //!   the last stored one ([`Store::journal_sign_checkpoint`]);
 //! - proofs are computed from the stored subtree hashes ([`nodes`]), and a
@@ -20,12 +20,10 @@
 mod append;
 mod bundle;
 mod columns;
-mod encode;
 mod file;
 mod key;
 mod nodes;
 mod proofs;
-mod retention;
 mod search;
 mod tenant_read;
 mod verify;
@@ -45,14 +43,13 @@ pub(crate) use append::{append_leaf, LeafMeta};
 pub(crate) use append::{append_leaves, lock_for_writing, multi_row_insert, NewLeaf, LEAF_CHUNK};
 pub use bundle::{BundleError, InclusionBundle, VerifiedInclusion};
 pub use columns::{ColumnProblem, Columns};
-pub(crate) use encode::append_security_event;
-pub use encode::SOURCE as THIQA_SOURCE;
 pub use key::{existing_journal_signer, journal_signer, JOURNAL_KEY_FILE};
 pub use search::{
     JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
     SEARCH_SCAN_MAX,
 };
 pub use tenant_read::{LeafQuery, LEAF_PAGE_MAX};
+pub use thiqa_journal::THIQA_SOURCE;
 pub use verify::{HeadProblem, JournalVerification, JOURNAL_VERIFY_BATCH};
 
 /// Origin (log name, and key name) used when the caller has no other.

@@ -27,8 +27,10 @@ mod journal;
 mod passwords;
 mod ratelimit;
 mod reads;
+mod rights_error;
 mod rights_guard;
 mod rights_requests;
+mod role_permissions;
 mod roles;
 mod services;
 mod sessions;
@@ -39,12 +41,12 @@ mod tokens;
 pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount};
 pub use actions::{ActionItem, NewAction, ACTION_STATUSES};
 pub use alerts::{
-    alert_event_severity, format_window, parse_sigma, parse_window, Acknowledgement, Alert,
-    AlertCursor, AlertQuery, AlertRun, AlertSeverity, Condition, Field, Pattern, Rule, RuleError,
-    RuleSet, ALERT_BATCH, DEFAULT_RULES, MAX_ACK_COMMENT, MAX_THRESHOLD, MAX_WINDOW_MS,
+    format_window, parse_sigma, parse_window, Acknowledgement, Alert, AlertCursor, AlertQuery,
+    AlertRun, AlertSeverity, Condition, Field, Pattern, Rule, RuleError, RuleSet, ALERT_BATCH,
+    DEFAULT_RULES, MAX_ACK_COMMENT, MAX_THRESHOLD, MAX_WINDOW_MS,
 };
 pub use assessments::{Assessment, AssessmentChange};
-pub use audits::{Engagement, NewEngagement, AUDITOR_INCOMPATIBLE};
+pub use audits::{Engagement, NewEngagement};
 pub use backup::{
     check_backup, database_missing_from, interrupted_restore, lock_data_dir, mark_data_dir,
     restore_into, BackupError, BackupOptions, BackupSummary, EvidenceFiles, EvidenceFuture,
@@ -52,7 +54,7 @@ pub use backup::{
 };
 pub use connect::{Backend, DatabaseLocation, Store};
 pub use error::{Refusal, StoreError};
-pub use events::{Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
+pub use events::{alert_event_severity, Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
 pub use evidence::{Evidence, NewEvidence};
 pub use evidence_versions::{EvidenceVersion, NewEvidenceVersion};
 pub use findings::{Finding, NewFinding, FINDING_SEVERITIES, FINDING_STATUSES};
@@ -68,9 +70,10 @@ pub use journal::{
     JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
     SEARCH_SCAN_MAX,
 };
-pub use rights_guard::{AuditorViolation, SelfChange};
+pub use rights_error::{AssignmentError, AuditorViolation, SelfChange};
+pub use rights_guard::AUDITOR_INCOMPATIBLE;
 pub use rights_requests::RightsRequest;
-pub use roles::{AssignmentError, Change, HeldRight, Role};
+pub use roles::{Change, HeldRight, Role};
 pub use services::{NewService, Service, Site};
 pub use sessions::{Session, SessionPolicy};
 pub use signing_keys::{

@@ -13,67 +13,22 @@ use sqlx::Row;
 use thiqa_domain::separation::SeparationViolation;
 use thiqa_domain::{Directory, Permission, Tenant};
 
-use crate::audits::AUDITOR_INCOMPATIBLE;
 use crate::connect::{Store, WriteTx};
 use crate::directory_tables::tables;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent, Outcome};
-use crate::roles::AssignmentError;
+use crate::rights_error::{AssignmentError, AuditorViolation};
 
-/// Why an account may not make a change to its own rights (items 2 and 3
-/// of the review: nobody grants a right to itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SelfChange {
-    /// Assigning or revoking one's own roles.
-    OwnAssignment,
-    /// Editing a role one holds.
-    HeldRole,
-    /// Approving one's own request.
-    OwnRequest,
-    /// Approving the widening of a role one holds.
-    GrantsSelf,
-    /// Inviting oneself to audit (an auditor is independent of whoever
-    /// invites it).
-    OwnAudit,
-}
-
-impl SelfChange {
-    /// Message id in the locale files.
-    pub fn message_key(self) -> &'static str {
-        match self {
-            SelfChange::OwnAssignment => "error-self-assignment",
-            SelfChange::HeldRole => "error-self-role",
-            SelfChange::OwnRequest => "error-self-approval",
-            SelfChange::GrantsSelf => "error-self-grant",
-            SelfChange::OwnAudit => "error-self-audit",
-        }
-    }
-}
-
-impl std::fmt::Display for SelfChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SelfChange::OwnAssignment => "nobody may change their own role assignments",
-            SelfChange::HeldRole => "nobody may change a role they hold",
-            SelfChange::OwnRequest => "a request must be approved by another account",
-            SelfChange::GrantsSelf => "nobody may approve a change that widens their own rights",
-            SelfChange::OwnAudit => "nobody may invite themselves to audit",
-        })
-    }
-}
-
-/// An auditor would hold a right that edits the service it audits.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{auditor} audits \"{service}\" (audit engagement {engagement}) and cannot hold {permission}, \
-     which edits the audited service, while the engagement runs"
-)]
-pub struct AuditorViolation {
-    pub auditor: String,
-    pub permission: String,
-    pub engagement: i64,
-    pub service: String,
-}
+/// Rights an auditor must not hold while its engagement runs: they edit
+/// the audited service (its profile, assessment, evidence, action plan,
+/// answers to findings) or validate it, and whoever does so cannot also
+/// audit it (independence of the audit). Checked structurally at every
+/// rights change and invitation, in the rights transaction below.
+pub const AUDITOR_INCOMPATIBLE: [Permission; 3] = [
+    Permission::AssessmentEdit,
+    Permission::AssessmentValidate,
+    Permission::ServicesManage,
+];
 
 /// A write transaction holding the tenant's rights lock.
 pub(crate) struct RightsTx {

@@ -13,8 +13,9 @@ use thiqa_domain::{PairId, Permission, RoleId, Tenant};
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
-use crate::rights_guard::{account_of, RightsTx, SelfChange};
-use crate::roles::{join, write_role_permissions, AssignmentError};
+use crate::rights_error::{AssignmentError, SelfChange};
+use crate::rights_guard::{account_of, RightsTx};
+use crate::role_permissions::{join, write_role_permissions};
 use crate::versions::{self, Key};
 
 #[derive(Debug, Clone, Serialize)]

@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::separation::SeparationViolation;
 use thiqa_domain::{
     Directory, IncompatiblePair, PairId, Permission, PermissionSet, RoleId, Tenant,
 };
@@ -14,8 +13,10 @@ use crate::connect::{Store, WriteTx};
 use crate::directory_tables::tables;
 use crate::error::{Refusal, StoreError};
 use crate::events::{Actor, NewEvent};
-use crate::rights_guard::{account_of, succeeded, AuditorViolation, RightsTx, SelfChange};
+use crate::rights_error::{AssignmentError, SelfChange};
+use crate::rights_guard::{account_of, succeeded};
 use crate::rights_requests::{file_request, Requested};
+use crate::role_permissions::{join, write_role_permissions};
 use crate::versions::{self, Key};
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,31 +47,6 @@ pub enum Change {
     Applied,
     /// Waiting for a second person's approval: the request's id.
     Pending(i64),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AssignmentError {
-    #[error(transparent)]
-    Separation(#[from] SeparationViolation),
-    /// Users holding both sides of a pair one wants to declare.
-    #[error("these accounts already hold both permissions: {0}")]
-    AlreadyViolated(String),
-    #[error("{0}")]
-    Invalid(Refusal),
-    /// An account acting on its own rights (nobody grants itself a right).
-    #[error("{0}")]
-    SelfChange(SelfChange),
-    /// An auditor would hold a right that edits the service it audits.
-    #[error(transparent)]
-    Auditor(#[from] AuditorViolation),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for AssignmentError {
-    fn from(e: sqlx::Error) -> Self {
-        AssignmentError::Store(StoreError::Database(e))
-    }
 }
 
 fn check_directory(tenant: Tenant, perms: &[Permission]) -> Result<(), AssignmentError> {
@@ -523,29 +499,6 @@ impl Store {
     }
 }
 
-/// Replaces a role's permission rows inside a rights transaction.
-pub(crate) async fn write_role_permissions(
-    r: &mut RightsTx,
-    role_id: RoleId,
-    permissions: &[Permission],
-) -> Result<(), StoreError> {
-    // Forms loaded before this change are now stale (an approved request
-    // changes the role as an edit does).
-    versions::claim(&mut r.w, "roles", &[("id", Key::Int(role_id.0))], None).await?;
-    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
-        .bind(role_id.0)
-        .execute(&mut *r.w.tx)
-        .await?;
-    for p in permissions {
-        sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)")
-            .bind(role_id.0)
-            .bind(p.as_str())
-            .execute(&mut *r.w.tx)
-            .await?;
-    }
-    Ok(())
-}
-
 async fn insert_pair(
     w: &mut WriteTx,
     kind: &str,
@@ -579,12 +532,4 @@ async fn insert_pair(
         )
     })?;
     Ok(id)
-}
-
-pub(crate) fn join(perms: &[Permission]) -> String {
-    perms
-        .iter()
-        .map(|p| p.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -12,11 +12,11 @@ use thiqa_domain::{Directory, LockState, Tenant, Username};
 use thiqa_store::{Account, Actor, NewEvent};
 
 use crate::auth::passwords;
-use crate::auth::realm::Realm;
 use crate::auth::session_cookie;
 use crate::auth::visit::Visit;
 use crate::i18n::Tr;
 use crate::metrics::Metrics;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

@@ -6,10 +6,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use thiqa_store::NewEvent;
 
-use crate::auth::realm::Realm;
 use crate::auth::session_cookie;
 use crate::auth::visit::{Signed, Visit, LANG_COOKIE};
 use crate::i18n::Lang;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::error::PageError;

@@ -12,10 +12,10 @@ use thiqa_crypto::totp::{Totp, TotpSecret};
 use thiqa_store::NewEvent;
 
 use crate::auth::login::{lock_refusal, refusal_after_lock, within_rate_limits, Refusal};
-use crate::auth::realm::Realm;
 use crate::auth::session_cookie;
 use crate::auth::visit::Pending;
 use crate::metrics::Metrics;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

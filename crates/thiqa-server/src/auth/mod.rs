@@ -4,7 +4,9 @@ pub mod login;
 pub mod logout;
 pub mod mfa;
 pub mod passwords;
-pub mod realm;
 pub mod reset;
 pub mod session_cookie;
 pub mod visit;
+
+/// The realms, at the path the pages and the API name them by.
+pub use crate::realm;

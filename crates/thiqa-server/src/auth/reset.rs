@@ -11,9 +11,9 @@ use serde::Deserialize;
 use thiqa_crypto::token::token_hash;
 
 use crate::auth::passwords;
-use crate::auth::realm::Realm;
 use crate::auth::session_cookie;
 use crate::auth::visit::Visit;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

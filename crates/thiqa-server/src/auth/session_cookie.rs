@@ -4,8 +4,8 @@ use axum::http::HeaderMap;
 use thiqa_crypto::token::Token;
 use thiqa_store::Account;
 
-use crate::auth::realm::{cookie_name, Realm};
 use crate::auth::visit::Visit;
+use crate::realm::{cookie_name, Realm};
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::error::PageError;

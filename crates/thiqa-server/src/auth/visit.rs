@@ -1,6 +1,7 @@
-//! Who is asking: resolved once per request from the realm's cookie, then
-//! read by the CSRF guard and the extractors. The tenant always comes from
-//! here (the authenticated account), never from a path or a form.
+//! Who is asking, established: the middleware that resolves the request's
+//! [`Visit`] from the realm's session cookie, and the extractors that let a
+//! handler run only for a fully signed-in account ([`Signed`]) or one
+//! between its password and its second factor ([`Pending`]).
 
 use std::marker::PhantomData;
 
@@ -13,56 +14,16 @@ use thiqa_crypto::token::token_hash;
 use thiqa_domain::{Permission, PermissionSet, Tenant};
 use thiqa_store::{Account, Actor, Session};
 
-use crate::auth::realm::{cookie_name, Realm};
 use crate::i18n::{Lang, Tr};
+use crate::realm::{cookie_name, Realm};
 use crate::state::AppState;
 use crate::web::client_address::client_address;
 use crate::web::cookies;
 use crate::web::error::PageError;
 use crate::web::notice::Notice;
+pub use crate::web::visit::Visit;
 
 pub const LANG_COOKIE: &str = "thiqa_lang";
-
-/// The request's visitor, signed in or not.
-#[derive(Clone)]
-pub struct Visit {
-    pub lang: Lang,
-    pub session: Option<Session>,
-    pub account: Option<Account>,
-    pub permissions: PermissionSet,
-    /// The pre-login CSRF cookie's value, if any.
-    pub pre_token: Option<String>,
-    pub source_ip: Option<String>,
-    pub user_agent: Option<String>,
-    /// The confirmation this page shows once (`?notice=`), if any.
-    pub notice: Option<Notice>,
-    /// The address of this page (a GET), for forms that return here with
-    /// its filters, such as the language switch ([`crate::web::chrome`]
-    /// makes the link only when a page is rendered).
-    pub page: Option<axum::http::Uri>,
-}
-
-impl Visit {
-    /// The actor recorded in security events.
-    pub fn actor(&self) -> Actor {
-        match &self.account {
-            Some(a) => Actor {
-                directory: Some(a.directory),
-                id: Some(a.id),
-                name: a.username.clone(),
-                source_ip: self.source_ip.clone(),
-            },
-            None => Actor::anonymous("anonymous", self.source_ip.clone()),
-        }
-    }
-
-    pub fn csrf(&self) -> String {
-        match &self.session {
-            Some(s) => s.csrf_token.clone(),
-            None => self.pre_token.clone().unwrap_or_default(),
-        }
-    }
-}
 
 /// Middleware: resolves the session of realm `R` and stores the [`Visit`].
 pub async fn resolve<R: Realm>(
@@ -122,18 +83,6 @@ async fn load_session<R: Realm>(
     app.store
         .session_with_account(R::DIR, token_hash(token).as_str(), app.sessions)
         .await
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Visit {
-    type Rejection = PageError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Visit>()
-            .cloned()
-            .ok_or_else(|| PageError::Internal("session middleware missing".into()))
-    }
 }
 
 /// A fully signed-in account of realm `R` (password and, where required,

@@ -2,10 +2,10 @@
 
 use thiqa_domain::{Directory, Permission, PermissionSet};
 
-use crate::auth::realm::Realm;
-use crate::auth::visit::Visit;
 use crate::i18n::{Lang, Tr};
+use crate::realm::Realm;
 use crate::state::AppState;
+use crate::web::visit::Visit;
 
 pub struct NavLink {
     pub href: &'static str,

@@ -77,6 +77,10 @@ impl IntoResponse for PageError {
 /// The short code the error-page renderer translates for a 503.
 pub const STORAGE_UNAVAILABLE_CODE: &str = "storage-unavailable";
 
+/// The short code the error-page renderer translates when a link cannot be
+/// built: the listener has no configured base URL (`links.rs`).
+pub const NO_BASE_URL_CODE: &str = "no-base-url";
+
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         match e {

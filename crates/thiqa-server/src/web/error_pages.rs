@@ -8,11 +8,11 @@ use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::auth::realm::Realm;
-use crate::auth::visit::Visit;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::{ErrorInfo, PageError};
+use crate::web::visit::Visit;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -38,7 +38,7 @@ pub async fn render<R: Realm>(State(app): State<AppState>, req: Request, next: N
         // Short codes from the guards, translated here.
         "csrf" => chrome.tr.t("error-csrf"),
         "form-too-large" => chrome.tr.t("error-form-too-large"),
-        crate::links::NO_BASE_URL_CODE => chrome.tr.t("error-no-base-url"),
+        crate::web::error::NO_BASE_URL_CODE => chrome.tr.t("error-no-base-url"),
         crate::web::error::STORAGE_UNAVAILABLE_CODE => chrome.tr.t("error-storage-unavailable"),
         _ => d,
     });

@@ -10,6 +10,7 @@ pub mod notice;
 pub mod routes;
 pub mod security;
 pub mod static_files;
+pub mod visit;
 
 use askama::Template;
 use axum::http::StatusCode;

@@ -14,10 +14,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use thiqa_crypto::token::ct_eq;
 
-use crate::auth::visit::Visit;
 use crate::metrics::{Listener, Metrics};
 use crate::state::AppState;
 use crate::web::error::PageError;
+use crate::web::visit::Visit;
 
 /// No inline script or style anywhere: the CSP says so, and the templates
 /// keep to it (scripts and styles are files served by the binary).

@@ -12,9 +12,8 @@
 
 use std::fmt;
 
-use thiqa_journal::LeafFields;
+use thiqa_journal::{LeafFields, THIQA_SOURCE};
 
-use super::encode::SOURCE;
 use super::JournalLeaf;
 use crate::error::StoreError;
 
@@ -127,7 +126,7 @@ pub(crate) fn event_id_of<'a>(
     source: &str,
     attribute: impl FnOnce() -> Option<&'a str>,
 ) -> Option<i64> {
-    if source == SOURCE {
+    if source == THIQA_SOURCE {
         attribute()?.parse().ok()
     } else {
         None

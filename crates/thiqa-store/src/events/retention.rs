@@ -3,9 +3,9 @@
 //! of other events and the full verification all still hold. The purge is
 //! itself a journaled event.
 
+use super::{Actor, NewEvent};
 use crate::connect::Store;
 use crate::error::StoreError;
-use crate::events::{Actor, NewEvent};
 
 impl Store {
     /// Empties the payload of every journal leaf whose event time is before

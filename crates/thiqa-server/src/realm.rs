@@ -1,6 +1,8 @@
 //! The two realms: the operator console (provider staff) and the customer
 //! portal (commanditaire users). The same handlers serve both, typed by the
-//! realm, so each listener can only ever reach its own directory.
+//! realm, so each listener can only ever reach its own directory. A module
+//! of its own because everything on the edge is typed by it: the page frame
+//! and the error pages (`web`), the sign-in pages (`auth`), the API.
 
 use thiqa_domain::{Directory, Permission};
 

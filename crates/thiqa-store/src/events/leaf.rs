@@ -11,13 +11,14 @@ use std::net::IpAddr;
 use sqlx::AnyConnection;
 use thiqa_domain::Tenant;
 use thiqa_journal::{Event, Severity, Timestamp};
+use thiqa_rules::AlertSeverity;
 
-use super::append::{append_leaf, LeafMeta};
+use super::{Actor, NewEvent, Outcome};
 use crate::error::StoreError;
-use crate::events::{Actor, NewEvent, Outcome};
+use crate::journal::{append_leaf, LeafMeta};
 
 /// The `source` of Thiqa's own events.
-pub const SOURCE: &str = thiqa_journal::THIQA_SOURCE;
+const SOURCE: &str = thiqa_journal::THIQA_SOURCE;
 
 /// RFC 5424 severity of a security event. Refusals and lockouts are
 /// warnings; changes that weaken a control are warnings too; other changes
@@ -47,6 +48,23 @@ pub(crate) fn severity(action: &str, outcome: Outcome) -> Severity {
     } else {
         Severity::Informational
     }
+}
+
+/// The RFC 5424 severity the journal leaf of an `alert.raise` event should
+/// carry: the rule's (low → notice … critical → critical), read back from
+/// the event's details (`severity=high`, written by `alerts.rs`). `None`
+/// for any other event, which [`severity`] ranks: it would make the raise
+/// informational. `severity=` comes before the key in the details, so a
+/// key holding that text (an attacker-chosen account name) cannot change it.
+pub fn alert_event_severity(action: &str, details: Option<&str>) -> Option<Severity> {
+    if action != "alert.raise" {
+        return None;
+    }
+    details?
+        .split(' ')
+        .find_map(|part| part.strip_prefix("severity="))
+        .and_then(AlertSeverity::parse)
+        .map(AlertSeverity::journal_severity)
 }
 
 /// The journal event of a `security_events` row.
@@ -85,7 +103,7 @@ pub(crate) fn security_event(
         action: event.action.to_owned(),
         // An alert carries its rule's severity; other events are ranked by
         // what they are.
-        severity: crate::alerts::alert_event_severity(event.action, event.details.as_deref())
+        severity: alert_event_severity(event.action, event.details.as_deref())
             .unwrap_or_else(|| severity(event.action, event.outcome)),
         actor: actor.name.clone(),
         target: event.target.clone().unwrap_or_default(),
