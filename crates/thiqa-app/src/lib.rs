@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod alerts;
 mod app;
 pub mod assessment;
 pub mod audits;

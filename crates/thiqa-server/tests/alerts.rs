@@ -85,6 +85,21 @@ async fn alerts_story(t: TestApp) {
     let r = rssi.post_form(&path, &[("comment", "  ")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("commentaire"), "{}", r.body);
+    // Too long: refused inside that alert's own form, with what was typed.
+    let long = format!(
+        "Analyse {}",
+        "détaillée ".repeat(thiqa_store::MAX_ACK_COMMENT / 5)
+    );
+    let r = rssi.post_form(&path, &[("comment", &long)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let form = r
+        .body
+        .split(&format!("action=\"{path}\""))
+        .nth(1)
+        .expect("the alert's form");
+    let form = &form[..form.find("</form>").unwrap()];
+    assert!(form.contains("id=\"form-error\""), "{form}");
+    assert!(form.contains(long.trim()), "the comment is kept: {form}");
     let r = rssi
         .post_form(
             &path,

@@ -8,8 +8,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use thiqa_domain::Permission;
-use thiqa_store::{format_window, Alert, AlertQuery, StoreError, MAX_ACK_COMMENT};
+use thiqa_app::alerts;
+use thiqa_app::AppError;
+use thiqa_store::{format_window, Alert, MAX_ACK_COMMENT};
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
@@ -21,9 +22,6 @@ use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 use thiqa_app::time::format_utc;
 use thiqa_app::time::iso_date;
-
-/// Alerts listed at most.
-const LIST_MAX: i64 = 500;
 
 /// One alert as shown.
 pub struct AlertRow {
@@ -96,6 +94,9 @@ struct AlertsPage<'a> {
     rules: Vec<RuleRow>,
     rules_error: Option<String>,
     evaluated: String,
+    /// A refused acknowledgement: the alert and the comment as typed; its
+    /// problem is shown inside that alert's form.
+    typed: Option<(i64, String)>,
     errors: Vec<String>,
     max_comment: usize,
 }
@@ -103,25 +104,19 @@ struct AlertsPage<'a> {
 async fn page_with(
     app: &AppState,
     me: &Signed<Console>,
+    typed: Option<(i64, String)>,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    me.require(Permission::JournalRead)?;
-    let scope = me.tenant();
+    let review = alerts::review(app, &me.staff()?).await?;
     let now_ms = app.store.clock().now_ms();
     let today_start_ms = now_ms - now_ms.rem_euclid(86_400_000);
-    let counts = app.store.open_alert_counts(scope).await?;
-    let alerts = app
-        .store
-        .alerts(
-            scope,
-            &AlertQuery {
-                unacknowledged_only: false,
-                limit: LIST_MAX,
-            },
-        )
-        .await?;
-    let rows: Vec<AlertRow> = alerts.into_iter().map(|a| row(a, today_start_ms)).collect();
+    let counts = review.open_counts;
+    let rows: Vec<AlertRow> = review
+        .alerts
+        .into_iter()
+        .map(|a| row(a, today_start_ms))
+        .collect();
     let raised_today = rows.iter().filter(|r| r.today).count();
     let (open, done): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.acknowledged.is_none());
     let (rules, rules_error) = match app.config.alerts.rules() {
@@ -146,7 +141,7 @@ async fn page_with(
         ),
         Err(e) => (vec![], Some(e.to_string())),
     };
-    let cursor = app.store.alert_cursor().await?;
+    let cursor = review.cursor;
     let tr = me.tr(app);
     let evaluated = match cursor.evaluated_at_ms {
         Some(at) => {
@@ -170,6 +165,7 @@ async fn page_with(
             rules,
             rules_error,
             evaluated,
+            typed,
             errors,
             max_comment: MAX_ACK_COMMENT,
         },
@@ -177,7 +173,7 @@ async fn page_with(
 }
 
 pub async fn list(State(app): State<AppState>, me: Signed<Console>) -> Result<Response, PageError> {
-    page_with(&app, &me, vec![], StatusCode::OK).await
+    page_with(&app, &me, None, vec![], StatusCode::OK).await
 }
 
 pub async fn acknowledge(
@@ -186,27 +182,19 @@ pub async fn acknowledge(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::JournalRead)?;
+    let staff = me.staff()?;
     let tr = me.tr(&app);
     let comment = field(&pairs, "comment");
-    if comment.is_empty() || comment.chars().count() > MAX_ACK_COMMENT {
-        return page_with(
-            &app,
-            &me,
-            vec![tr.t1("error-alert-comment", "max", &MAX_ACK_COMMENT.to_string())],
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    if !alerts::comment_fits(&comment) {
+        let error = tr.t1("error-alert-comment", "max", &MAX_ACK_COMMENT.to_string());
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return page_with(&app, &me, Some((id, comment)), vec![error], status).await;
     }
-    match app
-        .store
-        .acknowledge_alert(me.tenant(), id, &comment, &me.actor())
-        .await
-    {
+    match alerts::acknowledge(&app, &staff, id, &comment).await {
         Ok(_) => Ok(confirmed("/alerts", Notice::Saved)),
-        Err(StoreError::Conflict(r)) => {
-            let m = me.tr(&app).refusal(&r);
-            page_with(&app, &me, vec![m], StatusCode::CONFLICT).await
+        Err(AppError::Refused(r)) => {
+            let m = tr.refusal(&r);
+            page_with(&app, &me, None, vec![m], StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
