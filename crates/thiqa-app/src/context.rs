@@ -7,6 +7,7 @@
 use thiqa_domain::{Permission, PermissionSet, ProviderId, ServiceId, Tenant};
 use thiqa_store::{Actor, Engagement};
 
+use crate::sources::ConfigAdmin;
 use crate::{App, AppError};
 
 /// A member of a provider's staff, signed in to the console (password and
@@ -82,6 +83,13 @@ impl Shell {
 
     pub fn dossier_signer(&self) -> DossierSigner {
         DossierSigner {
+            provider: self.provider,
+            actor: self.actor.clone(),
+        }
+    }
+
+    pub fn config_admin(&self) -> ConfigAdmin {
+        ConfigAdmin {
             provider: self.provider,
             actor: self.actor.clone(),
         }
@@ -227,6 +235,15 @@ impl Staff<'_> {
             provider: self.provider,
             service,
             engagement,
+            actor: self.actor.clone(),
+        })
+    }
+
+    /// The provider's configuration, for holders of `config.manage`.
+    pub fn config_admin(&self) -> Result<ConfigAdmin, AppError> {
+        self.require(Permission::ConfigManage)?;
+        Ok(ConfigAdmin {
+            provider: self.provider,
             actor: self.actor.clone(),
         })
     }

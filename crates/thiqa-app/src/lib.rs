@@ -24,6 +24,7 @@ pub mod oscal;
 pub mod services;
 pub mod sites;
 pub mod soa;
+pub mod sources;
 pub mod tenants;
 pub mod time;
 

@@ -19,6 +19,7 @@ on_both_backends!(
     refused_evidence_forms_keep_what_was_typed,
     a_refused_action_keeps_what_was_typed,
     onboarding_an_organisation_keeps_what_was_typed_and_creates_nothing_when_refused,
+    a_refused_event_source_keeps_its_name_and_commanditaires,
 );
 
 /// Whether the form shows `value` selected in the select named `name`.
@@ -366,4 +367,31 @@ async fn onboarding_an_organisation_keeps_what_was_typed_and_creates_nothing_whe
         before + 1,
         "no organisation without its administrator"
     );
+}
+
+async fn a_refused_event_source_keeps_its_name_and_commanditaires(t: TestApp) {
+    let (_, secret) = t.user(Directory::Operators, "rssi", &["RSSI"], true).await;
+    let mut c = t.signed_operator("rssi", secret.as_ref().unwrap()).await;
+    let thiqa_domain::Tenant::Organisation(org) = t.organisation else {
+        unreachable!("the test organisation")
+    };
+    let org = org.0.to_string();
+    c.get("/journal/sources").await;
+    let r = c
+        .post_form(
+            "/journal/sources",
+            &[("name", "pare feu rabat"), ("organisation", &org)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let form = form_from(&r.body, "/journal/sources");
+    assert_kept(form, &["value=\"pare feu rabat\""]);
+    assert!(
+        form.contains(&format!("value=\"{org}\" checked")),
+        "the commanditaire stays ticked: {form}"
+    );
+    let thiqa_domain::Tenant::Provider(provider) = t.provider else {
+        unreachable!("the test provider")
+    };
+    assert!(t.store().intake_sources(provider).await.unwrap().is_empty());
 }

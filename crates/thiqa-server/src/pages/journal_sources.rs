@@ -7,8 +7,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use thiqa_app::sources::{self, SourceInput, SourceProblem};
+use thiqa_app::AppError;
 use thiqa_domain::{OrganisationId, Permission};
-use thiqa_store::{valid_source_name, StoreError};
 
 use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
@@ -42,6 +43,8 @@ struct SourcesPage<'a> {
     organisations: Vec<(i64, String)>,
     /// (source name, token) just created: shown this once.
     new_token: Option<(String, String)>,
+    /// The new-source form as typed when refused: name, commanditaires.
+    typed: (String, Vec<i64>),
     errors: Vec<String>,
     /// Address of the intake endpoint, for the instructions.
     intake_url: String,
@@ -51,14 +54,13 @@ async fn page_with(
     app: &AppState,
     me: &Signed<Console>,
     new_token: Option<(String, String)>,
+    typed: (String, Vec<i64>),
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let provider = me.provider()?;
-    let organisations: Vec<(i64, String)> = app
-        .store
-        .organisations(provider)
-        .await?
+    let admin = me.staff()?.config_admin()?;
+    let (sources, organisations) = sources::overview(app, &admin).await?;
+    let organisations: Vec<(i64, String)> = organisations
         .into_iter()
         .map(|o| (o.id.0, o.name))
         .collect();
@@ -68,10 +70,7 @@ async fn page_with(
             .find(|(o, _)| *o == id.0)
             .map_or_else(|| id.0.to_string(), |(_, n)| n.clone())
     };
-    let rows = app
-        .store
-        .intake_sources(provider)
-        .await?
+    let rows = sources
         .into_iter()
         .map(|s| SourceRow {
             organisations: s
@@ -95,6 +94,7 @@ async fn page_with(
             rows,
             organisations,
             new_token,
+            typed,
             errors,
             intake_url: format!("{}/api/v1/journal/intake", base.trim_end_matches('/')),
         },
@@ -103,7 +103,8 @@ async fn page_with(
 
 pub async fn page(State(app): State<AppState>, me: Signed<Console>) -> Result<Response, PageError> {
     me.require(Permission::ConfigManage)?;
-    page_with(&app, &me, None, vec![], StatusCode::OK).await
+    let typed = (String::new(), vec![]);
+    page_with(&app, &me, None, typed, vec![], StatusCode::OK).await
 }
 
 /// Registers a source; its token is on the answer page only.
@@ -112,20 +113,8 @@ pub async fn create(
     me: Signed<Console>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ConfigManage)?;
-    let provider = me.provider()?;
+    let admin = me.staff()?.config_admin()?;
     let tr = me.tr(&app);
-    let name = field(&pairs, "name");
-    if !valid_source_name(&name) {
-        return page_with(
-            &app,
-            &me,
-            None,
-            vec![tr.t("error-source-name")],
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
     let mut organisations = Vec::new();
     for (_, v) in pairs.iter().filter(|(k, _)| k == "organisation") {
         let id = v.trim().parse::<i64>().map_err(|_| {
@@ -133,24 +122,25 @@ pub async fn create(
         })?;
         organisations.push(OrganisationId(id));
     }
-    match app
-        .store
-        .create_intake_source(provider, &name, &organisations, &me.actor())
-        .await
-    {
-        Ok(created) => {
-            page_with(
-                &app,
-                &me,
-                Some((name, created.token.expose().to_string())),
-                vec![],
-                StatusCode::CREATED,
-            )
-            .await
+    let name = field(&pairs, "name");
+    let typed = (name.clone(), organisations.iter().map(|o| o.0).collect());
+    let input = match SourceInput::check(&name, organisations) {
+        Ok(input) => input,
+        Err(SourceProblem::Name) => {
+            let errors = vec![tr.t("error-source-name")];
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return page_with(&app, &me, None, typed, errors, status).await;
         }
-        Err(StoreError::Conflict(r)) => {
-            let m = me.tr(&app).refusal(&r);
-            page_with(&app, &me, None, vec![m], StatusCode::CONFLICT).await
+    };
+    match sources::register(&app, &admin, &input).await {
+        Ok(created) => {
+            let shown = Some((created.source.name, created.token.expose().to_string()));
+            let empty = (String::new(), vec![]);
+            page_with(&app, &me, shown, empty, vec![], StatusCode::CREATED).await
+        }
+        Err(AppError::Refused(r)) => {
+            let m = tr.refusal(&r);
+            page_with(&app, &me, None, typed, vec![m], StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
@@ -161,9 +151,6 @@ pub async fn revoke(
     me: Signed<Console>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    me.require(Permission::ConfigManage)?;
-    app.store
-        .revoke_intake_source(me.provider()?, id, &me.actor())
-        .await?;
+    sources::revoke(&app, &me.staff()?.config_admin()?, id).await?;
     Ok(confirmed(PATH, Notice::Removed))
 }

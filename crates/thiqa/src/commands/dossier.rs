@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
-use thiqa_app::{App, Shell};
+use thiqa_app::Shell;
 use thiqa_domain::ServiceId;
 use thiqa_export::dossier;
 
-use super::{load_existing_config, open_reading_store, open_store};
+use super::{load_existing_config, open_app, open_reading_store};
 use crate::args::DataArgs;
 
 #[derive(clap::Subcommand)]
@@ -75,14 +75,7 @@ pub async fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
 
 async fn build(data: DataArgs, service: ServiceId, out: &Path) -> anyhow::Result<ExitCode> {
     let config = load_existing_config(&data)?;
-    let store = open_store(&config).await?;
-    let blobs = config.blob_store().map_err(|e| anyhow!(e))?;
-    let custody = config.key_custody().map_err(|e| anyhow!(e))?;
-    let app = App::new(store.clone(), blobs, custody);
-    let (provider, _) = store
-        .default_provider()
-        .await?
-        .ok_or_else(|| anyhow!("no provider in this database"))?;
+    let (app, provider) = open_app(&config).await?;
     if out.exists() {
         bail!("{} already exists", out.display());
     }

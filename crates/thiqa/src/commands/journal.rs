@@ -8,10 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
+use thiqa_app::sources::{self, ConfigAdmin, SourceInput};
+use thiqa_app::Shell;
 use thiqa_journal::{Event, NoteVerifier};
 use thiqa_store::{InclusionBundle, JournalVerification};
 
-use super::{load_existing_config, open_reading_store, open_store};
+use super::{load_existing_config, open_app, open_reading_store, open_store};
 use crate::args::DataArgs;
 use thiqa_domain::text::hex;
 
@@ -400,11 +402,8 @@ async fn source(cmd: SourceCommand) -> anyhow::Result<ExitCode> {
         | SourceCommand::Revoke { data, .. } => data.clone(),
     };
     let config = load_existing_config(&data)?;
-    let store = open_store(&config).await?;
-    let Some((provider, _)) = store.default_provider().await? else {
-        bail!("no provider yet: create the first operator (thiqa operator create) first");
-    };
-    let actor = thiqa_store::Actor::cli();
+    let (app, provider) = open_app(&config).await?;
+    let admin = Shell::for_provider(provider).config_admin();
     match cmd {
         SourceCommand::Create {
             name,
@@ -416,19 +415,18 @@ async fn source(cmd: SourceCommand) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .map(thiqa_domain::OrganisationId)
                 .collect();
+            let input = SourceInput::check(&name, orgs).map_err(|_| {
+                anyhow!("{name:?} is not a source name: 1 to 64 letters, digits and ._/:- starting with a letter or digit")
+            })?;
             // Read before anything is stored: a bad file registers nothing.
             let fingerprint = tls_client_cert
                 .as_deref()
                 .map(thiqa_server::syslog::pem_certificate_fingerprint)
                 .transpose()
                 .map_err(|e| anyhow!(e))?;
-            let created = store
-                .create_intake_source(provider, &name, &orgs, &actor)
-                .await?;
+            let created = sources::register(&app, &admin, &input).await?;
             if let Some(fp) = &fingerprint {
-                store
-                    .set_intake_source_certificate(provider, created.source.id, fp, &actor)
-                    .await?;
+                sources::pin_certificate(&app, &admin, created.source.id, fp).await?;
                 eprintln!("syslog client certificate pinned: sha256 {fp}");
             }
             eprintln!(
@@ -444,21 +442,12 @@ async fn source(cmd: SourceCommand) -> anyhow::Result<ExitCode> {
         } => {
             let fp = thiqa_server::syslog::pem_certificate_fingerprint(&tls_client_cert)
                 .map_err(|e| anyhow!(e))?;
-            let found = store
-                .intake_sources(provider)
-                .await?
-                .into_iter()
-                .find(|s| s.name == name && s.is_active());
-            let Some(s) = found else {
-                bail!("no live event source named {name:?}");
-            };
-            store
-                .set_intake_source_certificate(provider, s.id, &fp, &actor)
-                .await?;
+            let s = live_source(&app, &admin, &name).await?;
+            sources::pin_certificate(&app, &admin, s.id, &fp).await?;
             eprintln!("event source \"{name}\": syslog client certificate sha256 {fp}");
         }
         SourceCommand::List { .. } => {
-            for s in store.intake_sources(provider).await? {
+            for s in sources::list(&app, &admin).await? {
                 let orgs = s
                     .organisations
                     .iter()
@@ -474,20 +463,25 @@ async fn source(cmd: SourceCommand) -> anyhow::Result<ExitCode> {
             }
         }
         SourceCommand::Revoke { name, .. } => {
-            let found = store
-                .intake_sources(provider)
-                .await?
-                .into_iter()
-                .find(|s| s.name == name && s.is_active());
-            let Some(s) = found else {
-                bail!("no live event source named {name:?}");
-            };
-            store.revoke_intake_source(provider, s.id, &actor).await?;
+            let s = live_source(&app, &admin, &name).await?;
+            sources::revoke(&app, &admin, s.id).await?;
             eprintln!("event source \"{name}\" revoked");
         }
     }
-    store.close().await;
+    app.store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The live source named `name`, or an error saying there is none.
+async fn live_source(
+    app: &thiqa_app::App,
+    admin: &ConfigAdmin,
+    name: &str,
+) -> anyhow::Result<thiqa_store::IntakeSource> {
+    match sources::live(app, admin, name).await {
+        Err(thiqa_app::AppError::NotFound) => bail!("no live event source named {name:?}"),
+        other => Ok(other?),
+    }
 }
 
 /// The journal signer of `origin` where the configuration keeps the keys

@@ -104,3 +104,18 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .await
         .with_context(|| format!("opening the database {location:?}"))
 }
+
+/// The use cases' parts over the database, the evidence files and the keys
+/// the configuration names, and the provider the command acts for (the
+/// database's first: one provider per installation).
+pub async fn open_app(
+    config: &Config,
+) -> anyhow::Result<(thiqa_app::App, thiqa_domain::ProviderId)> {
+    let store = open_store(config).await?;
+    let blobs = config.blob_store().map_err(|e| anyhow::anyhow!(e))?;
+    let custody = config.key_custody().map_err(|e| anyhow::anyhow!(e))?;
+    let Some((provider, _)) = store.default_provider().await? else {
+        anyhow::bail!("no provider yet: create the first operator (thiqa operator create) first");
+    };
+    Ok((thiqa_app::App::new(store, blobs, custody), provider))
+}
