@@ -1,6 +1,17 @@
 //! Thiqa's storage. One [`Store`] speaks to embedded SQLite (the default, no
 //! configuration) or to PostgreSQL (several `thiqa` instances sharing one
-//! database) through sqlx's `Any` driver, so every query is written once.
+//! database).
+//!
+//! How a query is written, the one way for both backends: each is one SQL
+//! text, in the portable dialect below, next to the function that needs it.
+//! Writes run in a transaction (`Store::write`, sqlx's `Any` driver, the
+//! event and its journal leaf in the same commit). Reads run either on the
+//! pool (`sqlx::query(..).fetch_*(&self.pool)`) or, for the reads a busy
+//! page makes on every request, through `Store::read` (module `reads`),
+//! which runs the same text on the native driver of each backend (rusqlite
+//! on the calling thread for SQLite, sqlx's PostgreSQL driver) and returns
+//! rows decoded by column name alike: no query is written twice, and
+//! `tests/schema_parity.rs` fails when the two migration sets disagree.
 //!
 //! Portable SQL rules, kept by every module here: `$1` placeholders, integers
 //! as BIGINT (booleans are 0/1, times are Unix seconds or milliseconds UTC),
