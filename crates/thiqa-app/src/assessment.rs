@@ -24,13 +24,14 @@ pub struct Sheet {
 
 /// The sheet of the service `scope` reads.
 pub async fn sheet(app: &App, scope: &ServiceScope) -> Result<Sheet, AppError> {
-    // Both reads check the provider; on PostgreSQL, side by side they cost
-    // one round trip's wait instead of two.
-    let (service, recorded) = tokio::try_join!(
-        app.store.service(scope.provider(), scope.service()),
-        app.store
-            .assessments_by_obligation(scope.provider(), scope.service()),
-    )?;
+    let (service, recorded) = app
+        .store
+        .service_and_assessments(scope.provider(), scope.service())
+        .await?;
+    let recorded = recorded
+        .into_iter()
+        .map(|a| (a.obligation_id.clone(), a))
+        .collect();
     let applicable = applicable_ids(app.catalog, &profile_of(app.catalog, &service)?);
     Ok(Sheet {
         service,

@@ -9,6 +9,7 @@ use thiqa_domain::{AssessmentInput, AssessmentStatus, ProviderId, ServiceId, Ten
 use crate::connect::{Store, WriteTx};
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::services::Service;
 use crate::versions::{self, Key};
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,24 +79,50 @@ impl Store {
         provider: ProviderId,
         service: ServiceId,
     ) -> Result<Vec<Assessment>, StoreError> {
+        Ok(self.service_and_assessments(provider, service).await?.1)
+    }
+
+    /// The service and every assessment recorded for it, in one read: the
+    /// assessment page's data. NotFound when the service is not this
+    /// provider's.
+    pub async fn service_and_assessments(
+        &self,
+        provider: ProviderId,
+        service: ServiceId,
+    ) -> Result<(Service, Vec<Assessment>), StoreError> {
         // One query on both backends: the provider check is the join (no
         // row: not this provider's service; one row of NULLs: a service
-        // with nothing assessed yet), and the rows come through the direct
-        // reader on SQLite (reads.rs), which is what made this page fast.
+        // with nothing assessed yet), the service's own columns ride on
+        // every row (one round trip instead of two), and the rows come
+        // through the backend's native reader (reads.rs).
         let rows = self
             .read(
-                "SELECT s.id AS service_id, a.obligation_id, a.status, a.statement, \
-                 a.justification, a.owner, a.next_review, a.updated_at, a.updated_by, a.version \
+                "SELECT s.id, s.provider_id, s.name, s.description, s.model, s.level, s.facts, \
+                 s.updated_at AS service_updated_at, s.version AS service_version, \
+                 a.obligation_id, a.status, a.statement, a.justification, a.owner, a.next_review, \
+                 a.updated_at, a.updated_by, a.version \
                  FROM services s LEFT JOIN assessments a ON a.service_id = s.id \
                  WHERE s.id = $1 AND s.provider_id = $2 ORDER BY a.obligation_id",
                 &[service.0.into(), provider.0.into()],
             )
             .await?;
-        if rows.is_empty() {
+        let mut rows = rows.into_iter();
+        let Some(mut first) = rows.next() else {
             return Err(StoreError::NotFound);
-        }
-        let mut out = Vec::with_capacity(rows.len());
-        for mut r in rows {
+        };
+        let found = Service {
+            id: ServiceId(first.take("id")?),
+            provider_id: ProviderId(first.take("provider_id")?),
+            name: first.take("name")?,
+            description: first.take("description")?,
+            model: first.take("model")?,
+            level: first.take("level")?,
+            facts: first.take("facts")?,
+            updated_at: first.take("service_updated_at")?,
+            version: first.take("service_version")?,
+        };
+        let mut out = Vec::with_capacity(rows.len() + 1);
+        for mut r in std::iter::once(first).chain(rows) {
             let Some(obligation_id) = r.take::<Option<String>>("obligation_id")? else {
                 continue;
             };
@@ -113,7 +140,7 @@ impl Store {
                 version: r.take("version")?,
             });
         }
-        Ok(out)
+        Ok((found, out))
     }
 
     pub async fn assessment(
