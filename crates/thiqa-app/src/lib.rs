@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod actions;
 mod app;
+pub mod approvals;
 pub mod assessment;
 pub mod audits;
 pub mod context;
@@ -18,8 +19,11 @@ pub mod dossier;
 mod error;
 pub mod evidence;
 pub mod findings;
+pub mod me;
 pub mod organisations;
 pub mod oscal;
+pub mod roles;
+pub mod separation;
 pub mod services;
 pub mod sites;
 pub mod soa;
@@ -27,5 +31,5 @@ pub mod tenants;
 pub mod time;
 
 pub use app::App;
-pub use context::{Access, AuditorScope, DossierSigner, ServiceScope, Shell, Staff};
-pub use error::AppError;
+pub use context::{Access, AuditorScope, DossierSigner, Member, ServiceScope, Shell, Staff};
+pub use error::{AppError, RightsKind};
