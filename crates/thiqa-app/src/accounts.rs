@@ -5,10 +5,10 @@
 //! acts (3.5.5).
 
 use thiqa_crypto::token::Token;
-use thiqa_domain::{Tenant, Username};
-use thiqa_store::{Account, Actor, NewAccount};
+use thiqa_domain::{LockState, RoleId, Tenant, Username};
+use thiqa_store::{Account, Actor, HeldRight, NewAccount, Refusal, Role};
 
-use crate::{App, AppError};
+use crate::{App, AppError, Member, RightsKind};
 
 /// The longest display name, in characters.
 pub const DISPLAY_NAME_MAX: usize = 128;
@@ -109,6 +109,269 @@ pub async fn issue_link(
     Ok(SetUpLink { token, until })
 }
 
+/// Where an account stands, as its administrators see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    /// Signs in normally.
+    Active,
+    /// Created, its set-password link not used yet.
+    AwaitingPassword,
+    /// Too many failed sign-ins: refused until released (by the delay or
+    /// an administrator).
+    Locked,
+    /// Removed from the directory; kept for the journal.
+    Deregistered,
+}
+
+impl AccountState {
+    /// The state of `account` at `now_s` under `lockout`.
+    pub fn of(account: &Account, lockout: &thiqa_domain::LockoutPolicy, now_s: i64) -> Self {
+        if !account.is_active() {
+            AccountState::Deregistered
+        } else if let LockState::Locked { .. } = lockout.state(account.locked_at, now_s) {
+            AccountState::Locked
+        } else if account.password_hash.is_none() {
+            AccountState::AwaitingPassword
+        } else {
+            AccountState::Active
+        }
+    }
+}
+
+/// One account of the directory with where it stands.
+pub struct Listed {
+    pub account: Account,
+    pub state: AccountState,
+}
+
+fn state_now(app: &App, account: &Account) -> AccountState {
+    AccountState::of(account, &app.lockout, app.store.clock().now_s())
+}
+
+/// Who reads the directory's accounts: those who manage them and those who
+/// grant them rights.
+fn require_view(member: &Member<'_>) -> Result<(), AppError> {
+    let dir = member.directory();
+    member.require_any(&[dir.manage_accounts(), dir.approve_access()])
+}
+
+/// The directory's active accounts, by username, with their state.
+pub async fn list(app: &App, member: &Member<'_>) -> Result<Vec<Listed>, AppError> {
+    require_view(member)?;
+    Ok(app
+        .store
+        .accounts_of(member.tenant())
+        .await?
+        .into_iter()
+        .filter(|a| a.is_active())
+        .map(|account| Listed {
+            state: state_now(app, &account),
+            account,
+        })
+        .collect())
+}
+
+/// A new account and its holder's set-password link.
+pub struct Created {
+    pub account: Account,
+    pub link: SetUpLink,
+}
+
+/// The refusal when a username is taken: the same words whatever the
+/// reason (here, in another tenant, reserved), so nothing about other
+/// tenants leaks.
+pub fn username_unavailable() -> Refusal {
+    Refusal::new(
+        "error-username-unavailable",
+        "this username is not available",
+    )
+}
+
+/// Creates an account in the member's directory (no password, no role)
+/// speaking `language`, with a set-password link valid `link_ttl_s`
+/// seconds. Refused when the username is taken.
+pub async fn create(
+    app: &App,
+    member: &Member<'_>,
+    input: AccountInput,
+    language: &str,
+    link_ttl_s: i64,
+) -> Result<Created, AppError> {
+    let dir = member.directory();
+    member.require(dir.manage_accounts())?;
+    let new = input.into_new(member.tenant(), language);
+    let id = match app.store.create_account(dir, new, member.actor()).await {
+        Ok(id) => id,
+        Err(thiqa_store::StoreError::Conflict(_)) => {
+            return Err(AppError::Refused(username_unavailable()))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let account = app.store.account(dir, id).await?;
+    let link = issue_link(app, &account, link_ttl_s, member.actor()).await?;
+    Ok(Created { account, link })
+}
+
+/// One account as its administrators see it: its rights, the roles it
+/// holds and those it could be given.
+pub struct AccountDetail {
+    pub account: Account,
+    pub state: AccountState,
+    /// Every right held, with the role that gives it.
+    pub rights: Vec<HeldRight>,
+    /// The roles held (id, name), by id.
+    pub held_roles: Vec<(RoleId, String)>,
+    /// The tenant's other roles.
+    pub other_roles: Vec<Role>,
+    /// Whether it is the member's own account (nobody changes its own
+    /// roles or deregisters itself).
+    pub is_self: bool,
+}
+
+/// The account `id` of the member's directory (NotFound for another
+/// tenant's), its rights and roles, read side by side.
+pub async fn detail(app: &App, member: &Member<'_>, id: i64) -> Result<AccountDetail, AppError> {
+    require_view(member)?;
+    let (account, rights, roles) = tokio::try_join!(
+        app.store.account_in_tenant(member.tenant(), id),
+        app.store.rights_of(member.directory(), id),
+        app.store.roles(member.tenant()),
+    )?;
+    let mut held_roles: Vec<(RoleId, String)> = rights
+        .iter()
+        .map(|r| (r.role_id, r.role_name.clone()))
+        .collect();
+    held_roles.sort_by_key(|(id, _)| id.0);
+    held_roles.dedup_by_key(|(id, _)| id.0);
+    let other_roles = roles
+        .into_iter()
+        .filter(|r| !held_roles.iter().any(|(id, _)| *id == r.id))
+        .collect();
+    Ok(AccountDetail {
+        state: state_now(app, &account),
+        is_self: account.id == member.account().id,
+        account,
+        rights,
+        held_roles,
+        other_roles,
+    })
+}
+
+/// Gives the account `id` the role `role` (the approval right). Refused
+/// for one's own account, or when it would then hold an incompatible pair
+/// or edit what it audits (checked by the store, in the same transaction).
+pub async fn assign_role(
+    app: &App,
+    member: &Member<'_>,
+    id: i64,
+    role: RoleId,
+) -> Result<(), AppError> {
+    change_role(app, member, id, role, true).await
+}
+
+/// Takes the role `role` from the account `id` (the approval right).
+pub async fn revoke_role(
+    app: &App,
+    member: &Member<'_>,
+    id: i64,
+    role: RoleId,
+) -> Result<(), AppError> {
+    change_role(app, member, id, role, false).await
+}
+
+async fn change_role(
+    app: &App,
+    member: &Member<'_>,
+    id: i64,
+    role: RoleId,
+    assign: bool,
+) -> Result<(), AppError> {
+    member.require(member.directory().approve_access())?;
+    let (store, tenant, actor) = (&app.store, member.tenant(), member.actor());
+    if assign {
+        store.assign_role(tenant, id, role, actor).await?;
+    } else {
+        store.revoke_role(tenant, id, role, actor).await?;
+    }
+    Ok(())
+}
+
+/// The account `id` of the member's directory, for one who manages them.
+async fn managed(app: &App, member: &Member<'_>, id: i64) -> Result<Account, AppError> {
+    member.require(member.directory().manage_accounts())?;
+    Ok(app.store.account_in_tenant(member.tenant(), id).await?)
+}
+
+/// Releases a locked account and zeroes its failure counter.
+pub async fn unlock(app: &App, member: &Member<'_>, id: i64) -> Result<(), AppError> {
+    let account = managed(app, member, id).await?;
+    Ok(app.store.unlock_account(&account, member.actor()).await?)
+}
+
+/// A new set-password link for the active account `id`, valid `ttl_s`
+/// seconds (NotFound once deregistered).
+pub async fn reset_link(
+    app: &App,
+    member: &Member<'_>,
+    id: i64,
+    ttl_s: i64,
+) -> Result<Created, AppError> {
+    let account = managed(app, member, id).await?;
+    if !account.is_active() {
+        return Err(AppError::NotFound);
+    }
+    let link = issue_link(app, &account, ttl_s, member.actor()).await?;
+    Ok(Created { account, link })
+}
+
+/// The refusal of deregistering one's own account.
+fn own_deregistration() -> AppError {
+    AppError::Rights {
+        kind: RightsKind::OwnRights,
+        refusal: Refusal::new(
+            "error-deregister-self",
+            "nobody may deregister their own account",
+        ),
+    }
+}
+
+/// Removes the account `id` from the directory: its sessions, tokens,
+/// roles and links go; the account stays, renamed, for the journal.
+/// Refused for one's own account.
+pub async fn deregister(app: &App, member: &Member<'_>, id: i64) -> Result<(), AppError> {
+    member.require(member.directory().manage_accounts())?;
+    if id == member.account().id {
+        return Err(own_deregistration());
+    }
+    let account = managed(app, member, id).await?;
+    Ok(app
+        .store
+        .deregister_account(&account, member.actor())
+        .await?)
+}
+
+/// An active operator account with no password yet, for tests.
+#[cfg(test)]
+pub(crate) fn amina() -> Account {
+    Account {
+        directory: thiqa_domain::Directory::Operators,
+        id: 7,
+        tenant: Tenant::Provider(thiqa_domain::ProviderId(1)),
+        username: "amina".into(),
+        display_name: "Amina".into(),
+        email: None,
+        password_hash: None,
+        totp_secret: None,
+        totp_enabled: false,
+        totp_last_step: None,
+        failed_attempts: 0,
+        locked_at: None,
+        language: "fr".into(),
+        status: thiqa_store::AccountStatus::Active,
+        created_at: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +394,25 @@ mod tests {
             AccountInput::check("amina", "Amina", &long).unwrap_err(),
             vec![AccountProblem::Email]
         );
+    }
+
+    #[test]
+    fn an_account_is_locked_until_released_then_waits_for_its_password() {
+        use thiqa_domain::LockoutPolicy;
+        use thiqa_store::AccountStatus;
+        let lockout = LockoutPolicy {
+            threshold: 5,
+            release_after_s: 60,
+        };
+        let mut a = amina();
+        a.failed_attempts = 5;
+        a.locked_at = Some(100);
+        let at = |a: &Account, now| AccountState::of(a, &lockout, now);
+        assert_eq!(at(&a, 159), AccountState::Locked);
+        assert_eq!(at(&a, 160), AccountState::AwaitingPassword);
+        a.password_hash = Some("$argon2id$…".into());
+        assert_eq!(at(&a, 160), AccountState::Active);
+        a.status = AccountStatus::Deregistered;
+        assert_eq!(at(&a, 120), AccountState::Deregistered);
     }
 }

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use ed25519_dalek::SigningKey;
 use thiqa_blobs::BlobStore;
 use thiqa_catalog::Catalog;
+use thiqa_domain::LockoutPolicy;
 use thiqa_store::{KeyCustody, Store};
 
 pub struct App {
@@ -16,6 +17,9 @@ pub struct App {
     /// Where the signing keys are: files under `<data_dir>/keys`, or sealed
     /// in the database under the configured wrapping key.
     pub keys: KeyCustody,
+    /// When failed sign-ins lock an account and when the lock releases: the
+    /// sign-in applies it, the account lists show it.
+    pub lockout: LockoutPolicy,
     /// The dossier key once read (it is created by the first dossier).
     pub(crate) dossier_key: OnceLock<SigningKey>,
 }
@@ -27,7 +31,14 @@ impl App {
             catalog: thiqa_catalog::dgssi_cloud_2025(),
             blobs,
             keys,
+            lockout: LockoutPolicy::default(),
             dossier_key: OnceLock::new(),
         }
+    }
+
+    /// The same, with the configured lockout policy (the default is 5
+    /// failures, released after 15 minutes).
+    pub fn with_lockout(self, lockout: LockoutPolicy) -> App {
+        App { lockout, ..self }
     }
 }

@@ -4,11 +4,20 @@
 //! A scope ([`ServiceScope`], [`DossierSigner`]) is made only by an access
 //! check here, so a use case that takes one cannot be reached without it.
 
-use thiqa_domain::{Permission, PermissionSet, ProviderId, ServiceId, Tenant};
-use thiqa_store::{Actor, Engagement};
+use thiqa_domain::{Directory, Permission, PermissionSet, ProviderId, ServiceId, Tenant};
+use thiqa_store::{Account, Actor, Engagement};
 
 use crate::sources::ConfigAdmin;
 use crate::{App, AppError};
+
+/// Forbidden unless `held` has at least one of `ps`.
+fn required(held: &PermissionSet, ps: &[Permission]) -> Result<(), AppError> {
+    if ps.iter().any(|p| held.contains(*p)) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
 
 /// A member of a provider's staff, signed in to the console (password and
 /// second factor checked by the edge), with the rights of its roles.
@@ -54,11 +63,70 @@ impl<'a> Staff<'a> {
     }
 
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
-        if self.can(p) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
+        required(self.permissions, &[p])
+    }
+
+    pub(crate) fn actor(&self) -> &Actor {
+        &self.actor
+    }
+}
+
+/// An account signed in to its own directory: a provider's staff member in
+/// the console, an organisation's member in the portal. What it administers
+/// (accounts, roles, incompatible pairs, approvals) is its own tenant's, and
+/// the permission each act needs is named by its directory
+/// ([`Directory::manage_accounts`] and the like), so one use case serves
+/// both.
+pub struct Member<'a> {
+    account: &'a Account,
+    permissions: &'a PermissionSet,
+    actor: Actor,
+}
+
+impl<'a> Member<'a> {
+    /// For the edge, once the session (or API token) is verified;
+    /// `permissions` are what it may do now (a token's narrowed scopes).
+    pub fn signed(
+        account: &'a Account,
+        permissions: &'a PermissionSet,
+        actor: Actor,
+    ) -> Member<'a> {
+        Member {
+            account,
+            permissions,
+            actor,
         }
+    }
+
+    /// The tenant whose directory the account belongs to.
+    pub fn tenant(&self) -> Tenant {
+        self.account.tenant
+    }
+
+    pub fn directory(&self) -> Directory {
+        self.account.tenant.directory()
+    }
+
+    /// The signed account.
+    pub fn account(&self) -> &Account {
+        self.account
+    }
+
+    pub fn permissions(&self) -> &PermissionSet {
+        self.permissions
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        self.permissions.contains(p)
+    }
+
+    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        required(self.permissions, &[p])
+    }
+
+    /// Forbidden unless it holds at least one of `ps`.
+    pub fn require_any(&self, ps: &[Permission]) -> Result<(), AppError> {
+        required(self.permissions, ps)
     }
 
     pub(crate) fn actor(&self) -> &Actor {

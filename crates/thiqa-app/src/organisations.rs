@@ -4,7 +4,7 @@
 //! directory).
 
 use thiqa_domain::{Directory, OrganisationId, Permission, Tenant};
-use thiqa_store::{AssignmentError, Organisation, Refusal};
+use thiqa_store::{AssignmentError, Organisation};
 
 use crate::accounts::{self, AccountInput, AccountProblem, SetUpLink};
 use crate::tenants::{role_by_name, seed_tenant, ORG_ADMIN_ROLE};
@@ -62,16 +62,6 @@ pub struct Onboarded {
     pub link: SetUpLink,
 }
 
-/// The refusal when the administrator's username is taken: the same words
-/// whatever the reason (here, in another organisation, reserved), so
-/// nothing about other tenants leaks.
-pub fn username_unavailable() -> Refusal {
-    Refusal::new(
-        "error-username-unavailable",
-        "this username is not available",
-    )
-}
-
 /// Creates the organisation with its built-in roles and incompatible
 /// pairs, its administrator (no password yet, the administrator role) and
 /// a set-up link valid `link_ttl_s` seconds; the administrator speaks
@@ -91,7 +81,7 @@ pub async fn onboard(
         .username_available(Directory::Customers, username)
         .await?
     {
-        return Err(AppError::Refused(username_unavailable()));
+        return Err(AppError::Refused(accounts::username_unavailable()));
     }
     let actor = staff.actor();
     let organisation = app

@@ -85,9 +85,53 @@ impl Permission {
     /// The right that approves access in a directory: assigning roles and
     /// the four-eyes approval of pending rights changes.
     pub fn approval_in(dir: Directory) -> Permission {
-        match dir {
+        dir.approve_access()
+    }
+}
+
+/// The rights over a directory's own accounts, named once: the console
+/// (provider staff) and the portal (an organisation's members) administer
+/// their directories the same way, each with its own permissions.
+impl Directory {
+    /// Creating, unlocking and deregistering accounts, issuing their
+    /// set-password links.
+    pub const fn manage_accounts(self) -> Permission {
+        match self {
+            Directory::Operators => Permission::OperatorsManage,
+            Directory::Customers => Permission::OrgUsersManage,
+        }
+    }
+
+    /// Assigning and revoking roles, deciding four-eyes requests.
+    pub const fn approve_access(self) -> Permission {
+        match self {
             Directory::Operators => Permission::AccessApprove,
             Directory::Customers => Permission::OrgAccessApprove,
+        }
+    }
+
+    /// Defining roles.
+    pub const fn manage_roles(self) -> Permission {
+        match self {
+            Directory::Operators => Permission::RolesManage,
+            Directory::Customers => Permission::OrgRolesManage,
+        }
+    }
+
+    /// Declaring and removing incompatible pairs (an organisation's role
+    /// managers do it there).
+    pub const fn manage_separation(self) -> Permission {
+        match self {
+            Directory::Operators => Permission::SeparationManage,
+            Directory::Customers => Permission::OrgRolesManage,
+        }
+    }
+
+    /// Reading the directory's journal.
+    pub const fn read_journal(self) -> Permission {
+        match self {
+            Directory::Operators => Permission::JournalRead,
+            Directory::Customers => Permission::OrgJournalRead,
         }
     }
 }

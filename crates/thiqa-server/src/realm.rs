@@ -14,11 +14,12 @@ pub trait Realm: Send + Sync + 'static {
     const PRE_COOKIE: &'static str;
     /// Message id of the realm's name ("Console opérateur"…).
     const TITLE_KEY: &'static str;
-    const MANAGE_ACCOUNTS: Permission;
-    const APPROVE_ACCESS: Permission;
-    const MANAGE_ROLES: Permission;
-    const MANAGE_SEPARATION: Permission;
-    const READ_EVENTS: Permission;
+    // The directory's rights over itself, named once by `Directory`.
+    const MANAGE_ACCOUNTS: Permission = Self::DIR.manage_accounts();
+    const APPROVE_ACCESS: Permission = Self::DIR.approve_access();
+    const MANAGE_ROLES: Permission = Self::DIR.manage_roles();
+    const MANAGE_SEPARATION: Permission = Self::DIR.manage_separation();
+    const READ_EVENTS: Permission = Self::DIR.read_journal();
     /// Operators must always pass a second factor (3.5.6); customers when
     /// their organisation requires it or they enrolled.
     const MFA_ALWAYS: bool;
@@ -32,11 +33,6 @@ impl Realm for Console {
     const COOKIE: &'static str = "thiqa_console";
     const PRE_COOKIE: &'static str = "thiqa_console_pre";
     const TITLE_KEY: &'static str = "realm-console";
-    const MANAGE_ACCOUNTS: Permission = Permission::OperatorsManage;
-    const APPROVE_ACCESS: Permission = Permission::AccessApprove;
-    const MANAGE_ROLES: Permission = Permission::RolesManage;
-    const MANAGE_SEPARATION: Permission = Permission::SeparationManage;
-    const READ_EVENTS: Permission = Permission::JournalRead;
     const MFA_ALWAYS: bool = true;
 }
 
@@ -45,11 +41,6 @@ impl Realm for Portal {
     const COOKIE: &'static str = "thiqa_portal";
     const PRE_COOKIE: &'static str = "thiqa_portal_pre";
     const TITLE_KEY: &'static str = "realm-portal";
-    const MANAGE_ACCOUNTS: Permission = Permission::OrgUsersManage;
-    const APPROVE_ACCESS: Permission = Permission::OrgAccessApprove;
-    const MANAGE_ROLES: Permission = Permission::OrgRolesManage;
-    const MANAGE_SEPARATION: Permission = Permission::OrgRolesManage;
-    const READ_EVENTS: Permission = Permission::OrgJournalRead;
     const MFA_ALWAYS: bool = false;
 }
 

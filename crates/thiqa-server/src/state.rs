@@ -16,14 +16,13 @@ use crate::metrics::Metrics;
 pub struct AppState(pub Arc<Shared>);
 
 pub struct Shared {
-    /// The use cases' shared parts (store, catalog, evidence files, keys);
-    /// `app.store` and the like reach them through `Deref`.
+    /// The use cases' shared parts (store, catalog, evidence files, keys,
+    /// lockout policy); `app.store` and the like reach them through `Deref`.
     pub core: App,
     pub config: Config,
     pub i18n: I18n,
     pub hasher: PasswordHasher,
     pub password_policy: PasswordPolicy,
-    pub lockout: LockoutPolicy,
     pub sessions: SessionPolicy,
     pub metrics: Metrics,
     /// The journal's checkpoint key, read (or created) once at start,
@@ -97,12 +96,11 @@ impl AppState {
             .map_err(|e| StateError::JournalKey(e.to_string()))?
             .ok_or_else(|| StateError::JournalKey("the journal key was not created".into()))?;
         Ok(AppState(Arc::new(Shared {
-            core: App::new(store, blobs, keys),
+            core: App::new(store, blobs, keys).with_lockout(lockout),
             journal_signer,
             i18n: I18n::load().map_err(StateError::Messages)?,
             hasher,
             password_policy,
-            lockout,
             sessions,
             metrics: Metrics::default(),
             bound: BoundAddresses::default(),

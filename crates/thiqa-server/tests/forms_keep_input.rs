@@ -20,6 +20,9 @@ on_both_backends!(
     a_refused_action_keeps_what_was_typed,
     onboarding_an_organisation_keeps_what_was_typed_and_creates_nothing_when_refused,
     a_refused_event_source_keeps_its_name_and_commanditaires,
+    a_refused_account_keeps_what_was_typed_inside_its_form,
+    refused_role_forms_keep_what_was_typed_inside_them,
+    refused_rights_changes_keep_the_choice_inside_their_form,
 );
 
 /// Whether the form shows `value` selected in the select named `name`.
@@ -41,6 +44,23 @@ fn form_from<'a>(body: &'a str, action: &str) -> &'a str {
         .find(&format!("action=\"{action}\""))
         .unwrap_or_else(|| panic!("a form posting to {action}: {body}"));
     &body[at..]
+}
+
+/// The form posting to `action` alone, up to its end.
+fn only_form<'a>(body: &'a str, action: &str) -> &'a str {
+    let form = form_from(body, action);
+    &form[..form.find("</form>").unwrap_or(form.len())]
+}
+
+/// Whether the form ticks the checkbox of `value`.
+fn ticked(form: &str, value: &str) -> bool {
+    form.contains(&format!("value=\"{value}\" checked"))
+}
+
+/// A console client signed in as a new operator holding `roles`.
+async fn operator(t: &TestApp, username: &str, roles: &[&str]) -> support::Client {
+    let (_, secret) = t.user(Directory::Operators, username, roles, true).await;
+    t.signed_operator(username, secret.as_ref().unwrap()).await
 }
 
 /// The refused form shows its problem and every value typed.
@@ -394,4 +414,217 @@ async fn a_refused_event_source_keeps_its_name_and_commanditaires(t: TestApp) {
         unreachable!("the test provider")
     };
     assert!(t.store().intake_sources(provider).await.unwrap().is_empty());
+}
+
+async fn a_refused_account_keeps_what_was_typed_inside_its_form(t: TestApp) {
+    let mut c = operator(&t, "admin", &["Administrateur des comptes"]).await;
+    let accounts = || async { t.store().accounts_of(t.provider).await.unwrap().len() };
+    let before = accounts().await;
+    c.get("/accounts").await;
+
+    // No username, a broken address: refused, the problems inside the
+    // form, what was typed kept.
+    let r = c
+        .post_form(
+            "/accounts",
+            &[
+                ("username", ""),
+                ("display_name", "Youssef Alami"),
+                ("email", "youssef at example"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_kept(
+        only_form(&r.body, "/accounts"),
+        &["value=\"Youssef Alami\"", "value=\"youssef at example\""],
+    );
+
+    // A username taken: refused as unavailable, with the input kept.
+    let r = c
+        .post_form(
+            "/accounts",
+            &[
+                ("username", "admin"),
+                ("display_name", "Autre Admin"),
+                ("email", "autre@thiqa.ma"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let form = only_form(&r.body, "/accounts");
+    assert_kept(
+        form,
+        &[
+            "value=\"admin\"",
+            "value=\"Autre Admin\"",
+            "value=\"autre@thiqa.ma\"",
+        ],
+    );
+    assert!(
+        form.contains("Cet identifiant n&#39;est pas disponible"),
+        "{form}"
+    );
+    assert_eq!(accounts().await, before, "nothing created");
+
+    // Accepted: the set-up link, shown once.
+    let r = c
+        .post_form(
+            "/accounts",
+            &[("username", "youssef"), ("display_name", "Youssef Alami")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("/reset/"), "{}", r.body);
+    assert_eq!(accounts().await, before + 1);
+}
+
+async fn refused_role_forms_keep_what_was_typed_inside_them(t: TestApp) {
+    let mut c = operator(&t, "admin", &["Administrateur des comptes"]).await;
+    let roles = || async { t.store().roles(t.provider).await.unwrap() };
+    let before = roles().await.len();
+    c.get("/roles").await;
+
+    // A new role without a name: refused inside the creation form, the
+    // description and the boxes as typed.
+    let r = c
+        .post_form(
+            "/roles",
+            &[
+                ("name", " "),
+                ("description", "Lecture des services"),
+                ("permission", "services.read"),
+                ("permission", "journal.read"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let form = only_form(&r.body, "/roles");
+    assert_kept(form, &["value=\"Lecture des services\""]);
+    assert!(ticked(form, "services.read") && ticked(form, "journal.read"));
+    assert!(
+        !ticked(form, "catalog.read"),
+        "only what was ticked: {form}"
+    );
+
+    // A name taken: refused the same way.
+    let r = c
+        .post_form(
+            "/roles",
+            &[
+                ("name", "Lecteur"),
+                ("description", "Doublon"),
+                ("permission", "catalog.read"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let form = only_form(&r.body, "/roles");
+    assert_kept(form, &["value=\"Lecteur\"", "value=\"Doublon\""]);
+    assert!(ticked(form, "catalog.read"));
+    assert_eq!(roles().await.len(), before, "nothing created");
+
+    // Editing a role one holds: refused (403) inside that role's form,
+    // the boxes as ticked, not as saved.
+    let held = roles()
+        .await
+        .into_iter()
+        .find(|r| r.name == "Administrateur des comptes")
+        .unwrap();
+    let action = format!("/roles/{}", held.id.0);
+    let version = held.version.to_string();
+    let r = c
+        .post_form(
+            &action,
+            &[
+                ("version", version.as_str()),
+                ("permission", "catalog.read"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let form = only_form(&r.body, &action);
+    assert_kept(form, &[]);
+    assert!(ticked(form, "catalog.read"));
+    assert!(!ticked(form, "operators.manage"), "as typed: {form}");
+    let after = roles().await.into_iter().find(|r| r.id == held.id).unwrap();
+    assert_eq!(after.permissions, held.permissions, "nothing saved");
+}
+
+async fn refused_rights_changes_keep_the_choice_inside_their_form(t: TestApp) {
+    // karim manages accounts; an approval role would give him both sides
+    // of a default pair.
+    let (karim, _) = t
+        .user(
+            Directory::Operators,
+            "karim",
+            &["Administrateur des comptes"],
+            false,
+        )
+        .await;
+    t.user(
+        Directory::Operators,
+        "salma",
+        &["Responsable conformité"],
+        false,
+    )
+    .await;
+    let approver = t
+        .store()
+        .roles(t.provider)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "Approbateur des accès")
+        .unwrap();
+    let mut c = operator(&t, "nadia", &["Approbateur des accès"]).await;
+    let account = format!("/accounts/{karim}");
+    c.get(&account).await;
+    let r = c
+        .post_form(
+            &format!("{account}/roles"),
+            &[("role_id", approver.id.0.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let form = only_form(&r.body, &format!("{account}/roles"));
+    assert_kept(form, &[&format!("value=\"{}\" selected", approver.id.0)]);
+
+    // A pair that salma already holds both sides of: refused, worded from
+    // the message files, the choice and the reason kept in the form.
+    let mut rssi = operator(&t, "rssi", &["RSSI"]).await;
+    rssi.get("/separation").await;
+    let r = rssi
+        .post_form(
+            "/separation",
+            &[
+                ("first", "services.manage"),
+                ("second", "assessment.edit"),
+                ("reason", "Qui déclare ne renseigne pas"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let form = only_form(&r.body, "/separation");
+    assert_kept(form, &["value=\"Qui déclare ne renseigne pas\"", "salma"]);
+    assert!(selected(form, "first", "services.manage"), "{form}");
+    assert!(selected(form, "second", "assessment.edit"), "{form}");
+
+    // A personal token without a name: refused inside its form, the days
+    // and the scopes as typed.
+    rssi.get("/me").await;
+    let r = rssi
+        .post_form(
+            "/me/tokens",
+            &[("name", ""), ("days", "30"), ("scope", "services.read")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let form = only_form(&r.body, "/me/tokens");
+    assert_kept(form, &["value=\"30\""]);
+    assert!(ticked(form, "services.read"));
+    assert!(
+        !ticked(form, "journal.read"),
+        "only what was ticked: {form}"
+    );
 }

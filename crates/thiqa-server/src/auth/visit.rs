@@ -124,6 +124,12 @@ impl<R: Realm> Signed<R> {
         }
     }
 
+    /// The use cases' context of an account signed in to its directory
+    /// (either realm).
+    pub fn member(&self) -> thiqa_app::Member<'_> {
+        thiqa_app::Member::signed(&self.account, &self.permissions, self.actor())
+    }
+
     /// The use cases' context of a provider's staff member (Forbidden for
     /// anyone else).
     pub fn staff(&self) -> Result<thiqa_app::Staff<'_>, PageError> {

@@ -7,17 +7,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use thiqa_app::accounts::{self, AccountInput, AccountProblem, SetUpLink};
+use thiqa_app::accounts::{self, AccountInput, AccountProblem, AccountState, Created, Listed};
+use thiqa_app::AppError;
 use thiqa_domain::RoleId;
-use thiqa_store::{Account, HeldRight};
+use thiqa_store::HeldRight;
 
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::links::BaseUrl;
-use crate::pages::approvals::refusal;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
-use crate::web::error::PageError;
+use crate::web::error::{refused, PageError};
 use crate::web::forms::Form;
 use crate::web::notice::{confirmed, Notice};
 use crate::web::{ok, render};
@@ -54,14 +54,12 @@ impl From<&HeldRight> for RightRow {
     }
 }
 
-fn state_key(app: &AppState, a: &Account) -> &'static str {
-    if !a.is_active() {
-        return "state-deregistered";
-    }
-    match app.lockout.state(a.locked_at, app.store.clock().now_s()) {
-        thiqa_domain::LockState::Locked { .. } => "state-locked",
-        _ if a.password_hash.is_none() => "state-awaiting-password",
-        _ => "state-active",
+fn state_key(state: AccountState) -> &'static str {
+    match state {
+        AccountState::Active => "state-active",
+        AccountState::AwaitingPassword => "state-awaiting-password",
+        AccountState::Locked => "state-locked",
+        AccountState::Deregistered => "state-deregistered",
     }
 }
 
@@ -100,17 +98,14 @@ async fn list_page<R: Realm>(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let accounts = app
-        .store
-        .accounts_of(me.tenant())
+    let accounts = accounts::list(app, &me.member())
         .await?
-        .iter()
-        .filter(|a| a.is_active())
-        .map(|a| AccountRow {
+        .into_iter()
+        .map(|Listed { account: a, state }| AccountRow {
             id: a.id,
-            username: a.username.clone(),
-            display_name: a.display_name.clone(),
-            state_key: state_key(app, a),
+            username: a.username,
+            display_name: a.display_name,
+            state_key: state_key(state),
             mfa: a.totp_enabled,
         })
         .collect();
@@ -127,19 +122,10 @@ async fn list_page<R: Realm>(
     )
 }
 
-fn require_view<R: Realm>(me: &Signed<R>) -> Result<(), PageError> {
-    if me.can(R::MANAGE_ACCOUNTS) || me.can(R::APPROVE_ACCESS) {
-        Ok(())
-    } else {
-        Err(PageError::Forbidden)
-    }
-}
-
 pub async fn list<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
 ) -> Result<Response, PageError> {
-    require_view(&me)?;
     list_page(&app, &me, CreateForm::default(), vec![], StatusCode::OK).await
 }
 
@@ -172,20 +158,16 @@ pub async fn create<R: Realm>(
             return list_page(&app, &me, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     };
-    let new = input.into_new(me.tenant(), me.visit.lang.code());
-    let created = app.store.create_account(R::DIR, new, &me.actor()).await;
-    let id = match created {
-        Ok(id) => id,
-        Err(thiqa_store::StoreError::Conflict(_)) => {
-            // The same words whatever the reason (taken here, in another
-            // organisation, reserved): nothing about other tenants leaks.
-            let errors = vec![tr.t("error-username-unavailable")];
-            return list_page(&app, &me, form, errors, StatusCode::CONFLICT).await;
+    let ttl_s = app.config.reset_link_minutes * 60;
+    let lang = me.visit.lang.code();
+    match accounts::create(&app, &me.member(), input, lang, ttl_s).await {
+        Ok(created) => link_page(&app, &me, created, &base),
+        Err(AppError::Refused(r)) => {
+            let errors = vec![tr.refusal(&r)];
+            list_page(&app, &me, form, errors, StatusCode::CONFLICT).await
         }
-        Err(e) => return Err(e.into()),
-    };
-    let account = app.store.account(R::DIR, id).await?;
-    issue_link(&app, &me, &account, &base).await
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
@@ -198,22 +180,20 @@ struct LinkPage<'a> {
     until: String,
 }
 
-/// Issues a one-time set-password link and shows it once, to be handed to
-/// the person (e-mail delivery comes with the notifications issue).
-async fn issue_link<R: Realm>(
+/// Shows a one-time set-password link once, to be handed to the person
+/// (e-mail delivery comes with the notifications issue).
+fn link_page<R: Realm>(
     app: &AppState,
     me: &Signed<R>,
-    account: &Account,
+    Created { account, link }: Created,
     base: &BaseUrl,
 ) -> Result<Response, PageError> {
-    let ttl_s = app.config.reset_link_minutes * 60;
-    let SetUpLink { token, until } = accounts::issue_link(app, account, ttl_s, &me.actor()).await?;
     ok(&LinkPage {
         chrome: Chrome::new::<R>(app, &me.visit, "/accounts"),
         id: account.id,
-        username: account.username.clone(),
-        link: format!("{}/reset/{}", base.0, token.expose()),
-        until: format_utc(until),
+        username: account.username,
+        link: format!("{}/reset/{}", base.0, link.token.expose()),
+        until: format_utc(link.until),
     })
 }
 
@@ -237,55 +217,62 @@ struct DetailPage<'a> {
     other_roles: Vec<(i64, String)>,
     can_approve: bool,
     can_manage: bool,
+    /// A refused revocation, above the roles held.
     error: Option<String>,
+    /// A refused assignment, inside its form, with the role chosen.
+    assign_error: Option<String>,
+    chosen_role: i64,
+}
+
+/// A refused change of the account's roles: where its message goes.
+enum RoleRefusal {
+    /// Beside the assignment form, with the role chosen kept.
+    Assign(i64, String),
+    /// Above the roles held.
+    Revoke(String),
 }
 
 async fn detail_page<R: Realm>(
     app: &AppState,
     me: &Signed<R>,
     id: i64,
-    error: Option<String>,
+    refusal: Option<RoleRefusal>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    require_view(me)?;
-    let account = app.store.account_in_tenant(me.tenant(), id).await?;
-    let rights = app.store.rights_of(R::DIR, id).await?;
-    let mut held: Vec<(i64, String)> = rights
-        .iter()
-        .map(|r| (r.role_id.0, r.role_name.clone()))
-        .collect();
-    held.sort();
-    held.dedup();
-    let other_roles = app
-        .store
-        .roles(me.tenant())
-        .await?
-        .into_iter()
-        .filter(|r| !held.iter().any(|(id, _)| *id == r.id.0))
-        .map(|r| (r.id.0, r.name))
-        .collect();
+    let d = accounts::detail(app, &me.member(), id).await?;
+    let a = &d.account;
+    // Nobody assigns or revokes their own roles.
+    let can_approve = me.can(R::APPROVE_ACCESS) && a.is_active() && !d.is_self;
+    let (error, assign_error, chosen_role) = match refusal {
+        None => (None, None, 0),
+        Some(RoleRefusal::Assign(role, m)) if can_approve => (None, Some(m), role),
+        Some(RoleRefusal::Assign(_, m) | RoleRefusal::Revoke(m)) => (Some(m), None, 0),
+    };
     let page = DetailPage {
         chrome: Chrome::new::<R>(app, &me.visit, "/accounts"),
         back_key: title_key::<R>(),
         id,
-        username: account.username.clone(),
-        display_name: account.display_name.clone(),
-        email: account.email.clone().unwrap_or_default(),
-        state_key: state_key(app, &account),
-        mfa: account.totp_enabled,
-        failed_attempts: account.failed_attempts,
-        active: account.is_active(),
-        locked: account.locked_at.is_some(),
-        is_self: account.id == me.account.id,
-        rights: rights.iter().map(RightRow::from).collect(),
-        held_roles: held,
-        other_roles,
-        // Nobody assigns or revokes their own roles.
-        can_approve: me.can(R::APPROVE_ACCESS)
-            && account.is_active()
-            && account.id != me.account.id,
+        username: a.username.clone(),
+        display_name: a.display_name.clone(),
+        email: a.email.clone().unwrap_or_default(),
+        state_key: state_key(d.state),
+        mfa: a.totp_enabled,
+        failed_attempts: a.failed_attempts,
+        active: a.is_active(),
+        locked: a.locked_at.is_some(),
+        is_self: d.is_self,
+        rights: d.rights.iter().map(RightRow::from).collect(),
+        held_roles: d.held_roles.into_iter().map(|(r, n)| (r.0, n)).collect(),
+        other_roles: d
+            .other_roles
+            .into_iter()
+            .map(|r| (r.id.0, r.name))
+            .collect(),
+        can_approve,
         can_manage: me.can(R::MANAGE_ACCOUNTS),
         error,
+        assign_error,
+        chosen_role,
     };
     render(status, &page)
 }
@@ -310,15 +297,13 @@ pub async fn assign<R: Realm>(
     Form(form): Form<RoleForm>,
 ) -> Result<Response, PageError> {
     me.require(R::APPROVE_ACCESS)?;
-    match app
-        .store
-        .assign_role(me.tenant(), id, RoleId(form.role_id), &me.actor())
-        .await
-    {
+    let role = RoleId(form.role_id);
+    match accounts::assign_role(&app, &me.member(), id, role).await {
         Ok(()) => Ok(confirmed(&format!("/accounts/{id}"), Notice::Saved)),
         Err(e) => {
-            let (status, msg) = refusal(&me.tr(&app), e)?;
-            detail_page(&app, &me, id, Some(msg), status).await
+            let (status, msg) = refused(&me.tr(&app), e)?;
+            let refusal = RoleRefusal::Assign(role.0, msg);
+            detail_page(&app, &me, id, Some(refusal), status).await
         }
     }
 }
@@ -329,15 +314,12 @@ pub async fn revoke<R: Realm>(
     Path((id, role)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     me.require(R::APPROVE_ACCESS)?;
-    match app
-        .store
-        .revoke_role(me.tenant(), id, RoleId(role), &me.actor())
-        .await
-    {
+    match accounts::revoke_role(&app, &me.member(), id, RoleId(role)).await {
         Ok(()) => Ok(confirmed(&format!("/accounts/{id}"), Notice::Removed)),
         Err(e) => {
-            let (status, msg) = refusal(&me.tr(&app), e)?;
-            detail_page(&app, &me, id, Some(msg), status).await
+            let (status, msg) = refused(&me.tr(&app), e)?;
+            let refusal = RoleRefusal::Revoke(msg);
+            detail_page(&app, &me, id, Some(refusal), status).await
         }
     }
 }
@@ -347,9 +329,7 @@ pub async fn unlock<R: Realm>(
     me: Signed<R>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    me.require(R::MANAGE_ACCOUNTS)?;
-    let account = app.store.account_in_tenant(me.tenant(), id).await?;
-    app.store.unlock_account(&account, &me.actor()).await?;
+    accounts::unlock(&app, &me.member(), id).await?;
     Ok(confirmed(&format!("/accounts/{id}"), Notice::Saved))
 }
 
@@ -359,12 +339,9 @@ pub async fn reset_link<R: Realm>(
     base: BaseUrl,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    me.require(R::MANAGE_ACCOUNTS)?;
-    let account = app.store.account_in_tenant(me.tenant(), id).await?;
-    if !account.is_active() {
-        return Err(PageError::NotFound);
-    }
-    issue_link(&app, &me, &account, &base).await
+    let ttl_s = app.config.reset_link_minutes * 60;
+    let issued = accounts::reset_link(&app, &me.member(), id, ttl_s).await?;
+    link_page(&app, &me, issued, &base)
 }
 
 pub async fn deregister<R: Realm>(
@@ -372,13 +349,12 @@ pub async fn deregister<R: Realm>(
     me: Signed<R>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    me.require(R::MANAGE_ACCOUNTS)?;
-    if id == me.account.id {
-        return Err(PageError::BadRequest(
-            me.tr(&app).t("error-deregister-self"),
-        ));
+    match accounts::deregister(&app, &me.member(), id).await {
+        Ok(()) => Ok(confirmed("/accounts", Notice::Removed)),
+        // One's own account: a request that makes no sense, as before.
+        Err(AppError::Rights { refusal, .. }) => {
+            Err(PageError::BadRequest(me.tr(&app).refusal(&refusal)))
+        }
+        Err(e) => Err(e.into()),
     }
-    let account = app.store.account_in_tenant(me.tenant(), id).await?;
-    app.store.deregister_account(&account, &me.actor()).await?;
-    Ok(confirmed("/accounts", Notice::Removed))
 }

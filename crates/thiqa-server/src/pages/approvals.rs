@@ -1,30 +1,22 @@
 //! Four-eyes approvals (3.5.3): the rights changes waiting for a second
 //! person (removing an incompatible pair, widening a role with an
 //! administrative permission), approved or rejected by another account
-//! holding the approval right. Also how every rights page words a refusal.
+//! holding the approval right.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use thiqa_store::AssignmentError;
+use thiqa_app::approvals;
 
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
-use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
-use crate::web::error::PageError;
+use crate::web::error::{refused, PageError};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 use thiqa_app::time::format_utc;
-
-/// A refused rights change as the user reads it, with its status
-/// ([`crate::web::error::rights_refusal`]). Storage errors stay errors.
-pub fn refusal(tr: &Tr, e: AssignmentError) -> Result<(StatusCode, String), PageError> {
-    let (status, refusal) = crate::web::error::rights_refusal(e)?;
-    Ok((status, tr.refusal(&refusal)))
-}
 
 pub struct RequestRow {
     pub id: i64,
@@ -53,13 +45,7 @@ async fn page_with<R: Realm>(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    // Who files requests (roles, pairs) and who decides them read the list.
-    if !(me.can(R::APPROVE_ACCESS) || me.can(R::MANAGE_ROLES) || me.can(R::MANAGE_SEPARATION)) {
-        return Err(PageError::Forbidden);
-    }
-    let rows = app
-        .store
-        .rights_requests(me.tenant())
+    let rows = approvals::requests(app, &me.member())
         .await?
         .into_iter()
         .map(|r| RequestRow {
@@ -108,19 +94,10 @@ async fn decide<R: Realm>(
     id: i64,
     approve: bool,
 ) -> Result<Response, PageError> {
-    me.require(R::APPROVE_ACCESS)?;
-    match app
-        .store
-        .decide_rights_request(me.tenant(), id, approve, &me.actor())
-        .await
-    {
+    match approvals::decide(app, &me.member(), id, approve).await {
         Ok(()) => Ok(confirmed("/approvals", Notice::Decided)),
-        Err(AssignmentError::Store(thiqa_store::StoreError::Conflict(r))) => {
-            let m = me.tr(app).refusal(&r);
-            page_with(app, me, Some(m), StatusCode::CONFLICT).await
-        }
         Err(e) => {
-            let (status, msg) = refusal(&me.tr(app), e)?;
+            let (status, msg) = refused(&me.tr(app), e)?;
             page_with(app, me, Some(msg), status).await
         }
     }

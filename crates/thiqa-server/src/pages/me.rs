@@ -6,8 +6,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use thiqa_crypto::token::Token;
-use thiqa_domain::Permission;
+use thiqa_app::me::{TokenInput, TokenProblem};
 
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
@@ -15,7 +14,7 @@ use crate::pages::accounts::RightRow;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::Form;
+use crate::web::forms::{field, values, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 use thiqa_app::time::format_utc;
@@ -38,22 +37,48 @@ struct MePage<'a> {
     tokens: Vec<TokenRow>,
     my_permissions: Vec<&'static str>,
     new_token: Option<String>,
+    /// A refused token: the problem, inside the form showing what was typed.
     error: Option<String>,
+    typed: Typed,
+}
+
+/// The new-token form: empty (90 days, every right ticked), or as typed
+/// when it was refused.
+struct Typed {
+    name: String,
+    days: String,
+    /// None: every right ticked.
+    scopes: Option<Vec<String>>,
+}
+
+impl Default for Typed {
+    fn default() -> Self {
+        Typed {
+            name: String::new(),
+            days: "90".into(),
+            scopes: None,
+        }
+    }
+}
+
+impl Typed {
+    fn ticks(&self, p: &str) -> bool {
+        self.scopes
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|t| t == p))
+    }
 }
 
 async fn me_page<R: Realm>(
     app: &AppState,
     me: &Signed<R>,
     new_token: Option<String>,
-    error: Option<String>,
+    error: Option<(String, Typed)>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let rights = app.store.rights_of(R::DIR, me.account.id).await?;
+    let (rights, tokens) = thiqa_app::me::own(app, &me.member()).await?;
     let now = app.store.clock().now_s();
-    let tokens = app
-        .store
-        .api_tokens(&me.account)
-        .await?
+    let tokens = tokens
         .into_iter()
         .map(|t| TokenRow {
             id: t.id,
@@ -77,7 +102,8 @@ async fn me_page<R: Realm>(
             tokens,
             my_permissions: me.permissions.iter().map(|p| p.as_str()).collect(),
             new_token,
-            error,
+            error: error.as_ref().map(|(m, _)| m.clone()),
+            typed: error.map(|(_, t)| t).unwrap_or_default(),
         },
     )
 }
@@ -96,67 +122,46 @@ pub async fn create_token<R: Realm>(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let tr = me.tr(&app);
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim())
-            .unwrap_or("")
-    };
-    let name = get("name");
-    let days: i64 = match get("days").parse() {
-        Ok(d) if (1..=365).contains(&d) => d,
-        _ => {
-            return me_page(
-                &app,
-                &me,
-                None,
-                Some(tr.t("error-token-days")),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    };
-    if name.is_empty() || name.chars().count() > 80 {
-        return me_page(
-            &app,
-            &me,
-            None,
-            Some(tr.t("error-token-name")),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let mut scopes = Vec::new();
-    for (_, v) in pairs.iter().filter(|(k, _)| k == "scope") {
-        match Permission::parse(v) {
-            // A token never carries more than its owner holds.
-            Some(p) if me.permissions.contains(p) => scopes.push(p),
-            _ => {
-                return Err(PageError::BadRequest(tr.t1(
-                    "error-scope-not-held",
-                    "scope",
-                    v,
-                )))
+    let input = TokenInput::check(
+        &me.member(),
+        &field(&pairs, "name"),
+        &field(&pairs, "days"),
+        values(&pairs, "scope"),
+    );
+    let token = match input {
+        Ok(token) => token,
+        Err(problems) => {
+            let mut messages = Vec::new();
+            for p in &problems {
+                match p {
+                    // A token never carries more than its owner holds: a
+                    // scope the form does not offer is a forged request.
+                    TokenProblem::ScopeNotHeld(v) => {
+                        return Err(PageError::BadRequest(tr.t1(
+                            "error-scope-not-held",
+                            "scope",
+                            v,
+                        )))
+                    }
+                    TokenProblem::Days => messages.push(tr.t("error-token-days")),
+                    TokenProblem::Name => messages.push(tr.t("error-token-name")),
+                }
             }
+            let typed = Typed {
+                name: field(&pairs, "name"),
+                days: field(&pairs, "days"),
+                scopes: Some(values(&pairs, "scope").map(str::to_string).collect()),
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            let error = Some((messages.join(" "), typed));
+            return me_page(&app, &me, None, error, status).await;
         }
-    }
-    let token = Token::generate_api().map_err(|e| PageError::Internal(e.to_string()))?;
-    let expires = app.store.clock().now_s() + days * 86_400;
-    app.store
-        .create_api_token(
-            &me.account,
-            name,
-            token.hash().as_str(),
-            &scopes,
-            expires,
-            &me.actor(),
-        )
-        .await?;
+    };
+    let secret = thiqa_app::me::create_token(&app, &me.member(), &token).await?;
     me_page(
         &app,
         &me,
-        Some(token.expose().to_string()),
+        Some(secret.expose().to_string()),
         None,
         StatusCode::CREATED,
     )
@@ -168,8 +173,6 @@ pub async fn revoke_token<R: Realm>(
     me: Signed<R>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    app.store
-        .revoke_api_token(&me.account, id, &me.actor())
-        .await?;
+    thiqa_app::me::revoke_token(&app, &me.member(), id).await?;
     Ok(confirmed("/me", Notice::Removed))
 }

@@ -6,16 +6,18 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use thiqa_app::roles::{self, RoleInput, RoleProblem};
+use thiqa_app::AppError;
 use thiqa_domain::{Permission, RoleId};
-use thiqa_store::{AssignmentError, Change, StoreError};
+use thiqa_store::Change;
 
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
-use crate::pages::approvals::refusal;
+use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
-use crate::web::error::PageError;
-use crate::web::forms::{edited_version, Form};
+use crate::web::error::{refused, PageError};
+use crate::web::forms::{edited_version, field, values, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
@@ -83,9 +85,7 @@ async fn roles_page_typed<R: Realm>(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let typed_for = |role: Option<i64>| typed.as_ref().filter(|t| t.role == role);
-    let roles = app
-        .store
-        .roles(me.tenant())
+    let roles = roles::list(app, &me.member())
         .await?
         .into_iter()
         .map(|r| RoleView {
@@ -132,34 +132,17 @@ pub async fn list<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
 ) -> Result<Response, PageError> {
-    if !(me.can(R::MANAGE_ROLES) || me.can(R::APPROVE_ACCESS) || me.can(R::MANAGE_ACCOUNTS)) {
-        return Err(PageError::Forbidden);
-    }
     roles_page(&app, &me, None, StatusCode::OK).await
 }
 
-/// Checkbox forms repeat the `permission` field: read them as pairs.
-fn permissions_from(
-    tr: &crate::i18n::Tr<'_>,
+/// The ticked permissions; a name that is no box of the form is a forged
+/// request, not a mistake to correct in the form.
+fn ticked_permissions(
+    tr: &Tr<'_>,
     pairs: &[(String, String)],
 ) -> Result<Vec<Permission>, PageError> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == "permission")
-        .map(|(_, v)| {
-            Permission::parse(v).ok_or_else(|| {
-                PageError::BadRequest(tr.t1("error-unknown-permission", "permission", v))
-            })
-        })
-        .collect()
-}
-
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
+    roles::parse_permissions(values(pairs, "permission"))
+        .map_err(|v| PageError::BadRequest(tr.t1("error-unknown-permission", "permission", &v)))
 }
 
 pub async fn create<R: Realm>(
@@ -168,35 +151,38 @@ pub async fn create<R: Realm>(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(R::MANAGE_ROLES)?;
-    let name = field(&pairs, "name").trim();
-    let perms = permissions_from(&me.tr(&app), &pairs)?;
-    let description: String = field(&pairs, "description")
-        .trim()
-        .chars()
-        .take(300)
-        .collect();
-    let typed = Typed {
+    let tr = me.tr(&app);
+    let (name, description) = (field(&pairs, "name"), field(&pairs, "description"));
+    let typed = |permissions| Typed {
         role: None,
-        name,
+        name: &name,
         description: &description,
-        permissions: &perms,
+        permissions,
     };
-    if name.is_empty() || name.chars().count() > 80 {
-        let msg = me.tr(&app).t("error-role-name");
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return roles_page_typed(&app, &me, Some(msg), Some(typed), status).await;
-    }
-    match app
-        .store
-        .create_role(me.tenant(), name, &description, &perms, false, &me.actor())
-        .await
-    {
-        Ok(_) => Ok(confirmed("/roles", Notice::Added)),
-        Err(thiqa_store::AssignmentError::Store(thiqa_store::StoreError::Conflict(r))) => {
-            let m = me.tr(&app).refusal(&r);
-            roles_page_typed(&app, &me, Some(m), Some(typed), StatusCode::CONFLICT).await
+    let perms = ticked_permissions(&tr, &pairs)?;
+    let role = match RoleInput::check(&name, &description, perms.clone()) {
+        Ok(role) => role,
+        Err(problems) => {
+            let msg = problems
+                .iter()
+                .map(|p| match p {
+                    RoleProblem::Name => tr.t("error-role-name"),
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return roles_page_typed(&app, &me, Some(msg), Some(typed(&perms)), status).await;
         }
-        Err(e) => Err(e.into()),
+    };
+    match roles::create(&app, &me.member(), &role).await {
+        Ok(_) => Ok(confirmed("/roles", Notice::Added)),
+        // Refused (a name taken, a right of the other directory): the form
+        // as typed, with the reason inside it.
+        Err(e) => {
+            let (status, msg) = refused(&tr, e)?;
+            let typed = typed(role.permissions());
+            roles_page_typed(&app, &me, Some(msg), Some(typed), status).await
+        }
     }
 }
 
@@ -208,21 +194,17 @@ pub async fn update<R: Realm>(
 ) -> Result<Response, PageError> {
     me.require(R::MANAGE_ROLES)?;
     let tr = me.tr(&app);
-    let version = edited_version(&tr, field(&pairs, "version"))?;
-    let perms = permissions_from(&me.tr(&app), &pairs)?;
-    match app
-        .store
-        .set_role_permissions_from(me.tenant(), RoleId(id), &perms, Some(version), &me.actor())
-        .await
-    {
+    let version = edited_version(&tr, &field(&pairs, "version"))?;
+    let perms = ticked_permissions(&tr, &pairs)?;
+    match roles::set_permissions(&app, &me.member(), RoleId(id), &perms, version).await {
         Ok(Change::Applied) => Ok(confirmed("/roles", Notice::Saved)),
         // Widened with an administrative right: a second person decides.
         // The requester may not open /approvals: back to the roles, told.
         Ok(Change::Pending(_)) => Ok(confirmed("/roles", Notice::AwaitingApproval)),
         // The page shows the role as it now is; the message names what was
         // asked, which was not saved.
-        Err(AssignmentError::Store(StoreError::Stale(r))) => {
-            let m = me.tr(&app).refusal(&r);
+        Err(AppError::Stale(r)) => {
+            let m = tr.refusal(&r);
             let asked: Vec<&str> = perms.iter().map(|p| p.as_str()).collect();
             let msg = format!("{m}. {} ({})", tr.t("error-edit-stale"), asked.join(", "));
             roles_page(&app, &me, Some(msg), StatusCode::CONFLICT).await
@@ -230,7 +212,7 @@ pub async fn update<R: Realm>(
         // Refused (separation of duties, the actor's own role…): the form
         // shows the boxes as ticked, with the reason beside them.
         Err(e) => {
-            let (status, msg) = refusal(&me.tr(&app), e)?;
+            let (status, msg) = refused(&tr, e)?;
             let typed = Typed {
                 role: Some(id),
                 name: "",

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use thiqa_app::separation::{self, PairInput, PairProblem};
 use thiqa_domain::{PairId, Permission};
 use thiqa_store::Change;
 
@@ -12,7 +13,7 @@ use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
-use crate::web::error::PageError;
+use crate::web::error::{refused, PageError};
 use crate::web::forms::Form;
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
@@ -24,18 +25,19 @@ struct SeparationPage<'a> {
     pairs: Vec<(i64, String, String, String)>,
     permissions: Vec<&'static str>,
     can_manage: bool,
+    /// A refused pair: the problem, inside the form showing what was typed.
     error: Option<String>,
+    typed: PairForm,
 }
 
 async fn page_with<R: Realm>(
     app: &AppState,
     me: &Signed<R>,
+    typed: PairForm,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let pairs = app
-        .store
-        .incompatible_pairs(me.tenant())
+    let pairs = separation::pairs(app, &me.member())
         .await?
         .into_iter()
         .map(|p| (p.id.0, p.first.to_string(), p.second.to_string(), p.reason))
@@ -52,6 +54,7 @@ async fn page_with<R: Realm>(
                 .collect(),
             can_manage: me.can(R::MANAGE_SEPARATION),
             error,
+            typed,
         },
     )
 }
@@ -61,13 +64,11 @@ pub async fn page<R: Realm>(
     me: Signed<R>,
 ) -> Result<Response, PageError> {
     // Those who define, grant or check rights read the list; nobody else.
-    if !(me.can(R::MANAGE_SEPARATION) || me.can(R::APPROVE_ACCESS) || me.can(R::MANAGE_ROLES)) {
-        return Err(PageError::Forbidden);
-    }
-    page_with(&app, &me, None, StatusCode::OK).await
+    page_with(&app, &me, PairForm::default(), None, StatusCode::OK).await
 }
 
-#[derive(Deserialize)]
+/// The pair form as typed.
+#[derive(Default, Deserialize)]
 pub struct PairForm {
     #[serde(default)]
     first: String,
@@ -83,25 +84,32 @@ pub async fn add<R: Realm>(
     Form(form): Form<PairForm>,
 ) -> Result<Response, PageError> {
     me.require(R::MANAGE_SEPARATION)?;
-    let parse = |s: &str| {
-        Permission::parse(s).ok_or_else(|| {
-            PageError::BadRequest(me.tr(&app).t1("error-unknown-permission", "permission", s))
-        })
+    let tr = me.tr(&app);
+    let pair = match PairInput::check(&form.first, &form.second, &form.reason) {
+        Ok(pair) => pair,
+        Err(problems) => {
+            // A name that is no option of the form is a forged request.
+            let mut messages = Vec::new();
+            for p in &problems {
+                match p {
+                    PairProblem::UnknownPermission(p) => {
+                        let m = tr.t1("error-unknown-permission", "permission", p);
+                        return Err(PageError::BadRequest(m));
+                    }
+                    PairProblem::Reason => messages.push(tr.t("error-separation-reason")),
+                }
+            }
+            let msg = messages.join(" ");
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return page_with(&app, &me, form, Some(msg), status).await;
+        }
     };
-    let (first, second) = (parse(&form.first)?, parse(&form.second)?);
-    let reason = form.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 300 {
-        let msg = me.tr(&app).t("error-separation-reason");
-        return page_with(&app, &me, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    match app
-        .store
-        .add_incompatible_pair(me.tenant(), first, second, reason, &me.actor())
-        .await
-    {
+    match separation::add(&app, &me.member(), &pair).await {
         Ok(_) => Ok(confirmed("/separation", Notice::Added)),
-        Err(thiqa_store::AssignmentError::Store(e)) => Err(e.into()),
-        Err(e) => page_with(&app, &me, Some(e.to_string()), StatusCode::CONFLICT).await,
+        Err(e) => {
+            let (status, msg) = refused(&tr, e)?;
+            page_with(&app, &me, form, Some(msg), status).await
+        }
     }
 }
 
@@ -110,13 +118,8 @@ pub async fn remove<R: Realm>(
     me: Signed<R>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    me.require(R::MANAGE_SEPARATION)?;
     // An account's removal waits for a second person (four eyes).
-    match app
-        .store
-        .remove_incompatible_pair(me.tenant(), PairId(id), &me.actor())
-        .await?
-    {
+    match separation::remove(&app, &me.member(), PairId(id)).await? {
         Change::Applied => Ok(confirmed("/separation", Notice::Removed)),
         // A second person decides; the requester may not open /approvals.
         Change::Pending(_) => Ok(confirmed("/separation", Notice::AwaitingApproval)),

@@ -5,8 +5,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use thiqa_app::AppError;
+use thiqa_app::{AppError, RightsKind};
 use thiqa_store::{AssignmentError, Refusal, StoreError};
+
+use crate::i18n::Tr;
 
 /// What went wrong on a page. Rendered into a full HTML page, in the
 /// visitor's language, by the `render_error_pages` middleware.
@@ -98,6 +100,7 @@ impl From<AppError> for PageError {
             AppError::NotFound => PageError::NotFound,
             AppError::Forbidden => PageError::Forbidden,
             AppError::Refused(r) | AppError::Stale(r) => PageError::Refused(r),
+            AppError::Rights { refusal, .. } => PageError::Refused(refusal),
             AppError::Store(e) => e.into(),
             other @ (AppError::Key { .. } | AppError::Internal(_)) => {
                 PageError::Internal(other.to_string())
@@ -106,48 +109,25 @@ impl From<AppError> for PageError {
     }
 }
 
-impl From<AssignmentError> for PageError {
-    fn from(e: AssignmentError) -> Self {
-        match rights_refusal(e) {
-            Ok((_, refusal)) => PageError::Refused(refusal),
-            Err(store) => store.into(),
-        }
+/// The status of a refused rights change: 403 when one acts on one's own
+/// rights, 400 for an invalid request, 409 when the separation of duties
+/// or an auditor's independence forbids it.
+pub fn rights_status(kind: RightsKind) -> StatusCode {
+    match kind {
+        RightsKind::OwnRights => StatusCode::FORBIDDEN,
+        RightsKind::Invalid => StatusCode::BAD_REQUEST,
+        RightsKind::Separation | RightsKind::AuditorIndependence => StatusCode::CONFLICT,
     }
 }
 
-/// A refused rights change as its message (key and arguments) with its
-/// status: 403 when one acts on one's own rights, 400 for an invalid
-/// request, 409 when the separation of duties or an auditor's independence
-/// forbids it. Storage errors stay errors. The one wording of these
-/// refusals, for error pages and forms alike.
-pub fn rights_refusal(e: AssignmentError) -> Result<(StatusCode, Refusal), StoreError> {
-    let english = e.to_string();
-    Ok(match e {
-        AssignmentError::Separation(v) => (
-            StatusCode::CONFLICT,
-            Refusal::new("refusal-separation", english)
-                .arg("pair", format!("{} / {}", v.first, v.second))
-                .arg("reason", v.reason),
-        ),
-        AssignmentError::SelfChange(s) => (
-            StatusCode::FORBIDDEN,
-            Refusal::new(s.message_key(), english),
-        ),
-        AssignmentError::Auditor(v) => (
-            StatusCode::CONFLICT,
-            Refusal::new("error-auditor-independence", english)
-                .arg("auditor", v.auditor)
-                .arg("service", v.service)
-                .arg("engagement", v.engagement)
-                .arg("permission", v.permission),
-        ),
-        AssignmentError::Invalid(r) => (StatusCode::BAD_REQUEST, r),
-        AssignmentError::AlreadyViolated(names) => (
-            StatusCode::CONFLICT,
-            Refusal::new("refusal-pair-already-held", english).arg("names", names),
-        ),
-        AssignmentError::Store(s) => return Err(s),
-    })
+/// A refused change as a form shows it: its status and its message in the
+/// visitor's language. Anything else stays an error page.
+pub fn refused(tr: &Tr, e: AppError) -> Result<(StatusCode, String), PageError> {
+    match e {
+        AppError::Rights { kind, refusal } => Ok((rights_status(kind), tr.refusal(&refusal))),
+        AppError::Refused(r) | AppError::Stale(r) => Ok((StatusCode::CONFLICT, tr.refusal(&r))),
+        other => Err(other.into()),
+    }
 }
 
 impl From<askama::Error> for PageError {
@@ -250,6 +230,16 @@ impl From<AppError> for ApiError {
             AppError::Refused(r) | AppError::Stale(r) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", r.english())
             }
+            AppError::Rights { kind, refusal } => ApiError::new(
+                rights_status(kind),
+                match kind {
+                    RightsKind::OwnRights => "own_rights",
+                    RightsKind::Separation => "separation_of_duties",
+                    RightsKind::AuditorIndependence => "auditor_independence",
+                    RightsKind::Invalid => "invalid_input",
+                },
+                refusal.english(),
+            ),
             AppError::Store(e) => e.into(),
             other @ (AppError::Key { .. } | AppError::Internal(_)) => ApiError::internal(other),
         }
@@ -257,32 +247,16 @@ impl From<AppError> for ApiError {
 }
 
 impl From<AssignmentError> for ApiError {
+    /// Worded once, by the use cases' error.
     fn from(e: AssignmentError) -> Self {
-        match e {
-            AssignmentError::Separation(v) => {
-                ApiError::new(StatusCode::CONFLICT, "separation_of_duties", v.to_string())
-            }
-            AssignmentError::AlreadyViolated(m) => ApiError::new(
-                StatusCode::CONFLICT,
-                "separation_of_duties",
-                format!("these accounts already hold both permissions: {m}"),
-            ),
-            AssignmentError::Invalid(r) => ApiError::bad_request(r.english()),
-            AssignmentError::SelfChange(s) => {
-                ApiError::new(StatusCode::FORBIDDEN, "own_rights", s.to_string())
-            }
-            AssignmentError::Auditor(v) => {
-                ApiError::new(StatusCode::CONFLICT, "auditor_independence", v.to_string())
-            }
-            AssignmentError::Store(s) => s.into(),
-        }
+        AppError::from(e).into()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::{I18n, Lang, Tr};
+    use crate::i18n::{I18n, Lang};
     use thiqa_domain::{Permission, SeparationViolation};
     use thiqa_store::{AuditorViolation, SelfChange};
 
@@ -323,7 +297,9 @@ mod tests {
             ),
         ];
         for (error, french) in cases {
-            let (_, refusal) = rights_refusal(error).unwrap();
+            let AppError::Rights { refusal, .. } = AppError::from(error) else {
+                panic!("a rights refusal")
+            };
             let text = tr.refusal(&refusal);
             assert!(text.contains(french), "{}: {text}", refusal.key);
             assert!(

@@ -30,6 +30,14 @@ pub fn field(pairs: &[(String, String)], name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Every value of a repeated field (ticked checkboxes), as sent.
+pub fn values<'a>(pairs: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> {
+    pairs
+        .iter()
+        .filter(move |(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// A same-site relative path to return to after a form; anything else
 /// becomes "/". Refusing `//host`, `/\\host` and schemes prevents open
 /// redirects. Control characters are refused outright (400): browsers drop
