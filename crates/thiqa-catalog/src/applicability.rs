@@ -121,7 +121,7 @@ impl Profile {
 
 /// One restriction the text puts on an obligation or item, evaluated for a
 /// profile. An obligation with no restriction has no reasons at all.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     /// Only for these models.

@@ -8,7 +8,19 @@
 use serde::{Deserialize, Serialize};
 
 /// Cloud service model. Colocation is out of the référentiel's scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceModel {
     Iaas,
@@ -73,6 +85,20 @@ impl TryFrom<u8> for Level {
     }
 }
 
+/// Described as what it serialises to: the number.
+impl utoipa::PartialSchema for Level {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .enum_values(Some(Level::ALL.map(Level::number)))
+            .description(Some("qualification level: 1, or 2 (the stricter)"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Level {}
+
 impl From<Level> for u8 {
     fn from(l: Level) -> u8 {
         l.number()
@@ -80,7 +106,19 @@ impl From<Level> for u8 {
 }
 
 /// How binding a statement of the text is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Force {
     /// "doit", "doivent", "est tenu de", "ne doit pas", "nécessite", "il est essentiel/nécessaire"…
@@ -92,7 +130,19 @@ pub enum Force {
 }
 
 /// What kind of thing the provider must produce or do to comply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Nature {
     Policy,
@@ -106,7 +156,19 @@ pub enum Nature {
 }
 
 /// When the obligation must be (re)done, as the text says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Recurrence {
     Daily,
@@ -129,7 +191,7 @@ pub enum Recurrence {
 }
 
 /// A duration the text sets, as data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Duration {
     /// What the duration is about: minimum retention, maximum window, programme length…
@@ -139,7 +201,7 @@ pub struct Duration {
     pub subject_en: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DurationKind {
     /// Keep at least this long.
@@ -151,7 +213,19 @@ pub enum DurationKind {
 }
 
 /// Who the text names as having to be informed of, or to approve, something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     Commanditaire,
@@ -165,7 +239,7 @@ pub enum Party {
 }
 
 /// An obligation's bullet item, checkable on its own. Items may nest (3.6.3).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     /// `<obligation id>.<n>`, e.g. `3.1.2.b.3`; nested: `3.6.3.b.1.2`.
@@ -186,11 +260,12 @@ pub struct Item {
     #[serde(default)]
     pub force: Option<Force>,
     #[serde(default)]
+    #[schema(no_recursion)]
     pub items: Vec<Item>,
 }
 
 /// One atomic obligation: one or a few sentences of the official text.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Obligation {
     /// `<article id>.<letter>`, e.g. `3.5.5.c`. Never renumbered once published.
@@ -273,7 +348,7 @@ pub struct Chapter {
 }
 
 /// A yes/no question about a service that the text makes an obligation depend on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fact {
     /// snake_case, e.g. `password_authentication`.
@@ -293,7 +368,7 @@ pub struct Fact {
     pub label_en: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Law {
     /// e.g. `loi-09-08`

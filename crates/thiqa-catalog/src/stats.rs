@@ -11,7 +11,7 @@ use crate::lang::Lang;
 use crate::load::Catalog;
 use crate::model::{Force, Level, Nature, Recurrence, ServiceModel};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub chapters: usize,
     pub articles: usize,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::PairId;
 use crate::permission::{Permission, PermissionSet};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IncompatiblePair {
     pub id: PairId,
     pub first: Permission,

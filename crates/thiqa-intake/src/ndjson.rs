@@ -79,7 +79,7 @@ pub struct BatchContext<'a> {
 }
 
 /// A refused line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LineError {
     /// 1-based line number in the batch.
     pub line: usize,

@@ -1,14 +1,12 @@
-//! The dossier key published to whoever receives a dossier (the dossier
+//! The dossier key published to whoever receives a dossier, as text (the
+//! JSON form is the API's `/api/v1/dossier/key`; the dossier
 //! itself is built by `thiqa_app::dossier`).
 
 use axum::extract::State;
 use axum::http::{header::CONTENT_TYPE, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::json;
 use thiqa_app::AppError;
 use thiqa_domain::text::hex;
-use thiqa_export::dossier;
 
 use crate::state::AppState;
 
@@ -23,25 +21,6 @@ pub async fn published_key(State(app): State<AppState>) -> Response {
         )
             .into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "no dossier has been signed yet\n").into_response(),
-        Err(e) => unreadable(&e),
-    }
-}
-
-/// The same as JSON, with the key's fingerprint (`/api/v1/dossier/key`).
-pub async fn published_key_json(State(app): State<AppState>) -> Response {
-    match app.dossier_public_key().await {
-        Ok(Some(public)) => Json(json!({
-            "public_key": hex(&public),
-            "fingerprint": dossier::key_fingerprint(&public),
-            "algorithm": "Ed25519",
-        }))
-        .into_response(),
-        Ok(None) => crate::web::error::ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_dossier_key",
-            "no dossier has been signed yet",
-        )
-        .into_response(),
         Err(e) => unreadable(&e),
     }
 }

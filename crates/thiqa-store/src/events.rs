@@ -120,7 +120,7 @@ impl NewEvent {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SecurityEvent {
     pub id: i64,
     pub occurred_at_ms: i64,

@@ -19,7 +19,7 @@ use crate::rights_requests::{file_request, Requested};
 use crate::role_permissions::{join, write_role_permissions};
 use crate::versions::{self, Key};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Role {
     pub id: RoleId,
     pub name: String,
@@ -32,7 +32,7 @@ pub struct Role {
 }
 
 /// One right held: which permission, on which object, through which role.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct HeldRight {
     pub permission: Permission,
     /// `*` = the whole tenant; later `service:<id>` for one service.

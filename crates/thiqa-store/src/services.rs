@@ -40,7 +40,7 @@ pub struct Service {
 }
 
 /// A data centre where the service's data is stored or processed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Site {
     pub id: i64,
     pub name: String,

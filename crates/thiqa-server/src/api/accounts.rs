@@ -3,14 +3,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use thiqa_crypto::token::Token;
-use thiqa_domain::{Permission, RoleId, Username};
-use thiqa_store::NewAccount;
+use thiqa_domain::{IncompatiblePair, PairId, Permission, RoleId, Username};
+use thiqa_store::{NewAccount, Role};
+use utoipa::ToSchema;
 
 use crate::api::caller::{ApiCaller, ApiJson};
-use crate::api::created;
+use crate::api::{created, Rights};
 use crate::auth::realm::Realm;
 use crate::state::AppState;
 use crate::web::error::ApiError;
@@ -26,42 +26,83 @@ fn parse_id(raw: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("not an id: {raw}")))
 }
 
+/// An active account of the caller's tenant.
+#[derive(Serialize, ToSchema)]
+pub struct AccountSummary {
+    id: i64,
+    username: String,
+    display_name: String,
+    email: Option<String>,
+    mfa_enabled: bool,
+    locked: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Accounts {
+    accounts: Vec<AccountSummary>,
+}
+
+/// An id path parameter: a number (anything else answers 400).
+const ID: &str = "the account's id";
+
+#[utoipa::path(get, path = "/accounts", responses((status = 200, body = Accounts)),
+    summary = "Accounts of the caller's tenant")]
 pub async fn list<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Accounts>, ApiError> {
     require_view(&caller)?;
-    let accounts: Vec<Value> = app
+    let accounts = app
         .store
         .accounts_of(caller.tenant())
         .await?
         .into_iter()
         .filter(|a| a.is_active())
-        .map(|a| {
-            json!({"id": a.id, "username": a.username, "display_name": a.display_name,
-                   "email": a.email, "mfa_enabled": a.totp_enabled, "locked": a.locked_at.is_some()})
+        .map(|a| AccountSummary {
+            id: a.id,
+            locked: a.locked_at.is_some(),
+            username: a.username,
+            display_name: a.display_name,
+            email: a.email,
+            mfa_enabled: a.totp_enabled,
         })
         .collect();
-    Ok(Json(json!({ "accounts": accounts })))
+    Ok(Json(Accounts { accounts }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccountBody {
+    #[schema(pattern = "^[a-z][a-z0-9._-]{0,63}$")]
     username: String,
+    #[schema(min_length = 1, max_length = 128)]
     display_name: String,
     #[serde(default)]
+    #[schema(format = Email)]
     email: Option<String>,
+}
+
+/// The new account, and the one-time link that sets its password.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedAccount {
+    id: i64,
+    username: String,
+    setup_link: String,
+    /// Unix time, seconds.
+    setup_link_expires_at: i64,
 }
 
 /// Creates an account with no password and no role; the answer carries the
 /// one-time set-up link to hand to the person.
+#[utoipa::path(post, path = "/accounts", request_body = inline(NewAccountBody),
+    responses((status = 201, body = CreatedAccount)),
+    summary = "Create an account (no password, no role); returns a one-time set-up link")]
 pub async fn create<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
     base: crate::links::BaseUrl,
     ApiJson(body): ApiJson<NewAccountBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
     caller.require(R::MANAGE_ACCOUNTS)?;
     let username = Username::parse(&body.username)
         .map_err(|e| ApiError::bad_request(format!("username: {e}")))?;
@@ -107,35 +148,45 @@ pub async fn create<R: Realm>(
             &caller.actor(),
         )
         .await?;
-    Ok(created(json!({
-        "id": id, "username": account.username,
-        "setup_link": format!("{}/reset/{}", base.0, token.expose()),
-        "setup_link_expires_at": expires,
-    })))
+    Ok(created(CreatedAccount {
+        id,
+        username: account.username,
+        setup_link: format!("{}/reset/{}", base.0, token.expose()),
+        setup_link_expires_at: expires,
+    }))
 }
 
+#[utoipa::path(get, path = "/accounts/{id}/rights", params(("id" = i64, Path, description = ID)),
+    responses((status = 200, body = Rights)),
+    summary = "Every right an account holds, with its object and role (3.5.3)")]
 pub async fn rights<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Rights>, ApiError> {
     require_view(&caller)?;
     let account = app
         .store
         .account_in_tenant(caller.tenant(), parse_id(&id)?)
         .await?;
     let rights = app.store.rights_of(R::DIR, account.id).await?;
-    Ok(Json(
-        json!({ "account": account.username, "rights": rights }),
-    ))
+    Ok(Json(Rights {
+        account: account.username,
+        rights,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
     role_id: i64,
 }
 
+/// Refused 409 `separation_of_duties` when the account would then hold an
+/// incompatible pair of permissions.
+#[utoipa::path(post, path = "/accounts/{id}/roles", params(("id" = i64, Path, description = ID)),
+    request_body = inline(AssignBody), responses((status = 204, description = "the role is given")),
+    summary = "Give a role")]
 pub async fn assign<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
@@ -154,6 +205,9 @@ pub async fn assign<R: Realm>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/accounts/{id}/roles/{role}",
+    params(("id" = i64, Path, description = ID), ("role" = i64, Path, description = "the role's id")),
+    responses((status = 204, description = "the role is taken away")), summary = "Take a role away")]
 pub async fn revoke<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
@@ -171,42 +225,67 @@ pub async fn revoke<R: Realm>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Roles {
+    roles: Vec<Role>,
+}
+
+#[utoipa::path(get, path = "/roles", responses((status = 200, body = Roles)),
+    summary = "Roles of the caller's tenant with their permissions")]
 pub async fn roles<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Roles>, ApiError> {
     require_view(&caller).or_else(|_| caller.require(R::MANAGE_ROLES))?;
-    Ok(Json(
-        json!({ "roles": app.store.roles(caller.tenant()).await? }),
-    ))
+    Ok(Json(Roles {
+        roles: app.store.roles(caller.tenant()).await?,
+    }))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Pairs {
+    pairs: Vec<IncompatiblePair>,
+}
+
+#[utoipa::path(get, path = "/separation/pairs", responses((status = 200, body = Pairs)),
+    summary = "Incompatible permission pairs")]
 pub async fn pairs<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Pairs>, ApiError> {
     caller
         .require(R::MANAGE_SEPARATION)
         .or_else(|_| caller.require(R::APPROVE_ACCESS))
         .or_else(|_| caller.require(R::MANAGE_ROLES))?;
-    Ok(Json(
-        json!({ "pairs": app.store.incompatible_pairs(caller.tenant()).await? }),
-    ))
+    Ok(Json(Pairs {
+        pairs: app.store.incompatible_pairs(caller.tenant()).await?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PairBody {
+    /// Read as text so that an unknown permission is named in a 400.
+    #[schema(value_type = Permission, inline)]
     first: String,
+    #[schema(value_type = Permission, inline)]
     second: String,
+    #[schema(min_length = 1, max_length = 300)]
     reason: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct CreatedPair {
+    id: PairId,
+}
+
+#[utoipa::path(post, path = "/separation/pairs", request_body = inline(PairBody),
+    responses((status = 201, body = CreatedPair)), summary = "Declare an incompatible pair")]
 pub async fn add_pair<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
     ApiJson(body): ApiJson<PairBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedPair>), ApiError> {
     caller.require(R::MANAGE_SEPARATION)?;
     let parse = |s: &str| {
         Permission::parse(s)
@@ -221,5 +300,5 @@ pub async fn add_pair<R: Realm>(
         .store
         .add_incompatible_pair(caller.tenant(), first, second, reason, &caller.actor())
         .await?;
-    Ok(created(json!({ "id": id })))
+    Ok(created(CreatedPair { id }))
 }

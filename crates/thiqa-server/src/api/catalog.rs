@@ -14,14 +14,30 @@ use axum::routing::get;
 use axum::Json;
 
 use crate::web::routes::Routes;
-use serde_json::{json, Value};
-use thiqa_catalog::{
-    Article, Catalog, Chapter, Decision, Lang, Obligation, Profile, Reason, Subject,
-};
+use thiqa_catalog::{Catalog, Lang, Stats, Subject};
 
+use crate::api::openapi::Binary;
 use crate::catalog_params::{self as params, ParamError, Params, SEARCH_PARAMS};
 use crate::state::AppState;
 use crate::web::error::ApiError;
+
+mod params_doc;
+mod views;
+
+use params_doc::{CompareQuery, LangQuery, ProfileLangQuery, ProfileQuery, Search};
+use views::*;
+
+/// The parameters of a profile, of two, and of an OSCAL profile.
+const PROFILE_PARAMS: [&str; 3] = ["model", "level", "fact"];
+const COMPARE_PARAMS: [&str; 6] = [
+    "left_model",
+    "left_level",
+    "left_fact",
+    "right_model",
+    "right_level",
+    "right_fact",
+];
+const OSCAL_PROFILE_PARAMS: [&str; 4] = ["model", "level", "fact", "lang"];
 
 /// Where [`routes`] is nested; used for the links the documents carry.
 pub const BASE: &str = "/api/v1/catalog";
@@ -69,193 +85,153 @@ fn lang_param(p: &Params) -> Result<Lang, ApiError> {
     }
 }
 
-fn chapter_ref(c: &Chapter) -> Value {
-    json!({"id": c.id, "title_fr": c.title_fr, "title_en": c.title_en})
-}
-
-fn article_ref(a: &Article) -> Value {
-    json!({"id": a.id, "title_fr": a.title_fr, "title_en": a.title_en, "href": format!("{BASE}/articles/{}", a.id)})
-}
-
-/// An obligation in a list: enough to filter and to follow the link.
-fn summary(c: &Chapter, a: &Article, o: &Obligation) -> Value {
-    json!({
-        "id": o.id, "chapter": c.id, "article": a.id,
-        "title_fr": o.title_fr, "title_en": o.title_en,
-        "force": o.force, "nature": o.nature, "models": o.models, "levels": o.levels,
-        "when": o.when, "when_not": o.when_not, "recurrence": o.recurrence,
-        "href": format!("{BASE}/obligations/{}", o.id),
+#[utoipa::path(get, path = "/catalog", security(()), responses((status = 200, body = CatalogIndex)),
+    summary = "The référentiel's identity, version, counts, profile questions (facts) and laws")]
+async fn index(State(app): State<AppState>) -> Json<CatalogIndex> {
+    let c = app.catalog;
+    Json(CatalogIndex {
+        id: c.id(),
+        version: c.version(),
+        title_fr: &c.root.title_fr,
+        title_en: &c.root.title_en,
+        instrument: &c.root.instrument,
+        published: &c.root.published,
+        counts: c.stats(),
+        facts: c.facts().collect(),
+        laws: &c.root.laws,
+        links: Links::new(),
     })
 }
 
-async fn index(State(app): State<AppState>) -> Json<Value> {
-    let c = app.catalog;
-    let s = c.stats();
-    let link = |p: &str| format!("{BASE}{p}");
-    Json(json!({
-        "id": c.id(), "version": c.version(),
-        "title_fr": c.root.title_fr, "title_en": c.root.title_en,
-        "instrument": c.root.instrument, "published": c.root.published,
-        "counts": {"chapters": s.chapters, "articles": s.articles, "obligations": s.obligations,
-                   "items": s.items, "facts": s.facts, "laws": s.laws, "definitions": s.definitions},
-        "facts": c.facts().collect::<Vec<_>>(),
-        "laws": c.root.laws,
-        "links": {
-            "chapters": link("/chapters"), "obligations": link("/obligations"), "stats": link("/stats"),
-            "applicability": link("/applicability"), "compare": link("/compare"),
-            "export_json": link("/export.json"), "export_csv": link("/export.csv"), "export_xlsx": link("/export.xlsx"),
-            "oscal_catalog": link("/oscal/catalog.json"), "oscal_profile": link("/oscal/profile.json"),
-        },
-    }))
-}
-
-async fn chapters(State(app): State<AppState>) -> Json<Value> {
-    let chapters: Vec<Value> = app
+#[utoipa::path(get, path = "/catalog/chapters", security(()), responses((status = 200, body = Chapters)),
+    summary = "Chapters with their articles and obligation ids")]
+async fn chapters(State(app): State<AppState>) -> Json<Chapters> {
+    let chapters = app
         .catalog
         .chapters
         .iter()
-        .map(|c| {
-            let articles: Vec<Value> = c
+        .map(|c| ChapterEntry {
+            id: &c.id,
+            title_fr: &c.title_fr,
+            title_en: &c.title_en,
+            intro_fr: c.intro_fr.as_deref(),
+            intro_en: c.intro_en.as_deref(),
+            articles: c
                 .articles
                 .iter()
-                .map(|a| {
-                    let mut v = article_ref(a);
-                    v["obligations"] = a
-                        .obligations
-                        .iter()
-                        .map(|o| o.id.as_str())
-                        .collect::<Vec<_>>()
-                        .into();
-                    v
+                .map(|a| ArticleEntry {
+                    article: ArticleRef::of(a),
+                    obligations: a.obligations.iter().map(|o| o.id.as_str()).collect(),
                 })
-                .collect();
-            json!({"id": c.id, "title_fr": c.title_fr, "title_en": c.title_en,
-                   "intro_fr": c.intro_fr, "intro_en": c.intro_en, "articles": articles})
+                .collect(),
         })
         .collect();
-    Json(json!({ "chapters": chapters }))
+    Json(Chapters { chapters })
 }
 
+#[utoipa::path(get, path = "/catalog/articles/{article_id}", security(()),
+    params(("article_id" = String, Path, description = "e.g. 3.6.3")),
+    responses((status = 200, body = ArticleView)),
+    summary = "One article with its introduction and every obligation in full")]
 async fn article(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ArticleView>, ApiError> {
     let (chapter, article) = app
         .catalog
         .articles()
         .find(|(_, a)| a.id == id)
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(json!({
-        "chapter": chapter_ref(chapter),
-        "id": article.id, "title_fr": article.title_fr, "title_en": article.title_en,
-        "intro_fr": article.intro_fr, "intro_en": article.intro_en,
-        "obligations": article.obligations,
-    })))
+    Ok(Json(ArticleView {
+        chapter: ChapterRef::of(chapter),
+        id: &article.id,
+        title_fr: &article.title_fr,
+        title_en: &article.title_en,
+        intro_fr: article.intro_fr.as_deref(),
+        intro_en: article.intro_en.as_deref(),
+        obligations: &article.obligations,
+    }))
 }
 
+#[utoipa::path(get, path = "/catalog/obligations", security(()), params(Search),
+    responses((status = 200, body = Obligations)),
+    summary = "Every obligation, or a search: q (accent-insensitive), model, level, nature, recurrence, force, chapter")]
 async fn obligations(
     State(app): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Obligations>, ApiError> {
     let c = app.catalog;
     let p = query(raw, &SEARCH_PARAMS)?;
-    let list: Vec<Value> = match params::search(c, &p)? {
+    let list: Vec<ObligationSummary> = match params::search(c, &p)? {
         None => c
             .obligations()
-            .map(|(ch, a, o)| summary(ch, a, o))
+            .map(|(ch, a, o)| ObligationSummary::of(ch, a, o))
             .collect(),
         Some(q) => c
             .search(&q)
             .into_iter()
             .map(|hit| {
                 let ch = &c.chapters[hit.at.chapter];
-                let mut v = summary(ch, &ch.articles[hit.at.article], hit.obligation);
-                v["score"] = hit.score.into();
-                v["in_title"] = hit.in_title.into();
-                v
+                ObligationSummary {
+                    score: Some(hit.score),
+                    in_title: Some(hit.in_title),
+                    ..ObligationSummary::of(ch, &ch.articles[hit.at.article], hit.obligation)
+                }
             })
             .collect(),
     };
-    Ok(Json(json!({ "count": list.len(), "obligations": list })))
+    Ok(Json(Obligations {
+        count: list.len(),
+        obligations: list,
+    }))
 }
 
+#[utoipa::path(get, path = "/catalog/obligations/{obligation_id}", security(()),
+    params(("obligation_id" = String, Path, description = "e.g. 3.6.3.b")),
+    responses((status = 200, body = ObligationView)),
+    summary = "One obligation with its article, referenced articles, laws and conditions")]
 async fn obligation(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ObligationView>, ApiError> {
     let c = app.catalog;
     let at = c.locate(&id).ok_or_else(ApiError::not_found)?;
     let chapter = &c.chapters[at.chapter];
     let article = &chapter.articles[at.article];
     let o = c.at(at);
-    let references: Vec<Value> = o
-        .references
-        .iter()
-        .filter_map(|r| c.article(r))
-        .map(article_ref)
-        .collect();
-    let laws: Vec<_> = o
-        .laws
-        .iter()
-        .filter_map(|l| c.root.laws.iter().find(|x| &x.id == l))
-        .collect();
-    let facts: Vec<_> = o
-        .when
-        .iter()
-        .chain(&o.when_not)
-        .filter_map(|f| c.fact(f))
-        .collect();
-    Ok(Json(json!({
-        "chapter": chapter_ref(chapter),
-        "article": article_ref(article),
-        "obligation": o,
-        "references": references,
-        "laws": laws,
-        "facts": facts,
-    })))
+    Ok(Json(ObligationView {
+        chapter: ChapterRef::of(chapter),
+        article: ArticleRef::of(article),
+        obligation: o,
+        references: o
+            .references
+            .iter()
+            .filter_map(|r| c.article(r))
+            .map(ArticleRef::of)
+            .collect(),
+        laws: o
+            .laws
+            .iter()
+            .filter_map(|l| c.root.laws.iter().find(|x| &x.id == l))
+            .collect(),
+        facts: o
+            .when
+            .iter()
+            .chain(&o.when_not)
+            .filter_map(|f| c.fact(f))
+            .collect(),
+    }))
 }
 
-fn profile_json(c: &Catalog, p: &Profile) -> Value {
-    let facts: Vec<Value> = c
-        .facts()
-        .map(|f| {
-            let a = p.answer(c, &f.id);
-            json!({"id": f.id, "value": a.value, "defaulted": a.defaulted})
-        })
-        .collect();
-    json!({"model": p.model, "level": p.level, "description_fr": p.describe(Lang::Fr),
-           "description_en": p.describe(Lang::En), "facts": facts})
-}
-
-fn reason_json(c: &Catalog, r: &Reason) -> Value {
-    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-    v["met"] = r.met().into();
-    v["text_fr"] = r.render(Lang::Fr, c).into();
-    v["text_en"] = r.render(Lang::En, c).into();
-    v
-}
-
-fn decision_json(c: &Catalog, d: &Decision) -> Value {
-    let mut v = json!({
-        "id": d.id,
-        "subject": match d.subject { Subject::Obligation => "obligation", Subject::Item { .. } => "item" },
-        "applicable": d.applicable,
-        "reasons": d.reasons.iter().map(|r| reason_json(c, r)).collect::<Vec<_>>(),
-        "explanation_fr": d.explain(Lang::Fr, c),
-        "explanation_en": d.explain(Lang::En, c),
-    });
-    if let Subject::Item { obligation } = &d.subject {
-        v["obligation"] = obligation.as_str().into();
-    }
-    v
-}
-
+#[utoipa::path(get, path = "/catalog/applicability", security(()), params(ProfileQuery),
+    responses((status = 200, body = Applicability)),
+    summary = "Whether each obligation and item applies to model, level and repeated fact=name:yes|no, with reasons in French and English")]
 async fn applicability(
     State(app): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Applicability>, ApiError> {
     let c = app.catalog;
-    let p = query(raw, &["model", "level", "fact"])?;
+    let p = query(raw, &PROFILE_PARAMS)?;
     let profile = params::profile(c, &p, "")?;
     let decisions = c.applicability(&profile);
     let count = |obligation: bool, applicable: bool| {
@@ -266,52 +242,58 @@ async fn applicability(
             })
             .count()
     };
-    Ok(Json(json!({
-        "profile": profile_json(c, &profile),
-        "counts": {
-            "obligations_applicable": count(true, true), "obligations_not_applicable": count(true, false),
-            "items_applicable": count(false, true), "items_not_applicable": count(false, false),
+    Ok(Json(Applicability {
+        profile: ProfileView::of(c, &profile),
+        counts: ApplicabilityCounts {
+            obligations_applicable: count(true, true),
+            obligations_not_applicable: count(true, false),
+            items_applicable: count(false, true),
+            items_not_applicable: count(false, false),
         },
-        "decisions": decisions.iter().map(|d| decision_json(c, d)).collect::<Vec<_>>(),
-    })))
+        decisions: decisions.iter().map(|d| DecisionView::of(c, d)).collect(),
+    }))
 }
 
+#[utoipa::path(get, path = "/catalog/compare", security(()), params(CompareQuery),
+    responses((status = 200, body = Comparison)),
+    summary = "What applies differently to two profiles: left_model, left_level, left_fact, right_model, right_level, right_fact")]
 async fn compare(
     State(app): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Comparison>, ApiError> {
     let c = app.catalog;
-    let known = [
-        "left_model",
-        "left_level",
-        "left_fact",
-        "right_model",
-        "right_level",
-        "right_fact",
-    ];
-    let p = query(raw, &known)?;
+    let p = query(raw, &COMPARE_PARAMS)?;
     let (left, right) = (
         params::profile(c, &p, "left_")?,
         params::profile(c, &p, "right_")?,
     );
-    let differences: Vec<Value> = c
+    let differences: Vec<Difference> = c
         .compare(&left, &right)
         .iter()
-        .map(|d| {
-            json!({"id": d.id, "left": decision_json(c, &d.left), "right": decision_json(c, &d.right),
-                   "explanation_fr": d.explain(Lang::Fr, c, &left, &right),
-                   "explanation_en": d.explain(Lang::En, c, &left, &right)})
+        .map(|d| Difference {
+            id: d.id.clone(),
+            left: DecisionView::of(c, &d.left),
+            right: DecisionView::of(c, &d.right),
+            explanation_fr: d.explain(Lang::Fr, c, &left, &right),
+            explanation_en: d.explain(Lang::En, c, &left, &right),
         })
         .collect();
-    Ok(Json(json!({
-        "left": profile_json(c, &left), "right": profile_json(c, &right),
-        "count": differences.len(), "differences": differences,
-    })))
+    Ok(Json(Comparison {
+        left: ProfileView::of(c, &left),
+        right: ProfileView::of(c, &right),
+        count: differences.len(),
+        differences,
+    }))
 }
 
-async fn stats(State(app): State<AppState>) -> Json<Value> {
-    Json(serde_json::to_value(app.catalog.stats()).unwrap_or(Value::Null))
+#[utoipa::path(get, path = "/catalog/stats", security(()), responses((status = 200, body = Stats)),
+    summary = "Counts by force, nature, recurrence, level and model")]
+async fn stats(State(app): State<AppState>) -> Json<Stats> {
+    Json(app.catalog.stats())
 }
+
+/// The media type of a spreadsheet.
+const XLSX_MEDIA: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A file download: content type and a `Content-Disposition` name built from
 /// the catalog's id and version (`dgssi-cloud-2025-2025-08-01.csv`).
@@ -371,6 +353,9 @@ fn make_xlsx(c: &Catalog) -> Result<Vec<u8>, String> {
     thiqa_export::catalog_xlsx(c).map_err(|e| e.to_string())
 }
 
+#[utoipa::path(get, path = "/catalog/export.json", security(()),
+    responses((status = 200, description = "the catalog as a Thiqa JSON document (download)", body = Object)),
+    summary = "The whole catalog as a Thiqa JSON document (download)")]
 async fn export_json(State(app): State<AppState>) -> Response {
     download(
         app.catalog,
@@ -380,6 +365,9 @@ async fn export_json(State(app): State<AppState>) -> Response {
     )
 }
 
+#[utoipa::path(get, path = "/catalog/export.csv", security(()),
+    responses((status = 200, description = "one row per obligation, with a header", body = String, content_type = "text/csv")),
+    summary = "One row per obligation, CSV (download)")]
 async fn export_csv(State(app): State<AppState>) -> Result<Response, ApiError> {
     static CSV: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
     let bytes = once(&CSV, app.catalog, make_csv)?;
@@ -391,43 +379,45 @@ async fn export_csv(State(app): State<AppState>) -> Result<Response, ApiError> {
     ))
 }
 
+#[utoipa::path(get, path = "/catalog/export.xlsx", security(()),
+    responses((status = 200, description = "obligations sheet and summary", body = Binary, content_type = XLSX_MEDIA)),
+    summary = "Spreadsheet: obligations sheet and summary (download)")]
 async fn export_xlsx(State(app): State<AppState>) -> Result<Response, ApiError> {
     static XLSX: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
     let catalog = app.catalog;
     let bytes = tokio::task::spawn_blocking(move || once(&XLSX, catalog, make_xlsx))
         .await
         .map_err(ApiError::internal)??;
-    Ok(download(
-        catalog,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "xlsx",
-        bytes,
-    ))
+    Ok(download(catalog, XLSX_MEDIA, "xlsx", bytes))
 }
 
+#[utoipa::path(get, path = "/catalog/oscal/catalog.json", security(()), params(LangQuery),
+    responses((status = 200, body = OscalCatalog)), summary = "OSCAL 1.1.2 catalog; lang=fr|en")]
 async fn oscal_catalog(
     State(app): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OscalCatalog>, ApiError> {
     let p = query(raw, &["lang"])?;
-    Ok(Json(thiqa_catalog::oscal::catalog(
-        app.catalog,
-        lang_param(&p)?,
-    )))
+    let mut doc = thiqa_catalog::oscal::catalog(app.catalog, lang_param(&p)?);
+    Ok(Json(OscalCatalog {
+        catalog: doc["catalog"].take(),
+    }))
 }
 
 /// The profile imports `catalog.json`, relative to itself: the catalog
 /// endpoint beside it, or the file saved next to it.
+#[utoipa::path(get, path = "/catalog/oscal/profile.json", security(()), params(ProfileLangQuery),
+    responses((status = 200, body = OscalProfile)),
+    summary = "OSCAL profile of the obligations that apply to model, level, fact; lang=fr|en")]
 async fn oscal_profile(
     State(app): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let p = query(raw, &["model", "level", "fact", "lang"])?;
+) -> Result<Json<OscalProfile>, ApiError> {
+    let p = query(raw, &OSCAL_PROFILE_PARAMS)?;
     let profile = params::profile(app.catalog, &p, "")?;
-    Ok(Json(thiqa_catalog::oscal::profile(
-        app.catalog,
-        &profile,
-        "catalog.json",
-        lang_param(&p)?,
-    )))
+    let mut doc =
+        thiqa_catalog::oscal::profile(app.catalog, &profile, "catalog.json", lang_param(&p)?);
+    Ok(Json(OscalProfile {
+        profile: doc["profile"].take(),
+    }))
 }

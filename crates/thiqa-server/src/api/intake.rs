@@ -18,14 +18,17 @@ use axum::Json;
 
 use crate::web::routes::Routes;
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use thiqa_crypto::token::{is_api_token, token_hash};
-use thiqa_store::{parse_batch, BatchRefusal, IntakeError, IntakeSource};
+use thiqa_journal::{Outcome, Severity};
+
+use thiqa_store::{parse_batch, BatchRefusal, IntakeError, IntakeSource, LineError};
+use utoipa::ToSchema;
 
 use crate::auth::realm::Realm;
 use crate::state::AppState;
 use crate::web::client_address::client_address;
-use crate::web::error::ApiError;
+use crate::web::error::{ApiError, ErrorBody};
 
 /// The media type of a batch.
 pub const NDJSON: &str = "application/x-ndjson";
@@ -77,15 +80,125 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
         .is_some_and(|t| t.trim().eq_ignore_ascii_case(NDJSON))
 }
 
-/// The 422 answer: every bad line (up to the cap) and how many there were.
-fn refused(refusal: &BatchRefusal) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({ "errors": refusal.errors, "error_count": refusal.total })),
-    )
-        .into_response()
+/// One line of a batch, as the parser (`thiqa_intake::ndjson`) reads it:
+/// it checks each value and refuses any other field, naming it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // Read by the parser from JSON values; described here.
+pub struct IntakeLine {
+    #[schema(format = DateTime)]
+    time: String,
+    /// Dotted action, e.g. `vm.snapshot.delete`.
+    #[serde(rename = "type")]
+    #[schema(pattern = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$", max_length = 256)]
+    kind: String,
+    #[schema(schema_with = severity_schema)]
+    severity: serde_json::Value,
+    /// The organisation id the event concerns; one the source may tag.
+    #[serde(default)]
+    commanditaire: i64,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    target: String,
+    /// IPv4 or IPv6 address the action came from.
+    #[serde(default)]
+    source_address: String,
+    #[serde(default)]
+    #[schema(schema_with = outcome_schema)]
+    outcome: String,
+    #[serde(default)]
+    attributes: std::collections::BTreeMap<String, String>,
 }
 
+/// RFC 5424 severity: its name or its code, as the journal knows them.
+fn severity_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    let names = (0..8).filter_map(Severity::from_code).map(Severity::name);
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(names)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(7)),
+        )
+        .build()
+        .into()
+}
+
+/// The outcomes the journal records (default unknown).
+fn outcome_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let names = [Outcome::Success, Outcome::Failure, Outcome::Unknown].map(Outcome::name);
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names))
+        .build()
+}
+
+/// The journal indexes of a batch's events.
+#[derive(Serialize, ToSchema)]
+pub struct Receipt {
+    first_index: u64,
+    last_index: u64,
+    count: u64,
+}
+
+/// Every bad line (the first 1000) and how many there were.
+#[derive(Serialize, ToSchema)]
+pub struct BatchRefused {
+    errors: Vec<LineError>,
+    error_count: usize,
+}
+
+/// A batch refused whole: its bad lines, or (`idempotency_key_reused`)
+/// a key that already named another batch.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Unprocessable {
+    Lines(BatchRefused),
+    Key(ErrorBody),
+}
+
+/// The 422 answer: every bad line (up to the cap) and how many there were.
+fn refused(refusal: &BatchRefusal) -> Response {
+    unprocessable(Unprocessable::Lines(BatchRefused {
+        errors: refusal.errors.clone(),
+        error_count: refusal.total,
+    }))
+}
+
+fn unprocessable(body: Unprocessable) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+/// Authenticated by the token of an event source registered in the console
+/// (Journal → Event sources), not by a personal token. One JSON object per
+/// line (IntakeLine). The batch is atomic: all its events are appended, or
+/// none. Limits: intake_max_events events and intake_max_bytes bytes per
+/// batch, 1 MiB per line; time within [now - journal.retention_days, now +
+/// 5 min]; no control character in actor, target or attributes.
+#[utoipa::path(post, path = "/journal/intake",
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 128, min_length = 1,
+        description = "A key of the source's choosing (1 to 128 visible ASCII characters): a batch sent again with the same key, after a lost acknowledgement, gets the original receipt (Idempotent-Replayed: true) and is not appended twice; the same key with another batch is refused (422). Receipts are kept 7 days.")),
+    request_body(content = IntakeLine, content_type = "application/x-ndjson",
+        description = "one IntakeLine per line"),
+    responses(
+        (status = 200, description = "appended (or, with a repeated Idempotency-Key, appended earlier): the journal indexes of the batch's events",
+            body = Receipt, headers(("Idempotent-Replayed" = String, description = "true or false"))),
+        (status = 400, description = "the body could not be read to its end, or the Idempotency-Key is malformed", body = ErrorBody),
+        (status = 401, description = "missing, unknown or revoked event-source token", body = ErrorBody),
+        (status = 413, description = "the body exceeds intake_max_bytes (named in the message)", body = ErrorBody),
+        (status = 415, description = "the body is not application/x-ndjson", body = ErrorBody),
+        (status = 422, description = "refused whole, nothing stored: every bad line (first 1000) with its 1-based number and reason; or (code idempotency_key_reused) the Idempotency-Key already named another batch", body = Unprocessable),
+        (status = 503, description = "the storage is unavailable (disk full, database unreachable): nothing was appended, send the batch again later", body = ErrorBody),
+    ),
+    summary = "Append a batch of infrastructure security events (NDJSON) to the journal, whole or not at all; event-source token")]
 async fn intake(State(app): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let headers = req.headers();
     let source = source_of(&app, headers).await?;
@@ -161,76 +274,23 @@ async fn intake(State(app): State<AppState>, req: Request) -> Result<Response, A
                 "idempotent-replayed",
                 if replayed { "true" } else { "false" },
             )],
-            Json(json!({
-                "first_index": receipt.first_index,
-                "last_index": receipt.last_index,
-                "count": receipt.count,
-            })),
+            Json(Receipt {
+                first_index: receipt.first_index,
+                last_index: receipt.last_index,
+                count: receipt.count,
+            }),
         )
             .into_response()),
         Err(IntakeError::Refused(refusal)) => Ok(refused(&refusal)),
-        Err(IntakeError::KeyReused) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            IntakeError::KeyReused.to_string(),
-        )),
+        Err(IntakeError::KeyReused) => Ok(unprocessable(Unprocessable::Key(
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                IntakeError::KeyReused.to_string(),
+            )
+            .body(),
+        ))),
         Err(IntakeError::Revoked) => Err(unauthorized()),
         Err(IntakeError::Store(e)) => Err(e.into()),
     }
-}
-
-/// The operation as documented in the operator API's OpenAPI document.
-pub fn openapi_operation(mut op: Value) -> Value {
-    let error = json!({"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}});
-    op["description"] = json!(
-        "Authenticated by the token of an event source registered in the console \
-         (Journal → Event sources), not by a personal token. One JSON object per line: \
-         time (RFC 3339, required), type (dotted action, required), severity (RFC 5424 name \
-         or 0-7, required), commanditaire (organisation id the source may tag), actor, target, \
-         source_address (IP), outcome (success|failure|unknown), attributes (string to string). \
-         Unknown fields are refused. The batch is atomic: all its events are appended, or none. \
-         Limits: intake_max_events events and intake_max_bytes bytes per batch, 1 MiB per \
-         line; time within [now - journal.retention_days, now + 5 min]; no control character \
-         in actor, target or attributes."
-    );
-    op["parameters"] = json!([{
-        "name": "Idempotency-Key", "in": "header", "required": false,
-        "description": "A key of the source's choosing (1 to 128 visible ASCII characters): a batch sent again with the same key, after a lost acknowledgement, gets the original receipt (Idempotent-Replayed: true) and is not appended twice; the same key with another batch is refused (422). Receipts are kept 7 days.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 128}
-    }]);
-    op["requestBody"] = json!({"required": true, "content": {NDJSON: {"schema": {
-    "type": "object", "required": ["time", "type", "severity"], "additionalProperties": false,
-    "properties": {
-        "time": {"type": "string", "format": "date-time"},
-        "type": {"type": "string", "pattern": "^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$"},
-        "severity": {"oneOf": [
-            {"enum": ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"]},
-            {"type": "integer", "minimum": 0, "maximum": 7}]},
-        "commanditaire": {"type": "integer"},
-        "actor": {"type": "string"},
-        "target": {"type": "string"},
-        "source_address": {"type": "string", "format": "ip"},
-        "outcome": {"enum": ["success", "failure", "unknown"]},
-        "attributes": {"type": "object", "additionalProperties": {"type": "string"}}
-    }}}}});
-    op["responses"] = json!({
-        "200": {"description": "appended (or, with a repeated Idempotency-Key, appended earlier): the journal indexes of the batch's events",
-            "headers": {"Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true", "false"]}}},
-            "content": {"application/json": {"schema": {
-            "type": "object", "required": ["first_index", "last_index", "count"],
-            "properties": {"first_index": {"type": "integer"}, "last_index": {"type": "integer"}, "count": {"type": "integer"}}}}}},
-        "400": {"description": "the body could not be read to its end, or the Idempotency-Key is malformed", "content": error},
-        "401": {"description": "missing, unknown or revoked event-source token", "content": error},
-        "413": {"description": "the body exceeds intake_max_bytes (named in the message)", "content": error},
-        "415": {"description": "the body is not application/x-ndjson", "content": error},
-        "503": {"description": "the storage is unavailable (disk full, database unreachable): nothing was appended, send the batch again later", "content": error},
-        "422": {"description": "refused whole, nothing stored: every bad line (first 1000) with its 1-based number and reason; or (code idempotency_key_reused) the Idempotency-Key already named another batch", "content": {"application/json": {"schema": {"oneOf": [{
-            "type": "object", "required": ["errors", "error_count"],
-            "properties": {
-                "errors": {"type": "array", "items": {"type": "object", "required": ["line", "reason"],
-                    "properties": {"line": {"type": "integer"}, "reason": {"type": "string"}}}},
-                "error_count": {"type": "integer"}}},
-            {"$ref": "#/components/schemas/Error"}]}}}}
-    });
-    op
 }

@@ -19,8 +19,8 @@ use axum::Json;
 
 use crate::web::routes::Routes;
 use base64::Engine;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use thiqa_store::Store;
 
@@ -31,7 +31,11 @@ use crate::journal_export::{
     ExportQuery, ExportRequest,
 };
 use crate::state::AppState;
-use crate::web::error::ApiError;
+use crate::web::error::{ApiError, ErrorBody};
+
+mod doc;
+
+use doc::{EventsDownload, ExportParams, ProofsDownload};
 
 /// Full paths (not nested): the intake route `/journal/intake` is merged
 /// separately, outside the form body limit.
@@ -50,6 +54,10 @@ fn b64(h: &[u8]) -> String {
 }
 
 /// The latest signed checkpoint, as a C2SP signed note.
+#[utoipa::path(get, path = "/journal/checkpoint", security(()),
+    responses((status = 200, description = "a C2SP signed note", body = String, content_type = "text/plain"),
+        (status = 404, description = "no_checkpoint: none signed yet", body = ErrorBody)),
+    summary = "Public: the journal's latest signed checkpoint (C2SP signed note, text)")]
 async fn checkpoint(State(app): State<AppState>) -> Result<Response, ApiError> {
     let Some(c) = app.store.journal_latest_checkpoint().await? else {
         return Err(ApiError::new(
@@ -62,6 +70,9 @@ async fn checkpoint(State(app): State<AppState>) -> Result<Response, ApiError> {
 }
 
 /// The verifier key, in signed-note `vkey` form (`origin+id+base64`).
+#[utoipa::path(get, path = "/journal/key", security(()),
+    responses((status = 200, description = "origin+id+base64", body = String, content_type = "text/plain")),
+    summary = "Public: the journal's verifier key (signed-note vkey, text)")]
 async fn key(State(app): State<AppState>) -> Response {
     (
         [(CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -70,11 +81,32 @@ async fn key(State(app): State<AppState>) -> Response {
         .into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct InclusionQuery {
+    /// The leaf's index.
     index: u64,
+    /// A signed tree size (default: the latest checkpoint's).
+    #[param(minimum = 1)]
     size: Option<u64>,
+}
+
+/// An RFC 9162 inclusion proof; hashes in base64.
+#[derive(Serialize, ToSchema)]
+pub struct InclusionProof {
+    index: u64,
+    tree_size: u64,
+    leaf_hash: String,
+    audit_path: Vec<String>,
+}
+
+/// An RFC 9162 consistency proof; hashes in base64.
+#[derive(Serialize, ToSchema)]
+pub struct ConsistencyProof {
+    from: u64,
+    to: u64,
+    proof: Vec<String>,
 }
 
 /// Size to prove against: the one asked, which must be a signed
@@ -93,10 +125,13 @@ async fn signed_size(store: &Store, size: Option<u64>) -> Result<u64, ApiError> 
     })
 }
 
+#[utoipa::path(get, path = "/journal/proof/inclusion", security(()), params(InclusionQuery),
+    responses((status = 200, body = InclusionProof)),
+    summary = "Public: RFC 9162 inclusion proof of leaf index in the signed tree of size (default: latest)")]
 async fn inclusion(
     State(app): State<AppState>,
     query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<InclusionProof>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let size = signed_size(&app.store, q.size).await?;
     if q.index >= size {
@@ -114,25 +149,33 @@ async fn inclusion(
         .journal_leaf(q.index)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(json!({
-        "index": q.index,
-        "tree_size": size,
-        "leaf_hash": b64(&leaf.leaf_hash),
-        "audit_path": path.iter().map(|h| b64(h)).collect::<Vec<_>>(),
-    })))
+    Ok(Json(InclusionProof {
+        index: q.index,
+        tree_size: size,
+        leaf_hash: b64(&leaf.leaf_hash),
+        audit_path: path.iter().map(|h| b64(h)).collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ConsistencyQuery {
+    /// A signed tree size.
+    #[param(minimum = 1)]
     from: u64,
+    /// A later signed tree size (default: the latest checkpoint's).
+    #[param(minimum = 1)]
     to: Option<u64>,
 }
 
+#[utoipa::path(get, path = "/journal/proof/consistency", security(()), params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyProof)),
+    summary = "Public: RFC 9162 consistency proof between signed tree sizes from and to (default: latest)")]
 async fn consistency(
     State(app): State<AppState>,
     query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ConsistencyProof>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let to = signed_size(&app.store, q.to).await?;
     signed_size(&app.store, Some(q.from)).await?;
@@ -146,11 +189,11 @@ async fn consistency(
         .journal_consistency_proof(q.from, to)
         .await
         .map_err(ApiError::internal)?;
-    Ok(Json(json!({
-        "from": q.from,
-        "to": to,
-        "proof": proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
-    })))
+    Ok(Json(ConsistencyProof {
+        from: q.from,
+        to,
+        proof: proof.iter().map(|h| b64(h)).collect(),
+    }))
 }
 
 async fn api_request<R: Realm>(
@@ -180,6 +223,13 @@ async fn api_request<R: Realm>(
     .map_err(ApiError::bad_request)
 }
 
+#[utoipa::path(
+    get,
+    path = "/journal/export",
+    params(ExportParams),
+    responses(EventsDownload),
+    summary = "A commanditaire's journal events from..to (YYYY-MM-DD, to included); format=ndjson|csv|xml|ocsf|cef; operators name the organisation (streamed download)"
+)]
 async fn export<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
@@ -194,6 +244,13 @@ async fn export<R: Realm>(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/journal/export/proofs",
+    params(ExportParams),
+    responses(ProofsDownload),
+    summary = "Inclusion proofs of the same events against a fresh checkpoint, one proof file per line (NDJSON), checked offline by thiqa journal verify-proof"
+)]
 async fn export_proofs<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,

@@ -17,10 +17,11 @@ use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json};
-use serde::Deserialize;
-use serde_json::{json, Value};
-use thiqa_store::EventFilter;
+use serde::{Deserialize, Serialize};
+use thiqa_domain::Permission;
+use thiqa_store::{EventFilter, HeldRight, SecurityEvent};
 use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::api::caller::ApiCaller;
 use crate::auth::realm::Realm;
@@ -55,7 +56,7 @@ pub fn routes<R: Realm>(app: &AppState) -> Routes {
         )
         .route("/events", get(events::<R>))
         .merge(journal::routes::<R>())
-        .route("/dossier/key", get(crate::dossier::published_key_json))
+        .route("/dossier/key", get(dossier_key))
         .merge(services_routes::<R>())
         // The référentiel is public text: readable without a token.
         .nest("/catalog", catalog::routes())
@@ -107,43 +108,88 @@ async fn in_error_shape(r: Response) -> Response {
     answer
 }
 
-async fn me<R: Realm>(caller: ApiCaller<R>) -> Json<Value> {
-    let a = &caller.account;
-    let (kind, tenant_id) = a.tenant.parts();
-    Json(json!({
-        "id": a.id,
-        "username": a.username,
-        "display_name": a.display_name,
-        "directory": a.directory.as_str(),
-        "tenant": {"kind": kind, "id": tenant_id},
-        "mfa_enabled": a.totp_enabled,
-        "permissions": caller.permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-    }))
+/// The token owner's account and effective permissions.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    id: i64,
+    username: String,
+    display_name: String,
+    /// `operators` or `customers`.
+    directory: &'static str,
+    tenant: TenantRef,
+    mfa_enabled: bool,
+    /// The owner's permissions narrowed to the token's scopes.
+    permissions: Vec<Permission>,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct TenantRef {
+    /// `provider` or `organisation`.
+    kind: &'static str,
+    id: i64,
+}
+
+#[utoipa::path(get, path = "/me", responses((status = 200, body = Me)),
+    summary = "The token owner's account and effective permissions")]
+async fn me<R: Realm>(caller: ApiCaller<R>) -> Json<Me> {
+    let a = &caller.account;
+    let (kind, id) = a.tenant.parts();
+    Json(Me {
+        id: a.id,
+        username: a.username.clone(),
+        display_name: a.display_name.clone(),
+        directory: a.directory.as_str(),
+        tenant: TenantRef { kind, id },
+        mfa_enabled: a.totp_enabled,
+        permissions: caller.permissions.iter().collect(),
+    })
+}
+
+/// Every right an account holds, with its object and role (3.5.3).
+#[derive(Serialize, ToSchema)]
+pub struct Rights {
+    /// The account's username.
+    account: String,
+    rights: Vec<HeldRight>,
+}
+
+#[utoipa::path(get, path = "/me/rights", responses((status = 200, body = Rights)),
+    summary = "Every right the token owner holds, with its object and role")]
 async fn my_rights<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Rights>, ApiError> {
     let rights = app.store.rights_of(R::DIR, caller.account.id).await?;
-    Ok(Json(
-        json!({ "account": caller.account.username, "rights": rights }),
-    ))
+    Ok(Json(Rights {
+        account: caller.account.username,
+        rights,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
+    /// How many events, newest first (default 100).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<i64>,
+    /// Only actions starting with this, e.g. `auth.`.
     #[serde(default)]
     action: Option<String>,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Events {
+    events: Vec<SecurityEvent>,
+}
+
+#[utoipa::path(get, path = "/events", params(EventsQuery), responses((status = 200, body = Events)),
+    summary = "Security events of the caller's tenant, newest first")]
 async fn events<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Events>, ApiError> {
     caller.require(R::READ_EVENTS)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = q.limit.unwrap_or(100);
@@ -158,11 +204,41 @@ async fn events<R: Realm>(
             limit,
         })
         .await?;
-    Ok(Json(json!({ "events": events })))
+    Ok(Json(Events { events }))
+}
+
+/// The key that signs qualification dossiers.
+#[derive(Serialize, ToSchema)]
+pub struct DossierKey {
+    /// The Ed25519 public key, hex.
+    public_key: String,
+    fingerprint: String,
+    /// `Ed25519`.
+    algorithm: &'static str,
+}
+
+/// Public: for `thiqa dossier verify --key`; also as text at `/dossier/key`
+/// on the portal. 404 `no_dossier_key` until a dossier is signed.
+#[utoipa::path(get, path = "/dossier/key", security(()), responses((status = 200, body = DossierKey)),
+    summary = "Public: the Ed25519 key that signs qualification dossiers")]
+async fn dossier_key(State(app): State<AppState>) -> Result<Json<DossierKey>, ApiError> {
+    match app.dossier_public_key().await {
+        Ok(Some(public)) => Ok(Json(DossierKey {
+            public_key: thiqa_domain::text::hex(&public),
+            fingerprint: thiqa_export::dossier::key_fingerprint(&public),
+            algorithm: "Ed25519",
+        })),
+        Ok(None) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_dossier_key",
+            "no dossier has been signed yet",
+        )),
+        Err(e) => Err(ApiError::internal(e)),
+    }
 }
 
 /// 201 with a body, for creations.
-pub(crate) fn created(body: Value) -> (StatusCode, Json<Value>) {
+pub(crate) fn created<T: Serialize>(body: T) -> (StatusCode, Json<T>) {
     (StatusCode::CREATED, Json(body))
 }
 

@@ -10,16 +10,17 @@ use axum::routing::get;
 use axum::Json;
 
 use crate::web::routes::Routes;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use thiqa_catalog::{Level, Profile, ServiceModel};
 use thiqa_domain::{Permission, ProviderId, ServiceId, Tenant};
+use thiqa_store::Site;
+use utoipa::ToSchema;
 
 use crate::api::caller::{ApiCaller, ApiJson};
 use crate::api::created;
 use crate::auth::realm::Console;
 use crate::state::AppState;
-use crate::web::error::ApiError;
+use crate::web::error::{ApiError, ErrorBody};
 use thiqa_app::services::{
     applicable_ids, change, declare, profile_of, ServiceInput, ServiceProblem, DESCRIPTION_MAX,
     NAME_MAX,
@@ -32,20 +33,76 @@ pub fn routes() -> Routes {
         .route("/{id}", get(read).put(update))
 }
 
-#[derive(Deserialize)]
+/// A service as declared or changed. Model and level are read as text and
+/// number so that a wrong one is named in a 400.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceBody {
+    #[schema(min_length = 1, max_length = 120)]
     name: String,
     #[serde(default)]
+    #[schema(max_length = 1000)]
     description: String,
+    #[schema(value_type = ServiceModel, inline)]
     model: String,
+    #[schema(value_type = Level, inline)]
     level: u8,
+    /// Catalog fact id → yes/no (see GET /catalog).
     #[serde(default)]
     facts: BTreeMap<String, bool>,
-    /// PUT only: the version of the service the change was made from (as
-    /// GET returned it); a change from an older one is refused 409.
+    /// PUT only, and required there: the version of the service the change
+    /// was made from (as GET returned it); a change from an older one is
+    /// refused 409 with the service as it now is.
+    #[serde(default)]
+    #[schema(value_type = i64, minimum = 0)]
     version: Option<i64>,
 }
+
+/// A service with its profile, applicable obligations and sites.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceView {
+    id: ServiceId,
+    name: String,
+    description: String,
+    model: ServiceModel,
+    level: Level,
+    facts: BTreeMap<String, bool>,
+    /// Ids of the obligations that apply to the profile.
+    applicable_obligations: Vec<String>,
+    sites: Vec<Site>,
+    /// Unix time, seconds.
+    updated_at: i64,
+    /// Bumped by every change; a change names the version it was made from.
+    version: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Services {
+    services: Vec<ServiceView>,
+}
+
+/// A changed service, and what its change made applicable or not.
+#[derive(Serialize, ToSchema)]
+pub struct ChangedService {
+    #[serde(flatten)]
+    service: ServiceView,
+    became_applicable: Vec<String>,
+    became_not_applicable: Vec<String>,
+}
+
+/// A refused change, nothing saved: made from an older version (with the
+/// service as it now is), or to a name another service has.
+#[derive(Serialize, ToSchema)]
+pub struct Conflict {
+    #[serde(flatten)]
+    error: ErrorBody,
+    /// The service as it now is, when the change was made from an older
+    /// version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current: Option<ServiceView>,
+}
+
+const ID: &str = "the service's id";
 
 fn provider(c: &ApiCaller<Console>) -> Result<ProviderId, ApiError> {
     match c.tenant() {
@@ -79,36 +136,51 @@ fn parse(app: &AppState, body: &ServiceBody) -> Result<ServiceInput, ApiError> {
     })
 }
 
-async fn view(app: &AppState, provider: ProviderId, id: ServiceId) -> Result<Value, ApiError> {
+async fn view(
+    app: &AppState,
+    provider: ProviderId,
+    id: ServiceId,
+) -> Result<ServiceView, ApiError> {
     let s = app.store.service(provider, id).await?;
     let p = profile_of(app.catalog, &s)?;
     let sites = app.store.sites(provider, id).await?;
-    Ok(json!({
-        "id": s.id, "name": s.name, "description": s.description,
-        "model": p.model.as_str(), "level": p.level.number(), "facts": p.facts,
-        "applicable_obligations": applicable_ids(app.catalog, &p),
-        "sites": sites, "updated_at": s.updated_at, "version": s.version,
-    }))
+    Ok(ServiceView {
+        id: s.id,
+        applicable_obligations: applicable_ids(app.catalog, &p),
+        name: s.name,
+        description: s.description,
+        model: p.model,
+        level: p.level,
+        facts: p.facts,
+        sites,
+        updated_at: s.updated_at,
+        version: s.version,
+    })
 }
 
+#[utoipa::path(get, path = "/services", responses((status = 200, body = Services)),
+    summary = "Services of the provider with profile, applicable obligations and sites")]
 async fn list(
     State(app): State<AppState>,
     caller: ApiCaller<Console>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Services>, ApiError> {
     caller.require(Permission::ServicesRead)?;
     let provider = provider(&caller)?;
-    let mut out = Vec::new();
+    let mut services = Vec::new();
     for s in app.store.services(provider).await? {
-        out.push(view(&app, provider, s.id).await?);
+        services.push(view(&app, provider, s.id).await?);
     }
-    Ok(Json(json!({ "services": out })))
+    Ok(Json(Services { services }))
 }
 
+#[utoipa::path(get, path = "/services/{id}", params(("id" = i64, Path, description = ID)),
+    responses((status = 200, body = ServiceView)),
+    summary = "One service with its profile, applicable obligations and sites")]
 async fn read(
     State(app): State<AppState>,
     caller: ApiCaller<Console>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServiceView>, ApiError> {
     caller.require(Permission::ServicesRead)?;
     let id: i64 = id
         .parse()
@@ -116,11 +188,14 @@ async fn read(
     Ok(Json(view(&app, provider(&caller)?, ServiceId(id)).await?))
 }
 
+#[utoipa::path(post, path = "/services", request_body = inline(ServiceBody),
+    responses((status = 201, body = ServiceView)),
+    summary = "Declare a service: name, description, model, level, facts")]
 async fn create(
     State(app): State<AppState>,
     caller: ApiCaller<Console>,
     ApiJson(body): ApiJson<ServiceBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ServiceView>), ApiError> {
     caller.require(Permission::ServicesManage)?;
     let provider = provider(&caller)?;
     if body.version.is_some() {
@@ -133,6 +208,11 @@ async fn create(
     Ok(created(view(&app, provider, id).await?))
 }
 
+#[utoipa::path(put, path = "/services/{id}", params(("id" = i64, Path, description = ID)),
+    request_body = inline(ServiceBody),
+    responses((status = 200, body = ChangedService),
+        (status = 409, description = "nothing saved: the service changed since the version named (current), or another has the name", body = Conflict)),
+    summary = "Change a service's profile; answers with what became applicable or not")]
 async fn update(
     State(app): State<AppState>,
     caller: ApiCaller<Console>,
@@ -155,15 +235,18 @@ async fn update(
         Ok(changed) => changed,
         // Nothing saved; the answer carries the service as it now is.
         Err(AppError::Stale(r)) => {
-            let current = view(&app, provider, id).await?;
-            let error =
-                json!({"error": {"code": "conflict", "message": r.english()}, "current": current});
-            return Ok((StatusCode::CONFLICT, Json(error)).into_response());
+            let stale = Conflict {
+                error: ApiError::new(StatusCode::CONFLICT, "conflict", r.english()).body(),
+                current: Some(view(&app, provider, id).await?),
+            };
+            return Ok((StatusCode::CONFLICT, Json(stale)).into_response());
         }
         Err(e) => return Err(e.into()),
     };
-    let mut v = view(&app, provider, id).await?;
-    v["became_applicable"] = json!(changed.became_applicable);
-    v["became_not_applicable"] = json!(changed.became_not_applicable);
-    Ok(Json(v).into_response())
+    Ok(Json(ChangedService {
+        service: view(&app, provider, id).await?,
+        became_applicable: changed.became_applicable,
+        became_not_applicable: changed.became_not_applicable,
+    })
+    .into_response())
 }

@@ -4,7 +4,6 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 use thiqa_app::{AppError, RightsKind};
 use thiqa_store::{AssignmentError, Refusal, StoreError};
 
@@ -188,13 +187,36 @@ impl ApiError {
     }
 }
 
+/// The body of every API error answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine code, e.g. invalid_input, unauthenticated, forbidden,
+    /// not_found, conflict, separation_of_duties, payload_too_large,
+    /// unsupported_media_type, storage_unavailable.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn body(self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({"error": {"code": self.code, "message": self.message}})),
-        )
-            .into_response()
+        (self.status, Json(self.body())).into_response()
     }
 }
 
