@@ -4,9 +4,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use thiqa_crypto::token::Token;
-use thiqa_domain::{IncompatiblePair, PairId, Permission, RoleId, Username};
-use thiqa_store::{NewAccount, Role};
+use thiqa_app::accounts::{self, AccountInput, AccountProblem, AccountState, Listed};
+use thiqa_app::roles;
+use thiqa_app::separation::{self, PairInput, PairProblem, REASON_MAX};
+use thiqa_domain::{IncompatiblePair, PairId, Permission, RoleId};
+use thiqa_store::Role;
 use utoipa::ToSchema;
 
 use crate::api::caller::{ApiCaller, ApiJson};
@@ -15,12 +17,6 @@ use crate::auth::realm::Realm;
 use crate::state::AppState;
 use crate::web::error::ApiError;
 
-fn require_view<R: Realm>(c: &ApiCaller<R>) -> Result<(), ApiError> {
-    c.require(R::MANAGE_ACCOUNTS)
-        .or_else(|_| c.require(R::APPROVE_ACCESS))
-}
-
-/// Path ids are parsed by hand so a non-number answers 400 with our format.
 fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::bad_request(format!("not an id: {raw}")))
@@ -51,16 +47,12 @@ pub async fn list<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
 ) -> Result<Json<Accounts>, ApiError> {
-    require_view(&caller)?;
-    let accounts = app
-        .store
-        .accounts_of(caller.tenant())
+    let accounts = accounts::list(&app, &caller.member())
         .await?
         .into_iter()
-        .filter(|a| a.is_active())
-        .map(|a| AccountSummary {
+        .map(|Listed { account: a, state }| AccountSummary {
             id: a.id,
-            locked: a.locked_at.is_some(),
+            locked: state == AccountState::Locked,
             username: a.username,
             display_name: a.display_name,
             email: a.email,
@@ -103,56 +95,30 @@ pub async fn create<R: Realm>(
     base: crate::links::BaseUrl,
     ApiJson(body): ApiJson<NewAccountBody>,
 ) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
-    caller.require(R::MANAGE_ACCOUNTS)?;
-    let username = Username::parse(&body.username)
-        .map_err(|e| ApiError::bad_request(format!("username: {e}")))?;
-    let display = body.display_name.trim();
-    if display.is_empty() || display.chars().count() > 128 {
-        return Err(ApiError::bad_request("display_name: 1 to 128 characters"));
-    }
-    let email = body
-        .email
-        .map(|e| e.trim().to_string())
-        .filter(|e| !e.is_empty());
-    if email
-        .as_deref()
-        .is_some_and(|e| e.len() > 254 || !e.contains('@'))
-    {
-        return Err(ApiError::bad_request("email: not an e-mail address"));
-    }
-    let id = app
-        .store
-        .create_account(
-            R::DIR,
-            NewAccount {
-                tenant: caller.tenant(),
-                username: username.as_str().into(),
-                display_name: display.into(),
-                email,
-                password_hash: None,
-                totp_secret: None,
-                language: "fr".into(),
-            },
-            &caller.actor(),
-        )
-        .await?;
-    let account = app.store.account(R::DIR, id).await?;
-    let token = Token::generate()
-        .map_err(|e| ApiError::from(thiqa_store::StoreError::Corrupt(e.to_string())))?;
-    let expires = app
-        .store
-        .create_password_reset(
-            &account,
-            token.hash().as_str(),
-            app.config.reset_link_minutes * 60,
-            &caller.actor(),
-        )
-        .await?;
+    let member = caller.member();
+    let input = AccountInput::check(
+        &body.username,
+        &body.display_name,
+        body.email.as_deref().unwrap_or(""),
+    )
+    .map_err(|problems| {
+        let named: Vec<&str> = problems
+            .iter()
+            .map(|p| match p {
+                AccountProblem::Username => "username: not a valid username",
+                AccountProblem::DisplayName => "display_name: 1 to 128 characters",
+                AccountProblem::Email => "email: not an e-mail address",
+            })
+            .collect();
+        ApiError::bad_request(named.join("; "))
+    })?;
+    let ttl_s = app.config.reset_link_minutes * 60;
+    let made = accounts::create(&app, &member, input, "fr", ttl_s).await?;
     Ok(created(CreatedAccount {
-        id,
-        username: account.username,
-        setup_link: format!("{}/reset/{}", base.0, token.expose()),
-        setup_link_expires_at: expires,
+        id: made.account.id,
+        username: made.account.username,
+        setup_link: format!("{}/reset/{}", base.0, made.link.token.expose()),
+        setup_link_expires_at: made.link.until,
     }))
 }
 
@@ -164,15 +130,10 @@ pub async fn rights<R: Realm>(
     caller: ApiCaller<R>,
     Path(id): Path<String>,
 ) -> Result<Json<Rights>, ApiError> {
-    require_view(&caller)?;
-    let account = app
-        .store
-        .account_in_tenant(caller.tenant(), parse_id(&id)?)
-        .await?;
-    let rights = app.store.rights_of(R::DIR, account.id).await?;
+    let detail = accounts::detail(&app, &caller.member(), parse_id(&id)?).await?;
     Ok(Json(Rights {
-        account: account.username,
-        rights,
+        account: detail.account.username,
+        rights: detail.rights,
     }))
 }
 
@@ -193,15 +154,8 @@ pub async fn assign<R: Realm>(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AssignBody>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(R::APPROVE_ACCESS)?;
-    app.store
-        .assign_role(
-            caller.tenant(),
-            parse_id(&id)?,
-            RoleId(body.role_id),
-            &caller.actor(),
-        )
-        .await?;
+    let (id, role) = (parse_id(&id)?, RoleId(body.role_id));
+    accounts::assign_role(&app, &caller.member(), id, role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -213,15 +167,8 @@ pub async fn revoke<R: Realm>(
     caller: ApiCaller<R>,
     Path((id, role)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(R::APPROVE_ACCESS)?;
-    app.store
-        .revoke_role(
-            caller.tenant(),
-            parse_id(&id)?,
-            RoleId(parse_id(&role)?),
-            &caller.actor(),
-        )
-        .await?;
+    let (id, role) = (parse_id(&id)?, RoleId(parse_id(&role)?));
+    accounts::revoke_role(&app, &caller.member(), id, role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -236,9 +183,8 @@ pub async fn roles<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
 ) -> Result<Json<Roles>, ApiError> {
-    require_view(&caller).or_else(|_| caller.require(R::MANAGE_ROLES))?;
     Ok(Json(Roles {
-        roles: app.store.roles(caller.tenant()).await?,
+        roles: roles::list(&app, &caller.member()).await?,
     }))
 }
 
@@ -253,12 +199,8 @@ pub async fn pairs<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
 ) -> Result<Json<Pairs>, ApiError> {
-    caller
-        .require(R::MANAGE_SEPARATION)
-        .or_else(|_| caller.require(R::APPROVE_ACCESS))
-        .or_else(|_| caller.require(R::MANAGE_ROLES))?;
     Ok(Json(Pairs {
-        pairs: app.store.incompatible_pairs(caller.tenant()).await?,
+        pairs: separation::pairs(&app, &caller.member()).await?,
     }))
 }
 
@@ -286,19 +228,16 @@ pub async fn add_pair<R: Realm>(
     caller: ApiCaller<R>,
     ApiJson(body): ApiJson<PairBody>,
 ) -> Result<(StatusCode, Json<CreatedPair>), ApiError> {
-    caller.require(R::MANAGE_SEPARATION)?;
-    let parse = |s: &str| {
-        Permission::parse(s)
-            .ok_or_else(|| ApiError::bad_request(format!("unknown permission: {s}")))
-    };
-    let (first, second) = (parse(&body.first)?, parse(&body.second)?);
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 300 {
-        return Err(ApiError::bad_request("reason: 1 to 300 characters"));
-    }
-    let id = app
-        .store
-        .add_incompatible_pair(caller.tenant(), first, second, reason, &caller.actor())
-        .await?;
+    let pair = PairInput::check(&body.first, &body.second, &body.reason).map_err(|problems| {
+        let named: Vec<String> = problems
+            .iter()
+            .map(|p| match p {
+                PairProblem::UnknownPermission(name) => format!("unknown permission: {name}"),
+                PairProblem::Reason => format!("reason: 1 to {REASON_MAX} characters"),
+            })
+            .collect();
+        ApiError::bad_request(named.join("; "))
+    })?;
+    let id = separation::add(&app, &caller.member(), &pair).await?;
     Ok(created(CreatedPair { id }))
 }

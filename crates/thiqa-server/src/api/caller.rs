@@ -34,6 +34,12 @@ impl<R: Realm> ApiCaller<R> {
         self.account.tenant
     }
 
+    /// The use cases' context of the token's owner in its own directory,
+    /// with the token's narrowed permissions.
+    pub fn member(&self) -> thiqa_app::Member<'_> {
+        thiqa_app::Member::signed(&self.account, &self.permissions, self.actor())
+    }
+
     /// The use cases' context of a provider's staff member (Forbidden for
     /// anyone else), with the token's narrowed permissions.
     pub fn staff(&self) -> Result<thiqa_app::Staff<'_>, ApiError> {
