@@ -8,7 +8,7 @@ use thiqa_store::{AssignmentError, Organisation};
 
 use crate::accounts::{self, AccountInput, AccountProblem, SetUpLink};
 use crate::tenants::{role_by_name, seed_tenant, ORG_ADMIN_ROLE};
-use crate::{App, AppError, Staff};
+use crate::{App, AppError, Member, Staff};
 
 /// The longest organisation name, in characters.
 pub const NAME_MAX: usize = 120;
@@ -148,5 +148,30 @@ mod tests {
                 OnboardingProblem::Administrator(AccountProblem::Username)
             ]
         );
+    }
+}
+
+/// The member's own organisation, for its administrators
+/// (`org.users.manage`): Forbidden for anyone outside an organisation.
+pub async fn own(app: &App, member: &Member<'_>) -> Result<Organisation, AppError> {
+    let id = administered(member)?;
+    Ok(app.store.organisation(id).await?)
+}
+
+/// Whether the organisation requires a second factor from all its users,
+/// set by its administrators (`org.users.manage`); journaled.
+pub async fn require_mfa(app: &App, member: &Member<'_>, required: bool) -> Result<(), AppError> {
+    let id = administered(member)?;
+    Ok(app
+        .store
+        .set_organisation_mfa(id, required, member.actor())
+        .await?)
+}
+
+fn administered(member: &Member<'_>) -> Result<OrganisationId, AppError> {
+    member.require(Permission::OrgUsersManage)?;
+    match member.tenant() {
+        Tenant::Organisation(id) => Ok(id),
+        Tenant::Provider(_) => Err(AppError::Forbidden),
     }
 }

@@ -5,9 +5,9 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use thiqa_domain::Tenant;
+use thiqa_app::events;
 use thiqa_export::journal::JournalFormat;
-use thiqa_store::{EventFilter, SecurityEvent};
+use thiqa_store::SecurityEvent;
 
 use crate::journal_export::{
     current_checkpoint, download, events_body, export_tenant, proofs_body, record_export,
@@ -65,51 +65,26 @@ struct EventsPage<'a> {
     clock_line: String,
 }
 
-pub async fn recent(
-    app: &AppState,
-    tenant: thiqa_domain::Tenant,
-    limit: i64,
-) -> Result<Vec<EventRow>, PageError> {
-    let events = app
-        .store
-        .events(&EventFilter {
-            tenant: Some(tenant),
-            action_prefix: None,
-            limit,
-        })
-        .await?;
-    Ok(events.into_iter().map(EventRow::from).collect())
-}
-
 pub async fn page<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
 ) -> Result<Response, PageError> {
-    me.require(R::READ_EVENTS)?;
-    let events = recent(&app, me.tenant(), 500).await?;
-    let organisations = match me.tenant() {
-        Tenant::Provider(p) => app
-            .store
-            .organisations(p)
-            .await?
-            .into_iter()
-            .map(|o| (o.id.0, o.name))
-            .collect(),
-        Tenant::Organisation(_) => vec![],
-    };
+    let overview = events::overview(&app, &me.member()).await?;
     let now = app.store.clock().now_s();
     let day = thiqa_app::time::iso_date;
     let clock = crate::clock_sync::current().await;
     ok(&EventsPage {
         chrome: Chrome::new::<R>(&app, &me.visit, "/events"),
-        events,
-        journal_size: app.store.journal_head().await?.size,
-        checkpoint: app
-            .store
-            .journal_latest_checkpoint()
-            .await?
+        events: overview.events.into_iter().map(EventRow::from).collect(),
+        journal_size: overview.journal_size,
+        checkpoint: overview
+            .checkpoint
             .map(|c| (c.size, format_utc(c.created_at_ms.div_euclid(1000)))),
-        organisations,
+        organisations: overview
+            .organisations
+            .into_iter()
+            .map(|o| (o.id.0, o.name))
+            .collect(),
         formats: JournalFormat::NAMES,
         today: day(now),
         month_ago: day(now - 30 * 86_400),

@@ -3,12 +3,12 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use thiqa_app::home::{self, Landing};
 use thiqa_catalog::ServiceModel;
-use thiqa_domain::{Permission, Tenant};
 
 use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
-use crate::pages::events::{recent, EventRow};
+use crate::pages::events::EventRow;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
@@ -30,56 +30,37 @@ pub async fn page<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
 ) -> Result<Response, PageError> {
+    let home = home::view(&app, &me.member()).await?;
     let mut tiles = Vec::new();
     let mut services = Vec::new();
-    let intro_key = match me.tenant() {
-        Tenant::Provider(provider) => {
-            let catalog = app.catalog;
-            tiles.push((
-                "home-obligations",
-                catalog.obligations().count().to_string(),
-                "/catalog",
-            ));
+    let intro_key = match home.landing {
+        Landing::Provider {
+            obligations,
+            organisations,
+            active_accounts,
+            services: listed,
+        } => {
+            tiles.push(("home-obligations", obligations.to_string(), "/catalog"));
             tiles.push((
                 "home-organisations",
-                app.store.organisations(provider).await?.len().to_string(),
+                organisations.to_string(),
                 "/organisations",
             ));
-            tiles.push((
-                "home-operators",
-                app.store
-                    .accounts_of(me.tenant())
-                    .await?
-                    .iter()
-                    .filter(|a| a.is_active())
-                    .count()
-                    .to_string(),
-                "/accounts",
-            ));
-            if me.can(Permission::ServicesRead) {
-                for s in app.store.services(provider).await? {
-                    let profile = thiqa_app::services::profile_of(app.catalog, &s)?;
-                    let applicable =
-                        thiqa_app::services::applicable_ids(app.catalog, &profile).len();
-                    let label = ServiceModel::from_name(&s.model)
-                        .map(|m| m.label().to_string())
-                        .unwrap_or(s.model.clone());
-                    services.push((s.name, label, s.level, applicable));
-                }
+            tiles.push(("home-operators", active_accounts.to_string(), "/accounts"));
+            for (s, applicable) in listed {
+                let label = ServiceModel::from_name(&s.model)
+                    .map(|m| m.label().to_string())
+                    .unwrap_or(s.model.clone());
+                services.push((s.name, label, s.level, applicable));
             }
             "home-intro-console"
         }
-        Tenant::Organisation(org) => {
-            let org = app.store.organisation(org).await?;
-            tiles.push(("home-organisation", org.name, "/"));
+        Landing::Organisation { name } => {
+            tiles.push(("home-organisation", name, "/"));
             "home-intro-portal"
         }
     };
-    let events = if me.can(R::READ_EVENTS) {
-        recent(&app, me.tenant(), 10).await?
-    } else {
-        vec![]
-    };
+    let events = home.events.into_iter().map(EventRow::from).collect();
     ok(&HomePage {
         chrome: Chrome::new::<R>(&app, &me.visit, "/"),
         name: me.account.display_name.clone(),

@@ -6,7 +6,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
-use thiqa_domain::{Permission, Tenant};
+use thiqa_app::organisations;
+use thiqa_domain::Permission;
 
 use crate::auth::realm::Portal;
 use crate::auth::visit::Signed;
@@ -26,11 +27,7 @@ struct SettingsPage<'a> {
 }
 
 pub async fn page(State(app): State<AppState>, me: Signed<Portal>) -> Result<Response, PageError> {
-    me.require(Permission::OrgUsersManage)?;
-    let Tenant::Organisation(id) = me.tenant() else {
-        return Err(PageError::Forbidden);
-    };
-    let org = app.store.organisation(id).await?;
+    let org = organisations::own(&app, &me.member()).await?;
     ok(&SettingsPage {
         chrome: Chrome::new::<Portal>(&app, &me.visit, "/organisation"),
         name: org.name,
@@ -49,9 +46,6 @@ pub async fn update(
     Form(form): Form<SettingsForm>,
 ) -> Result<Response, PageError> {
     me.require(Permission::OrgUsersManage)?;
-    let Tenant::Organisation(id) = me.tenant() else {
-        return Err(PageError::Forbidden);
-    };
     let require = match form.require_mfa.as_str() {
         "yes" => true,
         "no" => false,
@@ -61,8 +55,6 @@ pub async fn update(
             )))
         }
     };
-    app.store
-        .set_organisation_mfa(id, require, &me.actor())
-        .await?;
+    organisations::require_mfa(&app, &me.member(), require).await?;
     Ok(confirmed("/organisation", Notice::Saved))
 }
