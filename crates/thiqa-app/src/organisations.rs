@@ -128,29 +128,6 @@ pub async fn list(app: &App, staff: &Staff<'_>) -> Result<Vec<Organisation>, App
     Ok(app.store.organisations(staff.provider()).await?)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_organisation_needs_a_name_and_a_valid_administrator() {
-        let admin = || AccountInput::check("amina", "Amina", "");
-        assert!(Onboarding::check(" Banque ", true, admin()).is_ok());
-        assert_eq!(
-            Onboarding::check(" ", false, admin()).unwrap_err(),
-            vec![OnboardingProblem::Name]
-        );
-        let bad = AccountInput::check("", "Amina", "");
-        assert_eq!(
-            Onboarding::check(&"n".repeat(NAME_MAX + 1), false, bad).unwrap_err(),
-            vec![
-                OnboardingProblem::Name,
-                OnboardingProblem::Administrator(AccountProblem::Username)
-            ]
-        );
-    }
-}
-
 /// The member's own organisation, for its administrators
 /// (`org.users.manage`): Forbidden for anyone outside an organisation.
 pub async fn own(app: &App, member: &Member<'_>) -> Result<Organisation, AppError> {
@@ -173,5 +150,28 @@ fn administered(member: &Member<'_>) -> Result<OrganisationId, AppError> {
     match member.tenant() {
         Tenant::Organisation(id) => Ok(id),
         Tenant::Provider(_) => Err(AppError::Forbidden),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_organisation_needs_a_name_and_a_valid_administrator() {
+        let admin = || AccountInput::check("amina", "Amina", "");
+        assert!(Onboarding::check(" Banque ", true, admin()).is_ok());
+        assert_eq!(
+            Onboarding::check(" ", false, admin()).unwrap_err(),
+            vec![OnboardingProblem::Name]
+        );
+        let bad = AccountInput::check("", "Amina", "");
+        assert_eq!(
+            Onboarding::check(&"n".repeat(NAME_MAX + 1), false, bad).unwrap_err(),
+            vec![
+                OnboardingProblem::Name,
+                OnboardingProblem::Administrator(AccountProblem::Username)
+            ]
+        );
     }
 }
