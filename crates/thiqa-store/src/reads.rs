@@ -205,7 +205,13 @@ fn file_value(v: ValueRef<'_>) -> ReadValue {
         ValueRef::Null => ReadValue::Null,
         ValueRef::Integer(i) => ReadValue::Int(i),
         ValueRef::Real(r) => ReadValue::Real(r),
-        ValueRef::Text(t) => ReadValue::Text(String::from_utf8_lossy(t).into_owned()),
+        // Checked as a whole first: the lossy conversion walks the text in
+        // chunks and was the costliest step of a many-row read (perf, the
+        // assessment page); it stays for text SQLite holds as invalid UTF-8.
+        ValueRef::Text(t) => ReadValue::Text(match std::str::from_utf8(t) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(t).into_owned(),
+        }),
         ValueRef::Blob(b) => ReadValue::Blob(b.to_vec()),
     }
 }
