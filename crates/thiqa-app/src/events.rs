@@ -3,6 +3,7 @@
 //! see the provider's, an organisation's members who read its journal see
 //! their organisation's; the tenant is the member's own.
 
+use thiqa_domain::Tenant;
 use thiqa_store::{EventFilter, Organisation, SecurityEvent, StoredCheckpoint};
 
 use crate::{App, AppError, Member};
@@ -31,34 +32,31 @@ pub async fn recent(
     limit: i64,
 ) -> Result<Vec<SecurityEvent>, AppError> {
     member.require(member.directory().read_journal())?;
-    Ok(app
-        .store
-        .events(&EventFilter {
-            tenant: Some(member.tenant()),
-            action_prefix: None,
-            limit,
-        })
-        .await?)
+    Ok(app.store.events(&newest(member, limit)).await?)
+}
+
+fn newest(member: &Member<'_>, limit: i64) -> EventFilter {
+    EventFilter {
+        tenant: Some(member.tenant()),
+        action_prefix: None,
+        limit,
+    }
 }
 
 pub async fn overview(app: &App, member: &Member<'_>) -> Result<JournalOverview, AppError> {
     member.require(member.directory().read_journal())?;
     let organisations = async {
         match member.tenant() {
-            thiqa_domain::Tenant::Provider(p) => app.store.organisations(p).await,
-            thiqa_domain::Tenant::Organisation(_) => Ok(vec![]),
+            Tenant::Provider(p) => app.store.organisations(p).await,
+            Tenant::Organisation(_) => Ok(vec![]),
         }
     };
+    let filter = newest(member, LIST_MAX);
     let (events, organisations, head, checkpoint) = tokio::try_join!(
-        recent(app, member, LIST_MAX),
-        async { organisations.await.map_err(AppError::from) },
-        async { app.store.journal_head().await.map_err(AppError::from) },
-        async {
-            app.store
-                .journal_latest_checkpoint()
-                .await
-                .map_err(AppError::from)
-        },
+        app.store.events(&filter),
+        organisations,
+        app.store.journal_head(),
+        app.store.journal_latest_checkpoint(),
     )?;
     Ok(JournalOverview {
         events,

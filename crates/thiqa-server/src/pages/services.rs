@@ -10,13 +10,13 @@ use thiqa_catalog::{Catalog, Level, Profile, ServiceModel};
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::Site;
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::catalog_params::Params;
 use crate::i18n::{Lang, Tr};
 use crate::pages::catalog::applicability::form_profile;
 use crate::pages::catalog::bad_param;
 use crate::pages::service_access::{read_access, visible_services};
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
@@ -471,13 +471,13 @@ pub async fn update(
             return edit_refused(&app, &me, id, version, &typed, refused.errors, status).await;
         }
     };
-    let changed = match change(&app, &me.staff()?, id, &input, version).await {
-        Ok(changed) => changed,
+    let outcome = match change(&app, &me.staff()?, id, &input, version).await {
+        Ok(changed) => Ok(changed),
         Err(AppError::Stale(_)) => {
             // The user's input stays in the form; the values saved
             // meanwhile are named beside it.
             let now = app.store.service(provider, id).await?;
-            let errors = vec![
+            Err(vec![
                 tr.t("error-edit-stale"),
                 format!(
                     "{}: {} ({}, {} {}) {}",
@@ -488,32 +488,17 @@ pub async fn update(
                     now.level,
                     now.description
                 ),
-            ];
-            return edit_refused(
-                &app,
-                &me,
-                id,
-                version,
-                &Typed::of(&input),
-                errors,
-                StatusCode::CONFLICT,
-            )
-            .await;
+            ])
         }
-        Err(AppError::Refused(r)) => {
-            let errors = vec![tr.refusal(&r)];
-            return edit_refused(
-                &app,
-                &me,
-                id,
-                version,
-                &Typed::of(&input),
-                errors,
-                StatusCode::CONFLICT,
-            )
-            .await;
-        }
+        Err(AppError::Refused(r)) => Err(vec![tr.refusal(&r)]),
         Err(e) => return Err(e.into()),
+    };
+    let changed = match outcome {
+        Ok(changed) => changed,
+        Err(errors) => {
+            let (typed, status) = (Typed::of(&input), StatusCode::CONFLICT);
+            return edit_refused(&app, &me, id, version, &typed, errors, status).await;
+        }
     };
     let l = thiqa_catalog::Lang::from(me.visit.lang);
     let titled = |ids: Vec<String>| -> Vec<(String, String)> {
