@@ -349,6 +349,14 @@ pub enum ConfigError {
 pub type Overrides = Vec<(&'static str, toml::Value)>;
 
 impl Config {
+    /// The account lockout this configuration sets (3.5.6).
+    pub fn lockout_policy(&self) -> thiqa_domain::LockoutPolicy {
+        thiqa_domain::LockoutPolicy {
+            threshold: self.lockout.threshold,
+            release_after_s: self.lockout.release_after_minutes * 60,
+        }
+    }
+
     /// The evidence store this configuration names (the server's, and the
     /// one `thiqa backup` and `thiqa restore` read and fill).
     pub fn blob_store(&self) -> Result<thiqa_blobs::BlobStore, String> {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use thiqa_app::App;
 use thiqa_crypto::password::{HashParams, PasswordHasher};
 use thiqa_crypto::strength::PasswordPolicy;
-use thiqa_domain::LockoutPolicy;
 use thiqa_store::{SessionPolicy, Store};
 
 use crate::config::Config;
@@ -75,10 +74,6 @@ impl AppState {
         })?;
         let password_policy =
             PasswordPolicy::new(config.password.min_length, 128, config.password.min_score)?;
-        let lockout = LockoutPolicy {
-            threshold: config.lockout.threshold,
-            release_after_s: config.lockout.release_after_minutes * 60,
-        };
         let sessions = SessionPolicy {
             idle_s: config.session.idle_minutes * 60,
             absolute_s: config.session.absolute_hours * 3600,
@@ -96,7 +91,7 @@ impl AppState {
             .map_err(|e| StateError::JournalKey(e.to_string()))?
             .ok_or_else(|| StateError::JournalKey("the journal key was not created".into()))?;
         Ok(AppState(Arc::new(Shared {
-            core: App::new(store, blobs, keys).with_lockout(lockout),
+            core: App::new(store, blobs, keys).with_lockout(config.lockout_policy()),
             journal_signer,
             i18n: I18n::load().map_err(StateError::Messages)?,
             hasher,

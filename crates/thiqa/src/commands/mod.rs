@@ -117,5 +117,6 @@ pub async fn open_app(
     let Some((provider, _)) = store.default_provider().await? else {
         anyhow::bail!("no provider yet: create the first operator (thiqa operator create) first");
     };
-    Ok((thiqa_app::App::new(store, blobs, custody), provider))
+    let app = thiqa_app::App::new(store, blobs, custody).with_lockout(config.lockout_policy());
+    Ok((app, provider))
 }
