@@ -34,9 +34,9 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::auth::realm::{Console, Portal, Realm};
 use crate::auth::{login, logout, mfa, reset, visit};
 use crate::metrics::Listener;
+use crate::realm::{Console, Portal, Realm};
 pub use crate::state::AppState;
 use crate::web::routes::Routes;
 use crate::web::{error_pages, security, static_files};

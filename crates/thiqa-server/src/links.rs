@@ -14,8 +14,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::metrics::Listener;
 use crate::state::AppState;
-pub use crate::web::error::NO_BASE_URL_CODE;
-use crate::web::error::{ApiError, PageError};
+use crate::web::error::{ApiError, PageError, NO_BASE_URL_CODE};
 use crate::web::visit::Visit;
 
 pub struct BaseUrl(pub String);

@@ -11,7 +11,7 @@ use axum::Router;
 use serde_json::Value;
 use support::{Backend, Client, TestApp};
 use thiqa_domain::Directory;
-use thiqa_server::auth::realm::Console;
+use thiqa_server::realm::Console;
 use tower::ServiceExt;
 
 async fn api() -> (Router, tempfile::TempDir) {

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::api::caller::{ApiCaller, ApiJson};
 use crate::api::{created, Rights};
-use crate::auth::realm::Realm;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::error::ApiError;
 

@@ -16,7 +16,7 @@ use thiqa_crypto::token::{is_api_token, token_hash};
 use thiqa_domain::{Permission, PermissionSet, Tenant};
 use thiqa_store::{Account, Actor};
 
-use crate::auth::realm::Realm;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::client_address::client_address;
 use crate::web::error::ApiError;

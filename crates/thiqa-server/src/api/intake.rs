@@ -25,7 +25,7 @@ use thiqa_journal::{Outcome, Severity};
 use thiqa_store::{parse_batch, BatchRefusal, IntakeError, IntakeSource, LineError};
 use utoipa::ToSchema;
 
-use crate::auth::realm::Realm;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::client_address::client_address;
 use crate::web::error::{ApiError, ErrorBody};

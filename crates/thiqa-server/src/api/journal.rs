@@ -25,11 +25,11 @@ use utoipa::{IntoParams, ToSchema};
 use thiqa_store::Store;
 
 use crate::api::caller::ApiCaller;
-use crate::auth::realm::Realm;
 use crate::journal_export::{
     current_checkpoint, download, events_body, export_tenant, proofs_body, record_export,
     ExportQuery, ExportRequest,
 };
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::error::{ApiError, ErrorBody};
 

@@ -24,8 +24,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::caller::ApiCaller;
-use crate::auth::realm::Realm;
 use crate::metrics::Listener;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::error::ApiError;
 use crate::web::routes::Routes;

@@ -12,7 +12,7 @@ use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, Required};
 use utoipa::OpenApi;
 
 use super::{accounts, catalog, intake, journal, services};
-use crate::auth::realm::Realm;
+use crate::realm::Realm;
 use crate::web::error::ErrorBody;
 
 /// The operations both realms' APIs serve.

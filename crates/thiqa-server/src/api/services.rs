@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::api::caller::{ApiCaller, ApiJson};
 use crate::api::created;
-use crate::auth::realm::Console;
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::error::{ApiError, ErrorBody};
 use thiqa_app::services::{

@@ -13,7 +13,6 @@ use thiqa_store::{Account, Actor, NewEvent};
 
 use crate::auth::passwords;
 use crate::auth::session_cookie;
-use crate::auth::visit::Visit;
 use crate::i18n::Tr;
 use crate::metrics::Metrics;
 use crate::realm::Realm;
@@ -22,6 +21,7 @@ use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::forms::Form;
 use crate::web::render;
+use crate::web::visit::Visit;
 
 #[derive(Template)]
 #[template(path = "login.html")]

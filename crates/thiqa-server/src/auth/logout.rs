@@ -7,7 +7,7 @@ use serde::Deserialize;
 use thiqa_store::NewEvent;
 
 use crate::auth::session_cookie;
-use crate::auth::visit::{Signed, Visit, LANG_COOKIE};
+use crate::auth::visit::{Signed, LANG_COOKIE};
 use crate::i18n::Lang;
 use crate::realm::Realm;
 use crate::state::AppState;
@@ -15,6 +15,7 @@ use crate::web::cookies;
 use crate::web::error::PageError;
 use crate::web::forms::{local_path, Form};
 use crate::web::notice::{with_notice, Notice};
+use crate::web::visit::Visit;
 
 pub async fn logout<R: Realm>(
     State(app): State<AppState>,

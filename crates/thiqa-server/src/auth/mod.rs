@@ -1,4 +1,4 @@
-//! Authentication: realms, sessions, login, second factor, reset links.
+//! Authentication: sessions, login, second factor, reset links.
 
 pub mod login;
 pub mod logout;
@@ -7,6 +7,3 @@ pub mod passwords;
 pub mod reset;
 pub mod session_cookie;
 pub mod visit;
-
-/// The realms, at the path the pages and the API name them by.
-pub use crate::realm;

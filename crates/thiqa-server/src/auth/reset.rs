@@ -12,7 +12,6 @@ use thiqa_crypto::token::token_hash;
 
 use crate::auth::passwords;
 use crate::auth::session_cookie;
-use crate::auth::visit::Visit;
 use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
@@ -20,6 +19,7 @@ use crate::web::error::PageError;
 use crate::web::forms::Form;
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
+use crate::web::visit::Visit;
 
 #[derive(Template)]
 #[template(path = "reset.html")]

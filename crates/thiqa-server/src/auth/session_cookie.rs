@@ -4,11 +4,11 @@ use axum::http::HeaderMap;
 use thiqa_crypto::token::Token;
 use thiqa_store::Account;
 
-use crate::auth::visit::Visit;
 use crate::realm::{cookie_name, Realm};
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::error::PageError;
+use crate::web::visit::Visit;
 
 /// Opens a session for `account` and sets its cookie. `mfa_passed` is false
 /// while the second factor is still to come.

@@ -21,7 +21,7 @@ use crate::web::client_address::client_address;
 use crate::web::cookies;
 use crate::web::error::PageError;
 use crate::web::notice::Notice;
-pub use crate::web::visit::Visit;
+use crate::web::visit::Visit;
 
 pub const LANG_COOKIE: &str = "thiqa_lang";
 

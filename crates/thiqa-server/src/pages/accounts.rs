@@ -12,9 +12,9 @@ use thiqa_app::AppError;
 use thiqa_domain::RoleId;
 use thiqa_store::HeldRight;
 
-use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::links::BaseUrl;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::{refused, PageError};

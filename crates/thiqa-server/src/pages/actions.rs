@@ -10,9 +10,9 @@ use thiqa_app::AppError;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::ACTION_STATUSES;
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

@@ -12,8 +12,8 @@ use thiqa_app::alerts;
 use thiqa_app::AppError;
 use thiqa_store::{format_window, Alert, MAX_ACK_COMMENT};
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

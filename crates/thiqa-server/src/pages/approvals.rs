@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::approvals;
 
-use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::{refused, PageError};

@@ -11,9 +11,9 @@ use thiqa_app::assessment::{self, BulkEdit, BulkOutcome, Checked, Entry};
 use thiqa_app::AppError;
 use thiqa_domain::{AssessmentError, AssessmentInput, AssessmentStatus, Permission, ServiceId};
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::{Lang, Tr};
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

@@ -11,9 +11,9 @@ use thiqa_app::AppError;
 use thiqa_domain::Permission;
 use thiqa_store::Engagement;
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

@@ -17,10 +17,10 @@ use axum::routing::get;
 use thiqa_catalog::Catalog;
 use thiqa_domain::Permission;
 
-use crate::auth::realm::{Console, Realm};
 use crate::auth::visit::Signed;
 use crate::catalog_params::ParamError;
 use crate::i18n::Tr;
+use crate::realm::{Console, Realm};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

@@ -14,8 +14,8 @@ use crate::journal_export::{
     ExportQuery, ExportRequest,
 };
 
-use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

@@ -9,10 +9,10 @@ use axum::response::Response;
 use thiqa_app::evidence::{self, Content, EvidenceMeta, EvidenceProblem, Validity};
 use thiqa_domain::{Permission, ServiceId};
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
 use crate::pages::evidence_files::{receive_file, send};
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

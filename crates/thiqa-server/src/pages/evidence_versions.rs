@@ -12,10 +12,10 @@ use thiqa_app::AppError;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{Evidence, EvidenceVersion};
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::pages::evidence::problem_message;
 use crate::pages::evidence_files::{receive_file, send};
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

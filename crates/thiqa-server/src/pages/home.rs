@@ -6,9 +6,9 @@ use axum::response::Response;
 use thiqa_app::home::{self, Landing};
 use thiqa_catalog::ServiceModel;
 
-use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::pages::events::EventRow;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

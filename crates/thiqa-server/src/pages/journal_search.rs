@@ -13,8 +13,8 @@ use thiqa_domain::assessment::iso_date_start;
 use thiqa_domain::{OrganisationId, Tenant};
 use thiqa_store::{JournalSearch, SearchCursor, SearchHit};
 
-use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

@@ -11,8 +11,8 @@ use thiqa_app::sources::{self, SourceInput, SourceProblem};
 use thiqa_app::AppError;
 use thiqa_domain::{OrganisationId, Permission};
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::me::{TokenInput, TokenProblem};
 
-use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::pages::accounts::RightRow;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use thiqa_app::organisations;
 use thiqa_domain::Permission;
 
-use crate::auth::realm::Portal;
 use crate::auth::visit::Signed;
+use crate::realm::Portal;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

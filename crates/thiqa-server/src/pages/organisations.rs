@@ -11,10 +11,10 @@ use thiqa_app::organisations::{self, Onboarding, OnboardingProblem};
 use thiqa_app::AppError;
 use thiqa_domain::Permission;
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
 use crate::links::portal_base;
 use crate::pages::accounts::account_problem;
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
@@ -93,7 +93,9 @@ pub async fn create(
     // Checked before anything is created: the administrator's set-up link
     // is built on the portal's configured address.
     let Some(portal) = portal_base(&app) else {
-        return Err(PageError::Conflict(crate::links::NO_BASE_URL_CODE.into()));
+        return Err(PageError::Conflict(
+            crate::web::error::NO_BASE_URL_CODE.into(),
+        ));
     };
     let get = |k: &str| field(&pairs, k);
     let typed = Typed {

@@ -13,8 +13,8 @@ use thiqa_app::time::format_utc;
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_export::SoaRow;
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

@@ -11,9 +11,9 @@ use thiqa_app::AppError;
 use thiqa_domain::{Permission, RoleId};
 use thiqa_store::Change;
 
-use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::{refused, PageError};

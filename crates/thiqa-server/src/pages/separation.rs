@@ -9,8 +9,8 @@ use thiqa_app::separation::{self, PairInput, PairProblem};
 use thiqa_domain::{PairId, Permission};
 use thiqa_store::Change;
 
-use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::{refused, PageError};

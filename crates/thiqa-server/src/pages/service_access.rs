@@ -6,8 +6,8 @@ use thiqa_app::Access;
 use thiqa_domain::{ProviderId, ServiceId};
 use thiqa_store::Service;
 
-use crate::auth::realm::Console;
 use crate::auth::visit::Signed;
+use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::error::PageError;
 

@@ -6,7 +6,7 @@
 //! Only the codes below are shown, each from the message files: a crafted
 //! link can show "Change saved." at worst, never text of its own.
 //!
-//! [`Visit`]: crate::auth::visit::Visit
+//! [`Visit`]: crate::web::visit::Visit
 //! [`Chrome`]: crate::web::chrome::Chrome
 
 use axum::response::{IntoResponse, Redirect, Response};

@@ -11,9 +11,9 @@ use thiqa_catalog::{Catalog, Level, Profile, ServiceModel, Subject};
 
 use super::views;
 use super::{bad_param, reader, Reader};
-use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::catalog_params::{self as params, ParamError, Params};
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;

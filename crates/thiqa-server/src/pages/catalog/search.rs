@@ -9,9 +9,9 @@ use thiqa_catalog::{Force, Level, Nature, Recurrence, ServiceModel};
 
 use super::views::{self, Badge, Builder};
 use super::{bad_param, reader, Reader};
-use crate::auth::realm::Realm;
 use crate::auth::visit::Signed;
 use crate::catalog_params::{self as params, Params, SEARCH_PARAMS};
+use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
