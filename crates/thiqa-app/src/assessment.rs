@@ -4,12 +4,10 @@
 //! the history and journaled. Editing is `assessment.edit`; whoever may read
 //! the service reads it.
 
-use std::collections::HashMap;
-
 use thiqa_domain::assessment::{AssessmentError, AssessmentInput, AssessmentStatus};
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_export::import::{read_rows, ImportOutcome, RowProblem};
-use thiqa_store::{Assessment, AssessmentChange, Evidence, Service};
+use thiqa_store::{Assessment, AssessmentChange, AssessmentSet, Evidence, Service};
 
 use crate::services::{applicable_ids, profile_of};
 use crate::{App, AppError, ServiceScope, Staff};
@@ -19,7 +17,7 @@ use crate::{App, AppError, ServiceScope, Staff};
 pub struct Sheet {
     pub service: Service,
     pub applicable: Vec<String>,
-    pub recorded: HashMap<String, Assessment>,
+    pub recorded: AssessmentSet,
 }
 
 /// The sheet of the service `scope` reads.
@@ -28,10 +26,6 @@ pub async fn sheet(app: &App, scope: &ServiceScope) -> Result<Sheet, AppError> {
         .store
         .service_and_assessments(scope.provider(), scope.service())
         .await?;
-    let recorded = recorded
-        .into_iter()
-        .map(|a| (a.obligation_id.clone(), a))
-        .collect();
     let applicable = applicable_ids(app.catalog, &profile_of(app.catalog, &service)?);
     Ok(Sheet {
         service,
@@ -160,10 +154,7 @@ pub async fn bulk(
     {
         return Ok(BulkOutcome::UnknownObligation(unknown.clone()));
     }
-    let recorded = app
-        .store
-        .assessments_by_obligation(staff.provider(), service)
-        .await?;
+    let recorded = app.store.assessments(staff.provider(), service).await?;
     let or_kept = |typed: &str, kept: Option<&String>| match typed.trim() {
         "" => kept.cloned().unwrap_or_default(),
         typed => typed.to_string(),

@@ -128,7 +128,7 @@ pub async fn build(
     ))?;
     files.push(("assessment/findings.json".into(), Source::Bytes(findings)));
     let assessments = as_json(serde_json::to_value(
-        app.store.assessments(provider, service).await?,
+        app.store.assessments(provider, service).await?.to_vec(),
     ))?;
     files.push((
         "assessment/assessments.json".into(),

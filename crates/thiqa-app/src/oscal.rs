@@ -85,8 +85,7 @@ pub(crate) async fn documents(
             .collect(),
         catalog_version: c.version().to_string(),
     };
-    let mut stored: HashMap<String, thiqa_store::Assessment> =
-        app.store.assessments_by_obligation(provider, id).await?;
+    let stored = app.store.assessments(provider, id).await?;
     let mut evidence: HashMap<String, Vec<OscalEvidence>> = HashMap::new();
     for e in app.store.evidence(provider, id, None).await? {
         for o in &e.obligations {
@@ -103,7 +102,7 @@ pub(crate) async fn documents(
         .iter()
         .filter(|d| matches!(d.subject, Subject::Obligation))
         .map(|d| {
-            let a = stored.remove(&d.id);
+            let a = stored.get(&d.id);
             OscalAssessment {
                 obligation_id: d.id.clone(),
                 applicable: d.applicable,
@@ -121,7 +120,7 @@ pub(crate) async fn documents(
                     .as_ref()
                     .map(|a| a.justification.clone())
                     .unwrap_or_default(),
-                owner: a.map(|a| a.owner).unwrap_or_default(),
+                owner: a.map(|a| a.owner.clone()).unwrap_or_default(),
                 evidence: evidence.remove(&d.id).unwrap_or_default(),
             }
         })

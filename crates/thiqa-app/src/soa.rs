@@ -97,8 +97,7 @@ pub(crate) async fn statement(
     let c = app.catalog;
     let service = app.store.service(provider, id).await?;
     let profile = profile_of(c, &service)?;
-    let stored: HashMap<String, thiqa_store::Assessment> =
-        app.store.assessments_by_obligation(provider, id).await?;
+    let stored = app.store.assessments(provider, id).await?;
     let mut evidence: HashMap<String, Vec<String>> = HashMap::new();
     for e in app.store.evidence(provider, id, None).await? {
         let label = match (&e.kind[..], &e.sha256) {

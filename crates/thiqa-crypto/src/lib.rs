@@ -25,6 +25,12 @@ pub mod totp;
 
 pub use error::CryptoError;
 
+/// A fresh random 64-bit number, for stamps that must never repeat (the
+/// store's cache stamps: equal stamps must mean equal content).
+pub fn random_i64() -> Result<i64, CryptoError> {
+    Ok(i64::from_le_bytes(*rng::bytes::<8>()?))
+}
+
 /// A fresh 32-byte secret (signing-key seed), wiped from memory when dropped.
 pub fn secret_seed() -> Result<zeroize::Zeroizing<[u8; 32]>, CryptoError> {
     rng::bytes::<32>()

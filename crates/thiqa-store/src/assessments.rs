@@ -2,54 +2,31 @@
 //! history of every change (who, when, old → new) written in the same
 //! transaction as the change and its security event.
 
-use serde::Serialize;
 use sqlx::Row;
 use thiqa_domain::{AssessmentInput, AssessmentStatus, ProviderId, ServiceId, Tenant};
 
+use crate::assessment_rows::{Assessment, AssessmentChange, AssessmentSet};
 use crate::connect::{Store, WriteTx};
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
-use crate::services::Service;
+use crate::reads::ReadRow;
+use crate::services::{service_from, Service, SERVICE_COLUMNS};
 use crate::versions::{self, Key};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Assessment {
-    pub obligation_id: String,
-    pub status: AssessmentStatus,
-    pub statement: String,
-    pub justification: String,
-    pub owner: String,
-    pub next_review: String,
-    pub updated_at: i64,
-    pub updated_by: String,
-    /// Bumped by every save; a save names the version it edited (0: never
-    /// saved) and is refused when another saved meanwhile.
-    pub version: i64,
-}
-
-/// One recorded change of one field.
-#[derive(Debug, Clone, Serialize)]
-pub struct AssessmentChange {
-    pub field: String,
-    pub old_value: String,
-    pub new_value: String,
-    pub changed_by: String,
-    pub changed_at: i64,
-}
-
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Assessment, StoreError> {
-    let status: String = r.try_get("status")?;
+/// An assessment from its row, whichever driver read it.
+fn assessment_from(mut r: ReadRow) -> Result<Assessment, StoreError> {
+    let status: String = r.take("status")?;
     Ok(Assessment {
-        obligation_id: r.try_get("obligation_id")?,
         status: AssessmentStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("assessment status {status}")))?,
-        statement: r.try_get("statement")?,
-        justification: r.try_get("justification")?,
-        owner: r.try_get("owner")?,
-        next_review: r.try_get("next_review")?,
-        updated_at: r.try_get("updated_at")?,
-        updated_by: r.try_get("updated_by")?,
-        version: r.try_get("version")?,
+        obligation_id: r.take("obligation_id")?,
+        statement: r.take("statement")?,
+        justification: r.take("justification")?,
+        owner: r.take("owner")?,
+        next_review: r.take("next_review")?,
+        updated_at: r.take("updated_at")?,
+        updated_by: r.take("updated_by")?,
+        version: r.take("version")?,
     })
 }
 
@@ -57,90 +34,50 @@ const COLUMNS: &str = "obligation_id, status, statement, justification, owner, n
      updated_at, updated_by, version";
 
 impl Store {
-    /// [`Store::assessments`] keyed by obligation id, as pages and exports
-    /// look them up.
-    pub async fn assessments_by_obligation(
-        &self,
-        provider: ProviderId,
-        service: ServiceId,
-    ) -> Result<std::collections::HashMap<String, Assessment>, StoreError> {
-        Ok(self
-            .assessments(provider, service)
-            .await?
-            .into_iter()
-            .map(|a| (a.obligation_id.clone(), a))
-            .collect())
-    }
-
     /// Every recorded assessment of a service of this provider, by
     /// obligation id. NotFound when the service is not this provider's.
     pub async fn assessments(
         &self,
         provider: ProviderId,
         service: ServiceId,
-    ) -> Result<Vec<Assessment>, StoreError> {
+    ) -> Result<AssessmentSet, StoreError> {
         Ok(self.service_and_assessments(provider, service).await?.1)
     }
 
-    /// The service and every assessment recorded for it, in one read: the
-    /// assessment page's data. NotFound when the service is not this
-    /// provider's.
+    /// The service and every assessment recorded for it: the assessment
+    /// page's data. NotFound when the service is not this provider's.
     pub async fn service_and_assessments(
         &self,
         provider: ProviderId,
         service: ServiceId,
-    ) -> Result<(Service, Vec<Assessment>), StoreError> {
-        // One query on both backends: the provider check is the join (no
-        // row: not this provider's service; one row of NULLs: a service
-        // with nothing assessed yet), the service's own columns ride on
-        // every row (one round trip instead of two), and the rows come
-        // through the backend's native reader (reads.rs).
-        let rows = self
-            .read(
-                "SELECT s.id, s.provider_id, s.name, s.description, s.model, s.level, s.facts, \
-                 s.updated_at AS service_updated_at, s.version AS service_version, \
-                 a.obligation_id, a.status, a.statement, a.justification, a.owner, a.next_review, \
-                 a.updated_at, a.updated_by, a.version \
-                 FROM services s LEFT JOIN assessments a ON a.service_id = s.id \
-                 WHERE s.id = $1 AND s.provider_id = $2 ORDER BY a.obligation_id",
-                &[service.0.into(), provider.0.into()],
-            )
-            .await?;
-        let mut rows = rows.into_iter();
-        let Some(mut first) = rows.next() else {
-            return Err(StoreError::NotFound);
-        };
-        let found = Service {
-            id: ServiceId(first.take("id")?),
-            provider_id: ProviderId(first.take("provider_id")?),
-            name: first.take("name")?,
-            description: first.take("description")?,
-            model: first.take("model")?,
-            level: first.take("level")?,
-            facts: first.take("facts")?,
-            updated_at: first.take("service_updated_at")?,
-            version: first.take("service_version")?,
-        };
-        let mut out = Vec::with_capacity(rows.len() + 1);
-        for mut r in std::iter::once(first).chain(rows) {
-            let Some(obligation_id) = r.take::<Option<String>>("obligation_id")? else {
-                continue;
-            };
-            let status: String = r.take("status")?;
-            out.push(Assessment {
-                status: AssessmentStatus::parse(&status)
-                    .ok_or_else(|| StoreError::Corrupt(format!("assessment status {status}")))?,
-                obligation_id,
-                statement: r.take("statement")?,
-                justification: r.take("justification")?,
-                owner: r.take("owner")?,
-                next_review: r.take("next_review")?,
-                updated_at: r.take("updated_at")?,
-                updated_by: r.take("updated_by")?,
-                version: r.take("version")?,
-            });
+    ) -> Result<(Service, AssessmentSet), StoreError> {
+        // The service row checks the provider and carries the stamp of its
+        // assessments' last save: the rows come from memory while it holds
+        // (assessment_cache.rs). Two reads rather than one join: joined,
+        // the service's columns rode on each of the 250 rows.
+        let sql = format!(
+            "SELECT {SERVICE_COLUMNS}, assessed_stamp FROM services WHERE id = $1 AND provider_id = $2"
+        );
+        let mut row = self
+            .read(&sql, &[service.0.into(), provider.0.into()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound)?;
+        let stamp: i64 = row.take("assessed_stamp")?;
+        let found = service_from(row)?;
+        if let Some(set) = self.assessment_cache.get(service, stamp) {
+            return Ok((found, set));
         }
-        Ok((found, out))
+        let sql = format!("SELECT {COLUMNS} FROM assessments WHERE service_id = $1");
+        let rows = self.read(&sql, &[service.0.into()]).await?;
+        let set = AssessmentSet::new(
+            rows.into_iter()
+                .map(assessment_from)
+                .collect::<Result<_, _>>()?,
+        );
+        self.assessment_cache.put(service, stamp, set.clone());
+        Ok((found, set))
     }
 
     pub async fn assessment(
@@ -153,12 +90,10 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM assessments WHERE service_id = $1 AND obligation_id = $2"
         );
-        let row = sqlx::query(&sql)
-            .bind(service.0)
-            .bind(obligation)
-            .fetch_optional(&self.pool)
+        let rows = self
+            .read(&sql, &[service.0.into(), obligation.into()])
             .await?;
-        row.map(|r| from_row(&r)).transpose()
+        rows.into_iter().next().map(assessment_from).transpose()
     }
 
     /// Newest first.
@@ -244,6 +179,15 @@ impl Store {
             )
             .await?;
         }
+        // A fresh stamp: every instance's cached rows of this service are
+        // read again (assessment_cache.rs).
+        let stamp =
+            thiqa_crypto::random_i64().map_err(|e| StoreError::Randomness(e.to_string()))?;
+        sqlx::query("UPDATE services SET assessed_stamp = $1 WHERE id = $2")
+            .bind(stamp)
+            .bind(service.0)
+            .execute(&mut *w.tx)
+            .await?;
         let ids: Vec<&str> = edits.iter().map(|(o, _, _)| *o).collect();
         w.event(
             actor,
@@ -294,7 +238,7 @@ async fn claim(
         .bind(obligation)
         .fetch_optional(&mut *w.tx)
         .await?
-        .map(|r| from_row(&r))
+        .map(|r| ReadRow::from_any(&r).and_then(assessment_from))
         .transpose()?;
     match row {
         // As it was before the bump, which only this save can see.

@@ -12,6 +12,7 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 use thiqa_domain::Clock;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::assessment_cache::AssessmentCache;
 use crate::auth_cache::AuthCache;
 use crate::error::StoreError;
 use crate::file_reads::FileReads;
@@ -107,6 +108,8 @@ pub struct Store {
     write_health: Arc<WriteHealth>,
     /// Resolved sessions, on PostgreSQL while changes are heard (auth_cache.rs).
     pub(crate) auth_cache: Arc<AuthCache>,
+    /// The assessments of the services read lately (assessment_cache.rs).
+    pub(crate) assessment_cache: Arc<AssessmentCache>,
     /// PostgreSQL only: connections of its own driver for the reads every
     /// request makes (reads.rs), one of them held by the session cache's
     /// listener while `thiqa serve` runs.
@@ -252,6 +255,7 @@ impl Store {
                     file_reads: Some(FileReads::new(&path)),
                     write_health: Arc::default(),
                     auth_cache: Arc::default(),
+                    assessment_cache: Arc::default(),
                     pg_reads: None,
                 })
             }
@@ -272,6 +276,7 @@ impl Store {
                     file_reads: None,
                     write_health: Arc::default(),
                     auth_cache: Arc::default(),
+                    assessment_cache: Arc::default(),
                     pg_reads: Some(postgres_read_pool(url)?),
                 })
             }
@@ -316,6 +321,7 @@ impl Store {
             file_reads: Some(FileReads::with_mode(&path, immutable)),
             write_health: Arc::default(),
             auth_cache: Arc::default(),
+            assessment_cache: Arc::default(),
             pg_reads: None,
         };
         let applied = store.applied_migrations().await?;

@@ -21,6 +21,10 @@ pub enum StoreError {
     /// From the direct reads of the SQLite file (file_reads.rs).
     #[error("database error: {0}")]
     File(#[from] rusqlite::Error),
+    /// The operating system's random source failed (a cache stamp could
+    /// not be drawn); nothing was written.
+    #[error("random source: {0}")]
+    Randomness(String),
     #[error("migration error: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
 }

@@ -20,6 +20,8 @@
 mod accounts;
 mod actions;
 mod alerts;
+mod assessment_cache;
+mod assessment_rows;
 mod assessments;
 mod audits;
 mod auth_cache;
@@ -56,7 +58,7 @@ pub use alerts::{
     AlertRun, AlertSeverity, Condition, Field, Pattern, Rule, RuleError, RuleSet, ALERT_BATCH,
     DEFAULT_RULES, MAX_ACK_COMMENT, MAX_THRESHOLD, MAX_WINDOW_MS,
 };
-pub use assessments::{Assessment, AssessmentChange};
+pub use assessment_rows::{Assessment, AssessmentChange, AssessmentSet};
 pub use audits::{Engagement, NewEngagement};
 pub use backup::{
     check_backup, database_missing_from, interrupted_restore, lock_data_dir, mark_data_dir,

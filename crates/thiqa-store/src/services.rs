@@ -9,7 +9,9 @@ use thiqa_domain::{ProviderId, ServiceId, Tenant};
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::reads::ReadRow;
 use crate::versions::{self, Key};
+use crate::Tx;
 
 /// What a new service is declared with, and what a profile change sets.
 #[derive(Debug, Clone, Copy)]
@@ -49,13 +51,13 @@ pub struct Site {
     pub country: String,
 }
 
-const SERVICE_COLUMNS: &str =
+pub(crate) const SERVICE_COLUMNS: &str =
     "id, provider_id, name, description, model, level, facts, updated_at, version";
 
-/// One service of this provider, read through `e` (the pool, or a write
-/// transaction that must see its own changes).
-async fn service_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    e: E,
+/// One service of this provider, read inside a write transaction that
+/// must see its own changes (outside one, [`Store::service`]).
+async fn service_in(
+    tx: &mut Tx<'_>,
     provider: ProviderId,
     id: ServiceId,
 ) -> Result<Service, StoreError> {
@@ -63,23 +65,24 @@ async fn service_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     let row = sqlx::query(&sql)
         .bind(id.0)
         .bind(provider.0)
-        .fetch_optional(e)
+        .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-    service_from(&row)
+    service_from(ReadRow::from_any(&row)?)
 }
 
-fn service_from(r: &sqlx::any::AnyRow) -> Result<Service, StoreError> {
+/// A service from its row, whichever driver read it.
+pub(crate) fn service_from(mut r: ReadRow) -> Result<Service, StoreError> {
     Ok(Service {
-        id: ServiceId(r.try_get("id")?),
-        provider_id: ProviderId(r.try_get("provider_id")?),
-        name: r.try_get("name")?,
-        description: r.try_get("description")?,
-        model: r.try_get("model")?,
-        level: r.try_get("level")?,
-        facts: r.try_get("facts")?,
-        updated_at: r.try_get("updated_at")?,
-        version: r.try_get("version")?,
+        id: ServiceId(r.take("id")?),
+        provider_id: ProviderId(r.take("provider_id")?),
+        name: r.take("name")?,
+        description: r.take("description")?,
+        model: r.take("model")?,
+        level: r.take("level")?,
+        facts: r.take("facts")?,
+        updated_at: r.take("updated_at")?,
+        version: r.take("version")?,
     })
 }
 
@@ -123,11 +126,8 @@ impl Store {
     pub async fn services(&self, provider: ProviderId) -> Result<Vec<Service>, StoreError> {
         let sql =
             format!("SELECT {SERVICE_COLUMNS} FROM services WHERE provider_id = $1 ORDER BY name");
-        let rows = sqlx::query(&sql)
-            .bind(provider.0)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(service_from).collect()
+        let rows = self.read(&sql, &[provider.0.into()]).await?;
+        rows.into_iter().map(service_from).collect()
     }
 
     /// One service of this provider (NotFound for another provider's).
@@ -136,7 +136,10 @@ impl Store {
         provider: ProviderId,
         id: ServiceId,
     ) -> Result<Service, StoreError> {
-        service_in(&self.pool, provider, id).await
+        let sql =
+            format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1 AND provider_id = $2");
+        let row = self.read(&sql, &[id.0.into(), provider.0.into()]).await?;
+        service_from(row.into_iter().next().ok_or(StoreError::NotFound)?)
     }
 
     /// Changes a service's description and profile, edited from `version`;
@@ -155,7 +158,7 @@ impl Store {
             ("provider_id", Key::Int(new.provider.0)),
         ];
         let claimed = versions::claim(&mut w, "services", &key, Some(version)).await?;
-        let mut before = service_in(&mut *w.tx, new.provider, id).await?;
+        let mut before = service_in(&mut w.tx, new.provider, id).await?;
         if !claimed {
             return Err(versions::stale(
                 "refusal-stale-service",

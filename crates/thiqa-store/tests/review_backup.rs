@@ -16,7 +16,7 @@ use thiqa_blobs::BlobStore;
 use thiqa_domain::SystemClock;
 use thiqa_store::{
     existing_journal_signer, journal_signer, Actor, BackupError, BackupOptions, DatabaseLocation,
-    NewEvent, NewEvidence, NewService, RestoreRequest, Store, RESTORE_MARKER,
+    NewEvent, NewEvidence, RestoreRequest, Store, RESTORE_MARKER,
 };
 
 const ORIGIN: &str = "thiqa.test/journal";
@@ -49,20 +49,7 @@ async fn installation(dir: &Path, evidence_sizes: &[usize]) -> Installation {
         .create_provider("Atlas Cloud", &Actor::cli())
         .await
         .unwrap();
-    let service = store
-        .create_service(
-            &NewService {
-                provider,
-                name: "IaaS",
-                description: "",
-                model: "iaas",
-                level: 2,
-                facts_json: "{}",
-            },
-            &Actor::cli(),
-        )
-        .await
-        .unwrap();
+    let service = support::iaas_service(&store, provider).await;
     let mut files = Vec::new();
     for (i, size) in evidence_sizes.iter().enumerate() {
         // Bytes that differ per file and do not compress to nothing.

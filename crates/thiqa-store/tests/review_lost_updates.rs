@@ -25,18 +25,7 @@ async fn service(ts: &TestStore) -> (ProviderId, ServiceId) {
         .create_provider("Atlas Cloud", &Actor::cli())
         .await
         .unwrap();
-    let new = thiqa_store::NewService {
-        provider,
-        name: "IaaS",
-        description: "",
-        model: "iaas",
-        level: 2,
-        facts_json: "{}",
-    };
-    (
-        provider,
-        s.create_service(&new, &Actor::cli()).await.unwrap(),
-    )
+    (provider, support::iaas_service(s, provider).await)
 }
 
 async fn stored(ts: &TestStore, provider: ProviderId, service: ServiceId) -> Assessment {

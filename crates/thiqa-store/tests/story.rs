@@ -443,15 +443,7 @@ async fn assessments_keep_the_history_of_every_change(ts: TestStore) {
     let thiqa_domain::Tenant::Provider(provider) = pt else {
         unreachable!()
     };
-    let new = thiqa_store::NewService {
-        provider,
-        name: "IaaS",
-        description: "",
-        model: "iaas",
-        level: 2,
-        facts_json: "{}",
-    };
-    let service = s.create_service(&new, &Actor::cli()).await.unwrap();
+    let service = support::iaas_service(s, provider).await;
     let input = |status, statement: &str| AssessmentInput {
         status,
         statement: statement.into(),

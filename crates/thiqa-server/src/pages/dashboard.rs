@@ -2,11 +2,9 @@
 //! chart drawn by the server (SVG, readable without JavaScript, with the same
 //! figures as a table), blocking gaps and reviews due.
 
-use std::collections::HashMap;
-
 use thiqa_catalog::{Catalog, Force};
 use thiqa_domain::AssessmentStatus;
-use thiqa_store::Assessment;
+use thiqa_store::AssessmentSet;
 
 use crate::i18n::Lang;
 
@@ -46,7 +44,7 @@ pub fn build(
     c: &Catalog,
     lang: Lang,
     applicable: &[String],
-    stored: &HashMap<String, Assessment>,
+    stored: &AssessmentSet,
     soon: &str,
 ) -> Dashboard {
     let status_of = |id: &str| {
@@ -144,8 +142,7 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let mut stored = HashMap::new();
-        let a = |id: &str, status, review: &str| Assessment {
+        let a = |id: &str, status, review: &str| thiqa_store::Assessment {
             obligation_id: id.into(),
             status,
             statement: String::new(),
@@ -156,14 +153,10 @@ mod tests {
             updated_by: "x".into(),
             version: 0,
         };
-        stored.insert(
-            "3.1.1.a".to_string(),
+        let stored = AssessmentSet::new(vec![
             a("3.1.1.a", AssessmentStatus::Compliant, "2026-12-01"),
-        );
-        stored.insert(
-            "3.1.1.b".to_string(),
             a("3.1.1.b", AssessmentStatus::NonCompliant, "2027-06-01"),
-        );
+        ]);
         let d = build(c, Lang::Fr, &applicable, &stored, "2026-12-29");
         assert_eq!(d.readiness_percent, 25);
         let ch1 = &d.chapters[0];

@@ -404,7 +404,7 @@ async fn detail_page(
     if form.version.is_none() || status == StatusCode::CONFLICT {
         form.version = Some(s.version);
     }
-    let stored = app.store.assessments_by_obligation(provider, id).await?;
+    let stored = app.store.assessments(provider, id).await?;
     let soon = thiqa_app::time::iso_date(app.store.clock().now_s() + 30 * 86_400);
     let dashboard =
         crate::pages::dashboard::build(c, me.visit.lang, &applicable_ids(c, &p), &stored, &soon);

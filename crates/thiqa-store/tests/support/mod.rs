@@ -190,3 +190,23 @@ impl Drop for SmallDisk {
             .status();
     }
 }
+
+/// A level-2 IaaS service of `provider`, with no answers to the catalog's
+/// questions.
+pub async fn iaas_service(
+    store: &Store,
+    provider: thiqa_domain::ProviderId,
+) -> thiqa_domain::ServiceId {
+    let new = thiqa_store::NewService {
+        provider,
+        name: "IaaS",
+        description: "",
+        model: "iaas",
+        level: 2,
+        facts_json: "{}",
+    };
+    store
+        .create_service(&new, &thiqa_store::Actor::cli())
+        .await
+        .unwrap()
+}
