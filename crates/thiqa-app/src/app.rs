@@ -9,6 +9,8 @@ use thiqa_catalog::Catalog;
 use thiqa_domain::LockoutPolicy;
 use thiqa_store::{KeyCustody, Store};
 
+use crate::signin::SignInRules;
+
 pub struct App {
     pub store: Store,
     pub catalog: &'static Catalog,
@@ -20,6 +22,8 @@ pub struct App {
     /// When failed sign-ins lock an account and when the lock releases: the
     /// sign-in applies it, the account lists show it.
     pub lockout: LockoutPolicy,
+    /// Password hashing and strength, session lifetimes, attempt limits.
+    pub sign_in: SignInRules,
     /// The dossier key once read (it is created by the first dossier).
     pub(crate) dossier_key: OnceLock<SigningKey>,
 }
@@ -32,6 +36,7 @@ impl App {
             blobs,
             keys,
             lockout: LockoutPolicy::default(),
+            sign_in: SignInRules::default(),
             dossier_key: OnceLock::new(),
         }
     }
@@ -40,5 +45,13 @@ impl App {
     /// failures, released after 15 minutes).
     pub fn with_lockout(self, lockout: LockoutPolicy) -> App {
         App { lockout, ..self }
+    }
+
+    /// The same, with the configured sign-in rules (the default: Argon2id
+    /// at OWASP's minimum cost, the default password policy, 30-minute idle
+    /// and 12-hour sessions, 30 attempts per address and 10 per account
+    /// every 5 minutes).
+    pub fn with_sign_in(self, sign_in: SignInRules) -> App {
+        App { sign_in, ..self }
     }
 }

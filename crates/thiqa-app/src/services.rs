@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use thiqa_catalog::{Catalog, Level, Profile, ServiceModel, Subject};
 use thiqa_domain::{Permission, ServiceId};
-use thiqa_store::{NewService, Service};
+use thiqa_store::{AssessmentSet, NewService, Service, Site};
 
-use crate::{App, AppError, Staff};
+use crate::{App, AppError, ServiceScope, Staff};
 
 /// The longest service name, in characters.
 pub const NAME_MAX: usize = 120;
@@ -173,4 +173,57 @@ pub fn applicable_ids(c: &Catalog, p: &Profile) -> Vec<String> {
         .filter(|d| d.applicable && matches!(d.subject, Subject::Obligation))
         .map(|d| d.id)
         .collect()
+}
+
+/// A service as the API describes it: its row, its profile, the
+/// obligations that apply under it and its sites (3.15.2).
+pub struct Described {
+    pub service: Service,
+    pub profile: Profile,
+    pub applicable: Vec<String>,
+    pub sites: Vec<Site>,
+}
+
+/// The service `scope` reads, described.
+pub async fn describe(app: &App, scope: &ServiceScope) -> Result<Described, AppError> {
+    let (p, s) = (scope.provider(), scope.service());
+    let (service, sites) = tokio::try_join!(app.store.service(p, s), app.store.sites(p, s))?;
+    let profile = profile_of(app.catalog, &service)?;
+    Ok(Described {
+        applicable: applicable_ids(app.catalog, &profile),
+        service,
+        profile,
+        sites,
+    })
+}
+
+/// Every service of the staff's provider, described (`services.read`).
+pub async fn describe_all(app: &App, staff: &Staff<'_>) -> Result<Vec<Described>, AppError> {
+    staff.require(Permission::ServicesRead)?;
+    let mut out = Vec::new();
+    for s in app.store.services(staff.provider()).await? {
+        out.push(describe(app, &staff.service(app, s.id).await?).await?);
+    }
+    Ok(out)
+}
+
+/// The service `scope` reads, described, with what is recorded for its
+/// obligations: the service's page.
+pub async fn with_assessments(
+    app: &App,
+    scope: &ServiceScope,
+) -> Result<(Described, AssessmentSet), AppError> {
+    let (p, s) = (scope.provider(), scope.service());
+    let ((service, recorded), sites) = tokio::try_join!(
+        app.store.service_and_assessments(p, s),
+        app.store.sites(p, s)
+    )?;
+    let profile = profile_of(app.catalog, &service)?;
+    let described = Described {
+        applicable: applicable_ids(app.catalog, &profile),
+        service,
+        profile,
+        sites,
+    };
+    Ok((described, recorded))
 }

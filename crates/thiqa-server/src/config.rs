@@ -357,6 +357,36 @@ impl Config {
         }
     }
 
+    /// How signing in works under this configuration: Argon2id's cost, the
+    /// password policy, session lifetimes and the attempt limits.
+    pub fn sign_in_rules(
+        &self,
+    ) -> Result<thiqa_app::signin::SignInRules, thiqa_crypto::CryptoError> {
+        Ok(thiqa_app::signin::SignInRules {
+            hasher: thiqa_crypto::password::PasswordHasher::new(
+                thiqa_crypto::password::HashParams {
+                    memory_kib: self.password.argon2_memory_kib,
+                    iterations: self.password.argon2_iterations,
+                    parallelism: self.password.argon2_parallelism,
+                },
+            )?,
+            passwords: thiqa_crypto::strength::PasswordPolicy::new(
+                self.password.min_length,
+                128,
+                self.password.min_score,
+            )?,
+            sessions: thiqa_store::SessionPolicy {
+                idle_s: self.session.idle_minutes * 60,
+                absolute_s: self.session.absolute_hours * 3600,
+            },
+            attempts: thiqa_app::signin::AttemptLimits {
+                per_address: self.rate_limit.login_per_address,
+                per_account: self.rate_limit.login_per_account,
+                window_s: self.rate_limit.window_seconds,
+            },
+        })
+    }
+
     /// The evidence store this configuration names (the server's, and the
     /// one `thiqa backup` and `thiqa restore` read and fill).
     pub fn blob_store(&self) -> Result<thiqa_blobs::BlobStore, String> {

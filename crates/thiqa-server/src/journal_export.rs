@@ -8,13 +8,13 @@ use std::future::Future;
 
 use axum::body::Body;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::StatusCode;
+
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http_body_util::channel::Channel;
 use serde::Deserialize;
 use thiqa_domain::assessment::iso_date_start;
-use thiqa_domain::{OrganisationId, Permission, Tenant};
+use thiqa_domain::Tenant;
 use thiqa_export::journal::{ExportedEvent, JournalFormat};
 use thiqa_store::{JournalLeaf, LeafQuery, NewEvent, Store, StoredCheckpoint};
 
@@ -266,45 +266,6 @@ pub struct ExportQuery {
     pub format: Option<String>,
     /// Operators only: the commanditaire whose events are exported.
     pub organisation: Option<i64>,
-}
-
-/// Whose events the caller may export: its own organisation, or (for an
-/// operator) one of its provider's commanditaires. Err: (status, message).
-pub async fn export_tenant(
-    store: &Store,
-    caller: Tenant,
-    can: impl Fn(Permission) -> bool,
-    organisation: Option<i64>,
-) -> Result<Tenant, (StatusCode, String)> {
-    match caller {
-        Tenant::Organisation(own) => {
-            if !can(Permission::OrgJournalRead) {
-                return Err((StatusCode::FORBIDDEN, "org.journal.read".into()));
-            }
-            match organisation {
-                Some(o) if o != own.0 => Err((
-                    StatusCode::BAD_REQUEST,
-                    "organisation: you export your own organisation's events only".into(),
-                )),
-                _ => Ok(caller),
-            }
-        }
-        Tenant::Provider(p) => {
-            if !can(Permission::JournalRead) {
-                return Err((StatusCode::FORBIDDEN, "journal.read".into()));
-            }
-            let Some(o) = organisation else {
-                return Err((
-                    StatusCode::BAD_REQUEST,
-                    "organisation: name the commanditaire whose events to export".into(),
-                ));
-            };
-            match store.organisation_of(p, OrganisationId(o)).await {
-                Ok(org) => Ok(Tenant::Organisation(org.id)),
-                Err(_) => Err((StatusCode::NOT_FOUND, "no such organisation".into())),
-            }
-        }
-    }
 }
 
 /// Journals the export itself, in the exported commanditaire's journal.

@@ -3,9 +3,7 @@
 use std::sync::Arc;
 
 use thiqa_app::App;
-use thiqa_crypto::password::{HashParams, PasswordHasher};
-use thiqa_crypto::strength::PasswordPolicy;
-use thiqa_store::{SessionPolicy, Store};
+use thiqa_store::Store;
 
 use crate::config::Config;
 use crate::i18n::I18n;
@@ -16,13 +14,10 @@ pub struct AppState(pub Arc<Shared>);
 
 pub struct Shared {
     /// The use cases' shared parts (store, catalog, evidence files, keys,
-    /// lockout policy); `app.store` and the like reach them through `Deref`.
+    /// lockout and sign-in rules); `app.store` and the like reach them through `Deref`.
     pub core: App,
     pub config: Config,
     pub i18n: I18n,
-    pub hasher: PasswordHasher,
-    pub password_policy: PasswordPolicy,
-    pub sessions: SessionPolicy,
     pub metrics: Metrics,
     /// The journal's checkpoint key, read (or created) once at start,
     /// named after `journal.origin`.
@@ -67,17 +62,7 @@ pub enum StateError {
 impl AppState {
     /// The shared state; reads (or creates) the journal signing key.
     pub async fn new(store: Store, config: Config) -> Result<AppState, StateError> {
-        let hasher = PasswordHasher::new(HashParams {
-            memory_kib: config.password.argon2_memory_kib,
-            iterations: config.password.argon2_iterations,
-            parallelism: config.password.argon2_parallelism,
-        })?;
-        let password_policy =
-            PasswordPolicy::new(config.password.min_length, 128, config.password.min_score)?;
-        let sessions = SessionPolicy {
-            idle_s: config.session.idle_minutes * 60,
-            absolute_s: config.session.absolute_hours * 3600,
-        };
+        let sign_in = config.sign_in_rules()?;
         let blobs = config.blob_store().map_err(StateError::Blobs)?;
         let keys = config.key_custody().map_err(StateError::JournalKey)?;
         let journal_signer = store
@@ -91,12 +76,11 @@ impl AppState {
             .map_err(|e| StateError::JournalKey(e.to_string()))?
             .ok_or_else(|| StateError::JournalKey("the journal key was not created".into()))?;
         Ok(AppState(Arc::new(Shared {
-            core: App::new(store, blobs, keys).with_lockout(config.lockout_policy()),
+            core: App::new(store, blobs, keys)
+                .with_lockout(config.lockout_policy())
+                .with_sign_in(sign_in),
             journal_signer,
             i18n: I18n::load().map_err(StateError::Messages)?,
-            hasher,
-            password_policy,
-            sessions,
             metrics: Metrics::default(),
             bound: BoundAddresses::default(),
             config,

@@ -48,7 +48,7 @@ async fn two_instances_share_sessions_and_rate_limits() {
             .unwrap(),
     );
     seed_tenant(&a.store, org, &actor).await.unwrap();
-    let hash = a.hasher.hash(&PASSWORD.to_string().into()).unwrap();
+    let hash = a.sign_in.hasher.hash(&PASSWORD.to_string().into()).unwrap();
     a.store
         .create_account(
             Directory::Customers,

@@ -22,16 +22,17 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use thiqa_store::Store;
-
 use crate::api::caller::ApiCaller;
 use crate::journal_export::{
-    current_checkpoint, download, events_body, export_tenant, proofs_body, record_export,
-    ExportQuery, ExportRequest,
+    current_checkpoint, download, events_body, proofs_body, record_export, ExportQuery,
+    ExportRequest,
 };
 use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::error::{ApiError, ErrorBody};
+use thiqa_app::events;
+use thiqa_app::proofs::{self, ProofRefusal};
+use thiqa_domain::OrganisationId;
 
 mod doc;
 
@@ -59,7 +60,7 @@ fn b64(h: &[u8]) -> String {
         (status = 404, description = "no_checkpoint: none signed yet", body = ErrorBody)),
     summary = "Public: the journal's latest signed checkpoint (C2SP signed note, text)")]
 async fn checkpoint(State(app): State<AppState>) -> Result<Response, ApiError> {
-    let Some(c) = app.store.journal_latest_checkpoint().await? else {
+    let Some(c) = proofs::latest_checkpoint(&app).await? else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "no_checkpoint",
@@ -109,20 +110,16 @@ pub struct ConsistencyProof {
     proof: Vec<String>,
 }
 
-/// Size to prove against: the one asked, which must be a signed
-/// checkpoint's, or the latest checkpoint's.
-async fn signed_size(store: &Store, size: Option<u64>) -> Result<u64, ApiError> {
-    let found = match size {
-        Some(s) => store.journal_checkpoint_at(s).await?,
-        None => store.journal_latest_checkpoint().await?,
-    };
-    found.map(|c| c.size).ok_or_else(|| {
-        ApiError::new(
+/// A proof refused, as the API answers it.
+fn refused(refusal: ProofRefusal) -> ApiError {
+    match refusal {
+        ProofRefusal::NoCheckpoint => ApiError::new(
             StatusCode::NOT_FOUND,
             "no_checkpoint",
             "no signed checkpoint has this size",
-        )
-    })
+        ),
+        ProofRefusal::OutOfRange(m) => ApiError::bad_request(m),
+    }
 }
 
 #[utoipa::path(get, path = "/journal/proof/inclusion", security(()), params(InclusionQuery),
@@ -133,27 +130,14 @@ async fn inclusion(
     query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<InclusionProof>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let size = signed_size(&app.store, q.size).await?;
-    if q.index >= size {
-        return Err(ApiError::bad_request(format!(
-            "index must be below the tree size {size}"
-        )));
-    }
-    let path = app
-        .store
-        .journal_inclusion_proof(q.index, size)
-        .await
-        .map_err(ApiError::internal)?;
-    let leaf = app
-        .store
-        .journal_leaf(q.index)
+    let proof = proofs::inclusion(&app, q.index, q.size)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .map_err(refused)?;
     Ok(Json(InclusionProof {
         index: q.index,
-        tree_size: size,
-        leaf_hash: b64(&leaf.leaf_hash),
-        audit_path: path.iter().map(|h| b64(h)).collect(),
+        tree_size: proof.tree_size,
+        leaf_hash: b64(&proof.leaf_hash),
+        audit_path: proof.audit_path.iter().map(|h| b64(h)).collect(),
     }))
 }
 
@@ -177,22 +161,13 @@ async fn consistency(
     query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ConsistencyProof>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let to = signed_size(&app.store, q.to).await?;
-    signed_size(&app.store, Some(q.from)).await?;
-    if q.from == 0 || q.from > to {
-        return Err(ApiError::bad_request(format!(
-            "from must be between 1 and {to}"
-        )));
-    }
-    let proof = app
-        .store
-        .journal_consistency_proof(q.from, to)
-        .await
-        .map_err(ApiError::internal)?;
+    let proof = proofs::consistency(&app, q.from, q.to)
+        .await?
+        .map_err(refused)?;
     Ok(Json(ConsistencyProof {
         from: q.from,
-        to,
-        proof: proof.iter().map(|h| b64(h)).collect(),
+        to: proof.to,
+        proof: proof.proof.iter().map(|h| b64(h)).collect(),
     }))
 }
 
@@ -202,18 +177,11 @@ async fn api_request<R: Realm>(
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<ExportRequest, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let tenant = export_tenant(
-        &app.store,
-        caller.tenant(),
-        |p| caller.permissions.contains(p),
-        q.organisation,
-    )
-    .await
-    .map_err(|(status, m)| match status {
-        StatusCode::FORBIDDEN => ApiError::forbidden(&m),
-        StatusCode::NOT_FOUND => ApiError::not_found(),
-        _ => ApiError::bad_request(m),
-    })?;
+    // Named here so that the API says which right is missing.
+    caller.require(R::READ_EVENTS)?;
+    let tenant = events::export_tenant(app, &caller.member(), q.organisation.map(OrganisationId))
+        .await?
+        .map_err(|r| ApiError::bad_request(r.english()))?;
     ExportRequest::parse(
         tenant,
         q.from.as_deref(),

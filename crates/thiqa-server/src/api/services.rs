@@ -12,7 +12,7 @@ use axum::Json;
 use crate::web::routes::Routes;
 use serde::{Deserialize, Serialize};
 use thiqa_catalog::{Level, Profile, ServiceModel};
-use thiqa_domain::{Permission, ProviderId, ServiceId, Tenant};
+use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::Site;
 use utoipa::ToSchema;
 
@@ -22,8 +22,7 @@ use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::error::{ApiError, ErrorBody};
 use thiqa_app::services::{
-    applicable_ids, change, declare, profile_of, ServiceInput, ServiceProblem, DESCRIPTION_MAX,
-    NAME_MAX,
+    self, change, declare, Described, ServiceInput, ServiceProblem, DESCRIPTION_MAX, NAME_MAX,
 };
 use thiqa_app::AppError;
 
@@ -104,13 +103,6 @@ pub struct Conflict {
 
 const ID: &str = "the service's id";
 
-fn provider(c: &ApiCaller<Console>) -> Result<ProviderId, ApiError> {
-    match c.tenant() {
-        Tenant::Provider(p) => Ok(p),
-        Tenant::Organisation(_) => Err(ApiError::forbidden("services.read")),
-    }
-}
-
 /// Reads a body and checks it against the catalog; each problem is named.
 fn parse(app: &AppState, body: &ServiceBody) -> Result<ServiceInput, ApiError> {
     let model = ServiceModel::from_name(&body.model)
@@ -136,26 +128,30 @@ fn parse(app: &AppState, body: &ServiceBody) -> Result<ServiceInput, ApiError> {
     })
 }
 
-async fn view(
+/// A service as the API shows it.
+fn view(d: Described) -> ServiceView {
+    ServiceView {
+        id: d.service.id,
+        applicable_obligations: d.applicable,
+        name: d.service.name,
+        description: d.service.description,
+        model: d.profile.model,
+        level: d.profile.level,
+        facts: d.profile.facts,
+        sites: d.sites,
+        updated_at: d.service.updated_at,
+        version: d.service.version,
+    }
+}
+
+/// The service `id` of the caller's provider, described.
+async fn described(
     app: &AppState,
-    provider: ProviderId,
+    caller: &ApiCaller<Console>,
     id: ServiceId,
 ) -> Result<ServiceView, ApiError> {
-    let s = app.store.service(provider, id).await?;
-    let p = profile_of(app.catalog, &s)?;
-    let sites = app.store.sites(provider, id).await?;
-    Ok(ServiceView {
-        id: s.id,
-        applicable_obligations: applicable_ids(app.catalog, &p),
-        name: s.name,
-        description: s.description,
-        model: p.model,
-        level: p.level,
-        facts: p.facts,
-        sites,
-        updated_at: s.updated_at,
-        version: s.version,
-    })
+    let scope = caller.staff()?.service(app, id).await?;
+    Ok(view(services::describe(app, &scope).await?))
 }
 
 #[utoipa::path(get, path = "/services", responses((status = 200, body = Services)),
@@ -165,12 +161,10 @@ async fn list(
     caller: ApiCaller<Console>,
 ) -> Result<Json<Services>, ApiError> {
     caller.require(Permission::ServicesRead)?;
-    let provider = provider(&caller)?;
-    let mut services = Vec::new();
-    for s in app.store.services(provider).await? {
-        services.push(view(&app, provider, s.id).await?);
-    }
-    Ok(Json(Services { services }))
+    let all = services::describe_all(&app, &caller.staff()?).await?;
+    Ok(Json(Services {
+        services: all.into_iter().map(view).collect(),
+    }))
 }
 
 #[utoipa::path(get, path = "/services/{id}", params(("id" = i64, Path, description = ID)),
@@ -185,7 +179,7 @@ async fn read(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request(format!("not an id: {id}")))?;
-    Ok(Json(view(&app, provider(&caller)?, ServiceId(id)).await?))
+    Ok(Json(described(&app, &caller, ServiceId(id)).await?))
 }
 
 #[utoipa::path(post, path = "/services", request_body = inline(ServiceBody),
@@ -197,7 +191,6 @@ async fn create(
     ApiJson(body): ApiJson<ServiceBody>,
 ) -> Result<(StatusCode, Json<ServiceView>), ApiError> {
     caller.require(Permission::ServicesManage)?;
-    let provider = provider(&caller)?;
     if body.version.is_some() {
         return Err(ApiError::bad_request(
             "version is for changes (PUT), not for a new service",
@@ -205,7 +198,7 @@ async fn create(
     }
     let input = parse(&app, &body)?;
     let id = declare(&app, &caller.staff()?, &input).await?;
-    Ok(created(view(&app, provider, id).await?))
+    Ok(created(described(&app, &caller, id).await?))
 }
 
 #[utoipa::path(put, path = "/services/{id}", params(("id" = i64, Path, description = ID)),
@@ -220,7 +213,6 @@ async fn update(
     ApiJson(body): ApiJson<ServiceBody>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::ServicesManage)?;
-    let provider = provider(&caller)?;
     let id = ServiceId(
         id.parse()
             .map_err(|_| ApiError::bad_request(format!("not an id: {id}")))?,
@@ -237,14 +229,14 @@ async fn update(
         Err(AppError::Stale(r)) => {
             let stale = Conflict {
                 error: ApiError::new(StatusCode::CONFLICT, "conflict", r.english()).body(),
-                current: Some(view(&app, provider, id).await?),
+                current: Some(described(&app, &caller, id).await?),
             };
             return Ok((StatusCode::CONFLICT, Json(stale)).into_response());
         }
         Err(e) => return Err(e.into()),
     };
     Ok(Json(ChangedService {
-        service: view(&app, provider, id).await?,
+        service: described(&app, &caller, id).await?,
         became_applicable: changed.became_applicable,
         became_not_applicable: changed.became_not_applicable,
     })

@@ -1,10 +1,11 @@
-//! Ending sessions and choosing the language.
+//! Ending sessions and choosing the language (the use cases are
+//! `thiqa_app::signin::{sign_out, sign_out_everywhere, set_language}`).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use thiqa_store::NewEvent;
+use thiqa_app::signin;
 
 use crate::auth::session_cookie;
 use crate::auth::visit::{Signed, LANG_COOKIE};
@@ -17,25 +18,25 @@ use crate::web::forms::{local_path, Form};
 use crate::web::notice::{with_notice, Notice};
 use crate::web::visit::Visit;
 
+/// The login page, saying the visitor is signed out, with no session cookie.
+fn to_login<R: Realm>(app: &AppState) -> Response {
+    let mut headers = HeaderMap::new();
+    session_cookie::clear::<R>(app, &mut headers);
+    (
+        headers,
+        Redirect::to(&with_notice("/login", Notice::LoggedOut)),
+    )
+        .into_response()
+}
+
 pub async fn logout<R: Realm>(
     State(app): State<AppState>,
     visit: Visit,
 ) -> Result<Response, PageError> {
     if let (Some(session), Some(account)) = (&visit.session, &visit.account) {
-        app.store
-            .delete_session(R::DIR, &session.token_hash)
-            .await?;
-        app.store
-            .record_event(&visit.actor(), NewEvent::success("logout").about(account))
-            .await?;
+        signin::sign_out(&app, account, &session.token_hash, &visit.actor()).await?;
     }
-    let mut headers = HeaderMap::new();
-    session_cookie::clear::<R>(&app, &mut headers);
-    Ok((
-        headers,
-        Redirect::to(&with_notice("/login", Notice::LoggedOut)),
-    )
-        .into_response())
+    Ok(to_login::<R>(&app))
 }
 
 /// "Log out everywhere": every session of the account ends, this one too,
@@ -44,16 +45,8 @@ pub async fn logout_everywhere<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
 ) -> Result<Response, PageError> {
-    app.store
-        .delete_all_sessions(&me.account, &me.actor())
-        .await?;
-    let mut headers = HeaderMap::new();
-    session_cookie::clear::<R>(&app, &mut headers);
-    Ok((
-        headers,
-        Redirect::to(&with_notice("/login", Notice::LoggedOut)),
-    )
-        .into_response())
+    signin::sign_out_everywhere(&app, &me.account, &me.actor()).await?;
+    Ok(to_login::<R>(&app))
 }
 
 #[derive(Deserialize)]
@@ -77,7 +70,7 @@ pub async fn language<R: Realm>(
         PageError::BadRequest(tr.t1("error-query-param", "param", "lang"))
     })?;
     if let Some(account) = &visit.account {
-        app.store.set_language(account, lang.code()).await?;
+        signin::set_language(&app, account, lang.code()).await?;
     }
     let mut headers = HeaderMap::new();
     cookies::set_persistent(

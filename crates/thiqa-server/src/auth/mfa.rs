@@ -1,20 +1,18 @@
-//! The second factor (TOTP, RFC 6238): mandatory for operators before any
-//! console page (3.5.6), for customers when their organisation requires it.
+//! The second factor's pages (TOTP, RFC 6238): the code at each sign-in
+//! and the enrolment at the first (the checks are `thiqa_app::signin`).
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
-use thiqa_crypto::recovery;
+use thiqa_app::signin::{self, Enrolled, Refusal, Step};
 use thiqa_crypto::totp::{Totp, TotpSecret};
-use thiqa_store::NewEvent;
 
-use crate::auth::login::{lock_refusal, refusal_after_lock, within_rate_limits, Refusal};
+use crate::auth::login::{count_refusal, reply};
 use crate::auth::session_cookie;
 use crate::auth::visit::Pending;
-use crate::metrics::Metrics;
 use crate::realm::Realm;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
@@ -57,35 +55,13 @@ pub struct CodeForm {
     code: String,
 }
 
-/// A locked account completes no step of signing in: its pending session
-/// ends and the visitor is told as at the password step (journaled).
-async fn refuse_if_locked<R: Realm>(
-    app: &AppState,
-    pending: &Pending<R>,
-) -> Result<Option<Response>, PageError> {
-    let Some(refusal) = lock_refusal(app, &pending.account) else {
-        return Ok(None);
-    };
-    app.store
-        .record_event(
-            &pending.visit.actor(),
-            NewEvent::failure("login")
-                .about(&pending.account)
-                .details("account locked"),
-        )
-        .await?;
-    ended::<R>(app, pending, refusal).await.map(Some)
-}
-
-/// Ends the pending session and shows why on the second-factor page.
-async fn ended<R: Realm>(
+/// The pending session ended (a locked account): its cookie goes and the
+/// second-factor page says why.
+fn ended<R: Realm>(
     app: &AppState,
     pending: &Pending<R>,
     refusal: Refusal,
 ) -> Result<Response, PageError> {
-    app.store
-        .delete_session(R::DIR, &pending.session.token_hash)
-        .await?;
     let mut headers = HeaderMap::new();
     session_cookie::clear::<R>(app, &mut headers);
     Ok((headers, refused::<R>(app, pending, refusal)?).into_response())
@@ -98,7 +74,7 @@ fn refused<R: Realm>(
     refusal: Refusal,
 ) -> Result<Response, PageError> {
     let chrome = Chrome::new::<R>(app, &pending.visit, "/login/mfa");
-    let (status, msg) = refusal.reply(&chrome.tr);
+    let (status, msg) = reply(&chrome.tr, refusal);
     render(
         status,
         &MfaPage {
@@ -112,8 +88,8 @@ pub async fn page<R: Realm>(
     State(app): State<AppState>,
     pending: Pending<R>,
 ) -> Result<Response, PageError> {
-    if let Some(refusal) = refuse_if_locked(&app, &pending).await? {
-        return Ok(refusal);
+    if let Some(refusal) = signin::refuse_if_locked(&app, &pending.signin()).await? {
+        return ended::<R>(&app, &pending, refusal);
     }
     if !pending.account.totp_enabled {
         return Ok(Redirect::to("/mfa/setup").into_response());
@@ -124,105 +100,43 @@ pub async fn page<R: Realm>(
     })
 }
 
-/// Checks a TOTP or recovery code. Every try counts toward the sign-in rate
-/// limits and a wrong one toward the lockout, exactly as a wrong password.
+/// Checks a TOTP or recovery code.
 pub async fn submit<R: Realm>(
     State(app): State<AppState>,
     pending: Pending<R>,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
-    let account = &pending.account;
-    let actor = pending.visit.actor();
-    if let Some(refusal) = refuse_if_locked(&app, &pending).await? {
-        return Ok(refusal);
-    }
-    if !within_rate_limits::<R>(&app, &pending.visit, &actor, &account.username).await? {
-        Metrics::inc(&app.metrics.logins_failed);
-        return refused(&app, &pending, Refusal::TooManyAttempts);
-    }
-    let code = form.code.trim();
-    let accepted = if code.len() > 8 {
-        // Recovery codes are longer than any TOTP code.
-        let presented = SecretString::from(code.to_string());
-        let hashes = app.store.recovery_code_hashes(account).await?;
-        match recovery::verify(&account.username, &presented, &hashes) {
-            Some(i) => {
-                app.store
-                    .consume_recovery_code(account, &hashes[i], &actor)
-                    .await?
-            }
-            None => false,
+    match signin::second_factor(&app, &pending.signin(), &form.code).await? {
+        Step::Done(session) => {
+            let mut headers = HeaderMap::new();
+            session_cookie::set::<R>(&app, &session, &mut headers);
+            Ok((headers, Redirect::to("/")).into_response())
         }
-    } else {
-        match account.totp_secret.as_deref().map(TotpSecret::from_base32) {
-            Some(Ok(secret)) => {
-                let now = app.store.clock().now_s().max(0) as u64;
-                let last = account.totp_last_step.map(|s| s.max(0) as u64);
-                match Totp::default().verify(&secret, code, now, last) {
-                    Some(step) => app.store.accept_totp_step(account, step as i64).await?,
-                    None => false,
-                }
-            }
-            _ => false,
+        Step::Refused(refusal) => {
+            count_refusal(&app, refusal);
+            refused(&app, &pending, refusal)
         }
-    };
-    if accepted {
-        if !app
-            .store
-            .record_login_success(account, &actor, "login.mfa")
-            .await?
-        {
-            // Locked by a concurrent failure: the lock stands.
-            let refusal = refusal_after_lock::<R>(&app, account).await?;
-            return ended::<R>(&app, &pending, refusal).await;
+        Step::Ended(refusal) => {
+            count_refusal(&app, refusal);
+            ended(&app, &pending, refusal)
         }
-        let mut headers = HeaderMap::new();
-        session_cookie::complete::<R>(&app, &pending.session.token_hash, &mut headers).await?;
-        return Ok((headers, Redirect::to("/")).into_response());
     }
-    Metrics::inc(&app.metrics.logins_failed);
-    let failure = app
-        .store
-        .record_login_failure(
-            account,
-            app.lockout.threshold,
-            &actor,
-            "wrong second factor",
-        )
-        .await?;
-    if failure.now_locked {
-        // The store ended every pending session of the account with the lock.
-        Metrics::inc(&app.metrics.accounts_locked);
-        let refusal = refusal_after_lock::<R>(&app, account).await?;
-        return ended::<R>(&app, &pending, refusal).await;
-    }
-    refused(&app, &pending, Refusal::SecondFactor)
 }
 
 pub async fn setup_page<R: Realm>(
     State(app): State<AppState>,
     pending: Pending<R>,
 ) -> Result<Response, PageError> {
-    if let Some(refusal) = refuse_if_locked(&app, &pending).await? {
-        return Ok(refusal);
+    let signin = pending.signin();
+    if let Some(refusal) = signin::refuse_if_locked(&app, &signin).await? {
+        return ended::<R>(&app, &pending, refusal);
     }
     if pending.account.totp_enabled {
         return Ok(Redirect::to("/login/mfa").into_response());
     }
-    let candidate = TotpSecret::generate().map_err(|e| PageError::Internal(e.to_string()))?;
-    let Some(offered) = app
-        .store
-        .offer_totp_secret(
-            R::DIR,
-            &pending.session.token_hash,
-            candidate.to_base32().expose_secret(),
-        )
-        .await?
-    else {
+    let Some(secret) = signin::offer_enrolment(&app, &signin).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let secret = TotpSecret::from_base32(&offered)
-        .map_err(|_| PageError::Internal("stored enrolment secret".into()))?;
     setup_form::<R>(&app, &pending, &secret, None, StatusCode::OK)
 }
 
@@ -265,67 +179,53 @@ fn qr_svg(uri: &str) -> Result<String, PageError> {
     })
 }
 
-/// Enrolment: the person enters a code computed from the secret offered to
-/// this pending session (kept on the server); only a matching code turns
-/// the second factor on. Tries count toward the sign-in rate limits.
+/// Enrolment: a code computed from the secret offered to this pending
+/// session turns the second factor on and shows the recovery codes once.
 pub async fn setup_submit<R: Realm>(
     State(app): State<AppState>,
     pending: Pending<R>,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, PageError> {
-    if let Some(refusal) = refuse_if_locked(&app, &pending).await? {
-        return Ok(refusal);
-    }
     if pending.account.totp_enabled {
         return Ok(Redirect::to("/login/mfa").into_response());
     }
-    let actor = pending.visit.actor();
-    if !within_rate_limits::<R>(&app, &pending.visit, &actor, &pending.account.username).await? {
-        return refused(&app, &pending, Refusal::TooManyAttempts);
-    }
-    let offered = app
-        .store
-        .offered_totp_secret(R::DIR, &pending.session.token_hash)
-        .await?;
-    let Some(Ok(secret)) = offered.as_deref().map(TotpSecret::from_base32) else {
+    match signin::enrol(&app, &pending.signin(), &form.code).await? {
+        Enrolled::Refused {
+            refusal,
+            ended: true,
+        } => ended(&app, &pending, refusal),
+        Enrolled::Refused { refusal, .. } => refused(&app, &pending, refusal),
         // No secret was offered to this session: show one first.
-        return Ok(Redirect::to("/mfa/setup").into_response());
-    };
-    let now = app.store.clock().now_s().max(0) as u64;
-    let Some(step) = Totp::default().verify(&secret, form.code.trim(), now, None) else {
-        let tr = Chrome::new::<R>(&app, &pending.visit, "/mfa/setup").tr;
-        return setup_form::<R>(
-            &app,
-            &pending,
-            &secret,
-            Some(tr.t("mfa-failed")),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    };
-    let codes = recovery::generate(&pending.account.username, recovery::DEFAULT_COUNT)
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    app.store
-        .enable_totp(
-            &pending.account,
-            secret.to_base32().expose_secret(),
-            step as i64,
-            &codes.hashes,
-            &actor,
-        )
-        .await?;
-    let mut headers = HeaderMap::new();
-    session_cookie::complete::<R>(&app, &pending.session.token_hash, &mut headers).await?;
-    let mut visit = pending.visit.clone();
-    // The page is rendered after the session was renewed: its new CSRF
-    // token is not known here, and the page has no form that needs it.
-    visit.session = None;
-    let page = RecoveryPage {
-        chrome: Chrome::new::<R>(&app, &visit, "/mfa/setup"),
-        codes: codes
-            .codes
-            .iter()
-            .map(|c| c.expose_secret().to_string())
-            .collect(),
-    };
-    Ok((headers, ok(&page)?).into_response())
+        Enrolled::NotOffered => Ok(Redirect::to("/mfa/setup").into_response()),
+        Enrolled::WrongCode(secret) => {
+            let tr = Chrome::new::<R>(&app, &pending.visit, "/mfa/setup").tr;
+            setup_form::<R>(
+                &app,
+                &pending,
+                &secret,
+                Some(tr.t("mfa-failed")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Enrolled::Done {
+            session,
+            recovery_codes,
+        } => {
+            let mut headers = HeaderMap::new();
+            session_cookie::set::<R>(&app, &session, &mut headers);
+            let mut visit = pending.visit.clone();
+            // The page is rendered after the session was renewed: its new
+            // CSRF token is not known here, and the page has no form that
+            // needs it.
+            visit.session = None;
+            let page = RecoveryPage {
+                chrome: Chrome::new::<R>(&app, &visit, "/mfa/setup"),
+                codes: recovery_codes
+                    .iter()
+                    .map(|c| c.expose_secret().to_string())
+                    .collect(),
+            };
+            Ok((headers, ok(&page)?).into_response())
+        }
+    }
 }

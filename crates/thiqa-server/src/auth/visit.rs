@@ -81,7 +81,7 @@ async fn load_session<R: Realm>(
     token: &str,
 ) -> Result<Option<(Session, Account, PermissionSet)>, thiqa_store::StoreError> {
     app.store
-        .session_with_account(R::DIR, token_hash(token).as_str(), app.sessions)
+        .session_with_account(R::DIR, token_hash(token).as_str(), app.sign_in.sessions)
         .await
 }
 
@@ -185,6 +185,18 @@ pub struct Pending<R: Realm> {
     pub session: Session,
     pub visit: Visit,
     _realm: PhantomData<R>,
+}
+
+impl<R: Realm> Pending<R> {
+    /// The pending sign-in as the use cases take it.
+    pub fn signin(&self) -> thiqa_app::signin::Pending<'_> {
+        thiqa_app::signin::Pending {
+            visitor: self.visit.visitor::<R>(),
+            token_hash: &self.session.token_hash,
+            account: &self.account,
+            actor: self.visit.actor(),
+        }
+    }
 }
 
 impl<R: Realm, S: Send + Sync> FromRequestParts<S> for Pending<R> {

@@ -3,15 +3,15 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::events;
+use thiqa_domain::OrganisationId;
 use thiqa_export::journal::JournalFormat;
 use thiqa_store::SecurityEvent;
 
 use crate::journal_export::{
-    current_checkpoint, download, events_body, export_tenant, proofs_body, record_export,
-    ExportQuery, ExportRequest,
+    current_checkpoint, download, events_body, proofs_body, record_export, ExportQuery,
+    ExportRequest,
 };
 
 use crate::auth::visit::Signed;
@@ -101,13 +101,9 @@ async fn export_request<R: Realm>(
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<ExportRequest, PageError> {
     let Query(q) = query.map_err(|e| PageError::BadRequest(e.body_text()))?;
-    let tenant = export_tenant(&app.store, me.tenant(), |p| me.can(p), q.organisation)
-        .await
-        .map_err(|(status, m)| match status {
-            StatusCode::FORBIDDEN => PageError::Forbidden,
-            StatusCode::NOT_FOUND => PageError::NotFound,
-            _ => PageError::BadRequest(m),
-        })?;
+    let tenant = events::export_tenant(app, &me.member(), q.organisation.map(OrganisationId))
+        .await?
+        .map_err(|r| PageError::BadRequest(r.english().to_string()))?;
     ExportRequest::parse(
         tenant,
         q.from.as_deref(),

@@ -19,6 +19,7 @@ use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::ok;
+use thiqa_app::events::{self, SearchScope, Searched};
 use thiqa_app::time::iso_date;
 
 /// Hits per page.
@@ -137,28 +138,17 @@ struct SearchPage<'a> {
     show_tenant: bool,
 }
 
-/// The tenant the visitor may search, from the session (and, for
-/// operators, the organisation chosen, checked to be theirs).
-async fn search_tenant(
-    app: &AppState,
-    tr: &crate::i18n::Tr<'_>,
-    caller: Tenant,
-    choice: &str,
-) -> Result<Option<Tenant>, PageError> {
-    match caller {
-        Tenant::Organisation(_) => Ok(Some(caller)),
-        Tenant::Provider(p) => match choice {
-            "" => Ok(None),
-            "provider" => Ok(Some(caller)),
-            id => {
-                let id: i64 = id.parse().map_err(|_| {
-                    PageError::BadRequest(tr.t1("error-query-param", "param", "organisation"))
-                })?;
-                let o = app.store.organisation_of(p, OrganisationId(id)).await?;
-                Ok(Some(Tenant::Organisation(o.id)))
-            }
-        },
-    }
+/// Whose events the form asks for: everyone's (empty), the provider's
+/// own, or one commanditaire's by id (the use case checks it is the
+/// provider's, and ignores the choice for an organisation's member).
+fn search_scope(tr: &crate::i18n::Tr<'_>, choice: &str) -> Result<SearchScope, PageError> {
+    Ok(match choice {
+        "" => SearchScope::All,
+        "provider" => SearchScope::Provider,
+        id => SearchScope::Organisation(OrganisationId(id.parse().map_err(|_| {
+            PageError::BadRequest(tr.t1("error-query-param", "param", "organisation"))
+        })?)),
+    })
 }
 
 fn cursor(text: &str) -> Result<Option<SearchCursor>, PageError> {
@@ -189,7 +179,7 @@ pub async fn page<R: Realm>(
     if from > to {
         return Err(PageError::BadRequest(tr.t("error-search-dates")));
     }
-    let tenant = search_tenant(&app, &tr, me.tenant(), form.organisation.trim()).await?;
+    let scope = search_scope(&tr, form.organisation.trim())?;
     let min_severity = match form.severity.trim() {
         "" => None,
         s => Some(
@@ -201,7 +191,7 @@ pub async fn page<R: Realm>(
     };
     let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     let q = JournalSearch {
-        tenant,
+        tenant: None,
         from_ms: from * 1000,
         // The end date is included.
         to_ms: (to + 86_400) * 1000,
@@ -214,20 +204,21 @@ pub async fn page<R: Realm>(
         limit: PAGE,
         max_scan: 0,
     };
-    let found = app.store.journal_search(&q).await?;
-
-    let (organisations, names) = match me.tenant() {
-        Tenant::Provider(p) => {
-            let orgs = app.store.organisations(p).await?;
-            let names: Vec<(i64, String)> = orgs.iter().map(|o| (o.id.0, o.name.clone())).collect();
+    let Searched {
+        page: found,
+        organisations: orgs,
+    } = events::search(&app, &me.member(), scope, q).await?;
+    let names: Vec<(i64, String)> = orgs.iter().map(|o| (o.id.0, o.name.clone())).collect();
+    let organisations = match me.tenant() {
+        Tenant::Provider(_) => {
             let mut choices = vec![
                 (String::new(), tr.t("search-all-tenants")),
                 ("provider".to_owned(), tr.t("search-provider-tenant")),
             ];
             choices.extend(names.iter().map(|(id, n)| (id.to_string(), n.clone())));
-            (choices, names)
+            choices
         }
-        Tenant::Organisation(_) => (vec![], vec![]),
+        Tenant::Organisation(_) => vec![],
     };
     let provider_label = tr.t("search-provider-tenant");
     let label = |t: Option<Tenant>| match t {

@@ -24,7 +24,8 @@ use crate::web::forms::{edited_version, field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 use thiqa_app::services::{
-    applicable_ids, change, declare, profile_of, text_problems, ServiceInput, ServiceProblem,
+    self, applicable_ids, change, declare, profile_of, text_problems, Described, ServiceInput,
+    ServiceProblem,
 };
 use thiqa_app::sites::{self, SiteInput, SiteProblem};
 use thiqa_app::AppError;
@@ -371,10 +372,15 @@ async fn detail_page(
         errors,
         site,
     } = shown;
-    let provider = me.provider()?;
     let c = app.catalog;
-    let s = app.store.service(provider, id).await?;
-    let p = profile_of(c, &s)?;
+    let scope = me.staff()?.service(app, id).await?;
+    let (described, stored) = services::with_assessments(app, &scope).await?;
+    let Described {
+        service: s,
+        profile: p,
+        applicable,
+        sites,
+    } = described;
     let l = thiqa_catalog::Lang::from(me.visit.lang);
     let mut href = format!(
         "/catalog/applicability?model={}&level={}",
@@ -404,19 +410,17 @@ async fn detail_page(
     if form.version.is_none() || status == StatusCode::CONFLICT {
         form.version = Some(s.version);
     }
-    let stored = app.store.assessments(provider, id).await?;
     let soon = thiqa_app::time::iso_date(app.store.clock().now_s() + 30 * 86_400);
-    let dashboard =
-        crate::pages::dashboard::build(c, me.visit.lang, &applicable_ids(c, &p), &stored, &soon);
+    let dashboard = crate::pages::dashboard::build(c, me.visit.lang, &applicable, &stored, &soon);
     render(
         status,
         &DetailPage {
             chrome: Chrome::new::<Console>(app, &me.visit, "/services"),
             id: id.0,
             profile: p.describe(l),
-            applicable: applicable_ids(c, &p).len(),
+            applicable: applicable.len(),
             applicability_href: href,
-            sites: app.store.sites(provider, id).await?,
+            sites,
             dashboard,
             name: s.name,
             description: s.description,
@@ -428,6 +432,16 @@ async fn detail_page(
             site,
         },
     )
+}
+
+/// The service `id` as saved now, described.
+async fn saved(
+    app: &AppState,
+    me: &Signed<Console>,
+    id: ServiceId,
+) -> Result<Described, PageError> {
+    let scope = me.staff()?.service(app, id).await?;
+    Ok(services::describe(app, &scope).await?)
 }
 
 pub async fn detail(
@@ -449,7 +463,6 @@ pub async fn update(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesManage)?;
-    let provider = me.provider()?;
     let id = ServiceId(id);
     let tr = me.tr(&app);
     let c = app.catalog;
@@ -460,7 +473,7 @@ pub async fn update(
             // The profile as typed when it could be read, else as saved.
             let profile = match refused.profile {
                 Some(p) => p,
-                None => profile_of(c, &app.store.service(provider, id).await?)?,
+                None => saved(&app, &me, id).await?.profile,
             };
             let typed = Typed {
                 name: &refused.name,
@@ -476,7 +489,7 @@ pub async fn update(
         Err(AppError::Stale(_)) => {
             // The user's input stays in the form; the values saved
             // meanwhile are named beside it.
-            let now = app.store.service(provider, id).await?;
+            let now = saved(&app, &me, id).await?.service;
             Err(vec![
                 tr.t("error-edit-stale"),
                 format!(

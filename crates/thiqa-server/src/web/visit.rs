@@ -50,6 +50,16 @@ impl Visit {
         }
     }
 
+    /// The visitor as the sign-in use cases know it, in realm `R`'s
+    /// directory.
+    pub fn visitor<R: crate::realm::Realm>(&self) -> thiqa_app::signin::Visitor {
+        thiqa_app::signin::Visitor {
+            directory: R::DIR,
+            address: self.source_ip.clone(),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+
     pub fn csrf(&self) -> String {
         match &self.session {
             Some(s) => s.csrf_token.clone(),

@@ -140,7 +140,12 @@ impl TestApp {
         totp: bool,
     ) -> (i64, Option<TotpSecret>) {
         let dir = tenant.directory();
-        let hash = self.app.hasher.hash(&PASSWORD.to_string().into()).unwrap();
+        let hash = self
+            .app
+            .sign_in
+            .hasher
+            .hash(&PASSWORD.to_string().into())
+            .unwrap();
         let id = self
             .store()
             .create_account(

@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::anyhow;
 use secrecy::SecretString;
 use thiqa_app::tenants::{role_by_name, seed_tenant};
-use thiqa_crypto::password::{HashParams, PasswordHasher};
 use thiqa_crypto::totp::{Totp, TotpSecret};
 use thiqa_domain::{Clock, Directory, SystemClock, Tenant};
 use thiqa_server::config::Config;
@@ -107,11 +106,7 @@ pub async fn load(store: &Store, config: &Config) -> anyhow::Result<DemoInfo> {
         return Ok(info);
     }
     let actor = Actor::system();
-    let hasher = PasswordHasher::new(HashParams {
-        memory_kib: config.password.argon2_memory_kib,
-        iterations: config.password.argon2_iterations,
-        parallelism: config.password.argon2_parallelism,
-    })?;
+    let hasher = config.sign_in_rules()?.hasher;
     let provider = store.create_provider(PROVIDER, &actor).await?;
     let pt = Tenant::Provider(provider);
     seed_tenant(store, pt, &actor).await?;

@@ -106,17 +106,24 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// The use cases' parts over the database, the evidence files and the keys
-/// the configuration names, and the provider the command acts for (the
-/// database's first: one provider per installation).
-pub async fn open_app(
-    config: &Config,
-) -> anyhow::Result<(thiqa_app::App, thiqa_domain::ProviderId)> {
+/// the configuration names, with its lockout and sign-in rules.
+pub async fn app_over(config: &Config) -> anyhow::Result<thiqa_app::App> {
     let store = open_store(config).await?;
     let blobs = config.blob_store().map_err(|e| anyhow::anyhow!(e))?;
     let custody = config.key_custody().map_err(|e| anyhow::anyhow!(e))?;
-    let Some((provider, _)) = store.default_provider().await? else {
+    Ok(thiqa_app::App::new(store, blobs, custody)
+        .with_lockout(config.lockout_policy())
+        .with_sign_in(config.sign_in_rules()?))
+}
+
+/// [`app_over`], and the provider the command acts for (the database's
+/// first: one provider per installation).
+pub async fn open_app(
+    config: &Config,
+) -> anyhow::Result<(thiqa_app::App, thiqa_domain::ProviderId)> {
+    let app = app_over(config).await?;
+    let Some((provider, _)) = app.store.default_provider().await? else {
         anyhow::bail!("no provider yet: create the first operator (thiqa operator create) first");
     };
-    let app = thiqa_app::App::new(store, blobs, custody).with_lockout(config.lockout_policy());
     Ok((app, provider))
 }
