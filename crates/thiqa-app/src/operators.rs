@@ -10,6 +10,7 @@ use thiqa_crypto::totp::TotpSecret;
 use thiqa_domain::{Directory, PermissionSet, Tenant, Username};
 use thiqa_store::{Actor, NewAccount, Refusal};
 
+use crate::signin::hash_password;
 use crate::tenants::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use crate::{App, AppError};
 
@@ -61,12 +62,7 @@ pub async fn create_operator(app: &App, new: NewOperator<'_>) -> Result<CreatedO
                 format!("password refused: {rejection}"),
             ))
         })?;
-    let password = new.password;
-    let hasher = app.sign_in.hasher.clone();
-    let hash = tokio::task::spawn_blocking(move || hasher.hash(&password))
-        .await
-        .map_err(|e| AppError::Internal(format!("hashing task: {e}")))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let hash = hash_password(app, new.password).await?;
     let actor = Actor::cli();
     let provider = match app.store.default_provider().await? {
         Some((id, _)) => id,

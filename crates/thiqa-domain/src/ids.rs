@@ -1,5 +1,7 @@
-//! Newtype ids so that an operator id can never be passed where an
-//! organisation id is expected.
+//! Newtype ids so that a service id can never be passed where an
+//! organisation id is expected. Accounts are not among them: an account is
+//! named by its directory and its id together (`Account::directory`,
+//! `Account::id`), the two directories being separate tables.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,10 +25,6 @@ id_type!(
     ProviderId,
     /// A commanditaire (customer) organisation.
     OrganisationId,
-    /// A member of the provider's staff.
-    OperatorId,
-    /// A user inside a commanditaire organisation.
-    CustomerUserId,
     RoleId,
     ServiceId,
     ApiTokenId,

@@ -205,7 +205,7 @@ async fn open_session(
 
 /// Hashes a new password off the async workers (Argon2id takes tens of
 /// milliseconds of CPU on purpose).
-async fn hash_password(app: &App, password: SecretString) -> Result<String, AppError> {
+pub(crate) async fn hash_password(app: &App, password: SecretString) -> Result<String, AppError> {
     let hasher = app.sign_in.hasher.clone();
     tokio::task::spawn_blocking(move || hasher.hash(&password))
         .await

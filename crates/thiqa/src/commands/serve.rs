@@ -111,12 +111,12 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
             )
         })?;
     }
+    let app = AppState::new(store.clone(), config.clone()).await?;
     let demo_info = if demo {
-        Some(super::demo::load(&store, &config).await?)
+        Some(super::demo::load(&app.core).await?)
     } else {
         None
     };
-    let app = AppState::new(store.clone(), config.clone()).await?;
     // A wrong bucket, key or endpoint stops the start, not the first upload.
     app.blobs
         .check()

@@ -1,0 +1,289 @@
+//! Demo data: a provider with three operators (showing separation of
+//! duties) and an invited PASSI auditor, two services, the first one part
+//! assessed and under audit with two findings, and a commanditaire with
+//! three users. The demo credentials are fixed and public: never load the
+//! demo into an installation that holds real data.
+
+use secrecy::SecretString;
+use thiqa_domain::{Directory, ProviderId, ServiceId, Tenant};
+use thiqa_store::{Actor, NewAccount, NewService};
+
+use crate::signin::hash_password;
+use crate::tenants::{role_by_name, seed_tenant};
+use crate::{App, AppError};
+
+pub const PROVIDER: &str = "Atlas Cloud Maroc (démo)";
+pub const ORGANISATION: &str = "Banque Exemple du Maroc (démo)";
+
+/// (directory, username, display name, password, TOTP secret, roles)
+pub type DemoUser = (
+    Directory,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+);
+
+pub const USERS: &[DemoUser] = &[
+    (
+        Directory::Operators,
+        "admin",
+        "Amal Bennani",
+        "Atlas-demo-console-2026",
+        Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+        &["Administrateur des comptes", "Responsable conformité"],
+    ),
+    (
+        Directory::Operators,
+        "habilitations",
+        "Hicham Alaoui",
+        "Atlas-demo-approval-2026",
+        Some("KRUGS4ZANFZSAYJAMRSW23ZAONSWG4TF"),
+        &["Approbateur des accès"],
+    ),
+    (
+        Directory::Operators,
+        "rssi",
+        "Rachida Tazi",
+        "Atlas-demo-security-2026",
+        Some("MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"),
+        &["RSSI"],
+    ),
+    // An external PASSI auditor: no role, access through an engagement.
+    (
+        Directory::Operators,
+        "auditeur",
+        "Nadia Filali",
+        "Atlas-demo-auditor-2026",
+        Some("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+        &[],
+    ),
+    (
+        Directory::Customers,
+        "karim",
+        "Karim El Idrissi",
+        "Banque-demo-portal-2026",
+        None,
+        &["Administrateur de l'organisation"],
+    ),
+    (
+        Directory::Customers,
+        "salma",
+        "Salma Berrada",
+        "Banque-demo-approve-2026",
+        None,
+        &["Approbateur des accès"],
+    ),
+    (
+        Directory::Customers,
+        "youssef",
+        "Youssef Chraibi",
+        "Banque-demo-reader-2026",
+        None,
+        &["Utilisateur"],
+    ),
+];
+
+/// Loads the demo data into an installation that has no provider yet;
+/// false (nothing done) when it has one, so later runs on the same data
+/// reuse what the first loaded.
+pub async fn load(app: &App) -> Result<bool, AppError> {
+    let store = &app.store;
+    if store.default_provider().await?.is_some() {
+        return Ok(false);
+    }
+    let actor = Actor::system();
+    let provider = store.create_provider(PROVIDER, &actor).await?;
+    let pt = Tenant::Provider(provider);
+    seed_tenant(store, pt, &actor).await?;
+    let org = store
+        .create_organisation(provider, ORGANISATION, false, &actor)
+        .await?;
+    let ot = Tenant::Organisation(org);
+    seed_tenant(store, ot, &actor).await?;
+    for (dir, username, display, password, secret, roles) in USERS {
+        let tenant = if *dir == Directory::Operators { pt } else { ot };
+        let hash = hash_password(app, SecretString::from(password.to_string())).await?;
+        let id = store
+            .create_account(
+                *dir,
+                NewAccount {
+                    tenant,
+                    username: username.to_string(),
+                    display_name: display.to_string(),
+                    email: Some(format!("{username}@demo.thiqa.ma")),
+                    password_hash: Some(hash),
+                    totp_secret: None,
+                    language: "fr".into(),
+                },
+                &actor,
+            )
+            .await?;
+        if let Some(secret) = secret {
+            let account = store.account(*dir, id).await?;
+            store.enable_totp(&account, secret, 0, &[], &actor).await?;
+        }
+        for role in *roles {
+            let role_id = role_by_name(store, tenant, role)
+                .await?
+                .ok_or_else(|| AppError::Internal(format!("demo role {role}")))?;
+            store.assign_role(tenant, id, role_id, &actor).await?;
+        }
+    }
+    let facts = serde_json::json!({"internal_development": false}).to_string();
+    let mut services = Vec::new();
+    for service in [
+        NewService {
+            provider,
+            name: "Atlas IaaS Souverain",
+            description: "Machines virtuelles et stockage en bloc, hébergés à Rabat et Casablanca.",
+            model: "iaas",
+            level: 2,
+            facts_json: &facts,
+        },
+        NewService {
+            provider,
+            name: "Atlas Messagerie",
+            description: "Messagerie collaborative en SaaS.",
+            model: "saas",
+            level: 1,
+            facts_json: "{}",
+        },
+    ] {
+        services.push(store.create_service(&service, &actor).await?);
+    }
+    // The first service is the one assessed and audited.
+    assess_demo_service(app, provider, services[0]).await?;
+    audit_demo_service(app, provider, services[0]).await?;
+    Ok(true)
+}
+
+/// An audit under way on the first service: the demo auditor is invited for
+/// 90 days and has recorded two findings, one already answered and planned.
+async fn audit_demo_service(
+    app: &App,
+    provider: ProviderId,
+    service: ServiceId,
+) -> Result<(), AppError> {
+    use thiqa_store::{NewAction, NewEngagement, NewFinding};
+    let store = &app.store;
+    let auditor = store
+        .account_by_username(Directory::Operators, "auditeur")
+        .await?
+        .ok_or_else(|| AppError::Internal("demo auditor".into()))?;
+    let now = store.clock().now_s();
+    let engagement = store
+        .create_engagement(
+            provider,
+            &NewEngagement {
+                service,
+                auditor_id: auditor.id,
+                firm: "Cabinet Atlas Audit PASSI (démo)".into(),
+                starts_at: now - 86_400,
+                expires_at: now + 90 * 86_400,
+            },
+            &Actor::system(),
+        )
+        .await?;
+    let as_auditor = Actor {
+        directory: Some(Directory::Operators),
+        id: Some(auditor.id),
+        name: auditor.username.clone(),
+        source_ip: None,
+    };
+    let tls = store
+        .record_finding(
+            provider,
+            service,
+            Some(engagement),
+            &NewFinding {
+                obligation_id: "3.6.2.a".into(),
+                severity: "major".into(),
+                description: "L'interface d'administration accepte encore TLS 1.0 (démo).".into(),
+            },
+            &as_auditor,
+        )
+        .await?;
+    store
+        .record_finding(
+            provider,
+            service,
+            Some(engagement),
+            &NewFinding {
+                obligation_id: "3.1.1.a".into(),
+                severity: "observation".into(),
+                description: "La politique de sécurité n'est pas datée (démo).".into(),
+            },
+            &as_auditor,
+        )
+        .await?;
+    store
+        .respond_to_finding(
+            provider,
+            service,
+            tls,
+            "Désactivation de TLS 1.0 et 1.1 planifiée (démo).",
+            None,
+            &Actor::system(),
+        )
+        .await?;
+    store
+        .create_action(
+            provider,
+            service,
+            &NewAction {
+                title: "Retirer TLS 1.0 et 1.1 de l'interface d'administration".into(),
+                description: String::new(),
+                owner: "rssi".into(),
+                due_date: "2027-01-31".into(),
+                obligations: vec!["3.6.2.a".into()],
+                findings: vec![tls],
+            },
+            &Actor::system(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// A self-assessment under way on the first demo service, so the dashboard
+/// has something to show: chapters 3.1–3.3 mostly done, a few gaps.
+async fn assess_demo_service(
+    app: &App,
+    provider: ProviderId,
+    service: ServiceId,
+) -> Result<(), AppError> {
+    use thiqa_domain::{AssessmentInput, AssessmentStatus};
+    let catalog = app.catalog;
+    let mut inputs = Vec::new();
+    for (i, (chapter, _, o)) in catalog.obligations().enumerate() {
+        if !["3.1", "3.2", "3.3", "3.6"].contains(&chapter.id.as_str()) {
+            continue;
+        }
+        let status = match i % 7 {
+            0 => AssessmentStatus::PartiallyCompliant,
+            3 => AssessmentStatus::NonCompliant,
+            _ => AssessmentStatus::Compliant,
+        };
+        let input = AssessmentInput {
+            status,
+            statement: format!("Voir la procédure interne PR-{:03} (démo).", i + 1),
+            justification: String::new(),
+            owner: if chapter.id == "3.6" {
+                "rssi".into()
+            } else {
+                "conformite".into()
+            },
+            next_review: if i % 5 == 0 {
+                "2026-12-15".into()
+            } else {
+                "2027-06-30".into()
+            },
+        };
+        inputs.push((o.id.clone(), input));
+    }
+    app.store
+        .save_assessments(provider, service, &inputs, &Actor::system())
+        .await?;
+    Ok(())
+}
