@@ -186,7 +186,41 @@ pub struct Described {
 
 /// The service `scope` reads, described.
 pub async fn describe(app: &App, scope: &ServiceScope) -> Result<Described, AppError> {
-    let (p, s) = (scope.provider(), scope.service());
+    describe_in(app, scope.provider(), scope.service()).await
+}
+
+/// The service `id` of the staff's provider, described, for whoever may
+/// read it or manage the provider's services: a change is answered with
+/// the service as it now is, also to a role that may change services but
+/// holds no `services.read`.
+pub async fn describe_changed(
+    app: &App,
+    staff: &Staff<'_>,
+    id: ServiceId,
+) -> Result<Described, AppError> {
+    let (p, s) = shown_to(app, staff, id).await?;
+    describe_in(app, p, s).await
+}
+
+/// The provider and service when the staff may see the service's page:
+/// with `services.manage`, or through [`Staff::service`]'s read access.
+async fn shown_to(
+    app: &App,
+    staff: &Staff<'_>,
+    id: ServiceId,
+) -> Result<(thiqa_domain::ProviderId, ServiceId), AppError> {
+    if staff.can(Permission::ServicesManage) {
+        return Ok((staff.provider(), id));
+    }
+    let scope = staff.service(app, id).await?;
+    Ok((scope.provider(), scope.service()))
+}
+
+async fn describe_in(
+    app: &App,
+    p: thiqa_domain::ProviderId,
+    s: ServiceId,
+) -> Result<Described, AppError> {
     let (service, sites) = tokio::try_join!(app.store.service(p, s), app.store.sites(p, s))?;
     let profile = profile_of(app.catalog, &service)?;
     Ok(Described {
@@ -207,13 +241,15 @@ pub async fn describe_all(app: &App, staff: &Staff<'_>) -> Result<Vec<Described>
     Ok(out)
 }
 
-/// The service `scope` reads, described, with what is recorded for its
-/// obligations: the service's page.
+/// The service `id` described, with what is recorded for its obligations:
+/// the service's page, for whoever may read the service or manage the
+/// provider's services (the page is shown again after a change).
 pub async fn with_assessments(
     app: &App,
-    scope: &ServiceScope,
+    staff: &Staff<'_>,
+    id: ServiceId,
 ) -> Result<(Described, AssessmentSet), AppError> {
-    let (p, s) = (scope.provider(), scope.service());
+    let (p, s) = shown_to(app, staff, id).await?;
     let ((service, recorded), sites) = tokio::try_join!(
         app.store.service_and_assessments(p, s),
         app.store.sites(p, s)

@@ -408,6 +408,31 @@ async fn services_over_the_api(t: TestApp) {
             .status,
         StatusCode::NOT_FOUND
     );
+    // A token that may change services but not read them is answered with
+    // the service it made or changed (not a 403 after the change was saved),
+    // and still may not read one.
+    let manage_only = c.api_token(&["services.manage"]).await;
+    let made = c
+        .api(
+            Method::POST,
+            "/api/v1/services",
+            &manage_only,
+            Some(r#"{"name":"Stockage","model":"iaas","level":1}"#),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert!(made.body.contains("\"Stockage\""), "{}", made.body);
+    assert_eq!(
+        c.api(
+            Method::GET,
+            &format!("/api/v1/services/{id}"),
+            &manage_only,
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     // Services are not on the public listener's API.
     let mut public = t.portal();
     assert_eq!(

@@ -144,14 +144,16 @@ fn view(d: Described) -> ServiceView {
     }
 }
 
-/// The service `id` of the caller's provider, described.
+/// The service `id` of the caller's provider, described (to a reader, or
+/// to the caller that just changed it).
 async fn described(
     app: &AppState,
     caller: &ApiCaller<Console>,
     id: ServiceId,
 ) -> Result<ServiceView, ApiError> {
-    let scope = caller.staff()?.service(app, id).await?;
-    Ok(view(services::describe(app, &scope).await?))
+    Ok(view(
+        services::describe_changed(app, &caller.staff()?, id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/services", responses((status = 200, body = Services)),

@@ -373,8 +373,7 @@ async fn detail_page(
         site,
     } = shown;
     let c = app.catalog;
-    let scope = me.staff()?.service(app, id).await?;
-    let (described, stored) = services::with_assessments(app, &scope).await?;
+    let (described, stored) = services::with_assessments(app, &me.staff()?, id).await?;
     let Described {
         service: s,
         profile: p,
@@ -440,8 +439,7 @@ async fn saved(
     me: &Signed<Console>,
     id: ServiceId,
 ) -> Result<Described, PageError> {
-    let scope = me.staff()?.service(app, id).await?;
-    Ok(services::describe(app, &scope).await?)
+    Ok(services::describe_changed(app, &me.staff()?, id).await?)
 }
 
 pub async fn detail(
