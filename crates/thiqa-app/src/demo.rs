@@ -6,7 +6,7 @@
 
 use secrecy::SecretString;
 use thiqa_domain::{Directory, ProviderId, ServiceId, Tenant};
-use thiqa_store::{Actor, NewAccount, NewService};
+use thiqa_store::{Actor, NewAccount, NewService, SecondFactor};
 
 use crate::signin::hash_password;
 use crate::tenants::{role_by_name, seed_tenant};
@@ -105,8 +105,16 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     for (dir, username, display, password, secret, roles) in USERS {
         let tenant = if *dir == Directory::Operators { pt } else { ot };
         let hash = hash_password(app, SecretString::from(password.to_string())).await?;
-        let id = store
-            .create_account(
+        let mut role_ids = Vec::new();
+        for role in *roles {
+            role_ids.push(
+                role_by_name(store, tenant, role)
+                    .await?
+                    .ok_or_else(|| AppError::Internal(format!("demo role {role}")))?,
+            );
+        }
+        store
+            .create_account_with(
                 *dir,
                 NewAccount {
                     tenant,
@@ -117,19 +125,15 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
                     totp_secret: None,
                     language: "fr".into(),
                 },
+                secret.map(|secret| SecondFactor {
+                    secret,
+                    last_step: 0,
+                    recovery_hashes: &[],
+                }),
+                &role_ids,
                 &actor,
             )
             .await?;
-        if let Some(secret) = secret {
-            let account = store.account(*dir, id).await?;
-            store.enable_totp(&account, secret, 0, &[], &actor).await?;
-        }
-        for role in *roles {
-            let role_id = role_by_name(store, tenant, role)
-                .await?
-                .ok_or_else(|| AppError::Internal(format!("demo role {role}")))?;
-            store.assign_role(tenant, id, role_id, &actor).await?;
-        }
     }
     let facts = serde_json::json!({"internal_development": false}).to_string();
     let mut services = Vec::new();

@@ -7,8 +7,8 @@
 use secrecy::SecretString;
 use thiqa_crypto::recovery;
 use thiqa_crypto::totp::TotpSecret;
-use thiqa_domain::{Directory, PermissionSet, Tenant, Username};
-use thiqa_store::{Actor, NewAccount, Refusal};
+use thiqa_domain::{Directory, Tenant, Username};
+use thiqa_store::{Actor, NewAccount, Refusal, SecondFactor};
 
 use crate::signin::hash_password;
 use crate::tenants::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
@@ -39,9 +39,9 @@ pub struct CreatedOperator {
 }
 
 /// Creates an operator with its password, second factor and roles, run
-/// from the shell. Refused, with nothing created, for an invalid username,
-/// a password the policy refuses, an unknown role or roles whose rights
-/// are incompatible together.
+/// from the shell, in one transaction. Refused, with nothing created, for
+/// an invalid username, a password the policy refuses, an unknown role or
+/// roles whose rights are incompatible together.
 pub async fn create_operator(app: &App, new: NewOperator<'_>) -> Result<CreatedOperator, AppError> {
     let username = Username::parse(new.username)
         .map_err(|e| AppError::Refused(Refusal::new("error-username", format!("username: {e}"))))?;
@@ -80,7 +80,6 @@ pub async fn create_operator(app: &App, new: NewOperator<'_>) -> Result<CreatedO
         new.roles.to_vec()
     };
     let mut role_ids = Vec::new();
-    let mut held = PermissionSet::new();
     for name in &roles {
         let id = role_by_name(&app.store, tenant, name)
             .await?
@@ -90,18 +89,15 @@ pub async fn create_operator(app: &App, new: NewOperator<'_>) -> Result<CreatedO
                         .arg("name", name),
                 )
             })?;
-        for p in app.store.role(tenant, id).await?.permissions {
-            held.insert(p);
-        }
         role_ids.push(id);
     }
-    // The roles are checked together before anything is created, so a
-    // refused combination leaves no half-made account behind.
-    thiqa_domain::separation::check(&held, &app.store.incompatible_pairs(tenant).await?)
-        .map_err(|v| AppError::from(thiqa_store::AssignmentError::Separation(v)))?;
-    let id = app
-        .store
-        .create_account(
+    let secret = TotpSecret::generate().map_err(|e| AppError::Internal(e.to_string()))?;
+    let codes = recovery::generate(username.as_str(), recovery::DEFAULT_COUNT)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    // One transaction: the account, its second factor and its roles, the
+    // roles' rights checked together (separation of duties) before commit.
+    app.store
+        .create_account_with(
             Directory::Operators,
             NewAccount {
                 tenant,
@@ -112,25 +108,15 @@ pub async fn create_operator(app: &App, new: NewOperator<'_>) -> Result<CreatedO
                 totp_secret: None,
                 language: "fr".into(),
             },
+            Some(SecondFactor {
+                secret: secrecy::ExposeSecret::expose_secret(&secret.to_base32()),
+                last_step: 0,
+                recovery_hashes: &codes.hashes,
+            }),
+            &role_ids,
             &actor,
         )
         .await?;
-    let account = app.store.account(Directory::Operators, id).await?;
-    let secret = TotpSecret::generate().map_err(|e| AppError::Internal(e.to_string()))?;
-    let codes = recovery::generate(&account.username, recovery::DEFAULT_COUNT)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    app.store
-        .enable_totp(
-            &account,
-            secrecy::ExposeSecret::expose_secret(&secret.to_base32()),
-            0,
-            &codes.hashes,
-            &actor,
-        )
-        .await?;
-    for role in role_ids {
-        app.store.assign_role(tenant, id, role, &actor).await?;
-    }
     Ok(CreatedOperator {
         username: username.to_string(),
         roles,

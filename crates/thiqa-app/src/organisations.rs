@@ -98,16 +98,16 @@ pub async fn onboard(
         .await
         .map_err(built_in)?;
     let new = onboarding.administrator.into_new(tenant, language);
+    // The administrator and its role in one transaction.
+    let roles: Vec<_> = role_by_name(&app.store, tenant, ORG_ADMIN_ROLE)
+        .await?
+        .into_iter()
+        .collect();
     let id = app
         .store
-        .create_account(Directory::Customers, new, actor)
-        .await?;
-    if let Some(role) = role_by_name(&app.store, tenant, ORG_ADMIN_ROLE).await? {
-        app.store
-            .assign_role(tenant, id, role, actor)
-            .await
-            .map_err(built_in)?;
-    }
+        .create_account_with(Directory::Customers, new, None, &roles, actor)
+        .await
+        .map_err(built_in)?;
     let account = app.store.account(Directory::Customers, id).await?;
     let link = accounts::issue_link(app, &account, link_ttl_s, actor).await?;
     Ok(Onboarded { organisation, link })

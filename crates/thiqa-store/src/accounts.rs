@@ -7,7 +7,7 @@ use std::fmt;
 use sqlx::any::AnyRow;
 use thiqa_domain::{Directory, Tenant};
 
-use crate::connect::Store;
+use crate::connect::{Store, WriteTx};
 use crate::directory_tables::tables;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
@@ -159,43 +159,8 @@ impl Store {
         new: NewAccount,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
-        let t = tables(dir);
-        let tenant_id = tenant_id_for(dir, new.tenant)?;
-        if new.username.starts_with(DEREGISTERED_PREFIX) {
-            return Err(username_unavailable());
-        }
-        let now = self.clock.now_s();
         let mut w = self.write().await?;
-        let sql = format!(
-            "INSERT INTO {} ({}, username, display_name, email, password_hash, totp_secret, \
-             totp_enabled, language, created_at, password_changed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $8) RETURNING id",
-            t.users, t.tenant_col
-        );
-        let id: i64 = sqlx::query_scalar(&sql)
-            .bind(tenant_id)
-            .bind(&new.username)
-            .bind(&new.display_name)
-            .bind(&new.email)
-            .bind(&new.password_hash)
-            .bind(&new.totp_secret)
-            .bind(&new.language)
-            .bind(now)
-            .fetch_one(&mut *w.tx)
-            .await
-            .map_err(
-                |e| match StoreError::conflict_on(e, username_unavailable_refusal()) {
-                    StoreError::Conflict(_) => username_unavailable(),
-                    other => other,
-                },
-            )?;
-        w.event(
-            actor,
-            &NewEvent::success("account.create")
-                .target(format!("{}:{}", dir.as_str(), new.username))
-                .tenant(new.tenant),
-        )
-        .await?;
+        let id = insert_account(&mut w, dir, &new, actor, self.clock.now_s()).await?;
         w.commit().await?;
         Ok(id)
     }
@@ -417,34 +382,13 @@ impl Store {
         recovery_hashes: &[String],
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        let t = tables(account.directory);
         let mut w = self.write().await?;
-        let sql = format!(
-            "UPDATE {} SET totp_secret = $1, totp_enabled = 1, totp_last_step = $2 WHERE id = $3",
-            t.users
-        );
-        sqlx::query(&sql)
-            .bind(secret)
-            .bind(last_step)
-            .bind(account.id)
-            .execute(&mut *w.tx)
-            .await?;
-        let sql = format!("DELETE FROM {} WHERE user_id = $1", t.recovery);
-        sqlx::query(&sql)
-            .bind(account.id)
-            .execute(&mut *w.tx)
-            .await?;
-        let sql = format!(
-            "INSERT INTO {} (user_id, code_hash) VALUES ($1, $2)",
-            t.recovery
-        );
-        for h in recovery_hashes {
-            sqlx::query(&sql)
-                .bind(account.id)
-                .bind(h)
-                .execute(&mut *w.tx)
-                .await?;
-        }
+        let totp = SecondFactor {
+            secret,
+            last_step,
+            recovery_hashes,
+        };
+        turn_on_totp(&mut w, account.directory, account.id, &totp).await?;
         w.event(actor, &NewEvent::success("mfa.enable").about(account))
             .await?;
         w.commit().await
@@ -541,4 +485,93 @@ impl Store {
 
 fn username_unavailable_refusal() -> crate::Refusal {
     crate::Refusal::new("refusal-username-unavailable", "username not available")
+}
+
+/// A second factor as it is turned on: the secret, the last step used (0:
+/// none) and the hashes of the recovery codes.
+pub struct SecondFactor<'a> {
+    pub secret: &'a str,
+    pub last_step: i64,
+    pub recovery_hashes: &'a [String],
+}
+
+/// Inserts a new account inside `w` and journals its creation.
+pub(crate) async fn insert_account(
+    w: &mut WriteTx,
+    dir: Directory,
+    new: &NewAccount,
+    actor: &Actor,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let t = tables(dir);
+    let tenant_id = tenant_id_for(dir, new.tenant)?;
+    if new.username.starts_with(DEREGISTERED_PREFIX) {
+        return Err(username_unavailable());
+    }
+    let sql = format!(
+        "INSERT INTO {} ({}, username, display_name, email, password_hash, totp_secret, \
+         totp_enabled, language, created_at, password_changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $8) RETURNING id",
+        t.users, t.tenant_col
+    );
+    let id: i64 = sqlx::query_scalar(&sql)
+        .bind(tenant_id)
+        .bind(&new.username)
+        .bind(&new.display_name)
+        .bind(&new.email)
+        .bind(&new.password_hash)
+        .bind(&new.totp_secret)
+        .bind(&new.language)
+        .bind(now)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(
+            |e| match StoreError::conflict_on(e, username_unavailable_refusal()) {
+                StoreError::Conflict(_) => username_unavailable(),
+                other => other,
+            },
+        )?;
+    w.event(
+        actor,
+        &NewEvent::success("account.create")
+            .target(format!("{}:{}", dir.as_str(), new.username))
+            .tenant(new.tenant),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Turns the second factor of account `id` on inside `w`, replacing any
+/// recovery codes; the caller journals it.
+pub(crate) async fn turn_on_totp(
+    w: &mut WriteTx,
+    dir: Directory,
+    id: i64,
+    totp: &SecondFactor<'_>,
+) -> Result<(), StoreError> {
+    let t = tables(dir);
+    let sql = format!(
+        "UPDATE {} SET totp_secret = $1, totp_enabled = 1, totp_last_step = $2 WHERE id = $3",
+        t.users
+    );
+    sqlx::query(&sql)
+        .bind(totp.secret)
+        .bind(totp.last_step)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+    let sql = format!("DELETE FROM {} WHERE user_id = $1", t.recovery);
+    sqlx::query(&sql).bind(id).execute(&mut *w.tx).await?;
+    let sql = format!(
+        "INSERT INTO {} (user_id, code_hash) VALUES ($1, $2)",
+        t.recovery
+    );
+    for h in totp.recovery_hashes {
+        sqlx::query(&sql)
+            .bind(id)
+            .bind(h)
+            .execute(&mut *w.tx)
+            .await?;
+    }
+    Ok(())
 }

@@ -17,6 +17,7 @@
 //! as BIGINT (booleans are 0/1, times are Unix seconds or milliseconds UTC),
 //! text as TEXT, `RETURNING` for new ids, `ON CONFLICT` for upserts.
 
+mod account_setup;
 mod accounts;
 mod actions;
 mod alerts;
@@ -51,7 +52,7 @@ mod signing_keys;
 mod tenants;
 mod tokens;
 
-pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount};
+pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount, SecondFactor};
 pub use actions::{ActionItem, NewAction, ACTION_STATUSES};
 pub use alerts::{
     format_window, parse_sigma, parse_window, Acknowledgement, Alert, AlertCursor, AlertQuery,

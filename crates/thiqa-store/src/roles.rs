@@ -253,27 +253,15 @@ impl Store {
             let mut r = self.rights_tx(tenant).await?;
             let assignments = tables(tenant.directory()).roles;
             if grant {
-                let sql = format!(
-                    "INSERT INTO {assignments} (user_id, role_id, scope, granted_by, granted_at) \
-                     VALUES ($1, $2, '*', $3, $4)"
-                );
-                sqlx::query(&sql)
-                    .bind(user_id)
-                    .bind(role_id.0)
-                    .bind(&actor.name)
-                    .bind(self.clock.now_s())
-                    .execute(&mut *r.w.tx)
-                    .await
-                    .map_err(|e| {
-                        let english =
-                            format!("role {} for {} already exists", role.name, account.username);
-                        StoreError::conflict_on(
-                            e,
-                            crate::Refusal::new("refusal-exists-assignment", english)
-                                .arg("role", &role.name)
-                                .arg("username", &account.username),
-                        )
-                    })?;
+                insert_assignment(
+                    &mut r.w,
+                    tenant,
+                    (user_id, &account.username),
+                    &role,
+                    actor,
+                    self.clock.now_s(),
+                )
+                .await?;
             } else {
                 let sql = format!("DELETE FROM {assignments} WHERE user_id = $1 AND role_id = $2");
                 let done = sqlx::query(&sql)
@@ -532,4 +520,38 @@ async fn insert_pair(
         )
     })?;
     Ok(id)
+}
+
+/// Gives `role` to the account (`id`, `username`) of `tenant` inside `w`
+/// (a rights transaction, which checks the invariants before it commits).
+pub(crate) async fn insert_assignment(
+    w: &mut WriteTx,
+    tenant: Tenant,
+    (user_id, username): (i64, &str),
+    role: &Role,
+    actor: &Actor,
+    now: i64,
+) -> Result<(), StoreError> {
+    let assignments = tables(tenant.directory()).roles;
+    let sql = format!(
+        "INSERT INTO {assignments} (user_id, role_id, scope, granted_by, granted_at) \
+         VALUES ($1, $2, '*', $3, $4)"
+    );
+    sqlx::query(&sql)
+        .bind(user_id)
+        .bind(role.id.0)
+        .bind(&actor.name)
+        .bind(now)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(|e| {
+            let english = format!("role {} for {username} already exists", role.name);
+            StoreError::conflict_on(
+                e,
+                crate::Refusal::new("refusal-exists-assignment", english)
+                    .arg("role", &role.name)
+                    .arg("username", username),
+            )
+        })?;
+    Ok(())
 }

@@ -17,6 +17,7 @@ on_both_backends!(
     rate_limits_count_per_window,
     concurrent_incompatible_assignments_cannot_both_pass,
     assessments_keep_the_history_of_every_change,
+    an_account_made_whole_is_all_or_nothing,
 );
 
 async fn setup(ts: &TestStore) -> (Tenant, Tenant, i64, i64) {
@@ -44,6 +45,18 @@ async fn setup(ts: &TestStore) -> (Tenant, Tenant, i64, i64) {
         .await
         .unwrap();
     (pt, ot, op, cu)
+}
+
+/// The référentiel's incompatible pairs of operator rights, declared.
+async fn declare_operator_pairs(s: &thiqa_store::Store, pt: Tenant) {
+    for (a, b, why) in default_pairs()
+        .into_iter()
+        .filter(|(a, _, _)| a.directory() == Directory::Operators)
+    {
+        s.add_incompatible_pair(pt, a, b, why, &Actor::cli())
+            .await
+            .unwrap();
+    }
 }
 
 fn new_account(tenant: Tenant, name: &str) -> NewAccount {
@@ -131,14 +144,7 @@ async fn directories_are_separate(ts: TestStore) {
 async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
     let (pt, _, op, _) = setup(&ts).await;
     let s = &ts.store;
-    for (a, b, why) in default_pairs()
-        .into_iter()
-        .filter(|(a, _, _)| a.directory() == Directory::Operators)
-    {
-        s.add_incompatible_pair(pt, a, b, why, &Actor::cli())
-            .await
-            .unwrap();
-    }
+    declare_operator_pairs(s, pt).await;
     let accounts = s
         .create_role(
             pt,
@@ -518,4 +524,84 @@ async fn assessments_keep_the_history_of_every_change(ts: TestStore) {
     // Another provider's service is out of reach.
     let other = s.create_provider("Autre", &Actor::cli()).await.unwrap();
     assert!(s.assessments(other, service).await.is_err());
+}
+
+/// `create_account_with` writes the account, its second factor and its
+/// roles in one rights transaction: roles whose rights are incompatible
+/// together leave no account behind, and a success leaves all three.
+async fn an_account_made_whole_is_all_or_nothing(ts: TestStore) {
+    let (pt, _, _, _) = setup(&ts).await;
+    let s = &ts.store;
+    declare_operator_pairs(s, pt).await;
+    let role = |name: &'static str, p: Permission| async move {
+        s.create_role(pt, name, "", &[p], true, &Actor::cli())
+            .await
+            .unwrap()
+    };
+    let accounts = role("Comptes", Permission::OperatorsManage).await;
+    let approver = role("Habilitations", Permission::AccessApprove).await;
+    let hashes = vec!["h1".to_string(), "h2".to_string()];
+    let totp = || thiqa_store::SecondFactor {
+        secret: "JBSWY3DPEHPK3PXP",
+        last_step: 0,
+        recovery_hashes: &hashes,
+    };
+    let refused = s
+        .create_account_with(
+            Directory::Operators,
+            new_account(pt, "nadia"),
+            Some(totp()),
+            &[accounts, approver],
+            &Actor::cli(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, AssignmentError::Separation(_)),
+        "{refused}"
+    );
+    assert!(
+        s.account_by_username(Directory::Operators, "nadia")
+            .await
+            .unwrap()
+            .is_none(),
+        "a refused role leaves no account behind"
+    );
+    let journaled = s
+        .events(&EventFilter {
+            tenant: Some(pt),
+            action_prefix: Some("account.create".into()),
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(
+        journaled
+            .iter()
+            .any(|e| e.target.as_deref() == Some("operator:nadia")
+                && e.details
+                    .as_deref()
+                    .is_some_and(|d| d.contains("access.approve"))),
+        "the refusal is journaled: {journaled:?}"
+    );
+    let id = s
+        .create_account_with(
+            Directory::Operators,
+            new_account(pt, "nadia"),
+            Some(totp()),
+            &[accounts],
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let made = s.account(Directory::Operators, id).await.unwrap();
+    assert!(made.totp_enabled);
+    assert_eq!(s.recovery_code_hashes(&made).await.unwrap().len(), 2);
+    let rights = s.rights_of(Directory::Operators, id).await.unwrap();
+    assert!(
+        rights
+            .iter()
+            .any(|r| r.permission == Permission::OperatorsManage),
+        "the role was given"
+    );
 }
