@@ -8,7 +8,7 @@ use thiqa_catalog::{Catalog, Level, Profile, ServiceModel, Subject};
 use thiqa_domain::{Permission, ServiceId};
 use thiqa_store::{AssessmentSet, NewService, Service, Site};
 
-use crate::{App, AppError, ServiceScope, Staff};
+use crate::{App, AppError, Staff};
 
 /// The longest service name, in characters.
 pub const NAME_MAX: usize = 120;
@@ -184,9 +184,16 @@ pub struct Described {
     pub sites: Vec<Site>,
 }
 
-/// The service `scope` reads, described.
-pub async fn describe(app: &App, scope: &ServiceScope) -> Result<Described, AppError> {
-    describe_in(app, scope.provider(), scope.service()).await
+impl Described {
+    fn of(c: &Catalog, service: Service, sites: Vec<Site>) -> Result<Described, AppError> {
+        let profile = profile_of(c, &service)?;
+        Ok(Described {
+            applicable: applicable_ids(c, &profile),
+            service,
+            profile,
+            sites,
+        })
+    }
 }
 
 /// The service `id` of the staff's provider, described, for whoever may
@@ -199,7 +206,8 @@ pub async fn describe_changed(
     id: ServiceId,
 ) -> Result<Described, AppError> {
     let (p, s) = shown_to(app, staff, id).await?;
-    describe_in(app, p, s).await
+    let (service, sites) = tokio::try_join!(app.store.service(p, s), app.store.sites(p, s))?;
+    Described::of(app.catalog, service, sites)
 }
 
 /// The provider and service when the staff may see the service's page:
@@ -216,27 +224,15 @@ async fn shown_to(
     Ok((scope.provider(), scope.service()))
 }
 
-async fn describe_in(
-    app: &App,
-    p: thiqa_domain::ProviderId,
-    s: ServiceId,
-) -> Result<Described, AppError> {
-    let (service, sites) = tokio::try_join!(app.store.service(p, s), app.store.sites(p, s))?;
-    let profile = profile_of(app.catalog, &service)?;
-    Ok(Described {
-        applicable: applicable_ids(app.catalog, &profile),
-        service,
-        profile,
-        sites,
-    })
-}
-
-/// Every service of the staff's provider, described (`services.read`).
+/// Every service of the staff's provider, described (`services.read`):
+/// the rows listed once, then each one's sites.
 pub async fn describe_all(app: &App, staff: &Staff<'_>) -> Result<Vec<Described>, AppError> {
     staff.require(Permission::ServicesRead)?;
+    let p = staff.provider();
     let mut out = Vec::new();
-    for s in app.store.services(staff.provider()).await? {
-        out.push(describe(app, &staff.service(app, s.id).await?).await?);
+    for service in app.store.services(p).await? {
+        let sites = app.store.sites(p, service.id).await?;
+        out.push(Described::of(app.catalog, service, sites)?);
     }
     Ok(out)
 }
@@ -254,12 +250,5 @@ pub async fn with_assessments(
         app.store.service_and_assessments(p, s),
         app.store.sites(p, s)
     )?;
-    let profile = profile_of(app.catalog, &service)?;
-    let described = Described {
-        applicable: applicable_ids(app.catalog, &profile),
-        service,
-        profile,
-        sites,
-    };
-    Ok((described, recorded))
+    Ok((Described::of(app.catalog, service, sites)?, recorded))
 }
