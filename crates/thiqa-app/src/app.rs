@@ -29,29 +29,23 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Store, blobs: BlobStore, keys: KeyCustody) -> App {
+    /// The use cases' parts; `Config::app` (thiqa-server) builds them from
+    /// the configuration for the server and the command line alike.
+    pub fn new(
+        store: Store,
+        blobs: BlobStore,
+        keys: KeyCustody,
+        lockout: LockoutPolicy,
+        sign_in: SignInRules,
+    ) -> App {
         App {
             store,
             catalog: thiqa_catalog::dgssi_cloud_2025(),
             blobs,
             keys,
-            lockout: LockoutPolicy::default(),
-            sign_in: SignInRules::default(),
+            lockout,
+            sign_in,
             dossier_key: OnceLock::new(),
         }
-    }
-
-    /// The same, with the configured lockout policy (the default is 5
-    /// failures, released after 15 minutes).
-    pub fn with_lockout(self, lockout: LockoutPolicy) -> App {
-        App { lockout, ..self }
-    }
-
-    /// The same, with the configured sign-in rules (the default: Argon2id
-    /// at OWASP's minimum cost, the default password policy, 30-minute idle
-    /// and 12-hour sessions, 30 attempts per address and 10 per account
-    /// every 5 minutes).
-    pub fn with_sign_in(self, sign_in: SignInRules) -> App {
-        App { sign_in, ..self }
     }
 }

@@ -357,6 +357,27 @@ impl Config {
         }
     }
 
+    /// The use cases' parts over `store` with everything this
+    /// configuration sets for them (evidence storage, key custody, lockout,
+    /// sign-in rules): the one place the server and the command line build
+    /// them, so neither runs with defaults the other does not.
+    pub fn app(&self, store: thiqa_store::Store) -> Result<thiqa_app::App, String> {
+        let blobs = self
+            .blob_store()
+            .map_err(|e| format!("evidence storage: {e}"))?;
+        let keys = self.key_custody().map_err(|e| format!("keys: {e}"))?;
+        let sign_in = self
+            .sign_in_rules()
+            .map_err(|e| format!("password settings: {e}"))?;
+        Ok(thiqa_app::App::new(
+            store,
+            blobs,
+            keys,
+            self.lockout_policy(),
+            sign_in,
+        ))
+    }
+
     /// How signing in works under this configuration: Argon2id's cost, the
     /// password policy, session lifetimes and the attempt limits.
     pub fn sign_in_rules(

@@ -49,25 +49,24 @@ impl std::ops::Deref for Shared {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("password settings: {0}")]
-    Password(#[from] thiqa_crypto::CryptoError),
+    /// What the configuration sets for the use cases is unusable (it
+    /// names which: evidence storage, keys, password settings).
+    #[error("{0}")]
+    Setup(String),
     #[error("message files: {0}")]
     Messages(String),
     #[error("{0}")]
     JournalKey(String),
-    #[error("evidence storage: {0}")]
-    Blobs(String),
 }
 
 impl AppState {
     /// The shared state; reads (or creates) the journal signing key.
     pub async fn new(store: Store, config: Config) -> Result<AppState, StateError> {
-        let sign_in = config.sign_in_rules()?;
-        let blobs = config.blob_store().map_err(StateError::Blobs)?;
-        let keys = config.key_custody().map_err(StateError::JournalKey)?;
-        let journal_signer = store
+        let core = config.app(store).map_err(StateError::Setup)?;
+        let journal_signer = core
+            .store
             .journal_signer(
-                &keys,
+                &core.keys,
                 &config.journal.origin,
                 true,
                 &thiqa_store::instance_name(),
@@ -76,9 +75,7 @@ impl AppState {
             .map_err(|e| StateError::JournalKey(e.to_string()))?
             .ok_or_else(|| StateError::JournalKey("the journal key was not created".into()))?;
         Ok(AppState(Arc::new(Shared {
-            core: App::new(store, blobs, keys)
-                .with_lockout(config.lockout_policy())
-                .with_sign_in(sign_in),
+            core,
             journal_signer,
             i18n: I18n::load().map_err(StateError::Messages)?,
             metrics: Metrics::default(),

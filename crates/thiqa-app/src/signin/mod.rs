@@ -50,28 +50,6 @@ pub struct AttemptLimits {
     pub window_s: i64,
 }
 
-impl Default for AttemptLimits {
-    fn default() -> Self {
-        AttemptLimits {
-            per_address: 30,
-            per_account: 10,
-            window_s: 300,
-        }
-    }
-}
-
-impl Default for SignInRules {
-    fn default() -> Self {
-        SignInRules {
-            hasher: PasswordHasher::new(Default::default())
-                .expect("the default Argon2id parameters are within bounds"),
-            passwords: PasswordPolicy::default(),
-            sessions: SessionPolicy::default(),
-            attempts: AttemptLimits::default(),
-        }
-    }
-}
-
 /// Who is trying to sign in, as far as is known before they have: the
 /// directory they sign in to and where the request came from.
 #[derive(Debug, Clone)]

@@ -109,11 +109,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// the configuration names, with its lockout and sign-in rules.
 pub async fn app_over(config: &Config) -> anyhow::Result<thiqa_app::App> {
     let store = open_store(config).await?;
-    let blobs = config.blob_store().map_err(|e| anyhow::anyhow!(e))?;
-    let custody = config.key_custody().map_err(|e| anyhow::anyhow!(e))?;
-    Ok(thiqa_app::App::new(store, blobs, custody)
-        .with_lockout(config.lockout_policy())
-        .with_sign_in(config.sign_in_rules()?))
+    config.app(store).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// [`app_over`], and the provider the command acts for (the database's
