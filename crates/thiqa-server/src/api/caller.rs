@@ -123,6 +123,21 @@ impl<R: Realm> FromRequestParts<AppState> for ApiCaller<R> {
     }
 }
 
+/// Query parameters whose problems (an unknown parameter, a value of the
+/// wrong type) come back as a 400 API error naming them.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
+    }
+}
+
 /// A JSON body whose problems (not JSON, wrong type, missing field, invalid
 /// UTF-8, too large) come back as 4xx API errors naming them.
 pub struct ApiJson<T>(pub T);

@@ -10,7 +10,7 @@
 //! (`org.journal.read`); an operator (`journal.read`) exports those of one
 //! of its provider's commanditaires, on request.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -22,7 +22,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::caller::ApiCaller;
+use crate::api::caller::{ApiCaller, ApiQuery};
 use crate::journal_export::{
     current_checkpoint, download, events_body, proofs_body, record_export, ExportQuery,
     ExportRequest,
@@ -127,9 +127,8 @@ fn refused(refusal: ProofRefusal) -> ApiError {
     summary = "Public: RFC 9162 inclusion proof of leaf index in the signed tree of size (default: latest)")]
 async fn inclusion(
     State(app): State<AppState>,
-    query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<InclusionQuery>,
 ) -> Result<Json<InclusionProof>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let proof = proofs::inclusion(&app, q.index, q.size)
         .await?
         .map_err(refused)?;
@@ -158,9 +157,8 @@ struct ConsistencyQuery {
     summary = "Public: RFC 9162 consistency proof between signed tree sizes from and to (default: latest)")]
 async fn consistency(
     State(app): State<AppState>,
-    query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<ConsistencyQuery>,
 ) -> Result<Json<ConsistencyProof>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let proof = proofs::consistency(&app, q.from, q.to)
         .await?
         .map_err(refused)?;
@@ -174,9 +172,8 @@ async fn consistency(
 async fn api_request<R: Realm>(
     app: &AppState,
     caller: &ApiCaller<R>,
-    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    q: ExportQuery,
 ) -> Result<ExportRequest, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     // Named here so that the API says which right is missing.
     caller.require(R::READ_EVENTS)?;
     let tenant = events::export_tenant(app, &caller.member(), q.organisation.map(OrganisationId))
@@ -201,9 +198,9 @@ async fn api_request<R: Realm>(
 async fn export<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
-    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let req = api_request(&app, &caller, query).await?;
+    let req = api_request(&app, &caller, q).await?;
     record_export(&app.store, &caller.actor(), &req, "events").await?;
     Ok(download(
         req.format.media_type(),
@@ -222,9 +219,9 @@ async fn export<R: Realm>(
 async fn export_proofs<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
-    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let req = api_request(&app, &caller, query).await?;
+    let req = api_request(&app, &caller, q).await?;
     record_export(&app.store, &caller.actor(), &req, "proofs").await?;
     let checkpoint = current_checkpoint(&app).await.map_err(ApiError::internal)?;
     Ok(download(

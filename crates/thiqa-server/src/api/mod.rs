@@ -10,7 +10,7 @@ pub mod journal;
 pub mod openapi;
 mod services;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state, map_response};
@@ -23,7 +23,7 @@ use thiqa_store::{EventFilter, HeldRight, SecurityEvent};
 use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::caller::ApiCaller;
+use crate::api::caller::{ApiCaller, ApiQuery};
 use crate::metrics::Listener;
 use crate::realm::Realm;
 use crate::state::AppState;
@@ -188,10 +188,9 @@ pub struct Events {
 async fn events<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
-    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<Events>, ApiError> {
     caller.require(R::READ_EVENTS)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=10_000).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 10000"));

@@ -1,8 +1,9 @@
 //! Security events (3.8.6): operators see the provider's, commanditaire users
 //! their organisation's only.
 
+use crate::web::forms::PageQuery;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use thiqa_app::events;
 use thiqa_domain::OrganisationId;
@@ -98,9 +99,8 @@ pub async fn page<R: Realm>(
 async fn export_request<R: Realm>(
     app: &AppState,
     me: &Signed<R>,
-    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    q: ExportQuery,
 ) -> Result<ExportRequest, PageError> {
-    let Query(q) = query.map_err(|e| PageError::BadRequest(e.body_text()))?;
     let tenant = events::export_tenant(app, &me.member(), q.organisation.map(OrganisationId))
         .await?
         .map_err(|r| PageError::BadRequest(r.english().to_string()))?;
@@ -117,9 +117,9 @@ async fn export_request<R: Realm>(
 pub async fn export<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
-    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    PageQuery(q): PageQuery<ExportQuery>,
 ) -> Result<Response, PageError> {
-    let req = export_request(&app, &me, query).await?;
+    let req = export_request(&app, &me, q).await?;
     record_export(&app.store, &me.actor(), &req, "events").await?;
     Ok(download(
         req.format.media_type(),
@@ -132,9 +132,9 @@ pub async fn export<R: Realm>(
 pub async fn export_proofs<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
-    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    PageQuery(q): PageQuery<ExportQuery>,
 ) -> Result<Response, PageError> {
-    let req = export_request(&app, &me, query).await?;
+    let req = export_request(&app, &me, q).await?;
     record_export(&app.store, &me.actor(), &req, "proofs").await?;
     let checkpoint = current_checkpoint(&app)
         .await

@@ -5,8 +5,9 @@
 //! organisation's only: the tenant comes from the session, never from the
 //! query.
 
+use crate::web::forms::PageQuery;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use thiqa_domain::assessment::iso_date_start;
@@ -161,10 +162,9 @@ fn cursor(text: &str) -> Result<Option<SearchCursor>, PageError> {
 pub async fn page<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
-    query: Result<Query<SearchForm>, axum::extract::rejection::QueryRejection>,
+    PageQuery(mut form): PageQuery<SearchForm>,
 ) -> Result<Response, PageError> {
     me.require(R::READ_EVENTS)?;
-    let Query(mut form) = query.map_err(|e| PageError::BadRequest(e.body_text()))?;
     let tr = me.tr(&app);
     let now = app.store.clock().now_s();
     if form.to.is_empty() {

@@ -1,7 +1,9 @@
-//! Form extraction that never answers 5xx: a body that does not parse (wrong
-//! fields, invalid UTF-8, oversized) becomes a 400 page naming the problem.
+//! Form and query extraction that never answers 5xx: a body or query that
+//! does not parse (wrong fields, invalid UTF-8, oversized) becomes a 400
+//! page naming the problem.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::Form as AxumForm;
 use serde::de::DeserializeOwned;
 
@@ -15,6 +17,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match AxumForm::<T>::from_request(req, state).await {
             Ok(AxumForm(v)) => Ok(Form(v)),
+            Err(rejection) => Err(PageError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// A page's query parameters, as [`Form`] for bodies.
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(PageQuery(v)),
             Err(rejection) => Err(PageError::BadRequest(rejection.body_text())),
         }
     }
