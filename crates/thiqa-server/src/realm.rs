@@ -20,9 +20,6 @@ pub trait Realm: Send + Sync + 'static {
     const MANAGE_ROLES: Permission = Self::DIR.manage_roles();
     const MANAGE_SEPARATION: Permission = Self::DIR.manage_separation();
     const READ_EVENTS: Permission = Self::DIR.read_journal();
-    /// Operators must always pass a second factor (3.5.6); customers when
-    /// their organisation requires it or they enrolled.
-    const MFA_ALWAYS: bool;
 }
 
 pub struct Console;
@@ -33,7 +30,6 @@ impl Realm for Console {
     const COOKIE: &'static str = "thiqa_console";
     const PRE_COOKIE: &'static str = "thiqa_console_pre";
     const TITLE_KEY: &'static str = "realm-console";
-    const MFA_ALWAYS: bool = true;
 }
 
 impl Realm for Portal {
@@ -41,7 +37,6 @@ impl Realm for Portal {
     const COOKIE: &'static str = "thiqa_portal";
     const PRE_COOKIE: &'static str = "thiqa_portal_pre";
     const TITLE_KEY: &'static str = "realm-portal";
-    const MFA_ALWAYS: bool = false;
 }
 
 /// The cookie name as sent: `__Host-` under TLS binds it to this exact

@@ -108,9 +108,7 @@ pub async fn with_password(
         // Locked by a concurrent failure since the check above.
         return Ok(Err(refusal_after_lock(app, &account).await?));
     }
-    let needs_mfa = dir == thiqa_domain::Directory::Operators
-        || account.totp_enabled
-        || organisation_requires_mfa(app, account.tenant).await?;
+    let needs_mfa = account.totp_enabled || tenant_requires_mfa(app, account.tenant).await?;
     let session = open_session(app, visitor, &account, !needs_mfa).await?;
     Ok(Ok(Verified {
         account,
@@ -119,7 +117,10 @@ pub async fn with_password(
     }))
 }
 
-async fn organisation_requires_mfa(app: &App, tenant: Tenant) -> Result<bool, AppError> {
+/// Whether every account of `tenant` must pass a second factor: the
+/// provider's staff always (3.5.6), an organisation's members when it
+/// requires it (otherwise those who enrolled).
+async fn tenant_requires_mfa(app: &App, tenant: Tenant) -> Result<bool, AppError> {
     Ok(match tenant {
         Tenant::Organisation(id) => app.store.organisation(id).await?.require_mfa,
         Tenant::Provider(_) => true,
