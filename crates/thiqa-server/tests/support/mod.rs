@@ -229,6 +229,11 @@ pub async fn fresh_postgres() -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = format!("thiqa_web_{}_{n}", std::process::id());
+    // A database of the same name is an earlier run's whose process had
+    // this id (test databases are not dropped): it is nobody's now.
+    conn.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+        .await
+        .unwrap();
     conn.execute(format!("CREATE DATABASE {name}").as_str())
         .await
         .unwrap();
