@@ -147,6 +147,16 @@ fn lock_refusal(app: &App, account: &Account) -> Option<Refusal> {
     }
 }
 
+/// The refusal when this very attempt locked the account: locked from now
+/// until the lockout releases it (if it ever does by itself).
+fn locked_by_this_attempt(app: &App) -> Refusal {
+    Refusal::Locked {
+        until: (app.lockout.release_after_s > 0)
+            .then(|| app.store.clock().now_s() + app.lockout.release_after_s),
+        by_this_attempt: true,
+    }
+}
+
 /// The refusal for an account that locked during a step, read afresh.
 async fn refusal_after_lock(app: &App, account: &Account) -> Result<Refusal, AppError> {
     let fresh = app.store.account(account.directory, account.id).await?;

@@ -5,7 +5,8 @@ use thiqa_domain::{LockState, Tenant, Username};
 use thiqa_store::{Account, Actor, NewEvent};
 
 use super::{
-    open_session, refusal_after_lock, verify_password, within_limits, NewSession, Refusal, Visitor,
+    locked_by_this_attempt, open_session, refusal_after_lock, verify_password, within_limits,
+    NewSession, Refusal, Visitor,
 };
 use crate::{App, AppError};
 
@@ -91,12 +92,7 @@ pub async fn with_password(
             .record_login_failure(&account, app.lockout.threshold, &actor, "wrong password")
             .await?;
         if failure.now_locked {
-            let until = (app.lockout.release_after_s > 0)
-                .then(|| app.store.clock().now_s() + app.lockout.release_after_s);
-            return Ok(Err(Refusal::Locked {
-                until,
-                by_this_attempt: true,
-            }));
+            return Ok(Err(locked_by_this_attempt(app)));
         }
         return Ok(Err(Refusal::Credentials));
     }

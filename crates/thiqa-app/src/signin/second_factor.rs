@@ -6,7 +6,10 @@ use thiqa_crypto::recovery;
 use thiqa_crypto::totp::{Totp, TotpSecret};
 use thiqa_store::NewEvent;
 
-use super::{lock_refusal, refusal_after_lock, renew, within_limits, NewSession, Pending, Refusal};
+use super::{
+    lock_refusal, locked_by_this_attempt, refusal_after_lock, renew, within_limits, NewSession,
+    Pending, Refusal,
+};
 use crate::{App, AppError};
 
 /// What a second-factor step came to.
@@ -106,16 +109,8 @@ pub async fn second_factor(app: &App, pending: &Pending<'_>, code: &str) -> Resu
         .record_login_failure(account, app.lockout.threshold, actor, "wrong second factor")
         .await?;
     if failure.now_locked {
-        // The store ended every pending session of the account with the lock.
-        let refusal = match refusal_after_lock(app, account).await? {
-            Refusal::Locked { until, .. } => Refusal::Locked {
-                until,
-                by_this_attempt: true,
-            },
-            other => other,
-        };
         end(app, pending).await?;
-        return Ok(Step::Ended(refusal));
+        return Ok(Step::Ended(locked_by_this_attempt(app)));
     }
     Ok(Step::Refused(Refusal::SecondFactor))
 }
