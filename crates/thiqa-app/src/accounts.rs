@@ -177,16 +177,6 @@ pub struct Created {
     pub link: SetUpLink,
 }
 
-/// The refusal when a username is taken: the same words whatever the
-/// reason (here, in another tenant, reserved), so nothing about other
-/// tenants leaks.
-pub fn username_unavailable() -> Refusal {
-    Refusal::new(
-        "error-username-unavailable",
-        "this username is not available",
-    )
-}
-
 /// Creates an account in the member's directory (no password, no role)
 /// speaking `language`, with a set-password link valid `link_ttl_s`
 /// seconds. Refused when the username is taken.
@@ -200,13 +190,9 @@ pub async fn create(
     let dir = member.directory();
     member.require(dir.manage_accounts())?;
     let new = input.into_new(member.tenant(), language);
-    let id = match app.store.create_account(dir, new, member.actor()).await {
-        Ok(id) => id,
-        Err(thiqa_store::StoreError::Conflict(_)) => {
-            return Err(AppError::Refused(username_unavailable()))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    // A taken name is the store's refusal, in the same words whatever the
+    // reason.
+    let id = app.store.create_account(dir, new, member.actor()).await?;
     let account = app.store.account(dir, id).await?;
     let link = issue_link(app, &account, link_ttl_s, member.actor()).await?;
     Ok(Created { account, link })

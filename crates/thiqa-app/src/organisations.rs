@@ -81,7 +81,9 @@ pub async fn onboard(
         .username_available(Directory::Customers, username)
         .await?
     {
-        return Err(AppError::Refused(accounts::username_unavailable()));
+        return Err(AppError::Refused(
+            thiqa_store::username_unavailable_refusal(),
+        ));
     }
     let actor = staff.actor();
     let organisation = app

@@ -483,7 +483,10 @@ impl Store {
     }
 }
 
-fn username_unavailable_refusal() -> crate::Refusal {
+/// The refusal when a username cannot be had: the same words whatever the
+/// reason (taken in this tenant or another, reserved), so nothing about
+/// other tenants leaks.
+pub fn username_unavailable_refusal() -> crate::Refusal {
     crate::Refusal::new("refusal-username-unavailable", "username not available")
 }
 

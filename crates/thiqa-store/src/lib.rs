@@ -52,7 +52,9 @@ mod signing_keys;
 mod tenants;
 mod tokens;
 
-pub use accounts::{Account, AccountStatus, LoginFailure, NewAccount, SecondFactor};
+pub use accounts::{
+    username_unavailable_refusal, Account, AccountStatus, LoginFailure, NewAccount, SecondFactor,
+};
 pub use actions::{ActionItem, NewAction, ACTION_STATUSES};
 pub use alerts::{
     format_window, parse_sigma, parse_window, Acknowledgement, Alert, AlertCursor, AlertQuery,
