@@ -191,6 +191,7 @@ pub async fn page<R: Realm>(
     };
     let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     let q = JournalSearch {
+        // Set by the use case from the member and the scope chosen above.
         tenant: None,
         from_ms: from * 1000,
         // The end date is included.
