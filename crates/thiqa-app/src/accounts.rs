@@ -5,7 +5,7 @@
 //! acts (3.5.5).
 
 use thiqa_crypto::token::Token;
-use thiqa_domain::{LockState, RoleId, Tenant, Username};
+use thiqa_domain::{LockState, RoleId, Username};
 use thiqa_store::{Account, Actor, HeldRight, NewAccount, Refusal, Role};
 
 use crate::{App, AppError, Member, RightsKind};
@@ -71,11 +71,10 @@ impl AccountInput {
         &self.username
     }
 
-    /// The account to create in `tenant`'s directory, with no password
-    /// and no second factor yet, speaking `language`.
-    pub fn into_new(self, tenant: Tenant, language: &str) -> NewAccount {
+    /// The account to create, with no password and no second factor yet,
+    /// speaking `language`.
+    pub fn into_new(self, language: &str) -> NewAccount {
         NewAccount {
-            tenant,
             username: self.username.as_str().to_string(),
             display_name: self.display_name,
             email: self.email,
@@ -160,7 +159,8 @@ pub async fn list(app: &App, member: &Member<'_>) -> Result<Vec<Listed>, AppErro
     require_view(member)?;
     Ok(app
         .store
-        .accounts_of(member.tenant())
+        .tenant(member.tenant())
+        .accounts()
         .await?
         .into_iter()
         .filter(|a| a.is_active())
@@ -189,11 +189,12 @@ pub async fn create(
 ) -> Result<Created, AppError> {
     let dir = member.directory();
     member.require(dir.manage_accounts())?;
-    let new = input.into_new(member.tenant(), language);
+    let new = input.into_new(language);
     // A taken name is the store's refusal, in the same words whatever the
     // reason.
-    let id = app.store.create_account(dir, new, member.actor()).await?;
-    let account = app.store.account(dir, id).await?;
+    let tenant = app.store.tenant(member.tenant());
+    let id = tenant.create_account(new, member.actor()).await?;
+    let account = tenant.account(id).await?;
     let link = issue_link(app, &account, link_ttl_s, member.actor()).await?;
     Ok(Created { account, link })
 }
@@ -219,9 +220,9 @@ pub struct AccountDetail {
 pub async fn detail(app: &App, member: &Member<'_>, id: i64) -> Result<AccountDetail, AppError> {
     require_view(member)?;
     let (account, rights, roles) = tokio::try_join!(
-        app.store.account_in_tenant(member.tenant(), id),
-        app.store.rights_of(member.directory(), id),
-        app.store.roles(member.tenant()),
+        app.store.tenant(member.tenant()).account(id),
+        app.store.tenant(member.tenant()).rights_of(id),
+        app.store.tenant(member.tenant()).roles(),
     )?;
     let mut held_roles: Vec<(RoleId, String)> = rights
         .iter()
@@ -275,9 +276,9 @@ async fn change_role(
     member.require(member.directory().approve_access())?;
     let (store, tenant, actor) = (&app.store, member.tenant(), member.actor());
     if assign {
-        store.assign_role(tenant, id, role, actor).await?;
+        store.tenant(tenant).assign_role(id, role, actor).await?;
     } else {
-        store.revoke_role(tenant, id, role, actor).await?;
+        store.tenant(tenant).revoke_role(id, role, actor).await?;
     }
     Ok(())
 }
@@ -285,7 +286,7 @@ async fn change_role(
 /// The account `id` of the member's directory, for one who manages them.
 async fn managed(app: &App, member: &Member<'_>, id: i64) -> Result<Account, AppError> {
     member.require(member.directory().manage_accounts())?;
-    Ok(app.store.account_in_tenant(member.tenant(), id).await?)
+    Ok(app.store.tenant(member.tenant()).account(id).await?)
 }
 
 /// Releases a locked account and zeroes its failure counter.
@@ -342,7 +343,7 @@ pub(crate) fn amina() -> Account {
     Account {
         directory: thiqa_domain::Directory::Operators,
         id: 7,
-        tenant: Tenant::Provider(thiqa_domain::ProviderId(1)),
+        tenant: thiqa_domain::Tenant::Provider(thiqa_domain::ProviderId(1)),
         username: "amina".into(),
         display_name: "Amina".into(),
         email: None,

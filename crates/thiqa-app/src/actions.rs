@@ -120,7 +120,8 @@ pub async fn plan(
     staff.require(Permission::AssessmentEdit)?;
     Ok(app
         .store
-        .create_action(staff.provider(), service, &action.0, staff.actor())
+        .provider(staff.provider())
+        .create_action(service, &action.0, staff.actor())
         .await?)
 }
 
@@ -143,14 +144,8 @@ pub async fn set_status(
     staff.require(Permission::AssessmentEdit)?;
     Ok(app
         .store
-        .set_action_status(
-            staff.provider(),
-            service,
-            action,
-            status,
-            version,
-            staff.actor(),
-        )
+        .provider(staff.provider())
+        .set_action_status(service, action, status, version, staff.actor())
         .await?)
 }
 
@@ -170,8 +165,12 @@ pub struct ActionPlan {
 /// The plan of the service `scope` reads.
 pub async fn plan_of(app: &App, scope: &ServiceScope) -> Result<ActionPlan, AppError> {
     let (service, items) = tokio::try_join!(
-        app.store.service(scope.provider(), scope.service()),
-        app.store.actions(scope.provider(), scope.service()),
+        app.store
+            .provider(scope.provider())
+            .service(scope.service()),
+        app.store
+            .provider(scope.provider())
+            .actions(scope.service()),
     )?;
     let today = iso_date(app.store.clock().now_s());
     let actions = items

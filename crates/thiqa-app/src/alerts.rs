@@ -28,8 +28,8 @@ pub async fn review(app: &App, staff: &Staff<'_>) -> Result<Review, AppError> {
         limit: LIST_MAX,
     };
     let (open_counts, alerts, cursor) = tokio::try_join!(
-        app.store.open_alert_counts(staff.tenant()),
-        app.store.alerts(staff.tenant(), &query),
+        app.store.tenant(staff.tenant()).open_alert_counts(),
+        app.store.tenant(staff.tenant()).alerts(&query),
         app.store.alert_cursor(),
     )?;
     Ok(Review {
@@ -58,7 +58,8 @@ pub async fn acknowledge(
     staff.require(Permission::JournalRead)?;
     Ok(app
         .store
-        .acknowledge_alert(staff.tenant(), alert, comment, staff.actor())
+        .tenant(staff.tenant())
+        .acknowledge_alert(alert, comment, staff.actor())
         .await?)
 }
 

@@ -17,7 +17,7 @@ pub async fn requests(app: &App, member: &Member<'_>) -> Result<Vec<RightsReques
         dir.manage_roles(),
         dir.manage_separation(),
     ])?;
-    Ok(app.store.rights_requests(member.tenant()).await?)
+    Ok(app.store.tenant(member.tenant()).rights_requests().await?)
 }
 
 /// Approves (applies) or rejects the pending request `id`.
@@ -30,6 +30,7 @@ pub async fn decide(
     member.require(member.directory().approve_access())?;
     Ok(app
         .store
-        .decide_rights_request(member.tenant(), id, approve, member.actor())
+        .tenant(member.tenant())
+        .decide_rights_request(id, approve, member.actor())
         .await?)
 }

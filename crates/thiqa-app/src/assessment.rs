@@ -24,7 +24,8 @@ pub struct Sheet {
 pub async fn sheet(app: &App, scope: &ServiceScope) -> Result<Sheet, AppError> {
     let (service, recorded) = app
         .store
-        .service_and_assessments(scope.provider(), scope.service())
+        .provider(scope.provider())
+        .service_and_assessments(scope.service())
         .await?;
     let applicable = applicable_ids(app.catalog, &profile_of(app.catalog, &service)?);
     Ok(Sheet {
@@ -55,10 +56,10 @@ pub async fn entry(app: &App, scope: &ServiceScope, obligation: &str) -> Result<
     }
     let (p, s) = (scope.provider(), scope.service());
     let (service, recorded, history, evidence) = tokio::try_join!(
-        app.store.service(p, s),
-        app.store.assessment(p, s, obligation),
-        app.store.assessment_history(p, s, obligation),
-        app.store.evidence(p, s, Some(obligation)),
+        app.store.provider(p).service(s),
+        app.store.provider(p).assessment(s, obligation),
+        app.store.provider(p).assessment_history(s, obligation),
+        app.store.provider(p).evidence(s, Some(obligation)),
     )?;
     let applicable = applicable_ids(app.catalog, &profile_of(app.catalog, &service)?)
         .iter()
@@ -100,7 +101,8 @@ pub async fn save(
     }
     let edit = [(obligation.to_string(), input.0, version)];
     app.store
-        .save_assessments_from(staff.provider(), service, &edit, staff.actor())
+        .provider(staff.provider())
+        .save_assessments_from(service, &edit, staff.actor())
         .await?;
     Ok(())
 }
@@ -154,7 +156,11 @@ pub async fn bulk(
     {
         return Ok(BulkOutcome::UnknownObligation(unknown.clone()));
     }
-    let recorded = app.store.assessments(staff.provider(), service).await?;
+    let recorded = app
+        .store
+        .provider(staff.provider())
+        .assessments(service)
+        .await?;
     let or_kept = |typed: &str, kept: Option<&String>| match typed.trim() {
         "" => kept.cloned().unwrap_or_default(),
         typed => typed.to_string(),
@@ -181,7 +187,8 @@ pub async fn bulk(
     }
     let saved = app
         .store
-        .save_assessments_from(staff.provider(), service, &edits, staff.actor())
+        .provider(staff.provider())
+        .save_assessments_from(service, &edits, staff.actor())
         .await?;
     Ok(BulkOutcome::Saved(saved))
 }
@@ -203,7 +210,12 @@ pub async fn import(
     is_xlsx: bool,
 ) -> Result<Imported, AppError> {
     staff.require(Permission::AssessmentEdit)?;
-    let service_name = app.store.service(staff.provider(), service).await?.name;
+    let service_name = app
+        .store
+        .provider(staff.provider())
+        .service(service)
+        .await?
+        .name;
     // Inflating and reading up to the import limits is CPU work: off the
     // async workers.
     let read = tokio::task::spawn_blocking(move || read_rows(file.as_ref(), is_xlsx))
@@ -215,7 +227,8 @@ pub async fn import(
     };
     if let ImportOutcome::Accepted(items) = &outcome {
         app.store
-            .save_assessments(staff.provider(), service, items, staff.actor())
+            .provider(staff.provider())
+            .save_assessments(service, items, staff.actor())
             .await?;
     }
     Ok(Imported {

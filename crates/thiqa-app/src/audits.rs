@@ -116,7 +116,8 @@ pub async fn invite(
     }
     Ok(app
         .store
-        .create_engagement(staff.provider(), &invitation.0, staff.actor())
+        .provider(staff.provider())
+        .create_engagement(&invitation.0, staff.actor())
         .await?)
 }
 
@@ -125,7 +126,8 @@ pub async fn revoke(app: &App, staff: &Staff<'_>, engagement: i64) -> Result<(),
     staff.require(Permission::AuditsManage)?;
     Ok(app
         .store
-        .revoke_engagement(staff.provider(), engagement, staff.actor())
+        .provider(staff.provider())
+        .revoke_engagement(engagement, staff.actor())
         .await?)
 }
 
@@ -149,16 +151,17 @@ pub async fn view(app: &App, staff: &Staff<'_>) -> Result<AuditsView, AppError> 
             can_manage: false,
             engagements: app
                 .store
-                .engagements_of_auditor(provider, staff.account())
+                .provider(provider)
+                .engagements_of_auditor(staff.account())
                 .await?,
             auditors: vec![],
             services: vec![],
         });
     }
     let (engagements, accounts, services) = tokio::try_join!(
-        app.store.engagements(provider, None),
-        app.store.accounts_of(staff.tenant()),
-        app.store.services(provider),
+        app.store.provider(provider).engagements(None),
+        app.store.tenant(staff.tenant()).accounts(),
+        app.store.provider(provider).services(),
     )?;
     Ok(AuditsView {
         can_manage: true,

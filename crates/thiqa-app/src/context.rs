@@ -275,7 +275,8 @@ impl Staff<'_> {
         } else {
             match app
                 .store
-                .active_engagement(self.provider, service, self.account)
+                .provider(self.provider)
+                .active_engagement(service, self.account)
                 .await?
             {
                 Some(e) => Access::Auditor(e),
@@ -296,7 +297,8 @@ impl Staff<'_> {
     pub async fn auditing(&self, app: &App, service: ServiceId) -> Result<AuditorScope, AppError> {
         let engagement = app
             .store
-            .active_engagement(self.provider, service, self.account)
+            .provider(self.provider)
+            .active_engagement(service, self.account)
             .await?
             .ok_or(AppError::Forbidden)?;
         Ok(AuditorScope {
@@ -329,14 +331,15 @@ impl Staff<'_> {
     /// `services.read`, else those of its active engagements (Forbidden
     /// when there are none).
     pub async fn visible_services(&self, app: &App) -> Result<Vec<thiqa_store::Service>, AppError> {
-        let all = app.store.services(self.provider).await?;
+        let all = app.store.provider(self.provider).services().await?;
         if self.can(Permission::ServicesRead) {
             return Ok(all);
         }
         let now = app.store.clock().now_s();
         let engaged: Vec<ServiceId> = app
             .store
-            .engagements_of_auditor(self.provider, self.account)
+            .provider(self.provider)
+            .engagements_of_auditor(self.account)
             .await?
             .into_iter()
             .filter(|e| e.is_active(now))

@@ -98,7 +98,8 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     let pt = Tenant::Provider(provider);
     seed_tenant(store, pt, &actor).await?;
     let org = store
-        .create_organisation(provider, ORGANISATION, false, &actor)
+        .provider(provider)
+        .create_organisation(ORGANISATION, false, &actor)
         .await?;
     let ot = Tenant::Organisation(org);
     seed_tenant(store, ot, &actor).await?;
@@ -114,10 +115,9 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
             );
         }
         store
+            .tenant(tenant)
             .create_account_with(
-                *dir,
                 NewAccount {
-                    tenant,
                     username: username.to_string(),
                     display_name: display.to_string(),
                     email: Some(format!("{username}@demo.thiqa.ma")),
@@ -139,7 +139,6 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     let mut services = Vec::new();
     for service in [
         NewService {
-            provider,
             name: "Atlas IaaS Souverain",
             description: "Machines virtuelles et stockage en bloc, hébergés à Rabat et Casablanca.",
             model: "iaas",
@@ -147,7 +146,6 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
             facts_json: &facts,
         },
         NewService {
-            provider,
             name: "Atlas Messagerie",
             description: "Messagerie collaborative en SaaS.",
             model: "saas",
@@ -155,7 +153,12 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
             facts_json: "{}",
         },
     ] {
-        services.push(store.create_service(&service, &actor).await?);
+        services.push(
+            store
+                .provider(provider)
+                .create_service(&service, &actor)
+                .await?,
+        );
     }
     // The first service is the one assessed and audited.
     assess_demo_service(app, provider, services[0]).await?;
@@ -178,8 +181,8 @@ async fn audit_demo_service(
         .ok_or_else(|| AppError::Internal("demo auditor".into()))?;
     let now = store.clock().now_s();
     let engagement = store
+        .provider(provider)
         .create_engagement(
-            provider,
             &NewEngagement {
                 service,
                 auditor_id: auditor.id,
@@ -197,8 +200,8 @@ async fn audit_demo_service(
         source_ip: None,
     };
     let tls = store
+        .provider(provider)
         .record_finding(
-            provider,
             service,
             Some(engagement),
             &NewFinding {
@@ -210,8 +213,8 @@ async fn audit_demo_service(
         )
         .await?;
     store
+        .provider(provider)
         .record_finding(
-            provider,
             service,
             Some(engagement),
             &NewFinding {
@@ -223,8 +226,8 @@ async fn audit_demo_service(
         )
         .await?;
     store
+        .provider(provider)
         .respond_to_finding(
-            provider,
             service,
             tls,
             "Désactivation de TLS 1.0 et 1.1 planifiée (démo).",
@@ -233,8 +236,8 @@ async fn audit_demo_service(
         )
         .await?;
     store
+        .provider(provider)
         .create_action(
-            provider,
             service,
             &NewAction {
                 title: "Retirer TLS 1.0 et 1.1 de l'interface d'administration".into(),
@@ -287,7 +290,8 @@ async fn assess_demo_service(
         inputs.push((o.id.clone(), input));
     }
     app.store
-        .save_assessments(provider, service, &inputs, &Actor::system())
+        .provider(provider)
+        .save_assessments(service, &inputs, &Actor::system())
         .await?;
     Ok(())
 }

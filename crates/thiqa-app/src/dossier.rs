@@ -124,21 +124,25 @@ pub async fn build(
             .and_then(|v| json_bytes(&v))
     };
     let findings = as_json(serde_json::to_value(
-        app.store.findings(provider, service).await?,
+        app.store.provider(provider).findings(service).await?,
     ))?;
     files.push(("assessment/findings.json".into(), Source::Bytes(findings)));
     let assessments = as_json(serde_json::to_value(
-        app.store.assessments(provider, service).await?.to_vec(),
+        app.store
+            .provider(provider)
+            .assessments(service)
+            .await?
+            .to_vec(),
     ))?;
     files.push((
         "assessment/assessments.json".into(),
         Source::Bytes(assessments),
     ));
     let actions = as_json(serde_json::to_value(
-        app.store.actions(provider, service).await?,
+        app.store.provider(provider).actions(service).await?,
     ))?;
     files.push(("assessment/action-plan.json".into(), Source::Bytes(actions)));
-    let evidence = app.store.evidence(provider, service, None).await?;
+    let evidence = app.store.provider(provider).evidence(service, None).await?;
     files.push((
         "evidence/index.json".into(),
         Source::Bytes(as_json(serde_json::to_value(&evidence))?),

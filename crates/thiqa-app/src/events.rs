@@ -49,7 +49,7 @@ pub async fn overview(app: &App, member: &Member<'_>) -> Result<JournalOverview,
     member.require(member.directory().read_journal())?;
     let organisations = async {
         match member.tenant() {
-            Tenant::Provider(p) => app.store.organisations(p).await,
+            Tenant::Provider(p) => app.store.provider(p).organisations().await,
             Tenant::Organisation(_) => Ok(vec![]),
         }
     };
@@ -105,7 +105,7 @@ pub async fn search(
                 SearchScope::All => None,
                 SearchScope::Provider => Some(own),
                 SearchScope::Organisation(o) => Some(Tenant::Organisation(
-                    app.store.organisation_of(p, o).await?.id,
+                    app.store.provider(p).organisation(o).await?.id,
                 )),
             };
             (tenant, Some(p))
@@ -114,7 +114,7 @@ pub async fn search(
     let query = JournalSearch { tenant, ..query };
     let organisations = async {
         match provider {
-            Some(p) => app.store.organisations(p).await,
+            Some(p) => app.store.provider(p).organisations().await,
             None => Ok(vec![]),
         }
     };
@@ -163,7 +163,7 @@ pub async fn export_tenant(
         (own @ Tenant::Organisation(_), _) => Ok(own),
         (Tenant::Provider(_), None) => Err(ExportRefusal::NoOrganisation),
         (Tenant::Provider(p), Some(o)) => Ok(Tenant::Organisation(
-            app.store.organisation_of(p, o).await?.id,
+            app.store.provider(p).organisation(o).await?.id,
         )),
     })
 }

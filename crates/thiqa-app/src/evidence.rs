@@ -159,7 +159,10 @@ impl Content {
 /// bytes to be refused afterwards.
 pub async fn may_add(app: &App, staff: &Staff<'_>, service: ServiceId) -> Result<(), AppError> {
     staff.require(Permission::AssessmentEdit)?;
-    app.store.service(staff.provider(), service).await?;
+    app.store
+        .provider(staff.provider())
+        .service(service)
+        .await?;
     Ok(())
 }
 
@@ -175,7 +178,8 @@ pub async fn editable_item(
     staff.require(Permission::AssessmentEdit)?;
     Ok(app
         .store
-        .evidence_item(staff.provider(), service, evidence)
+        .provider(staff.provider())
+        .evidence_item(service, evidence)
         .await?)
 }
 
@@ -213,7 +217,8 @@ pub async fn add(
     }
     Ok(app
         .store
-        .create_evidence(staff.provider(), service, &new, staff.actor())
+        .provider(staff.provider())
+        .create_evidence(service, &new, staff.actor())
         .await?)
 }
 
@@ -239,14 +244,8 @@ pub async fn add_version(
     };
     Ok(app
         .store
-        .add_evidence_version(
-            staff.provider(),
-            service,
-            evidence,
-            &new,
-            replacing,
-            staff.actor(),
-        )
+        .provider(staff.provider())
+        .add_evidence_version(service, evidence, &new, replacing, staff.actor())
         .await?)
 }
 
@@ -280,8 +279,12 @@ pub struct EvidenceList {
 /// The evidence of the service `scope` reads.
 pub async fn of_service(app: &App, scope: &ServiceScope) -> Result<EvidenceList, AppError> {
     let (service, items) = tokio::try_join!(
-        app.store.service(scope.provider(), scope.service()),
-        app.store.evidence(scope.provider(), scope.service(), None),
+        app.store
+            .provider(scope.provider())
+            .service(scope.service()),
+        app.store
+            .provider(scope.provider())
+            .evidence(scope.service(), None),
     )?;
     let now = app.store.clock().now_s();
     let (today, soon) = (iso_date(now), iso_date(now + EXPIRING_DAYS * 86_400));
@@ -312,9 +315,9 @@ pub async fn history(
 ) -> Result<EvidenceHistory, AppError> {
     let (p, s) = (scope.provider(), scope.service());
     let (service, item, versions) = tokio::try_join!(
-        app.store.service(p, s),
-        app.store.evidence_item(p, s, evidence),
-        app.store.evidence_versions(p, s, evidence),
+        app.store.provider(p).service(s),
+        app.store.provider(p).evidence_item(s, evidence),
+        app.store.provider(p).evidence_versions(s, evidence),
     )?;
     Ok(EvidenceHistory {
         service_name: service.name,
@@ -342,14 +345,15 @@ pub async fn open(
     let (p, s) = (scope.provider(), scope.service());
     let (version, sha256, filename, media_type) = match version {
         None => {
-            let e = app.store.evidence_item(p, s, evidence).await?;
+            let e = app.store.provider(p).evidence_item(s, evidence).await?;
             let sha256 = e.sha256.ok_or(AppError::NotFound)?;
             (e.version, sha256, e.filename, e.media_type)
         }
         Some(wanted) => {
             let v = app
                 .store
-                .evidence_versions(p, s, evidence)
+                .provider(p)
+                .evidence_versions(s, evidence)
                 .await?
                 .into_iter()
                 .find(|v| v.version == wanted)

@@ -81,8 +81,8 @@ pub async fn record(
 ) -> Result<i64, AppError> {
     Ok(app
         .store
+        .provider(auditor.provider())
         .record_finding(
-            auditor.provider(),
             auditor.service(),
             Some(auditor.engagement().id),
             &finding.0,
@@ -106,8 +106,8 @@ pub async fn respond(
     required_text(response).map_err(|_| text_refusal())?;
     Ok(app
         .store
+        .provider(staff.provider())
         .respond_to_finding(
-            staff.provider(),
             service,
             finding,
             response.trim(),
@@ -129,8 +129,8 @@ pub async fn close(
     optional_text(note).map_err(|_| text_refusal())?;
     Ok(app
         .store
+        .provider(auditor.provider())
         .close_finding(
-            auditor.provider(),
             auditor.service(),
             finding,
             note.trim(),
@@ -160,8 +160,12 @@ pub struct FindingList {
 /// The findings of the service `scope` reads.
 pub async fn of_service(app: &App, scope: &ServiceScope) -> Result<FindingList, AppError> {
     let (service, findings) = tokio::try_join!(
-        app.store.service(scope.provider(), scope.service()),
-        app.store.findings(scope.provider(), scope.service()),
+        app.store
+            .provider(scope.provider())
+            .service(scope.service()),
+        app.store
+            .provider(scope.provider())
+            .findings(scope.service()),
     )?;
     Ok(FindingList {
         service_name: service.name,

@@ -37,13 +37,13 @@ pub async fn view(app: &App, member: &Member<'_>) -> Result<Home, AppError> {
         Tenant::Provider(provider) => {
             let services = async {
                 match member.can(Permission::ServicesRead) {
-                    true => app.store.services(provider).await,
+                    true => app.store.provider(provider).services().await,
                     false => Ok(vec![]),
                 }
             };
             let (organisations, accounts, services) = tokio::try_join!(
-                app.store.organisations(provider),
-                app.store.accounts_of(member.tenant()),
+                app.store.provider(provider).organisations(),
+                app.store.tenant(member.tenant()).accounts(),
                 services,
             )?;
             let mut counted = Vec::with_capacity(services.len());
@@ -59,7 +59,12 @@ pub async fn view(app: &App, member: &Member<'_>) -> Result<Home, AppError> {
             }
         }
         Tenant::Organisation(org) => Landing::Organisation {
-            name: app.store.organisation(org).await?.name,
+            name: app
+                .store
+                .tenant(Tenant::Organisation(org))
+                .organisation()
+                .await?
+                .name,
         },
     };
     let events = match member.can(member.directory().read_journal()) {

@@ -72,6 +72,16 @@ impl TokenInput {
     }
 }
 
+/// The member's rights, each with the role that gives it (3.5.3).
+pub async fn rights(app: &App, member: &Member<'_>) -> Result<Vec<HeldRight>, AppError> {
+    let account = member.account();
+    Ok(app
+        .store
+        .tenant(member.tenant())
+        .rights_of(account.id)
+        .await?)
+}
+
 /// The member's rights (each with the role that gives it) and tokens,
 /// read side by side.
 pub async fn own(
@@ -79,10 +89,9 @@ pub async fn own(
     member: &Member<'_>,
 ) -> Result<(Vec<HeldRight>, Vec<ApiToken>), AppError> {
     let account = member.account();
-    Ok(tokio::try_join!(
-        app.store.rights_of(member.directory(), account.id),
-        app.store.api_tokens(account),
-    )?)
+    Ok(tokio::try_join!(rights(app, member), async {
+        Ok(app.store.api_tokens(account).await?)
+    },)?)
 }
 
 /// Creates a personal token; its value is returned once, only its hash

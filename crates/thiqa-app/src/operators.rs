@@ -73,7 +73,7 @@ pub async fn create_operator(app: &App, new: NewOperator<'_>) -> Result<CreatedO
         }
     };
     let tenant = Tenant::Provider(provider);
-    let first = app.store.accounts_of(tenant).await?.is_empty();
+    let first = app.store.tenant(tenant).accounts().await?.is_empty();
     let roles: Vec<String> = if new.roles.is_empty() && first {
         vec![PROVIDER_ADMIN_ROLE.to_string()]
     } else {
@@ -97,10 +97,9 @@ pub async fn create_operator(app: &App, new: NewOperator<'_>) -> Result<CreatedO
     // One transaction: the account, its second factor and its roles, the
     // roles' rights checked together (separation of duties) before commit.
     app.store
+        .tenant(tenant)
         .create_account_with(
-            Directory::Operators,
             NewAccount {
-                tenant,
                 username: username.to_string(),
                 display_name,
                 email: new.email,

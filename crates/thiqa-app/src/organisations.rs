@@ -88,29 +88,25 @@ pub async fn onboard(
     let actor = staff.actor();
     let organisation = app
         .store
-        .create_organisation(
-            staff.provider(),
-            &onboarding.name,
-            onboarding.require_mfa,
-            actor,
-        )
+        .provider(staff.provider())
+        .create_organisation(&onboarding.name, onboarding.require_mfa, actor)
         .await?;
     let tenant = Tenant::Organisation(organisation);
     seed_tenant(&app.store, tenant, actor)
         .await
         .map_err(built_in)?;
-    let new = onboarding.administrator.into_new(tenant, language);
+    let new = onboarding.administrator.into_new(language);
     // The administrator and its role in one transaction.
     let roles: Vec<_> = role_by_name(&app.store, tenant, ORG_ADMIN_ROLE)
         .await?
         .into_iter()
         .collect();
-    let id = app
-        .store
-        .create_account_with(Directory::Customers, new, None, &roles, actor)
+    let scope = app.store.tenant(tenant);
+    let id = scope
+        .create_account_with(new, None, &roles, actor)
         .await
         .map_err(built_in)?;
-    let account = app.store.account(Directory::Customers, id).await?;
+    let account = scope.account(id).await?;
     let link = accounts::issue_link(app, &account, link_ttl_s, actor).await?;
     Ok(Onboarded { organisation, link })
 }
@@ -127,23 +123,24 @@ fn built_in(e: AssignmentError) -> AppError {
 /// The provider's organisations, by name (`organisations.manage`).
 pub async fn list(app: &App, staff: &Staff<'_>) -> Result<Vec<Organisation>, AppError> {
     staff.require(Permission::OrganisationsManage)?;
-    Ok(app.store.organisations(staff.provider()).await?)
+    Ok(app.store.provider(staff.provider()).organisations().await?)
 }
 
 /// The member's own organisation, for its administrators
 /// (`org.users.manage`): Forbidden for anyone outside an organisation.
 pub async fn own(app: &App, member: &Member<'_>) -> Result<Organisation, AppError> {
-    let id = administered(member)?;
-    Ok(app.store.organisation(id).await?)
+    administered(member)?;
+    Ok(app.store.tenant(member.tenant()).organisation().await?)
 }
 
 /// Whether the organisation requires a second factor from all its users,
 /// set by its administrators (`org.users.manage`); journaled.
 pub async fn require_mfa(app: &App, member: &Member<'_>, required: bool) -> Result<(), AppError> {
-    let id = administered(member)?;
+    administered(member)?;
     Ok(app
         .store
-        .set_organisation_mfa(id, required, member.actor())
+        .tenant(member.tenant())
+        .set_require_mfa(required, member.actor())
         .await?)
 }
 

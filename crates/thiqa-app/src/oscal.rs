@@ -69,25 +69,25 @@ pub(crate) async fn documents(
     // OSCAL documents are exchanged with the authority: in French, the
     // référentiel's language.
     let l = thiqa_catalog::Lang::Fr;
-    let service = app.store.service(provider, id).await?;
+    let service = app.store.provider(provider).service(id).await?;
     let profile = profile_of(c, &service)?;
-    let sites = app.store.sites(provider, id).await?;
+    let sites = app.store.provider(provider).sites(id).await?;
     let subject = OscalService {
         id: id.0,
         name: service.name.clone(),
         description: service.description.clone(),
         model: profile.model.label().to_string(),
         level: profile.level.number(),
-        provider: app.store.provider_name(provider).await?,
+        provider: app.store.provider(provider).name().await?,
         sites: sites
             .into_iter()
             .map(|s| (s.name, s.city, s.country))
             .collect(),
         catalog_version: c.version().to_string(),
     };
-    let stored = app.store.assessments(provider, id).await?;
+    let stored = app.store.provider(provider).assessments(id).await?;
     let mut evidence: HashMap<String, Vec<OscalEvidence>> = HashMap::new();
-    for e in app.store.evidence(provider, id, None).await? {
+    for e in app.store.provider(provider).evidence(id, None).await? {
         for o in &e.obligations {
             evidence.entry(o.clone()).or_default().push(OscalEvidence {
                 title: e.title.clone(),
@@ -127,7 +127,8 @@ pub(crate) async fn documents(
         .collect();
     let findings: Vec<OscalFinding> = app
         .store
-        .findings(provider, id)
+        .provider(provider)
+        .findings(id)
         .await?
         .into_iter()
         .map(|f| OscalFinding {
@@ -144,7 +145,8 @@ pub(crate) async fn documents(
         .collect();
     let actions: Vec<OscalAction> = app
         .store
-        .actions(provider, id)
+        .provider(provider)
+        .actions(id)
         .await?
         .into_iter()
         .map(|a| OscalAction {

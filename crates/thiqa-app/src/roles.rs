@@ -81,7 +81,7 @@ pub async fn list(app: &App, member: &Member<'_>) -> Result<Vec<Role>, AppError>
         dir.approve_access(),
         dir.manage_accounts(),
     ])?;
-    Ok(app.store.roles(member.tenant()).await?)
+    Ok(app.store.tenant(member.tenant()).roles().await?)
 }
 
 /// Creates a role in the member's tenant. Refused when the name is taken
@@ -90,8 +90,8 @@ pub async fn create(app: &App, member: &Member<'_>, role: &RoleInput) -> Result<
     member.require(member.directory().manage_roles())?;
     Ok(app
         .store
+        .tenant(member.tenant())
         .create_role(
-            member.tenant(),
             &role.name,
             &role.description,
             &role.permissions,
@@ -114,13 +114,8 @@ pub async fn set_permissions(
     member.require(member.directory().manage_roles())?;
     Ok(app
         .store
-        .set_role_permissions_from(
-            member.tenant(),
-            role,
-            permissions,
-            Some(version),
-            member.actor(),
-        )
+        .tenant(member.tenant())
+        .set_role_permissions_from(role, permissions, Some(version), member.actor())
         .await?)
 }
 

@@ -61,7 +61,11 @@ pub async fn pairs(app: &App, member: &Member<'_>) -> Result<Vec<IncompatiblePai
         dir.approve_access(),
         dir.manage_roles(),
     ])?;
-    Ok(app.store.incompatible_pairs(member.tenant()).await?)
+    Ok(app
+        .store
+        .tenant(member.tenant())
+        .incompatible_pairs()
+        .await?)
 }
 
 /// Declares a pair. Refused when accounts already hold both, or the pair
@@ -70,13 +74,8 @@ pub async fn add(app: &App, member: &Member<'_>, pair: &PairInput) -> Result<Pai
     member.require(member.directory().manage_separation())?;
     Ok(app
         .store
-        .add_incompatible_pair(
-            member.tenant(),
-            pair.first,
-            pair.second,
-            &pair.reason,
-            member.actor(),
-        )
+        .tenant(member.tenant())
+        .add_incompatible_pair(pair.first, pair.second, &pair.reason, member.actor())
         .await?)
 }
 
@@ -85,7 +84,8 @@ pub async fn remove(app: &App, member: &Member<'_>, id: PairId) -> Result<Change
     member.require(member.directory().manage_separation())?;
     Ok(app
         .store
-        .remove_incompatible_pair(member.tenant(), id, member.actor())
+        .tenant(member.tenant())
+        .remove_incompatible_pair(id, member.actor())
         .await?)
 }
 

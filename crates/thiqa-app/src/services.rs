@@ -94,8 +94,12 @@ pub async fn declare(
 ) -> Result<ServiceId, AppError> {
     staff.require(Permission::ServicesManage)?;
     let facts = facts_json(&input.profile);
-    let new = new_service(staff, input, &facts);
-    Ok(app.store.create_service(&new, staff.actor()).await?)
+    let new = new_service(input, &facts);
+    Ok(app
+        .store
+        .provider(staff.provider())
+        .create_service(&new, staff.actor())
+        .await?)
 }
 
 /// What a profile change did to applicability, obligation ids in the
@@ -119,9 +123,10 @@ pub async fn change(
 ) -> Result<ProfileChange, AppError> {
     staff.require(Permission::ServicesManage)?;
     let facts = facts_json(&input.profile);
-    let new = new_service(staff, input, &facts);
+    let new = new_service(input, &facts);
     let before = app
         .store
+        .provider(staff.provider())
         .update_service(id, &new, version, staff.actor())
         .await?;
     let old = applicable_ids(app.catalog, &profile_of(app.catalog, &before)?);
@@ -136,9 +141,8 @@ fn facts_json(p: &Profile) -> String {
     serde_json::to_string(&p.facts).unwrap_or_else(|_| "{}".into())
 }
 
-fn new_service<'a>(staff: &Staff<'_>, input: &'a ServiceInput, facts: &'a str) -> NewService<'a> {
+fn new_service<'a>(input: &'a ServiceInput, facts: &'a str) -> NewService<'a> {
     NewService {
-        provider: staff.provider(),
         name: &input.name,
         description: &input.description,
         model: input.profile.model.as_str(),
@@ -206,7 +210,10 @@ pub async fn describe_changed(
     id: ServiceId,
 ) -> Result<Described, AppError> {
     let (p, s) = shown_to(app, staff, id).await?;
-    let (service, sites) = tokio::try_join!(app.store.service(p, s), app.store.sites(p, s))?;
+    let (service, sites) = tokio::try_join!(
+        app.store.provider(p).service(s),
+        app.store.provider(p).sites(s)
+    )?;
     Described::of(app.catalog, service, sites)
 }
 
@@ -230,8 +237,8 @@ pub async fn describe_all(app: &App, staff: &Staff<'_>) -> Result<Vec<Described>
     staff.require(Permission::ServicesRead)?;
     let p = staff.provider();
     let mut out = Vec::new();
-    for service in app.store.services(p).await? {
-        let sites = app.store.sites(p, service.id).await?;
+    for service in app.store.provider(p).services().await? {
+        let sites = app.store.provider(p).sites(service.id).await?;
         out.push(Described::of(app.catalog, service, sites)?);
     }
     Ok(out)
@@ -247,8 +254,8 @@ pub async fn with_assessments(
 ) -> Result<(Described, AssessmentSet), AppError> {
     let (p, s) = shown_to(app, staff, id).await?;
     let ((service, recorded), sites) = tokio::try_join!(
-        app.store.service_and_assessments(p, s),
-        app.store.sites(p, s)
+        app.store.provider(p).service_and_assessments(s),
+        app.store.provider(p).sites(s)
     )?;
     Ok((Described::of(app.catalog, service, sites)?, recorded))
 }

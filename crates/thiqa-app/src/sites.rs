@@ -61,8 +61,8 @@ pub async fn add_site(
     staff.require(Permission::ServicesManage)?;
     Ok(app
         .store
+        .provider(staff.provider())
         .add_site(
-            staff.provider(),
             service,
             &site.name,
             &site.city,
@@ -83,7 +83,8 @@ pub async fn remove_site(
     staff.require(Permission::ServicesManage)?;
     Ok(app
         .store
-        .remove_site(staff.provider(), service, site, staff.actor())
+        .provider(staff.provider())
+        .remove_site(service, site, staff.actor())
         .await?)
 }
 

@@ -95,11 +95,11 @@ pub(crate) async fn statement(
     lang: Lang,
 ) -> Result<Statement, AppError> {
     let c = app.catalog;
-    let service = app.store.service(provider, id).await?;
+    let service = app.store.provider(provider).service(id).await?;
     let profile = profile_of(c, &service)?;
-    let stored = app.store.assessments(provider, id).await?;
+    let stored = app.store.provider(provider).assessments(id).await?;
     let mut evidence: HashMap<String, Vec<String>> = HashMap::new();
-    for e in app.store.evidence(provider, id, None).await? {
+    for e in app.store.provider(provider).evidence(id, None).await? {
         let label = match (&e.kind[..], &e.sha256) {
             ("file", Some(sha)) => format!("{} (sha256 {})", e.title, &sha[..12]),
             _ => e.title.clone(),
@@ -189,7 +189,7 @@ pub(crate) async fn pdf(
 ) -> Result<Vec<u8>, AppError> {
     let header = thiqa_export::SoaPdfHeader {
         service: statement.service_name.clone(),
-        provider: app.store.provider_name(provider).await?,
+        provider: app.store.provider(provider).name().await?,
         catalog_version: format!("{} {}", app.catalog.id(), app.catalog.version()),
         generated_at: rfc3339(app.store.clock().now_s()),
         labels: match lang {

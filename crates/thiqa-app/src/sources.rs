@@ -57,12 +57,8 @@ pub async fn register(
 ) -> Result<CreatedIntakeSource, AppError> {
     Ok(app
         .store
-        .create_intake_source(
-            admin.provider,
-            &source.name,
-            &source.organisations,
-            &admin.actor,
-        )
+        .provider(admin.provider)
+        .create_intake_source(&source.name, &source.organisations, &admin.actor)
         .await?)
 }
 
@@ -76,13 +72,14 @@ pub async fn pin_certificate(
 ) -> Result<(), AppError> {
     Ok(app
         .store
-        .set_intake_source_certificate(admin.provider, source, fingerprint, &admin.actor)
+        .provider(admin.provider)
+        .set_intake_source_certificate(source, fingerprint, &admin.actor)
         .await?)
 }
 
 /// The provider's sources, by name, revoked ones included.
 pub async fn list(app: &App, admin: &ConfigAdmin) -> Result<Vec<IntakeSource>, AppError> {
-    Ok(app.store.intake_sources(admin.provider).await?)
+    Ok(app.store.provider(admin.provider).intake_sources().await?)
 }
 
 /// The live (not revoked) source named `name`; NotFound otherwise.
@@ -100,8 +97,8 @@ pub async fn overview(
     admin: &ConfigAdmin,
 ) -> Result<(Vec<IntakeSource>, Vec<Organisation>), AppError> {
     Ok(tokio::try_join!(
-        app.store.intake_sources(admin.provider),
-        app.store.organisations(admin.provider),
+        app.store.provider(admin.provider).intake_sources(),
+        app.store.provider(admin.provider).organisations(),
     )?)
 }
 
@@ -109,7 +106,8 @@ pub async fn overview(
 pub async fn revoke(app: &App, admin: &ConfigAdmin, source: i64) -> Result<(), AppError> {
     Ok(app
         .store
-        .revoke_intake_source(admin.provider, source, &admin.actor)
+        .provider(admin.provider)
+        .revoke_intake_source(source, &admin.actor)
         .await?)
 }
 

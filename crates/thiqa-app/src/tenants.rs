@@ -72,12 +72,14 @@ pub async fn seed_tenant(
         .filter(|(a, _, _)| a.directory() == dir)
     {
         store
-            .add_incompatible_pair(tenant, first, second, reason, actor)
+            .tenant(tenant)
+            .add_incompatible_pair(first, second, reason, actor)
             .await?;
     }
     for (name, description, perms) in builtin_roles(dir) {
         store
-            .create_role(tenant, name, description, &perms, true, actor)
+            .tenant(tenant)
+            .create_role(name, description, &perms, true, actor)
             .await?;
     }
     Ok(())
@@ -90,7 +92,8 @@ pub async fn role_by_name(
     name: &str,
 ) -> Result<Option<RoleId>, StoreError> {
     Ok(store
-        .roles(tenant)
+        .tenant(tenant)
+        .roles()
         .await?
         .into_iter()
         .find(|r| r.name == name)

@@ -56,10 +56,12 @@ async fn run(args: &IntakeBenchArgs, dir: &std::path::Path) -> anyhow::Result<Ex
     let actor = Actor::system();
     let provider = store.create_provider("Bench", &actor).await?;
     let org = store
-        .create_organisation(provider, "Commanditaire", false, &actor)
+        .provider(provider)
+        .create_organisation("Commanditaire", false, &actor)
         .await?;
     let source = store
-        .create_intake_source(provider, "hv/bench", &[org], &actor)
+        .provider(provider)
+        .create_intake_source("hv/bench", &[org], &actor)
         .await?
         .source;
     // A source streams its log: each batch is the next stretch of time, at

@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 use thiqa_app::tenants::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use thiqa_crypto::token::Token;
 use thiqa_domain::assessment::iso_date_start;
-use thiqa_domain::{Clock, Directory, OrganisationId, Permission, ProviderId, SystemClock, Tenant};
+use thiqa_domain::{Clock, OrganisationId, Permission, ProviderId, SystemClock, Tenant};
 use thiqa_journal::{Event, NoteSigner, Outcome, Severity, Timestamp};
 use thiqa_store::{journal_signer, Actor, DatabaseLocation, IntakeSource, LeafQuery, NewAccount};
 use thiqa_store::{RuleSet, Store, DEFAULT_JOURNAL_ORIGIN};
@@ -168,15 +168,20 @@ impl Setup {
         let provider = store.create_provider("Bench", &actor).await?;
         let tenant = Tenant::Provider(provider);
         seed_tenant(store, tenant, &actor).await?;
-        let org = store.create_organisation(provider, "Exported", false, &actor);
+        let org = store
+            .provider(provider)
+            .create_organisation("Exported", false, &actor);
         let org = org.await?;
-        let other = store.create_organisation(provider, "Other", false, &actor);
+        let other = store
+            .provider(provider)
+            .create_organisation("Other", false, &actor);
         let other = other.await?;
         let orgs = [org, other];
-        let source = store.create_intake_source(provider, "hv/bench", &orgs, &actor);
+        let source = store
+            .provider(provider)
+            .create_intake_source("hv/bench", &orgs, &actor);
         let source = source.await?.source.id;
         let account = NewAccount {
-            tenant,
             username: "bench".into(),
             display_name: "Bench".into(),
             email: None,
@@ -184,11 +189,14 @@ impl Setup {
             totp_secret: None,
             language: "fr".into(),
         };
-        let operator = store.create_account(Directory::Operators, account, &actor);
+        let operator = store.tenant(tenant).create_account(account, &actor);
         let operator = operator.await?;
         let role = role_by_name(store, tenant, PROVIDER_ADMIN_ROLE).await?;
         let role = role.ok_or_else(|| anyhow!("no role {PROVIDER_ADMIN_ROLE}"))?;
-        store.assign_role(tenant, operator, role, &actor).await?;
+        store
+            .tenant(tenant)
+            .assign_role(operator, role, &actor)
+            .await?;
         // 10 000 events per second of event time, ending about now.
         let start_ms = SystemClock.now_ms() - (args.leaves / 10) as i64 - 60_000;
         let marker = json!({
@@ -259,7 +267,7 @@ impl Setup {
 /// (each batch also journals its own `journal.intake` event), then moves
 /// the alert rules' cursor to the end.
 async fn build(store: &Store, s: &Setup, batch: u64, signer: &NoteSigner) -> anyhow::Result<()> {
-    let source = store.intake_source(s.provider, s.source).await?;
+    let source = store.provider(s.provider).intake_source(s.source).await?;
     let actor = source.actor(Some("127.0.0.1".into()));
     let mut size = store.journal_head().await?.size;
     let (first, t, mut shown) = (size, Instant::now(), Instant::now());
@@ -446,7 +454,10 @@ async fn export(store: &Store, dir: &Path, s: &Setup) -> anyhow::Result<[bool; 2
     eprintln!("measuring the export and its baseline");
     let day = |ms: i64| Timestamp::from_unix_millis(ms).map(|t| t.to_string()[..10].to_owned());
     let (from, to) = (day(s.start_ms)?, day(SystemClock.now_ms())?);
-    let account = store.account(Directory::Operators, s.operator).await?;
+    let account = store
+        .tenant(Tenant::Provider(s.provider))
+        .account(s.operator)
+        .await?;
     let token = Token::generate_api()?;
     let (hash, expires) = (token.hash(), SystemClock.now_s() + 3600);
     let (scopes, actor) = ([Permission::JournalRead], Actor::system());

@@ -415,8 +415,8 @@ async fn dossier_in(dir: &Path, args: &DossierArgs) -> anyhow::Result<ExitCode> 
             .cloned()
             .collect();
         store
+            .provider(provider)
             .create_evidence(
-                provider,
                 service,
                 &NewEvidence {
                     kind: "file",
@@ -907,10 +907,9 @@ pub(crate) async fn prepare_at(
     let tenant = Tenant::Provider(provider);
     seed_tenant(&store, tenant, &actor).await?;
     let id = store
+        .tenant(tenant)
         .create_account(
-            Directory::Operators,
             NewAccount {
-                tenant,
                 username: "bench".into(),
                 display_name: "Bench".into(),
                 email: None,
@@ -925,7 +924,7 @@ pub(crate) async fn prepare_at(
         let role = role_by_name(&store, tenant, name)
             .await?
             .ok_or_else(|| anyhow!("role {name}"))?;
-        store.assign_role(tenant, id, role, &actor).await?;
+        store.tenant(tenant).assign_role(id, role, &actor).await?;
     }
     let token = Token::generate()?;
     store
@@ -978,9 +977,9 @@ pub(crate) async fn assessed_service(
     let facts = serde_json::to_string(&profile.facts)?;
     let actor = Actor::system();
     let id = store
+        .provider(provider)
         .create_service(
             &NewService {
-                provider,
                 name: "Service de mesure",
                 description: "Service créé par thiqa-bench.",
                 model: profile.model.as_str(),
@@ -991,7 +990,7 @@ pub(crate) async fn assessed_service(
         )
         .await?;
     // The very computation the page makes.
-    let service = store.service(provider, id).await?;
+    let service = store.provider(provider).service(id).await?;
     let applicable = applicable_ids(
         c,
         &profile_of(c, &service).map_err(|e| anyhow!("profile: {e:?}"))?,
@@ -1019,7 +1018,8 @@ pub(crate) async fn assessed_service(
         inputs.push((oid.clone(), input));
     }
     store
-        .save_assessments(provider, id, &inputs, &actor)
+        .provider(provider)
+        .save_assessments(id, &inputs, &actor)
         .await?;
     Ok((id, applicable))
 }

@@ -626,7 +626,6 @@ error-scope-not-held = A token carries only rights you hold; you do not hold { $
 search-type-example = login, role., vm.snapshot
 
 ## Refusals of the store (thiqa_store::Refusal), with their arguments
-refusal-account-directory = This account does not belong to this directory.
 refusal-action-status = Unknown action status: { $status }.
 refusal-alert-acknowledged = Alert { $id } ({ $rule }) is already acknowledged, by { $by }.
 refusal-alert-changed = Alert { $id } changed meanwhile; try again.

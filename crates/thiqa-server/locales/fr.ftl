@@ -626,7 +626,6 @@ error-scope-not-held = Un jeton ne porte que des droits que vous détenez ; vous
 search-type-example = login, role., vm.snapshot
 
 ## Refusals of the store (thiqa_store::Refusal), with their arguments
-refusal-account-directory = Ce compte n'appartient pas à cet annuaire.
 refusal-action-status = Statut d'action inconnu : { $status }.
 refusal-alert-acknowledged = L'alerte { $id } ({ $rule }) a déjà été prise en compte, par { $by }.
 refusal-alert-changed = L'alerte { $id } a changé entre-temps ; réessayez.

@@ -5,38 +5,38 @@
 //! is all or nothing, and the roles go through the rights transaction, so
 //! the separation of duties (3.5.3) is checked before anything commits.
 
-use thiqa_domain::{Directory, RoleId};
+use thiqa_domain::RoleId;
 
 use crate::accounts::{insert_account, turn_on_totp, NewAccount, SecondFactor};
-use crate::connect::Store;
 use crate::events::{Actor, NewEvent};
 use crate::rights_error::AssignmentError;
 use crate::roles::insert_assignment;
+use crate::scope::TenantScope;
 
-impl Store {
-    /// Creates the account `new` of directory `dir`, with `totp` turned on
+impl TenantScope<'_> {
+    /// Creates the account `new` of this tenant, with `totp` turned on
     /// when given and `roles` (of the account's tenant) assigned; returns
     /// its id. Nothing is written when any part is refused.
     pub async fn create_account_with(
-        &self,
-        dir: Directory,
+        self,
         new: NewAccount,
         totp: Option<SecondFactor<'_>>,
         roles: &[RoleId],
         actor: &Actor,
     ) -> Result<i64, AssignmentError> {
-        let tenant = new.tenant;
+        let (store, tenant) = (self.store, self.tenant);
+        let dir = tenant.directory();
         let refusal = NewEvent::failure("account.create")
             .target(format!("{}:{}", dir.as_str(), new.username))
             .tenant(tenant);
         let result = async {
             let mut found = Vec::with_capacity(roles.len());
             for id in roles {
-                found.push(self.role(tenant, *id).await?);
+                found.push(self.role(*id).await?);
             }
-            let mut r = self.rights_tx(tenant).await?;
-            let now = self.clock.now_s();
-            let id = insert_account(&mut r.w, dir, &new, actor, now).await?;
+            let mut r = self.rights_tx().await?;
+            let now = store.clock.now_s();
+            let id = insert_account(&mut r.w, tenant, &new, actor, now).await?;
             let about = |action| {
                 NewEvent::success(action)
                     .target(format!("{}:{}", dir.as_str(), new.username))
@@ -60,6 +60,6 @@ impl Store {
         .await;
         // A refused role combination is journaled like any refused rights
         // change; storage failures are errors, not refusals.
-        self.settle(actor, refusal, result).await
+        store.settle(actor, refusal, result).await
     }
 }

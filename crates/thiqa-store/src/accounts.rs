@@ -12,6 +12,7 @@ use crate::directory_tables::tables;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::reads::ReadRow;
+use crate::scope::TenantScope;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountStatus {
@@ -72,7 +73,6 @@ impl NewEvent {
 
 /// What a new account starts with. Holds no permission: roles come after.
 pub struct NewAccount {
-    pub tenant: Tenant,
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
@@ -140,31 +140,7 @@ fn username_unavailable() -> StoreError {
     StoreError::Conflict(username_unavailable_refusal())
 }
 
-fn tenant_id_for(dir: Directory, tenant: Tenant) -> Result<i64, StoreError> {
-    if tenant.directory() != dir {
-        // A provider account in the customer directory (or the reverse)
-        // would break the separation of directories.
-        return Err(StoreError::Conflict(crate::Refusal::new(
-            "refusal-account-directory",
-            "the account's tenant does not belong to this directory",
-        )));
-    }
-    Ok(tenant.parts().1)
-}
-
 impl Store {
-    pub async fn create_account(
-        &self,
-        dir: Directory,
-        new: NewAccount,
-        actor: &Actor,
-    ) -> Result<i64, StoreError> {
-        let mut w = self.write().await?;
-        let id = insert_account(&mut w, dir, &new, actor, self.clock.now_s()).await?;
-        w.commit().await?;
-        Ok(id)
-    }
-
     /// Whether a new account may take this name: not reserved and not held
     /// by any account of the directory, whatever its tenant.
     pub async fn username_available(
@@ -193,7 +169,7 @@ impl Store {
         row.map(|r| account_from_row(dir, &r)).transpose()
     }
 
-    pub async fn account(&self, dir: Directory, id: i64) -> Result<Account, StoreError> {
+    pub(crate) async fn account(&self, dir: Directory, id: i64) -> Result<Account, StoreError> {
         let t = tables(dir);
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS}, {} FROM {} WHERE id = $1",
@@ -205,30 +181,6 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         account_from_row(dir, &row)
-    }
-
-    /// The account if it belongs to `tenant`: how handlers reach another
-    /// user's account, so a tenant can never touch another's.
-    pub async fn account_in_tenant(&self, tenant: Tenant, id: i64) -> Result<Account, StoreError> {
-        let account = self.account(tenant.directory(), id).await?;
-        if account.tenant != tenant {
-            return Err(StoreError::NotFound);
-        }
-        Ok(account)
-    }
-
-    pub async fn accounts_of(&self, tenant: Tenant) -> Result<Vec<Account>, StoreError> {
-        let dir = tenant.directory();
-        let t = tables(dir);
-        let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS}, {} FROM {} WHERE {} = $1 ORDER BY username",
-            t.tenant_col, t.users, t.tenant_col
-        );
-        let rows = sqlx::query(&sql)
-            .bind(tenant.parts().1)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| account_from_row(dir, r)).collect()
     }
 
     /// Counts one failed attempt and locks the account when `threshold` is
@@ -483,6 +435,42 @@ impl Store {
     }
 }
 
+impl TenantScope<'_> {
+    /// Creates account `new` in this tenant's directory; returns its id.
+    pub async fn create_account(self, new: NewAccount, actor: &Actor) -> Result<i64, StoreError> {
+        let mut w = self.store.write().await?;
+        let id = insert_account(&mut w, self.tenant, &new, actor, self.store.clock.now_s()).await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// The account if it belongs to `tenant`: how handlers reach another
+    /// user's account, so a tenant can never touch another's.
+    pub async fn account(self, id: i64) -> Result<Account, StoreError> {
+        let tenant = self.tenant;
+        let account = self.store.account(tenant.directory(), id).await?;
+        if account.tenant != tenant {
+            return Err(StoreError::NotFound);
+        }
+        Ok(account)
+    }
+
+    pub async fn accounts(self) -> Result<Vec<Account>, StoreError> {
+        let tenant = self.tenant;
+        let dir = tenant.directory();
+        let t = tables(dir);
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS}, {} FROM {} WHERE {} = $1 ORDER BY username",
+            t.tenant_col, t.users, t.tenant_col
+        );
+        let rows = sqlx::query(&sql)
+            .bind(tenant.parts().1)
+            .fetch_all(&self.store.pool)
+            .await?;
+        rows.iter().map(|r| account_from_row(dir, r)).collect()
+    }
+}
+
 /// The refusal when a username cannot be had: the same words whatever the
 /// reason (taken in this tenant or another, reserved), so nothing about
 /// other tenants leaks.
@@ -501,13 +489,14 @@ pub struct SecondFactor<'a> {
 /// Inserts a new account inside `w` and journals its creation.
 pub(crate) async fn insert_account(
     w: &mut WriteTx,
-    dir: Directory,
+    tenant: Tenant,
     new: &NewAccount,
     actor: &Actor,
     now: i64,
 ) -> Result<i64, StoreError> {
+    let dir = tenant.directory();
     let t = tables(dir);
-    let tenant_id = tenant_id_for(dir, new.tenant)?;
+    let tenant_id = tenant.parts().1;
     if new.username.starts_with(DEREGISTERED_PREFIX) {
         return Err(username_unavailable());
     }
@@ -538,7 +527,7 @@ pub(crate) async fn insert_account(
         actor,
         &NewEvent::success("account.create")
             .target(format!("{}:{}", dir.as_str(), new.username))
-            .tenant(new.tenant),
+            .tenant(tenant),
     )
     .await?;
     Ok(id)

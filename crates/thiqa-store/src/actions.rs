@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ProviderId, ServiceId, Tenant};
+use thiqa_domain::{ServiceId, Tenant};
 
-use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::scope::ProviderScope;
 use crate::versions::{self, Key};
 
 pub const ACTION_STATUSES: [&str; 4] = ["open", "in_progress", "done", "cancelled"];
@@ -38,17 +38,17 @@ pub struct ActionItem {
     pub version: i64,
 }
 
-impl Store {
+impl ProviderScope<'_> {
     pub async fn create_action(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         new: &NewAction,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
-        self.service(provider, service).await?;
-        let now = self.clock.now_s();
-        let mut w = self.write().await?;
+        let provider = self.provider;
+        self.service(service).await?;
+        let now = self.store.clock.now_s();
+        let mut w = self.store.write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO action_items (service_id, title, description, owner, due_date, status, created_at, created_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $6) RETURNING id",
@@ -109,14 +109,14 @@ impl Store {
     /// Moves an action to another status (one of [`ACTION_STATUSES`]),
     /// from the `version` its editor saw; `Stale` if it moved meanwhile.
     pub async fn set_action_status(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         id: i64,
         status: &str,
         version: i64,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        let provider = self.provider;
         if !ACTION_STATUSES.contains(&status) {
             return Err(StoreError::Conflict(
                 crate::Refusal::new(
@@ -126,8 +126,8 @@ impl Store {
                 .arg("status", status),
             ));
         }
-        self.service(provider, service).await?;
-        let mut w = self.write().await?;
+        self.service(service).await?;
+        let mut w = self.store.write().await?;
         let key = [("id", Key::Int(id)), ("service_id", Key::Int(service.0))];
         if !versions::claim(&mut w, "action_items", &key, Some(version)).await? {
             let exists =
@@ -143,7 +143,7 @@ impl Store {
         }
         let done = sqlx::query("UPDATE action_items SET status = $1, updated_at = $2 WHERE id = $3 AND service_id = $4")
             .bind(status)
-            .bind(self.clock.now_s())
+            .bind(self.store.clock.now_s())
             .bind(id)
             .bind(service.0)
             .execute(&mut *w.tx)
@@ -163,19 +163,15 @@ impl Store {
     }
 
     /// The service's actions, soonest due first, each with its obligations.
-    pub async fn actions(
-        &self,
-        provider: ProviderId,
-        service: ServiceId,
-    ) -> Result<Vec<ActionItem>, StoreError> {
-        self.service(provider, service).await?;
+    pub async fn actions(self, service: ServiceId) -> Result<Vec<ActionItem>, StoreError> {
+        self.service(service).await?;
         let rows = sqlx::query(
             "SELECT a.id, a.title, a.description, a.owner, a.due_date, a.status, a.created_by, a.version, l.obligation_id \
              FROM action_items a LEFT JOIN action_item_links l ON l.action_id = a.id \
              WHERE a.service_id = $1 ORDER BY a.due_date, a.id, l.obligation_id",
         )
         .bind(service.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         let mut out: Vec<ActionItem> = Vec::new();
         for r in &rows {
@@ -204,7 +200,7 @@ impl Store {
              JOIN action_items a ON a.id = l.action_id WHERE a.service_id = $1 ORDER BY l.finding_id",
         )
         .bind(service.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         for r in &links {
             let action: i64 = r.try_get("action_id")?;

@@ -40,6 +40,7 @@ use crate::connect::{Backend, Store};
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::journal::{to_i64, to_u64};
+use crate::scope::TenantScope;
 
 pub use thiqa_rules::{
     format_window, parse_sigma, parse_window, AlertSeverity, Condition, Field, Pattern, Rule,
@@ -559,9 +560,12 @@ impl Store {
             evaluated_at_ms: row.try_get("evaluated_at_ms")?,
         })
     }
+}
 
+impl TenantScope<'_> {
     /// Alerts `scope` may see: unacknowledged first, then newest first.
-    pub async fn alerts(&self, scope: Tenant, q: &AlertQuery) -> Result<Vec<Alert>, StoreError> {
+    pub async fn alerts(self, q: &AlertQuery) -> Result<Vec<Alert>, StoreError> {
+        let scope = self.tenant;
         let (clause, binds) = scope_clause(scope, 1);
         let open = if q.unacknowledged_only {
             "AND acknowledged_at_ms IS NULL "
@@ -580,23 +584,22 @@ impl Store {
         }
         let rows = query
             .bind(q.limit.clamp(1, 1000))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.store.pool)
             .await?;
         rows.iter().map(alert_from_row).collect()
     }
 
     /// One alert `scope` may see.
-    pub async fn alert(&self, scope: Tenant, id: i64) -> Result<Alert, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+    pub async fn alert(self, id: i64) -> Result<Alert, StoreError> {
+        let scope = self.tenant;
+        let mut conn = self.store.pool.acquire().await?;
         alert_on(&mut conn, scope, id).await
     }
 
     /// Unacknowledged alerts `scope` may see, per severity (most urgent
     /// first, every severity listed).
-    pub async fn open_alert_counts(
-        &self,
-        scope: Tenant,
-    ) -> Result<Vec<(AlertSeverity, u64)>, StoreError> {
+    pub async fn open_alert_counts(self) -> Result<Vec<(AlertSeverity, u64)>, StoreError> {
+        let scope = self.tenant;
         let (clause, binds) = scope_clause(scope, 1);
         let sql = format!(
             "SELECT severity, COUNT(*) AS n FROM alerts WHERE {clause} \
@@ -606,7 +609,7 @@ impl Store {
         for b in binds {
             query = query.bind(b);
         }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(&self.store.pool).await?;
         let mut counts: HashMap<String, u64> = HashMap::new();
         for r in &rows {
             let n: i64 = r.try_get("n")?;
@@ -623,12 +626,12 @@ impl Store {
     /// and journals it. An alert is acknowledged once: a second time is a
     /// Conflict naming who did it.
     pub async fn acknowledge_alert(
-        &self,
-        scope: Tenant,
+        self,
         id: i64,
         comment: &str,
         actor: &Actor,
     ) -> Result<Alert, StoreError> {
+        let scope = self.tenant;
         let comment = comment.trim();
         if comment.is_empty() || comment.chars().count() > MAX_ACK_COMMENT {
             return Err(StoreError::Conflict(
@@ -642,8 +645,8 @@ impl Store {
                 .arg("max", MAX_ACK_COMMENT),
             ));
         }
-        let now = self.clock.now_ms();
-        let mut w = self.write().await?;
+        let now = self.store.clock.now_ms();
+        let mut w = self.store.write().await?;
         let alert = alert_on(&mut w.tx, scope, id).await?;
         if let Some(a) = &alert.acknowledgement {
             return Err(already(&alert, a));

@@ -3,13 +3,14 @@
 //! transaction as the change and its security event.
 
 use sqlx::Row;
-use thiqa_domain::{AssessmentInput, AssessmentStatus, ProviderId, ServiceId, Tenant};
+use thiqa_domain::{AssessmentInput, AssessmentStatus, ServiceId, Tenant};
 
 use crate::assessment_rows::{Assessment, AssessmentChange, AssessmentSet};
-use crate::connect::{Store, WriteTx};
+use crate::connect::WriteTx;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::reads::ReadRow;
+use crate::scope::ProviderScope;
 use crate::services::{service_from, Service, SERVICE_COLUMNS};
 use crate::versions::{self, Key};
 
@@ -33,24 +34,20 @@ fn assessment_from(mut r: ReadRow) -> Result<Assessment, StoreError> {
 const COLUMNS: &str = "obligation_id, status, statement, justification, owner, next_review, \
      updated_at, updated_by, version";
 
-impl Store {
+impl ProviderScope<'_> {
     /// Every recorded assessment of a service of this provider, by
     /// obligation id. NotFound when the service is not this provider's.
-    pub async fn assessments(
-        &self,
-        provider: ProviderId,
-        service: ServiceId,
-    ) -> Result<AssessmentSet, StoreError> {
-        Ok(self.service_and_assessments(provider, service).await?.1)
+    pub async fn assessments(self, service: ServiceId) -> Result<AssessmentSet, StoreError> {
+        Ok(self.service_and_assessments(service).await?.1)
     }
 
     /// The service and every assessment recorded for it: the assessment
     /// page's data. NotFound when the service is not this provider's.
     pub async fn service_and_assessments(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
     ) -> Result<(Service, AssessmentSet), StoreError> {
+        let provider = self.provider;
         // The service row checks the provider and carries the stamp of its
         // assessments' last save: the rows come from memory while it holds
         // (assessment_cache.rs). Two reads rather than one join: joined,
@@ -59,6 +56,7 @@ impl Store {
             "SELECT {SERVICE_COLUMNS}, assessed_stamp FROM services WHERE id = $1 AND provider_id = $2"
         );
         let mut row = self
+            .store
             .read(&sql, &[service.0.into(), provider.0.into()])
             .await?
             .into_iter()
@@ -66,31 +64,31 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let stamp: i64 = row.take("assessed_stamp")?;
         let found = service_from(row)?;
-        if let Some(set) = self.assessment_cache.get(service, stamp) {
+        if let Some(set) = self.store.assessment_cache.get(service, stamp) {
             return Ok((found, set));
         }
         let sql = format!("SELECT {COLUMNS} FROM assessments WHERE service_id = $1");
-        let rows = self.read(&sql, &[service.0.into()]).await?;
+        let rows = self.store.read(&sql, &[service.0.into()]).await?;
         let set = AssessmentSet::new(
             rows.into_iter()
                 .map(assessment_from)
                 .collect::<Result<_, _>>()?,
         );
-        self.assessment_cache.put(service, stamp, set.clone());
+        self.store.assessment_cache.put(service, stamp, set.clone());
         Ok((found, set))
     }
 
     pub async fn assessment(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         obligation: &str,
     ) -> Result<Option<Assessment>, StoreError> {
-        self.service(provider, service).await?;
+        self.service(service).await?;
         let sql = format!(
             "SELECT {COLUMNS} FROM assessments WHERE service_id = $1 AND obligation_id = $2"
         );
         let rows = self
+            .store
             .read(&sql, &[service.0.into(), obligation.into()])
             .await?;
         rows.into_iter().next().map(assessment_from).transpose()
@@ -98,19 +96,18 @@ impl Store {
 
     /// Newest first.
     pub async fn assessment_history(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         obligation: &str,
     ) -> Result<Vec<AssessmentChange>, StoreError> {
-        self.service(provider, service).await?;
+        self.service(service).await?;
         let rows = sqlx::query(
             "SELECT field, old_value, new_value, changed_by, changed_at FROM assessment_history \
              WHERE service_id = $1 AND obligation_id = $2 ORDER BY id DESC",
         )
         .bind(service.0)
         .bind(obligation)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter()
             .map(|r| {
@@ -130,22 +127,20 @@ impl Store {
     /// changed. The caller has checked the inputs and that each obligation
     /// exists in the catalog.
     pub async fn save_assessments(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         inputs: &[(String, AssessmentInput)],
         actor: &Actor,
     ) -> Result<usize, StoreError> {
         let edits: Vec<Edit> = inputs.iter().map(|(o, i)| (o.as_str(), i, None)).collect();
-        self.save_edits(provider, service, &edits, actor).await
+        self.save_edits(service, &edits, actor).await
     }
 
     /// Like `save_assessments` for edits made from what a reader saw: each
     /// names the version it edited, and if any is no longer current
     /// (another editor saved meanwhile) nothing is saved: `Stale`.
     pub async fn save_assessments_from(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         inputs: &[(String, AssessmentInput, i64)],
         actor: &Actor,
@@ -154,18 +149,18 @@ impl Store {
             .iter()
             .map(|(o, i, v)| (o.as_str(), i, Some(*v)))
             .collect();
-        self.save_edits(provider, service, &edits, actor).await
+        self.save_edits(service, &edits, actor).await
     }
 
     async fn save_edits(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         edits: &[Edit<'_>],
         actor: &Actor,
     ) -> Result<usize, StoreError> {
-        self.service(provider, service).await?;
-        let mut w = self.write().await?;
+        let provider = self.provider;
+        self.service(service).await?;
+        let mut w = self.store.write().await?;
         let mut changed = 0;
         for (obligation, input, version) in edits {
             changed += save_one(
@@ -175,7 +170,7 @@ impl Store {
                 input,
                 *version,
                 &actor.name,
-                self.clock.now_s(),
+                self.store.clock.now_s(),
             )
             .await?;
         }

@@ -5,13 +5,13 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ProviderId, ServiceId, Tenant};
+use thiqa_domain::{ServiceId, Tenant};
 
-use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::rights_error::{AssignmentError, SelfChange};
 use crate::rights_guard::{account_of, succeeded};
+use crate::scope::ProviderScope;
 
 #[derive(Debug, Clone)]
 pub struct NewEngagement {
@@ -67,20 +67,20 @@ fn engagement_from_row(r: &sqlx::any::AnyRow) -> Result<Engagement, StoreError> 
     })
 }
 
-impl Store {
+impl ProviderScope<'_> {
     /// Invites `auditor_id` to one service. Refused (Conflict, naming the
     /// right and the engagement) when the account holds a right that edits
     /// the service: the rights transaction checks the auditor's
     /// independence with the engagement in place.
     pub async fn create_engagement(
-        &self,
-        provider: ProviderId,
+        self,
         new: &NewEngagement,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
-        let service = self.service(provider, new.service).await?;
+        let provider = self.provider;
+        let service = self.service(new.service).await?;
         let tenant = Tenant::Provider(provider);
-        let auditor = self.account_in_tenant(tenant, new.auditor_id).await?;
+        let auditor = self.store.tenant(tenant).account(new.auditor_id).await?;
         if new.expires_at <= new.starts_at {
             return Err(StoreError::Conflict(crate::Refusal::new(
                 "refusal-engagement-period",
@@ -95,7 +95,7 @@ impl Store {
             if account_of(actor, tenant) == Some(new.auditor_id) {
                 return Err(AssignmentError::SelfChange(SelfChange::OwnAudit));
             }
-            let mut r = self.rights_tx(tenant).await?;
+            let mut r = self.store.tenant(tenant).rights_tx().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO audit_engagements (provider_id, service_id, auditor_id, firm, starts_at, \
                  expires_at, invited_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -107,7 +107,7 @@ impl Store {
             .bind(new.starts_at)
             .bind(new.expires_at)
             .bind(&actor.name)
-            .bind(self.clock.now_s())
+            .bind(self.store.clock.now_s())
             .fetch_one(&mut *r.w.tx)
             .await?;
             r.w.event(
@@ -123,7 +123,8 @@ impl Store {
         }
         .await;
         // A refusal becomes a Conflict naming the right and the engagement.
-        self.settle(actor, event, result)
+        self.store
+            .settle(actor, event, result)
             .await
             .map_err(|e| match e {
                 AssignmentError::Store(e) => e,
@@ -142,18 +143,14 @@ impl Store {
     }
 
     /// Ends an engagement now; the auditor's next request is refused.
-    pub async fn revoke_engagement(
-        &self,
-        provider: ProviderId,
-        id: i64,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        let mut w = self.write().await?;
+    pub async fn revoke_engagement(self, id: i64, actor: &Actor) -> Result<(), StoreError> {
+        let provider = self.provider;
+        let mut w = self.store.write().await?;
         let done = sqlx::query(
             "UPDATE audit_engagements SET revoked_at = $1, revoked_by = $2 \
              WHERE id = $3 AND provider_id = $4 AND revoked_at IS NULL",
         )
-        .bind(self.clock.now_s())
+        .bind(self.store.clock.now_s())
         .bind(&actor.name)
         .bind(id)
         .bind(provider.0)
@@ -174,10 +171,10 @@ impl Store {
 
     /// Every engagement of the provider (optionally of one service), newest first.
     pub async fn engagements(
-        &self,
-        provider: ProviderId,
+        self,
         service: Option<ServiceId>,
     ) -> Result<Vec<Engagement>, StoreError> {
+        let provider = self.provider;
         let sql = format!(
             "{ENGAGEMENT_SELECT} WHERE e.provider_id = $1 AND ($2 = 0 OR e.service_id = $2) \
              ORDER BY e.id DESC"
@@ -185,36 +182,36 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(provider.0)
             .bind(service.map_or(0, |s| s.0))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.store.pool)
             .await?;
         rows.iter().map(engagement_from_row).collect()
     }
 
     /// The auditor's engagements (active or not), newest first.
     pub async fn engagements_of_auditor(
-        &self,
-        provider: ProviderId,
+        self,
         auditor_id: i64,
     ) -> Result<Vec<Engagement>, StoreError> {
+        let provider = self.provider;
         let sql = format!(
             "{ENGAGEMENT_SELECT} WHERE e.provider_id = $1 AND e.auditor_id = $2 ORDER BY e.id DESC"
         );
         let rows = sqlx::query(&sql)
             .bind(provider.0)
             .bind(auditor_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.store.pool)
             .await?;
         rows.iter().map(engagement_from_row).collect()
     }
 
     /// The engagement that lets `auditor_id` into `service` right now, if any.
     pub async fn active_engagement(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         auditor_id: i64,
     ) -> Result<Option<Engagement>, StoreError> {
-        let now = self.clock.now_s();
+        let provider = self.provider;
+        let now = self.store.clock.now_s();
         let sql = format!(
             "{ENGAGEMENT_SELECT} WHERE e.provider_id = $1 AND e.service_id = $2 AND e.auditor_id = $3 \
              AND e.revoked_at IS NULL AND e.starts_at <= $4 AND e.expires_at > $4 \
@@ -225,7 +222,7 @@ impl Store {
             .bind(service.0)
             .bind(auditor_id)
             .bind(now)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
         row.as_ref().map(engagement_from_row).transpose()
     }

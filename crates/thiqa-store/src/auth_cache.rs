@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use thiqa_domain::Directory;
+use thiqa_domain::{Directory, Tenant};
 
 /// The notification channel the migration's triggers publish on.
 pub(crate) const CHANNEL: &str = "thiqa_auth_changed";
@@ -49,7 +49,7 @@ const MAX_ENTRIES: usize = 20_000;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) enum CacheKey {
     Session(Directory, String),
-    Rights(Directory, i64),
+    Rights(Tenant, i64),
 }
 
 /// A cached value and when it was read. The value's type is the reader's

@@ -2,12 +2,12 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ProviderId, ServiceId, Tenant};
+use thiqa_domain::{ServiceId, Tenant};
 
-use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::evidence_versions::{insert_version, NewEvidenceVersion};
+use crate::scope::ProviderScope;
 
 /// A new evidence item: a stored file (by hash), a URL or a text note.
 #[derive(Debug, Clone, Default)]
@@ -66,17 +66,17 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Evidence, StoreError> {
     })
 }
 
-impl Store {
+impl ProviderScope<'_> {
     /// Records an evidence item and its links, with its event, in one transaction.
     pub async fn create_evidence(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         new: &NewEvidence,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
-        self.service(provider, service).await?;
-        let mut w = self.write().await?;
+        let provider = self.provider;
+        self.service(service).await?;
+        let mut w = self.store.write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO evidence (service_id, kind, title, sha256, size, filename, media_type, url, note, valid_until, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
@@ -91,7 +91,7 @@ impl Store {
         .bind(&new.url)
         .bind(&new.note)
         .bind(&new.valid_until)
-        .bind(self.clock.now_s())
+        .bind(self.store.clock.now_s())
         .bind(&actor.name)
         .fetch_one(&mut *w.tx)
         .await?;
@@ -105,7 +105,15 @@ impl Store {
                 media_type: media_type.clone(),
                 valid_until: new.valid_until.clone(),
             };
-            insert_version(&mut w.tx, id, 1, &first, self.clock.now_s(), &actor.name).await?;
+            insert_version(
+                &mut w.tx,
+                id,
+                1,
+                &first,
+                self.store.clock.now_s(),
+                &actor.name,
+            )
+            .await?;
         }
         for o in &new.obligations {
             sqlx::query("INSERT INTO evidence_links (evidence_id, obligation_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -135,12 +143,11 @@ impl Store {
     /// The service's evidence, newest first, each with its obligations;
     /// only those supporting `obligation` when given.
     pub async fn evidence(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         obligation: Option<&str>,
     ) -> Result<Vec<Evidence>, StoreError> {
-        self.service(provider, service).await?;
+        self.service(service).await?;
         let sql = format!(
             "SELECT {COLUMNS}, l.obligation_id FROM evidence e LEFT JOIN evidence_links l ON l.evidence_id = e.id \
              WHERE e.service_id = $1 AND ($2 IS NULL OR e.id IN (SELECT evidence_id FROM evidence_links WHERE obligation_id = $2)) \
@@ -149,7 +156,7 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(service.0)
             .bind(obligation)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.store.pool)
             .await?;
         let mut out: Vec<Evidence> = Vec::new();
         for r in &rows {
@@ -166,13 +173,8 @@ impl Store {
     }
 
     /// One evidence item of a service of this provider (for download).
-    pub async fn evidence_item(
-        &self,
-        provider: ProviderId,
-        service: ServiceId,
-        id: i64,
-    ) -> Result<Evidence, StoreError> {
-        self.evidence(provider, service, None)
+    pub async fn evidence_item(self, service: ServiceId, id: i64) -> Result<Evidence, StoreError> {
+        self.evidence(service, None)
             .await?
             .into_iter()
             .find(|e| e.id == id)

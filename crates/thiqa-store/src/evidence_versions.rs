@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ProviderId, ServiceId, Tenant};
+use thiqa_domain::{ServiceId, Tenant};
 
-use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::scope::ProviderScope;
 
 /// The file of a new version.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub(crate) async fn insert_version(
     Ok(())
 }
 
-impl Store {
+impl ProviderScope<'_> {
     /// Makes `new` the current file of evidence item `evidence` (a file
     /// item of this provider's service), keeping the earlier versions;
     /// returns the new version number. Journaled in the same transaction.
@@ -70,16 +70,16 @@ impl Store {
     /// the uploader meant to replace a file that is no longer the current
     /// one, and must look at it first.
     pub async fn add_evidence_version(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         evidence: i64,
         new: &NewEvidenceVersion,
         replacing: Option<i64>,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
-        self.service(provider, service).await?;
-        let mut w = self.write().await?;
+        let provider = self.provider;
+        self.service(service).await?;
+        let mut w = self.store.write().await?;
         // One statement both checks the item and takes the next number, so
         // two concurrent uploads get two versions, never the same one (and
         // with `replacing`, only the first of them gets one).
@@ -119,7 +119,7 @@ impl Store {
             evidence,
             version,
             new,
-            self.clock.now_s(),
+            self.store.clock.now_s(),
             &actor.name,
         )
         .await?;
@@ -141,12 +141,11 @@ impl Store {
     /// Every version of a file evidence item of this provider's service,
     /// newest first (empty for a URL, a note or another service's item).
     pub async fn evidence_versions(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         evidence: i64,
     ) -> Result<Vec<EvidenceVersion>, StoreError> {
-        self.service(provider, service).await?;
+        self.service(service).await?;
         // Scoped by the service in the query itself: an item of another
         // service has no versions here.
         let rows = sqlx::query(
@@ -156,7 +155,7 @@ impl Store {
         )
         .bind(evidence)
         .bind(service.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter()
             .map(|r| {

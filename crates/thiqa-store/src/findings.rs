@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ProviderId, ServiceId, Tenant};
+use thiqa_domain::{ServiceId, Tenant};
 
-use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::scope::ProviderScope;
 use crate::versions::{self, Key};
 
 /// Observation, minor or major non-conformity, lightest first.
@@ -81,17 +81,17 @@ enum Step<'a> {
     Close(&'a str),
 }
 
-impl Store {
+impl ProviderScope<'_> {
     /// Records a finding made under `engagement_id` (None: recorded by the
     /// provider itself, e.g. an internal audit).
     pub async fn record_finding(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         engagement_id: Option<i64>,
         new: &NewFinding,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
+        let provider = self.provider;
         if !FINDING_SEVERITIES.contains(&new.severity.as_str()) {
             return Err(StoreError::Conflict(
                 crate::Refusal::new(
@@ -101,8 +101,8 @@ impl Store {
                 .arg("severity", &new.severity),
             ));
         }
-        self.service(provider, service).await?;
-        let mut w = self.write().await?;
+        self.service(service).await?;
+        let mut w = self.store.write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO findings (service_id, engagement_id, obligation_id, severity, description, \
              recorded_by, recorded_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open') RETURNING id",
@@ -113,7 +113,7 @@ impl Store {
         .bind(&new.severity)
         .bind(&new.description)
         .bind(&actor.name)
-        .bind(self.clock.now_s())
+        .bind(self.store.clock.now_s())
         .fetch_one(&mut *w.tx)
         .await?;
         w.event(
@@ -135,8 +135,7 @@ impl Store {
     /// whatever it is now); refused once the finding is closed, `Stale` if
     /// it was answered meanwhile.
     pub async fn respond_to_finding(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         id: i64,
         response: &str,
@@ -144,42 +143,40 @@ impl Store {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let step = Step::Respond(response);
-        self.finding_step(provider, service, id, step, version, actor)
-            .await
+        self.finding_step(service, id, step, version, actor).await
     }
 
     /// The auditor accepts the answer (or the fix) seen at `version` and
     /// closes the finding.
     pub async fn close_finding(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         id: i64,
         note: &str,
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        self.finding_step(provider, service, id, Step::Close(note), version, actor)
+        self.finding_step(service, id, Step::Close(note), version, actor)
             .await
     }
 
     async fn finding_step(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         id: i64,
         step: Step<'_>,
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        self.service(provider, service).await?;
-        let now = self.clock.now_s();
+        let provider = self.provider;
+        self.service(service).await?;
+        let now = self.store.clock.now_s();
         let responding = matches!(step, Step::Respond(_));
-        let mut w = self.write().await?;
+        let mut w = self.store.write().await?;
         let key = [("id", Key::Int(id)), ("service_id", Key::Int(service.0))];
         if !versions::claim(&mut w, "findings", &key, version).await? {
             drop(w);
-            let f = self.finding(provider, service, id).await?;
+            let f = self.finding(service, id).await?;
             return Err(if f.is_closed() {
                 StoreError::Conflict(finding_closed(id))
             } else {
@@ -217,7 +214,7 @@ impl Store {
         if done.rows_affected() != 1 {
             drop(w);
             // Tell a missing finding from a closed one or a refused author.
-            let f = self.finding(provider, service, id).await?;
+            let f = self.finding(service, id).await?;
             let refusal = if f.is_closed() {
                 finding_closed(id)
             } else if responding {
@@ -254,37 +251,28 @@ impl Store {
         w.commit().await
     }
 
-    pub async fn finding(
-        &self,
-        provider: ProviderId,
-        service: ServiceId,
-        id: i64,
-    ) -> Result<Finding, StoreError> {
-        self.service(provider, service).await?;
+    pub async fn finding(self, service: ServiceId, id: i64) -> Result<Finding, StoreError> {
+        self.service(service).await?;
         let sql = format!("{FINDING_SELECT} WHERE id = $1 AND service_id = $2");
         let row = sqlx::query(&sql)
             .bind(id)
             .bind(service.0)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
         finding_from_row(&row)
     }
 
     /// The service's findings, open ones first, then by obligation.
-    pub async fn findings(
-        &self,
-        provider: ProviderId,
-        service: ServiceId,
-    ) -> Result<Vec<Finding>, StoreError> {
-        self.service(provider, service).await?;
+    pub async fn findings(self, service: ServiceId) -> Result<Vec<Finding>, StoreError> {
+        self.service(service).await?;
         let sql = format!(
             "{FINDING_SELECT} WHERE service_id = $1 \
              ORDER BY CASE status WHEN 'closed' THEN 1 ELSE 0 END, obligation_id, id"
         );
         let rows = sqlx::query(&sql)
             .bind(service.0)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.store.pool)
             .await?;
         rows.iter().map(finding_from_row).collect()
     }

@@ -26,6 +26,7 @@ use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::journal::{append_leaves, lock_for_writing, LeafMeta, NewLeaf};
+use crate::scope::ProviderScope;
 pub use receipts::BatchKey;
 use thiqa_intake::ndjson as parse;
 use thiqa_intake::{BatchContext, BatchRefusal, IntakeLimits};
@@ -177,139 +178,6 @@ fn check_and_encode_all(source: &IntakeSource, events: &[Event]) -> Vec<Checked>
 }
 
 impl Store {
-    /// Registers an event source of `provider` that may tag `organisations`
-    /// (each must be a commanditaire of that provider). Journaled. The token
-    /// is returned once; only its hash is stored.
-    pub async fn create_intake_source(
-        &self,
-        provider: ProviderId,
-        name: &str,
-        organisations: &[OrganisationId],
-        actor: &Actor,
-    ) -> Result<CreatedIntakeSource, StoreError> {
-        if !parse::valid_source_name(name) {
-            return Err(StoreError::Conflict(
-                crate::Refusal::new(
-                    "refusal-source-name",
-                    format!("{name:?} is not a valid source name (1-64 letters, digits, . _ - / :, not \"thiqa\")"),
-                )
-                .arg("name", name),
-            ));
-        }
-        let mut organisations = organisations.to_vec();
-        organisations.sort_unstable_by_key(|o| o.0);
-        organisations.dedup();
-        let token = Token::generate_api()
-            .map_err(|e| StoreError::Corrupt(format!("OS random source: {e}")))?;
-        let now = self.clock.now_s();
-        let mut w = self.write().await?;
-        for org in &organisations {
-            let owner: Option<i64> =
-                sqlx::query_scalar("SELECT provider_id FROM organisations WHERE id = $1")
-                    .bind(org.0)
-                    .fetch_optional(&mut *w.tx)
-                    .await?;
-            if owner != Some(provider.0) {
-                return Err(StoreError::Conflict(
-                    crate::Refusal::new(
-                        "refusal-source-organisation",
-                        format!(
-                            "organisation {} is not a commanditaire of this provider",
-                            org.0
-                        ),
-                    )
-                    .arg("id", org.0),
-                ));
-            }
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO intake_sources (provider_id, name, token_hash, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(provider.0)
-        .bind(name)
-        .bind(token.hash().as_str())
-        .bind(&actor.name)
-        .bind(now)
-        .fetch_one(&mut *w.tx)
-        .await
-        .map_err(|e| {
-            StoreError::conflict_on(
-                e,
-                crate::Refusal::exists("refusal-exists-source", "event source", name),
-            )
-        })?;
-        for org in &organisations {
-            sqlx::query(
-                "INSERT INTO intake_source_organisations (source_id, organisation_id) VALUES ($1, $2)",
-            )
-            .bind(id)
-            .bind(org.0)
-            .execute(&mut *w.tx)
-            .await?;
-        }
-        let tags = organisations
-            .iter()
-            .map(|o| o.0.to_string())
-            .collect::<Vec<_>>()
-            .join(" ");
-        w.event(
-            actor,
-            &NewEvent::success("intake_source.create")
-                .target(format!("intake_source:{id}"))
-                .tenant(Tenant::Provider(provider))
-                .details(format!("source \"{name}\" may tag organisations: [{tags}]")),
-        )
-        .await?;
-        w.commit().await?;
-        Ok(CreatedIntakeSource {
-            source: IntakeSource {
-                id,
-                provider_id: provider,
-                name: name.to_owned(),
-                organisations,
-                created_by: actor.name.clone(),
-                created_at: now,
-                revoked_at: None,
-            },
-            token,
-        })
-    }
-
-    /// Every source of `provider`, revoked ones included, by name.
-    pub async fn intake_sources(
-        &self,
-        provider: ProviderId,
-    ) -> Result<Vec<IntakeSource>, StoreError> {
-        let sql = format!(
-            "SELECT {SOURCE_COLUMNS} FROM intake_sources WHERE provider_id = $1 ORDER BY name, id"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(provider.0)
-            .fetch_all(&self.pool)
-            .await?;
-        let links = sqlx::query(
-            "SELECT l.source_id, l.organisation_id FROM intake_source_organisations l \
-             JOIN intake_sources s ON s.id = l.source_id WHERE s.provider_id = $1 \
-             ORDER BY l.organisation_id",
-        )
-        .bind(provider.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let id: i64 = row.try_get("id")?;
-                let mut orgs = Vec::new();
-                for l in &links {
-                    if l.try_get::<i64, _>("source_id")? == id {
-                        orgs.push(OrganisationId(l.try_get("organisation_id")?));
-                    }
-                }
-                source_from(row, orgs)
-            })
-            .collect()
-    }
-
     async fn source_organisations(&self, id: i64) -> Result<Vec<OrganisationId>, StoreError> {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT organisation_id FROM intake_source_organisations WHERE source_id = $1 \
@@ -319,54 +187,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(ids.into_iter().map(OrganisationId).collect())
-    }
-
-    /// One source of `provider`.
-    pub async fn intake_source(
-        &self,
-        provider: ProviderId,
-        id: i64,
-    ) -> Result<IntakeSource, StoreError> {
-        let sql = format!(
-            "SELECT {SOURCE_COLUMNS} FROM intake_sources WHERE id = $1 AND provider_id = $2"
-        );
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .bind(provider.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        source_from(&row, self.source_organisations(id).await?)
-    }
-
-    /// Revokes a live source of `provider`: its token stops working at once.
-    /// Journaled.
-    pub async fn revoke_intake_source(
-        &self,
-        provider: ProviderId,
-        id: i64,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        let mut w = self.write().await?;
-        let name: Option<String> = sqlx::query_scalar(
-            "UPDATE intake_sources SET revoked_at = $1 \
-             WHERE id = $2 AND provider_id = $3 AND revoked_at IS NULL RETURNING name",
-        )
-        .bind(self.clock.now_s())
-        .bind(id)
-        .bind(provider.0)
-        .fetch_optional(&mut *w.tx)
-        .await?;
-        let name = name.ok_or(StoreError::NotFound)?;
-        w.event(
-            actor,
-            &NewEvent::success("intake_source.revoke")
-                .target(format!("intake_source:{id}"))
-                .tenant(Tenant::Provider(provider))
-                .details(format!("source \"{name}\"")),
-        )
-        .await?;
-        w.commit().await
     }
 
     /// The live (not revoked) source whose token has this hash, if any.
@@ -557,5 +377,179 @@ impl Store {
             "intake batch appended"
         );
         Ok((receipt, false))
+    }
+}
+
+impl ProviderScope<'_> {
+    /// Registers an event source of `provider` that may tag `organisations`
+    /// (each must be a commanditaire of that provider). Journaled. The token
+    /// is returned once; only its hash is stored.
+    pub async fn create_intake_source(
+        self,
+        name: &str,
+        organisations: &[OrganisationId],
+        actor: &Actor,
+    ) -> Result<CreatedIntakeSource, StoreError> {
+        let provider = self.provider;
+        if !parse::valid_source_name(name) {
+            return Err(StoreError::Conflict(
+                crate::Refusal::new(
+                    "refusal-source-name",
+                    format!("{name:?} is not a valid source name (1-64 letters, digits, . _ - / :, not \"thiqa\")"),
+                )
+                .arg("name", name),
+            ));
+        }
+        let mut organisations = organisations.to_vec();
+        organisations.sort_unstable_by_key(|o| o.0);
+        organisations.dedup();
+        let token = Token::generate_api()
+            .map_err(|e| StoreError::Corrupt(format!("OS random source: {e}")))?;
+        let now = self.store.clock.now_s();
+        let mut w = self.store.write().await?;
+        for org in &organisations {
+            let owner: Option<i64> =
+                sqlx::query_scalar("SELECT provider_id FROM organisations WHERE id = $1")
+                    .bind(org.0)
+                    .fetch_optional(&mut *w.tx)
+                    .await?;
+            if owner != Some(provider.0) {
+                return Err(StoreError::Conflict(
+                    crate::Refusal::new(
+                        "refusal-source-organisation",
+                        format!(
+                            "organisation {} is not a commanditaire of this provider",
+                            org.0
+                        ),
+                    )
+                    .arg("id", org.0),
+                ));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO intake_sources (provider_id, name, token_hash, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(provider.0)
+        .bind(name)
+        .bind(token.hash().as_str())
+        .bind(&actor.name)
+        .bind(now)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(|e| {
+            StoreError::conflict_on(
+                e,
+                crate::Refusal::exists("refusal-exists-source", "event source", name),
+            )
+        })?;
+        for org in &organisations {
+            sqlx::query(
+                "INSERT INTO intake_source_organisations (source_id, organisation_id) VALUES ($1, $2)",
+            )
+            .bind(id)
+            .bind(org.0)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        let tags = organisations
+            .iter()
+            .map(|o| o.0.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        w.event(
+            actor,
+            &NewEvent::success("intake_source.create")
+                .target(format!("intake_source:{id}"))
+                .tenant(Tenant::Provider(provider))
+                .details(format!("source \"{name}\" may tag organisations: [{tags}]")),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(CreatedIntakeSource {
+            source: IntakeSource {
+                id,
+                provider_id: provider,
+                name: name.to_owned(),
+                organisations,
+                created_by: actor.name.clone(),
+                created_at: now,
+                revoked_at: None,
+            },
+            token,
+        })
+    }
+
+    /// Every source of `provider`, revoked ones included, by name.
+    pub async fn intake_sources(self) -> Result<Vec<IntakeSource>, StoreError> {
+        let provider = self.provider;
+        let sql = format!(
+            "SELECT {SOURCE_COLUMNS} FROM intake_sources WHERE provider_id = $1 ORDER BY name, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(provider.0)
+            .fetch_all(&self.store.pool)
+            .await?;
+        let links = sqlx::query(
+            "SELECT l.source_id, l.organisation_id FROM intake_source_organisations l \
+             JOIN intake_sources s ON s.id = l.source_id WHERE s.provider_id = $1 \
+             ORDER BY l.organisation_id",
+        )
+        .bind(provider.0)
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get("id")?;
+                let mut orgs = Vec::new();
+                for l in &links {
+                    if l.try_get::<i64, _>("source_id")? == id {
+                        orgs.push(OrganisationId(l.try_get("organisation_id")?));
+                    }
+                }
+                source_from(row, orgs)
+            })
+            .collect()
+    }
+
+    /// One source of `provider`.
+    pub async fn intake_source(self, id: i64) -> Result<IntakeSource, StoreError> {
+        let provider = self.provider;
+        let sql = format!(
+            "SELECT {SOURCE_COLUMNS} FROM intake_sources WHERE id = $1 AND provider_id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(provider.0)
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        source_from(&row, self.store.source_organisations(id).await?)
+    }
+
+    /// Revokes a live source of `provider`: its token stops working at once.
+    /// Journaled.
+    pub async fn revoke_intake_source(self, id: i64, actor: &Actor) -> Result<(), StoreError> {
+        let provider = self.provider;
+        let mut w = self.store.write().await?;
+        let name: Option<String> = sqlx::query_scalar(
+            "UPDATE intake_sources SET revoked_at = $1 \
+             WHERE id = $2 AND provider_id = $3 AND revoked_at IS NULL RETURNING name",
+        )
+        .bind(self.store.clock.now_s())
+        .bind(id)
+        .bind(provider.0)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let name = name.ok_or(StoreError::NotFound)?;
+        w.event(
+            actor,
+            &NewEvent::success("intake_source.revoke")
+                .target(format!("intake_source:{id}"))
+                .tenant(Tenant::Provider(provider))
+                .details(format!("source \"{name}\"")),
+        )
+        .await?;
+        w.commit().await
     }
 }

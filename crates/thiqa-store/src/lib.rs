@@ -13,6 +13,11 @@
 //! rows decoded by column name alike: no query is written twice, and
 //! `tests/schema_parity.rs` fails when the two migration sets disagree.
 //!
+//! Tenant data is reached only through a scope (module `scope`):
+//! `store.provider(p)` for what a provider owns, `store.tenant(t)` for what
+//! a tenant administers in its directory. Every query under a scope is
+//! bound to its tenant; the unscoped readers are private to this crate.
+//!
 //! Portable SQL rules, kept by every module here: `$1` placeholders, integers
 //! as BIGINT (booleans are 0/1, times are Unix seconds or milliseconds UTC),
 //! text as TEXT, `RETURNING` for new ids, `ON CONFLICT` for upserts.
@@ -46,6 +51,7 @@ mod rights_guard;
 mod rights_requests;
 mod role_permissions;
 mod roles;
+mod scope;
 mod services;
 mod sessions;
 mod signing_keys;
@@ -90,6 +96,7 @@ pub use rights_error::{AssignmentError, AuditorViolation, SelfChange};
 pub use rights_guard::AUDITOR_INCOMPATIBLE;
 pub use rights_requests::RightsRequest;
 pub use roles::{Change, HeldRight, Role};
+pub use scope::{ProviderScope, TenantScope};
 pub use services::{NewService, Service, Site};
 pub use sessions::{Session, SessionPolicy};
 pub use signing_keys::{

@@ -18,6 +18,7 @@ use crate::directory_tables::tables;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent, Outcome};
 use crate::rights_error::{AssignmentError, AuditorViolation};
+use crate::scope::TenantScope;
 
 /// Rights an auditor must not hold while its engagement runs: they edit
 /// the audited service (its profile, assessment, evidence, action plan,
@@ -54,29 +55,6 @@ enum Violation {
 }
 
 impl Store {
-    /// Begins a rights change of `tenant`. The no-op update locks the
-    /// tenant's row until commit on PostgreSQL (a non-key update, so foreign
-    /// key checks elsewhere are not blocked); SQLite has one writer anyway.
-    pub(crate) async fn rights_tx(&self, tenant: Tenant) -> Result<RightsTx, StoreError> {
-        let mut w = self.write().await?;
-        let sql = match tenant {
-            Tenant::Provider(_) => "UPDATE providers SET name = name WHERE id = $1",
-            Tenant::Organisation(_) => "UPDATE organisations SET name = name WHERE id = $1",
-        };
-        sqlx::query(sql)
-            .bind(tenant.parts().1)
-            .execute(&mut *w.tx)
-            .await?;
-        let mut r = RightsTx {
-            w,
-            tenant,
-            now_s: self.clock.now_s(),
-            already: Vec::new(),
-        };
-        r.already = r.violations().await?;
-        Ok(r)
-    }
-
     /// Hands a rights change's result back, journaling a refusal first (in
     /// its own transaction: the change itself was rolled back). Storage
     /// failures are not refusals and are not journaled.
@@ -97,6 +75,32 @@ impl Store {
             }
             other => other,
         }
+    }
+}
+
+impl TenantScope<'_> {
+    /// Begins a rights change of `tenant`. The no-op update locks the
+    /// tenant's row until commit on PostgreSQL (a non-key update, so foreign
+    /// key checks elsewhere are not blocked); SQLite has one writer anyway.
+    pub(crate) async fn rights_tx(self) -> Result<RightsTx, StoreError> {
+        let tenant = self.tenant;
+        let mut w = self.store.write().await?;
+        let sql = match tenant {
+            Tenant::Provider(_) => "UPDATE providers SET name = name WHERE id = $1",
+            Tenant::Organisation(_) => "UPDATE organisations SET name = name WHERE id = $1",
+        };
+        sqlx::query(sql)
+            .bind(tenant.parts().1)
+            .execute(&mut *w.tx)
+            .await?;
+        let mut r = RightsTx {
+            w,
+            tenant,
+            now_s: self.store.clock.now_s(),
+            already: Vec::new(),
+        };
+        r.already = r.violations().await?;
+        Ok(r)
     }
 }
 

@@ -8,14 +8,14 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{PairId, Permission, RoleId, Tenant};
+use thiqa_domain::{PairId, Permission, RoleId};
 
-use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::rights_error::{AssignmentError, SelfChange};
 use crate::rights_guard::{account_of, RightsTx};
 use crate::role_permissions::{join, write_role_permissions};
+use crate::scope::TenantScope;
 use crate::versions::{self, Key};
 
 #[derive(Debug, Clone, Serialize)]
@@ -164,9 +164,10 @@ pub(crate) async fn file_request(
     Ok(id)
 }
 
-impl Store {
+impl TenantScope<'_> {
     /// The tenant's requests, pending first, newest first.
-    pub async fn rights_requests(&self, tenant: Tenant) -> Result<Vec<RightsRequest>, StoreError> {
+    pub async fn rights_requests(self) -> Result<Vec<RightsRequest>, StoreError> {
+        let tenant = self.tenant;
         let (kind, tid) = tenant.parts();
         let sql = format!(
             "{SELECT} WHERE tenant_kind = $1 AND tenant_id = $2 \
@@ -175,7 +176,7 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(kind)
             .bind(tid)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.store.pool)
             .await?;
         rows.iter().map(from_row).collect()
     }
@@ -185,12 +186,12 @@ impl Store {
     /// right; approving the widening of a role the decider holds is refused
     /// too (nobody grants a right to itself).
     pub async fn decide_rights_request(
-        &self,
-        tenant: Tenant,
+        self,
         id: i64,
         approve: bool,
         actor: &Actor,
     ) -> Result<(), AssignmentError> {
+        let tenant = self.tenant;
         let verb = if approve {
             "rights.approve"
         } else {
@@ -200,7 +201,7 @@ impl Store {
             .target(format!("request:{id}"))
             .tenant(tenant);
         let result: Result<(), AssignmentError> = async {
-            let mut r = self.rights_tx(tenant).await?;
+            let mut r = self.rights_tx().await?;
             let (kind, tid) = tenant.parts();
             let sql = format!("{SELECT} WHERE id = $1 AND tenant_kind = $2 AND tenant_id = $3");
             let row = sqlx::query(&sql)
@@ -256,7 +257,7 @@ impl Store {
             .bind(status)
             .bind(me)
             .bind(&actor.name)
-            .bind(self.clock.now_s())
+            .bind(self.store.clock.now_s())
             .bind(id)
             .execute(&mut *r.w.tx)
             .await?;
@@ -281,7 +282,7 @@ impl Store {
             r.commit().await
         }
         .await;
-        self.settle(actor, event, result).await
+        self.store.settle(actor, event, result).await
     }
 }
 

@@ -4,12 +4,10 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{
-    Directory, IncompatiblePair, PairId, Permission, PermissionSet, RoleId, Tenant,
-};
+use thiqa_domain::{IncompatiblePair, PairId, Permission, PermissionSet, RoleId, Tenant};
 
 use crate::auth_cache::CacheKey;
-use crate::connect::{Store, WriteTx};
+use crate::connect::WriteTx;
 use crate::directory_tables::tables;
 use crate::error::{Refusal, StoreError};
 use crate::events::{Actor, NewEvent};
@@ -17,6 +15,7 @@ use crate::rights_error::{AssignmentError, SelfChange};
 use crate::rights_guard::{account_of, succeeded};
 use crate::rights_requests::{file_request, Requested};
 use crate::role_permissions::{join, write_role_permissions};
+use crate::scope::TenantScope;
 use crate::versions::{self, Key};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -62,19 +61,73 @@ fn check_directory(tenant: Tenant, perms: &[Permission]) -> Result<(), Assignmen
     Ok(())
 }
 
-impl Store {
+impl TenantScope<'_> {
+    /// The permissions account `user_id` of this tenant holds through all
+    /// its roles (none for another tenant's account).
+    pub async fn permissions_of(self, user_id: i64) -> Result<PermissionSet, StoreError> {
+        Ok(self
+            .rights_of(user_id)
+            .await?
+            .into_iter()
+            .map(|r| r.permission)
+            .collect())
+    }
+
+    /// Every right account `user_id` of this tenant holds, with its object
+    /// and role (3.5.3). The roles are the tenant's: another tenant's
+    /// account holds none here.
+    pub async fn rights_of(self, user_id: i64) -> Result<Vec<HeldRight>, StoreError> {
+        let store = self.store;
+        let key = CacheKey::Rights(self.tenant, user_id);
+        if let Some(rights) = store.auth_cache.get::<Vec<HeldRight>>(&key) {
+            return Ok(rights.as_ref().clone());
+        }
+        let epoch = store.auth_cache.epoch();
+        let t = tables(self.tenant.directory());
+        let sql = format!(
+            "SELECT p.permission, a.scope, r.id, r.name FROM {} a \
+             JOIN roles r ON r.id = a.role_id JOIN role_permissions p ON p.role_id = r.id \
+             WHERE a.user_id = $1 AND r.tenant_kind = $2 AND r.tenant_id = $3 \
+             ORDER BY p.permission, r.name",
+            t.roles
+        );
+        let (kind, tid) = self.tenant.parts();
+        let rows = store
+            .read(&sql, &[user_id.into(), kind.into(), tid.into()])
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let name: String = r.get("permission")?;
+            // A permission name this version does not know grants nothing.
+            if let Some(permission) = Permission::parse(&name) {
+                out.push(HeldRight {
+                    permission,
+                    scope: r.get("scope")?,
+                    role_id: RoleId(r.get("id")?),
+                    role_name: r.get("name")?,
+                });
+            }
+        }
+        if let Some(epoch) = epoch {
+            store.auth_cache.keep(epoch, key, out.clone());
+        }
+        Ok(out)
+    }
+}
+
+impl TenantScope<'_> {
     pub async fn create_role(
-        &self,
-        tenant: Tenant,
+        self,
         name: &str,
         description: &str,
         permissions: &[Permission],
         builtin: bool,
         actor: &Actor,
     ) -> Result<RoleId, AssignmentError> {
+        let tenant = self.tenant;
         check_directory(tenant, permissions)?;
         let (kind, tid) = tenant.parts();
-        let mut r = self.rights_tx(tenant).await?;
+        let mut r = self.rights_tx().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO roles (tenant_kind, tenant_id, name, description, builtin, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -84,7 +137,7 @@ impl Store {
         .bind(name)
         .bind(description)
         .bind(i64::from(builtin))
-        .bind(self.clock.now_s())
+        .bind(self.store.clock.now_s())
         .fetch_one(&mut *r.w.tx)
         .await
         .map_err(|e| {
@@ -106,7 +159,8 @@ impl Store {
         Ok(RoleId(id))
     }
 
-    pub async fn roles(&self, tenant: Tenant) -> Result<Vec<Role>, StoreError> {
+    pub async fn roles(self) -> Result<Vec<Role>, StoreError> {
+        let tenant = self.tenant;
         let (kind, tid) = tenant.parts();
         let rows = sqlx::query(
             "SELECT r.id, r.name, r.description, r.builtin, r.version, p.permission FROM roles r \
@@ -115,7 +169,7 @@ impl Store {
         )
         .bind(kind)
         .bind(tid)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         let mut roles: Vec<Role> = Vec::new();
         for r in &rows {
@@ -140,108 +194,52 @@ impl Store {
         Ok(roles)
     }
 
-    pub async fn role(&self, tenant: Tenant, id: RoleId) -> Result<Role, StoreError> {
-        self.roles(tenant)
+    pub async fn role(self, id: RoleId) -> Result<Role, StoreError> {
+        self.roles()
             .await?
             .into_iter()
             .find(|r| r.id == id)
             .ok_or(StoreError::NotFound)
     }
 
-    /// The permissions an account holds through all its roles.
-    pub async fn permissions_of(
-        &self,
-        dir: Directory,
-        user_id: i64,
-    ) -> Result<PermissionSet, StoreError> {
-        Ok(self
-            .rights_of(dir, user_id)
-            .await?
-            .into_iter()
-            .map(|r| r.permission)
-            .collect())
-    }
-
-    /// Every right the account holds, with its object and role (3.5.3).
-    pub async fn rights_of(
-        &self,
-        dir: Directory,
-        user_id: i64,
-    ) -> Result<Vec<HeldRight>, StoreError> {
-        let key = CacheKey::Rights(dir, user_id);
-        if let Some(rights) = self.auth_cache.get::<Vec<HeldRight>>(&key) {
-            return Ok(rights.as_ref().clone());
-        }
-        let epoch = self.auth_cache.epoch();
-        let t = tables(dir);
-        let sql = format!(
-            "SELECT p.permission, a.scope, r.id, r.name FROM {} a \
-             JOIN roles r ON r.id = a.role_id JOIN role_permissions p ON p.role_id = r.id \
-             WHERE a.user_id = $1 ORDER BY p.permission, r.name",
-            t.roles
-        );
-        let rows = self.read(&sql, &[user_id.into()]).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let name: String = r.get("permission")?;
-            // A permission name this version does not know grants nothing.
-            if let Some(permission) = Permission::parse(&name) {
-                out.push(HeldRight {
-                    permission,
-                    scope: r.get("scope")?,
-                    role_id: RoleId(r.get("id")?),
-                    role_name: r.get("name")?,
-                });
-            }
-        }
-        if let Some(epoch) = epoch {
-            self.auth_cache.keep(epoch, key, out.clone());
-        }
-        Ok(out)
-    }
-
     /// Gives a role to an account of the same tenant. Refused when the
     /// account is the actor's own, or when an incompatible pair or an
     /// auditor's independence would then be broken.
     pub async fn assign_role(
-        &self,
-        tenant: Tenant,
+        self,
         user_id: i64,
         role_id: RoleId,
         actor: &Actor,
     ) -> Result<(), AssignmentError> {
-        self.change_assignment(tenant, user_id, role_id, true, actor)
-            .await
+        self.change_assignment(user_id, role_id, true, actor).await
     }
 
     /// Takes a role away; never one's own.
     pub async fn revoke_role(
-        &self,
-        tenant: Tenant,
+        self,
         user_id: i64,
         role_id: RoleId,
         actor: &Actor,
     ) -> Result<(), AssignmentError> {
-        self.change_assignment(tenant, user_id, role_id, false, actor)
-            .await
+        self.change_assignment(user_id, role_id, false, actor).await
     }
 
     async fn change_assignment(
-        &self,
-        tenant: Tenant,
+        self,
         user_id: i64,
         role_id: RoleId,
         grant: bool,
         actor: &Actor,
     ) -> Result<(), AssignmentError> {
-        let account = self.account_in_tenant(tenant, user_id).await?;
+        let tenant = self.tenant;
+        let account = self.account(user_id).await?;
         if grant && !account.is_active() {
             return Err(AssignmentError::Invalid(Refusal::new(
                 "refusal-account-deregistered",
                 "the account is deregistered",
             )));
         }
-        let role = self.role(tenant, role_id).await?;
+        let role = self.role(role_id).await?;
         let event = NewEvent::failure(if grant { "role.assign" } else { "role.revoke" })
             .target(account.event_target())
             .tenant(tenant)
@@ -250,7 +248,7 @@ impl Store {
             if account_of(actor, tenant) == Some(user_id) {
                 return Err(AssignmentError::SelfChange(SelfChange::OwnAssignment));
             }
-            let mut r = self.rights_tx(tenant).await?;
+            let mut r = self.rights_tx().await?;
             let assignments = tables(tenant.directory()).roles;
             if grant {
                 insert_assignment(
@@ -259,7 +257,7 @@ impl Store {
                     (user_id, &account.username),
                     &role,
                     actor,
-                    self.clock.now_s(),
+                    self.store.clock.now_s(),
                 )
                 .await?;
             } else {
@@ -277,7 +275,7 @@ impl Store {
             r.commit().await
         }
         .await;
-        self.settle(actor, event, result).await
+        self.store.settle(actor, event, result).await
     }
 
     /// Replaces a role's permissions. An account never edits a role it
@@ -286,28 +284,27 @@ impl Store {
     /// (`rights_requests.rs`). Refused when a holder would then break the
     /// invariant of `rights_guard.rs`.
     pub async fn set_role_permissions(
-        &self,
-        tenant: Tenant,
+        self,
         role_id: RoleId,
         permissions: &[Permission],
         actor: &Actor,
     ) -> Result<Change, AssignmentError> {
-        self.set_role_permissions_from(tenant, role_id, permissions, None, actor)
+        self.set_role_permissions_from(role_id, permissions, None, actor)
             .await
     }
 
     /// `set_role_permissions` for an edit made from `version` of the role
     /// (None: whatever it is now); `Stale` if it changed meanwhile.
     pub async fn set_role_permissions_from(
-        &self,
-        tenant: Tenant,
+        self,
         role_id: RoleId,
         permissions: &[Permission],
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<Change, AssignmentError> {
+        let tenant = self.tenant;
         check_directory(tenant, permissions)?;
-        let role = self.role(tenant, role_id).await?;
+        let role = self.role(role_id).await?;
         // The summary's "before" is this read: it must be the version edited.
         let expected = version.unwrap_or(role.version);
         let stale = || {
@@ -331,7 +328,7 @@ impl Store {
             .tenant(tenant)
             .details(summary.clone());
         let result: Result<Change, AssignmentError> = async {
-            let mut r = self.rights_tx(tenant).await?;
+            let mut r = self.rights_tx().await?;
             // Nothing changed the role since it was read (the bump locks it).
             let key = [("id", Key::Int(role_id.0))];
             if !versions::claim(&mut r.w, "roles", &key, Some(expected)).await? {
@@ -346,7 +343,7 @@ impl Store {
                     .any(|p| p.is_administrative() && !role.permissions.contains(p));
                 if widens {
                     let what = Requested::RoleUpdate(role_id, permissions);
-                    let now = self.clock.now_s();
+                    let now = self.store.clock.now_s();
                     let id = file_request(&mut r, what, &summary, me, actor, now).await?;
                     r.commit().await?;
                     return Ok(Change::Pending(id));
@@ -358,13 +355,11 @@ impl Store {
             Ok(Change::Applied)
         }
         .await;
-        self.settle(actor, event, result).await
+        self.store.settle(actor, event, result).await
     }
 
-    pub async fn incompatible_pairs(
-        &self,
-        tenant: Tenant,
-    ) -> Result<Vec<IncompatiblePair>, StoreError> {
+    pub async fn incompatible_pairs(self) -> Result<Vec<IncompatiblePair>, StoreError> {
+        let tenant = self.tenant;
         let (kind, tid) = tenant.parts();
         let rows = sqlx::query(
             "SELECT id, first_permission, second_permission, reason FROM incompatible_pairs \
@@ -372,7 +367,7 @@ impl Store {
         )
         .bind(kind)
         .bind(tid)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         let mut pairs = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -395,13 +390,13 @@ impl Store {
     /// Declares a new incompatible pair; refused (naming the accounts) while
     /// someone holds both, so the list never describes a state already broken.
     pub async fn add_incompatible_pair(
-        &self,
-        tenant: Tenant,
+        self,
         first: Permission,
         second: Permission,
         reason: &str,
         actor: &Actor,
     ) -> Result<PairId, AssignmentError> {
+        let tenant = self.tenant;
         if first == second {
             return Err(AssignmentError::Invalid(Refusal::new(
                 "refusal-pair-itself",
@@ -410,8 +405,8 @@ impl Store {
         }
         check_directory(tenant, &[first, second])?;
         let mut offenders = Vec::new();
-        for account in self.accounts_of(tenant).await? {
-            let held = self.permissions_of(tenant.directory(), account.id).await?;
+        for account in self.accounts().await? {
+            let held = self.permissions_of(account.id).await?;
             if held.contains(first) && held.contains(second) {
                 offenders.push(account.username);
             }
@@ -425,8 +420,8 @@ impl Store {
             (second, first)
         };
         let (kind, tid) = tenant.parts();
-        let mut r = self.rights_tx(tenant).await?;
-        let id = insert_pair(&mut r.w, kind, tid, a, b, reason, self.clock.now_s()).await?;
+        let mut r = self.rights_tx().await?;
+        let id = insert_pair(&mut r.w, kind, tid, a, b, reason, self.store.clock.now_s()).await?;
         r.w.event(
             actor,
             &NewEvent::success("separation.add")
@@ -442,21 +437,23 @@ impl Store {
     /// Removes a pair. An account's removal waits for a second person's
     /// approval (`rights_requests.rs`); the command line removes at once.
     pub async fn remove_incompatible_pair(
-        &self,
-        tenant: Tenant,
+        self,
         id: PairId,
         actor: &Actor,
     ) -> Result<Change, AssignmentError> {
+        let tenant = self.tenant;
         let pair = self
-            .incompatible_pairs(tenant)
+            .store
+            .tenant(tenant)
+            .incompatible_pairs()
             .await?
             .into_iter()
             .find(|p| p.id == id)
             .ok_or(StoreError::NotFound)?;
         let summary = format!("{} / {}: {}", pair.first, pair.second, pair.reason);
-        let mut r = self.rights_tx(tenant).await?;
+        let mut r = self.rights_tx().await?;
         if let Some(me) = account_of(actor, tenant) {
-            let now = self.clock.now_s();
+            let now = self.store.clock.now_s();
             let req =
                 file_request(&mut r, Requested::PairRemoval(id), &summary, me, actor, now).await?;
             r.commit().await?;

@@ -6,17 +6,16 @@ use serde::Serialize;
 use sqlx::Row;
 use thiqa_domain::{ProviderId, ServiceId, Tenant};
 
-use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::reads::ReadRow;
+use crate::scope::ProviderScope;
 use crate::versions::{self, Key};
 use crate::Tx;
 
 /// What a new service is declared with, and what a profile change sets.
 #[derive(Debug, Clone, Copy)]
 pub struct NewService<'a> {
-    pub provider: ProviderId,
     pub name: &'a str,
     pub description: &'a str,
     /// `iaas`, `paas` or `saas`.
@@ -86,19 +85,20 @@ pub(crate) fn service_from(mut r: ReadRow) -> Result<Service, StoreError> {
     })
 }
 
-impl Store {
+impl ProviderScope<'_> {
     pub async fn create_service(
-        &self,
+        self,
         new: &NewService<'_>,
         actor: &Actor,
     ) -> Result<ServiceId, StoreError> {
-        let now = self.clock.now_s();
-        let mut w = self.write().await?;
+        let provider = self.provider;
+        let now = self.store.clock.now_s();
+        let mut w = self.store.write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO services (provider_id, name, description, model, level, facts, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
         )
-        .bind(new.provider.0)
+        .bind(provider.0)
         .bind(new.name)
         .bind(new.description)
         .bind(new.model)
@@ -112,7 +112,7 @@ impl Store {
             actor,
             &NewEvent::success("service.create")
                 .target(format!("service:{id}"))
-                .tenant(Tenant::Provider(new.provider))
+                .tenant(Tenant::Provider(provider))
                 .details(format!(
                     "{} ({}, level {}) {}",
                     new.name, new.model, new.level, new.facts_json
@@ -123,42 +123,24 @@ impl Store {
         Ok(ServiceId(id))
     }
 
-    pub async fn services(&self, provider: ProviderId) -> Result<Vec<Service>, StoreError> {
-        let sql =
-            format!("SELECT {SERVICE_COLUMNS} FROM services WHERE provider_id = $1 ORDER BY name");
-        let rows = self.read(&sql, &[provider.0.into()]).await?;
-        rows.into_iter().map(service_from).collect()
-    }
-
-    /// One service of this provider (NotFound for another provider's).
-    pub async fn service(
-        &self,
-        provider: ProviderId,
-        id: ServiceId,
-    ) -> Result<Service, StoreError> {
-        let sql =
-            format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1 AND provider_id = $2");
-        let row = self.read(&sql, &[id.0.into(), provider.0.into()]).await?;
-        service_from(row.into_iter().next().ok_or(StoreError::NotFound)?)
-    }
-
     /// Changes a service's description and profile, edited from `version`;
     /// returns the service as it was, so the caller can show what the change
     /// did to applicability. `Stale` if someone changed it meanwhile.
     pub async fn update_service(
-        &self,
+        self,
         id: ServiceId,
         new: &NewService<'_>,
         version: i64,
         actor: &Actor,
     ) -> Result<Service, StoreError> {
-        let mut w = self.write().await?;
+        let provider = self.provider;
+        let mut w = self.store.write().await?;
         let key = [
             ("id", Key::Int(id.0)),
-            ("provider_id", Key::Int(new.provider.0)),
+            ("provider_id", Key::Int(provider.0)),
         ];
         let claimed = versions::claim(&mut w, "services", &key, Some(version)).await?;
-        let mut before = service_in(&mut w.tx, new.provider, id).await?;
+        let mut before = service_in(&mut w.tx, provider, id).await?;
         if !claimed {
             return Err(versions::stale(
                 "refusal-stale-service",
@@ -176,9 +158,9 @@ impl Store {
         .bind(new.model)
         .bind(new.level)
         .bind(new.facts_json)
-        .bind(self.clock.now_s())
+        .bind(self.store.clock.now_s())
         .bind(id.0)
-        .bind(new.provider.0)
+        .bind(provider.0)
         .execute(&mut *w.tx)
         .await
         .map_err(|e| StoreError::conflict_on(e, service_exists(new.name)))?;
@@ -186,7 +168,7 @@ impl Store {
             actor,
             &NewEvent::success("service.update")
                 .target(format!("service:{}", id.0))
-                .tenant(Tenant::Provider(new.provider))
+                .tenant(Tenant::Provider(provider))
                 .details(format!(
                     "{} ({}, level {}) {} -> {} ({}, level {}) {}",
                     before.name,
@@ -203,19 +185,35 @@ impl Store {
         w.commit().await?;
         Ok(before)
     }
+    pub async fn services(self) -> Result<Vec<Service>, StoreError> {
+        let provider = self.provider;
+        let sql =
+            format!("SELECT {SERVICE_COLUMNS} FROM services WHERE provider_id = $1 ORDER BY name");
+        let rows = self.store.read(&sql, &[provider.0.into()]).await?;
+        rows.into_iter().map(service_from).collect()
+    }
 
-    pub async fn sites(
-        &self,
-        provider: ProviderId,
-        service: ServiceId,
-    ) -> Result<Vec<Site>, StoreError> {
+    /// One service of this provider (NotFound for another provider's).
+    pub async fn service(self, id: ServiceId) -> Result<Service, StoreError> {
+        let provider = self.provider;
+        let sql =
+            format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1 AND provider_id = $2");
+        let row = self
+            .store
+            .read(&sql, &[id.0.into(), provider.0.into()])
+            .await?;
+        service_from(row.into_iter().next().ok_or(StoreError::NotFound)?)
+    }
+
+    pub async fn sites(self, service: ServiceId) -> Result<Vec<Site>, StoreError> {
+        let provider = self.provider;
         let rows = sqlx::query(
             "SELECT s.id, s.name, s.city, s.country FROM service_sites s JOIN services v ON v.id = s.service_id \
              WHERE s.service_id = $1 AND v.provider_id = $2 ORDER BY s.country, s.city, s.name",
         )
         .bind(service.0)
         .bind(provider.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter()
             .map(|r| {
@@ -230,16 +228,16 @@ impl Store {
     }
 
     pub async fn add_site(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         name: &str,
         city: &str,
         country: &str,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
-        self.service(provider, service).await?;
-        let mut w = self.write().await?;
+        let provider = self.provider;
+        self.service(service).await?;
+        let mut w = self.store.write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO service_sites (service_id, name, city, country, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -247,7 +245,7 @@ impl Store {
         .bind(name)
         .bind(city)
         .bind(country)
-        .bind(self.clock.now_s())
+        .bind(self.store.clock.now_s())
         .fetch_one(&mut *w.tx)
         .await?;
         w.event(
@@ -263,14 +261,14 @@ impl Store {
     }
 
     pub async fn remove_site(
-        &self,
-        provider: ProviderId,
+        self,
         service: ServiceId,
         site: i64,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        self.service(provider, service).await?;
-        let mut w = self.write().await?;
+        let provider = self.provider;
+        self.service(service).await?;
+        let mut w = self.store.write().await?;
         let done = sqlx::query("DELETE FROM service_sites WHERE id = $1 AND service_id = $2")
             .bind(site)
             .bind(service.0)

@@ -359,15 +359,6 @@ impl Store {
         w.commit().await?;
         Ok(done.rows_affected())
     }
-
-    pub async fn count_sessions(&self, dir: Directory, user_id: i64) -> Result<i64, StoreError> {
-        let t = tables(dir);
-        let sql = format!("SELECT COUNT(*) FROM {} WHERE user_id = $1", t.sessions);
-        Ok(sqlx::query_scalar(&sql)
-            .bind(user_id)
-            .fetch_one(&self.pool)
-            .await?)
-    }
 }
 
 /// A session lookup as the session cache keeps it (auth_cache.rs).

@@ -7,6 +7,7 @@ use thiqa_domain::{OrganisationId, ProviderId, Tenant};
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::scope::{ProviderScope, TenantScope};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Organisation {
@@ -49,16 +50,6 @@ impl Store {
         Ok(id)
     }
 
-    /// The provider this installation serves (the first one created).
-    /// The provider's name, as printed on its reports.
-    pub async fn provider_name(&self, id: ProviderId) -> Result<String, StoreError> {
-        sqlx::query_scalar("SELECT name FROM providers WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)
-    }
-
     pub async fn default_provider(&self) -> Result<Option<(ProviderId, String)>, StoreError> {
         let row = sqlx::query("SELECT id, name FROM providers ORDER BY id LIMIT 1")
             .fetch_optional(&self.pool)
@@ -66,15 +57,28 @@ impl Store {
         row.map(|r| Ok((ProviderId(r.try_get("id")?), r.try_get("name")?)))
             .transpose()
     }
+}
+
+impl ProviderScope<'_> {
+    /// The provider this installation serves (the first one created).
+    /// The provider's name, as printed on its reports.
+    pub async fn name(self) -> Result<String, StoreError> {
+        let id = self.provider;
+        sqlx::query_scalar("SELECT name FROM providers WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
 
     pub async fn create_organisation(
-        &self,
-        provider: ProviderId,
+        self,
         name: &str,
         require_mfa: bool,
         actor: &Actor,
     ) -> Result<OrganisationId, StoreError> {
-        let mut w = self.write().await?;
+        let provider = self.provider;
+        let mut w = self.store.write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO organisations (provider_id, name, require_mfa, created_at) \
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -82,7 +86,7 @@ impl Store {
         .bind(provider.0)
         .bind(name)
         .bind(i64::from(require_mfa))
-        .bind(self.clock.now_s())
+        .bind(self.store.clock.now_s())
         .fetch_one(&mut *w.tx)
         .await
         .map_err(|e| {
@@ -102,15 +106,56 @@ impl Store {
         Ok(OrganisationId(id))
     }
 
-    /// Requires (or stops requiring) a second factor from every user of the
-    /// organisation; journaled.
-    pub async fn set_organisation_mfa(
-        &self,
-        id: OrganisationId,
-        require: bool,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        let mut w = self.write().await?;
+    /// One of `provider`'s commanditaires, named by an operator (NotFound
+    /// for another provider's, so nothing tells them apart from none).
+    pub async fn organisation(self, id: OrganisationId) -> Result<Organisation, StoreError> {
+        let provider = self.provider;
+        match self
+            .store
+            .tenant(Tenant::Organisation(id))
+            .organisation()
+            .await?
+        {
+            o if o.provider_id == provider => Ok(o),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    pub async fn organisations(self) -> Result<Vec<Organisation>, StoreError> {
+        let provider = self.provider;
+        let rows = sqlx::query(
+            "SELECT id, provider_id, name, require_mfa FROM organisations WHERE provider_id = $1 ORDER BY name",
+        )
+        .bind(provider.0)
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter().map(organisation_from).collect()
+    }
+}
+
+fn organisation_from(row: &sqlx::any::AnyRow) -> Result<Organisation, StoreError> {
+    Ok(Organisation {
+        id: OrganisationId(row.try_get("id")?),
+        provider_id: ProviderId(row.try_get("provider_id")?),
+        name: row.try_get("name")?,
+        require_mfa: row.try_get::<i64, _>("require_mfa")? != 0,
+    })
+}
+
+impl TenantScope<'_> {
+    fn organisation_id(self) -> Result<OrganisationId, StoreError> {
+        match self.tenant {
+            Tenant::Organisation(id) => Ok(id),
+            Tenant::Provider(_) => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Requires (or stops requiring) a second factor from every member of
+    /// this organisation (3.5.6 leaves it to the commanditaire); journaled.
+    /// NotFound for a provider.
+    pub async fn set_require_mfa(self, require: bool, actor: &Actor) -> Result<(), StoreError> {
+        let id = self.organisation_id()?;
+        let mut w = self.store.write().await?;
         let done = sqlx::query("UPDATE organisations SET require_mfa = $1 WHERE id = $2")
             .bind(i64::from(require))
             .bind(id.0)
@@ -134,49 +179,16 @@ impl Store {
         w.commit().await
     }
 
-    /// One of `provider`'s commanditaires, named by an operator (NotFound
-    /// for another provider's, so nothing tells them apart from none).
-    pub async fn organisation_of(
-        &self,
-        provider: ProviderId,
-        id: OrganisationId,
-    ) -> Result<Organisation, StoreError> {
-        match self.organisation(id).await? {
-            o if o.provider_id == provider => Ok(o),
-            _ => Err(StoreError::NotFound),
-        }
-    }
-
-    pub async fn organisation(&self, id: OrganisationId) -> Result<Organisation, StoreError> {
+    /// The organisation this tenant is; NotFound for a provider.
+    pub async fn organisation(self) -> Result<Organisation, StoreError> {
+        let id = self.organisation_id()?;
         let row = sqlx::query(
             "SELECT id, provider_id, name, require_mfa FROM organisations WHERE id = $1",
         )
         .bind(id.0)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
         organisation_from(&row)
     }
-
-    pub async fn organisations(
-        &self,
-        provider: ProviderId,
-    ) -> Result<Vec<Organisation>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, provider_id, name, require_mfa FROM organisations WHERE provider_id = $1 ORDER BY name",
-        )
-        .bind(provider.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(organisation_from).collect()
-    }
-}
-
-fn organisation_from(row: &sqlx::any::AnyRow) -> Result<Organisation, StoreError> {
-    Ok(Organisation {
-        id: OrganisationId(row.try_get("id")?),
-        provider_id: ProviderId(row.try_get("provider_id")?),
-        name: row.try_get("name")?,
-        require_mfa: row.try_get::<i64, _>("require_mfa")? != 0,
-    })
 }

@@ -25,8 +25,7 @@ pub struct ApiToken {
 /// Who a presented token belongs to.
 #[derive(Debug, Clone)]
 pub struct ApiTokenOwner {
-    pub directory: Directory,
-    pub user_id: i64,
+    pub account: Account,
     pub token: ApiToken,
 }
 
@@ -149,11 +148,8 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(ApiTokenOwner {
-            directory: dir,
-            user_id: row.get("user_id")?,
-            token,
-        }))
+        let account = self.account(dir, row.get("user_id")?).await?;
+        Ok(Some(ApiTokenOwner { account, token }))
     }
 
     pub async fn api_tokens(&self, account: &Account) -> Result<Vec<ApiToken>, StoreError> {

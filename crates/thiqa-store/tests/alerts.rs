@@ -78,7 +78,10 @@ async fn evaluate(t: &TestStore, rules: &RuleSet) -> Vec<i64> {
 }
 
 async fn all_alerts(s: &Store, scope: Tenant) -> Vec<thiqa_store::Alert> {
-    s.alerts(scope, &AlertQuery::default()).await.unwrap()
+    s.tenant(scope)
+        .alerts(&AlertQuery::default())
+        .await
+        .unwrap()
 }
 
 async fn ten_failed_logins_in_five_minutes_raise_one_alert(t: TestStore) {
@@ -278,7 +281,8 @@ async fn acknowledgement_is_recorded_journaled_and_once_only(t: TestStore) {
     };
     let org = Tenant::Organisation(
         t.store
-            .create_organisation(pid, "Banque Exemple", false, &Actor::cli())
+            .provider(pid)
+            .create_organisation("Banque Exemple", false, &Actor::cli())
             .await
             .unwrap(),
     );
@@ -297,7 +301,8 @@ async fn acknowledgement_is_recorded_journaled_and_once_only(t: TestStore) {
     // Comment required.
     let err = t
         .store
-        .acknowledge_alert(p, id, "  ", &amal)
+        .tenant(p)
+        .acknowledge_alert(id, "  ", &amal)
         .await
         .unwrap_err();
     assert!(
@@ -308,7 +313,8 @@ async fn acknowledgement_is_recorded_journaled_and_once_only(t: TestStore) {
     for scope in [other, org] {
         let err = t
             .store
-            .acknowledge_alert(scope, id, "vu", &amal)
+            .tenant(scope)
+            .acknowledge_alert(id, "vu", &amal)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::NotFound), "{err}");
@@ -320,7 +326,8 @@ async fn acknowledgement_is_recorded_journaled_and_once_only(t: TestStore) {
     let comment = "Test d'intrusion planifié (ticket SEC-42) ; compte vérifié";
     let acked = t
         .store
-        .acknowledge_alert(p, id, comment, &amal)
+        .tenant(p)
+        .acknowledge_alert(id, comment, &amal)
         .await
         .unwrap();
     let ack = acked.acknowledgement.as_ref().unwrap();
@@ -328,7 +335,7 @@ async fn acknowledgement_is_recorded_journaled_and_once_only(t: TestStore) {
     assert_eq!(ack.by_id, Some(7));
     assert_eq!(ack.at_ms, at);
     assert_eq!(ack.comment, comment);
-    assert_eq!(t.store.alert(p, id).await.unwrap(), acked);
+    assert_eq!(t.store.tenant(p).alert(id).await.unwrap(), acked);
 
     let events = t
         .store
@@ -362,7 +369,8 @@ async fn acknowledgement_is_recorded_journaled_and_once_only(t: TestStore) {
     };
     let err = t
         .store
-        .acknowledge_alert(p, id, "moi aussi", &rachid)
+        .tenant(p)
+        .acknowledge_alert(id, "moi aussi", &rachid)
         .await
         .unwrap_err();
     match err {
@@ -374,7 +382,7 @@ async fn acknowledgement_is_recorded_journaled_and_once_only(t: TestStore) {
         }
         other => panic!("{other}"),
     }
-    assert_eq!(t.store.alert(p, id).await.unwrap(), acked);
+    assert_eq!(t.store.tenant(p).alert(id).await.unwrap(), acked);
 
     // Unacknowledged alerts come first and are counted per severity.
     t.clock.advance_s(600);
@@ -389,17 +397,15 @@ async fn acknowledgement_is_recorded_journaled_and_once_only(t: TestStore) {
     );
     let open = t
         .store
-        .alerts(
-            p,
-            &AlertQuery {
-                unacknowledged_only: true,
-                limit: 50,
-            },
-        )
+        .tenant(p)
+        .alerts(&AlertQuery {
+            unacknowledged_only: true,
+            limit: 50,
+        })
         .await
         .unwrap();
     assert_eq!(open.len(), 1);
-    let counts = t.store.open_alert_counts(p).await.unwrap();
+    let counts = t.store.tenant(p).open_alert_counts().await.unwrap();
     assert_eq!(counts[1], (AlertSeverity::High, 1));
     assert_eq!(counts.iter().map(|c| c.1).sum::<u64>(), 1);
 }
@@ -458,13 +464,15 @@ async fn search_filters_by_time_tenant_source_type_severity_and_text(t: TestStor
     };
     let a = Tenant::Organisation(
         t.store
-            .create_organisation(pid, "Banque A", false, &Actor::cli())
+            .provider(pid)
+            .create_organisation("Banque A", false, &Actor::cli())
             .await
             .unwrap(),
     );
     let b = Tenant::Organisation(
         t.store
-            .create_organisation(pid, "Banque B", false, &Actor::cli())
+            .provider(pid)
+            .create_organisation("Banque B", false, &Actor::cli())
             .await
             .unwrap(),
     );

@@ -36,7 +36,8 @@ fn input(owner: &str) -> AssessmentInput {
 
 async fn owner_seen(store: &Store, provider: ProviderId, service: ServiceId) -> Option<String> {
     let (_, set) = store
-        .service_and_assessments(provider, service)
+        .provider(provider)
+        .service_and_assessments(service)
         .await
         .unwrap();
     set.get("3.1.1.a").map(|a| a.owner.clone())
@@ -62,7 +63,8 @@ async fn another_instance_sees_a_save_on_its_next_read(ts: TestStore) {
         )];
         async move {
             first
-                .save_assessments_from(provider, service, &edit, &Actor::cli())
+                .provider(provider)
+                .save_assessments_from(service, &edit, &Actor::cli())
                 .await
                 .unwrap()
         }
@@ -85,7 +87,8 @@ async fn another_instance_sees_a_save_on_its_next_read(ts: TestStore) {
     );
     // The full rows too: statement and version as saved.
     let (_, set) = second
-        .service_and_assessments(provider, service)
+        .provider(provider)
+        .service_and_assessments(service)
         .await
         .unwrap();
     let a = set.get("3.1.1.a").unwrap();
@@ -99,7 +102,8 @@ async fn cached_rows_are_never_read_through_another_provider(ts: TestStore) {
     let (other, _) = new_service(store, "Sahara Cloud").await;
     let edit = [("3.1.1.a".to_string(), input("rssi").checked().unwrap(), 0)];
     store
-        .save_assessments_from(provider, service, &edit, &Actor::cli())
+        .provider(provider)
+        .save_assessments_from(service, &edit, &Actor::cli())
         .await
         .unwrap();
     // Cached by the owner's read…
@@ -109,11 +113,11 @@ async fn cached_rows_are_never_read_through_another_provider(ts: TestStore) {
     );
     // …and still refused to another provider naming the same service.
     assert!(matches!(
-        store.service_and_assessments(other, service).await,
+        store.provider(other).service_and_assessments(service).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.assessments(other, service).await,
+        store.provider(other).assessments(service).await,
         Err(StoreError::NotFound)
     ));
 }

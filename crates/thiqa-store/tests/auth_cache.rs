@@ -65,8 +65,8 @@ async fn instances_on_postgres_drop_cached_sessions_and_rights_when_they_change(
     let tenant = Tenant::Provider(provider);
     let op = t.operator(tenant, "amal").await;
     let role = a
+        .tenant(tenant)
         .create_role(
-            tenant,
             "Lecture",
             "",
             &[Permission::ServicesRead, Permission::AssessmentEdit],
@@ -75,7 +75,8 @@ async fn instances_on_postgres_drop_cached_sessions_and_rights_when_they_change(
         )
         .await
         .unwrap();
-    a.assign_role(tenant, op, role, &Actor::cli())
+    a.tenant(tenant)
+        .assign_role(op, role, &Actor::cli())
         .await
         .unwrap();
     let policy = SessionPolicy::default();
@@ -130,8 +131,8 @@ async fn instances_on_postgres_drop_cached_sessions_and_rights_when_they_change(
     );
     assert!(
         eventually(|| async {
-            a.rights_of(DIR, op).await.unwrap().len() == 1
-                && b.rights_of(DIR, op).await.unwrap().len() == 1
+            a.tenant(tenant).rights_of(op).await.unwrap().len() == 1
+                && b.tenant(tenant).rights_of(op).await.unwrap().len() == 1
         })
         .await,
         "and from the cached rights of both instances"
@@ -167,11 +168,12 @@ async fn instances_on_postgres_drop_cached_sessions_and_rights_when_they_change(
         .await
         .unwrap()
         .contains(&Permission::ServicesRead));
-    a.revoke_role(tenant, op, role, &Actor::cli())
+    a.tenant(tenant)
+        .revoke_role(op, role, &Actor::cli())
         .await
         .unwrap();
     assert_eq!(permissions(&a, "h3").await, Some(vec![]));
-    assert!(a.rights_of(DIR, op).await.unwrap().is_empty());
+    assert!(a.tenant(tenant).rights_of(op).await.unwrap().is_empty());
 }
 
 #[tokio::test]

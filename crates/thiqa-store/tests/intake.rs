@@ -99,11 +99,13 @@ async fn setup(s: &Store) -> (ProviderId, OrganisationId, OrganisationId) {
         .await
         .unwrap();
     let a = s
-        .create_organisation(p, "Banque A", false, &Actor::cli())
+        .provider(p)
+        .create_organisation("Banque A", false, &Actor::cli())
         .await
         .unwrap();
     let b = s
-        .create_organisation(p, "Banque B", false, &Actor::cli())
+        .provider(p)
+        .create_organisation("Banque B", false, &Actor::cli())
         .await
         .unwrap();
     (p, a, b)
@@ -130,7 +132,8 @@ async fn a_batch_is_appended_whole_with_its_range(env: Env) {
     let s = &env.store;
     let (p, a, _) = setup(s).await;
     let created = s
-        .create_intake_source(p, "hv/kvm-07", &[a], &Actor::cli())
+        .provider(p)
+        .create_intake_source("hv/kvm-07", &[a], &Actor::cli())
         .await
         .unwrap();
     let source = s
@@ -217,7 +220,8 @@ async fn a_large_batch_spans_chunks_and_verifies(env: Env) {
     let s = &env.store;
     let (p, _, _) = setup(s).await;
     let source = s
-        .create_intake_source(p, "fw.edge-1", &[], &Actor::cli())
+        .provider(p)
+        .create_intake_source("fw.edge-1", &[], &Actor::cli())
         .await
         .unwrap()
         .source;
@@ -280,7 +284,8 @@ async fn a_refused_batch_leaves_no_trace(env: Env) {
     let s = &env.store;
     let (p, a, _) = setup(s).await;
     let source = s
-        .create_intake_source(p, "bastion", &[a], &Actor::cli())
+        .provider(p)
+        .create_intake_source("bastion", &[a], &Actor::cli())
         .await
         .unwrap()
         .source;
@@ -346,7 +351,8 @@ async fn a_commanditaire_the_source_may_not_tag_is_refused(env: Env) {
     let s = &env.store;
     let (p, a, b) = setup(s).await;
     let source = s
-        .create_intake_source(p, "san-01", &[a], &Actor::cli())
+        .provider(p)
+        .create_intake_source("san-01", &[a], &Actor::cli())
         .await
         .unwrap()
         .source;
@@ -423,7 +429,8 @@ async fn a_commanditaire_the_source_may_not_tag_is_refused(env: Env) {
     // A source cannot be registered for another provider's organisation.
     let other = s.create_provider("Autre", &Actor::cli()).await.unwrap();
     let err = s
-        .create_intake_source(other, "x", &[a], &Actor::cli())
+        .provider(other)
+        .create_intake_source("x", &[a], &Actor::cli())
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
@@ -433,12 +440,14 @@ async fn a_revoked_source_is_refused(env: Env) {
     let s = &env.store;
     let (p, _, _) = setup(s).await;
     let created = s
-        .create_intake_source(p, "hv/kvm-08", &[], &Actor::cli())
+        .provider(p)
+        .create_intake_source("hv/kvm-08", &[], &Actor::cli())
         .await
         .unwrap();
     let hash = created.token.hash();
     let source = created.source;
-    s.revoke_intake_source(p, source.id, &Actor::cli())
+    s.provider(p)
+        .revoke_intake_source(source.id, &Actor::cli())
         .await
         .unwrap();
     assert!(s
@@ -465,10 +474,12 @@ async fn a_revoked_source_is_refused(env: Env) {
     assert!(matches!(err, IntakeError::Revoked), "{err:?}");
     assert_eq!(env.trace().await, before);
     assert!(matches!(
-        s.revoke_intake_source(p, source.id, &Actor::cli()).await,
+        s.provider(p)
+            .revoke_intake_source(source.id, &Actor::cli())
+            .await,
         Err(StoreError::NotFound)
     ));
-    let listed = s.intake_sources(p).await.unwrap();
+    let listed = s.provider(p).intake_sources().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(!listed[0].is_active());
 }
@@ -477,7 +488,8 @@ async fn sources_are_named_once_and_journaled(env: Env) {
     let s = &env.store;
     let (p, a, b) = setup(s).await;
     let one = s
-        .create_intake_source(p, "wazuh", &[b, a, b], &Actor::cli())
+        .provider(p)
+        .create_intake_source("wazuh", &[b, a, b], &Actor::cli())
         .await
         .unwrap();
     assert!(one.token.expose().starts_with("thq_"));
@@ -486,17 +498,22 @@ async fn sources_are_named_once_and_journaled(env: Env) {
     assert_eq!(one.source.organisations, both);
     for bad in ["wazuh", "thiqa", "a b", ""] {
         let err = s
-            .create_intake_source(p, bad, &[], &Actor::cli())
+            .provider(p)
+            .create_intake_source(bad, &[], &Actor::cli())
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{bad}: {err:?}");
     }
-    let listed = s.intake_sources(p).await.unwrap();
+    let listed = s.provider(p).intake_sources().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].organisations, both);
     assert_eq!(listed[0].created_by, "cli");
     assert_eq!(
-        s.intake_source(p, one.source.id).await.unwrap().name,
+        s.provider(p)
+            .intake_source(one.source.id)
+            .await
+            .unwrap()
+            .name,
         "wazuh"
     );
     // The token is stored as its hash only.
@@ -505,7 +522,8 @@ async fn sources_are_named_once_and_journaled(env: Env) {
         .await
         .unwrap();
     assert_eq!(stored, one.token.hash().as_str());
-    s.revoke_intake_source(p, one.source.id, &Actor::cli())
+    s.provider(p)
+        .revoke_intake_source(one.source.id, &Actor::cli())
         .await
         .unwrap();
     let actions: Vec<String> = s

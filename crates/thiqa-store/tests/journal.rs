@@ -7,7 +7,7 @@ mod support;
 use std::sync::Arc;
 
 use sqlx::{AnyPool, Executor, Row};
-use thiqa_domain::{Directory, ManualClock, Tenant};
+use thiqa_domain::{ManualClock, Tenant};
 use thiqa_journal::merkle::{
     leaf_hash, root_of, verify_consistency, verify_inclusion, StoredLevels,
 };
@@ -72,9 +72,8 @@ on_both_backends!(
     verification_names_the_tampered_row,
 );
 
-fn new_account(tenant: Tenant, name: &str) -> NewAccount {
+fn new_account(name: &str) -> NewAccount {
     NewAccount {
-        tenant,
         username: name.into(),
         display_name: name.to_uppercase(),
         email: Some(format!("{name}@example.ma")),
@@ -91,21 +90,20 @@ async fn setup(s: &Store) -> (Tenant, Tenant, i64) {
         .await
         .unwrap();
     let org = s
-        .create_organisation(provider, "Banque Exemple", false, &Actor::cli())
+        .provider(provider)
+        .create_organisation("Banque Exemple", false, &Actor::cli())
         .await
         .unwrap();
     let (pt, ot) = (Tenant::Provider(provider), Tenant::Organisation(org));
     let op = s
-        .create_account(Directory::Operators, new_account(pt, "amal"), &Actor::cli())
+        .tenant(pt)
+        .create_account(new_account("amal"), &Actor::cli())
         .await
         .unwrap();
-    s.create_account(
-        Directory::Customers,
-        new_account(ot, "karim"),
-        &Actor::cli(),
-    )
-    .await
-    .unwrap();
+    s.tenant(ot)
+        .create_account(new_account("karim"), &Actor::cli())
+        .await
+        .unwrap();
     (pt, ot, op)
 }
 
@@ -134,7 +132,7 @@ async fn all_leaves(s: &Store) -> Vec<thiqa_store::JournalLeaf> {
 async fn security_events_become_leaves(env: Env) {
     let s = &env.store;
     let (pt, ot, op) = setup(s).await;
-    let account = s.account(Directory::Operators, op).await.unwrap();
+    let account = s.tenant(pt).account(op).await.unwrap();
     s.record_login_failure(
         &account,
         5,
@@ -254,7 +252,7 @@ async fn count(env: &Env, table: &str) -> i64 {
 
 async fn a_rolled_back_transaction_leaves_no_leaf(env: Env) {
     let s = &env.store;
-    let (_, _, op) = setup(s).await;
+    let (pt, _, op) = setup(s).await;
     // The lockout event fails after the login event and its leaf were
     // written in the same transaction: all of it must go.
     let (install, remove) = match env.backend() {
@@ -278,7 +276,7 @@ async fn a_rolled_back_transaction_leaves_no_leaf(env: Env) {
         count(&env, "security_events").await,
     );
     let head = s.journal_head().await.unwrap();
-    let account = s.account(Directory::Operators, op).await.unwrap();
+    let account = s.tenant(pt).account(op).await.unwrap();
     let refused = s
         .record_login_failure(&account, 1, &Actor::anonymous("amal", None), "bad")
         .await;
@@ -288,7 +286,7 @@ async fn a_rolled_back_transaction_leaves_no_leaf(env: Env) {
     assert_eq!(s.journal_head().await.unwrap(), head);
 
     env.exec(remove).await;
-    let account = s.account(Directory::Operators, op).await.unwrap();
+    let account = s.tenant(pt).account(op).await.unwrap();
     s.record_login_failure(&account, 1, &Actor::anonymous("amal", None), "bad")
         .await
         .unwrap();

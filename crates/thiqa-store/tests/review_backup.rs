@@ -58,8 +58,8 @@ async fn installation(dir: &Path, evidence_sizes: &[usize]) -> Installation {
         up.write(&bytes).await.unwrap();
         let (sha256, len) = up.finish().await.unwrap();
         store
+            .provider(provider)
             .create_evidence(
-                provider,
                 service,
                 &NewEvidence {
                     kind: "file",

@@ -154,7 +154,8 @@ async fn a_full_disk_during_intake_loses_no_acknowledged_event() {
         .await
         .unwrap();
     let created = store
-        .create_intake_source(provider, "fw/fill", &[], &Actor::cli())
+        .provider(provider)
+        .create_intake_source("fw/fill", &[], &Actor::cli())
         .await
         .unwrap();
     let source = store

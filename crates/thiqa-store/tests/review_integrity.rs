@@ -38,12 +38,14 @@ async fn organisations(t: &TestStore) -> (Tenant, Tenant) {
         .unwrap();
     let a = t
         .store
-        .create_organisation(p, "A", false, &Actor::system())
+        .provider(p)
+        .create_organisation("A", false, &Actor::system())
         .await
         .unwrap();
     let b = t
         .store
-        .create_organisation(p, "B", false, &Actor::system())
+        .provider(p)
+        .create_organisation("B", false, &Actor::system())
         .await
         .unwrap();
     (Tenant::Organisation(a), Tenant::Organisation(b))

@@ -7,8 +7,8 @@
 mod support;
 
 use support::TestStore;
+use thiqa_domain::Tenant;
 use thiqa_domain::{AssessmentInput, AssessmentStatus, ProviderId, ServiceId};
-use thiqa_domain::{Directory, Tenant};
 use thiqa_store::{Actor, Assessment, EventFilter, StoreError};
 
 on_both_backends!(
@@ -29,7 +29,11 @@ async fn service(ts: &TestStore) -> (ProviderId, ServiceId) {
 }
 
 async fn stored(ts: &TestStore, provider: ProviderId, service: ServiceId) -> Assessment {
-    let a = ts.store.assessment(provider, service, OBLIGATION).await;
+    let a = ts
+        .store
+        .provider(provider)
+        .assessment(service, OBLIGATION)
+        .await;
     a.unwrap().expect("saved")
 }
 
@@ -49,7 +53,8 @@ async fn concurrent_saves_keep_an_exact_history(ts: TestStore) {
     let (provider, service) = service(&ts).await;
     let seed = [(OBLIGATION.to_string(), input("seed"))];
     ts.store
-        .save_assessments(provider, service, &seed, &Actor::cli())
+        .provider(provider)
+        .save_assessments(service, &seed, &Actor::cli())
         .await
         .unwrap();
     let mut tasks = tokio::task::JoinSet::new();
@@ -57,8 +62,8 @@ async fn concurrent_saves_keep_an_exact_history(ts: TestStore) {
         let store = ts.store.clone();
         tasks.spawn(async move {
             store
+                .provider(provider)
                 .save_assessments(
-                    provider,
                     service,
                     &[(OBLIGATION.into(), input(&format!("saved by {i}")))],
                     &Actor::cli(),
@@ -72,7 +77,8 @@ async fn concurrent_saves_keep_an_exact_history(ts: TestStore) {
     }
     let mut history: Vec<_> = ts
         .store
-        .assessment_history(provider, service, OBLIGATION)
+        .provider(provider)
+        .assessment_history(service, OBLIGATION)
         .await
         .unwrap()
         .into_iter()
@@ -97,7 +103,8 @@ async fn a_save_from_an_old_version_is_refused_and_writes_nothing(ts: TestStore)
         let store = ts.store.clone();
         async move {
             store
-                .save_assessments_from(provider, service, &edit, &Actor::cli())
+                .provider(provider)
+                .save_assessments_from(service, &edit, &Actor::cli())
                 .await
         }
     };
@@ -113,7 +120,8 @@ async fn a_save_from_an_old_version_is_refused_and_writes_nothing(ts: TestStore)
     assert_eq!((now.statement.as_str(), now.version), ("Karima's", 2));
     let history = ts
         .store
-        .assessment_history(provider, service, OBLIGATION)
+        .provider(provider)
+        .assessment_history(service, OBLIGATION)
         .await
         .unwrap();
     assert!(
@@ -131,7 +139,7 @@ async fn failures_racing_past_the_threshold_lock_the_account_once(ts: TestStore)
     let id = ts.operator(tenant, "amal").await;
     // Every attempt read the account before any failure was recorded: each
     // sees it unlocked, as concurrent sign-ins do.
-    let account = s.account(Directory::Operators, id).await.unwrap();
+    let account = s.tenant(tenant).account(id).await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let (s, account) = (s.clone(), account.clone());

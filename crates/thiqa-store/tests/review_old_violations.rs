@@ -16,19 +16,13 @@ async fn an_old_violation_blocks_no_other_change_and_none_is_added(ts: TestStore
     let cli = Actor::cli();
     let tenant = Tenant::Provider(s.create_provider("Atlas Cloud", &cli).await.unwrap());
     let edit = s
-        .create_role(
-            tenant,
-            "Édition",
-            "",
-            &[Permission::AssessmentEdit],
-            false,
-            &cli,
-        )
+        .tenant(tenant)
+        .create_role("Édition", "", &[Permission::AssessmentEdit], false, &cli)
         .await
         .unwrap();
     let validate = s
+        .tenant(tenant)
         .create_role(
-            tenant,
             "Validation",
             "",
             &[Permission::AssessmentValidate],
@@ -37,18 +31,18 @@ async fn an_old_violation_blocks_no_other_change_and_none_is_added(ts: TestStore
         )
         .await
         .unwrap();
-    s.add_incompatible_pair(
-        tenant,
-        Permission::AssessmentEdit,
-        Permission::AssessmentValidate,
-        "four eyes on the assessment",
-        &cli,
-    )
-    .await
-    .unwrap();
+    s.tenant(tenant)
+        .add_incompatible_pair(
+            Permission::AssessmentEdit,
+            Permission::AssessmentValidate,
+            "four eyes on the assessment",
+            &cli,
+        )
+        .await
+        .unwrap();
     let old = ts.operator(tenant, "ancien").await;
     let other = ts.operator(tenant, "nouvelle").await;
-    s.assign_role(tenant, old, edit, &cli).await.unwrap();
+    s.tenant(tenant).assign_role(old, edit, &cli).await.unwrap();
     // The data an older version left: both sides held, written directly.
     ts.raw_pool()
         .await
@@ -63,11 +57,17 @@ async fn an_old_violation_blocks_no_other_change_and_none_is_added(ts: TestStore
         .await
         .unwrap();
     // An unrelated change goes through…
-    s.assign_role(tenant, other, edit, &cli).await.unwrap();
+    s.tenant(tenant)
+        .assign_role(other, edit, &cli)
+        .await
+        .unwrap();
     // …the revocation that mends the old violation too…
-    s.revoke_role(tenant, old, validate, &cli).await.unwrap();
+    s.tenant(tenant)
+        .revoke_role(old, validate, &cli)
+        .await
+        .unwrap();
     // …and a change that adds a violation is still refused.
-    let refused = s.assign_role(tenant, other, validate, &cli).await;
+    let refused = s.tenant(tenant).assign_role(other, validate, &cli).await;
     assert!(
         matches!(refused, Err(AssignmentError::Separation(_))),
         "{refused:?}"

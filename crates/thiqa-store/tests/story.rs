@@ -27,21 +27,20 @@ async fn setup(ts: &TestStore) -> (Tenant, Tenant, i64, i64) {
         .await
         .unwrap();
     let org = s
-        .create_organisation(provider, "Banque Exemple", false, &Actor::cli())
+        .provider(provider)
+        .create_organisation("Banque Exemple", false, &Actor::cli())
         .await
         .unwrap();
     let pt = Tenant::Provider(provider);
     let ot = Tenant::Organisation(org);
     let op = s
-        .create_account(Directory::Operators, new_account(pt, "amal"), &Actor::cli())
+        .tenant(pt)
+        .create_account(new_account("amal"), &Actor::cli())
         .await
         .unwrap();
     let cu = s
-        .create_account(
-            Directory::Customers,
-            new_account(ot, "karim"),
-            &Actor::cli(),
-        )
+        .tenant(ot)
+        .create_account(new_account("karim"), &Actor::cli())
         .await
         .unwrap();
     (pt, ot, op, cu)
@@ -53,15 +52,15 @@ async fn declare_operator_pairs(s: &thiqa_store::Store, pt: Tenant) {
         .into_iter()
         .filter(|(a, _, _)| a.directory() == Directory::Operators)
     {
-        s.add_incompatible_pair(pt, a, b, why, &Actor::cli())
+        s.tenant(pt)
+            .add_incompatible_pair(a, b, why, &Actor::cli())
             .await
             .unwrap();
     }
 }
 
-fn new_account(tenant: Tenant, name: &str) -> NewAccount {
+fn new_account(name: &str) -> NewAccount {
     NewAccount {
-        tenant,
         username: name.into(),
         display_name: name.to_uppercase(),
         email: Some(format!("{name}@example.ma")),
@@ -80,7 +79,7 @@ async fn accounts_lock_after_failures_and_unlock(ts: TestStore) {
         .unwrap()
         .unwrap();
     for i in 1..=5 {
-        let a = s.account(Directory::Operators, a.id).await.unwrap();
+        let a = s.tenant(a.tenant).account(a.id).await.unwrap();
         let f = s
             .record_login_failure(&a, 5, &Actor::anonymous("amal", None), "bad password")
             .await
@@ -88,10 +87,10 @@ async fn accounts_lock_after_failures_and_unlock(ts: TestStore) {
         assert_eq!(f.attempts, i);
         assert_eq!(f.now_locked, i == 5);
     }
-    let a = s.account(Directory::Operators, a.id).await.unwrap();
+    let a = s.tenant(a.tenant).account(a.id).await.unwrap();
     assert!(a.locked_at.is_some());
     s.unlock_account(&a, &Actor::cli()).await.unwrap();
-    let a = s.account(Directory::Operators, a.id).await.unwrap();
+    let a = s.tenant(a.tenant).account(a.id).await.unwrap();
     assert!(a.locked_at.is_none());
     assert_eq!(a.failed_attempts, 0);
     let events = s.events(&EventFilter::default()).await.unwrap();
@@ -125,20 +124,33 @@ async fn directories_are_separate(ts: TestStore) {
         0,
         0,
     );
-    s.create_account(Directory::Customers, new_account(ot, "amal"), &Actor::cli())
+    s.tenant(ot)
+        .create_account(new_account("amal"), &Actor::cli())
         .await
         .unwrap();
     let err = s
-        .create_account(Directory::Operators, new_account(pt, "amal"), &Actor::cli())
+        .tenant(pt)
+        .create_account(new_account("amal"), &Actor::cli())
         .await
         .unwrap_err();
     // The same words whatever the reason, never "already exists" (issue 11).
     assert!(err.to_string().contains("username not available"), "{err}");
-    // A customer tenant cannot hold an operator account.
-    assert!(s
-        .create_account(Directory::Operators, new_account(ot, "x"), &Actor::cli())
+    // An account's directory is its tenant's: a customer tenant's account
+    // is in the customer directory, never among the operators.
+    s.tenant(ot)
+        .create_account(new_account("x"), &Actor::cli())
         .await
-        .is_err());
+        .unwrap();
+    let made = s
+        .account_by_username(Directory::Customers, "x")
+        .await
+        .unwrap();
+    assert_eq!(made.map(|a| a.tenant), Some(ot));
+    assert!(s
+        .account_by_username(Directory::Operators, "x")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
@@ -146,8 +158,8 @@ async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
     let s = &ts.store;
     declare_operator_pairs(s, pt).await;
     let accounts = s
+        .tenant(pt)
         .create_role(
-            pt,
             "Comptes",
             "",
             &[Permission::OperatorsManage],
@@ -157,8 +169,8 @@ async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
         .await
         .unwrap();
     let approver = s
+        .tenant(pt)
         .create_role(
-            pt,
             "Habilitations",
             "",
             &[Permission::AccessApprove],
@@ -167,11 +179,13 @@ async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
         )
         .await
         .unwrap();
-    s.assign_role(pt, op, accounts, &Actor::cli())
+    s.tenant(pt)
+        .assign_role(op, accounts, &Actor::cli())
         .await
         .unwrap();
     let err = s
-        .assign_role(pt, op, approver, &Actor::cli())
+        .tenant(pt)
+        .assign_role(op, approver, &Actor::cli())
         .await
         .unwrap_err();
     assert!(matches!(err, AssignmentError::Separation(_)));
@@ -181,14 +195,14 @@ async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
         "{msg}"
     );
     // Nothing was half-written: the rights are unchanged.
-    let rights = s.rights_of(Directory::Operators, op).await.unwrap();
+    let rights = s.tenant(pt).rights_of(op).await.unwrap();
     assert_eq!(rights.len(), 1);
     assert_eq!(rights[0].permission, Permission::OperatorsManage);
     assert_eq!(rights[0].role_name, "Comptes");
     // Widening a role the user holds is refused the same way.
     let err = s
+        .tenant(pt)
         .set_role_permissions(
-            pt,
             accounts,
             &[Permission::OperatorsManage, Permission::AccessApprove],
             &Actor::cli(),
@@ -198,8 +212,8 @@ async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
     assert!(err.to_string().contains("access.approve"));
     // Declaring a pair someone already breaks is refused, naming them.
     let both = s
+        .tenant(pt)
         .create_role(
-            pt,
             "Lecture",
             "",
             &[Permission::CatalogRead, Permission::JournalRead],
@@ -208,10 +222,13 @@ async fn incompatible_permissions_are_refused_naming_the_pair(ts: TestStore) {
         )
         .await
         .unwrap();
-    s.assign_role(pt, op, both, &Actor::cli()).await.unwrap();
+    s.tenant(pt)
+        .assign_role(op, both, &Actor::cli())
+        .await
+        .unwrap();
     let err = s
+        .tenant(pt)
         .add_incompatible_pair(
-            pt,
             Permission::CatalogRead,
             Permission::JournalRead,
             "test",
@@ -318,8 +335,8 @@ async fn deregistration_removes_access_and_personal_data(ts: TestStore) {
     let (pt, _, op, _) = setup(&ts).await;
     let s = &ts.store;
     let role = s
+        .tenant(pt)
         .create_role(
-            pt,
             "Lecteur",
             "",
             &[Permission::CatalogRead],
@@ -328,12 +345,15 @@ async fn deregistration_removes_access_and_personal_data(ts: TestStore) {
         )
         .await
         .unwrap();
-    s.assign_role(pt, op, role, &Actor::cli()).await.unwrap();
+    s.tenant(pt)
+        .assign_role(op, role, &Actor::cli())
+        .await
+        .unwrap();
     let policy = SessionPolicy::default();
     s.create_session(Directory::Operators, op, "h", "c", true, policy, None, None)
         .await
         .unwrap();
-    let a = s.account(Directory::Operators, op).await.unwrap();
+    let a = s.tenant(pt).account(op).await.unwrap();
     s.create_api_token(
         &a,
         "ci",
@@ -345,7 +365,7 @@ async fn deregistration_removes_access_and_personal_data(ts: TestStore) {
     .await
     .unwrap();
     s.deregister_account(&a, &Actor::cli()).await.unwrap();
-    let a = s.account(Directory::Operators, op).await.unwrap();
+    let a = s.tenant(pt).account(op).await.unwrap();
     assert!(!a.is_active());
     assert_eq!(a.display_name, "");
     assert!(a.email.is_none() && a.password_hash.is_none());
@@ -364,11 +384,7 @@ async fn deregistration_removes_access_and_personal_data(ts: TestStore) {
         .await
         .unwrap()
         .is_none());
-    assert!(s
-        .rights_of(Directory::Operators, op)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(s.tenant(pt).rights_of(op).await.unwrap().is_empty());
     let events = s.events(&EventFilter::default()).await.unwrap();
     assert!(events.iter().any(|e| e.action == "account.deregister"));
     assert!(
@@ -390,18 +406,18 @@ async fn rate_limits_count_per_window(ts: TestStore) {
 async fn concurrent_incompatible_assignments_cannot_both_pass(ts: TestStore) {
     let (pt, _, op, _) = setup(&ts).await;
     let s = &ts.store;
-    s.add_incompatible_pair(
-        pt,
-        Permission::OperatorsManage,
-        Permission::AccessApprove,
-        "3.5.5",
-        &Actor::cli(),
-    )
-    .await
-    .unwrap();
+    s.tenant(pt)
+        .add_incompatible_pair(
+            Permission::OperatorsManage,
+            Permission::AccessApprove,
+            "3.5.5",
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
     let a = s
+        .tenant(pt)
         .create_role(
-            pt,
             "A",
             "",
             &[Permission::OperatorsManage],
@@ -411,33 +427,29 @@ async fn concurrent_incompatible_assignments_cannot_both_pass(ts: TestStore) {
         .await
         .unwrap();
     let b = s
-        .create_role(
-            pt,
-            "B",
-            "",
-            &[Permission::AccessApprove],
-            false,
-            &Actor::cli(),
-        )
+        .tenant(pt)
+        .create_role("B", "", &[Permission::AccessApprove], false, &Actor::cli())
         .await
         .unwrap();
     for _ in 0..5 {
         let (s1, s2) = (s.clone(), s.clone());
-        let first = tokio::spawn(async move { s1.assign_role(pt, op, a, &Actor::cli()).await });
-        let second = tokio::spawn(async move { s2.assign_role(pt, op, b, &Actor::cli()).await });
+        let first =
+            tokio::spawn(async move { s1.tenant(pt).assign_role(op, a, &Actor::cli()).await });
+        let second =
+            tokio::spawn(async move { s2.tenant(pt).assign_role(op, b, &Actor::cli()).await });
         let results = [first.await.unwrap(), second.await.unwrap()];
         assert_eq!(
             results.iter().filter(|r| r.is_ok()).count(),
             1,
             "exactly one of two racing assignments wins"
         );
-        let held = s.permissions_of(Directory::Operators, op).await.unwrap();
+        let held = s.tenant(pt).permissions_of(op).await.unwrap();
         assert!(
             !(held.contains(Permission::OperatorsManage)
                 && held.contains(Permission::AccessApprove))
         );
         for role in [a, b] {
-            let _ = s.revoke_role(pt, op, role, &Actor::cli()).await;
+            let _ = s.tenant(pt).revoke_role(op, role, &Actor::cli()).await;
         }
     }
 }
@@ -458,8 +470,8 @@ async fn assessments_keep_the_history_of_every_change(ts: TestStore) {
         next_review: "2027-06-30".into(),
     };
     let changed = s
+        .provider(provider)
         .save_assessments(
-            provider,
             service,
             &[(
                 "3.6.3.a".into(),
@@ -472,8 +484,8 @@ async fn assessments_keep_the_history_of_every_change(ts: TestStore) {
     assert_eq!(changed, 4, "status, statement, owner and review date set");
     ts.clock.advance_s(60);
     let changed = s
+        .provider(provider)
         .save_assessments(
-            provider,
             service,
             &[(
                 "3.6.3.a".into(),
@@ -486,8 +498,8 @@ async fn assessments_keep_the_history_of_every_change(ts: TestStore) {
     assert_eq!(changed, 2);
     // Saving the same values again changes nothing and records nothing.
     let same = s
+        .provider(provider)
         .save_assessments(
-            provider,
             service,
             &[(
                 "3.6.3.a".into(),
@@ -499,13 +511,15 @@ async fn assessments_keep_the_history_of_every_change(ts: TestStore) {
         .unwrap();
     assert_eq!(same, 0);
     let a = s
-        .assessment(provider, service, "3.6.3.a")
+        .provider(provider)
+        .assessment(service, "3.6.3.a")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(a.status, AssessmentStatus::Compliant);
     let history = s
-        .assessment_history(provider, service, "3.6.3.a")
+        .provider(provider)
+        .assessment_history(service, "3.6.3.a")
         .await
         .unwrap();
     assert_eq!(history.len(), 6);
@@ -523,7 +537,7 @@ async fn assessments_keep_the_history_of_every_change(ts: TestStore) {
     );
     // Another provider's service is out of reach.
     let other = s.create_provider("Autre", &Actor::cli()).await.unwrap();
-    assert!(s.assessments(other, service).await.is_err());
+    assert!(s.provider(other).assessments(service).await.is_err());
 }
 
 /// `create_account_with` writes the account, its second factor and its
@@ -534,7 +548,8 @@ async fn an_account_made_whole_is_all_or_nothing(ts: TestStore) {
     let s = &ts.store;
     declare_operator_pairs(s, pt).await;
     let role = |name: &'static str, p: Permission| async move {
-        s.create_role(pt, name, "", &[p], true, &Actor::cli())
+        s.tenant(pt)
+            .create_role(name, "", &[p], true, &Actor::cli())
             .await
             .unwrap()
     };
@@ -547,9 +562,9 @@ async fn an_account_made_whole_is_all_or_nothing(ts: TestStore) {
         recovery_hashes: &hashes,
     };
     let refused = s
+        .tenant(pt)
         .create_account_with(
-            Directory::Operators,
-            new_account(pt, "nadia"),
+            new_account("nadia"),
             Some(totp()),
             &[accounts, approver],
             &Actor::cli(),
@@ -585,19 +600,19 @@ async fn an_account_made_whole_is_all_or_nothing(ts: TestStore) {
         "the refusal is journaled: {journaled:?}"
     );
     let id = s
+        .tenant(pt)
         .create_account_with(
-            Directory::Operators,
-            new_account(pt, "nadia"),
+            new_account("nadia"),
             Some(totp()),
             &[accounts],
             &Actor::cli(),
         )
         .await
         .unwrap();
-    let made = s.account(Directory::Operators, id).await.unwrap();
+    let made = s.tenant(pt).account(id).await.unwrap();
     assert!(made.totp_enabled);
     assert_eq!(s.recovery_code_hashes(&made).await.unwrap().len(), 2);
-    let rights = s.rights_of(Directory::Operators, id).await.unwrap();
+    let rights = s.tenant(pt).rights_of(id).await.unwrap();
     assert!(
         rights
             .iter()

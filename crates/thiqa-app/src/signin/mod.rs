@@ -8,12 +8,14 @@
 //! and a wrong code alike, costs the same whether the account exists, and
 //! counts toward the same rate limits and lockout.
 
+mod api_tokens;
 mod enrolment;
 mod links;
 mod password;
 mod second_factor;
 mod sessions;
 
+pub use api_tokens::{token_holder, TokenHolder};
 pub use enrolment::{enrol, offer_enrolment, Enrolled};
 pub use links::{link_account, set_password, LinkOutcome, PasswordProblem};
 pub use password::{with_password, Verified};
@@ -159,7 +161,7 @@ fn locked_by_this_attempt(app: &App) -> Refusal {
 
 /// The refusal for an account that locked during a step, read afresh.
 async fn refusal_after_lock(app: &App, account: &Account) -> Result<Refusal, AppError> {
-    let fresh = app.store.account(account.directory, account.id).await?;
+    let fresh = app.store.tenant(account.tenant).account(account.id).await?;
     Ok(lock_refusal(app, &fresh).unwrap_or(Refusal::Locked {
         until: None,
         by_this_attempt: false,

@@ -82,7 +82,7 @@ pub async fn with_password(
         }
         LockState::Expired => {
             app.store.unlock_account(&account, &Actor::system()).await?;
-            account = app.store.account(dir, account.id).await?;
+            account = app.store.tenant(account.tenant).account(account.id).await?;
         }
         LockState::Open => {}
     }
@@ -118,7 +118,7 @@ pub async fn with_password(
 /// requires it (otherwise those who enrolled).
 async fn tenant_requires_mfa(app: &App, tenant: Tenant) -> Result<bool, AppError> {
     Ok(match tenant {
-        Tenant::Organisation(id) => app.store.organisation(id).await?.require_mfa,
+        Tenant::Organisation(_) => app.store.tenant(tenant).organisation().await?.require_mfa,
         Tenant::Provider(_) => true,
     })
 }

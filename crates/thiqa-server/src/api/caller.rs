@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::de::DeserializeOwned;
-use thiqa_crypto::token::{is_api_token, token_hash};
+use thiqa_crypto::token::is_api_token;
 use thiqa_domain::{Permission, PermissionSet, Tenant};
 use thiqa_store::{Account, Actor};
 
@@ -87,36 +87,17 @@ impl<R: Realm> FromRequestParts<AppState> for ApiCaller<R> {
             .map(str::trim)
             .filter(|t| is_api_token(t))
             .ok_or_else(ApiError::unauthorized)?;
-        let owner = app
-            .store
-            .api_token_by_hash(R::DIR, token_hash(presented).as_str())
+        let holder = thiqa_app::signin::token_holder(app, R::DIR, presented)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        let account = app.store.account(R::DIR, owner.user_id).await?;
-        let locked = matches!(
-            app.lockout
-                .state(account.locked_at, app.store.clock().now_s()),
-            thiqa_domain::LockState::Locked { .. }
-        );
-        if !account.is_active() || locked {
-            return Err(ApiError::unauthorized());
-        }
-        let held = app.store.permissions_of(R::DIR, account.id).await?;
-        let permissions = owner
-            .token
-            .scopes
-            .iter()
-            .copied()
-            .filter(|p| held.contains(*p))
-            .collect();
         let source_ip = client_address(
             &parts.extensions,
             &parts.headers,
             &app.config.trusted_proxies,
         );
         Ok(ApiCaller {
-            account,
-            permissions,
+            account: holder.account,
+            permissions: holder.permissions,
             source_ip,
             _realm: PhantomData,
         })

@@ -159,7 +159,7 @@ async fn my_rights<R: Realm>(
     State(app): State<AppState>,
     caller: ApiCaller<R>,
 ) -> Result<Json<Rights>, ApiError> {
-    let rights = app.store.rights_of(R::DIR, caller.account.id).await?;
+    let rights = thiqa_app::me::rights(&app, &caller.member()).await?;
     Ok(Json(Rights {
         account: caller.account.username,
         rights,

@@ -3,12 +3,13 @@
 //! certificate authority is needed and a revoked source's certificate stops
 //! working at once.
 
-use thiqa_domain::{ProviderId, Tenant};
+use thiqa_domain::Tenant;
 
 use super::IntakeSource;
 use crate::connect::Store;
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
+use crate::scope::ProviderScope;
 
 /// Whether `fingerprint` is a SHA-256 in lower-case hex.
 fn valid_fingerprint(fingerprint: &str) -> bool {
@@ -19,23 +20,39 @@ fn valid_fingerprint(fingerprint: &str) -> bool {
 }
 
 impl Store {
+    /// The live source whose pinned certificate has this fingerprint.
+    pub async fn intake_source_by_certificate(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<IntakeSource>, StoreError> {
+        if !valid_fingerprint(fingerprint) {
+            return Ok(None);
+        }
+        Ok(self
+            .live_source_where("tls_fingerprint", fingerprint)
+            .await?
+            .map(|(source, _)| source))
+    }
+}
+
+impl ProviderScope<'_> {
     /// Pins the TLS client certificate (SHA-256 of its DER, hex) of a live
     /// source of `provider`, replacing any earlier one. Journaled. A
     /// certificate already pinned to another source is a conflict.
     pub async fn set_intake_source_certificate(
-        &self,
-        provider: ProviderId,
+        self,
         id: i64,
         fingerprint: &str,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        let provider = self.provider;
         if !valid_fingerprint(fingerprint) {
             return Err(StoreError::Conflict(crate::Refusal::new(
                 "refusal-certificate-fingerprint",
                 "a certificate fingerprint is 64 lower-case hex digits",
             )));
         }
-        let mut w = self.write().await?;
+        let mut w = self.store.write().await?;
         let name: Option<String> = sqlx::query_scalar(
             "UPDATE intake_sources SET tls_fingerprint = $1 \
              WHERE id = $2 AND provider_id = $3 AND revoked_at IS NULL RETURNING name",
@@ -66,19 +83,5 @@ impl Store {
         )
         .await?;
         w.commit().await
-    }
-
-    /// The live source whose pinned certificate has this fingerprint.
-    pub async fn intake_source_by_certificate(
-        &self,
-        fingerprint: &str,
-    ) -> Result<Option<IntakeSource>, StoreError> {
-        if !valid_fingerprint(fingerprint) {
-            return Ok(None);
-        }
-        Ok(self
-            .live_source_where("tls_fingerprint", fingerprint)
-            .await?
-            .map(|(source, _)| source))
     }
 }

@@ -30,10 +30,9 @@ impl TestStore {
     #[allow(dead_code)]
     pub async fn operator(&self, tenant: thiqa_domain::Tenant, name: &str) -> i64 {
         self.store
+            .tenant(tenant)
             .create_account(
-                thiqa_domain::Directory::Operators,
                 thiqa_store::NewAccount {
-                    tenant,
                     username: name.into(),
                     display_name: name.into(),
                     email: None,
@@ -198,7 +197,6 @@ pub async fn iaas_service(
     provider: thiqa_domain::ProviderId,
 ) -> thiqa_domain::ServiceId {
     let new = thiqa_store::NewService {
-        provider,
         name: "IaaS",
         description: "",
         model: "iaas",
@@ -206,6 +204,7 @@ pub async fn iaas_service(
         facts_json: "{}",
     };
     store
+        .provider(provider)
         .create_service(&new, &thiqa_store::Actor::cli())
         .await
         .unwrap()
