@@ -4,7 +4,7 @@
 //! (`assessment.edit`); anyone who may read the service reads the plan.
 
 use thiqa_catalog::Catalog;
-use thiqa_domain::{Permission, ServiceId};
+use thiqa_domain::{ActionId, FindingId, Permission, ServiceId};
 use thiqa_store::{ActionItem, NewAction, ACTION_STATUSES};
 
 use crate::time::iso_date;
@@ -85,7 +85,7 @@ impl ActionInput {
         let mut findings = Vec::new();
         for f in items(t.findings) {
             match f.trim_start_matches('#').parse::<i64>() {
-                Ok(n) => findings.push(n),
+                Ok(n) => findings.push(FindingId(n)),
                 Err(_) => problems.push(ActionProblem::Finding(f.to_string())),
             }
         }
@@ -116,7 +116,7 @@ pub async fn plan(
     staff: &Staff<'_>,
     service: ServiceId,
     action: &ActionInput,
-) -> Result<i64, AppError> {
+) -> Result<ActionId, AppError> {
     staff.require(Permission::AssessmentEdit)?;
     Ok(app
         .store
@@ -137,7 +137,7 @@ pub async fn set_status(
     app: &App,
     staff: &Staff<'_>,
     service: ServiceId,
-    action: i64,
+    action: ActionId,
     status: &str,
     version: i64,
 ) -> Result<(), AppError> {
@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn only_open_work_past_its_date_is_overdue() {
         let item = |due: &str, status: &str| ActionItem {
-            id: 1,
+            id: ActionId(1),
             title: String::new(),
             description: String::new(),
             owner: String::new(),

@@ -3,7 +3,7 @@
 //! severity; each is acknowledged once, with a comment, by staff who read
 //! the journal (`journal.read`), and the acknowledgement is journaled.
 
-use thiqa_domain::Permission;
+use thiqa_domain::{AlertId, Permission};
 use thiqa_store::{Alert, AlertCursor, AlertQuery, AlertSeverity, MAX_ACK_COMMENT};
 
 use crate::{App, AppError, Staff};
@@ -52,7 +52,7 @@ pub fn comment_fits(comment: &str) -> bool {
 pub async fn acknowledge(
     app: &App,
     staff: &Staff<'_>,
-    alert: i64,
+    alert: AlertId,
     comment: &str,
 ) -> Result<Alert, AppError> {
     staff.require(Permission::JournalRead)?;

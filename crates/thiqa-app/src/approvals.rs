@@ -4,6 +4,7 @@
 //! the approval right. The store refuses one's own request and a change
 //! that widens the decider's own rights.
 
+use thiqa_domain::RightsRequestId;
 use thiqa_store::RightsRequest;
 
 use crate::{App, AppError, Member};
@@ -24,7 +25,7 @@ pub async fn requests(app: &App, member: &Member<'_>) -> Result<Vec<RightsReques
 pub async fn decide(
     app: &App,
     member: &Member<'_>,
-    id: i64,
+    id: RightsRequestId,
     approve: bool,
 ) -> Result<(), AppError> {
     member.require(member.directory().approve_access())?;

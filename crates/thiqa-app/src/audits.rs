@@ -4,7 +4,7 @@
 //! the only way an auditor reaches a service (see [`crate::AuditorScope`]).
 
 use thiqa_domain::assessment::iso_date_start;
-use thiqa_domain::{Permission, ServiceId};
+use thiqa_domain::{EngagementId, Permission, ServiceId};
 use thiqa_store::{Engagement, NewEngagement};
 
 use crate::{App, AppError, Staff};
@@ -109,7 +109,7 @@ pub async fn invite(
     app: &App,
     staff: &Staff<'_>,
     invitation: &Invitation,
-) -> Result<i64, AppError> {
+) -> Result<EngagementId, AppError> {
     staff.require(Permission::AuditsManage)?;
     if invitation.0.auditor_id == staff.account() {
         return Err(AppError::Forbidden);
@@ -122,7 +122,11 @@ pub async fn invite(
 }
 
 /// Ends an engagement now (`audits.manage`).
-pub async fn revoke(app: &App, staff: &Staff<'_>, engagement: i64) -> Result<(), AppError> {
+pub async fn revoke(
+    app: &App,
+    staff: &Staff<'_>,
+    engagement: EngagementId,
+) -> Result<(), AppError> {
     staff.require(Permission::AuditsManage)?;
     Ok(app
         .store

@@ -343,7 +343,7 @@ impl Staff<'_> {
             .await?
             .into_iter()
             .filter(|e| e.is_active(now))
-            .map(|e| ServiceId(e.service_id))
+            .map(|e| e.service_id)
             .collect();
         if engaged.is_empty() {
             return Err(AppError::Forbidden);

@@ -6,7 +6,7 @@
 
 use thiqa_blobs::BlobRead;
 use thiqa_catalog::Catalog;
-use thiqa_domain::{Permission, ServiceId};
+use thiqa_domain::{EvidenceId, Permission, ServiceId};
 use thiqa_store::{Evidence, EvidenceVersion, NewEvent, NewEvidence, NewEvidenceVersion};
 
 use crate::time::iso_date;
@@ -173,7 +173,7 @@ pub async fn editable_item(
     app: &App,
     staff: &Staff<'_>,
     service: ServiceId,
-    evidence: i64,
+    evidence: EvidenceId,
 ) -> Result<Evidence, AppError> {
     staff.require(Permission::AssessmentEdit)?;
     Ok(app
@@ -191,7 +191,7 @@ pub async fn add(
     service: ServiceId,
     meta: EvidenceMeta,
     content: Content,
-) -> Result<i64, AppError> {
+) -> Result<EvidenceId, AppError> {
     staff.require(Permission::AssessmentEdit)?;
     let mut new = NewEvidence {
         kind: "note",
@@ -229,7 +229,7 @@ pub async fn add_version(
     app: &App,
     staff: &Staff<'_>,
     service: ServiceId,
-    evidence: i64,
+    evidence: EvidenceId,
     file: StoredFile,
     valid_until: String,
     replacing: Option<i64>,
@@ -311,7 +311,7 @@ pub struct EvidenceHistory {
 pub async fn history(
     app: &App,
     scope: &ServiceScope,
-    evidence: i64,
+    evidence: EvidenceId,
 ) -> Result<EvidenceHistory, AppError> {
     let (p, s) = (scope.provider(), scope.service());
     let (service, item, versions) = tokio::try_join!(
@@ -339,7 +339,7 @@ pub struct OpenedFile {
 pub async fn open(
     app: &App,
     scope: &ServiceScope,
-    evidence: i64,
+    evidence: EvidenceId,
     version: Option<i64>,
 ) -> Result<OpenedFile, AppError> {
     let (p, s) = (scope.provider(), scope.service());

@@ -5,7 +5,7 @@
 //! provider answers.
 
 use thiqa_catalog::Catalog;
-use thiqa_domain::{Permission, ServiceId};
+use thiqa_domain::{FindingId, Permission, ServiceId};
 use thiqa_store::{Finding, NewFinding, FINDING_SEVERITIES};
 
 use crate::{App, AppError, AuditorScope, ServiceScope, Staff};
@@ -78,7 +78,7 @@ pub async fn record(
     app: &App,
     auditor: &AuditorScope,
     finding: &FindingInput,
-) -> Result<i64, AppError> {
+) -> Result<FindingId, AppError> {
     Ok(app
         .store
         .provider(auditor.provider())
@@ -98,7 +98,7 @@ pub async fn respond(
     app: &App,
     staff: &Staff<'_>,
     service: ServiceId,
-    finding: i64,
+    finding: FindingId,
     response: &str,
     version: i64,
 ) -> Result<(), AppError> {
@@ -122,7 +122,7 @@ pub async fn respond(
 pub async fn close(
     app: &App,
     auditor: &AuditorScope,
-    finding: i64,
+    finding: FindingId,
     note: &str,
     version: i64,
 ) -> Result<(), AppError> {

@@ -3,7 +3,7 @@
 //! owner holds; only its hash is kept).
 
 use thiqa_crypto::token::Token;
-use thiqa_domain::Permission;
+use thiqa_domain::{ApiTokenId, Permission};
 use thiqa_store::{ApiToken, HeldRight};
 
 use crate::{App, AppError, Member};
@@ -121,7 +121,7 @@ pub async fn create_token(
 }
 
 /// Revokes one of the member's own tokens (another's id changes nothing).
-pub async fn revoke_token(app: &App, member: &Member<'_>, id: i64) -> Result<(), AppError> {
+pub async fn revoke_token(app: &App, member: &Member<'_>, id: ApiTokenId) -> Result<(), AppError> {
     Ok(app
         .store
         .revoke_api_token(member.account(), id, member.actor())

@@ -132,7 +132,7 @@ pub(crate) async fn documents(
         .await?
         .into_iter()
         .map(|f| OscalFinding {
-            id: f.id,
+            id: f.id.0,
             obligation_id: f.obligation_id,
             kind: f.severity,
             description: f.description,
@@ -150,14 +150,14 @@ pub(crate) async fn documents(
         .await?
         .into_iter()
         .map(|a| OscalAction {
-            id: a.id,
+            id: a.id.0,
             title: a.title,
             description: a.description,
             owner: a.owner,
             due: Some(a.due_date).filter(|d| !d.is_empty()),
             status: a.status,
             obligation_ids: a.obligations,
-            finding_ids: a.findings,
+            finding_ids: a.findings.iter().map(|f| f.0).collect(),
         })
         .collect();
     let now = rfc3339(app.store.clock().now_s());

@@ -2,7 +2,7 @@
 //! provider tells its customers where their data lives): the sites of a
 //! service, added and removed by its provider's staff.
 
-use thiqa_domain::{Permission, ServiceId};
+use thiqa_domain::{Permission, ServiceId, SiteId};
 
 use crate::{App, AppError, Staff};
 
@@ -57,7 +57,7 @@ pub async fn add_site(
     staff: &Staff<'_>,
     service: ServiceId,
     site: &SiteInput,
-) -> Result<i64, AppError> {
+) -> Result<SiteId, AppError> {
     staff.require(Permission::ServicesManage)?;
     Ok(app
         .store
@@ -78,7 +78,7 @@ pub async fn remove_site(
     app: &App,
     staff: &Staff<'_>,
     service: ServiceId,
-    site: i64,
+    site: SiteId,
 ) -> Result<(), AppError> {
     staff.require(Permission::ServicesManage)?;
     Ok(app

@@ -4,7 +4,7 @@
 //! certificate), and can be revoked. The console (`config.manage`) and the
 //! command line do it through the same functions.
 
-use thiqa_domain::{OrganisationId, ProviderId};
+use thiqa_domain::{OrganisationId, ProviderId, SourceId};
 use thiqa_store::{valid_source_name, Actor, CreatedIntakeSource, IntakeSource, Organisation};
 
 use crate::{App, AppError};
@@ -67,7 +67,7 @@ pub async fn register(
 pub async fn pin_certificate(
     app: &App,
     admin: &ConfigAdmin,
-    source: i64,
+    source: SourceId,
     fingerprint: &str,
 ) -> Result<(), AppError> {
     Ok(app
@@ -103,7 +103,7 @@ pub async fn overview(
 }
 
 /// Revokes a source: its token stops working at once.
-pub async fn revoke(app: &App, admin: &ConfigAdmin, source: i64) -> Result<(), AppError> {
+pub async fn revoke(app: &App, admin: &ConfigAdmin, source: SourceId) -> Result<(), AppError> {
     Ok(app
         .store
         .provider(admin.provider)

@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 use thiqa_app::tenants::{role_by_name, seed_tenant, PROVIDER_ADMIN_ROLE};
 use thiqa_crypto::token::Token;
 use thiqa_domain::assessment::iso_date_start;
-use thiqa_domain::{Clock, OrganisationId, Permission, ProviderId, SystemClock, Tenant};
+use thiqa_domain::{Clock, OrganisationId, Permission, ProviderId, SourceId, SystemClock, Tenant};
 use thiqa_journal::{Event, NoteSigner, Outcome, Severity, Timestamp};
 use thiqa_store::{journal_signer, Actor, DatabaseLocation, IntakeSource, LeafQuery, NewAccount};
 use thiqa_store::{RuleSet, Store, DEFAULT_JOURNAL_ORIGIN};
@@ -158,7 +158,7 @@ struct Setup {
     provider: ProviderId,
     org: OrganisationId,
     other: OrganisationId,
-    source: i64,
+    source: SourceId,
     operator: i64,
 }
 
@@ -226,7 +226,7 @@ impl Setup {
             provider: ProviderId(n("provider")?),
             org: OrganisationId(n("org")?),
             other: OrganisationId(n("other")?),
-            source: n("source")?,
+            source: SourceId(n("source")?),
             operator: n("operator")?,
         })
     }

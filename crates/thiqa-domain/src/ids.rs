@@ -1,5 +1,7 @@
 //! Newtype ids so that a service id can never be passed where an
-//! organisation id is expected. Accounts are not among them: an account is
+//! organisation id is expected: the store takes and returns them, the use
+//! cases pass them on, and the web edge parses them straight from the path
+//! (`Path<(ServiceId, EvidenceId)>`). Accounts are not among them: an account is
 //! named by its directory and its id together (`Account::directory`,
 //! `Account::id`), the two directories being separate tables.
 
@@ -29,4 +31,20 @@ id_type!(
     ServiceId,
     ApiTokenId,
     PairId,
+    /// A piece of evidence attached to a service (and its versions).
+    EvidenceId,
+    /// An auditor's finding on a service.
+    FindingId,
+    /// An item of a service's action plan.
+    ActionId,
+    /// An auditor's engagement on one service.
+    EngagementId,
+    /// A site where a service's data lives (3.15.2).
+    SiteId,
+    /// A source of infrastructure events (intake).
+    SourceId,
+    /// A correlation alert.
+    AlertId,
+    /// A request for a right awaiting a second person's approval.
+    RightsRequestId,
 );

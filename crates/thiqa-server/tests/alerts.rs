@@ -24,7 +24,7 @@ async fn operator(t: &TestApp, name: &str, roles: &[&str]) -> Client {
     c
 }
 
-async fn evaluate(t: &TestApp) -> Vec<i64> {
+async fn evaluate(t: &TestApp) -> Vec<thiqa_domain::AlertId> {
     let rules = t.app.config.alerts.rules().unwrap();
     thiqa_server::alerting::evaluate_now(&t.app, &rules)
         .await

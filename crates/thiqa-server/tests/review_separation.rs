@@ -547,7 +547,12 @@ async fn service(t: &TestApp, name: &str) -> (ProviderId, ServiceId) {
     )
 }
 
-async fn engage(t: &TestApp, p: ProviderId, s: ServiceId, auditor: i64) -> i64 {
+async fn engage(
+    t: &TestApp,
+    p: ProviderId,
+    s: ServiceId,
+    auditor: i64,
+) -> thiqa_domain::EngagementId {
     use thiqa_domain::Clock;
     let now = t.clock.now_s();
     let new = NewEngagement {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ServiceId, Tenant};
+use thiqa_domain::{ActionId, FindingId, ServiceId, Tenant};
 
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
@@ -20,12 +20,12 @@ pub struct NewAction {
     pub due_date: String,
     pub obligations: Vec<String>,
     /// Auditors' findings of the same service this action answers.
-    pub findings: Vec<i64>,
+    pub findings: Vec<FindingId>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionItem {
-    pub id: i64,
+    pub id: ActionId,
     pub title: String,
     pub description: String,
     pub owner: String,
@@ -33,7 +33,7 @@ pub struct ActionItem {
     pub status: String,
     pub created_by: String,
     pub obligations: Vec<String>,
-    pub findings: Vec<i64>,
+    pub findings: Vec<FindingId>,
     /// Bumped by every status change; a change names the version it saw.
     pub version: i64,
 }
@@ -44,7 +44,7 @@ impl ProviderScope<'_> {
         service: ServiceId,
         new: &NewAction,
         actor: &Actor,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<ActionId, StoreError> {
         let provider = self.provider;
         self.service(service).await?;
         let now = self.store.clock.now_s();
@@ -75,7 +75,7 @@ impl ProviderScope<'_> {
                  SELECT $1, id FROM findings WHERE id = $2 AND service_id = $3 ON CONFLICT DO NOTHING",
             )
             .bind(id)
-            .bind(f)
+            .bind(f.0)
             .bind(service.0)
             .execute(&mut *w.tx)
             .await?;
@@ -103,7 +103,7 @@ impl ProviderScope<'_> {
         )
         .await?;
         w.commit().await?;
-        Ok(id)
+        Ok(ActionId(id))
     }
 
     /// Moves an action to another status (one of [`ACTION_STATUSES`]),
@@ -111,11 +111,12 @@ impl ProviderScope<'_> {
     pub async fn set_action_status(
         self,
         service: ServiceId,
-        id: i64,
+        id: ActionId,
         status: &str,
         version: i64,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        let id = id.0;
         let provider = self.provider;
         if !ACTION_STATUSES.contains(&status) {
             return Err(StoreError::Conflict(
@@ -175,7 +176,7 @@ impl ProviderScope<'_> {
         .await?;
         let mut out: Vec<ActionItem> = Vec::new();
         for r in &rows {
-            let id: i64 = r.try_get("id")?;
+            let id = ActionId(r.try_get("id")?);
             if out.last().is_none_or(|a| a.id != id) {
                 out.push(ActionItem {
                     id,
@@ -203,9 +204,9 @@ impl ProviderScope<'_> {
         .fetch_all(&self.store.pool)
         .await?;
         for r in &links {
-            let action: i64 = r.try_get("action_id")?;
+            let action = ActionId(r.try_get("action_id")?);
             if let Some(a) = out.iter_mut().find(|a| a.id == action) {
-                a.findings.push(r.try_get("finding_id")?);
+                a.findings.push(FindingId(r.try_get("finding_id")?));
             }
         }
         Ok(out)

@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use thiqa_domain::Tenant;
+use thiqa_domain::{AlertId, Tenant};
 use thiqa_journal::Event;
 
 use crate::connect::{Backend, Store};
@@ -58,7 +58,7 @@ pub const MAX_ACK_COMMENT: usize = 2000;
 /// A raised alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alert {
-    pub id: i64,
+    pub id: AlertId,
     pub rule_id: String,
     pub title: String,
     pub severity: String,
@@ -95,7 +95,7 @@ pub struct AlertRun {
     /// Leaves read.
     pub evaluated: u64,
     /// Ids of the alerts raised.
-    pub raised: Vec<i64>,
+    pub raised: Vec<AlertId>,
     /// The cursor after the run: leaves below it are evaluated.
     pub next_leaf: u64,
     /// Whether the run reached the journal's end.
@@ -257,7 +257,7 @@ fn alert_from_row(r: &sqlx::any::AnyRow) -> Result<Alert, StoreError> {
         None => None,
     };
     Ok(Alert {
-        id: r.try_get("id")?,
+        id: AlertId(r.try_get("id")?),
         rule_id: r.try_get("rule_id")?,
         title: r.try_get("title")?,
         severity: r.try_get("severity")?,
@@ -352,7 +352,7 @@ impl Store {
         rules: &RuleSet,
         now_ms: i64,
         batch: u64,
-        raised: &mut Vec<i64>,
+        raised: &mut Vec<AlertId>,
     ) -> Result<(u64, u64), StoreError> {
         let mut w = self.write().await?;
         let lock = match self.backend() {
@@ -470,7 +470,7 @@ impl Store {
                             count: raise.count,
                             last: raise.last_leaf,
                         });
-                        raised.push(alert_id);
+                        raised.push(AlertId(alert_id));
                         to_journal.push((alert_id, rule, id.1.clone(), raise));
                     }
                 }
@@ -590,8 +590,8 @@ impl TenantScope<'_> {
     }
 
     /// One alert `scope` may see.
-    pub async fn alert(self, id: i64) -> Result<Alert, StoreError> {
-        let scope = self.tenant;
+    pub async fn alert(self, id: AlertId) -> Result<Alert, StoreError> {
+        let (scope, id) = (self.tenant, id.0);
         let mut conn = self.store.pool.acquire().await?;
         alert_on(&mut conn, scope, id).await
     }
@@ -627,10 +627,11 @@ impl TenantScope<'_> {
     /// Conflict naming who did it.
     pub async fn acknowledge_alert(
         self,
-        id: i64,
+        id: AlertId,
         comment: &str,
         actor: &Actor,
     ) -> Result<Alert, StoreError> {
+        let id = id.0;
         let scope = self.tenant;
         let comment = comment.trim();
         if comment.is_empty() || comment.chars().count() > MAX_ACK_COMMENT {

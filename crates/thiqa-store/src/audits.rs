@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ServiceId, Tenant};
+use thiqa_domain::{EngagementId, ServiceId, Tenant};
 
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
@@ -25,8 +25,8 @@ pub struct NewEngagement {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Engagement {
-    pub id: i64,
-    pub service_id: i64,
+    pub id: EngagementId,
+    pub service_id: ServiceId,
     pub service_name: String,
     pub auditor_id: i64,
     pub auditor_username: String,
@@ -53,8 +53,8 @@ const ENGAGEMENT_SELECT: &str = "SELECT e.id, e.service_id, s.name AS service_na
 
 fn engagement_from_row(r: &sqlx::any::AnyRow) -> Result<Engagement, StoreError> {
     Ok(Engagement {
-        id: r.try_get("id")?,
-        service_id: r.try_get("service_id")?,
+        id: EngagementId(r.try_get("id")?),
+        service_id: ServiceId(r.try_get("service_id")?),
         service_name: r.try_get("service_name")?,
         auditor_id: r.try_get("auditor_id")?,
         auditor_username: r.try_get("auditor_username")?,
@@ -76,7 +76,7 @@ impl ProviderScope<'_> {
         self,
         new: &NewEngagement,
         actor: &Actor,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<EngagementId, StoreError> {
         let provider = self.provider;
         let service = self.service(new.service).await?;
         let tenant = Tenant::Provider(provider);
@@ -140,10 +140,16 @@ impl ProviderScope<'_> {
                         .arg("reason", refused),
                 ),
             })
+            .map(EngagementId)
     }
 
     /// Ends an engagement now; the auditor's next request is refused.
-    pub async fn revoke_engagement(self, id: i64, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn revoke_engagement(
+        self,
+        id: EngagementId,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let id = id.0;
         let provider = self.provider;
         let mut w = self.store.write().await?;
         let done = sqlx::query(

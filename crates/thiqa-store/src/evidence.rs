@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ServiceId, Tenant};
+use thiqa_domain::{EvidenceId, ServiceId, Tenant};
 
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
@@ -26,7 +26,7 @@ pub struct NewEvidence {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
-    pub id: i64,
+    pub id: EvidenceId,
     pub kind: String,
     pub title: String,
     pub sha256: Option<String>,
@@ -49,7 +49,7 @@ const COLUMNS: &str =
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Evidence, StoreError> {
     Ok(Evidence {
-        id: r.try_get("id")?,
+        id: EvidenceId(r.try_get("id")?),
         kind: r.try_get("kind")?,
         title: r.try_get("title")?,
         sha256: r.try_get("sha256")?,
@@ -73,7 +73,7 @@ impl ProviderScope<'_> {
         service: ServiceId,
         new: &NewEvidence,
         actor: &Actor,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<EvidenceId, StoreError> {
         let provider = self.provider;
         self.service(service).await?;
         let mut w = self.store.write().await?;
@@ -137,7 +137,7 @@ impl ProviderScope<'_> {
         )
         .await?;
         w.commit().await?;
-        Ok(id)
+        Ok(EvidenceId(id))
     }
 
     /// The service's evidence, newest first, each with its obligations;
@@ -160,7 +160,7 @@ impl ProviderScope<'_> {
             .await?;
         let mut out: Vec<Evidence> = Vec::new();
         for r in &rows {
-            let id: i64 = r.try_get("id")?;
+            let id = EvidenceId(r.try_get("id")?);
             if out.last().is_none_or(|e| e.id != id) {
                 out.push(from_row(r)?);
             }
@@ -173,7 +173,11 @@ impl ProviderScope<'_> {
     }
 
     /// One evidence item of a service of this provider (for download).
-    pub async fn evidence_item(self, service: ServiceId, id: i64) -> Result<Evidence, StoreError> {
+    pub async fn evidence_item(
+        self,
+        service: ServiceId,
+        id: EvidenceId,
+    ) -> Result<Evidence, StoreError> {
         self.evidence(service, None)
             .await?
             .into_iter()

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ServiceId, Tenant};
+use thiqa_domain::{EvidenceId, ServiceId, Tenant};
 
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
@@ -72,12 +72,13 @@ impl ProviderScope<'_> {
     pub async fn add_evidence_version(
         self,
         service: ServiceId,
-        evidence: i64,
+        evidence: EvidenceId,
         new: &NewEvidenceVersion,
         replacing: Option<i64>,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
         let provider = self.provider;
+        let evidence = evidence.0;
         self.service(service).await?;
         let mut w = self.store.write().await?;
         // One statement both checks the item and takes the next number, so
@@ -143,9 +144,10 @@ impl ProviderScope<'_> {
     pub async fn evidence_versions(
         self,
         service: ServiceId,
-        evidence: i64,
+        evidence: EvidenceId,
     ) -> Result<Vec<EvidenceVersion>, StoreError> {
         self.service(service).await?;
+        let evidence = evidence.0;
         // Scoped by the service in the query itself: an item of another
         // service has no versions here.
         let rows = sqlx::query(

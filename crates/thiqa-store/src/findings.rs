@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ServiceId, Tenant};
+use thiqa_domain::{EngagementId, FindingId, ServiceId, Tenant};
 
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
@@ -25,9 +25,9 @@ pub struct NewFinding {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    pub id: i64,
-    pub service_id: i64,
-    pub engagement_id: Option<i64>,
+    pub id: FindingId,
+    pub service_id: ServiceId,
+    pub engagement_id: Option<EngagementId>,
     pub obligation_id: String,
     pub severity: String,
     pub description: String,
@@ -56,9 +56,11 @@ const FINDING_SELECT: &str = "SELECT id, service_id, engagement_id, obligation_i
 
 fn finding_from_row(r: &sqlx::any::AnyRow) -> Result<Finding, StoreError> {
     Ok(Finding {
-        id: r.try_get("id")?,
-        service_id: r.try_get("service_id")?,
-        engagement_id: r.try_get("engagement_id")?,
+        id: FindingId(r.try_get("id")?),
+        service_id: ServiceId(r.try_get("service_id")?),
+        engagement_id: r
+            .try_get::<Option<i64>, _>("engagement_id")?
+            .map(EngagementId),
         obligation_id: r.try_get("obligation_id")?,
         severity: r.try_get("severity")?,
         description: r.try_get("description")?,
@@ -87,10 +89,11 @@ impl ProviderScope<'_> {
     pub async fn record_finding(
         self,
         service: ServiceId,
-        engagement_id: Option<i64>,
+        engagement_id: Option<EngagementId>,
         new: &NewFinding,
         actor: &Actor,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<FindingId, StoreError> {
+        let engagement_id = engagement_id.map(|x| x.0);
         let provider = self.provider;
         if !FINDING_SEVERITIES.contains(&new.severity.as_str()) {
             return Err(StoreError::Conflict(
@@ -128,7 +131,7 @@ impl ProviderScope<'_> {
         )
         .await?;
         w.commit().await?;
-        Ok(id)
+        Ok(FindingId(id))
     }
 
     /// The provider's answer, made from `version` of the finding (None:
@@ -137,11 +140,12 @@ impl ProviderScope<'_> {
     pub async fn respond_to_finding(
         self,
         service: ServiceId,
-        id: i64,
+        id: FindingId,
         response: &str,
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        let id = id.0;
         let step = Step::Respond(response);
         self.finding_step(service, id, step, version, actor).await
     }
@@ -151,11 +155,12 @@ impl ProviderScope<'_> {
     pub async fn close_finding(
         self,
         service: ServiceId,
-        id: i64,
+        id: FindingId,
         note: &str,
         version: Option<i64>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        let id = id.0;
         self.finding_step(service, id, Step::Close(note), version, actor)
             .await
     }
@@ -176,7 +181,7 @@ impl ProviderScope<'_> {
         let key = [("id", Key::Int(id)), ("service_id", Key::Int(service.0))];
         if !versions::claim(&mut w, "findings", &key, version).await? {
             drop(w);
-            let f = self.finding(service, id).await?;
+            let f = self.finding(service, FindingId(id)).await?;
             return Err(if f.is_closed() {
                 StoreError::Conflict(finding_closed(id))
             } else {
@@ -214,7 +219,7 @@ impl ProviderScope<'_> {
         if done.rows_affected() != 1 {
             drop(w);
             // Tell a missing finding from a closed one or a refused author.
-            let f = self.finding(service, id).await?;
+            let f = self.finding(service, FindingId(id)).await?;
             let refusal = if f.is_closed() {
                 finding_closed(id)
             } else if responding {
@@ -251,7 +256,8 @@ impl ProviderScope<'_> {
         w.commit().await
     }
 
-    pub async fn finding(self, service: ServiceId, id: i64) -> Result<Finding, StoreError> {
+    pub async fn finding(self, service: ServiceId, id: FindingId) -> Result<Finding, StoreError> {
+        let id = id.0;
         self.service(service).await?;
         let sql = format!("{FINDING_SELECT} WHERE id = $1 AND service_id = $2");
         let row = sqlx::query(&sql)

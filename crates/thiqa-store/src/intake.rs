@@ -19,7 +19,7 @@ mod receipts;
 use serde::Serialize;
 use sqlx::Row;
 use thiqa_crypto::token::{ct_eq, Token};
-use thiqa_domain::{OrganisationId, ProviderId, Tenant};
+use thiqa_domain::{OrganisationId, ProviderId, SourceId, Tenant};
 use thiqa_journal::{Event, Timestamp};
 
 use crate::connect::Store;
@@ -34,7 +34,7 @@ use thiqa_intake::{BatchContext, BatchRefusal, IntakeLimits};
 /// A registered event source.
 #[derive(Debug, Clone, Serialize)]
 pub struct IntakeSource {
-    pub id: i64,
+    pub id: SourceId,
     pub provider_id: ProviderId,
     /// The `source` of every event it sends.
     pub name: String,
@@ -108,7 +108,7 @@ fn source_from(
     organisations: Vec<OrganisationId>,
 ) -> Result<IntakeSource, StoreError> {
     Ok(IntakeSource {
-        id: row.try_get("id")?,
+        id: SourceId(row.try_get("id")?),
         provider_id: ProviderId(row.try_get("provider_id")?),
         name: row.try_get("name")?,
         organisations,
@@ -334,14 +334,14 @@ impl Store {
         // point refuses the batch; one after it is ordered after the batch.
         let live: Option<Option<i64>> =
             sqlx::query_scalar("SELECT revoked_at FROM intake_sources WHERE id = $1")
-                .bind(source.id)
+                .bind(source.id.0)
                 .fetch_optional(&mut *w.tx)
                 .await?;
         if !matches!(live, Some(None)) {
             return Err(IntakeError::Revoked);
         }
         if let Some(key) = key {
-            match receipts::earlier(&mut w.tx, source.id, key).await? {
+            match receipts::earlier(&mut w.tx, source.id.0, key).await? {
                 Some(Ok(receipt)) => return Ok((receipt, true)),
                 Some(Err(())) => return Err(IntakeError::KeyReused),
                 None => {}
@@ -365,7 +365,7 @@ impl Store {
         )
         .await?;
         if let Some(key) = key {
-            receipts::record(&mut w.tx, source.id, key, &receipt, self.clock.now_ms()).await?;
+            receipts::record(&mut w.tx, source.id.0, key, &receipt, self.clock.now_ms()).await?;
         }
         w.commit().await?;
         tracing::info!(
@@ -468,7 +468,7 @@ impl ProviderScope<'_> {
         w.commit().await?;
         Ok(CreatedIntakeSource {
             source: IntakeSource {
-                id,
+                id: SourceId(id),
                 provider_id: provider,
                 name: name.to_owned(),
                 organisations,
@@ -513,7 +513,8 @@ impl ProviderScope<'_> {
     }
 
     /// One source of `provider`.
-    pub async fn intake_source(self, id: i64) -> Result<IntakeSource, StoreError> {
+    pub async fn intake_source(self, id: SourceId) -> Result<IntakeSource, StoreError> {
+        let id = id.0;
         let provider = self.provider;
         let sql = format!(
             "SELECT {SOURCE_COLUMNS} FROM intake_sources WHERE id = $1 AND provider_id = $2"
@@ -529,7 +530,8 @@ impl ProviderScope<'_> {
 
     /// Revokes a live source of `provider`: its token stops working at once.
     /// Journaled.
-    pub async fn revoke_intake_source(self, id: i64, actor: &Actor) -> Result<(), StoreError> {
+    pub async fn revoke_intake_source(self, id: SourceId, actor: &Actor) -> Result<(), StoreError> {
+        let id = id.0;
         let provider = self.provider;
         let mut w = self.store.write().await?;
         let name: Option<String> = sqlx::query_scalar(

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{PairId, Permission, RoleId};
+use thiqa_domain::{PairId, Permission, RightsRequestId, RoleId};
 
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
@@ -20,7 +20,7 @@ use crate::versions::{self, Key};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RightsRequest {
-    pub id: i64,
+    pub id: RightsRequestId,
     /// `role.update` or `separation.remove`.
     pub kind: String,
     pub role_id: Option<i64>,
@@ -52,7 +52,7 @@ const SELECT: &str =
 fn from_row(r: &sqlx::any::AnyRow) -> Result<RightsRequest, StoreError> {
     let perms: String = r.try_get("permissions")?;
     Ok(RightsRequest {
-        id: r.try_get("id")?,
+        id: RightsRequestId(r.try_get("id")?),
         kind: r.try_get("kind")?,
         role_id: r.try_get("role_id")?,
         role_version: r.try_get("role_version")?,
@@ -187,10 +187,11 @@ impl TenantScope<'_> {
     /// too (nobody grants a right to itself).
     pub async fn decide_rights_request(
         self,
-        id: i64,
+        id: RightsRequestId,
         approve: bool,
         actor: &Actor,
     ) -> Result<(), AssignmentError> {
+        let id = id.0;
         let tenant = self.tenant;
         let verb = if approve {
             "rights.approve"

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use sqlx::Row;
-use thiqa_domain::{ProviderId, ServiceId, Tenant};
+use thiqa_domain::{ProviderId, ServiceId, SiteId, Tenant};
 
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
@@ -43,7 +43,7 @@ pub struct Service {
 /// A data centre where the service's data is stored or processed.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Site {
-    pub id: i64,
+    pub id: SiteId,
     pub name: String,
     pub city: String,
     /// ISO 3166-1 alpha-2.
@@ -218,7 +218,7 @@ impl ProviderScope<'_> {
         rows.iter()
             .map(|r| {
                 Ok(Site {
-                    id: r.try_get("id")?,
+                    id: SiteId(r.try_get("id")?),
                     name: r.try_get("name")?,
                     city: r.try_get("city")?,
                     country: r.try_get("country")?,
@@ -234,7 +234,7 @@ impl ProviderScope<'_> {
         city: &str,
         country: &str,
         actor: &Actor,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<SiteId, StoreError> {
         let provider = self.provider;
         self.service(service).await?;
         let mut w = self.store.write().await?;
@@ -257,15 +257,16 @@ impl ProviderScope<'_> {
         )
         .await?;
         w.commit().await?;
-        Ok(id)
+        Ok(SiteId(id))
     }
 
     pub async fn remove_site(
         self,
         service: ServiceId,
-        site: i64,
+        site: SiteId,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        let site = site.0;
         let provider = self.provider;
         self.service(service).await?;
         let mut w = self.store.write().await?;

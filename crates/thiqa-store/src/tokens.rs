@@ -1,7 +1,7 @@
 //! Personal API tokens. Only SHA-256 hashes of the secrets are stored.
 
 use serde::Serialize;
-use thiqa_domain::{Directory, Permission};
+use thiqa_domain::{ApiTokenId, Directory, Permission};
 
 use crate::accounts::Account;
 use crate::connect::{Store, WriteTx};
@@ -12,7 +12,7 @@ use crate::reads::ReadRow;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiToken {
-    pub id: i64,
+    pub id: ApiTokenId,
     pub name: String,
     /// The permissions the token may use: a subset of its owner's at use time.
     pub scopes: Vec<Permission>,
@@ -32,7 +32,7 @@ pub struct ApiTokenOwner {
 fn token_from(row: &ReadRow) -> Result<ApiToken, StoreError> {
     let scopes: String = row.get("scopes")?;
     Ok(ApiToken {
-        id: row.get("id")?,
+        id: ApiTokenId(row.get("id")?),
         name: row.get("name")?,
         scopes: scopes
             .split_whitespace()
@@ -90,7 +90,7 @@ impl Store {
         scopes: &[Permission],
         expires_at: i64,
         actor: &Actor,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<ApiTokenId, StoreError> {
         let t = tables(account.directory);
         let scopes_text = scopes
             .iter()
@@ -120,7 +120,7 @@ impl Store {
         )
         .await?;
         w.commit().await?;
-        Ok(id)
+        Ok(ApiTokenId(id))
     }
 
     /// The live token with this hash (not revoked, not expired), if any.
@@ -144,7 +144,7 @@ impl Store {
             let sql = format!("UPDATE {} SET last_used_at = $1 WHERE id = $2", t.tokens);
             sqlx::query(&sql)
                 .bind(now)
-                .bind(token.id)
+                .bind(token.id.0)
                 .execute(&self.pool)
                 .await?;
         }
@@ -166,9 +166,10 @@ impl Store {
     pub async fn revoke_api_token(
         &self,
         account: &Account,
-        token_id: i64,
+        token_id: ApiTokenId,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        let token_id = token_id.0;
         let t = tables(account.directory);
         let mut w = self.write().await?;
         let sql = format!(

@@ -66,7 +66,7 @@ async fn failed_login(t: &TestStore, tenant: Tenant, account: &str, gap_s: i64) 
     t.clock.advance_s(gap_s);
 }
 
-async fn evaluate(t: &TestStore, rules: &RuleSet) -> Vec<i64> {
+async fn evaluate(t: &TestStore, rules: &RuleSet) -> Vec<thiqa_domain::AlertId> {
     use thiqa_domain::Clock;
     let run = t
         .store

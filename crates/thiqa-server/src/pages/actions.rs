@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::actions::{self, ActionInput, ActionProblem, ActionText, PlannedAction};
 use thiqa_app::AppError;
-use thiqa_domain::{Permission, ServiceId};
+use thiqa_domain::{ActionId, FindingId, Permission, ServiceId};
 use thiqa_store::ACTION_STATUSES;
 
 use crate::auth::visit::Signed;
@@ -21,7 +21,7 @@ use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
 pub struct Row {
-    pub id: i64,
+    pub id: ActionId,
     pub title: String,
     pub description: String,
     pub owner: String,
@@ -29,7 +29,7 @@ pub struct Row {
     pub overdue: bool,
     pub status: String,
     pub obligations: Vec<String>,
-    pub findings: Vec<i64>,
+    pub findings: Vec<FindingId>,
     /// The version its status form edits.
     pub version: i64,
 }
@@ -117,7 +117,7 @@ fn status_key(s: &str) -> &'static str {
 pub async fn list(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, PageError> {
     let query = q
@@ -138,7 +138,7 @@ pub async fn list(
             .unwrap_or_default(),
         ..ActionForm::default()
     };
-    page_with(&app, &me, ServiceId(id), form, vec![], StatusCode::OK).await
+    page_with(&app, &me, id, form, vec![], StatusCode::OK).await
 }
 
 /// The message of one problem of the new-action form.
@@ -165,11 +165,10 @@ fn problem_message(tr: &Tr, p: &ActionProblem) -> String {
 pub async fn create(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let id = ServiceId(id);
     let get = |k: &str| field(&pairs, k);
     let typed = ActionForm {
         refused: true,
@@ -213,7 +212,7 @@ pub async fn create(
 pub async fn set_status(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, aid)): Path<(i64, i64)>,
+    Path((id, aid)): Path<(ServiceId, ActionId)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
@@ -227,7 +226,7 @@ pub async fn set_status(
         )));
     }
     let version = edited_version(&tr, field(&pairs, "version").as_str())?;
-    let service = ServiceId(id);
+    let service = id;
     match actions::set_status(&app, &me.staff()?, service, aid, &status, version).await {
         Ok(()) => Ok(confirmed(&format!("/services/{id}/actions"), Notice::Saved)),
         // The list shows the status as it now is; nothing was changed.

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::alerts;
 use thiqa_app::AppError;
+use thiqa_domain::AlertId;
 use thiqa_store::{format_window, Alert, MAX_ACK_COMMENT};
 
 use crate::auth::visit::Signed;
@@ -25,7 +26,7 @@ use thiqa_app::time::iso_date;
 
 /// One alert as shown.
 pub struct AlertRow {
-    pub id: i64,
+    pub id: AlertId,
     pub title: String,
     pub rule_id: String,
     pub severity: String,
@@ -96,7 +97,7 @@ struct AlertsPage<'a> {
     evaluated: String,
     /// A refused acknowledgement: the alert and the comment as typed; its
     /// problem is shown inside that alert's form.
-    typed: Option<(i64, String)>,
+    typed: Option<(AlertId, String)>,
     errors: Vec<String>,
     max_comment: usize,
 }
@@ -104,7 +105,7 @@ struct AlertsPage<'a> {
 async fn page_with(
     app: &AppState,
     me: &Signed<Console>,
-    typed: Option<(i64, String)>,
+    typed: Option<(AlertId, String)>,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
@@ -179,7 +180,7 @@ pub async fn list(State(app): State<AppState>, me: Signed<Console>) -> Result<Re
 pub async fn acknowledge(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<AlertId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let staff = me.staff()?;

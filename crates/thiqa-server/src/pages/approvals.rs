@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::approvals;
+use thiqa_domain::RightsRequestId;
 
 use crate::auth::visit::Signed;
 use crate::realm::Realm;
@@ -19,7 +20,7 @@ use crate::web::render;
 use thiqa_app::time::format_utc;
 
 pub struct RequestRow {
-    pub id: i64,
+    pub id: RightsRequestId,
     pub kind_key: &'static str,
     pub summary: String,
     pub requested: String,
@@ -91,7 +92,7 @@ pub async fn page<R: Realm>(
 async fn decide<R: Realm>(
     app: &AppState,
     me: &Signed<R>,
-    id: i64,
+    id: RightsRequestId,
     approve: bool,
 ) -> Result<Response, PageError> {
     match approvals::decide(app, &me.member(), id, approve).await {
@@ -106,7 +107,7 @@ async fn decide<R: Realm>(
 pub async fn approve<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
-    Path(id): Path<i64>,
+    Path(id): Path<RightsRequestId>,
 ) -> Result<Response, PageError> {
     decide(&app, &me, id, true).await
 }
@@ -114,7 +115,7 @@ pub async fn approve<R: Realm>(
 pub async fn reject<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
-    Path(id): Path<i64>,
+    Path(id): Path<RightsRequestId>,
 ) -> Result<Response, PageError> {
     decide(&app, &me, id, false).await
 }

@@ -215,18 +215,10 @@ async fn list_page(
 pub async fn list(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    list_page(
-        &app,
-        &me,
-        ServiceId(id),
-        raw.as_deref(),
-        None,
-        StatusCode::OK,
-    )
-    .await
+    list_page(&app, &me, id, raw.as_deref(), None, StatusCode::OK).await
 }
 
 /// Bulk edit: the same status (and owner, justification) for every checked
@@ -234,11 +226,10 @@ pub async fn list(
 pub async fn bulk(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let id = ServiceId(id);
     let tr = me.tr(&app);
     let status = AssessmentStatus::parse(&field(&pairs, "status"))
         .ok_or_else(|| PageError::BadRequest(tr.t1("error-query-param", "param", "status")))?;
@@ -428,9 +419,9 @@ async fn item_page(
 pub async fn item(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, oid)): Path<(i64, String)>,
+    Path((id, oid)): Path<(ServiceId, String)>,
 ) -> Result<Response, PageError> {
-    let scope = me.staff()?.service(&app, ServiceId(id)).await?;
+    let scope = me.staff()?.service(&app, id).await?;
     let entry = assessment::entry(&app, &scope, &oid).await?;
     item_page(&app, &me, entry, &oid, None, vec![], StatusCode::OK).await
 }
@@ -438,12 +429,12 @@ pub async fn item(
 pub async fn save(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, oid)): Path<(i64, String)>,
+    Path((id, oid)): Path<(ServiceId, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
     let staff = me.staff()?;
-    let service = ServiceId(id);
+    let service = id;
     let tr = me.tr(&app);
     let status = AssessmentStatus::parse(&field(&pairs, "status"))
         .ok_or_else(|| PageError::BadRequest(tr.t1("error-query-param", "param", "status")))?;
@@ -484,7 +475,7 @@ pub async fn save(
 #[template(path = "import_report.html")]
 struct ImportReport<'a> {
     chrome: Chrome<'a>,
-    service_id: i64,
+    service_id: ServiceId,
     service_name: String,
     imported: usize,
     problems: Vec<(usize, String)>,
@@ -498,7 +489,7 @@ pub const IMPORT_LIMIT: usize = 20 * 1024 * 1024;
 pub async fn import(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     mut multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
@@ -533,7 +524,7 @@ pub async fn import(
         return Err(PageError::BadRequest(tr.t("error-evidence-file")));
     };
     let is_xlsx = name.ends_with(".xlsx") || bytes.starts_with(b"PK");
-    let imported = assessment::import(&app, &staff, ServiceId(id), bytes, is_xlsx).await?;
+    let imported = assessment::import(&app, &staff, id, bytes, is_xlsx).await?;
     let (count, problems, status) = match imported.outcome {
         thiqa_export::import::ImportOutcome::Accepted(items) => {
             (items.len(), vec![], StatusCode::OK)

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::audits::{self, Invitation, InvitationProblem, InvitationText};
 use thiqa_app::AppError;
-use thiqa_domain::Permission;
+use thiqa_domain::{EngagementId, Permission, ServiceId};
 use thiqa_store::Engagement;
 
 use crate::auth::visit::Signed;
@@ -23,8 +23,8 @@ use crate::web::render;
 use thiqa_app::time::iso_date;
 
 pub struct Row {
-    pub id: i64,
-    pub service_id: i64,
+    pub id: EngagementId,
+    pub service_id: ServiceId,
     pub service_name: String,
     pub auditor: String,
     pub firm: String,
@@ -154,7 +154,7 @@ pub async fn invite(
 pub async fn revoke(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<EngagementId>,
 ) -> Result<Response, PageError> {
     audits::revoke(&app, &me.staff()?, id).await?;
     Ok(confirmed("/audits", Notice::Removed))

@@ -7,7 +7,7 @@ use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::evidence::{self, Content, EvidenceMeta, EvidenceProblem, Validity};
-use thiqa_domain::{Permission, ServiceId};
+use thiqa_domain::{EvidenceId, Permission, ServiceId};
 
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
@@ -145,7 +145,7 @@ async fn page_with(
 pub async fn list(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, PageError> {
     // `?o=3.6.3.b` pre-fills the obligations (link from an obligation page).
@@ -158,7 +158,7 @@ pub async fn list(
         obligations: prefill,
         ..Typed::default()
     };
-    page_with(&app, &me, ServiceId(id), typed, vec![], StatusCode::OK).await
+    page_with(&app, &me, id, typed, vec![], StatusCode::OK).await
 }
 
 /// The message of one problem of either form.
@@ -223,7 +223,7 @@ async fn add_or_refuse(
 pub async fn add_link_or_note(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
@@ -236,7 +236,7 @@ pub async fn add_link_or_note(
         note: field(&pairs, "note"),
     };
     let content = Content::link_or_note(&typed.url, &typed.note);
-    add_or_refuse(&app, &me, ServiceId(id), typed, content).await
+    add_or_refuse(&app, &me, id, typed, content).await
 }
 
 /// Streams the file to the blob store while hashing it; the record is
@@ -244,10 +244,9 @@ pub async fn add_link_or_note(
 pub async fn upload(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let id = ServiceId(id);
     evidence::may_add(&app, &me.staff()?, id).await?;
     let tr = me.tr(&app);
     let bad = |m: String| PageError::BadRequest(m);
@@ -288,8 +287,8 @@ pub async fn upload(
 pub async fn download(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, eid)): Path<(i64, i64)>,
+    Path((id, eid)): Path<(ServiceId, EvidenceId)>,
 ) -> Result<Response, PageError> {
-    let scope = me.staff()?.service(&app, ServiceId(id)).await?;
+    let scope = me.staff()?.service(&app, id).await?;
     send(evidence::open(&app, &scope, eid, None).await?).await
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::evidence::{self, check_valid_until, Content};
 use thiqa_app::AppError;
-use thiqa_domain::{Permission, ServiceId};
+use thiqa_domain::{EvidenceId, Permission, ServiceId};
 use thiqa_store::{Evidence, EvidenceVersion};
 
 use crate::auth::visit::Signed;
@@ -67,7 +67,7 @@ async fn page_with(
     app: &AppState,
     me: &Signed<Console>,
     id: ServiceId,
-    eid: i64,
+    eid: EvidenceId,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
@@ -98,9 +98,9 @@ async fn page_with(
 pub async fn item(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, eid)): Path<(i64, i64)>,
+    Path((id, eid)): Path<(ServiceId, EvidenceId)>,
 ) -> Result<Response, PageError> {
-    page_with(&app, &me, ServiceId(id), eid, vec![], StatusCode::OK).await
+    page_with(&app, &me, id, eid, vec![], StatusCode::OK).await
 }
 
 /// `POST /services/{id}/evidence/{eid}/versions` (multipart: `file`,
@@ -108,10 +108,9 @@ pub async fn item(
 pub async fn add_version(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, eid)): Path<(i64, i64)>,
+    Path((id, eid)): Path<(ServiceId, EvidenceId)>,
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let id = ServiceId(id);
     let staff = me.staff()?;
     let item = evidence::editable_item(&app, &staff, id, eid).await?;
     let tr = me.tr(&app);
@@ -187,7 +186,7 @@ async fn stale_version(
     app: &AppState,
     me: &Signed<Console>,
     id: ServiceId,
-    eid: i64,
+    eid: EvidenceId,
 ) -> Result<Response, PageError> {
     let error = me.tr(app).t("error-evidence-version-stale");
     page_with(app, me, id, eid, vec![error], StatusCode::CONFLICT).await
@@ -197,8 +196,8 @@ async fn stale_version(
 pub async fn download_version(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, eid, version)): Path<(i64, i64, i64)>,
+    Path((id, eid, version)): Path<(ServiceId, EvidenceId, i64)>,
 ) -> Result<Response, PageError> {
-    let scope = me.staff()?.service(&app, ServiceId(id)).await?;
+    let scope = me.staff()?.service(&app, id).await?;
     send(evidence::open(&app, &scope, eid, Some(version)).await?).await
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::findings::{self, FindingInput, FindingProblem};
 use thiqa_app::AppError;
-use thiqa_domain::{Permission, ServiceId};
+use thiqa_domain::{FindingId, Permission, ServiceId};
 use thiqa_store::FINDING_SEVERITIES;
 
 use crate::auth::visit::Signed;
@@ -25,7 +25,7 @@ use thiqa_app::time::format_utc;
 use thiqa_app::time::iso_date;
 
 pub struct Row {
-    pub id: i64,
+    pub id: FindingId,
     pub obligation_id: String,
     pub severity_key: &'static str,
     pub severity: String,
@@ -55,11 +55,11 @@ pub enum Draft {
         description: String,
     },
     Response {
-        finding: i64,
+        finding: FindingId,
         text: String,
     },
     Note {
-        finding: i64,
+        finding: FindingId,
         text: String,
     },
 }
@@ -71,7 +71,7 @@ impl Draft {
         match self {
             Draft::Nothing => -1,
             Draft::New { .. } => 0,
-            Draft::Response { finding, .. } | Draft::Note { finding, .. } => *finding,
+            Draft::Response { finding, .. } | Draft::Note { finding, .. } => finding.0,
         }
     }
 }
@@ -192,17 +192,9 @@ async fn page_with(
 pub async fn list(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
 ) -> Result<Response, PageError> {
-    page_with(
-        &app,
-        &me,
-        ServiceId(id),
-        vec![],
-        &Draft::Nothing,
-        StatusCode::OK,
-    )
-    .await
+    page_with(&app, &me, id, vec![], &Draft::Nothing, StatusCode::OK).await
 }
 
 /// Shows the page again with the problem when the use case refuses the
@@ -262,10 +254,9 @@ async fn refused(
 pub async fn record(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let id = ServiceId(id);
     let auditor = me.staff()?.auditing(&app, id).await?;
     let (obligation, severity, description) = (
         field(&pairs, "obligation"),
@@ -289,11 +280,10 @@ pub async fn record(
 pub async fn respond(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, fid)): Path<(i64, i64)>,
+    Path((id, fid)): Path<(ServiceId, FindingId)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::AssessmentEdit)?;
-    let id = ServiceId(id);
     let version = edited_version(&me.tr(&app), &field(&pairs, "version"))?;
     let response = field(&pairs, "response");
     let result = match findings::required_text(&response) {
@@ -313,10 +303,9 @@ pub async fn respond(
 pub async fn close(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, fid)): Path<(i64, i64)>,
+    Path((id, fid)): Path<(ServiceId, FindingId)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let id = ServiceId(id);
     let auditor = me.staff()?.auditing(&app, id).await?;
     let version = edited_version(&me.tr(&app), &field(&pairs, "version"))?;
     let note = field(&pairs, "note");

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::sources::{self, SourceInput, SourceProblem};
 use thiqa_app::AppError;
-use thiqa_domain::{OrganisationId, Permission};
+use thiqa_domain::{OrganisationId, Permission, SourceId};
 
 use crate::auth::visit::Signed;
 use crate::realm::Console;
@@ -25,7 +25,7 @@ use thiqa_app::time::format_utc;
 pub const PATH: &str = "/journal/sources";
 
 pub struct SourceRow {
-    pub id: i64,
+    pub id: SourceId,
     pub name: String,
     /// Names of the commanditaires it may tag ("" when none).
     pub organisations: String,
@@ -149,7 +149,7 @@ pub async fn create(
 pub async fn revoke(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<SourceId>,
 ) -> Result<Response, PageError> {
     sources::revoke(&app, &me.staff()?.config_admin()?, id).await?;
     Ok(confirmed(PATH, Notice::Removed))

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::me::{TokenInput, TokenProblem};
+use thiqa_domain::ApiTokenId;
 
 use crate::auth::visit::Signed;
 use crate::pages::accounts::RightRow;
@@ -20,7 +21,7 @@ use crate::web::render;
 use thiqa_app::time::format_utc;
 
 pub struct TokenRow {
-    pub id: i64,
+    pub id: ApiTokenId,
     pub name: String,
     pub scopes: String,
     pub expires: String,
@@ -171,7 +172,7 @@ pub async fn create_token<R: Realm>(
 pub async fn revoke_token<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
-    Path(id): Path<i64>,
+    Path(id): Path<ApiTokenId>,
 ) -> Result<Response, PageError> {
     thiqa_app::me::revoke_token(&app, &me.member(), id).await?;
     Ok(confirmed("/me", Notice::Removed))

@@ -46,9 +46,8 @@ struct SoaPage<'a> {
 pub async fn html(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
 ) -> Result<Response, PageError> {
-    let id = ServiceId(id);
     let mut statement = export(&app, &me, id, SoaFormat::Html).await?.statement;
     // People read words; the CSV and XLSX keep the stable codes.
     let tr = me.tr(&app);
@@ -78,11 +77,11 @@ fn attachment(name: &str, ext: &str) -> String {
 async fn download(
     app: AppState,
     me: Signed<Console>,
-    id: i64,
+    id: ServiceId,
     format: SoaFormat,
     (ext, content_type): (&str, &str),
 ) -> Result<Response, PageError> {
-    let done = export(&app, &me, ServiceId(id), format).await?;
+    let done = export(&app, &me, id, format).await?;
     let bytes = done
         .bytes
         .ok_or_else(|| PageError::Internal("an export without bytes".into()))?;
@@ -102,7 +101,7 @@ async fn download(
 pub async fn csv(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
 ) -> Result<Response, PageError> {
     download(
         app,
@@ -117,7 +116,7 @@ pub async fn csv(
 pub async fn xlsx(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
 ) -> Result<Response, PageError> {
     let sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     download(app, me, id, SoaFormat::Xlsx, ("xlsx", sheet)).await
@@ -126,7 +125,7 @@ pub async fn xlsx(
 pub async fn pdf(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
 ) -> Result<Response, PageError> {
     download(app, me, id, SoaFormat::Pdf, ("pdf", "application/pdf")).await
 }
@@ -135,9 +134,9 @@ pub async fn pdf(
 pub async fn oscal(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, file)): Path<(i64, String)>,
+    Path((id, file)): Path<(ServiceId, String)>,
 ) -> Result<Response, PageError> {
-    let scope = me.staff()?.service(&app, ServiceId(id)).await?;
+    let scope = me.staff()?.service(&app, id).await?;
     let (name, body) = thiqa_app::oscal::export(&app, &scope, &file)
         .await?
         .ok_or(PageError::NotFound)?;
@@ -159,13 +158,13 @@ pub async fn oscal(
 pub async fn dossier(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
 ) -> Result<Response, PageError> {
     let signer = me.staff()?.dossier_signer()?;
     let dir = app.config.data_dir.join("dossiers");
     std::fs::create_dir_all(&dir).map_err(|e| PageError::Internal(e.to_string()))?;
     let path = dir.join(format!("{}-{}.zip", id, app.store.clock().now_ms()));
-    let built = thiqa_app::dossier::build(&app, &signer, ServiceId(id), &path).await?;
+    let built = thiqa_app::dossier::build(&app, &signer, id, &path).await?;
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?;

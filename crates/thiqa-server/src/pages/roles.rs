@@ -62,7 +62,7 @@ struct RolesPage<'a> {
 /// What the user typed in a refused form, shown again as typed.
 struct Typed<'a> {
     /// The role edited, or None for the creation form.
-    role: Option<i64>,
+    role: Option<RoleId>,
     name: &'a str,
     description: &'a str,
     permissions: &'a [Permission],
@@ -84,7 +84,7 @@ async fn roles_page_typed<R: Realm>(
     typed: Option<Typed<'_>>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let typed_for = |role: Option<i64>| typed.as_ref().filter(|t| t.role == role);
+    let typed_for = |role: Option<RoleId>| typed.as_ref().filter(|t| t.role == role);
     let roles = roles::list(app, &me.member())
         .await?
         .into_iter()
@@ -92,7 +92,7 @@ async fn roles_page_typed<R: Realm>(
             id: r.id.0,
             permissions: realm_permissions::<R>()
                 .map(|p| {
-                    let ticked = match typed_for(Some(r.id.0)) {
+                    let ticked = match typed_for(Some(r.id)) {
                         Some(t) => t.permissions.contains(&p),
                         None => r.permissions.contains(&p),
                     };
@@ -119,7 +119,7 @@ async fn roles_page_typed<R: Realm>(
             can_manage: me.can(R::MANAGE_ROLES),
             error,
             error_form: match &typed {
-                Some(t) => t.role.unwrap_or(0),
+                Some(t) => t.role.map_or(0, |r| r.0),
                 None => -1,
             },
             new_name: typed_for(None).map_or("", |t| t.name).to_string(),
@@ -189,14 +189,14 @@ pub async fn create<R: Realm>(
 pub async fn update<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
-    Path(id): Path<i64>,
+    Path(id): Path<RoleId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(R::MANAGE_ROLES)?;
     let tr = me.tr(&app);
     let version = edited_version(&tr, &field(&pairs, "version"))?;
     let perms = ticked_permissions(&tr, &pairs)?;
-    match roles::set_permissions(&app, &me.member(), RoleId(id), &perms, version).await {
+    match roles::set_permissions(&app, &me.member(), id, &perms, version).await {
         Ok(Change::Applied) => Ok(confirmed("/roles", Notice::Saved)),
         // Widened with an administrative right: a second person decides.
         // The requester may not open /approvals: back to the roles, told.

@@ -116,10 +116,10 @@ pub async fn add<R: Realm>(
 pub async fn remove<R: Realm>(
     State(app): State<AppState>,
     me: Signed<R>,
-    Path(id): Path<i64>,
+    Path(id): Path<PairId>,
 ) -> Result<Response, PageError> {
     // An account's removal waits for a second person (four eyes).
-    match separation::remove(&app, &me.member(), PairId(id)).await? {
+    match separation::remove(&app, &me.member(), id).await? {
         Change::Applied => Ok(confirmed("/separation", Notice::Removed)),
         // A second person decides; the requester may not open /approvals.
         Change::Pending(_) => Ok(confirmed("/separation", Notice::AwaitingApproval)),

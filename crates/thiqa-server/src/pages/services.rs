@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_catalog::{Catalog, Level, Profile, ServiceModel};
-use thiqa_domain::{Permission, ServiceId};
+use thiqa_domain::{Permission, ServiceId, SiteId};
 use thiqa_store::Site;
 
 use crate::auth::visit::Signed;
@@ -445,10 +445,10 @@ async fn saved(
 pub async fn detail(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
 ) -> Result<Response, PageError> {
-    read_access(&app, &me, ServiceId(id)).await?;
-    detail_page(&app, &me, ServiceId(id), Shown::default(), StatusCode::OK).await
+    read_access(&app, &me, id).await?;
+    detail_page(&app, &me, id, Shown::default(), StatusCode::OK).await
 }
 
 /// Saves a profile change and shows what it did to applicability. Every
@@ -457,11 +457,10 @@ pub async fn detail(
 pub async fn update(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesManage)?;
-    let id = ServiceId(id);
     let tr = me.tr(&app);
     let c = app.catalog;
     let version = edited_version(&tr, &field(&pairs, "version"))?;
@@ -537,7 +536,7 @@ pub async fn update(
 pub async fn add_site(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     me.require(Permission::ServicesManage)?;
@@ -566,25 +565,18 @@ pub async fn add_site(
                 },
                 ..Shown::default()
             };
-            return detail_page(
-                &app,
-                &me,
-                ServiceId(id),
-                shown,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return detail_page(&app, &me, id, shown, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    sites::add_site(&app, &me.staff()?, ServiceId(id), &site).await?;
+    sites::add_site(&app, &me.staff()?, id, &site).await?;
     Ok(confirmed(&format!("/services/{id}"), Notice::Added))
 }
 
 pub async fn remove_site(
     State(app): State<AppState>,
     me: Signed<Console>,
-    Path((id, site)): Path<(i64, i64)>,
+    Path((id, site)): Path<(ServiceId, SiteId)>,
 ) -> Result<Response, PageError> {
-    sites::remove_site(&app, &me.staff()?, ServiceId(id), site).await?;
+    sites::remove_site(&app, &me.staff()?, id, site).await?;
     Ok(confirmed(&format!("/services/{id}"), Notice::Removed))
 }

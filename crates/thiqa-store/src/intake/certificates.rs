@@ -3,7 +3,7 @@
 //! certificate authority is needed and a revoked source's certificate stops
 //! working at once.
 
-use thiqa_domain::Tenant;
+use thiqa_domain::{SourceId, Tenant};
 
 use super::IntakeSource;
 use crate::connect::Store;
@@ -41,10 +41,11 @@ impl ProviderScope<'_> {
     /// certificate already pinned to another source is a conflict.
     pub async fn set_intake_source_certificate(
         self,
-        id: i64,
+        id: SourceId,
         fingerprint: &str,
         actor: &Actor,
     ) -> Result<(), StoreError> {
+        let id = id.0;
         let provider = self.provider;
         if !valid_fingerprint(fingerprint) {
             return Err(StoreError::Conflict(crate::Refusal::new(
