@@ -163,7 +163,68 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     // The first service is the one assessed and audited.
     assess_demo_service(app, provider, services[0]).await?;
     audit_demo_service(app, provider, services[0]).await?;
+    contract_demo_service(app, provider, org, services[0]).await?;
     Ok(true)
+}
+
+/// The bank's contract on the first service: its data in Rabat, its
+/// security contact, and a checklist half filled, so both the console and
+/// the portal show what a gap looks like.
+async fn contract_demo_service(
+    app: &App,
+    provider: ProviderId,
+    org: thiqa_domain::OrganisationId,
+    service: ServiceId,
+) -> Result<(), AppError> {
+    use thiqa_store::{ClauseState, Contact, NewContract};
+    let scope = app.store.provider(provider);
+    let actor = Actor::system();
+    let mut sites = Vec::new();
+    for (name, city) in [
+        ("DC Rabat Technopolis", "Rabat"),
+        ("DC Casablanca Nearshore", "Casablanca"),
+    ] {
+        sites.push(scope.add_site(service, name, city, "MA", &actor).await?);
+    }
+    let contract = scope
+        .create_contract(
+            &NewContract {
+                organisation: org,
+                service,
+                reference: "CONV-2026-001 (démo)".into(),
+                level: 2,
+                starts_on: "2026-01-01".into(),
+                ends_on: None,
+                sites,
+                contacts: vec![
+                    Contact {
+                        role: "security".into(),
+                        name: "Salma Berrada".into(),
+                        email: "salma@banque-exemple.ma".into(),
+                    },
+                    Contact {
+                        role: "technical".into(),
+                        name: "Karim El Idrissi".into(),
+                        email: "karim@banque-exemple.ma".into(),
+                    },
+                ],
+            },
+            &actor,
+        )
+        .await?;
+    for (clause, where_) in [
+        ("3.15.1.a", "préambule"),
+        ("3.15.1.c.3", "article 4"),
+        ("3.15.1.g", "article 12"),
+    ] {
+        let state = ClauseState {
+            present: true,
+            reference: where_.into(),
+            evidence: None,
+        };
+        scope.set_clause(contract, clause, &state, &actor).await?;
+    }
+    Ok(())
 }
 
 /// An audit under way on the first service: the demo auditor is invited for

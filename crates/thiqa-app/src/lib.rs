@@ -16,6 +16,7 @@ pub mod approvals;
 pub mod assessment;
 pub mod audits;
 pub mod context;
+pub mod contracts;
 pub mod demo;
 pub mod dossier;
 mod error;

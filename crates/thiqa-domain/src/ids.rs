@@ -47,4 +47,6 @@ id_type!(
     AlertId,
     /// A request for a right awaiting a second person's approval.
     RightsRequestId,
+    /// A commanditaire's contract on one service (3.15.1).
+    ContractId,
 );

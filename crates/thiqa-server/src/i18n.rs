@@ -138,6 +138,14 @@ impl Tr<'_> {
         self.i18n.message(self.lang, key, Some(&args))
     }
 
+    /// A message with two named arguments.
+    pub fn t2(&self, key: &str, (n1, v1): (&str, &str), (n2, v2): (&str, &str)) -> String {
+        let mut args = FluentArgs::new();
+        args.set(n1.to_string(), FluentValue::from(v1.to_string()));
+        args.set(n2.to_string(), FluentValue::from(v2.to_string()));
+        self.i18n.message(self.lang, key, Some(&args))
+    }
+
     /// A refusal of the store, in this language.
     pub fn refusal(&self, refusal: &thiqa_store::Refusal) -> String {
         let mut args = FluentArgs::new();

@@ -135,11 +135,13 @@ pub fn public_router(app: &AppState) -> Router {
 }
 
 fn public_routes(app: &AppState) -> Routes {
-    use crate::pages::organisation_settings;
-    let portal = realm_routes::<Portal>().route(
-        "/organisation",
-        get(organisation_settings::page).post(organisation_settings::update),
-    );
+    use crate::pages::{contracts, organisation_settings};
+    let portal = realm_routes::<Portal>()
+        .route("/contracts", get(contracts::held))
+        .route(
+            "/organisation",
+            get(organisation_settings::page).post(organisation_settings::update),
+        );
     // Whoever receives a dossier fetches the key that signs them, no account needed.
     let portal = portal.route("/dossier/key", get(crate::dossier::published_key));
     let portal = portal.map(|r| r.layer(RequestBodyLimitLayer::new(security::FORM_LIMIT)));
@@ -156,13 +158,19 @@ pub fn admin_router(app: &AppState) -> Router {
 
 fn admin_routes(app: &AppState) -> Routes {
     use crate::pages::{
-        actions, assessment, audits, evidence, evidence_versions, findings, organisations, reports,
-        services,
+        actions, assessment, audits, contracts, evidence, evidence_versions, findings,
+        organisations, reports, services,
     };
     let console = realm_routes::<Console>()
         .route(
             "/organisations",
             get(organisations::page).post(organisations::create),
+        )
+        .route("/contracts", get(contracts::list).post(contracts::create))
+        .route("/contracts/{contract}", get(contracts::detail))
+        .route(
+            "/contracts/{contract}/clauses/{clause}",
+            post(contracts::set_clause),
         )
         .route("/services", get(services::list).post(services::create))
         .route(

@@ -28,7 +28,8 @@ use support::{Backend, Client, TestApp};
 use thiqa_app::tenants::seed_tenant;
 use thiqa_domain::{Clock, Directory, Tenant};
 use thiqa_store::{
-    Actor, DatabaseLocation, NewAction, NewEngagement, NewEvidence, NewFinding, NewService,
+    Actor, DatabaseLocation, NewAction, NewContract, NewEngagement, NewEvidence, NewFinding,
+    NewService,
 };
 
 #[tokio::test]
@@ -265,6 +266,23 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
         .add_site(s1, "DC1", "Rabat", "MA", &cli)
         .await
         .unwrap();
+    let contract = store
+        .provider(a)
+        .create_contract(
+            &NewContract {
+                organisation: org_a,
+                service: s1,
+                reference: "C-A-1".into(),
+                level: 1,
+                starts_on: "2026-01-01".into(),
+                ends_on: None,
+                sites: vec![site],
+                contacts: vec![],
+            },
+            &cli,
+        )
+        .await
+        .unwrap();
     let (officer_a, officer_secret) = t
         .user(
             Directory::Operators,
@@ -332,6 +350,8 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
         ("actions", action.to_string()),
         ("findings", finding.to_string()),
         ("sites", site.to_string()),
+        ("contracts", contract.to_string()),
+        ("clauses", "3.15.1.a".into()),
         ("o", "3.1.1.a".into()),
         ("oscal", "ssp.json".into()),
         ("accounts", officer_a.to_string()),

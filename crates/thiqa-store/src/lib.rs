@@ -33,6 +33,7 @@ mod audits;
 mod auth_cache;
 mod backup;
 mod connect;
+mod contracts;
 mod directory_tables;
 mod error;
 mod events;
@@ -75,6 +76,9 @@ pub use backup::{
     RestoreCheck, RestoreReport, RestoreRequest, HELD_DATA_MARKER, RESTORE_MARKER,
 };
 pub use connect::{Backend, DatabaseLocation, Store};
+pub use contracts::{
+    ClauseRecord, ClauseState, Contact, Contract, ContractDetail, NewContract, CONTACT_ROLES,
+};
 pub use error::{Refusal, StoreError};
 pub use events::{alert_event_severity, Actor, EventFilter, NewEvent, Outcome, SecurityEvent};
 pub use evidence::{Evidence, NewEvidence};

@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod assessment;
 pub mod audits;
 pub mod catalog;
+pub mod contracts;
 pub mod dashboard;
 pub mod events;
 pub mod evidence;

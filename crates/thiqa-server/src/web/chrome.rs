@@ -101,6 +101,11 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
             ("/", "nav-home", None),
             ("/catalog", "nav-catalog", Some(Permission::CatalogRead)),
             ("/services", "nav-services", Some(Permission::ServicesRead)),
+            (
+                "/contracts",
+                "nav-contracts",
+                Some(Permission::ServicesRead),
+            ),
             ("/audits", "nav-audits", None),
             (
                 "/organisations",
@@ -135,6 +140,7 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
         ],
         Directory::Customers => &[
             ("/", "nav-home", None),
+            ("/contracts", "nav-contracts", Some(Permission::PortalRead)),
             ("/accounts", "nav-users", Some(Permission::OrgUsersManage)),
             (
                 "/organisation",
