@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use thiqa_catalog::{Catalog, Lang, Subject};
 use thiqa_domain::ServiceId;
 use thiqa_export::SoaRow;
-use thiqa_store::NewEvent;
+use thiqa_store::{NewEvent, Site};
 
 use crate::services::profile_of;
 use crate::time::rfc3339;
@@ -108,6 +108,9 @@ pub(crate) async fn statement(
             evidence.entry(o).or_default().push(label.clone());
         }
     }
+    for (obligation, label) in contract_evidence(app, provider, id).await? {
+        evidence.entry(obligation).or_default().push(label);
+    }
     let mut rows = Vec::new();
     for d in c
         .applicability(&profile)
@@ -143,6 +146,45 @@ pub(crate) async fn statement(
         rows,
     })
 }
+
+/// What the service's contracts prove (3.15.1, 3.15.2), as (obligation,
+/// label): each clause an agreement is recorded to hold, under the
+/// obligation it answers ("CONV-1 · Banque · 3.15.1.c.3 article 4"), and
+/// each contract's sites under the data-location obligation.
+async fn contract_evidence(
+    app: &App,
+    provider: thiqa_domain::ProviderId,
+    service: ServiceId,
+) -> Result<Vec<(String, String)>, AppError> {
+    let scope = app.store.provider(provider);
+    let mut out = Vec::new();
+    for c in scope.contracts(Some(service)).await? {
+        let detail = scope.contract(c.id).await?;
+        let who = format!("{} · {}", c.reference, c.organisation_name);
+        for clause in detail.clauses.iter().filter(|r| r.present) {
+            // An item (3.15.1.c.3) proves its obligation (3.15.1.c).
+            let obligation = clause
+                .clause_id
+                .split('.')
+                .take(4)
+                .collect::<Vec<_>>()
+                .join(".");
+            let label = format!("{who} · {} {}", clause.clause_id, clause.reference);
+            out.push((obligation, label.trim_end().to_string()));
+        }
+        if !detail.sites.is_empty() {
+            let sites: Vec<String> = detail.sites.iter().map(Site::label).collect();
+            out.push((
+                DATA_LOCATION.to_string(),
+                format!("{who} · {}", sites.join(" ; ")),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The obligation to document and tell each customer where its data lives.
+const DATA_LOCATION: &str = "3.15.2.a";
 
 /// The chapters as (id, title) in `lang`.
 pub fn chapters(c: &Catalog, lang: Lang) -> Vec<(String, String)> {

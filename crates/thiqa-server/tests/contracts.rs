@@ -12,7 +12,7 @@
 
 mod support;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use support::{Client, TestApp};
 use thiqa_app::tenants::seed_tenant;
 use thiqa_domain::{Directory, Tenant};
@@ -116,6 +116,13 @@ async fn a_contract_is_recorded_checked_and_shown_to_its_commanditaire_only(t: T
     let r = admin.get(&path).await;
     assert!(r.body.contains("1 clause(s) présente(s) sur"), "{}", r.body);
     assert!(r.body.contains("value=\"article 12\""), "{}", r.body);
+    // The statement of applicability (and so the dossier) cites the
+    // agreement as evidence of the clause, and the sites for 3.15.2.a.
+    let r = admin.get(&format!("/services/{}/soa", service.0)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("CONV-2026-01 · "), "{}", r.body);
+    assert!(r.body.contains("3.15.1.g article 12"), "{}", r.body);
+    assert!(r.body.contains("DC Rabat, Rabat (MA)"), "{}", r.body);
     // A clause 3.15.1 does not require: refused beside the checklist.
     let r = admin
         .post_form(
@@ -149,4 +156,22 @@ async fn a_contract_is_recorded_checked_and_shown_to_its_commanditaire_only(t: T
     assert_eq!(r.status, StatusCode::OK);
     assert!(!r.body.contains("CONV-2026-01"), "{}", r.body);
     assert!(r.body.contains("Aucun contrat pour l"), "{}", r.body);
+
+    // The same over the API, in each realm.
+    let contracts = async |c: &mut Client, scope: &str| {
+        let token = c.api_token(&[scope]).await;
+        let r = c.api(Method::GET, "/api/v1/contracts", &token, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        v["contracts"].as_array().unwrap().clone()
+    };
+    let seen = contracts(&mut admin, "services.read").await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["reference"], "CONV-2026-01");
+    assert_eq!(seen[0]["clauses_present"], 1);
+    assert_eq!(seen[0]["sites"][0]["city"], "Rabat");
+    let seen = contracts(&mut nadia, "portal.read").await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["contacts"][0]["email"], "rssi@banque.ma");
+    assert!(contracts(&mut karim, "portal.read").await.is_empty());
 }

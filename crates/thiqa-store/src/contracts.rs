@@ -21,7 +21,7 @@ use crate::services::Site;
 pub const CONTACT_ROLES: [&str; 3] = ["security", "technical", "billing"];
 
 /// A customer contact on a contract.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     /// One of [`CONTACT_ROLES`].
     pub role: String,

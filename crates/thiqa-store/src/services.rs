@@ -50,6 +50,13 @@ pub struct Site {
     pub country: String,
 }
 
+impl Site {
+    /// "name, city (country)", as customers are told where their data lives.
+    pub fn label(&self) -> String {
+        format!("{}, {} ({})", self.name, self.city, self.country)
+    }
+}
+
 pub(crate) const SERVICE_COLUMNS: &str =
     "id, provider_id, name, description, model, level, facts, updated_at, version";
 

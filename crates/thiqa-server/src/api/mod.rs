@@ -5,6 +5,7 @@
 mod accounts;
 pub mod caller;
 pub mod catalog;
+mod contracts;
 pub mod intake;
 pub mod journal;
 pub mod openapi;
@@ -55,6 +56,7 @@ pub fn routes<R: Realm>(app: &AppState) -> Routes {
             get(accounts::pairs::<R>).post(accounts::add_pair::<R>),
         )
         .route("/events", get(events::<R>))
+        .route("/contracts", get(contracts::list::<R>))
         .merge(journal::routes::<R>())
         .route("/dossier/key", get(dossier_key))
         .merge(services_routes::<R>())

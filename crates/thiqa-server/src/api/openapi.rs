@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, Required};
 use utoipa::OpenApi;
 
-use super::{accounts, catalog, intake, journal, services};
+use super::{accounts, catalog, contracts, intake, journal, services};
 use crate::realm::Realm;
 use crate::web::error::ErrorBody;
 
@@ -34,6 +34,7 @@ use crate::web::error::ErrorBody;
         accounts::roles,
         accounts::pairs,
         accounts::add_pair,
+        contracts::list,
         catalog::index,
         catalog::chapters,
         catalog::article,

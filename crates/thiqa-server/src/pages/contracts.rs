@@ -46,11 +46,6 @@ fn clause_text(c: &Catalog, id: &str, lang: Lang) -> String {
         .map_or_else(|| id.to_string(), |i| pick(&i.text_fr, &i.text_en))
 }
 
-/// "name, city (country)": where a customer's data lives (3.15.2).
-fn site_label(s: &Site) -> String {
-    format!("{}, {} ({})", s.name, s.city, s.country)
-}
-
 /// The contract form as typed, kept when it is refused.
 #[derive(Default)]
 pub struct Typed {
@@ -180,10 +175,7 @@ async fn list_with(
                     id: id.0,
                     name,
                     level,
-                    sites: sites
-                        .into_iter()
-                        .map(|s| (s.id.0, site_label(&s)))
-                        .collect(),
+                    sites: sites.into_iter().map(|s| (s.id.0, s.label())).collect(),
                 })
                 .collect(),
             can_manage: staff.can(Permission::OrganisationsManage),
@@ -343,7 +335,7 @@ async fn detail_with(
             service: c.service_name.clone(),
             level: c.level,
             period: period(&tr, &c.starts_on, &c.ends_on),
-            sites: view.detail.sites.iter().map(site_label).collect(),
+            sites: view.detail.sites.iter().map(Site::label).collect(),
             contacts: contacts_of(&tr, &view.detail.contacts),
             clauses: view
                 .checklist
@@ -460,7 +452,7 @@ pub async fn held(State(app): State<AppState>, me: Signed<Portal>) -> Result<Res
                         service: c.service_name.clone(),
                         level: c.level,
                         period: period(&tr, &c.starts_on, &c.ends_on),
-                        sites: h.detail.sites.iter().map(site_label).collect(),
+                        sites: h.detail.sites.iter().map(Site::label).collect(),
                         contacts: contacts_of(&tr, &h.detail.contacts),
                         coverage: coverage(&tr, h.coverage),
                     }
