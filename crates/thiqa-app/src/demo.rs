@@ -164,7 +164,37 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     assess_demo_service(app, provider, services[0]).await?;
     audit_demo_service(app, provider, services[0]).await?;
     contract_demo_service(app, provider, org, services[0]).await?;
+    incident_demo_preferences(app, ot).await?;
     Ok(true)
+}
+
+/// The bank's security approver is e-mailed critical and high incidents,
+/// its reader sees critical ones in the portal's inbox (3.12.2).
+async fn incident_demo_preferences(app: &App, bank: Tenant) -> Result<(), AppError> {
+    use thiqa_store::IncidentPreference;
+    let mut chosen = Vec::new();
+    for (username, severities, channel) in [
+        ("salma", &["critical", "high"][..], "email"),
+        ("youssef", &["critical"][..], "inbox"),
+    ] {
+        let account = app
+            .store
+            .account_by_username(Directory::Customers, username)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("demo account {username}")))?;
+        for severity in severities {
+            chosen.push(IncidentPreference {
+                severity: severity.to_string(),
+                user_id: account.id,
+                channel: channel.into(),
+            });
+        }
+    }
+    Ok(app
+        .store
+        .tenant(bank)
+        .set_incident_preferences(&chosen, &Actor::system())
+        .await?)
 }
 
 /// The bank's contract on the first service: its data in Rabat, its

@@ -24,6 +24,7 @@ pub mod events;
 pub mod evidence;
 pub mod findings;
 pub mod home;
+pub mod incident_preferences;
 pub mod me;
 pub mod operators;
 pub mod organisations;

@@ -711,3 +711,20 @@ refusal-contract-clause = { $clause } is not a clause required of this service's
 portal-contracts-intro = Your contracts with the provider: the service, its level, where your data lives and the clauses of your agreement the provider has checked.
 portal-contracts-empty = No contract yet. When the provider records yours, you will see the service, the level and where your data lives here.
 portal-contract-sites = Where your data lives
+
+## Incident notification preferences (3.12.2)
+nav-incident-preferences = Incident notifications
+incident-preferences-intro = For each incident severity, who in your organisation is told, and how. The provider notifies you of incidents according to these choices (3.12.2).
+incident-preferences-empty = No active member. Once your organisation has accounts, you will choose here who is told of each severity.
+incident-preferences-member = Member
+incident-preferences-no-email = no e-mail address
+incident-preferences-save = Save the preferences
+incident-severity-critical = Critical
+incident-severity-high = High
+incident-severity-medium = Medium
+incident-severity-low = Low
+incident-channel-none = Not told
+incident-channel-inbox = Portal inbox
+incident-channel-email = E-mail
+error-incident-preference = Field { $field } names no known severity, member and channel.
+refusal-incident-preference-member = Account { $id } is not an active member of your organisation.

@@ -711,3 +711,20 @@ refusal-contract-clause = { $clause } n'est pas une clause exigée de la convent
 portal-contracts-intro = Vos contrats avec le prestataire : le service, son niveau, où vivent vos données et les clauses de votre convention que le prestataire a vérifiées.
 portal-contracts-empty = Aucun contrat pour l'instant. Quand le prestataire enregistrera le vôtre, vous verrez ici le service, le niveau et où vivent vos données.
 portal-contract-sites = Où vivent vos données
+
+## Incident notification preferences (3.12.2)
+nav-incident-preferences = Notifications d'incidents
+incident-preferences-intro = Pour chaque gravité d'incident, qui de votre organisation est prévenu, et comment. Le prestataire vous notifie les incidents selon ces choix (3.12.2).
+incident-preferences-empty = Aucun membre actif. Quand votre organisation aura des comptes, vous choisirez ici qui est prévenu de chaque gravité.
+incident-preferences-member = Membre
+incident-preferences-no-email = pas d'adresse électronique
+incident-preferences-save = Enregistrer les préférences
+incident-severity-critical = Critique
+incident-severity-high = Élevée
+incident-severity-medium = Moyenne
+incident-severity-low = Faible
+incident-channel-none = Non prévenu
+incident-channel-inbox = Boîte du portail
+incident-channel-email = Courriel
+error-incident-preference = Le champ { $field } ne désigne pas une gravité, un membre et un canal connus.
+refusal-incident-preference-member = Le compte { $id } n'est pas un membre actif de votre organisation.

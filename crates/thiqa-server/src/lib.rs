@@ -135,9 +135,13 @@ pub fn public_router(app: &AppState) -> Router {
 }
 
 fn public_routes(app: &AppState) -> Routes {
-    use crate::pages::{contracts, organisation_settings};
+    use crate::pages::{contracts, incident_preferences, organisation_settings};
     let portal = realm_routes::<Portal>()
         .route("/contracts", get(contracts::held))
+        .route(
+            "/incident-preferences",
+            get(incident_preferences::page).post(incident_preferences::save),
+        )
         .route(
             "/organisation",
             get(organisation_settings::page).post(organisation_settings::update),

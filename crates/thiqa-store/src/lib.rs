@@ -41,6 +41,7 @@ mod evidence;
 mod evidence_versions;
 mod file_reads;
 mod findings;
+mod incident_preferences;
 mod intake;
 mod jobs;
 mod journal;
@@ -84,6 +85,7 @@ pub use events::{alert_event_severity, Actor, EventFilter, NewEvent, Outcome, Se
 pub use evidence::{Evidence, NewEvidence};
 pub use evidence_versions::{EvidenceVersion, NewEvidenceVersion};
 pub use findings::{Finding, NewFinding, FINDING_SEVERITIES, FINDING_STATUSES};
+pub use incident_preferences::IncidentPreference;
 pub use intake::bench::BASELINE_TABLE as INTAKE_BASELINE_TABLE;
 pub use intake::{BatchKey, CreatedIntakeSource, IntakeError, IntakeReceipt, IntakeSource};
 pub use journal::{

@@ -15,6 +15,7 @@ pub mod evidence_files;
 pub mod evidence_versions;
 pub mod findings;
 pub mod home;
+pub mod incident_preferences;
 pub mod journal_search;
 pub mod journal_sources;
 pub mod me;

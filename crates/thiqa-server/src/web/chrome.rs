@@ -141,6 +141,11 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
         Directory::Customers => &[
             ("/", "nav-home", None),
             ("/contracts", "nav-contracts", Some(Permission::PortalRead)),
+            (
+                "/incident-preferences",
+                "nav-incident-preferences",
+                Some(Permission::PortalRead),
+            ),
             ("/accounts", "nav-users", Some(Permission::OrgUsersManage)),
             (
                 "/organisation",
