@@ -248,8 +248,17 @@ impl ProviderScope<'_> {
         state: &ClauseState,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        let detail = self.contract(id).await?;
-        let service = detail.contract.service_id;
+        // The contract's service and reference, this provider's only.
+        let row = sqlx::query(
+            "SELECT service_id, reference FROM contracts WHERE id = $1 AND provider_id = $2",
+        )
+        .bind(id.0)
+        .bind(self.provider.0)
+        .fetch_optional(&self.store.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let service = ServiceId(row.try_get("service_id")?);
+        let reference: String = row.try_get("reference")?;
         if let Some(evidence) = state.evidence {
             self.evidence_item(service, evidence).await?;
         }
@@ -276,7 +285,7 @@ impl ProviderScope<'_> {
             .tenant(Tenant::Provider(self.provider))
             .details(format!(
                 "{} {}: {}{}",
-                detail.contract.reference,
+                reference,
                 clause_id,
                 if state.present { "present" } else { "missing" },
                 match state.evidence {
