@@ -10,6 +10,13 @@ use thiqa_store::{Account, Actor, HeldRight, NewAccount, Refusal, Role};
 
 use crate::{App, AppError, Member, RightsKind};
 
+/// Whether `s` is an e-mail address as Thiqa accepts one: an `@`, no
+/// whitespace, at most [`EMAIL_MAX`] bytes (the mail server has the last
+/// word).
+pub fn is_email(s: &str) -> bool {
+    s.len() <= EMAIL_MAX && s.contains('@') && !s.contains(char::is_whitespace)
+}
+
 /// The longest display name, in characters.
 pub const DISPLAY_NAME_MAX: usize = 128;
 /// The longest e-mail address, in bytes (RFC 5321).
@@ -50,11 +57,7 @@ impl AccountInput {
             problems.push(AccountProblem::DisplayName);
         }
         let email = email.trim();
-        let email_ok = email.is_empty()
-            || (email.len() <= EMAIL_MAX
-                && email.contains('@')
-                && !email.contains(char::is_whitespace));
-        if !email_ok {
+        if !email.is_empty() && !is_email(email) {
             problems.push(AccountProblem::Email);
         }
         match username {

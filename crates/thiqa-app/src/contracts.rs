@@ -11,10 +11,14 @@
 //! them with `services.read` too; a commanditaire's members see the
 //! contracts their organisation holds in the portal (`portal.read`).
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use thiqa_catalog::{Catalog, Subject};
 use thiqa_domain::{ContractId, EvidenceId, OrganisationId, Permission, ServiceId, SiteId};
+
 use thiqa_store::{
-    ClauseRecord, ClauseState, Contact, Contract, ContractDetail, NewContract, Site,
+    ClauseRecord, ClauseState, Contact, Contract, ContractDetail, NewContract, ProviderScope,
+    Service, Site,
 };
 
 use crate::services::profile_of;
@@ -62,12 +66,6 @@ fn fits(s: &str) -> bool {
     !s.is_empty() && s.chars().count() <= TEXT_MAX
 }
 
-fn plausible_email(s: &str) -> bool {
-    let mut parts = s.splitn(2, '@');
-    matches!((parts.next(), parts.next()), (Some(l), Some(d)) if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
-        && !s.chars().any(char::is_whitespace)
-}
-
 impl ContractInput {
     /// Checks every field and names every problem.
     pub fn check(t: ContractText<'_>) -> Result<ContractInput, Vec<ContractProblem>> {
@@ -107,12 +105,13 @@ impl ContractInput {
             let (name, email) = (name.trim(), email.trim());
             match (name.is_empty(), email.is_empty()) {
                 (true, true) => {}
-                (false, false) if fits(name) && fits(email) && plausible_email(email) => contacts
-                    .push(Contact {
+                (false, false) if fits(name) && fits(email) && crate::accounts::is_email(email) => {
+                    contacts.push(Contact {
                         role: role.to_string(),
                         name: name.to_string(),
                         email: email.to_string(),
-                    }),
+                    })
+                }
                 _ => problems.push(ContractProblem::Contact(role)),
             }
         }
@@ -212,8 +211,7 @@ pub struct ContractView {
 impl ContractView {
     /// How many clauses the agreement is known to have, of how many.
     pub fn coverage(&self) -> (usize, usize) {
-        let present = self.checklist.iter().filter(|l| l.present()).count();
-        (present, self.checklist.len())
+        coverage_of(&self.checklist)
     }
 }
 
@@ -246,17 +244,15 @@ pub fn required_clauses(c: &Catalog, profile: &thiqa_catalog::Profile) -> Vec<St
     out
 }
 
-async fn view_of(
-    app: &App,
-    staff: &Staff<'_>,
-    detail: ContractDetail,
-) -> Result<ContractView, AppError> {
-    let scope = app.store.provider(staff.provider());
-    let service_id = detail.contract.service_id;
-    let (service, evidence) =
-        tokio::try_join!(scope.service(service_id), scope.evidence(service_id, None),)?;
-    let profile = profile_of(app.catalog, &service)?;
-    let checklist = required_clauses(app.catalog, &profile)
+/// The checklist of `detail`: each clause 3.15.1 requires of its service
+/// (with this profile) beside what was recorded for it.
+fn checklist_of(
+    c: &Catalog,
+    service: &Service,
+    detail: &ContractDetail,
+) -> Result<Vec<ChecklistLine>, AppError> {
+    let profile = profile_of(c, service)?;
+    Ok(required_clauses(c, &profile)
         .into_iter()
         .map(|clause_id| ChecklistLine {
             record: detail
@@ -266,7 +262,25 @@ async fn view_of(
                 .cloned(),
             clause_id,
         })
-        .collect();
+        .collect())
+}
+
+/// How many of `checklist`'s clauses are present, of how many.
+fn coverage_of(checklist: &[ChecklistLine]) -> (usize, usize) {
+    let present = checklist.iter().filter(|l| l.present()).count();
+    (present, checklist.len())
+}
+
+async fn view_of(
+    app: &App,
+    staff: &Staff<'_>,
+    detail: ContractDetail,
+) -> Result<ContractView, AppError> {
+    let scope = app.store.provider(staff.provider());
+    let service_id = detail.contract.service_id;
+    let (service, evidence) =
+        tokio::try_join!(scope.service(service_id), scope.evidence(service_id, None))?;
+    let checklist = checklist_of(app.catalog, &service, &detail)?;
     Ok(ContractView {
         detail,
         checklist,
@@ -355,18 +369,53 @@ pub async fn set_clause(
         .await?)
 }
 
-/// A contract as its commanditaire sees it: the agreement, where its data
-/// lives, and how many of the clauses 3.15.1 requires the agreement is
-/// known to have.
-pub struct HeldContract {
+/// A contract with where its data lives and how many of the clauses
+/// 3.15.1 requires the agreement is known to have: what the portal and the
+/// API list.
+pub struct CheckedContract {
     pub detail: ContractDetail,
     /// (present, required)
     pub coverage: (usize, usize),
 }
 
-/// The contracts the member's organisation holds, for the portal
-/// (`portal.read`); none for a provider's staff.
-pub async fn held(app: &App, member: &Member<'_>) -> Result<Vec<HeldContract>, AppError> {
+/// Each contract's coverage, the services of `scope` read once each.
+async fn checked(
+    app: &App,
+    scope: ProviderScope<'_>,
+    details: Vec<ContractDetail>,
+) -> Result<Vec<CheckedContract>, AppError> {
+    let mut services: HashMap<ServiceId, Service> = HashMap::new();
+    let mut out = Vec::with_capacity(details.len());
+    for detail in details {
+        let id = detail.contract.service_id;
+        let service = match services.entry(id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(scope.service(id).await?),
+        };
+        let checklist = checklist_of(app.catalog, service, &detail)?;
+        out.push(CheckedContract {
+            coverage: coverage_of(&checklist),
+            detail,
+        });
+    }
+    Ok(out)
+}
+
+/// The provider's contracts with their coverage, for the API
+/// (`organisations.manage` or `services.read`).
+pub async fn listed(app: &App, staff: &Staff<'_>) -> Result<Vec<CheckedContract>, AppError> {
+    require_read(staff)?;
+    let scope = app.store.provider(staff.provider());
+    let mut details = Vec::new();
+    for c in scope.contracts(None).await? {
+        details.push(scope.contract(c.id).await?);
+    }
+    checked(app, scope, details).await
+}
+
+/// The contracts the member's organisation holds, for the portal and its
+/// API (`portal.read`); none for a provider's staff.
+pub async fn held(app: &App, member: &Member<'_>) -> Result<Vec<CheckedContract>, AppError> {
     member.require(Permission::PortalRead)?;
     let tenant = app.store.tenant(member.tenant());
     let held = tenant.contracts_held().await?;
@@ -376,23 +425,5 @@ pub async fn held(app: &App, member: &Member<'_>) -> Result<Vec<HeldContract>, A
     // The services are the organisation's provider's, named by the
     // organisation's own contracts.
     let provider = app.store.provider(tenant.organisation().await?.provider_id);
-    let mut out = Vec::with_capacity(held.len());
-    for detail in held {
-        let service = provider.service(detail.contract.service_id).await?;
-        let required = required_clauses(app.catalog, &profile_of(app.catalog, &service)?);
-        let present = required
-            .iter()
-            .filter(|id| {
-                detail
-                    .clauses
-                    .iter()
-                    .any(|r| &r.clause_id == *id && r.present)
-            })
-            .count();
-        out.push(HeldContract {
-            detail,
-            coverage: (present, required.len()),
-        });
-    }
-    Ok(out)
+    checked(app, provider, held).await
 }

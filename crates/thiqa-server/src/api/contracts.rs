@@ -91,21 +91,12 @@ pub async fn list<R: Realm>(
     caller: ApiCaller<R>,
 ) -> Result<Json<Contracts>, ApiError> {
     let out = match R::DIR {
-        Directory::Operators => {
-            let staff = caller.staff()?;
-            let mut out = Vec::new();
-            for c in contracts::overview(&app, &staff).await?.contracts {
-                let v = contracts::view(&app, &staff, c.id).await?;
-                let coverage = v.coverage();
-                out.push(view(v.detail, coverage));
-            }
-            out
-        }
-        Directory::Customers => contracts::held(&app, &caller.member())
-            .await?
-            .into_iter()
-            .map(|h| view(h.detail, h.coverage))
-            .collect(),
+        Directory::Operators => contracts::listed(&app, &caller.staff()?).await?,
+        Directory::Customers => contracts::held(&app, &caller.member()).await?,
     };
+    let out = out
+        .into_iter()
+        .map(|c| view(c.detail, c.coverage))
+        .collect();
     Ok(Json(Contracts { contracts: out }))
 }

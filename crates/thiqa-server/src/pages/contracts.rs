@@ -7,11 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::contracts::{
-    self, ClauseInput, ClauseProblem, ContractInput, ContractProblem, ContractText, ContractView,
-    ContractsOverview, HeldContract,
+    self, CheckedContract, ClauseInput, ClauseProblem, ContractInput, ContractProblem,
+    ContractText, ContractView, ContractsOverview,
 };
 use thiqa_app::AppError;
-use thiqa_catalog::{Catalog, Item};
+use thiqa_catalog::Catalog;
 use thiqa_domain::{ContractId, Permission};
 use thiqa_store::{Contact, Site, CONTACT_ROLES};
 
@@ -32,18 +32,9 @@ fn clause_text(c: &Catalog, id: &str, lang: Lang) -> String {
     if let Some(o) = c.obligation(id) {
         return pick(&o.title_fr, &o.title_en);
     }
-    fn find<'a>(items: &'a [Item], id: &str) -> Option<&'a Item> {
-        items.iter().find_map(|i| {
-            if i.id == id {
-                Some(i)
-            } else {
-                find(&i.items, id)
-            }
-        })
-    }
-    c.obligations()
-        .find_map(|(_, _, o)| find(&o.items, id))
-        .map_or_else(|| id.to_string(), |i| pick(&i.text_fr, &i.text_en))
+    c.items()
+        .find(|(_, i)| i.id == id)
+        .map_or_else(|| id.to_string(), |(_, i)| pick(&i.text_fr, &i.text_en))
 }
 
 /// The contract form as typed, kept when it is refused.
@@ -438,7 +429,7 @@ struct HeldPage<'a> {
 
 /// The portal's contracts page (`portal.read`).
 pub async fn held(State(app): State<AppState>, me: Signed<Portal>) -> Result<Response, PageError> {
-    let held: Vec<HeldContract> = contracts::held(&app, &me.member()).await?;
+    let held: Vec<CheckedContract> = contracts::held(&app, &me.member()).await?;
     let tr = me.tr(&app);
     render(
         StatusCode::OK,
