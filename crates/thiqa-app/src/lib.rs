@@ -26,6 +26,7 @@ pub mod findings;
 pub mod home;
 pub mod incident_preferences;
 pub mod me;
+pub mod notices;
 pub mod operators;
 pub mod organisations;
 pub mod oscal;

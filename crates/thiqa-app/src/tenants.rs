@@ -38,7 +38,7 @@ fn builtin_roles(dir: Directory) -> Vec<(&'static str, &'static str, Vec<Permiss
             (
                 "Administrateur de l'organisation",
                 "Gère les comptes des utilisateurs de l'organisation et ses rôles.",
-                vec![OrgUsersManage, OrgRolesManage, PortalRead, OrgJournalRead],
+                vec![OrgUsersManage, OrgRolesManage, PortalRead, OrgJournalRead, OrgNoticesAnswer],
             ),
             (
                 "Approbateur des accès",

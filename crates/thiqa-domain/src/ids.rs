@@ -49,4 +49,8 @@ id_type!(
     RightsRequestId,
     /// A commanditaire's contract on one service (3.15.1).
     ContractId,
+    /// A notice from the provider to its commanditaires (3.8.2, 3.11.1…).
+    NoticeId,
+    /// An organisation's webhook endpoint.
+    WebhookId,
 );

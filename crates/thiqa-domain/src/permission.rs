@@ -57,6 +57,7 @@ permissions! {
     OrgRolesManage = "org.roles.manage", Customers;
     OrgJournalRead = "org.journal.read", Customers;
     OrgSupportConsent = "org.support.consent", Customers;
+    OrgNoticesAnswer = "org.notices.answer", Customers;
 }
 
 impl Permission {

@@ -135,9 +135,13 @@ pub fn public_router(app: &AppState) -> Router {
 }
 
 fn public_routes(app: &AppState) -> Routes {
-    use crate::pages::{contracts, incident_preferences, organisation_settings};
+    use crate::pages::{contracts, incident_preferences, organisation_settings, portal_notices};
     let portal = realm_routes::<Portal>()
         .route("/contracts", get(contracts::held))
+        .route("/notices", get(portal_notices::inbox))
+        .route("/notices/email", post(portal_notices::set_email))
+        .route("/notices/{notice}", get(portal_notices::received))
+        .route("/notices/{notice}/answer", post(portal_notices::answer))
         .route(
             "/incident-preferences",
             get(incident_preferences::page).post(incident_preferences::save),
@@ -162,7 +166,7 @@ pub fn admin_router(app: &AppState) -> Router {
 
 fn admin_routes(app: &AppState) -> Routes {
     use crate::pages::{
-        actions, assessment, audits, contracts, evidence, evidence_versions, findings,
+        actions, assessment, audits, contracts, evidence, evidence_versions, findings, notices,
         organisations, reports, services,
     };
     let console = realm_routes::<Console>()
@@ -172,6 +176,15 @@ fn admin_routes(app: &AppState) -> Routes {
         )
         .route("/contracts", get(contracts::list).post(contracts::create))
         .route("/contracts/{contract}", get(contracts::detail))
+        .route("/notices", get(notices::list).post(notices::send))
+        .route("/notices/new", get(notices::new_form))
+        .route("/notices/{notice}", get(notices::detail))
+        .route(
+            "/notices/{notice}/decisions/{organisation}",
+            post(notices::decide),
+        )
+        .route("/notices/{notice}/done", post(notices::mark_done))
+        .route("/notices/{notice}/authority", post(notices::authority))
         .route(
             "/contracts/{contract}/clauses/{clause}",
             post(contracts::set_clause),

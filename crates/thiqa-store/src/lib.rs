@@ -45,6 +45,9 @@ mod incident_preferences;
 mod intake;
 mod jobs;
 mod journal;
+mod notices;
+mod notices_received;
+mod outbox;
 mod passwords;
 mod ratelimit;
 mod reads;
@@ -59,6 +62,7 @@ mod sessions;
 mod signing_keys;
 mod tenants;
 mod tokens;
+mod webhooks;
 
 pub use accounts::{
     username_unavailable_refusal, Account, AccountStatus, LoginFailure, NewAccount, SecondFactor,
@@ -98,6 +102,12 @@ pub use journal::{
     JournalSearch, SearchCursor, SearchHit, SearchPage, SEARCH_LIMIT_MAX, SEARCH_PAGE,
     SEARCH_SCAN_MAX,
 };
+pub use notices::{
+    DeadDelivery, DeliveryCounts, NewNotice, Notice, NoticeDetail, NoticeSent, NoticeSummary,
+    NoticeTarget, ANSWERS,
+};
+pub use notices_received::{NoticeAnswer, ReceivedNotice};
+pub use outbox::{Delivery, DeliveryOutcome, OutboxCounts, WebhookTarget};
 pub use rights_error::{AssignmentError, AuditorViolation, SelfChange};
 pub use rights_guard::AUDITOR_INCOMPATIBLE;
 pub use rights_requests::RightsRequest;
@@ -114,6 +124,7 @@ pub use thiqa_intake::{
     LineError, MAX_REPORTED_ERRORS, THIQA_SD_ID,
 };
 pub use tokens::{ApiToken, ApiTokenOwner};
+pub use webhooks::{WebhookEndpoint, ROTATION_OVERLAP_MS};
 
 mod tx;
 mod versions;

@@ -143,7 +143,8 @@ fn organisation_from(row: &sqlx::any::AnyRow) -> Result<Organisation, StoreError
 }
 
 impl TenantScope<'_> {
-    fn organisation_id(self) -> Result<OrganisationId, StoreError> {
+    /// The organisation this scope is; NotFound for a provider.
+    pub(crate) fn organisation_id(self) -> Result<OrganisationId, StoreError> {
         match self.tenant {
             Tenant::Organisation(id) => Ok(id),
             Tenant::Provider(_) => Err(StoreError::NotFound),

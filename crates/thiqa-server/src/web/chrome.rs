@@ -106,6 +106,7 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
                 "nav-contracts",
                 Some(Permission::ServicesRead),
             ),
+            ("/notices", "nav-notices", Some(Permission::ServicesRead)),
             ("/audits", "nav-audits", None),
             (
                 "/organisations",
@@ -141,6 +142,7 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
         Directory::Customers => &[
             ("/", "nav-home", None),
             ("/contracts", "nav-contracts", Some(Permission::PortalRead)),
+            ("/notices", "nav-notices", Some(Permission::PortalRead)),
             (
                 "/incident-preferences",
                 "nav-incident-preferences",

@@ -46,6 +46,13 @@ impl TestStore {
             .unwrap()
     }
 
+    /// The test clock's instant, ms since the epoch.
+    #[allow(dead_code)]
+    pub fn clock_ms(&self) -> i64 {
+        use thiqa_domain::Clock;
+        self.clock.now_ms()
+    }
+
     /// A second pool on the same database, for what no store method does
     /// (tampering with rows, installing triggers).
     pub async fn raw_pool(&self) -> AnyPool {
