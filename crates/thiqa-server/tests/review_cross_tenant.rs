@@ -29,7 +29,7 @@ use thiqa_app::tenants::seed_tenant;
 use thiqa_domain::{Clock, Directory, Tenant};
 use thiqa_store::{
     Actor, DatabaseLocation, NewAction, NewContract, NewEngagement, NewEvidence, NewFinding,
-    NewService,
+    NewNotice, NewService,
 };
 
 #[tokio::test]
@@ -283,6 +283,28 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
         )
         .await
         .unwrap();
+    // A notice of A to organisation A, open, asking its consent.
+    let today = thiqa_app::time::iso_date(t.clock.now_s());
+    let notice = store
+        .provider(a)
+        .send_notice(
+            &NewNotice {
+                kind: "subcontractor-change".into(),
+                title: "Nouveau sous-traitant".into(),
+                fields: "{}".into(),
+                answer: "consent".into(),
+                answer_by: t.clock.now_ms() + 86_400_000,
+                remind_at: t.clock.now_ms(),
+                authority: true,
+                services: vec![s1],
+                everyone: false,
+                today,
+            },
+            &cli,
+        )
+        .await
+        .unwrap()
+        .id;
     let (officer_a, officer_secret) = t
         .user(
             Directory::Operators,
@@ -352,6 +374,8 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
         ("sites", site.to_string()),
         ("contracts", contract.to_string()),
         ("clauses", "3.15.1.a".into()),
+        ("notices", notice.to_string()),
+        ("decisions", org_a.to_string()),
         ("o", "3.1.1.a".into()),
         ("oscal", "ssp.json".into()),
         ("accounts", officer_a.to_string()),
@@ -387,6 +411,7 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
         .unwrap();
     let portal_victims: Victims = BTreeMap::from([
         ("accounts", member_a.to_string()),
+        ("notices", notice.to_string()),
         (
             "roles",
             db.id_of_tenant("roles", "organisation", org_a.0).await,

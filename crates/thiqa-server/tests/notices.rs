@@ -1,0 +1,197 @@
+//! Notices as the people involved use them: the provider's account
+//! administrator announces a change of subcontractor about a service (the
+//! form names a missing field and keeps what was typed); the commanditaire
+//! holding a contract on it finds it in its portal inbox and refuses its
+//! consent, saying why; the operator sees the refusal, cannot mark the
+//! change done until the decision taken with that customer is recorded.
+//! Another commanditaire, without a contract, sees nothing of it.
+
+// Test data is set up through the store's tenant scopes, which the
+// server itself never makes (clippy.toml).
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use axum::http::StatusCode;
+use support::{Client, TestApp};
+use thiqa_app::tenants::seed_tenant;
+use thiqa_domain::{Directory, Tenant};
+use thiqa_store::{Actor, NewContract, NewService};
+
+on_both_backends!(a_refused_consent_reaches_the_operator_and_blocks_the_change);
+
+async fn operator(t: &TestApp, name: &str, roles: &[&str]) -> Client {
+    let (_, secret) = t.user(Directory::Operators, name, roles, true).await;
+    let mut c = t.signed_operator(name, secret.as_ref().unwrap()).await;
+    c.get("/").await;
+    c
+}
+
+async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp) {
+    let (Tenant::Provider(p), Tenant::Organisation(org_a)) = (t.provider, t.organisation) else {
+        unreachable!()
+    };
+    let cli = Actor::cli();
+    let store = t.store();
+    let service = store
+        .provider(p)
+        .create_service(
+            &NewService {
+                name: "Atlas Stockage",
+                description: "",
+                model: "iaas",
+                level: 1,
+                facts_json: "{}",
+            },
+            &cli,
+        )
+        .await
+        .unwrap();
+    store
+        .provider(p)
+        .create_contract(
+            &NewContract {
+                organisation: org_a,
+                service,
+                reference: "CONV-1".into(),
+                level: 1,
+                starts_on: "2026-01-01".into(),
+                ends_on: None,
+                sites: vec![],
+                contacts: vec![],
+            },
+            &cli,
+        )
+        .await
+        .unwrap();
+    let org_b = store
+        .provider(p)
+        .create_organisation("Assurance Sud", false, &cli)
+        .await
+        .unwrap();
+    seed_tenant(store, Tenant::Organisation(org_b), &cli)
+        .await
+        .unwrap();
+
+    let mut admin = operator(&t, "amine", &["Administrateur des comptes"]).await;
+    let r = admin.get("/notices").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("id=\"notices-empty\""), "{}", r.body);
+    let r = admin.get("/notices/new?kind=subcontractor-change").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Atlas Stockage"), "{}", r.body);
+    let service_id = service.0.to_string();
+    let mut fields = vec![
+        ("kind", "subcontractor-change"),
+        ("title", "Nouvel hébergeur de sauvegardes"),
+        ("service", service_id.as_str()),
+        ("answer_by", ""),
+        ("f.third_party", "Sauvegarde Maroc SA"),
+        ("f.change", "ajout"),
+        ("f.role", "Conserve les copies chiffrées"),
+        ("f.effective_on", "2027-02-01"),
+    ];
+    // The location is missing: named, and nothing typed is lost.
+    let r = admin.post_form("/notices", &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("Localisation des données chez le tiers"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("value=\"Sauvegarde Maroc SA\""),
+        "{}",
+        r.body
+    );
+    fields.push(("f.location", "Casablanca (MA)"));
+    let r = admin.post_form("/notices", &fields).await;
+    assert!(r.status.is_redirection(), "{} {}", r.status, r.body);
+    let page = r.location().unwrap().split('?').next().unwrap().to_string();
+    let r = admin.get(&page).await;
+    assert!(r.body.contains("Banque"), "{}", r.body);
+    assert!(r.body.contains("Sans réponse"), "{}", r.body);
+
+    // The commanditaire's administrator answers in the portal.
+    t.user(
+        Directory::Customers,
+        "nadia",
+        &["Administrateur de l'organisation"],
+        false,
+    )
+    .await;
+    let mut nadia = t.portal();
+    nadia.login("nadia", support::PASSWORD).await;
+    let r = nadia.get("/notices").await;
+    assert!(
+        r.body.contains("Nouvel hébergeur de sauvegardes"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Accord attendu"), "{}", r.body);
+    let notice_path = page.clone();
+    let r = nadia.get(&notice_path).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Sauvegarde Maroc SA"), "{}", r.body);
+    let answer = format!("{notice_path}/answer");
+    // A refusal says why.
+    let r = nadia
+        .post_form(&answer, &[("answer", "refuse"), ("comment", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("Un refus s&#39;explique"), "{}", r.body);
+    let r = nadia
+        .post_form(
+            &answer,
+            &[("answer", "refuse"), ("comment", "Pas sans audit du tiers")],
+        )
+        .await;
+    assert!(r.status.is_redirection(), "{} {}", r.status, r.body);
+    let r = nadia.get(&notice_path).await;
+    assert!(r.body.contains("Accord refusé"), "{}", r.body);
+
+    // Another commanditaire sees nothing of it.
+    t.user_in(
+        Tenant::Organisation(org_b),
+        "karim",
+        &["Administrateur de l'organisation"],
+        false,
+    )
+    .await;
+    let mut karim = t.portal();
+    karim.login("karim", support::PASSWORD).await;
+    let r = karim.get("/notices").await;
+    assert!(r.body.contains("id=\"notices-empty\""), "{}", r.body);
+    assert_eq!(karim.get(&notice_path).await.status, StatusCode::NOT_FOUND);
+    let r = karim
+        .post_form(&answer, &[("answer", "accept"), ("comment", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // The operator sees the refusal; the change waits for a decision.
+    let r = admin.get(&page).await;
+    assert!(r.body.contains("Pas sans audit du tiers"), "{}", r.body);
+    assert!(r.body.contains("id=\"notice-blocked\""), "{}", r.body);
+    let r = admin.post_form(&format!("{page}/done"), &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("enregistrez d&#39;abord la décision"),
+        "{}",
+        r.body
+    );
+    let r = admin
+        .post_form(
+            &format!("{page}/decisions/{}", org_a.0),
+            &[(
+                "decision",
+                "Sauvegardes de la Banque gardées chez l'ancien hébergeur",
+            )],
+        )
+        .await;
+    assert!(r.status.is_redirection(), "{} {}", r.status, r.body);
+    let r = admin.post_form(&format!("{page}/done"), &[]).await;
+    assert!(r.status.is_redirection(), "{} {}", r.status, r.body);
+    let r = admin.get(&page).await;
+    assert!(r.body.contains("Changement réalisé"), "{}", r.body);
+    assert!(r.body.contains("gardées chez l"), "{}", r.body);
+}
