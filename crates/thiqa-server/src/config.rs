@@ -3,6 +3,7 @@
 //! a bad key or value is refused with a message naming it.
 
 mod blobs;
+mod delivery;
 mod edge;
 mod syslog;
 
@@ -13,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 pub use blobs::{BlobBackend, BlobsConfig};
+pub use delivery::{OutboxConfig, SmtpConfig, WebhooksConfig};
 pub use edge::{ProxyNet, TrustedProxies, METRICS_TOKEN_MIN_CHARS};
 pub use syslog::SyslogConfig;
 
@@ -74,6 +76,12 @@ pub struct Config {
     pub syslog: SyslogConfig,
     /// Where the journal and dossier signing keys are kept.
     pub keys: KeysConfig,
+    /// The mail relay for notices and account links (off unless `smtp.host`).
+    pub smtp: SmtpConfig,
+    /// Webhook calls to commanditaires' endpoints.
+    pub webhooks: WebhooksConfig,
+    /// Retries and leases of the outbox's sender.
+    pub outbox: OutboxConfig,
 }
 
 /// Where the signing keys are kept. Unset: files under `<data_dir>/keys`
@@ -245,6 +253,9 @@ impl Default for Config {
             blobs: BlobsConfig::default(),
             syslog: SyslogConfig::default(),
             keys: KeysConfig::default(),
+            smtp: SmtpConfig::default(),
+            webhooks: WebhooksConfig::default(),
+            outbox: OutboxConfig::default(),
         }
     }
 }
@@ -314,7 +325,7 @@ impl Default for RateLimitConfig {
 }
 
 /// Used only to build the layered table; Debug stays redacted.
-fn expose_for_layering<S: serde::Serializer>(
+pub(crate) fn expose_for_layering<S: serde::Serializer>(
     v: &Option<SecretString>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
@@ -324,7 +335,9 @@ fn expose_for_layering<S: serde::Serializer>(
     }
 }
 
-fn secret_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+pub(crate) fn secret_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<SecretString>, D::Error> {
     Ok(Option::<String>::deserialize(d)?
         .filter(|s| !s.is_empty())
         .map(SecretString::from))
@@ -536,6 +549,15 @@ impl Config {
         if let Some((key, problem)) = self.syslog.problem() {
             return invalid(key, &problem);
         }
+        if let Err((key, problem)) = self.smtp.settings() {
+            return invalid(key, &problem);
+        }
+        if let Err((key, problem)) = self.webhooks.settings() {
+            return invalid(key, &problem);
+        }
+        if let Some((key, problem)) = self.outbox.problem() {
+            return invalid(key, &problem);
+        }
         if let Some(problem) = self.blobs.problem(self.insecure_http) {
             return invalid("blobs", &problem);
         }
@@ -648,6 +670,9 @@ fn leaf_keys(table: &toml::Table, prefix: &str) -> Vec<String> {
         SyslogConfig::OPTIONAL_KEYS[0],
         SyslogConfig::OPTIONAL_KEYS[1],
         SyslogConfig::OPTIONAL_KEYS[2],
+        SmtpConfig::OPTIONAL_KEYS[0],
+        SmtpConfig::OPTIONAL_KEYS[1],
+        SmtpConfig::OPTIONAL_KEYS[2],
     ] {
         if !keys.iter().any(|k| k == optional) && (prefix.is_empty()) {
             keys.push(optional.to_string());

@@ -14,6 +14,7 @@ pub mod background;
 pub mod catalog_params;
 pub mod clock_sync;
 pub mod config;
+pub mod delivery;
 pub mod dossier;
 pub mod i18n;
 pub mod journal_export;

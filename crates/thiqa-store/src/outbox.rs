@@ -72,12 +72,14 @@ const DELIVERY_COLUMNS: &str = "id, topic, subject_id, channel, organisation_id,
 
 impl Store {
     /// Leases up to `limit` due messages to `instance` for `lease_ms`;
-    /// another instance skips them until the lease runs out.
+    /// another instance skips them until the lease runs out. Only e-mails
+    /// when `with_email` (a relay is configured); webhooks always.
     pub async fn lease_deliveries(
         &self,
         limit: i64,
         lease_ms: i64,
         instance: &str,
+        with_email: bool,
     ) -> Result<Vec<Delivery>, StoreError> {
         let mut w = self.write().await?;
         w.leaves_sessions();
@@ -91,7 +93,7 @@ impl Store {
         let sql = format!(
             "UPDATE deliveries SET leased_until = $1, leased_by = $2 WHERE id IN \
              (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $3 \
-              AND leased_until <= $3 ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
+              AND leased_until <= $3 AND ($5 = 1 OR channel <> 'email') ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
              RETURNING {DELIVERY_COLUMNS}"
         );
         let rows = sqlx::query(&sql)
@@ -99,6 +101,7 @@ impl Store {
             .bind(instance)
             .bind(now)
             .bind(limit)
+            .bind(i64::from(with_email))
             .fetch_all(&mut *w.tx)
             .await?;
         let mut out = Vec::with_capacity(rows.len());

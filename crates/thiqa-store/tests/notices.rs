@@ -166,7 +166,7 @@ fn notice(services: Vec<ServiceId>, answer: &str, now_ms: i64) -> NewNotice {
 
 async fn addresses(s: &Store) -> Vec<String> {
     let mut out: Vec<String> = s
-        .lease_deliveries(1000, 60_000, "test")
+        .lease_deliveries(1000, 60_000, "test", true)
         .await
         .unwrap()
         .into_iter()
@@ -396,19 +396,19 @@ async fn the_outbox_leases_each_message_and_forgets_none(ts: TestStore) {
         )
         .await
         .unwrap();
-    let first = s.lease_deliveries(10, 60_000, "one").await.unwrap();
+    let first = s.lease_deliveries(10, 60_000, "one", true).await.unwrap();
     assert_eq!(first.len(), 2);
     assert_eq!(first[0].notice.as_ref().unwrap().id, sent.id);
     // Leased: another instance gets nothing meanwhile.
     assert!(s
-        .lease_deliveries(10, 60_000, "two")
+        .lease_deliveries(10, 60_000, "two", true)
         .await
         .unwrap()
         .is_empty());
     // The instance dies; once the lease runs out, the same messages (same
     // ids, the idempotency keys) are handed out again.
     ts.clock.advance_s(61);
-    let again = s.lease_deliveries(10, 60_000, "two").await.unwrap();
+    let again = s.lease_deliveries(10, 60_000, "two", true).await.unwrap();
     let ids = |v: &[thiqa_store::Delivery]| v.iter().map(|d| d.id).collect::<Vec<_>>();
     assert_eq!(ids(&again), ids(&first));
     let now = ts.clock_ms();
@@ -425,12 +425,12 @@ async fn the_outbox_leases_each_message_and_forgets_none(ts: TestStore) {
     .await
     .unwrap();
     assert!(s
-        .lease_deliveries(10, 60_000, "two")
+        .lease_deliveries(10, 60_000, "two", true)
         .await
         .unwrap()
         .is_empty());
     ts.clock.advance_s(31);
-    let retried = s.lease_deliveries(10, 60_000, "two").await.unwrap();
+    let retried = s.lease_deliveries(10, 60_000, "two", true).await.unwrap();
     assert_eq!(ids(&retried), [again[1].id]);
     assert_eq!(retried[0].attempts, 1);
     s.finish_deliveries(&[(
@@ -443,7 +443,7 @@ async fn the_outbox_leases_each_message_and_forgets_none(ts: TestStore) {
     .unwrap();
     ts.clock.advance_s(3600);
     assert!(s
-        .lease_deliveries(10, 60_000, "two")
+        .lease_deliveries(10, 60_000, "two", true)
         .await
         .unwrap()
         .is_empty());
@@ -474,7 +474,7 @@ async fn organisations_that_have_not_answered_are_reminded_once(ts: TestStore) {
         .answer_notice(sent.id, NoticeAnswer::Accept, "", &Actor::cli())
         .await
         .unwrap();
-    let first = s.lease_deliveries(100, 60_000, "x").await.unwrap();
+    let first = s.lease_deliveries(100, 60_000, "x", true).await.unwrap();
     let sent_all: Vec<_> = first
         .into_iter()
         .map(|d| (d, DeliveryOutcome::Sent))
@@ -483,7 +483,7 @@ async fn organisations_that_have_not_answered_are_reminded_once(ts: TestStore) {
     assert!(s.remind_unanswered_notices().await.unwrap().is_empty());
     ts.clock.advance_s(9 * 86_400 + 60);
     assert_eq!(s.remind_unanswered_notices().await.unwrap(), [sent.id]);
-    let reminders = s.lease_deliveries(100, 60_000, "x").await.unwrap();
+    let reminders = s.lease_deliveries(100, 60_000, "x", true).await.unwrap();
     let mut to: Vec<_> = reminders
         .iter()
         .map(|d| (d.topic.as_str(), d.address.as_str()))
