@@ -40,6 +40,7 @@ pub mod soa;
 pub mod sources;
 pub mod tenants;
 pub mod time;
+pub mod webhooks;
 
 pub use app::App;
 pub use context::{Access, AuditorScope, DossierSigner, Member, ServiceScope, Shell, Staff};

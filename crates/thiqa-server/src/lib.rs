@@ -136,13 +136,21 @@ pub fn public_router(app: &AppState) -> Router {
 }
 
 fn public_routes(app: &AppState) -> Routes {
-    use crate::pages::{contracts, incident_preferences, organisation_settings, portal_notices};
+    use crate::pages::{
+        contracts, incident_preferences, organisation_settings, portal_notices, portal_webhooks,
+    };
     let portal = realm_routes::<Portal>()
         .route("/contracts", get(contracts::held))
         .route("/notices", get(portal_notices::inbox))
         .route("/notices/email", post(portal_notices::set_email))
         .route("/notices/{notice}", get(portal_notices::received))
         .route("/notices/{notice}/answer", post(portal_notices::answer))
+        .route(
+            "/webhooks",
+            get(portal_webhooks::page).post(portal_webhooks::add),
+        )
+        .route("/webhooks/{webhook}/rotate", post(portal_webhooks::rotate))
+        .route("/webhooks/{webhook}/delete", post(portal_webhooks::remove))
         .route(
             "/incident-preferences",
             get(incident_preferences::page).post(incident_preferences::save),

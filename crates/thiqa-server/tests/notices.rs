@@ -18,7 +18,10 @@ use thiqa_app::tenants::seed_tenant;
 use thiqa_domain::{Directory, Tenant};
 use thiqa_store::{Actor, NewContract, NewService};
 
-on_both_backends!(a_refused_consent_reaches_the_operator_and_blocks_the_change);
+on_both_backends!(
+    a_refused_consent_reaches_the_operator_and_blocks_the_change,
+    an_administrator_manages_webhook_endpoints_and_sees_each_secret_once,
+);
 
 async fn operator(t: &TestApp, name: &str, roles: &[&str]) -> Client {
     let (_, secret) = t.user(Directory::Operators, name, roles, true).await;
@@ -194,4 +197,76 @@ async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp
     let r = admin.get(&page).await;
     assert!(r.body.contains("Changement réalisé"), "{}", r.body);
     assert!(r.body.contains("gardées chez l"), "{}", r.body);
+}
+
+async fn an_administrator_manages_webhook_endpoints_and_sees_each_secret_once(t: TestApp) {
+    t.user(
+        Directory::Customers,
+        "nadia",
+        &["Administrateur de l'organisation"],
+        false,
+    )
+    .await;
+    let mut nadia = t.portal();
+    nadia.login("nadia", support::PASSWORD).await;
+    let r = nadia.get("/webhooks").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("id=\"webhooks-empty\""), "{}", r.body);
+    // Inside addresses and clear HTTP are refused (SSRF), the URL kept.
+    for (url, message) in [
+        ("http://hooks.banque.ma/x", "doit commencer par https://"),
+        ("https://169.254.169.254/latest", "adresse privée"),
+        ("https://user:pw@hooks.banque.ma/", "ni nom d"),
+    ] {
+        let r = nadia.post_form("/webhooks", &[("url", url)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert!(r.body.contains(message), "{url}: {}", r.body);
+        assert!(r.body.contains(&format!("value=\"{url}\"")), "{}", r.body);
+    }
+    let r = nadia
+        .post_form("/webhooks", &[("url", "https://hooks.banque.ma/thiqa")])
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let secret = |body: &str| {
+        let start = body.find("whsec_").expect("the secret is shown");
+        body[start..].split('<').next().unwrap().to_string()
+    };
+    let first = secret(&r.body);
+    // Listed, the secret no longer shown.
+    let r = nadia.get("/webhooks").await;
+    assert!(
+        r.body.contains("https://hooks.banque.ma/thiqa"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("whsec_"), "{}", r.body);
+    let id = t.store().tenant(t.organisation).webhooks().await.unwrap()[0].id;
+    let r = nadia
+        .post_form(&format!("/webhooks/{id}/rotate"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let second = secret(&r.body);
+    assert_ne!(first, second);
+    assert!(
+        r.body.contains("L&#39;ancien secret signe aussi"),
+        "{}",
+        r.body
+    );
+    // A member who does not administer the organisation cannot.
+    t.user(Directory::Customers, "omar", &["Utilisateur"], false)
+        .await;
+    let mut omar = t.portal();
+    omar.login("omar", support::PASSWORD).await;
+    assert_eq!(omar.get("/webhooks").await.status, StatusCode::FORBIDDEN);
+    let r = nadia
+        .post_form(&format!("/webhooks/{id}/delete"), &[])
+        .await;
+    assert!(r.status.is_redirection(), "{}", r.body);
+    assert!(t
+        .store()
+        .tenant(t.organisation)
+        .webhooks()
+        .await
+        .unwrap()
+        .is_empty());
 }

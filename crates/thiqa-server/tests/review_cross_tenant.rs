@@ -305,6 +305,11 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
         .await
         .unwrap()
         .id;
+    let webhook = store
+        .tenant(Tenant::Organisation(org_a))
+        .add_webhook("https://hooks.banque.ma/thiqa", "whsec_dGVzdA==", &cli)
+        .await
+        .unwrap();
     let (officer_a, officer_secret) = t
         .user(
             Directory::Operators,
@@ -412,6 +417,7 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
     let portal_victims: Victims = BTreeMap::from([
         ("accounts", member_a.to_string()),
         ("notices", notice.to_string()),
+        ("webhooks", webhook.to_string()),
         (
             "roles",
             db.id_of_tenant("roles", "organisation", org_a.0).await,

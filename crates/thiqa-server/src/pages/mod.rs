@@ -23,6 +23,7 @@ pub mod notices;
 pub mod organisation_settings;
 pub mod organisations;
 pub mod portal_notices;
+pub mod portal_webhooks;
 pub mod reports;
 pub mod roles;
 pub mod separation;

@@ -150,6 +150,11 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
             ),
             ("/accounts", "nav-users", Some(Permission::OrgUsersManage)),
             (
+                "/webhooks",
+                "nav-webhooks",
+                Some(Permission::OrgUsersManage),
+            ),
+            (
                 "/organisation",
                 "organisation-settings",
                 Some(Permission::OrgUsersManage),
