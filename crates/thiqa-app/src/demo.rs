@@ -165,7 +165,89 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     audit_demo_service(app, provider, services[0]).await?;
     contract_demo_service(app, provider, org, services[0]).await?;
     incident_demo_preferences(app, ot).await?;
+    notices_demo(app, provider, ot, services[0]).await?;
     Ok(true)
+}
+
+/// Two notices to the bank: a planned operation it has acknowledged, and a
+/// change of subcontractor awaiting its consent (3.8.2, 3.11.1), so the
+/// portal's inbox and the console's answers show real content.
+async fn notices_demo(
+    app: &App,
+    provider: ProviderId,
+    bank: Tenant,
+    service: ServiceId,
+) -> Result<(), AppError> {
+    use thiqa_store::{NewNotice, NoticeAnswer};
+    let now = app.store.clock().now_ms();
+    let day = 86_400_000;
+    let notice =
+        |kind: &str, title: &str, fields: serde_json::Value, answer: &str, days: i64| NewNotice {
+            kind: kind.into(),
+            title: title.into(),
+            fields: fields.to_string(),
+            answer: answer.into(),
+            answer_by: now + days * day,
+            remind_at: now + (days - 1) * day,
+            authority: false,
+            services: vec![service],
+            everyone: false,
+            today: crate::time::iso_date(now / 1000),
+        };
+    let scope = app.store.provider(provider);
+    let operation = scope
+        .send_notice(
+            &notice(
+                "planned-operation",
+                "Mise à jour des hyperviseurs — zone Rabat",
+                serde_json::json!({
+                    "starts_at": &crate::time::rfc3339(now / 1000 + 7 * 86_400)[..16],
+                    "ends_at": &crate::time::rfc3339(now / 1000 + 7 * 86_400 + 4 * 3600)[..16],
+                    "nature": "Mise à jour de sécurité des hyperviseurs, migration à chaud des machines virtuelles.",
+                    "impacts": "Aucune interruption attendue ; performances réduites de 10 % pendant la migration.",
+                    "contact": "Centre de supervision Atlas — noc@atlas-cloud.ma — 05 37 00 00 00",
+                }),
+                "acknowledge",
+                3,
+            ),
+            &Actor::system(),
+        )
+        .await?;
+    scope
+        .send_notice(
+            &notice(
+                "subcontractor-change",
+                "Nouveau prestataire de sauvegarde hors site",
+                serde_json::json!({
+                    "third_party": "Sauvegarde Maroc SA",
+                    "change": "ajout",
+                    "role": "Conserve les copies chiffrées des sauvegardes ; n'a pas accès aux clés.",
+                    "location": "Benguerir (MA)",
+                    "effective_on": crate::time::iso_date(now / 1000 + 45 * 86_400),
+                }),
+                "consent",
+                30,
+            ),
+            &Actor::system(),
+        )
+        .await?;
+    // The bank's administrator has read the operation's notice.
+    let karim = app
+        .store
+        .account_by_username(Directory::Customers, "karim")
+        .await?
+        .ok_or_else(|| AppError::Internal("demo account karim".into()))?;
+    let actor = Actor {
+        directory: Some(Directory::Customers),
+        id: Some(karim.id),
+        name: "karim".into(),
+        source_ip: None,
+    };
+    app.store
+        .tenant(bank)
+        .answer_notice(operation.id, NoticeAnswer::Acknowledge, "", &actor)
+        .await?;
+    Ok(())
 }
 
 /// The bank's security approver is e-mailed critical and high incidents,

@@ -7,6 +7,7 @@ mod backends;
 mod intake;
 mod journal;
 mod load;
+mod notices;
 mod pages;
 
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ enum BenchCommand {
     Backends(backends::BackendsArgs),
     /// Upload and download of a large evidence file: throughput and the server's peak memory, beside the disk.
     Evidence(pages::EvidenceArgs),
+    /// One notice to 10,000 recipients in 1,000 organisations: commit time, SMTP delivery rate, memory, console p99 during delivery beside idle.
+    Notices(notices::NoticesArgs),
     /// `thiqa dossier build` with large evidence: throughput and peak memory, beside a plain copy.
     Dossier(pages::DossierArgs),
 }
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
             BenchCommand::Console(args) => pages::console(args).await,
             BenchCommand::Assessment(args) => pages::assessment(args).await,
             BenchCommand::Backends(args) => backends::backends(args).await,
+            BenchCommand::Notices(args) => notices::notices(args).await,
             BenchCommand::Evidence(args) => pages::evidence(args).await,
             BenchCommand::Dossier(args) => pages::dossier(args).await,
         }

@@ -795,20 +795,20 @@ fn read_head(mut reader: BufReader<StdTcpStream>) -> anyhow::Result<Head> {
 
 /// Resets a process's peak resident size (VmHWM) to its current one
 /// (Linux ≥ 4.0, own processes); false when it could not.
-fn reset_peak(pid: u32) -> bool {
+pub(crate) fn reset_peak(pid: u32) -> bool {
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
 }
 
 /// Samples a process's resident memory at a fixed interval until stopped or
 /// until the process ends: the highest VmRSS seen and the last VmHWM read
 /// (the kernel's own peak, so nothing between two samples is missed).
-struct Watch {
+pub(crate) struct Watch {
     stop: Arc<AtomicBool>,
     handle: std::thread::JoinHandle<(u64, u64)>,
 }
 
 impl Watch {
-    fn start(pid: u32, every: Duration) -> Watch {
+    pub(crate) fn start(pid: u32, every: Duration) -> Watch {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::spawn(move || {
@@ -827,7 +827,7 @@ impl Watch {
         Watch { stop, handle }
     }
 
-    fn stop(self) -> (u64, u64) {
+    pub(crate) fn stop(self) -> (u64, u64) {
         self.stop.store(true, Ordering::Relaxed);
         self.handle.join().unwrap_or((0, 0))
     }
@@ -887,7 +887,7 @@ pub(crate) struct Fixture {
     pub(crate) token: String,
 }
 
-const CSRF: &str = "csrf";
+pub(crate) const CSRF: &str = "csrf";
 
 async fn prepare(dir: &Path, roles: &[&str]) -> anyhow::Result<Fixture> {
     let location = DatabaseLocation::Sqlite {

@@ -38,6 +38,10 @@ pub struct Delivery {
     pub language: String,
     pub payload: Option<String>,
     pub attempts: i64,
+    /// The lease this copy was handed out under (its end, and the
+    /// instance): only the holder of the current lease records an outcome.
+    pub leased_until: i64,
+    pub leased_by: String,
     /// The notice, for the notice topics.
     pub notice: Option<Notice>,
     /// The endpoint, for webhooks.
@@ -68,7 +72,7 @@ pub struct OutboxCounts {
 }
 
 const DELIVERY_COLUMNS: &str = "id, topic, subject_id, channel, organisation_id, address, \
-     recipient_name, language, payload, attempts";
+     recipient_name, language, payload, attempts, leased_until, leased_by";
 
 impl Store {
     /// Leases up to `limit` due messages to `instance` for `lease_ms`;
@@ -119,6 +123,8 @@ impl Store {
                 language: r.try_get("language")?,
                 payload: r.try_get("payload")?,
                 attempts: r.try_get("attempts")?,
+                leased_until: r.try_get("leased_until")?,
+                leased_by: r.try_get("leased_by")?,
                 notice: None,
                 webhook: None,
             });
@@ -181,7 +187,9 @@ impl Store {
 
     /// Records what became of leased messages, in one transaction, each
     /// journaled (for the organisation it went to, when there is one). A
-    /// message sent or given up forgets its one-time payload.
+    /// message sent or given up forgets its one-time payload. An outcome
+    /// whose lease ran out meanwhile (another instance holds the message
+    /// now) is dropped, not journaled: the current holder's counts.
     pub async fn finish_deliveries(
         &self,
         outcomes: &[(Delivery, DeliveryOutcome)],
@@ -203,20 +211,25 @@ impl Store {
                     ("dead", Some(error.as_str()), now, "delivery.dead")
                 }
             };
-            sqlx::query(
+            let changed = sqlx::query(
                 "UPDATE deliveries SET state = $1, last_error = $2, next_attempt_at = $3, \
                  attempts = attempts + 1, leased_until = 0, \
                  sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END, \
                  payload = CASE WHEN $1 = 'pending' THEN payload ELSE NULL END \
-                 WHERE id = $5 AND state = 'pending'",
+                 WHERE id = $5 AND state = 'pending' AND leased_until = $6 AND leased_by = $7",
             )
             .bind(state)
             .bind(error)
             .bind(next)
             .bind(now)
             .bind(d.id)
+            .bind(d.leased_until)
+            .bind(&d.leased_by)
             .execute(&mut *w.tx)
             .await?;
+            if changed.rows_affected() != 1 {
+                continue;
+            }
             let mut event = if matches!(outcome, DeliveryOutcome::Sent) {
                 NewEvent::success(action)
             } else {

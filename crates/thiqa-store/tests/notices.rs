@@ -411,6 +411,13 @@ async fn the_outbox_leases_each_message_and_forgets_none(ts: TestStore) {
     let again = s.lease_deliveries(10, 60_000, "two", true).await.unwrap();
     let ids = |v: &[thiqa_store::Delivery]| v.iter().map(|d| d.id).collect::<Vec<_>>();
     assert_eq!(ids(&again), ids(&first));
+    // The first instance comes back late with an outcome: its lease ran
+    // out, the message is the second's now, and the late word is dropped.
+    s.finish_deliveries(&[(first[0].clone(), DeliveryOutcome::Sent)])
+        .await
+        .unwrap();
+    let detail = s.provider(w.provider).notice(sent.id).await.unwrap();
+    assert_eq!(detail.deliveries.sent, 0);
     let now = ts.clock_ms();
     s.finish_deliveries(&[
         (again[0].clone(), DeliveryOutcome::Sent),

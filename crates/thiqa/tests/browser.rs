@@ -1,6 +1,8 @@
 //! Browser journeys in headless Chromium against the real `thiqa demo`
 //! binary: operator login with TOTP, lockout, customer login, language
-//! switch, and a form with bad input showing its error.
+//! switch, a form with bad input showing its error, and a commanditaire's
+//! administrator refusing its consent to a change of subcontractor, which
+//! the operator then sees (issue 14).
 
 mod webdriver;
 
@@ -159,4 +161,45 @@ fn browser_journeys() {
     d.click("main button[type=submit]");
     d.wait_for("the refusal", |b| b.exists("#form-error"));
     assert!(d.text("#form-error").contains("incorrect"));
+
+    // 6. The commanditaire reads a notice and refuses its consent with a
+    //    comment; the operator sees the refusal and what blocks the change.
+    c.goto(&format!("{}/notices", demo.portal));
+    c.wait_for("the inbox", |b| b.exists("#notices"));
+    assert!(
+        c.text("#notices").contains("Accord attendu"),
+        "{}",
+        c.text("#notices")
+    );
+    c.click("#notices a[href$='/notices/2']");
+    c.wait_for("the notice", |b| b.exists("#notice-refuse"));
+    assert!(c.source().contains("Sauvegarde Maroc SA"));
+    // Refusing without a reason is refused, and says why.
+    c.click("#notice-refuse");
+    c.wait_for("the refusal's error", |b| b.exists("#form-error"));
+    assert!(
+        c.text("#form-error").contains("Un refus s'explique"),
+        "{}",
+        c.text("#form-error")
+    );
+    c.fill(
+        "#notice-comment",
+        "Pas avant l'audit de ce tiers par notre RSSI.",
+    );
+    c.click("#notice-refuse");
+    c.wait_for("the answer recorded", |b| {
+        b.exists("#notice-answer-state") && b.text("#notice-answer-state").contains("Accord refusé")
+    });
+    b.goto(&format!("{}/notices/2", demo.console));
+    b.wait_for("the operator's view", |b| b.exists("#notice-targets"));
+    let answers = b.text("#notice-targets");
+    assert!(answers.contains("Accord refusé"), "{answers}");
+    assert!(
+        answers.contains("Pas avant l'audit de ce tiers"),
+        "{answers}"
+    );
+    assert!(
+        b.exists("#notice-blocked"),
+        "the change waits for a decision"
+    );
 }
