@@ -829,3 +829,7 @@ error-webhook-invalid = This is not a valid URL.
 error-webhook-https = The URL must start with https://.
 error-webhook-userinfo = The URL must hold no user name or password.
 error-webhook-private = The URL points to a private, local or reserved address: Thiqa sends nothing there.
+mail-link-subject = Your access to Thiqa: choose your password
+mail-link-intro = A Thiqa account awaits you, or a new password was requested for you. This link, valid until { $until }, works once:
+mail-link-warning = If you did not expect this message, do not click and tell your administrator.
+link-mailed = The link was e-mailed to { $email }; it is shown nowhere else.

@@ -829,3 +829,7 @@ error-webhook-invalid = Ce n'est pas une URL valide.
 error-webhook-https = L'URL doit commencer par https://.
 error-webhook-userinfo = L'URL ne doit contenir ni nom d'utilisateur ni mot de passe.
 error-webhook-private = L'URL désigne une adresse privée, locale ou réservée : Thiqa n'y envoie rien.
+mail-link-subject = Votre accès à Thiqa : choisissez votre mot de passe
+mail-link-intro = Un compte Thiqa vous attend, ou un nouveau mot de passe vous a été demandé. Ce lien, valable jusqu'au { $until }, ne sert qu'une fois :
+mail-link-warning = Si vous n'attendiez pas ce message, ne cliquez pas et prévenez votre administrateur.
+link-mailed = Le lien a été envoyé par courriel à { $email } ; il n'est affiché nulle part ailleurs.
