@@ -6,7 +6,7 @@
 
 use thiqa_crypto::token::Token;
 use thiqa_domain::{LockState, RoleId, Username};
-use thiqa_store::{Account, Actor, HeldRight, NewAccount, Refusal, Role};
+use thiqa_store::{Account, Actor, HeldRight, LinkMail, NewAccount, Refusal, Role};
 
 use crate::{App, AppError, Member, RightsKind};
 
@@ -93,22 +93,46 @@ impl AccountInput {
 pub struct SetUpLink {
     pub token: Token,
     pub until: i64,
+    /// The address it was e-mailed to; then it is shown nowhere else.
+    pub mailed_to: Option<String>,
+}
+
+/// How a one-time link reaches its holder.
+pub enum LinkDelivery {
+    /// Shown once to whoever issued it (the command line, or no mail relay).
+    Shown,
+    /// E-mailed to the account's address when it has one (the outbox row is
+    /// committed with the link); `base` is the URL the link starts with.
+    Mailed { base: String },
 }
 
 /// Issues a one-time set-password link for `account`, valid `ttl_s`
-/// seconds, journaled by the store.
+/// seconds, journaled by the store; e-mailed when `delivery` says so and
+/// the account has an address, shown otherwise.
 pub async fn issue_link(
     app: &App,
     account: &Account,
     ttl_s: i64,
     actor: &Actor,
+    delivery: &LinkDelivery,
 ) -> Result<SetUpLink, AppError> {
     let token = Token::generate().map_err(|e| AppError::Internal(e.to_string()))?;
+    let mail = match (delivery, &account.email) {
+        (LinkDelivery::Mailed { base }, Some(email)) if !email.is_empty() => Some(LinkMail {
+            address: email.clone(),
+            url: format!("{}/reset/{}", base.trim_end_matches('/'), token.expose()),
+        }),
+        _ => None,
+    };
     let until = app
         .store
-        .create_password_reset(account, token.hash().as_str(), ttl_s, actor)
+        .create_password_reset(account, token.hash().as_str(), ttl_s, mail.as_ref(), actor)
         .await?;
-    Ok(SetUpLink { token, until })
+    Ok(SetUpLink {
+        token,
+        until,
+        mailed_to: mail.map(|m| m.address),
+    })
 }
 
 /// Where an account stands, as its administrators see it.
@@ -189,6 +213,7 @@ pub async fn create(
     input: AccountInput,
     language: &str,
     link_ttl_s: i64,
+    delivery: &LinkDelivery,
 ) -> Result<Created, AppError> {
     let dir = member.directory();
     member.require(dir.manage_accounts())?;
@@ -198,7 +223,7 @@ pub async fn create(
     let tenant = app.store.tenant(member.tenant());
     let id = tenant.create_account(new, member.actor()).await?;
     let account = tenant.account(id).await?;
-    let link = issue_link(app, &account, link_ttl_s, member.actor()).await?;
+    let link = issue_link(app, &account, link_ttl_s, member.actor(), delivery).await?;
     Ok(Created { account, link })
 }
 
@@ -305,12 +330,13 @@ pub async fn reset_link(
     member: &Member<'_>,
     id: i64,
     ttl_s: i64,
+    delivery: &LinkDelivery,
 ) -> Result<Created, AppError> {
     let account = managed(app, member, id).await?;
     if !account.is_active() {
         return Err(AppError::NotFound);
     }
-    let link = issue_link(app, &account, ttl_s, member.actor()).await?;
+    let link = issue_link(app, &account, ttl_s, member.actor(), delivery).await?;
     Ok(Created { account, link })
 }
 

@@ -149,5 +149,7 @@ pub async fn operator_reset_link(
     ttl_s: i64,
 ) -> Result<crate::accounts::SetUpLink, AppError> {
     let account = active_operator(app, username).await?;
-    crate::accounts::issue_link(app, &account, ttl_s, &Actor::cli()).await
+    // The command line prints the link to whoever runs it.
+    let shown = crate::accounts::LinkDelivery::Shown;
+    crate::accounts::issue_link(app, &account, ttl_s, &Actor::cli(), &shown).await
 }

@@ -73,6 +73,7 @@ pub async fn onboard(
     onboarding: Onboarding,
     language: &str,
     link_ttl_s: i64,
+    delivery: &accounts::LinkDelivery,
 ) -> Result<Onboarded, AppError> {
     staff.require(Permission::OrganisationsManage)?;
     let username = onboarding.administrator.username().as_str();
@@ -107,7 +108,7 @@ pub async fn onboard(
         .await
         .map_err(built_in)?;
     let account = scope.account(id).await?;
-    let link = accounts::issue_link(app, &account, link_ttl_s, actor).await?;
+    let link = accounts::issue_link(app, &account, link_ttl_s, actor, delivery).await?;
     Ok(Onboarded { organisation, link })
 }
 

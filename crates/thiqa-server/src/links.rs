@@ -99,6 +99,19 @@ pub fn link_base(
     }
 }
 
+/// How the one-time links issued from a page reach their holder: e-mailed
+/// (to the account's address) when a mail relay is configured, shown once
+/// on the page otherwise.
+pub fn link_delivery(app: &AppState, base: &str) -> thiqa_app::accounts::LinkDelivery {
+    if app.config.smtp.host.as_deref().is_some_and(|h| !h.is_empty()) {
+        thiqa_app::accounts::LinkDelivery::Mailed {
+            base: base.to_string(),
+        }
+    } else {
+        thiqa_app::accounts::LinkDelivery::Shown
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::link_base as base;

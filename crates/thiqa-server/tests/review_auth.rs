@@ -337,7 +337,7 @@ async fn a_password_reset_revokes_the_api_tokens(t: TestApp) {
     let account = operator(&t, "amal").await.unwrap();
     let link = Token::generate().unwrap();
     t.store()
-        .create_password_reset(&account, link.hash().as_str(), 3600, &Actor::cli())
+        .create_password_reset(&account, link.hash().as_str(), 3600, None, &Actor::cli())
         .await
         .unwrap();
     let mut visitor = t.console();

@@ -107,7 +107,7 @@ pub use notices::{
     NoticeTarget, ANSWERS,
 };
 pub use notices_received::{NoticeAnswer, ReceivedNotice};
-pub use outbox::{Delivery, DeliveryOutcome, OutboxCounts, WebhookTarget};
+pub use outbox::{Delivery, DeliveryOutcome, LinkMail, OutboxCounts, WebhookTarget};
 pub use rights_error::{AssignmentError, AuditorViolation, SelfChange};
 pub use rights_guard::AUDITOR_INCOMPATIBLE;
 pub use rights_requests::RightsRequest;

@@ -63,6 +63,51 @@ pub enum DeliveryOutcome {
     },
 }
 
+/// A one-time account link to e-mail: the address and the whole URL
+/// (its token is in no other readable place; the outbox forgets it once
+/// the message is sent or given up).
+#[derive(Debug, Clone)]
+pub struct LinkMail {
+    pub address: String,
+    pub url: String,
+}
+
+/// Queues, in the caller's transaction, the e-mail carrying `account`'s
+/// one-time link, valid until `until_s`.
+pub(crate) async fn queue_link_mail(
+    w: &mut crate::connect::WriteTx,
+    account: &crate::accounts::Account,
+    mail: &LinkMail,
+    until_s: i64,
+) -> Result<(), StoreError> {
+    let organisation = match account.tenant {
+        Tenant::Organisation(o) => Some(o.0),
+        Tenant::Provider(_) => None,
+    };
+    let payload = serde_json::json!({
+        "url": mail.url,
+        "until": until_s,
+        "directory": account.directory.as_str(),
+    })
+    .to_string();
+    let now = w.now_ms;
+    sqlx::query(
+        "INSERT INTO deliveries (topic, subject_id, channel, organisation_id, address, \
+         recipient_name, language, payload, state, next_attempt_at, created_at) \
+         VALUES ('account-link', $1, 'email', $2, $3, $4, $5, $6, 'pending', $7, $7)",
+    )
+    .bind(account.id)
+    .bind(organisation)
+    .bind(&mail.address)
+    .bind(&account.display_name)
+    .bind(&account.language)
+    .bind(payload)
+    .bind(now)
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(())
+}
+
 /// The messages waiting, by state, across the outbox.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OutboxCounts {

@@ -3,6 +3,7 @@
 //! made with the old credentials outlives them. Only SHA-256 hashes of
 //! reset links are stored.
 
+use crate::outbox::LinkMail;
 use thiqa_domain::Directory;
 
 use crate::accounts::Account;
@@ -66,6 +67,7 @@ impl Store {
         account: &Account,
         token_hash: &str,
         ttl_s: i64,
+        mail: Option<&LinkMail>,
         actor: &Actor,
     ) -> Result<i64, StoreError> {
         let t = tables(account.directory);
@@ -95,6 +97,9 @@ impl Store {
             &NewEvent::success("password.reset_issued").about(account),
         )
         .await?;
+        if let Some(mail) = mail {
+            crate::outbox::queue_link_mail(&mut w, account, mail, now + ttl_s).await?;
+        }
         w.commit().await?;
         Ok(now + ttl_s)
     }

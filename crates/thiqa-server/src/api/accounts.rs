@@ -113,7 +113,9 @@ pub async fn create<R: Realm>(
         ApiError::bad_request(named.join("; "))
     })?;
     let ttl_s = app.config.reset_link_minutes * 60;
-    let made = accounts::create(&app, &member, input, "fr", ttl_s).await?;
+    // The API's caller provisions accounts and hands their links itself.
+    let shown = accounts::LinkDelivery::Shown;
+    let made = accounts::create(&app, &member, input, "fr", ttl_s, &shown).await?;
     Ok(created(CreatedAccount {
         id: made.account.id,
         username: made.account.username,

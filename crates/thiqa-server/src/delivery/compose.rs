@@ -29,6 +29,15 @@ fn escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// The e-mail a delivery carries, by its topic; None when there is
+/// nothing to say (an unknown topic, a notice gone).
+pub fn mail(d: &Delivery, i18n: &I18n, base: &str, host: &str) -> Option<Mail> {
+    match d.topic.as_str() {
+        "account-link" => link_mail(d, i18n, host),
+        _ => notice_mail(d, i18n, base, host),
+    }
+}
+
 /// The e-mail of a notice or its reminder; None for a delivery that is
 /// not one (nothing to say).
 pub fn notice_mail(d: &Delivery, i18n: &I18n, base: &str, host: &str) -> Option<Mail> {
@@ -120,4 +129,36 @@ pub fn notice_webhook(d: &Delivery, base: &str, now_s: i64) -> Option<Vec<u8>> {
         }
     });
     serde_json::to_vec(&body).ok()
+}
+
+/// The e-mail carrying an account's one-time link (set-up or reset). The
+/// link is in the outbox row's payload until the message is sent.
+pub fn link_mail(d: &Delivery, i18n: &I18n, host: &str) -> Option<Mail> {
+    let payload: serde_json::Value = serde_json::from_str(d.payload.as_deref()?).ok()?;
+    let url = payload.get("url")?.as_str()?;
+    let until = payload.get("until")?.as_i64()?;
+    let lang = Lang::parse(&d.language).unwrap_or(Lang::Fr);
+    let tr = Tr { i18n, lang };
+    let greeting = tr.t1("mail-greeting", "name", &d.recipient_name);
+    let intro = tr.t1("mail-link-intro", "until", &format_utc(until));
+    let warning = tr.t("mail-link-warning");
+    let footer = tr.t("mail-footer");
+    Some(Mail {
+        message_id: message_id(d, host),
+        to: d.address.clone(),
+        to_name: Some(d.recipient_name.clone()).filter(|n| !n.is_empty()),
+        subject: tr.t("mail-link-subject"),
+        text: format!("{greeting}\n\n{intro}\n{url}\n\n{warning}\n\n-- \n{footer}\n"),
+        html: format!(
+            "<!doctype html><html lang=\"{}\"><body><p>{}</p><p>{}</p><p><a href=\"{}\">{}</a></p><p>{}</p><hr><p><small>{}</small></p></body></html>",
+            lang.code(),
+            escape(&greeting),
+            escape(&intro),
+            escape(url),
+            escape(url),
+            escape(&warning),
+            escape(&footer)
+        ),
+        language: lang.code().to_string(),
+    })
 }

@@ -138,10 +138,7 @@ async fn send_batch(
 async fn send_one(app: &AppState, senders: &Senders, d: &Delivery) -> DeliveryOutcome {
     let now_ms = app.store.clock().now_ms();
     let result = match d.channel.as_str() {
-        "email" => match (
-            &senders.mailer,
-            compose::notice_mail(d, &app.i18n, &senders.base, &senders.host),
-        ) {
+        "email" => match (&senders.mailer, compose::mail(d, &app.i18n, &senders.base, &senders.host)) {
             (Some(mailer), Some(mail)) => mailer.send(&mail).await,
             (None, _) => Err(SendError::Transient("no SMTP relay configured".into())),
             (_, None) => Err(SendError::Permanent(format!(

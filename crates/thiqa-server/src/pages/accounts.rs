@@ -160,7 +160,8 @@ pub async fn create<R: Realm>(
     };
     let ttl_s = app.config.reset_link_minutes * 60;
     let lang = me.visit.lang.code();
-    match accounts::create(&app, &me.member(), input, lang, ttl_s).await {
+    let delivery = crate::links::link_delivery(&app, &base.0);
+    match accounts::create(&app, &me.member(), input, lang, ttl_s, &delivery).await {
         Ok(created) => link_page(&app, &me, created, &base),
         Err(AppError::Refused(r)) => {
             let errors = vec![tr.refusal(&r)];
@@ -176,12 +177,15 @@ struct LinkPage<'a> {
     chrome: Chrome<'a>,
     id: i64,
     username: String,
-    link: String,
+    /// Shown once when it was not e-mailed.
+    link: Option<String>,
+    /// Where it was e-mailed instead.
+    mailed: Option<String>,
     until: String,
 }
 
-/// Shows a one-time set-password link once, to be handed to the person
-/// (e-mail delivery comes with the notifications issue).
+/// Shows a one-time set-password link once, to be handed to the person,
+/// or says where it was e-mailed (then it is shown nowhere).
 fn link_page<R: Realm>(
     app: &AppState,
     me: &Signed<R>,
@@ -192,7 +196,14 @@ fn link_page<R: Realm>(
         chrome: Chrome::new::<R>(app, &me.visit, "/accounts"),
         id: account.id,
         username: account.username,
-        link: format!("{}/reset/{}", base.0, link.token.expose()),
+        mailed: link
+            .mailed_to
+            .as_ref()
+            .map(|email| me.tr(app).t1("link-mailed", "email", email)),
+        link: link
+            .mailed_to
+            .is_none()
+            .then(|| format!("{}/reset/{}", base.0, link.token.expose())),
         until: format_utc(link.until),
     })
 }
@@ -340,7 +351,8 @@ pub async fn reset_link<R: Realm>(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let ttl_s = app.config.reset_link_minutes * 60;
-    let issued = accounts::reset_link(&app, &me.member(), id, ttl_s).await?;
+    let delivery = crate::links::link_delivery(&app, &base.0);
+    let issued = accounts::reset_link(&app, &me.member(), id, ttl_s, &delivery).await?;
     link_page(&app, &me, issued, &base)
 }
 

@@ -123,9 +123,14 @@ pub async fn create(
     };
     let ttl_s = app.config.reset_link_minutes * 60;
     let lang = me.visit.lang.code();
-    match organisations::onboard(&app, &me.staff()?, onboarding, lang, ttl_s).await {
+    let delivery = crate::links::link_delivery(&app, &portal);
+    match organisations::onboard(&app, &me.staff()?, onboarding, lang, ttl_s, &delivery).await {
         Ok(done) => {
-            let link = format!("{portal}/reset/{}", done.link.token.expose());
+            // E-mailed: the page says where, and shows no link.
+            let link = match &done.link.mailed_to {
+                Some(email) => me.tr(&app).t1("link-mailed", "email", email),
+                None => format!("{portal}/reset/{}", done.link.token.expose()),
+            };
             let status = StatusCode::CREATED;
             page_with(&app, &me, Some(link), Typed::default(), vec![], status).await
         }
