@@ -206,6 +206,9 @@ pub struct ContractView {
     pub checklist: Vec<ChecklistLine>,
     /// The service's evidence (id, title), to cite as the signed document.
     pub evidence: Vec<(EvidenceId, String)>,
+    /// The notices sent under this contract, newest first: evidence that
+    /// the customer was told (3.8.2, 3.11.1, 3.15.2…).
+    pub notices: Vec<thiqa_store::Notice>,
 }
 
 impl ContractView {
@@ -278,13 +281,17 @@ async fn view_of(
 ) -> Result<ContractView, AppError> {
     let scope = app.store.provider(staff.provider());
     let service_id = detail.contract.service_id;
-    let (service, evidence) =
-        tokio::try_join!(scope.service(service_id), scope.evidence(service_id, None))?;
+    let (service, evidence, notices) = tokio::try_join!(
+        scope.service(service_id),
+        scope.evidence(service_id, None),
+        scope.notices_of_contract(detail.contract.id)
+    )?;
     let checklist = checklist_of(app.catalog, &service, &detail)?;
     Ok(ContractView {
         detail,
         checklist,
         evidence: evidence.into_iter().map(|e| (e.id, e.title)).collect(),
+        notices,
     })
 }
 

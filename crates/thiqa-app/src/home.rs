@@ -21,9 +21,13 @@ pub enum Landing {
         active_accounts: usize,
         /// Each service readable, with how many obligations apply to it.
         services: Vec<(Service, usize)>,
+        /// Notices whose consents are refused or missing with no decision.
+        notices_blocked: usize,
     },
     Organisation {
         name: String,
+        /// Notices it has not answered yet (with `portal.read`).
+        notices_waiting: usize,
     },
 }
 
@@ -41,10 +45,17 @@ pub async fn view(app: &App, member: &Member<'_>) -> Result<Home, AppError> {
                     false => Ok(vec![]),
                 }
             };
-            let (organisations, accounts, services) = tokio::try_join!(
+            let notices = async {
+                match member.can(Permission::ServicesRead) {
+                    true => app.store.provider(provider).notices().await,
+                    false => Ok(vec![]),
+                }
+            };
+            let (organisations, accounts, services, notices) = tokio::try_join!(
                 app.store.provider(provider).organisations(),
                 app.store.tenant(member.tenant()).accounts(),
                 services,
+                notices,
             )?;
             let mut counted = Vec::with_capacity(services.len());
             for s in services {
@@ -56,16 +67,29 @@ pub async fn view(app: &App, member: &Member<'_>) -> Result<Home, AppError> {
                 organisations: organisations.len(),
                 active_accounts: accounts.iter().filter(|a| a.is_active()).count(),
                 services: counted,
+                notices_blocked: notices
+                    .iter()
+                    .filter(|n| n.blocking > 0 && n.notice.status == "open")
+                    .count(),
             }
         }
-        Tenant::Organisation(org) => Landing::Organisation {
-            name: app
-                .store
-                .tenant(Tenant::Organisation(org))
-                .organisation()
-                .await?
-                .name,
-        },
+        Tenant::Organisation(org) => {
+            let scope = app.store.tenant(Tenant::Organisation(org));
+            let received = async {
+                match member.can(Permission::PortalRead) {
+                    true => scope.notices_received().await,
+                    false => Ok(vec![]),
+                }
+            };
+            let (organisation, received) = tokio::try_join!(scope.organisation(), received)?;
+            Landing::Organisation {
+                name: organisation.name,
+                notices_waiting: received
+                    .iter()
+                    .filter(|r| r.state == "pending" && r.notice.status == "open")
+                    .count(),
+            }
+        }
     };
     let events = match member.can(member.directory().read_journal()) {
         true => events::recent(app, member, EVENTS_SHOWN).await?,

@@ -833,3 +833,7 @@ mail-link-subject = Your access to Thiqa: choose your password
 mail-link-intro = A Thiqa account awaits you, or a new password was requested for you. This link, valid until { $until }, works once:
 mail-link-warning = If you did not expect this message, do not click and tell your administrator.
 link-mailed = The link was e-mailed to { $email }; it is shown nowhere else.
+contract-notices = Notices sent under this contract
+contract-notices-empty = No notice sent under this contract yet. Notices about this service (operations, subcontractors, location) will appear here, evidence that the commanditaire was told.
+home-notices-blocked = notices with a consent missing or refused
+home-notices-waiting = notices from your provider await your answer

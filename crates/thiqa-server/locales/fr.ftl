@@ -833,3 +833,7 @@ mail-link-subject = Votre accès à Thiqa : choisissez votre mot de passe
 mail-link-intro = Un compte Thiqa vous attend, ou un nouveau mot de passe vous a été demandé. Ce lien, valable jusqu'au { $until }, ne sert qu'une fois :
 mail-link-warning = Si vous n'attendiez pas ce message, ne cliquez pas et prévenez votre administrateur.
 link-mailed = Le lien a été envoyé par courriel à { $email } ; il n'est affiché nulle part ailleurs.
+contract-notices = Avis envoyés au titre de ce contrat
+contract-notices-empty = Aucun avis envoyé au titre de ce contrat. Les avis sur ce service (opérations, sous-traitants, localisation) apparaîtront ici, preuve que le commanditaire a été informé.
+home-notices-blocked = avis dont un accord manque ou est refusé
+home-notices-waiting = avis de votre prestataire attendent votre réponse

@@ -125,6 +125,10 @@ async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp
     .await;
     let mut nadia = t.portal();
     nadia.login("nadia", support::PASSWORD).await;
+    // Her home says something waits for her, with a link to it.
+    let r = nadia.get("/").await;
+    assert!(r.body.contains("attendent votre réponse"), "{}", r.body);
+    assert!(r.body.contains("href=\"/notices\""), "{}", r.body);
     let r = nadia.get("/notices").await;
     assert!(
         r.body.contains("Nouvel hébergeur de sauvegardes"),
@@ -171,7 +175,12 @@ async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
-    // The operator sees the refusal; the change waits for a decision.
+    // The operator sees the refusal (from the home too); the change waits
+    // for a decision; the contract keeps the notice as evidence.
+    let r = admin.get("/").await;
+    assert!(r.body.contains("accord manque ou est refusé"), "{}", r.body);
+    let r = admin.get("/contracts/1").await;
+    assert!(r.body.contains("Nouvel hébergeur de sauvegardes"), "{}", r.body);
     let r = admin.get(&page).await;
     assert!(r.body.contains("Pas sans audit du tiers"), "{}", r.body);
     assert!(r.body.contains("id=\"notice-blocked\""), "{}", r.body);

@@ -282,6 +282,8 @@ struct ContractPage<'a> {
     /// (role label, name, e-mail)
     contacts: Vec<(String, String, String)>,
     clauses: Vec<ClauseRow>,
+    /// (id, title, kind, sent) of the notices sent under the contract.
+    notices: Vec<(i64, String, String, String)>,
     /// "n of m required clauses present"
     coverage: String,
     evidence: Vec<(i64, String)>,
@@ -350,6 +352,18 @@ async fn detail_with(
                 })
                 .collect(),
             coverage: coverage(&tr, view.coverage()),
+            notices: view
+                .notices
+                .iter()
+                .map(|n| {
+                    (
+                        n.id.0,
+                        n.title.clone(),
+                        thiqa_app::notices::kind_title(&n.kind, lang.into()),
+                        thiqa_app::time::format_utc(n.created_at / 1000),
+                    )
+                })
+                .collect(),
             evidence: view
                 .evidence
                 .iter()

@@ -39,6 +39,7 @@ pub async fn page<R: Realm>(
             organisations,
             active_accounts,
             services: listed,
+            notices_blocked,
         } => {
             tiles.push(("home-obligations", obligations.to_string(), "/catalog"));
             tiles.push((
@@ -47,6 +48,9 @@ pub async fn page<R: Realm>(
                 "/organisations",
             ));
             tiles.push(("home-operators", active_accounts.to_string(), "/accounts"));
+            if notices_blocked > 0 {
+                tiles.push(("home-notices-blocked", notices_blocked.to_string(), "/notices"));
+            }
             for (s, applicable) in listed {
                 let label = ServiceModel::from_name(&s.model)
                     .map(|m| m.label().to_string())
@@ -55,8 +59,14 @@ pub async fn page<R: Realm>(
             }
             "home-intro-console"
         }
-        Landing::Organisation { name } => {
+        Landing::Organisation {
+            name,
+            notices_waiting,
+        } => {
             tiles.push(("home-organisation", name, "/"));
+            if notices_waiting > 0 {
+                tiles.push(("home-notices-waiting", notices_waiting.to_string(), "/notices"));
+            }
             "home-intro-portal"
         }
     };
