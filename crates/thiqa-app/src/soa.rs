@@ -111,6 +111,9 @@ pub(crate) async fn statement(
     for (obligation, label) in contract_evidence(app, provider, id).await? {
         evidence.entry(obligation).or_default().push(label);
     }
+    for (obligation, label) in notice_evidence(app, provider, id, lang).await? {
+        evidence.entry(obligation).or_default().push(label);
+    }
     let mut rows = Vec::new();
     for d in c
         .applicability(&profile)
@@ -178,6 +181,37 @@ async fn contract_evidence(
                 DATA_LOCATION.to_string(),
                 format!("{who} · {}", sites.join(" ; ")),
             ));
+        }
+    }
+    Ok(out)
+}
+
+/// What the notices about the service prove (3.8.2, 3.11.1, 3.15.2…), as
+/// (obligation, label): each notice under the obligations its kind serves
+/// ("Avis 7 · Maintenance · 2026-12-07 · 12 commanditaire(s), 10 réponse(s)").
+async fn notice_evidence(
+    app: &App,
+    provider: thiqa_domain::ProviderId,
+    service: ServiceId,
+    lang: Lang,
+) -> Result<Vec<(String, String)>, AppError> {
+    let mut out = Vec::new();
+    for s in app.store.provider(provider).notices_about(service).await? {
+        let Some(kind) = crate::notices::kinds::find(&s.notice.kind) else {
+            continue;
+        };
+        let label = format!(
+            "{} {} · {} · {} · {} → {}/{}",
+            lang.pick("Avis", "Notice"),
+            s.notice.id,
+            s.notice.title,
+            crate::time::iso_date(s.notice.created_at / 1000),
+            kind.title(lang),
+            s.targets - s.pending,
+            s.targets,
+        );
+        for obligation in &kind.obligations {
+            out.push((obligation.clone(), label.clone()));
         }
     }
     Ok(out)

@@ -179,8 +179,20 @@ async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp
     // for a decision; the contract keeps the notice as evidence.
     let r = admin.get("/").await;
     assert!(r.body.contains("accord manque ou est refusé"), "{}", r.body);
+    // The statement of applicability (and so the dossier) cites it under
+    // the obligation it serves (3.11.1.c).
+    let r = admin.get(&format!("/services/{}/soa", service.0)).await;
+    assert!(
+        r.body.contains("Avis 1 · Nouvel hébergeur de sauvegardes"),
+        "{}",
+        r.body
+    );
     let r = admin.get("/contracts/1").await;
-    assert!(r.body.contains("Nouvel hébergeur de sauvegardes"), "{}", r.body);
+    assert!(
+        r.body.contains("Nouvel hébergeur de sauvegardes"),
+        "{}",
+        r.body
+    );
     let r = admin.get(&page).await;
     assert!(r.body.contains("Pas sans audit du tiers"), "{}", r.body);
     assert!(r.body.contains("id=\"notice-blocked\""), "{}", r.body);

@@ -324,6 +324,20 @@ impl ProviderScope<'_> {
 
     /// The provider's notices, newest first, with where answers stand.
     pub async fn notices(self) -> Result<Vec<NoticeSummary>, StoreError> {
+        self.notices_where(None).await
+    }
+
+    /// The notices about `service` (and those sent to every commanditaire,
+    /// which name no service), newest first: what the statement of
+    /// applicability cites for the obligations they serve.
+    pub async fn notices_about(self, service: ServiceId) -> Result<Vec<NoticeSummary>, StoreError> {
+        self.notices_where(Some(service)).await
+    }
+
+    async fn notices_where(
+        self,
+        service: Option<ServiceId>,
+    ) -> Result<Vec<NoticeSummary>, StoreError> {
         let sql = format!(
             "SELECT {NOTICE_COLUMNS}, \
              (SELECT COUNT(*) FROM notice_targets t WHERE t.notice_id = n.id) AS targets, \
@@ -331,10 +345,14 @@ impl ProviderScope<'_> {
                  AND t.state = 'pending') AS pending, \
              (SELECT COUNT(*) FROM notice_targets t WHERE t.notice_id = n.id \
                  AND n.answer = 'consent' AND t.state <> 'accepted' AND t.decision IS NULL) AS blocking \
-             FROM notices n WHERE n.provider_id = $1 ORDER BY n.id DESC"
+             FROM notices n WHERE n.provider_id = $1 AND ($2 IS NULL \
+                 OR EXISTS (SELECT 1 FROM notice_services ns WHERE ns.notice_id = n.id AND ns.service_id = $2) \
+                 OR NOT EXISTS (SELECT 1 FROM notice_services ns WHERE ns.notice_id = n.id)) \
+             ORDER BY n.id DESC"
         );
         let rows = sqlx::query(&sql)
             .bind(self.provider.0)
+            .bind(service.map(|s| s.0))
             .fetch_all(&self.store.pool)
             .await?;
         rows.iter()
