@@ -13,7 +13,6 @@ mod support;
 
 use axum::http::StatusCode;
 use support::{Backend, TestApp};
-use thiqa_domain::Directory;
 use thiqa_server::config::Config;
 
 async fn with_relay() -> TestApp {
@@ -29,15 +28,9 @@ async fn with_relay() -> TestApp {
 #[tokio::test]
 async fn a_set_up_link_is_e_mailed_and_shown_nowhere() {
     let t = with_relay().await;
-    t.user(
-        Directory::Customers,
-        "nadia",
-        &["Administrateur de l'organisation"],
-        false,
-    )
-    .await;
-    let mut nadia = t.portal();
-    nadia.login("nadia", support::PASSWORD).await;
+    let mut nadia = t
+        .member_signed("nadia", &["Administrateur de l'organisation"])
+        .await;
     nadia.get("/accounts").await;
     let r = nadia
         .post_form(
@@ -61,9 +54,16 @@ async fn a_set_up_link_is_e_mailed_and_shown_nowhere() {
         .unwrap();
     assert_eq!(leased.len(), 1);
     let d = &leased[0];
-    assert_eq!((d.topic.as_str(), d.address.as_str()), ("account-link", "leila@banque.test"));
+    assert_eq!(
+        (d.topic.as_str(), d.address.as_str()),
+        ("account-link", "leila@banque.test")
+    );
     let mail = thiqa_server::delivery::compose::mail(d, &t.app.i18n, "", "banque.test").unwrap();
-    assert!(mail.subject.contains("choisissez votre mot de passe"), "{}", mail.subject);
+    assert!(
+        mail.subject.contains("choisissez votre mot de passe"),
+        "{}",
+        mail.subject
+    );
     let link = mail
         .text
         .lines()
@@ -87,20 +87,18 @@ async fn a_set_up_link_is_e_mailed_and_shown_nowhere() {
 #[tokio::test]
 async fn without_an_address_the_link_is_shown_once() {
     let t = with_relay().await;
-    t.user(
-        Directory::Customers,
-        "nadia",
-        &["Administrateur de l'organisation"],
-        false,
-    )
-    .await;
-    let mut nadia = t.portal();
-    nadia.login("nadia", support::PASSWORD).await;
+    let mut nadia = t
+        .member_signed("nadia", &["Administrateur de l'organisation"])
+        .await;
     nadia.get("/accounts").await;
     let r = nadia
         .post_form(
             "/accounts",
-            &[("username", "omar"), ("display_name", "Omar"), ("email", "")],
+            &[
+                ("username", "omar"),
+                ("display_name", "Omar"),
+                ("email", ""),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -12,17 +12,10 @@ mod support;
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use support::{Backend, Client, TestApp, PASSWORD};
+use support::{Backend, TestApp, PASSWORD};
 use thiqa_domain::{Directory, Tenant};
 use thiqa_journal::{Event, Outcome, Severity, Timestamp};
 use thiqa_store::{Actor, AlertQuery};
-
-async fn operator(t: &TestApp, name: &str, roles: &[&str]) -> Client {
-    let (_, secret) = t.user(Directory::Operators, name, roles, true).await;
-    let mut c = t.signed_operator(name, secret.as_ref().unwrap()).await;
-    c.get("/").await;
-    c
-}
 
 async fn evaluate(t: &TestApp) -> Vec<thiqa_domain::AlertId> {
     let rules = t.app.config.alerts.rules().unwrap();
@@ -33,7 +26,7 @@ async fn evaluate(t: &TestApp) -> Vec<thiqa_domain::AlertId> {
 }
 
 async fn alerts_story(t: TestApp) {
-    let mut rssi = operator(&t, "rachid", &["RSSI"]).await;
+    let mut rssi = t.operator_signed("rachid", &["RSSI"]).await;
     t.user(Directory::Operators, "amal", &["Lecteur"], true)
         .await;
     assert!(
@@ -155,7 +148,7 @@ async fn alerts_story(t: TestApp) {
     assert!(r.body.contains("compte réinitialisé"));
 
     // Without journal.read, neither page opens.
-    let mut reader = operator(&t, "lina", &["Lecteur"]).await;
+    let mut reader = t.operator_signed("lina", &["Lecteur"]).await;
     assert_eq!(reader.get("/alerts").await.status, StatusCode::FORBIDDEN);
     assert_eq!(
         reader.post_form(&path, &[("comment", "x")]).await.status,
@@ -276,7 +269,7 @@ async fn portal_search_story(t: TestApp) {
     );
 
     // The provider's operators search everything, or one commanditaire.
-    let mut rssi = operator(&t, "rachid", &["RSSI"]).await;
+    let mut rssi = t.operator_signed("rachid", &["RSSI"]).await;
     let r = rssi.get("/journal/search?q=instantane").await;
     for actor in ["ops-a", "ops-b", "ops-c", "ops-d", "ops-e", "ops-f"] {
         assert!(r.body.contains(actor), "{actor}: {}", r.body);

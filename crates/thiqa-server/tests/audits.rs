@@ -24,13 +24,6 @@ fn day(t: &TestApp, days: i64) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-async fn operator(t: &TestApp, name: &str, roles: &[&str]) -> Client {
-    let (_, secret) = t.user(Directory::Operators, name, roles, true).await;
-    let mut c = t.signed_operator(name, secret.as_ref().unwrap()).await;
-    c.get("/").await;
-    c
-}
-
 async fn create_service(c: &mut Client, name: &str) -> String {
     c.get("/services").await;
     let r = c
@@ -72,8 +65,8 @@ fn finding_ids(page: &str) -> Vec<String> {
 }
 
 async fn audit_story(t: TestApp) {
-    let mut officer = operator(&t, "amal", &["Responsable conformité"]).await;
-    let mut rssi = operator(&t, "rachid", &["RSSI"]).await;
+    let mut officer = t.operator_signed("amal", &["Responsable conformité"]).await;
+    let mut rssi = t.operator_signed("rachid", &["RSSI"]).await;
     let (auditor_id, secret) = t.user(Directory::Operators, "passi", &[], true).await;
     let mut auditor = t.signed_operator("passi", secret.as_ref().unwrap()).await;
 
@@ -370,7 +363,7 @@ async fn audit_engagement_and_findings_on_postgres() {
 #[tokio::test]
 async fn the_auditors_access_ends_with_the_engagement() {
     let t = TestApp::new(Backend::Sqlite).await;
-    let mut officer = operator(&t, "amal", &["Responsable conformité"]).await;
+    let mut officer = t.operator_signed("amal", &["Responsable conformité"]).await;
     officer.get("/services").await;
     let r = officer
         .post_form(
@@ -379,7 +372,7 @@ async fn the_auditors_access_ends_with_the_engagement() {
         )
         .await;
     let audited = r.location().unwrap().to_string();
-    let mut rssi = operator(&t, "rachid", &["RSSI"]).await;
+    let mut rssi = t.operator_signed("rachid", &["RSSI"]).await;
     let (auditor_id, secret) = t.user(Directory::Operators, "passi", &[], true).await;
     rssi.get("/audits").await;
     let today = day(&t, 0);

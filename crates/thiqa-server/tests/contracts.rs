@@ -20,13 +20,6 @@ use thiqa_store::{Actor, NewService};
 
 on_both_backends!(a_contract_is_recorded_checked_and_shown_to_its_commanditaire_only);
 
-async fn operator(t: &TestApp, name: &str, roles: &[&str]) -> Client {
-    let (_, secret) = t.user(Directory::Operators, name, roles, true).await;
-    let mut c = t.signed_operator(name, secret.as_ref().unwrap()).await;
-    c.get("/").await;
-    c
-}
-
 async fn a_contract_is_recorded_checked_and_shown_to_its_commanditaire_only(t: TestApp) {
     let (Tenant::Provider(p), Tenant::Organisation(org_a)) = (t.provider, t.organisation) else {
         unreachable!()
@@ -61,7 +54,9 @@ async fn a_contract_is_recorded_checked_and_shown_to_its_commanditaire_only(t: T
         .await
         .unwrap();
 
-    let mut admin = operator(&t, "amine", &["Administrateur des comptes"]).await;
+    let mut admin = t
+        .operator_signed("amine", &["Administrateur des comptes"])
+        .await;
     let r = admin.get("/contracts").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Aucun contrat."), "{}", r.body);

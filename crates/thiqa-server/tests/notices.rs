@@ -13,22 +13,15 @@
 mod support;
 
 use axum::http::StatusCode;
-use support::{Client, TestApp};
+use support::TestApp;
 use thiqa_app::tenants::seed_tenant;
-use thiqa_domain::{Directory, Tenant};
+use thiqa_domain::Tenant;
 use thiqa_store::{Actor, NewContract, NewService};
 
 on_both_backends!(
     a_refused_consent_reaches_the_operator_and_blocks_the_change,
     an_administrator_manages_webhook_endpoints_and_sees_each_secret_once,
 );
-
-async fn operator(t: &TestApp, name: &str, roles: &[&str]) -> Client {
-    let (_, secret) = t.user(Directory::Operators, name, roles, true).await;
-    let mut c = t.signed_operator(name, secret.as_ref().unwrap()).await;
-    c.get("/").await;
-    c
-}
 
 async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp) {
     let (Tenant::Provider(p), Tenant::Organisation(org_a)) = (t.provider, t.organisation) else {
@@ -76,7 +69,9 @@ async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp
         .await
         .unwrap();
 
-    let mut admin = operator(&t, "amine", &["Administrateur des comptes"]).await;
+    let mut admin = t
+        .operator_signed("amine", &["Administrateur des comptes"])
+        .await;
     let r = admin.get("/notices").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("id=\"notices-empty\""), "{}", r.body);
@@ -116,15 +111,9 @@ async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp
     assert!(r.body.contains("Sans réponse"), "{}", r.body);
 
     // The commanditaire's administrator answers in the portal.
-    t.user(
-        Directory::Customers,
-        "nadia",
-        &["Administrateur de l'organisation"],
-        false,
-    )
-    .await;
-    let mut nadia = t.portal();
-    nadia.login("nadia", support::PASSWORD).await;
+    let mut nadia = t
+        .member_signed("nadia", &["Administrateur de l'organisation"])
+        .await;
     // Her home says something waits for her, with a link to it.
     let r = nadia.get("/").await;
     assert!(r.body.contains("attendent votre réponse"), "{}", r.body);
@@ -221,15 +210,9 @@ async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp
 }
 
 async fn an_administrator_manages_webhook_endpoints_and_sees_each_secret_once(t: TestApp) {
-    t.user(
-        Directory::Customers,
-        "nadia",
-        &["Administrateur de l'organisation"],
-        false,
-    )
-    .await;
-    let mut nadia = t.portal();
-    nadia.login("nadia", support::PASSWORD).await;
+    let mut nadia = t
+        .member_signed("nadia", &["Administrateur de l'organisation"])
+        .await;
     let r = nadia.get("/webhooks").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("id=\"webhooks-empty\""), "{}", r.body);
@@ -274,10 +257,7 @@ async fn an_administrator_manages_webhook_endpoints_and_sees_each_secret_once(t:
         r.body
     );
     // A member who does not administer the organisation cannot.
-    t.user(Directory::Customers, "omar", &["Utilisateur"], false)
-        .await;
-    let mut omar = t.portal();
-    omar.login("omar", support::PASSWORD).await;
+    let mut omar = t.member_signed("omar", &["Utilisateur"]).await;
     assert_eq!(omar.get("/webhooks").await.status, StatusCode::FORBIDDEN);
     let r = nadia
         .post_form(&format!("/webhooks/{id}/delete"), &[])

@@ -209,6 +209,26 @@ impl TestApp {
         Client::new(self.public.clone())
     }
 
+    /// A new operator `name` with `roles`, signed in to the console, its
+    /// home visited (so a form's CSRF token is at hand).
+    #[allow(dead_code)]
+    pub async fn operator_signed(&self, name: &str, roles: &[&str]) -> Client {
+        let (_, secret) = self.user(Directory::Operators, name, roles, true).await;
+        let mut c = self.signed_operator(name, secret.as_ref().unwrap()).await;
+        c.get("/").await;
+        c
+    }
+
+    /// A new member `name` of the test organisation with `roles`, signed
+    /// in to the portal.
+    #[allow(dead_code)]
+    pub async fn member_signed(&self, name: &str, roles: &[&str]) -> Client {
+        self.user(Directory::Customers, name, roles, false).await;
+        let mut c = self.portal();
+        c.login(name, PASSWORD).await;
+        c
+    }
+
     /// A console client signed in as `username` (password + TOTP).
     pub async fn signed_operator(&self, username: &str, secret: &TotpSecret) -> Client {
         let mut c = self.console();
