@@ -123,6 +123,9 @@ pub struct OutboxConfig {
     /// How long an instance holds the messages it leased; those of an
     /// instance that died are sent by another once it runs out.
     pub lease_seconds: u64,
+    /// The most messages one instance sends per second: a relay's own
+    /// limits, and the console staying responsive while 10,000 go out.
+    pub max_per_second: u32,
 }
 
 impl Default for OutboxConfig {
@@ -131,6 +134,7 @@ impl Default for OutboxConfig {
             first_retry_seconds: thiqa_delivery::retry::FIRST_DELAY.as_secs(),
             max_attempts: thiqa_delivery::retry::MAX_ATTEMPTS,
             lease_seconds: 120,
+            max_per_second: 300,
         }
     }
 }
@@ -148,6 +152,12 @@ impl OutboxConfig {
         }
         if !(5..=3600).contains(&self.lease_seconds) {
             return Some(("outbox.lease_seconds", "must be between 5 and 3600".into()));
+        }
+        if !(1..=100_000).contains(&self.max_per_second) {
+            return Some((
+                "outbox.max_per_second",
+                "must be between 1 and 100000".into(),
+            ));
         }
         None
     }

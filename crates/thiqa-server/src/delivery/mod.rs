@@ -21,7 +21,7 @@ use crate::links::portal_base;
 use crate::state::AppState;
 
 /// Messages leased at once, and sent at the same time at most.
-const BATCH: i64 = 64;
+const BATCH: i64 = 32;
 const IN_FLIGHT: usize = 8;
 /// How often an idle sender looks for new messages.
 const IDLE: Duration = Duration::from_millis(500);
@@ -99,12 +99,19 @@ pub async fn delivery_loop(app: AppState) {
                 continue;
             }
         };
+        let started = tokio::time::Instant::now();
+        let sent = batch.len();
         let outcomes = send_batch(&app, &senders, batch).await;
         // Not recorded (the database went away): the leases run out and the
         // messages are sent again later, with the same idempotency keys.
         if let Err(e) = app.store.finish_deliveries(&outcomes).await {
             tracing::warn!(error = %e, "cannot record what became of sent messages");
         }
+        // Paced to `outbox.max_per_second`: a batch takes at least its share
+        // of a second, so a large notice never starves the console.
+        let per_second = f64::from(app.config.outbox.max_per_second);
+        let due = Duration::from_secs_f64(sent as f64 / per_second);
+        tokio::time::sleep_until(started + due).await;
     }
 }
 
@@ -138,7 +145,10 @@ async fn send_batch(
 async fn send_one(app: &AppState, senders: &Senders, d: &Delivery) -> DeliveryOutcome {
     let now_ms = app.store.clock().now_ms();
     let result = match d.channel.as_str() {
-        "email" => match (&senders.mailer, compose::mail(d, &app.i18n, &senders.base, &senders.host)) {
+        "email" => match (
+            &senders.mailer,
+            compose::mail(d, &app.i18n, &senders.base, &senders.host),
+        ) {
             (Some(mailer), Some(mail)) => mailer.send(&mail).await,
             (None, _) => Err(SendError::Transient("no SMTP relay configured".into())),
             (_, None) => Err(SendError::Permanent(format!(
