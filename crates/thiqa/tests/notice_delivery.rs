@@ -773,7 +773,7 @@ fn webhooks_are_signed_and_a_tampered_body_fails() {
         || {
             Python::try_start(
                 &Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/notice_delivery/webhook_receiver.py"),
+                    .join("../thiqa-delivery/tests/support/webhook_receiver.py"),
                 &[WEBHOOK_SECRET, log.to_str().unwrap()],
             )
         },
@@ -836,7 +836,7 @@ fn webhooks_are_signed_and_a_tampered_body_fails() {
     // timestamp's.
     let headers = [
         ("Content-Type", "application/json"),
-        ("webhook-id", call["webhook_id"].as_str().unwrap()),
+        ("webhook-id", call["id"].as_str().unwrap()),
         (
             "webhook-timestamp",
             call["webhook_timestamp"].as_str().unwrap(),
@@ -855,7 +855,7 @@ fn webhooks_are_signed_and_a_tampered_body_fails() {
     assert_eq!(refusal["ok"], false, "{refusal}");
     println!(
         "webhook {} verified by standardwebhooks; tampered body refused: {}",
-        call["webhook_id"], refusal["error"]
+        call["id"], refusal["error"]
     );
     journal_verifies(&data);
 }

@@ -1,13 +1,16 @@
-"""A real webhook receiver for thiqa-delivery's tests: an independent check
-of the signatures with the official Standard Webhooks library (PyPI
-`standardwebhooks`).
+"""A real webhook receiver for the tests of thiqa-delivery and of `thiqa
+serve`'s notices (crates/thiqa/tests/notice_delivery.rs): an independent
+check of the signatures with the official Standard Webhooks library (PyPI
+`standardwebhooks`), logging what it saw so a test can send the same
+headers again with an altered body.
 
 Usage: webhook_receiver.py SECRET LOG
 
 POST /anything: 204 when Webhook(SECRET).verify(body, headers) passes, 400
 when not. POST /status/NNN: answers NNN without checking (3xx with a
 Location). POST /slow: answers 204 after 3 s. Each request appends one JSON
-line to LOG: path, webhook-id, content-type, ok, error. Listens on a free
+line to LOG: path, id (webhook-id), webhook_timestamp, webhook_signature,
+content_type, body (UTF-8 text), ok, error. Listens on a free
 port of 127.0.0.1, prints "READY <port>", stops when stdin closes.
 """
 
@@ -37,7 +40,10 @@ class Handler(BaseHTTPRequestHandler):
         entry = {
             "path": urlsplit(self.path).path,
             "id": self.headers.get("webhook-id"),
+            "webhook_timestamp": self.headers.get("webhook-timestamp"),
+            "webhook_signature": self.headers.get("webhook-signature"),
             "content_type": self.headers.get("content-type"),
+            "body": body.decode("utf-8", errors="replace"),
             "ok": None,
             "error": None,
         }
