@@ -233,6 +233,7 @@ impl ProviderScope<'_> {
     ) -> Result<NoticeSent, StoreError> {
         let provider = self.provider;
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO notices (provider_id, kind, title, fields, answer, answer_by, remind_at, \
              authority, status, created_at, created_by) \
@@ -488,6 +489,7 @@ impl ProviderScope<'_> {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let now = w.now_ms;
         let changed = sqlx::query(
             "UPDATE notice_targets SET decision = $1, decided_at = $2, decided_by = $3 \
@@ -527,6 +529,7 @@ impl ProviderScope<'_> {
     /// consent is refused or missing without a recorded decision.
     pub async fn mark_notice_done(self, id: NoticeId, actor: &Actor) -> Result<(), StoreError> {
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let now = w.now_ms;
         // Checked and changed in one statement: an answer arriving at the
         // same moment cannot slip between the check and the change.
@@ -578,6 +581,7 @@ impl ProviderScope<'_> {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let now = w.now_ms;
         let changed = sqlx::query(
             "UPDATE notices SET authority_informed_at = $1, authority_reference = $2 \

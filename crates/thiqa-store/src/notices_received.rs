@@ -130,6 +130,7 @@ impl TenantScope<'_> {
             )));
         }
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let now = w.now_ms;
         let changed = sqlx::query(
             "UPDATE notice_targets SET state = $1, answered_at = $2, answered_by = $3, comment = $4 \
@@ -190,6 +191,7 @@ impl TenantScope<'_> {
     ) -> Result<(), StoreError> {
         let org = self.organisation_id()?.0;
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let member: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM customer_users WHERE id = $1 AND organisation_id = $2",
         )

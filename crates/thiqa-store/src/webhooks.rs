@@ -61,6 +61,7 @@ impl TenantScope<'_> {
     ) -> Result<WebhookId, StoreError> {
         let org = self.organisation_id()?.0;
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let now = w.now_ms;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO webhook_endpoints (organisation_id, url, secret, created_at, created_by) \
@@ -95,6 +96,7 @@ impl TenantScope<'_> {
     ) -> Result<(), StoreError> {
         let org = self.organisation_id()?.0;
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let until = w.now_ms + ROTATION_OVERLAP_MS;
         let changed = sqlx::query(
             "UPDATE webhook_endpoints SET previous_secret = secret, previous_until = $1, \
@@ -123,6 +125,7 @@ impl TenantScope<'_> {
     pub async fn remove_webhook(self, id: WebhookId, actor: &Actor) -> Result<(), StoreError> {
         let org = self.organisation_id()?.0;
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let removed =
             sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1 AND organisation_id = $2")
                 .bind(id.0)

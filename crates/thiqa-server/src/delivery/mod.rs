@@ -21,7 +21,7 @@ use crate::links::portal_base;
 use crate::state::AppState;
 
 /// Messages leased at once, and sent at the same time at most.
-const BATCH: i64 = 32;
+const BATCH: i64 = 16;
 const IN_FLIGHT: usize = 8;
 /// How often an idle sender looks for new messages.
 const IDLE: Duration = Duration::from_millis(500);
