@@ -1,5 +1,5 @@
 //! Demo data: a provider with three operators (showing separation of
-//! duties) and an invited PASSI auditor, two services, the first one part
+//! duties), a vetted support engineer and an invited PASSI auditor, two services, the first one part
 //! assessed and under audit with two findings, and a commanditaire with
 //! three users. The demo credentials are fixed and public: never load the
 //! demo into an installation that holds real data.
@@ -49,6 +49,16 @@ pub const USERS: &[DemoUser] = &[
         "Atlas-demo-security-2026",
         Some("MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"),
         &["RSSI"],
+    ),
+    // A support engineer, vetted (3.3.1), whose request for access to the
+    // bank's data awaits its consent (3.5.7).
+    (
+        Directory::Operators,
+        "support",
+        "Samir Ouazzani",
+        "Atlas-demo-support-2026",
+        Some("MF2GYYLTFVZXK4DQN5ZHILLEMVWW6IJB"),
+        &["Support technique"],
     ),
     // An external PASSI auditor: no role, access through an engagement.
     (
@@ -163,10 +173,63 @@ pub async fn load(app: &App) -> Result<bool, AppError> {
     // The first service is the one assessed and audited.
     assess_demo_service(app, provider, services[0]).await?;
     audit_demo_service(app, provider, services[0]).await?;
-    contract_demo_service(app, provider, org, services[0]).await?;
+    let contract = contract_demo_service(app, provider, org, services[0]).await?;
     incident_demo_preferences(app, ot).await?;
     notices_demo(app, provider, ot, services[0]).await?;
+    support_demo(app, provider, contract).await?;
     Ok(true)
+}
+
+/// The support engineer's checks recorded by the account administrator,
+/// and its request for access to the bank's volumes, awaiting the bank's
+/// consent (3.5.7), so the portal's support page shows real content.
+async fn support_demo(
+    app: &App,
+    provider: ProviderId,
+    contract: thiqa_domain::ContractId,
+) -> Result<(), AppError> {
+    use thiqa_store::NewSupportRequest;
+    let operator = |name: &'static str| async move {
+        app.store
+            .account_by_username(Directory::Operators, name)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("demo account {name}")))
+    };
+    let (admin, engineer) = (operator("admin").await?, operator("support").await?);
+    let as_actor = |a: &thiqa_store::Account| Actor {
+        directory: Some(Directory::Operators),
+        id: Some(a.id),
+        name: a.username.clone(),
+        source_ip: None,
+    };
+    let scope = app.store.provider(provider);
+    scope
+        .record_vetting(engineer.id, "RH-2026-031", "2026-02-16", &as_actor(&admin))
+        .await?;
+    let now = app.store.clock().now_ms();
+    let hour = 3_600_000;
+    let settings = crate::support::SupportSettings::default();
+    scope
+        .create_support_request(
+            &NewSupportRequest {
+                contract,
+                operator: engineer.id,
+                reason: "Latence anormale des volumes de la base de production ; diagnostic \
+                         des files d'entrée-sortie sur les hôtes concernés."
+                    .into(),
+                ticket: "INC-2026-0417".into(),
+                resources: vec!["vm-bdd-prod-01".into(), "vol-bdd-prod-01".into()],
+                abroad: false,
+                country: None,
+                jump_host: None,
+                starts_at: now,
+                ends_at: now + 4 * hour,
+                answer_by: now + settings.request_hours * hour,
+            },
+            &as_actor(&engineer),
+        )
+        .await?;
+    Ok(())
 }
 
 /// Two notices to the bank: a planned operation it has acknowledged, and a
@@ -287,7 +350,7 @@ async fn contract_demo_service(
     provider: ProviderId,
     org: thiqa_domain::OrganisationId,
     service: ServiceId,
-) -> Result<(), AppError> {
+) -> Result<thiqa_domain::ContractId, AppError> {
     use thiqa_store::{ClauseState, Contact, NewContract};
     let scope = app.store.provider(provider);
     let actor = Actor::system();
@@ -336,7 +399,7 @@ async fn contract_demo_service(
         };
         scope.set_clause(contract, clause, &state, &actor).await?;
     }
-    Ok(())
+    Ok(contract)
 }
 
 /// An audit under way on the first service: the demo auditor is invited for

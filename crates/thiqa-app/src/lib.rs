@@ -38,6 +38,7 @@ pub mod signin;
 pub mod sites;
 pub mod soa;
 pub mod sources;
+pub mod support;
 pub mod tenants;
 pub mod time;
 pub mod webhooks;

@@ -33,6 +33,16 @@ fn builtin_roles(dir: Directory) -> Vec<(&'static str, &'static str, Vec<Permiss
                 vec![ServicesManage, ServicesRead, AssessmentEdit, CatalogRead],
             ),
             ("Lecteur", "Consulte le référentiel et les services.", vec![CatalogRead, ServicesRead]),
+            (
+                SUPPORT_ROLE,
+                "Demande l'accès aux données d'un commanditaire, qui y consent ou non (3.5.7).",
+                vec![SupportRequest, CatalogRead, ServicesRead],
+            ),
+            (
+                BASTION_ROLE,
+                "Compte du bastion ou du PAM : demande si un accès du support est accordé et enregistre les sessions (3.5.7).",
+                vec![SupportEnforce],
+            ),
         ],
         Directory::Customers => vec![
             (
@@ -59,6 +69,11 @@ pub const PROVIDER_ADMIN_ROLE: &str = "Administrateur des comptes";
 pub const PROVIDER_APPROVER_ROLE: &str = "Approbateur des accès";
 pub const ORG_ADMIN_ROLE: &str = "Administrateur de l'organisation";
 pub const ORG_APPROVER_ROLE: &str = "Approbateur des accès";
+/// The provider's support engineers (0024_support_access.sql gives the
+/// role to providers created before it).
+pub const SUPPORT_ROLE: &str = "Support technique";
+/// The account the provider's bastion or PAM calls the support API with.
+pub const BASTION_ROLE: &str = "Bastion du support";
 
 /// Creates the built-in roles and default pairs of a new tenant.
 pub async fn seed_tenant(

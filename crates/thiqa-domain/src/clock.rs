@@ -37,6 +37,11 @@ impl ManualClock {
     pub fn advance_s(&self, seconds: i64) {
         self.0.fetch_add(seconds * 1000, Ordering::SeqCst);
     }
+
+    /// To the millisecond, for what ends exactly on time.
+    pub fn advance_ms(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {

@@ -53,4 +53,9 @@ id_type!(
     NoticeId,
     /// An organisation's webhook endpoint.
     WebhookId,
+    /// An operator's request for access to a commanditaire's data, and the
+    /// grant it becomes once consented (3.5.7).
+    SupportRequestId,
+    /// A supervised jump host declared for support from abroad (3.5.7.e).
+    JumpHostId,
 );

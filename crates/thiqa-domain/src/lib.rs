@@ -9,6 +9,7 @@ pub mod ids;
 pub mod lockout;
 pub mod permission;
 pub mod separation;
+pub mod support;
 pub mod text;
 pub mod username;
 

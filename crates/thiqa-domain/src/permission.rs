@@ -50,6 +50,10 @@ permissions! {
     JournalRead = "journal.read", Operators;
     AuditsManage = "audits.manage", Operators;
     ConfigManage = "config.manage", Operators;
+    // Support access to a commanditaire's data, only with its consent
+    // (3.5.7): asking for it, and answering the bastion's questions.
+    SupportRequest = "support.request", Operators;
+    SupportEnforce = "support.enforce", Operators;
     // Commanditaire side (customer portal).
     PortalRead = "portal.read", Customers;
     OrgUsersManage = "org.users.manage", Customers;

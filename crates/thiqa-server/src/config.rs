@@ -5,6 +5,7 @@
 mod blobs;
 mod delivery;
 mod edge;
+mod support;
 mod syslog;
 
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use blobs::{BlobBackend, BlobsConfig};
 pub use delivery::{OutboxConfig, SmtpConfig, WebhooksConfig};
 pub use edge::{ProxyNet, TrustedProxies, METRICS_TOKEN_MIN_CHARS};
+pub use support::SupportConfig;
 pub use syslog::SyslogConfig;
 
 /// Every setting. Field names are the TOML keys; the environment variable
@@ -82,6 +84,8 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     /// Retries and leases of the outbox's sender.
     pub outbox: OutboxConfig,
+    /// Delays of support access to a customer's data (3.5.7).
+    pub support: SupportConfig,
 }
 
 /// Where the signing keys are kept. Unset: files under `<data_dir>/keys`
@@ -256,6 +260,7 @@ impl Default for Config {
             smtp: SmtpConfig::default(),
             webhooks: WebhooksConfig::default(),
             outbox: OutboxConfig::default(),
+            support: SupportConfig::default(),
         }
     }
 }
@@ -556,6 +561,9 @@ impl Config {
             return invalid(key, &problem);
         }
         if let Some((key, problem)) = self.outbox.problem() {
+            return invalid(key, &problem);
+        }
+        if let Some((key, problem)) = self.support.problem() {
             return invalid(key, &problem);
         }
         if let Some(problem) = self.blobs.problem(self.insecure_http) {

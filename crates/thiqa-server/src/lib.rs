@@ -145,6 +145,19 @@ fn public_routes(app: &AppState) -> Routes {
         .route("/notices/email", post(portal_notices::set_email))
         .route("/notices/{notice}", get(portal_notices::received))
         .route("/notices/{notice}/answer", post(portal_notices::answer))
+        .route("/support", get(crate::pages::portal_support::list))
+        .route(
+            "/support/{request}",
+            get(crate::pages::portal_support::detail),
+        )
+        .route(
+            "/support/{request}/answer",
+            post(crate::pages::portal_support::answer),
+        )
+        .route(
+            "/support/{request}/revoke",
+            post(crate::pages::portal_support::revoke),
+        )
         .route(
             "/webhooks",
             get(portal_webhooks::page).post(portal_webhooks::add),
@@ -166,6 +179,31 @@ fn public_routes(app: &AppState) -> Routes {
     Routes::new()
         .nest("/api/v1", api::routes::<Portal>(app))
         .merge(pages)
+}
+
+/// Support access requests, the vetting register and the jump hosts
+/// (3.5.7), in the console.
+fn support_routes() -> Routes {
+    use crate::pages::{operator_vetting, support, support_jump_hosts};
+    Routes::new()
+        .route("/support", get(support::list).post(support::create))
+        .route("/support/new", get(support::new_form))
+        .route("/support/{request}", get(support::detail))
+        .route("/support/{request}/close", post(support::close))
+        .route("/support/vetting", get(operator_vetting::page))
+        .route("/accounts/{id}/vetting", post(operator_vetting::record))
+        .route(
+            "/accounts/{id}/vetting/withdraw",
+            post(operator_vetting::withdraw),
+        )
+        .route(
+            "/support/jump-hosts",
+            get(support_jump_hosts::page).post(support_jump_hosts::add),
+        )
+        .route(
+            "/support/jump-hosts/{host}/retire",
+            post(support_jump_hosts::retire),
+        )
 }
 
 /// The operator console, the operator API and metrics (listener `admin_listen`).
@@ -194,6 +232,7 @@ fn admin_routes(app: &AppState) -> Routes {
         )
         .route("/notices/{notice}/done", post(notices::mark_done))
         .route("/notices/{notice}/authority", post(notices::authority))
+        .merge(support_routes())
         .route(
             "/contracts/{contract}/clauses/{clause}",
             post(contracts::set_clause),

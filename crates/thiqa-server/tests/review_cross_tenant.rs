@@ -29,7 +29,7 @@ use thiqa_app::tenants::seed_tenant;
 use thiqa_domain::{Clock, Directory, Tenant};
 use thiqa_store::{
     Actor, DatabaseLocation, NewAction, NewContract, NewEngagement, NewEvidence, NewFinding,
-    NewNotice, NewService,
+    NewNotice, NewService, NewSupportRequest,
 };
 
 #[tokio::test]
@@ -344,6 +344,38 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
         .unwrap()
         .source
         .id;
+    // A support request of A's vetted officer under that contract, from
+    // abroad through one of A's jump hosts (3.5.7).
+    store
+        .provider(a)
+        .record_vetting(officer_a, "RH-1", "2026-01-01", &cli)
+        .await
+        .unwrap();
+    let jump_host = store
+        .provider(a)
+        .add_jump_host("rebond-a", "supervisé", &cli)
+        .await
+        .unwrap();
+    let support_request = store
+        .provider(a)
+        .create_support_request(
+            &NewSupportRequest {
+                contract,
+                operator: officer_a,
+                reason: "x".into(),
+                ticket: "INC-1".into(),
+                resources: vec!["vm-1".into()],
+                abroad: true,
+                country: Some("France".into()),
+                jump_host: Some(jump_host),
+                starts_at: t.clock.now_ms(),
+                ends_at: t.clock.now_ms() + 86_400_000,
+                answer_by: t.clock.now_ms() + 43_200_000,
+            },
+            &cli,
+        )
+        .await
+        .unwrap();
     let mut officer = t
         .signed_operator("amal", officer_secret.as_ref().unwrap())
         .await;
@@ -397,6 +429,9 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
         ("sources", source.to_string()),
         ("alerts", "1".into()),
         ("tokens", db.first_id("operator_api_tokens").await),
+        ("support", support_request.to_string()),
+        ("grants", support_request.to_string()),
+        ("jump-hosts", jump_host.to_string()),
     ]);
     // A pending rights request of organisation A: a member asks to remove
     // one of its pairs (a member's removal waits for approval).
@@ -433,6 +468,7 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
                 .await,
         ),
         ("tokens", db.first_id("customer_api_tokens").await),
+        ("support", support_request.to_string()),
     ]);
 
     // Provider B, its staff (one per built-in role) and its token; an
@@ -457,7 +493,7 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
     seed_tenant(store, org_b, &cli).await.unwrap();
     let mut attackers = Vec::new();
     // Each built-in role with every right it holds, as its token's scopes.
-    let staff: [(&str, &[&str]); 4] = [
+    let staff: [(&str, &[&str]); 6] = [
         (
             "Administrateur des comptes",
             &[
@@ -487,6 +523,8 @@ async fn every_id_route_refuses_other_tenants(backend: Backend) {
             "Responsable conformité",
             &["services.manage", "services.read", "assessment.edit"],
         ),
+        ("Support technique", &["support.request", "services.read"]),
+        ("Bastion du support", &["support.enforce"]),
     ];
     for (i, (role, scopes)) in staff.into_iter().enumerate() {
         let name = format!("b{i}");

@@ -408,7 +408,7 @@ impl Store {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let tx = match Tx::begin(&self.pool).await {
+        let tx = match Tx::begin(&self.pool, self.backend() == Backend::Sqlite).await {
             Ok(tx) => tx,
             Err(e) => return Err(self.note_write_failure(e)),
         };

@@ -60,6 +60,9 @@ mod scope;
 mod services;
 mod sessions;
 mod signing_keys;
+mod support;
+mod support_received;
+mod support_register;
 mod tenants;
 mod tokens;
 mod webhooks;
@@ -118,6 +121,10 @@ pub use sessions::{Session, SessionPolicy};
 pub use signing_keys::{
     file_seed, instance_name, write_new_wrapping_key, KeyCustody, KeyError, SigningKeyName,
 };
+pub use support::{
+    NewSupportRequest, SupportCandidates, SupportDetail, SupportRequest, SupportSession,
+};
+pub use support_register::{JumpHost, Vetting, VettingRow};
 pub use tenants::Organisation;
 pub use thiqa_intake::{
     parse_batch, parse_syslog, valid_source_name, BatchContext, BatchRefusal, IntakeLimits,

@@ -22,9 +22,15 @@ pub(crate) struct Tx<'a> {
 }
 
 impl Tx<'static> {
-    pub(crate) async fn begin(pool: &AnyPool) -> Result<Tx<'static>, sqlx::Error> {
+    /// Begins a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that read first and wrote later
+    /// could otherwise be refused outright ("database is locked", no wait)
+    /// while another connection, just refused and closing, still held the
+    /// lock; taken at the start, the lock is waited for (busy timeout).
+    pub(crate) async fn begin(pool: &AnyPool, sqlite: bool) -> Result<Tx<'static>, sqlx::Error> {
         let mut conn = pool.acquire().await?;
-        if let Err(e) = conn.execute("BEGIN").await {
+        let begin = if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        if let Err(e) = conn.execute(begin).await {
             conn.close_on_drop();
             return Err(e);
         }

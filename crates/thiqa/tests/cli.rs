@@ -287,7 +287,7 @@ fn backup_while_serving_then_restore() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("4 operators"), // the demo's three staff and its auditor
+        String::from_utf8_lossy(&out.stdout).contains("5 operators"), // the demo's three staff, its support engineer and its auditor
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );

@@ -68,7 +68,7 @@ pub struct NoticeInput {
 }
 
 /// A `YYYY-MM-DDTHH:MM` date-time (UTC), in seconds.
-fn datetime_s(s: &str) -> Option<i64> {
+pub(crate) fn datetime_s(s: &str) -> Option<i64> {
     let (day, time) = s.split_once('T')?;
     let (h, m) = time.split_once(':')?;
     let (h, m): (i64, i64) = (h.parse().ok()?, m.get(..2)?.parse().ok()?);

@@ -10,6 +10,7 @@ pub mod intake;
 pub mod journal;
 pub mod openapi;
 mod services;
+mod support;
 
 use axum::extract::State;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -60,6 +61,7 @@ pub fn routes<R: Realm>(app: &AppState) -> Routes {
         .merge(journal::routes::<R>())
         .route("/dossier/key", get(dossier_key))
         .merge(services_routes::<R>())
+        .merge(support::routes::<R>())
         // The référentiel is public text: readable without a token.
         .nest("/catalog", catalog::routes())
         .map(|r| {

@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, Required};
 use utoipa::OpenApi;
 
-use super::{accounts, catalog, contracts, intake, journal, services};
+use super::{accounts, catalog, contracts, intake, journal, services, support};
 use crate::realm::Realm;
 use crate::web::error::ErrorBody;
 
@@ -63,6 +63,11 @@ struct Shared;
 #[derive(OpenApi)]
 #[openapi(paths(services::list, services::create, services::read, services::update))]
 struct Services;
+
+/// Support access enforced by the bastion (operator API only, 3.5.7).
+#[derive(OpenApi)]
+#[openapi(paths(support::check, support::session))]
+struct Support;
 
 /// The intake (operator API only) documents its own error answers: its
 /// caller is an event source, not a person.
@@ -134,6 +139,7 @@ pub fn build<R: Realm>() -> Document {
     let mut doc = Shared::openapi();
     if R::DIR == thiqa_domain::Directory::Operators {
         doc.merge(Services::openapi());
+        doc.merge(Support::openapi());
     }
     for item in doc.paths.paths.values_mut() {
         operations(item).for_each(|(_, op)| add_errors(op));

@@ -49,7 +49,11 @@ pub async fn page<R: Realm>(
             ));
             tiles.push(("home-operators", active_accounts.to_string(), "/accounts"));
             if notices_blocked > 0 {
-                tiles.push(("home-notices-blocked", notices_blocked.to_string(), "/notices"));
+                tiles.push((
+                    "home-notices-blocked",
+                    notices_blocked.to_string(),
+                    "/notices",
+                ));
             }
             for (s, applicable) in listed {
                 let label = ServiceModel::from_name(&s.model)
@@ -65,7 +69,11 @@ pub async fn page<R: Realm>(
         } => {
             tiles.push(("home-organisation", name, "/"));
             if notices_waiting > 0 {
-                tiles.push(("home-notices-waiting", notices_waiting.to_string(), "/notices"));
+                tiles.push((
+                    "home-notices-waiting",
+                    notices_waiting.to_string(),
+                    "/notices",
+                ));
             }
             "home-intro-portal"
         }

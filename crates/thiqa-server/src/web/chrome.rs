@@ -107,6 +107,7 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
                 Some(Permission::ServicesRead),
             ),
             ("/notices", "nav-notices", Some(Permission::ServicesRead)),
+            ("/support", "nav-support", Some(Permission::ServicesRead)),
             ("/audits", "nav-audits", None),
             (
                 "/organisations",
@@ -143,6 +144,7 @@ fn nav_links(dir: Directory, perms: &PermissionSet, here: &str) -> Vec<NavLink> 
             ("/", "nav-home", None),
             ("/contracts", "nav-contracts", Some(Permission::PortalRead)),
             ("/notices", "nav-notices", Some(Permission::PortalRead)),
+            ("/support", "nav-support", Some(Permission::PortalRead)),
             (
                 "/incident-preferences",
                 "nav-incident-preferences",

@@ -23,7 +23,9 @@ const SOURCE: &str = thiqa_journal::THIQA_SOURCE;
 /// RFC 5424 severity of a security event. Refusals and lockouts are
 /// warnings; changes that weaken a control are warnings too; other changes
 /// to accounts, rights and authentication are notices (what an auditor
-/// reviews); everyday business actions are informational.
+/// reviews), and so is every step of support access to a customer's data,
+/// administration actions as 3.5.7 has them; everyday business actions
+/// are informational.
 pub(crate) fn severity(action: &str, outcome: Outcome) -> Severity {
     const WEAKENING: &[&str] = &[
         "account.lock",
@@ -40,6 +42,7 @@ pub(crate) fn severity(action: &str, outcome: Outcome) -> Severity {
         "session.",
         "provider.",
         "organisation.",
+        "support.",
     ];
     if outcome == Outcome::Failure || WEAKENING.contains(&action) {
         Severity::Warning
