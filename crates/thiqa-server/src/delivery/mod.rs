@@ -21,7 +21,7 @@ use crate::links::portal_base;
 use crate::state::AppState;
 
 /// Messages leased at once, and sent at the same time at most.
-const BATCH: i64 = 16;
+const BATCH: i64 = 32;
 const IN_FLIGHT: usize = 8;
 /// How often an idle sender looks for new messages.
 const IDLE: Duration = Duration::from_millis(500);
@@ -66,7 +66,28 @@ fn senders(app: &AppState) -> Result<Senders, String> {
     })
 }
 
-/// Runs forever: spawn it beside the listeners.
+/// Starts the sender on a thread and runtime of its own: its bursts of
+/// work (composing, the SMTP dialogue, recording outcomes) never hold the
+/// worker threads that answer the console and the portal, so pages stay
+/// quick while a large notice goes out.
+pub fn spawn_sender(app: AppState) {
+    let started = std::thread::Builder::new()
+        .name("thiqa-outbox".into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(delivery_loop(app)),
+                Err(e) => tracing::error!(error = %e, "the outbox's sender cannot start"),
+            }
+        });
+    if let Err(e) = started {
+        tracing::error!(error = %e, "the outbox's sender cannot start");
+    }
+}
+
+/// Runs forever (see [`spawn_sender`]).
 pub async fn delivery_loop(app: AppState) {
     let senders = match senders(&app) {
         Ok(s) => Arc::new(s),

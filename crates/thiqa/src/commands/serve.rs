@@ -179,7 +179,7 @@ pub async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
     let sessions = app.store.clone();
     tokio::spawn(async move { sessions.follow_auth_changes().await });
     tokio::spawn(thiqa_server::background::housekeeping_loop(app.clone()));
-    tokio::spawn(thiqa_server::delivery::delivery_loop(app.clone()));
+    thiqa_server::delivery::spawn_sender(app.clone());
     tokio::spawn(thiqa_server::delivery::reminder_loop(app.clone()));
     tokio::spawn(thiqa_server::journal_export::checkpoint_loop(app.clone()));
     tokio::spawn(thiqa_server::alerting::alert_loop(app.clone()));
