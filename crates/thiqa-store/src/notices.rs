@@ -186,7 +186,10 @@ pub(crate) async fn queue_messages(
          AND NOT EXISTS (SELECT 1 FROM notice_email_preferences e \
              WHERE e.user_id = u.id AND e.email = 0)"
     );
-    // A contact who is also a member is written to once.
+    // A contact who is also a member is written to once. The addresses
+    // already queued are a subquery of parameters only: both databases
+    // build it once (10,000 members, 1,000 contacts: one pass, not ten
+    // million comparisons).
     let contacts = format!(
         "INSERT INTO deliveries (topic, subject_id, channel, organisation_id, address, \
          recipient_name, language, state, next_attempt_at, created_at) \
@@ -196,8 +199,8 @@ pub(crate) async fn queue_messages(
          JOIN contract_contacts cc ON cc.contract_id = c.id \
          WHERE nc.notice_id = $1 AND cc.role IN ('security', 'technical') \
          AND c.organisation_id IN ({targets}) \
-         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.topic = $2 AND d.subject_id = $1 \
-             AND d.channel = 'email' AND LOWER(d.address) = LOWER(cc.email)) \
+         AND LOWER(cc.email) NOT IN (SELECT LOWER(d.address) FROM deliveries d \
+             WHERE d.topic = $2 AND d.subject_id = $1 AND d.channel = 'email') \
          GROUP BY cc.email"
     );
     let hooks = format!(
