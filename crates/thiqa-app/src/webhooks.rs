@@ -36,26 +36,31 @@ pub async fn list(app: &App, member: &Member<'_>) -> Result<Vec<WebhookEndpoint>
     Ok(app.store.tenant(member.tenant()).webhooks().await?)
 }
 
-/// Adds an endpoint after checking its URL (https, no credentials, no
-/// private address unless `allow_private`); journaled.
+/// A webhook URL checked as the sender will use it: https, no
+/// credentials, no private, local or reserved address unless
+/// `allow_private` (the deployment's own receivers).
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    pub fn check(text: &str, allow_private: bool) -> Result<WebhookUrl, UrlProblem> {
+        check_url(text, allow_private).map(|url| WebhookUrl(url.to_string()))
+    }
+}
+
+/// Adds an endpoint at `url`; journaled.
 pub async fn add(
     app: &App,
     member: &Member<'_>,
-    url: &str,
-    allow_private: bool,
-) -> Result<Result<IssuedSecret, UrlProblem>, AppError> {
+    url: &WebhookUrl,
+) -> Result<IssuedSecret, AppError> {
     administrator(member)?;
-    let url = match check_url(url, allow_private) {
-        Ok(u) => u,
-        Err(problem) => return Ok(Err(problem)),
-    };
     let secret = new_secret()?;
     let id = app
         .store
         .tenant(member.tenant())
-        .add_webhook(url.as_str(), &secret, member.actor())
+        .add_webhook(&url.0, &secret, member.actor())
         .await?;
-    Ok(Ok(IssuedSecret { id, secret }))
+    Ok(IssuedSecret { id, secret })
 }
 
 /// A new secret for endpoint `id`; the previous one signs beside it for a

@@ -557,6 +557,13 @@ impl Config {
         if let Err((key, problem)) = self.smtp.settings() {
             return invalid(key, &problem);
         }
+        // E-mails carry links to the portal: they must lead somewhere.
+        if self.smtp.enabled() && self.public_url.is_none() && !self.listen.ip().is_loopback() {
+            return invalid(
+                "public_url",
+                "e-mails link to the portal: set the address users reach it by",
+            );
+        }
         if let Err((key, problem)) = self.webhooks.settings() {
             return invalid(key, &problem);
         }
@@ -771,6 +778,28 @@ mod tests {
             let err = Config::load(None, env(&[(name, "0")]), vec![]).unwrap_err();
             assert!(err.to_string().contains(key), "{err}");
         }
+    }
+
+    #[test]
+    fn a_mail_relay_needs_the_address_its_links_lead_to() {
+        let relay = [
+            ("THIQA_SMTP_HOST", "relay.banque.ma"),
+            ("THIQA_LISTEN", "0.0.0.0:8443"),
+            ("THIQA_INSECURE_HTTP", "true"),
+        ];
+        let err = Config::load(None, env(&relay), vec![]).unwrap_err();
+        assert!(err.to_string().contains("public_url"), "{err}");
+        let mut with_url = relay.to_vec();
+        with_url.push(("THIQA_PUBLIC_URL", "https://confiance.banque.ma"));
+        assert!(Config::load(None, env(&with_url), vec![]).is_ok());
+        let err = Config::load(None, env(&[("THIQA_SMTP_SECURITY", "smtps")]), vec![]);
+        assert!(err.is_ok(), "without a relay its settings are not read");
+        let bad = [
+            ("THIQA_SMTP_HOST", "127.0.0.1"),
+            ("THIQA_SMTP_SECURITY", "smtps"),
+        ];
+        let err = Config::load(None, env(&bad), vec![]).unwrap_err();
+        assert!(err.to_string().contains("smtp.security"), "{err}");
     }
 
     #[test]

@@ -103,13 +103,7 @@ pub fn link_base(
 /// (to the account's address) when a mail relay is configured, shown once
 /// on the page otherwise.
 pub fn link_delivery(app: &AppState, base: &str) -> thiqa_app::accounts::LinkDelivery {
-    if app
-        .config
-        .smtp
-        .host
-        .as_deref()
-        .is_some_and(|h| !h.is_empty())
-    {
+    if app.config.smtp.enabled() {
         thiqa_app::accounts::LinkDelivery::Mailed {
             base: base.to_string(),
         }

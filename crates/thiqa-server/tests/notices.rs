@@ -192,6 +192,16 @@ async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp
         "{}",
         r.body
     );
+    // A decision too long is refused, and what was typed stays.
+    let long = format!("Décision {}", "x".repeat(2000));
+    let r = admin
+        .post_form(
+            &format!("{page}/decisions/{}", org_a.0),
+            &[("decision", long.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains(&long), "the typed decision is kept");
     let r = admin
         .post_form(
             &format!("{page}/decisions/{}", org_a.0),

@@ -153,6 +153,11 @@ pub(crate) fn notice_from(r: &sqlx::any::AnyRow) -> Result<Notice, StoreError> {
     })
 }
 
+/// A target whose consent is refused or missing with no decision recorded
+/// (`t` a notice_targets row of notice `n`): what blocks marking the
+/// change done. [`NoticeTarget::blocks`] says the same of a loaded row.
+const BLOCKING: &str = "n.answer = 'consent' AND t.state <> 'accepted' AND t.decision IS NULL";
+
 fn refused(key: &'static str, english: &str) -> StoreError {
     StoreError::Conflict(Refusal::new(key, english))
 }
@@ -170,13 +175,13 @@ pub(crate) async fn queue_messages(
     topic: &str,
     pending_only: bool,
 ) -> Result<i64, StoreError> {
+    const QUEUE: &str = "INSERT INTO deliveries (topic, subject_id, channel, organisation_id, \
+         address, recipient_name, language, state, next_attempt_at, created_at)";
     let now = w.now_ms;
     let targets = "SELECT organisation_id FROM notice_targets \
          WHERE notice_id = $1 AND ($4 = 0 OR state = 'pending')";
     let members = format!(
-        "INSERT INTO deliveries (topic, subject_id, channel, organisation_id, address, \
-         recipient_name, language, state, next_attempt_at, created_at) \
-         SELECT $2, $1, 'email', u.organisation_id, u.email, u.display_name, u.language, \
+        "{QUEUE} SELECT $2, $1, 'email', u.organisation_id, u.email, u.display_name, u.language, \
          'pending', $3, $3 FROM customer_users u \
          WHERE u.organisation_id IN ({targets}) AND u.status = 'active' \
          AND u.email IS NOT NULL AND u.email <> '' \
@@ -191,9 +196,7 @@ pub(crate) async fn queue_messages(
     // build it once (10,000 members, 1,000 contacts: one pass, not ten
     // million comparisons).
     let contacts = format!(
-        "INSERT INTO deliveries (topic, subject_id, channel, organisation_id, address, \
-         recipient_name, language, state, next_attempt_at, created_at) \
-         SELECT $2, $1, 'email', MIN(c.organisation_id), cc.email, MIN(cc.name), 'fr', \
+        "{QUEUE} SELECT $2, $1, 'email', MIN(c.organisation_id), cc.email, MIN(cc.name), 'fr', \
          'pending', $3, $3 FROM notice_contracts nc \
          JOIN contracts c ON c.id = nc.contract_id \
          JOIN contract_contacts cc ON cc.contract_id = c.id \
@@ -204,9 +207,7 @@ pub(crate) async fn queue_messages(
          GROUP BY cc.email"
     );
     let hooks = format!(
-        "INSERT INTO deliveries (topic, subject_id, channel, organisation_id, address, \
-         recipient_name, language, state, next_attempt_at, created_at) \
-         SELECT $2, $1, 'webhook', h.organisation_id, CAST(h.id AS TEXT), '', 'en', \
+        "{QUEUE} SELECT $2, $1, 'webhook', h.organisation_id, CAST(h.id AS TEXT), '', 'en', \
          'pending', $3, $3 FROM webhook_endpoints h WHERE h.organisation_id IN ({targets})"
     );
     let mut queued = 0;
@@ -347,8 +348,7 @@ impl ProviderScope<'_> {
              (SELECT COUNT(*) FROM notice_targets t WHERE t.notice_id = n.id) AS targets, \
              (SELECT COUNT(*) FROM notice_targets t WHERE t.notice_id = n.id \
                  AND t.state = 'pending') AS pending, \
-             (SELECT COUNT(*) FROM notice_targets t WHERE t.notice_id = n.id \
-                 AND n.answer = 'consent' AND t.state <> 'accepted' AND t.decision IS NULL) AS blocking \
+             (SELECT COUNT(*) FROM notice_targets t WHERE t.notice_id = n.id AND {BLOCKING}) AS blocking \
              FROM notices n WHERE n.provider_id = $1 AND ($2 IS NULL \
                  OR EXISTS (SELECT 1 FROM notice_services ns WHERE ns.notice_id = n.id AND ns.service_id = $2) \
                  OR NOT EXISTS (SELECT 1 FROM notice_services ns WHERE ns.notice_id = n.id)) \
@@ -375,16 +375,7 @@ impl ProviderScope<'_> {
     /// messages; NotFound for another provider's.
     pub async fn notice(self, id: NoticeId) -> Result<NoticeDetail, StoreError> {
         let pool = &self.store.pool;
-        let sql = format!(
-            "SELECT {NOTICE_COLUMNS} FROM notices n WHERE n.id = $1 AND n.provider_id = $2"
-        );
-        let row = sqlx::query(&sql)
-            .bind(id.0)
-            .bind(self.provider.0)
-            .fetch_optional(pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let notice = notice_from(&row)?;
+        let notice = self.notice_row(id).await?;
         let services = sqlx::query(
             "SELECT s.id, s.name FROM notice_services ns JOIN services s ON s.id = ns.service_id \
              WHERE ns.notice_id = $1 ORDER BY s.name",
@@ -464,6 +455,20 @@ impl ProviderScope<'_> {
         })
     }
 
+    /// Notice `id` itself, this provider's only (NotFound otherwise).
+    async fn notice_row(self, id: NoticeId) -> Result<Notice, StoreError> {
+        let sql = format!(
+            "SELECT {NOTICE_COLUMNS} FROM notices n WHERE n.id = $1 AND n.provider_id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .bind(self.provider.0)
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        notice_from(&row)
+    }
+
     /// The notices sent under contract `contract`, newest first: its
     /// notice history, evidence for the obligations they serve.
     pub async fn notices_of_contract(
@@ -509,7 +514,7 @@ impl ProviderScope<'_> {
         .execute(&mut *w.tx)
         .await?;
         if changed.rows_affected() != 1 {
-            self.notice(id).await?;
+            self.notice_row(id).await?;
             return Err(refused(
                 "refusal-notice-decision",
                 "only a refused or missing consent of an open notice takes a decision",
@@ -536,28 +541,30 @@ impl ProviderScope<'_> {
         let now = w.now_ms;
         // Checked and changed in one statement: an answer arriving at the
         // same moment cannot slip between the check and the change.
-        let changed = sqlx::query(
+        let sql = format!(
             "UPDATE notices SET status = 'done', done_at = $1, done_by = $2 \
              WHERE id = $3 AND provider_id = $4 AND status = 'open' \
-             AND NOT EXISTS (SELECT 1 FROM notice_targets t WHERE t.notice_id = notices.id \
-                 AND notices.answer = 'consent' AND t.state <> 'accepted' AND t.decision IS NULL)",
-        )
-        .bind(now)
-        .bind(&actor.name)
-        .bind(id.0)
-        .bind(self.provider.0)
-        .execute(&mut *w.tx)
-        .await?;
+             AND NOT EXISTS (SELECT 1 FROM notice_targets t, notices n \
+                 WHERE n.id = notices.id AND t.notice_id = n.id AND {BLOCKING})"
+        );
+        let changed = sqlx::query(&sql)
+            .bind(now)
+            .bind(&actor.name)
+            .bind(id.0)
+            .bind(self.provider.0)
+            .execute(&mut *w.tx)
+            .await?;
         if changed.rows_affected() != 1 {
-            let detail = self.notice(id).await?;
-            if detail.notice.status == "done" {
+            if self.notice_row(id).await?.status == "done" {
                 return Err(refused("refusal-notice-done", "the notice is already done"));
             }
-            let blocking = detail
-                .targets
-                .iter()
-                .filter(|t| t.blocks(&detail.notice.answer))
-                .count();
+            let blocking: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM notice_targets t JOIN notices n ON n.id = t.notice_id \
+                 WHERE n.id = $1 AND {BLOCKING}"
+            ))
+            .bind(id.0)
+            .fetch_one(&mut *w.tx)
+            .await?;
             return Err(StoreError::Conflict(
                 Refusal::new(
                     "refusal-notice-consent-missing",
@@ -597,7 +604,7 @@ impl ProviderScope<'_> {
         .execute(&mut *w.tx)
         .await?;
         if changed.rows_affected() != 1 {
-            self.notice(id).await?;
+            self.notice_row(id).await?;
             return Err(refused(
                 "refusal-notice-authority",
                 "this notice is not one the authority must be told of",

@@ -21,8 +21,6 @@ pub struct ReceivedNotice {
     pub answered_at: Option<i64>,
     pub answered_by: Option<String>,
     pub comment: Option<String>,
-    /// The organisation's services the notice is about.
-    pub services: Vec<String>,
 }
 
 /// What an organisation answers.
@@ -55,26 +53,29 @@ impl NoticeAnswer {
 const RECEIVED_SELECT: &str = "t.state, t.answered_at, t.answered_by, t.comment \
      FROM notices n JOIN notice_targets t ON t.notice_id = n.id";
 
+fn received_from(r: &sqlx::any::AnyRow) -> Result<ReceivedNotice, StoreError> {
+    Ok(ReceivedNotice {
+        notice: notice_from(r)?,
+        state: r.try_get("state")?,
+        answered_at: r.try_get("answered_at")?,
+        answered_by: r.try_get("answered_by")?,
+        comment: r.try_get("comment")?,
+    })
+}
+
 impl TenantScope<'_> {
-    async fn received_from(self, r: &sqlx::any::AnyRow) -> Result<ReceivedNotice, StoreError> {
-        let notice = notice_from(r)?;
-        let services = sqlx::query_scalar(
+    /// The names of this organisation's services notice `id` is about
+    /// (none for another organisation's notice).
+    pub async fn notice_services(self, id: NoticeId) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
             "SELECT DISTINCT s.name FROM notice_services ns JOIN services s ON s.id = ns.service_id \
              JOIN contracts c ON c.service_id = s.id AND c.organisation_id = $2 \
              WHERE ns.notice_id = $1 ORDER BY s.name",
         )
-        .bind(notice.id.0)
+        .bind(id.0)
         .bind(self.organisation_id()?.0)
         .fetch_all(&self.store.pool)
-        .await?;
-        Ok(ReceivedNotice {
-            notice,
-            state: r.try_get("state")?,
-            answered_at: r.try_get("answered_at")?,
-            answered_by: r.try_get("answered_by")?,
-            comment: r.try_get("comment")?,
-            services,
-        })
+        .await?)
     }
 
     /// The notices sent to this organisation, newest first; none for a
@@ -90,11 +91,7 @@ impl TenantScope<'_> {
             .bind(org)
             .fetch_all(&self.store.pool)
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            out.push(self.received_from(r).await?);
-        }
-        Ok(out)
+        rows.iter().map(received_from).collect()
     }
 
     /// One notice sent to this organisation; NotFound for any other.
@@ -108,7 +105,7 @@ impl TenantScope<'_> {
             .fetch_optional(&self.store.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
-        self.received_from(&row).await
+        received_from(&row)
     }
 
     /// Records this organisation's answer to notice `id`, which must ask

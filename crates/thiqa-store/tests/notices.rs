@@ -227,7 +227,8 @@ async fn a_notice_reaches_exactly_the_organisations_with_a_contract(ts: TestStor
     // A sees it; B and C neither list it nor open it.
     let a = s.tenant(Tenant::Organisation(w.a));
     assert_eq!(a.notices_received().await.unwrap().len(), 1);
-    assert_eq!(a.notice_received(sent.id).await.unwrap().services, ["IaaS"]);
+    a.notice_received(sent.id).await.unwrap();
+    assert_eq!(a.notice_services(sent.id).await.unwrap(), ["IaaS"]);
     for other in [w.b, w.c] {
         let t = s.tenant(Tenant::Organisation(other));
         assert!(t.notices_received().await.unwrap().is_empty());

@@ -305,19 +305,25 @@ pub async fn inbox(app: &App, member: &Member<'_>) -> Result<Vec<ReceivedNotice>
     Ok(app.store.tenant(member.tenant()).notices_received().await?)
 }
 
+/// A notice as its commanditaire reads it, with its services concerned.
+pub struct ReceivedView {
+    pub received: ReceivedNotice,
+    /// The organisation's services the notice is about.
+    pub services: Vec<String>,
+}
+
 /// One notice sent to the member's organisation (`portal.read`).
 pub async fn received(
     app: &App,
     member: &Member<'_>,
     id: NoticeId,
-) -> Result<ReceivedNotice, AppError> {
+) -> Result<ReceivedView, AppError> {
     organisation_member(member)?;
     member.require(Permission::PortalRead)?;
-    Ok(app
-        .store
-        .tenant(member.tenant())
-        .notice_received(id)
-        .await?)
+    let scope = app.store.tenant(member.tenant());
+    let (received, services) =
+        tokio::try_join!(scope.notice_received(id), scope.notice_services(id))?;
+    Ok(ReceivedView { received, services })
 }
 
 /// The organisation's answer (`org.notices.answer`); a refusal says why.
@@ -374,20 +380,16 @@ pub async fn set_email_preference(
 /// A notice's fields as (label, value) in the reader's language, in the
 /// kind's order; a field the kind no longer has keeps its name as label.
 pub fn fields_of(notice: &Notice, lang: Lang) -> Vec<(String, String)> {
-    let values: BTreeMap<String, String> = serde_json::from_str(&notice.fields).unwrap_or_default();
+    let mut values: BTreeMap<String, String> =
+        serde_json::from_str(&notice.fields).unwrap_or_default();
     let mut out = Vec::with_capacity(values.len());
-    if let Some(kind) = kinds::find(&notice.kind) {
-        for f in &kind.fields {
-            if let Some(v) = values.get(&f.name) {
-                out.push((f.label(lang).to_string(), v.clone()));
-            }
+    for f in kinds::find(&notice.kind).map_or(&[][..], |k| &k.fields) {
+        if let Some(v) = values.remove(&f.name) {
+            out.push((f.label(lang).to_string(), v));
         }
     }
-    for (name, v) in &values {
-        if kinds::find(&notice.kind).is_none_or(|k| k.fields.iter().all(|f| &f.name != name)) {
-            out.push((name.clone(), v.clone()));
-        }
-    }
+    // What is left, the kind no longer names, keeps its own name.
+    out.extend(values);
     out
 }
 

@@ -47,10 +47,15 @@ impl SmtpConfig {
     /// Keys that serialise to nothing by default (for `THIQA_*` lookup).
     pub const OPTIONAL_KEYS: [&'static str; 3] = ["smtp.host", "smtp.username", "smtp.password"];
 
+    /// A relay is configured: e-mails are sent, one-time links e-mailed.
+    pub fn enabled(&self) -> bool {
+        self.host.as_deref().is_some_and(|h| !h.is_empty())
+    }
+
     /// The relay's settings, or None when no relay is configured; Err names
     /// the key that is wrong.
     pub fn settings(&self) -> Result<Option<SmtpSettings>, (&'static str, String)> {
-        let Some(host) = self.host.clone().filter(|h| !h.is_empty()) else {
+        let Some(host) = self.host.clone().filter(|_| self.enabled()) else {
             return Ok(None);
         };
         let security = match self.security.as_str() {

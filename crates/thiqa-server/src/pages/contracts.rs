@@ -21,7 +21,7 @@ use crate::realm::{Console, Portal};
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::{field, Form};
+use crate::web::forms::{field, values, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
@@ -72,11 +72,7 @@ impl Typed {
             level: get("level"),
             starts_on: get("starts_on"),
             ends_on: get("ends_on"),
-            sites: pairs
-                .iter()
-                .filter(|(k, _)| k == "site")
-                .map(|(_, v)| v.clone())
-                .collect(),
+            sites: values(pairs, "site").map(str::to_string).collect(),
             contacts: CONTACT_ROLES
                 .iter()
                 .map(|r| (*r, get(&format!("{r}_name")), get(&format!("{r}_email"))))

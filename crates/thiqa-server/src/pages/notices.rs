@@ -18,7 +18,7 @@ use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
-use crate::web::forms::{field, Form};
+use crate::web::forms::{field, values, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
 
@@ -131,11 +131,7 @@ async fn form_with(
 ) -> Result<Response, PageError> {
     let staff = me.staff()?;
     let lang = me.visit.lang.into();
-    let chosen: Vec<&str> = typed
-        .iter()
-        .filter(|(k, _)| k == "service")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let chosen: Vec<&str> = values(typed, "service").collect();
     let services = notices::form_services(app, &staff)
         .await?
         .into_iter()
@@ -160,11 +156,7 @@ async fn form_with(
                 FieldType::Datetime => "datetime-local",
                 FieldType::Date => "date",
             },
-            value: typed
-                .iter()
-                .find(|(k, _)| *k == format!("f.{}", f.name))
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default(),
+            value: field(typed, &format!("f.{}", f.name)),
             error: problems.contains(&NoticeProblem::Field(f.name.clone())),
         })
         .collect();
@@ -232,21 +224,12 @@ pub async fn send(
     let Some(kind) = notices::kinds::find(&kind_id) else {
         return Err(PageError::BadRequest(tr.t("error-notice-kind")));
     };
+    let (title, answer_by) = (field(&pairs, "title"), field(&pairs, "answer_by"));
     let text = NoticeText {
         kind: &kind_id,
-        title: pairs
-            .iter()
-            .find(|(k, _)| k == "title")
-            .map_or("", |(_, v)| v.as_str()),
-        services: pairs
-            .iter()
-            .filter(|(k, _)| k == "service")
-            .map(|(_, v)| v.as_str())
-            .collect(),
-        answer_by: pairs
-            .iter()
-            .find(|(k, _)| k == "answer_by")
-            .map_or("", |(_, v)| v.as_str()),
+        title: &title,
+        services: values(&pairs, "service").collect(),
+        answer_by: &answer_by,
         fields: pairs
             .iter()
             .filter_map(|(k, v)| k.strip_prefix("f.").map(|n| (n, v.as_str())))
@@ -316,6 +299,24 @@ struct NoticePage<'a> {
     dead: Vec<thiqa_store::DeadDelivery>,
     can_manage: bool,
     error: Option<String>,
+    typed: Typed,
+}
+
+/// What was typed in the page's forms, shown again when refused.
+#[derive(Default)]
+pub struct Typed {
+    /// (organisation id, decision)
+    decision: Option<(i64, String)>,
+    reference: String,
+}
+
+impl Typed {
+    fn decision_for(&self, org: &i64) -> &str {
+        match &self.decision {
+            Some((o, text)) if o == org => text,
+            _ => "",
+        }
+    }
 }
 
 async fn detail_with(
@@ -323,6 +324,7 @@ async fn detail_with(
     me: &Signed<Console>,
     id: NoticeId,
     error: Option<String>,
+    typed: Typed,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let staff = me.staff()?;
@@ -388,6 +390,7 @@ async fn detail_with(
             dead: d.dead,
             can_manage: staff.can(Permission::OrganisationsManage),
             error,
+            typed,
             chrome: Chrome::new::<Console>(app, &me.visit, "/notices"),
         },
     )
@@ -398,7 +401,7 @@ pub async fn detail(
     me: Signed<Console>,
     Path(id): Path<NoticeId>,
 ) -> Result<Response, PageError> {
-    detail_with(&app, &me, id, None, StatusCode::OK).await
+    detail_with(&app, &me, id, None, Typed::default(), StatusCode::OK).await
 }
 
 /// Shows a refused change on the notice's page; anything else is an error.
@@ -407,12 +410,13 @@ async fn after(
     me: &Signed<Console>,
     id: NoticeId,
     result: Result<(), AppError>,
+    typed: Typed,
 ) -> Result<Response, PageError> {
     match result {
         Ok(()) => Ok(confirmed(&format!("/notices/{id}"), Notice::Saved)),
         Err(AppError::Refused(r)) => {
             let m = me.tr(app).refusal(&r);
-            detail_with(app, me, id, Some(m), StatusCode::CONFLICT).await
+            detail_with(app, me, id, Some(m), typed, StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
     }
@@ -426,7 +430,11 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     let decision = field(&pairs, "decision");
     let result = notices::decide(&app, &me.staff()?, id, org, &decision).await;
-    after(&app, &me, id, result).await
+    let typed = Typed {
+        decision: Some((org.0, decision)),
+        ..Typed::default()
+    };
+    after(&app, &me, id, result, typed).await
 }
 
 pub async fn mark_done(
@@ -435,7 +443,7 @@ pub async fn mark_done(
     Path(id): Path<NoticeId>,
 ) -> Result<Response, PageError> {
     let result = notices::mark_done(&app, &me.staff()?, id).await;
-    after(&app, &me, id, result).await
+    after(&app, &me, id, result, Typed::default()).await
 }
 
 pub async fn authority(
@@ -446,5 +454,9 @@ pub async fn authority(
 ) -> Result<Response, PageError> {
     let reference = field(&pairs, "reference");
     let result = notices::authority_informed(&app, &me.staff()?, id, &reference).await;
-    after(&app, &me, id, result).await
+    let typed = Typed {
+        reference,
+        ..Typed::default()
+    };
+    after(&app, &me, id, result, typed).await
 }

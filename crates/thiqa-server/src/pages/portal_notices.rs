@@ -110,7 +110,10 @@ async fn received_with(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let r = notices::received(app, &me.member(), id).await?;
+    let notices::ReceivedView {
+        received: r,
+        services,
+    } = notices::received(app, &me.member(), id).await?;
     let lang = me.visit.lang.into();
     let n = &r.notice;
     let now_ms = app.store.clock().now_ms();
@@ -124,7 +127,7 @@ async fn received_with(
             answer_by: format_utc(n.answer_by / 1000),
             late: r.state == "pending" && n.answer_by < now_ms,
             asks: n.answer.clone(),
-            services: r.services.clone(),
+            services,
             fields: notices::fields_of(n, lang),
             answered: r.answered_at.map(|at| {
                 format!(

@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::time::format_utc;
-use thiqa_app::webhooks::{self, IssuedSecret};
+use thiqa_app::webhooks::{self, IssuedSecret, WebhookUrl};
 use thiqa_delivery::UrlProblem;
-use thiqa_domain::WebhookId;
+use thiqa_domain::{Permission, WebhookId};
 
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
@@ -93,11 +93,13 @@ pub async fn add(
     me: Signed<Portal>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    me.require(Permission::OrgUsersManage)?;
     let url = field(&pairs, "url");
     let allow_private = app.config.webhooks.allow_private;
-    match webhooks::add(&app, &me.member(), &url, allow_private).await? {
-        // The secret is on this page only: no redirect would carry it.
-        Ok(issued) => {
+    match WebhookUrl::check(&url, allow_private) {
+        Ok(checked) => {
+            let issued = webhooks::add(&app, &me.member(), &checked).await?;
+            // The secret is on this page only: no redirect would carry it.
             page_with(
                 &app,
                 &me,
@@ -110,15 +112,8 @@ pub async fn add(
         }
         Err(problem) => {
             let m = url_problem(&me.tr(&app), &problem);
-            page_with(
-                &app,
-                &me,
-                None,
-                url,
-                Some(m),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            page_with(&app, &me, None, url, Some(m), status).await
         }
     }
 }
