@@ -241,59 +241,56 @@ async fn notices_demo(
     bank: Tenant,
     service: ServiceId,
 ) -> Result<(), AppError> {
-    use thiqa_store::{NewNotice, NoticeAnswer};
-    let now = app.store.clock().now_ms();
-    let day = 86_400_000;
-    let notice =
-        |kind: &str, title: &str, fields: serde_json::Value, answer: &str, days: i64| NewNotice {
-            kind: kind.into(),
-            title: title.into(),
-            fields: fields.to_string(),
-            answer: answer.into(),
-            answer_by: now + days * day,
-            remind_at: now + (days - 1) * day,
-            authority: false,
-            services: vec![service],
-            everyone: false,
-            today: crate::time::iso_date(now / 1000),
-        };
-    let scope = app.store.provider(provider);
-    let operation = scope
-        .send_notice(
-            &notice(
-                "planned-operation",
-                "Mise à jour des hyperviseurs — zone Rabat",
-                serde_json::json!({
-                    "starts_at": &crate::time::rfc3339(now / 1000 + 7 * 86_400)[..16],
-                    "ends_at": &crate::time::rfc3339(now / 1000 + 7 * 86_400 + 4 * 3600)[..16],
-                    "nature": "Mise à jour de sécurité des hyperviseurs, migration à chaud des machines virtuelles.",
-                    "impacts": "Aucune interruption attendue ; performances réduites de 10 % pendant la migration.",
-                    "contact": "Centre de supervision Atlas — noc@atlas-cloud.ma — 05 37 00 00 00",
-                }),
-                "acknowledge",
-                3,
+    use crate::notices::{send_for, NoticeInput, NoticeText};
+    use thiqa_store::NoticeAnswer;
+    let now_s = app.store.clock().now_s();
+    let day = |d: i64| now_s + d * 86_400;
+    let service = service.0.to_string();
+    // Through the console's own check and sending: the demo's notices
+    // carry exactly what their kinds in notices/kinds.toml ask.
+    let send = async |kind: &str, title: &str, fields: &[(&str, &str)]| {
+        let input = NoticeInput::check(&NoticeText {
+            kind,
+            title,
+            services: vec![service.as_str()],
+            answer_by: "",
+            fields: fields.to_vec(),
+        })
+        .map_err(|p| AppError::Internal(format!("demo notice {kind}: {p:?}")))?;
+        send_for(app, provider, &input, &Actor::system()).await
+    };
+    let (starts, ends) = (
+        crate::time::rfc3339(day(7)),
+        crate::time::rfc3339(day(7) + 4 * 3600),
+    );
+    let operation = send(
+        "planned-operation",
+        "Mise à jour des hyperviseurs — zone Rabat",
+        &[
+            ("starts_at", &starts[..16]),
+            ("ends_at", &ends[..16]),
+            ("nature", "Mise à jour de sécurité des hyperviseurs, migration à chaud des machines virtuelles."),
+            ("impacts", "Aucune interruption attendue ; performances réduites de 10 % pendant la migration."),
+            ("contact", "Centre de supervision Atlas — noc@atlas-cloud.ma — 05 37 00 00 00"),
+        ],
+    )
+    .await?;
+    let effective = crate::time::iso_date(day(45));
+    send(
+        "subcontractor-change",
+        "Nouveau prestataire de sauvegarde hors site",
+        &[
+            ("third_party", "Sauvegarde Maroc SA"),
+            ("change", "ajout"),
+            (
+                "role",
+                "Conserve les copies chiffrées des sauvegardes ; n'a pas accès aux clés.",
             ),
-            &Actor::system(),
-        )
-        .await?;
-    scope
-        .send_notice(
-            &notice(
-                "subcontractor-change",
-                "Nouveau prestataire de sauvegarde hors site",
-                serde_json::json!({
-                    "third_party": "Sauvegarde Maroc SA",
-                    "change": "ajout",
-                    "role": "Conserve les copies chiffrées des sauvegardes ; n'a pas accès aux clés.",
-                    "location": "Benguerir (MA)",
-                    "effective_on": crate::time::iso_date(now / 1000 + 45 * 86_400),
-                }),
-                "consent",
-                30,
-            ),
-            &Actor::system(),
-        )
-        .await?;
+            ("location", "Benguerir (MA)"),
+            ("effective_on", &effective),
+        ],
+    )
+    .await?;
     // The bank's administrator has read the operation's notice.
     let karim = app
         .store

@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 
 use thiqa_catalog::Lang;
 use thiqa_domain::assessment::{is_iso_date, iso_date_start};
-use thiqa_domain::{NoticeId, OrganisationId, Permission, ServiceId, Tenant};
+use thiqa_domain::{NoticeId, OrganisationId, Permission, ProviderId, ServiceId, Tenant};
 use thiqa_store::{
-    NewNotice, Notice, NoticeAnswer, NoticeDetail, NoticeSent, NoticeSummary, ReceivedNotice,
-    Refusal, Service,
+    Actor, NewNotice, Notice, NoticeAnswer, NoticeDetail, NoticeSent, NoticeSummary,
+    ReceivedNotice, Refusal, Service,
 };
 
 pub use kinds::{FieldType, KindField, NoticeKind};
@@ -169,11 +169,22 @@ pub async fn send(
     input: &NoticeInput,
 ) -> Result<NoticeSent, AppError> {
     staff.require(Permission::OrganisationsManage)?;
-    let provider = app.store.provider(staff.provider());
+    send_for(app, staff.provider(), input, staff.actor()).await
+}
+
+/// The same for provider `provider`, once whoever acts is allowed to (the
+/// console above, the demo's loader).
+pub(crate) async fn send_for(
+    app: &App,
+    provider: ProviderId,
+    input: &NoticeInput,
+    actor: &Actor,
+) -> Result<NoticeSent, AppError> {
+    let scope = app.store.provider(provider);
     let kind = input.kind;
     if !kind.models.is_empty() {
         for id in &input.services {
-            let service = provider.service(*id).await?;
+            let service = scope.service(*id).await?;
             if !kind.models.contains(&service.model) {
                 return Err(AppError::Refused(
                     Refusal::new(
@@ -216,7 +227,7 @@ pub async fn send(
         everyone: kind.to_everyone(),
         today: crate::time::iso_date(now_ms / 1000),
     };
-    Ok(provider.send_notice(&new, staff.actor()).await?)
+    Ok(scope.send_notice(&new, actor).await?)
 }
 
 /// The services a new notice may name (`organisations.manage`).

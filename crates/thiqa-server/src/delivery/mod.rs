@@ -88,7 +88,7 @@ pub fn spawn_sender(app: AppState) {
 }
 
 /// Runs forever (see [`spawn_sender`]).
-pub async fn delivery_loop(app: AppState) {
+async fn delivery_loop(app: AppState) {
     let senders = match senders(&app) {
         Ok(s) => Arc::new(s),
         Err(e) => {
