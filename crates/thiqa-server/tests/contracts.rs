@@ -14,7 +14,6 @@ mod support;
 
 use axum::http::{Method, StatusCode};
 use support::{Client, TestApp};
-use thiqa_app::tenants::seed_tenant;
 use thiqa_domain::{Directory, Tenant};
 use thiqa_store::{Actor, NewService};
 
@@ -45,14 +44,7 @@ async fn a_contract_is_recorded_checked_and_shown_to_its_commanditaire_only(t: T
         .add_site(service, "DC Rabat", "Rabat", "MA", &cli)
         .await
         .unwrap();
-    let org_b = store
-        .provider(p)
-        .create_organisation("Assurance Sud", false, &cli)
-        .await
-        .unwrap();
-    seed_tenant(store, Tenant::Organisation(org_b), &cli)
-        .await
-        .unwrap();
+    let org_b = t.other_organisation("Assurance Sud").await;
 
     let mut admin = t
         .operator_signed("amine", &["Administrateur des comptes"])

@@ -14,7 +14,6 @@ mod support;
 
 use axum::http::StatusCode;
 use support::TestApp;
-use thiqa_app::tenants::seed_tenant;
 use thiqa_domain::Tenant;
 use thiqa_store::{Actor, NewContract, NewService};
 
@@ -60,14 +59,7 @@ async fn a_refused_consent_reaches_the_operator_and_blocks_the_change(t: TestApp
         )
         .await
         .unwrap();
-    let org_b = store
-        .provider(p)
-        .create_organisation("Assurance Sud", false, &cli)
-        .await
-        .unwrap();
-    seed_tenant(store, Tenant::Organisation(org_b), &cli)
-        .await
-        .unwrap();
+    let org_b = t.other_organisation("Assurance Sud").await;
 
     let mut admin = t
         .operator_signed("amine", &["Administrateur des comptes"])

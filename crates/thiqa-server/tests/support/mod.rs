@@ -209,6 +209,24 @@ impl TestApp {
         Client::new(self.public.clone())
     }
 
+    /// Another commanditaire of the test provider, with its built-in roles.
+    #[allow(dead_code)]
+    pub async fn other_organisation(&self, name: &str) -> thiqa_domain::OrganisationId {
+        let Tenant::Provider(provider) = self.provider else {
+            unreachable!("the test provider")
+        };
+        let org = self
+            .store()
+            .provider(provider)
+            .create_organisation(name, false, &Actor::cli())
+            .await
+            .unwrap();
+        seed_tenant(self.store(), Tenant::Organisation(org), &Actor::cli())
+            .await
+            .unwrap();
+        org
+    }
+
     /// A new operator `name` with `roles`, signed in to the console, its
     /// home visited (so a form's CSRF token is at hand).
     #[allow(dead_code)]
