@@ -30,9 +30,12 @@ pub fn next_attempt_delay(attempt: u32) -> Duration {
     let base = base_delay(attempt);
     // Without the OS random source the wait is the exact base one: jitter
     // only spreads load, no delivery depends on it.
-    let random = random_u64().unwrap_or(u64::MAX / 2);
+    let random = thiqa_crypto::random_i64().map_or(NO_JITTER, |n| n as u64);
     jittered(base, random)
 }
+
+/// The `random` for which [`jittered`] leaves the wait as it is.
+const NO_JITTER: u64 = JITTER_PERCENT * 10;
 
 fn base_delay(attempt: u32) -> Duration {
     let doublings = attempt.saturating_sub(1).min(20);
@@ -46,12 +49,6 @@ fn jittered(base: Duration, random: u64) -> Duration {
     let per_mille = 1000 - JITTER_PERCENT * 10 + random % spread;
     let millis = u64::try_from(base.as_millis()).unwrap_or(u64::MAX);
     Duration::from_millis(millis.saturating_mul(per_mille) / 1000)
-}
-
-fn random_u64() -> Option<u64> {
-    let mut bytes = [0u8; 8];
-    getrandom::getrandom(&mut bytes).ok()?;
-    Some(u64::from_le_bytes(bytes))
 }
 
 #[cfg(test)]
@@ -83,6 +80,7 @@ mod tests {
         assert_eq!(jittered(secs(100), 0), secs(80));
         assert_eq!(jittered(secs(100), 400), secs(120));
         assert_eq!(jittered(secs(100), 200), secs(100));
+        assert_eq!(jittered(secs(100), NO_JITTER), secs(100));
         assert_eq!(
             jittered(secs(100), u64::MAX),
             jittered(secs(100), u64::MAX % 401)

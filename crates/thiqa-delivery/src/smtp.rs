@@ -23,6 +23,7 @@ use lettre::transport::smtp::extension::ClientId;
 use rustls::pki_types::ServerName;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 pub use mail::Mail;
 
@@ -71,10 +72,6 @@ fn default_timeout() -> Duration {
     Duration::from_secs(20)
 }
 
-/// Connections kept open to the relay between messages. A few more than the
-/// outbox's concurrent senders would need; beyond, they are closed after use.
-const POOL_IDLE_CONNECTIONS: usize = 16;
-
 /// Sends e-mails; cheap to clone (the pool is shared), one per process.
 #[derive(Clone)]
 pub struct Mailer {
@@ -85,7 +82,7 @@ pub struct Mailer {
     deadline: Duration,
     /// Texts that must never reach an error message (the password and the
     /// forms in which lettre sends it).
-    redact: Arc<Vec<SecretString>>,
+    redact: Arc<[SecretString]>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -153,10 +150,10 @@ impl Mailer {
             tls,
         };
         Ok(Mailer {
-            pool: Arc::new(Pool::new(target, POOL_IDLE_CONNECTIONS)),
+            pool: Arc::new(Pool::new(target)),
             from,
             deadline: settings.timeout.saturating_mul(3),
-            redact: Arc::new(redactions(settings)),
+            redact: redactions(settings).into(),
         })
     }
 
@@ -164,9 +161,9 @@ impl Mailer {
     /// idle connection, or opens one.
     pub async fn send(&self, mail: &Mail) -> Result<(), SendError> {
         let message = mail.to_message(self.from.clone())?;
-        let envelope = message.envelope().clone();
         let bytes = message.formatted();
-        match tokio::time::timeout(self.deadline, self.send_bytes(&envelope, &bytes)).await {
+        let sending = self.send_bytes(message.envelope(), &bytes);
+        match tokio::time::timeout(self.deadline, sending).await {
             Ok(result) => result,
             Err(_elapsed) => Err(SendError::Transient(format!(
                 "the SMTP relay did not finish within {} s",
@@ -176,19 +173,18 @@ impl Mailer {
     }
 
     async fn send_bytes(&self, envelope: &Envelope, bytes: &[u8]) -> Result<(), SendError> {
-        let secrets: Vec<&str> = self.redact.iter().map(|s| s.expose_secret()).collect();
         let mut conn = self
             .pool
             .take()
             .await
-            .map_err(|e| outcome::connect_failure(&e, &secrets))?;
+            .map_err(|e| outcome::connect_failure(&e, &self.redact))?;
         match conn.send(envelope, bytes).await {
             Ok(_response) => {
                 self.pool.give_back(conn).await;
                 Ok(())
             }
             // lettre has closed the connection already (QUIT, then close).
-            Err(error) => Err(outcome::classify(&error, &secrets)),
+            Err(error) => Err(outcome::classify(&error, &self.redact)),
         }
     }
 }
@@ -202,7 +198,7 @@ fn redactions(settings: &SmtpSettings) -> Vec<SecretString> {
         return Vec::new();
     };
     let password = password.expose_secret();
-    let plain = format!("\0{user}\0{password}");
+    let plain = Zeroizing::new(format!("\0{user}\0{password}"));
     [
         password.to_owned(),
         b64(password.as_bytes()),

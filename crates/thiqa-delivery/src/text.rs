@@ -5,12 +5,16 @@
 /// Longest explanation kept; the rest of a server's reply is noise.
 const MAX_CHARS: usize = 300;
 
+use secrecy::{ExposeSecret, SecretString};
+
 /// `text` on one line, at most [`MAX_CHARS`] characters, each of `secrets`
 /// (non-empty ones) replaced by `[redacted]`.
-pub(crate) fn clean(text: &str, secrets: &[&str]) -> String {
+pub(crate) fn clean(text: &str, secrets: &[SecretString]) -> String {
     let mut text = text.to_owned();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        text = text.replace(secret, "[redacted]");
+    for secret in secrets.iter().map(|s| s.expose_secret()) {
+        if !secret.is_empty() {
+            text = text.replace(secret, "[redacted]");
+        }
     }
     let one_line: String = text
         .chars()
@@ -26,11 +30,13 @@ pub(crate) fn clean(text: &str, secrets: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::clean;
+    use secrecy::SecretString;
 
     #[test]
     fn secrets_are_redacted_and_text_is_one_bounded_line() {
+        let secrets = ["hunter2", ""].map(SecretString::from);
         assert_eq!(
-            clean("535 bad\r\ncredentials hunter2", &["hunter2", ""]),
+            clean("535 bad\r\ncredentials hunter2", &secrets),
             "535 bad  credentials [redacted]"
         );
         let long = "é".repeat(1000);

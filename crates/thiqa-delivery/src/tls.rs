@@ -2,6 +2,10 @@
 //! SMTP over implicit TLS: rustls with ring, TLS 1.3 and 1.2 only (the
 //! référentiel's TLS 1.2 minimum), the public web roots, as every other TLS
 //! client of Thiqa.
+//!
+//! thiqa-blobs builds the same configuration (`s3/tls.rs`, plus a CA file);
+//! it cannot be called from here (thiqa-blobs depends on the store), so the
+//! two stay twins until a crate both may use exposes one.
 
 use std::sync::Arc;
 

@@ -9,21 +9,46 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::{free_port, python_with, wait_for, Server};
+use tempfile::TempDir;
 use thiqa_delivery::{Mail, Mailer, SendError, SmtpSecurity, SmtpSettings};
 
-fn smtp_server(port: u16, dir: &Path) -> Option<Server> {
-    start_smtp_server(port, dir, &[])
+/// A running SMTP server on `port`, storing into a directory of its own;
+/// `None` (skipped) without python3. `extra`: the script's options.
+struct Relay {
+    port: u16,
+    dir: TempDir,
+    server: Server,
 }
 
-fn start_smtp_server(port: u16, dir: &Path, extra: &[&str]) -> Option<Server> {
-    if !python_with("aiosmtpd", "aiosmtpd") {
-        return None;
+impl Relay {
+    fn start_on(port: u16, extra: &[&str]) -> Option<Relay> {
+        if !python_with("aiosmtpd", "aiosmtpd") {
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port_text = port.to_string();
+        let mut args = vec![port_text.as_str(), dir.path().to_str().expect("utf-8 path")];
+        args.extend_from_slice(extra);
+        let server = Server::start("smtp_server.py", &args);
+        Some(Relay { port, dir, server })
     }
-    let port = port.to_string();
-    let dir = dir.to_str().expect("utf-8 path");
-    let mut args = vec![port.as_str(), dir];
-    args.extend_from_slice(extra);
-    Some(Server::start("smtp_server.py", &args))
+
+    fn start() -> Option<Relay> {
+        Relay::start_on(free_port(), &[])
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A mailer to this relay, `security` as given.
+    fn mailer(&self, security: SmtpSecurity) -> Mailer {
+        Mailer::new(&SmtpSettings {
+            security,
+            ..settings(self.port)
+        })
+        .expect("mailer")
+    }
 }
 
 fn settings(port: u16) -> SmtpSettings {
@@ -76,12 +101,8 @@ fn stored_count(dir: &Path, ext: &str) -> usize {
 
 #[tokio::test]
 async fn a_mail_arrives_with_both_parts_its_message_id_subject_and_language() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let Some(_server) = smtp_server(port, dir.path()) else {
-        return;
-    };
-    let mailer = Mailer::new(&settings(port)).expect("mailer");
+    let Some(relay) = Relay::start() else { return };
+    let mailer = relay.mailer(SmtpSecurity::None);
 
     let french = mail(42, "amal@example.ma");
     mailer.send(&french).await.expect("sent");
@@ -96,7 +117,7 @@ async fn a_mail_arrives_with_both_parts_its_message_id_subject_and_language() {
     };
     mailer.send(&english).await.expect("sent");
 
-    let got = received(dir.path(), 1);
+    let got = received(relay.path(), 1);
     assert_eq!(got["message_id"], "<delivery-42.notice-7@thiqa>");
     assert_eq!(got["subject"], french.subject.as_str());
     assert_eq!(got["content_language"], "fr");
@@ -125,7 +146,7 @@ async fn a_mail_arrives_with_both_parts_its_message_id_subject_and_language() {
         "{got}"
     );
 
-    let got = received(dir.path(), 2);
+    let got = received(relay.path(), 2);
     assert_eq!(got["message_id"], "<delivery-43.notice-7@thiqa>");
     assert_eq!(got["subject"], "Planned operation");
     assert_eq!(got["content_language"], "en");
@@ -134,19 +155,16 @@ async fn a_mail_arrives_with_both_parts_its_message_id_subject_and_language() {
 
 #[tokio::test]
 async fn a_stopped_server_is_transient_and_a_restarted_one_receives() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let Some(server) = smtp_server(port, dir.path()) else {
-        return;
-    };
-    let mailer = Mailer::new(&settings(port)).expect("mailer");
+    let Some(relay) = Relay::start() else { return };
+    let mailer = relay.mailer(SmtpSecurity::None);
     mailer
         .send(&mail(1, "amal@example.ma"))
         .await
         .expect("sent while up");
-    received(dir.path(), 1);
+    received(relay.path(), 1);
 
-    server.stop();
+    let port = relay.port;
+    relay.server.stop();
     // The pooled connection is dead and nothing listens any more.
     match mailer.send(&mail(2, "amal@example.ma")).await {
         Err(SendError::Transient(text)) => {
@@ -155,8 +173,7 @@ async fn a_stopped_server_is_transient_and_a_restarted_one_receives() {
         other => panic!("expected a transient failure, got {other:?}"),
     }
 
-    let again = tempfile::tempdir().expect("tempdir");
-    let _server = smtp_server(port, again.path()).expect("python still there");
+    let again = Relay::start_on(port, &[]).expect("python still there");
     mailer
         .send(&mail(2, "amal@example.ma"))
         .await
@@ -169,12 +186,8 @@ async fn a_stopped_server_is_transient_and_a_restarted_one_receives() {
 
 #[tokio::test]
 async fn a_refused_recipient_is_permanent_a_deferred_one_transient() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let Some(_server) = smtp_server(port, dir.path()) else {
-        return;
-    };
-    let mailer = Mailer::new(&settings(port)).expect("mailer");
+    let Some(relay) = Relay::start() else { return };
+    let mailer = relay.mailer(SmtpSecurity::None);
 
     match mailer.send(&mail(1, "reject@example.ma")).await {
         Err(SendError::Permanent(text)) => assert!(text.contains("550"), "{text}"),
@@ -196,42 +209,33 @@ async fn a_refused_recipient_is_permanent_a_deferred_one_transient() {
         .await
         .expect("sent");
     assert_eq!(
-        received(dir.path(), 1)["message_id"],
+        received(relay.path(), 1)["message_id"],
         "<delivery-4.notice-7@thiqa>"
     );
-    assert_eq!(stored_count(dir.path(), "json"), 1);
+    assert_eq!(stored_count(relay.path(), "json"), 1);
 }
 
 #[tokio::test]
 async fn tls_settings_never_fall_back_to_clear_text() {
     // aiosmtpd here offers neither STARTTLS nor TLS.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let Some(_server) = smtp_server(port, dir.path()) else {
-        return;
-    };
+    let Some(relay) = Relay::start() else { return };
     for security in [SmtpSecurity::StartTls, SmtpSecurity::Tls] {
-        let mailer = Mailer::new(&SmtpSettings {
-            security,
-            ..settings(port)
-        })
-        .expect("mailer");
-        match mailer.send(&mail(1, "amal@example.ma")).await {
+        match relay
+            .mailer(security)
+            .send(&mail(1, "amal@example.ma"))
+            .await
+        {
             Err(SendError::Transient(_)) => {}
             other => panic!("{security:?}: expected a transient failure, got {other:?}"),
         }
     }
-    let mailer = Mailer::new(&SmtpSettings {
-        security: SmtpSecurity::StartTls,
-        ..settings(port)
-    })
-    .expect("mailer");
-    let error = mailer
+    let error = relay
+        .mailer(SmtpSecurity::StartTls)
         .send(&mail(1, "amal@example.ma"))
         .await
         .expect_err("refused");
     assert!(error.message().contains("STARTTLS"), "{error}");
-    assert_eq!(stored_count(dir.path(), "eml"), 0);
+    assert_eq!(stored_count(relay.path(), "eml"), 0);
 }
 
 /// The outbox sends from several tasks at once; the pool keeps a few
@@ -242,12 +246,10 @@ async fn eight_concurrent_senders_share_a_few_pooled_connections() {
     const SENDERS: u32 = 8;
     const PER_SENDER: u32 = 100;
     const SEQUENTIAL: u32 = 50;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let Some(_server) = start_smtp_server(port, dir.path(), &["raw"]) else {
+    let Some(relay) = Relay::start_on(free_port(), &["raw"]) else {
         return;
     };
-    let mailer = Arc::new(Mailer::new(&settings(port)).expect("mailer"));
+    let mailer = Arc::new(relay.mailer(SmtpSecurity::None));
 
     // One sender, one connection: a Nagle stall would cost each message a
     // delayed-ACK period (40 ms on Linux), 2 s for these 50.
@@ -288,10 +290,10 @@ async fn eight_concurrent_senders_share_a_few_pooled_connections() {
     println!("SMTP throughput: {total} messages from {SENDERS} concurrent senders in {elapsed:.2?}: {rate:.0} messages/s");
 
     assert_eq!(
-        stored_count(dir.path(), "eml"),
+        stored_count(relay.path(), "eml"),
         (total + SEQUENTIAL) as usize
     );
-    let sessions: u32 = std::fs::read_to_string(dir.path().join("sessions"))
+    let sessions: u32 = std::fs::read_to_string(relay.path().join("sessions"))
         .expect("sessions file")
         .trim()
         .parse()

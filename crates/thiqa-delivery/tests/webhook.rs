@@ -93,20 +93,29 @@ fn client(timeout: Duration) -> WebhookClient {
 const BODY: &[u8] =
     r#"{"type":"incident.opened","data":{"id":7,"title":"Opération planifiée"}}"#.as_bytes();
 
+/// `BODY` posted now to `url` as message `id`, signed with `secrets`.
+async fn post(
+    client: &WebhookClient,
+    url: &str,
+    id: &str,
+    secrets: &[WebhookSecret],
+) -> Result<(), SendError> {
+    client.post(url, id, now_s(), BODY, secrets).await
+}
+
 #[tokio::test]
 async fn the_reference_library_accepts_our_signature() {
     let secret = WebhookSecret::generate().expect("random");
     let Some(rx) = receiver(&secret) else { return };
-    client(Duration::from_secs(10))
-        .post(
-            &format!("{}/hook?token=abc", rx.base),
-            "msg_delivery-1",
-            now_s(),
-            BODY,
-            &[secret],
-        )
-        .await
-        .expect("accepted");
+    let url = format!("{}/hook?token=abc", rx.base);
+    post(
+        &client(Duration::from_secs(10)),
+        &url,
+        "msg_delivery-1",
+        &[secret],
+    )
+    .await
+    .expect("accepted");
     let log = logged(&rx.log, 1);
     assert_eq!(log[0]["ok"], true, "{log:?}");
     assert_eq!(log[0]["id"], "msg_delivery-1");
@@ -170,12 +179,10 @@ async fn during_a_rotation_a_receiver_knowing_only_the_new_secret_accepts() {
     let Some(rx) = receiver(&new) else { return };
     let client = client(Duration::from_secs(10));
     let url = format!("{}/hook", rx.base);
-    client
-        .post(&url, "msg_4", now_s(), BODY, &[new.clone(), old.clone()])
+    post(&client, &url, "msg_4", &[new.clone(), old.clone()])
         .await
         .expect("accepted with both signatures");
-    let error = client
-        .post(&url, "msg_5", now_s(), BODY, &[old])
+    let error = post(&client, &url, "msg_5", &[old])
         .await
         .expect_err("old alone");
     assert!(matches!(error, SendError::Permanent(_)), "{error}");
@@ -192,21 +199,20 @@ async fn answers_map_to_transient_or_permanent_and_redirects_are_not_followed() 
     let Some(rx) = receiver(&secret) else { return };
     let client = client(Duration::from_secs(10));
     let secrets = [secret];
-    let post = |path: &str| {
-        let url = format!("{}{path}", rx.base);
-        let client = client.clone();
-        let secrets = secrets.clone();
-        async move { client.post(&url, "msg_6", now_s(), BODY, &secrets).await }
-    };
+    let status = |code: u16| format!("{}/status/{code}", rx.base);
     for code in [408, 429, 500, 503] {
-        let error = post(&format!("/status/{code}")).await.expect_err("failed");
+        let error = post(&client, &status(code), "msg_6", &secrets)
+            .await
+            .expect_err("failed");
         assert!(
             matches!(error, SendError::Transient(ref t) if t.contains(&code.to_string())),
             "{code}: {error}"
         );
     }
     for code in [302, 307, 400, 404, 410] {
-        let error = post(&format!("/status/{code}")).await.expect_err("failed");
+        let error = post(&client, &status(code), "msg_6", &secrets)
+            .await
+            .expect_err("failed");
         assert!(
             matches!(error, SendError::Permanent(ref t) if t.contains(&code.to_string())),
             "{code}: {error}"
@@ -223,30 +229,22 @@ async fn answers_map_to_transient_or_permanent_and_redirects_are_not_followed() 
 async fn a_closed_port_and_a_slow_receiver_are_transient() {
     let secret = WebhookSecret::generate().expect("random");
     let closed = format!("http://127.0.0.1:{}/hook", free_port());
-    let error = client(Duration::from_secs(5))
-        .post(
-            &closed,
-            "msg_7",
-            now_s(),
-            BODY,
-            std::slice::from_ref(&secret),
-        )
-        .await
-        .expect_err("nothing listens");
+    let error = post(
+        &client(Duration::from_secs(5)),
+        &closed,
+        "msg_7",
+        std::slice::from_ref(&secret),
+    )
+    .await
+    .expect_err("nothing listens");
     assert!(
         matches!(error, SendError::Transient(ref t) if t.contains("could not be reached")),
         "{error}"
     );
 
     let Some(rx) = receiver(&secret) else { return };
-    let error = client(Duration::from_secs(1))
-        .post(
-            &format!("{}/slow?token=hidden-token", rx.base),
-            "msg_8",
-            now_s(),
-            BODY,
-            &[secret],
-        )
+    let slow = format!("{}/slow?token=hidden-token", rx.base);
+    let error = post(&client(Duration::from_secs(1)), &slow, "msg_8", &[secret])
         .await
         .expect_err("too slow");
     assert!(
@@ -271,21 +269,14 @@ async fn without_allow_private_nothing_reaches_a_local_receiver() {
         format!("https://[::ffff:127.0.0.1]:{port}/hook"),
         format!("https://localhost:{port}/hook"),
     ] {
-        let error = guarded
-            .post(&url, "msg_9", now_s(), BODY, std::slice::from_ref(&secret))
+        let error = post(&guarded, &url, "msg_9", std::slice::from_ref(&secret))
             .await
             .expect_err("refused");
         assert!(matches!(error, SendError::Permanent(_)), "{url}: {error}");
     }
     // The same receiver does answer a client allowed to reach it.
-    client(Duration::from_secs(5))
-        .post(
-            &format!("{}/hook", rx.base),
-            "msg_10",
-            now_s(),
-            BODY,
-            &[secret],
-        )
+    let url = format!("{}/hook", rx.base);
+    post(&client(Duration::from_secs(5)), &url, "msg_10", &[secret])
         .await
         .expect("accepted");
     let log = logged(&rx.log, 1);

@@ -26,14 +26,20 @@
 // store's tenant scopes, which the product itself never makes (clippy.toml).
 #![allow(clippy::disallowed_methods)]
 
+mod demo;
+/// The Python servers of thiqa-delivery's own tests, started the same way.
+#[path = "../../thiqa-delivery/tests/support/mod.rs"]
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::{mpsc, Arc};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use demo::{thiqa, Http};
+use support::free_port;
 use thiqa_domain::{OrganisationId, Permission, ProviderId, ServiceId, Tenant};
 use thiqa_store::{
     Actor, Contact, DatabaseLocation, EventFilter, NewAccount, NewContract, NewNotice, NewService,
@@ -53,17 +59,8 @@ const TITLE: &str = "Remplacement des contrôleurs de stockage";
 const WEBHOOK_SECRET: &str = "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 
 // ---------------------------------------------------------------------------
-// The `thiqa` binary.
-
-fn thiqa() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_thiqa"));
-    // The developer's own settings must not leak into the test's server.
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("THIQA_")) {
-        c.env_remove(k);
-    }
-    c.env("RUST_LOG", "warn");
-    c
-}
+// The `thiqa` binary (`demo::thiqa`: without the developer's own `THIQA_*`
+// settings).
 
 fn ok(o: Output) -> String {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -75,7 +72,9 @@ fn ok(o: Output) -> String {
     out
 }
 
-/// A running `thiqa serve`, killed (SIGKILL) when dropped.
+/// A running `thiqa serve`, killed (SIGKILL) when dropped. Not
+/// `demo::serve`: its settings are `THIQA_*` variables, and its stderr is
+/// left to the test's (never a pipe that nobody reads while it logs).
 struct Server {
     child: Child,
 }
@@ -168,18 +167,9 @@ fn journal_verifies(data: &Path) {
 // Polling.
 
 /// Waits until `ready()` gives a value; fails naming `what` after `limit`.
-fn poll_until<T>(limit: Duration, what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = ready() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "waited {limit:?} for {what}, in vain"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
+fn poll_until<T>(limit: Duration, what: &str, ready: impl FnMut() -> Option<T>) -> T {
+    support::wait_for(limit, ready)
+        .unwrap_or_else(|| panic!("waited {limit:?} for {what}, in vain"))
 }
 
 // ---------------------------------------------------------------------------
@@ -188,84 +178,11 @@ fn poll_until<T>(limit: Duration, what: &str, mut ready: impl FnMut() -> Option<
 /// Fails, saying what to install, when python3 or `module` is missing: these
 /// tests prove delivery against independent, real implementations.
 fn require_python(module: &str, package: &str) {
-    let found = Command::new("python3").arg("--version").output();
     assert!(
-        matches!(found, Ok(ref out) if out.status.success()),
+        support::python3_present(),
         "python3 is not installed: this test runs a real {package} server (./scripts/test installs what it needs)"
     );
-    let import = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        import.status.success(),
-        "the Python package {package} is missing: run ./scripts/test (it installs it), or `python3 -m pip install {package}`\n{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
-}
-
-/// A Python server as a child process, killed when dropped. It also stops
-/// by itself when its stdin closes, should the test process die first.
-struct Python {
-    child: Child,
-    _stdin: ChildStdin,
-    /// What followed READY on its first line.
-    ready: String,
-}
-
-impl Python {
-    /// Starts `script` and waits for its READY line; None when it exits
-    /// before (e.g. its port is not free yet).
-    fn try_start(script: &Path, args: &[&str]) -> Option<Python> {
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 starts");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) if line.starts_with("READY") => Some(Python {
-                child,
-                _stdin: stdin,
-                ready: line.trim_start_matches("READY").trim().to_string(),
-            }),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                None
-            }
-        }
-    }
-
-    /// SIGKILL: whatever it was doing is cut short.
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Python {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    support::require_module(module, package);
 }
 
 /// The real SMTP server of thiqa-delivery's tests (aiosmtpd): one
@@ -276,7 +193,7 @@ struct Relay {
     port: u16,
     root: PathBuf,
     runs: usize,
-    process: Option<Python>,
+    process: Option<support::Server>,
 }
 
 /// One message as the relay received it.
@@ -288,10 +205,6 @@ struct Received {
 }
 
 impl Relay {
-    fn script() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../thiqa-delivery/tests/support/smtp_server.py")
-    }
-
     fn start(root: &Path) -> Relay {
         let mut relay = Relay {
             port: free_port(),
@@ -310,19 +223,16 @@ impl Relay {
         self.runs += 1;
         let dir = self.root.join(format!("run-{}", self.runs));
         std::fs::create_dir_all(&dir).unwrap();
-        let (script, port, dir) = (
-            Self::script(),
-            self.port.to_string(),
-            dir.to_str().unwrap().to_string(),
-        );
+        let (port, dir) = (self.port.to_string(), dir.to_str().unwrap().to_string());
         let process = poll_until(Duration::from_secs(20), "the SMTP server to start", || {
-            Python::try_start(&script, &[&port, &dir])
+            support::Server::try_start("smtp_server.py", &[&port, &dir]).ok()
         });
         self.process = Some(process);
     }
 
+    /// SIGKILL: whatever it was doing is cut short.
     fn kill(&mut self) {
-        self.process.take().expect("the relay is running").kill();
+        self.process.take().expect("the relay is running").stop();
     }
 
     fn run_dirs(&self) -> impl Iterator<Item = PathBuf> + '_ {
@@ -738,29 +648,6 @@ fn webhook_calls(log: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// POSTs `body` with `headers` to the receiver; its status code.
-fn post(port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no status line: {answer:?}"))
-}
-
 #[test]
 fn webhooks_are_signed_and_a_tampered_body_fails() {
     require_python("standardwebhooks", "standardwebhooks");
@@ -771,14 +658,14 @@ fn webhooks_are_signed_and_a_tampered_body_fails() {
         Duration::from_secs(30),
         "the webhook receiver to start",
         || {
-            Python::try_start(
-                &Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../thiqa-delivery/tests/support/webhook_receiver.py"),
+            support::Server::try_start(
+                "webhook_receiver.py",
                 &[WEBHOOK_SECRET, log.to_str().unwrap()],
             )
+            .ok()
         },
     );
-    let port: u16 = receiver.ready.parse().unwrap();
+    let port: u16 = receiver.ready_line.parse().unwrap();
 
     // A holds a contract and an endpoint (/a); C an endpoint (/c) and no
     // contract. Neither has anyone to e-mail: the webhook is the only
@@ -846,10 +733,13 @@ fn webhooks_are_signed_and_a_tampered_body_fails() {
             call["webhook_signature"].as_str().unwrap(),
         ),
     ];
-    assert_eq!(post(port, "/a", &headers, body.as_bytes()), 204);
+    // The receiver, as a plain HTTP client reaches it.
+    let mut http = Http::new(&format!("127.0.0.1:{port}"));
+    let mut post = |body: &str| http.send("POST", "/a", &headers, body.as_bytes()).status;
+    assert_eq!(post(body), 204);
     let tampered = body.replace(TITLE, "Rien à signaler");
     assert_ne!(tampered, body);
-    assert_eq!(post(port, "/a", &headers, tampered.as_bytes()), 400);
+    assert_eq!(post(&tampered), 400);
     let calls = webhook_calls(&log);
     let refusal = calls.last().unwrap();
     assert_eq!(refusal["ok"], false, "{refusal}");

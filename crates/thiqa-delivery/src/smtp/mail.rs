@@ -132,6 +132,10 @@ mod tests {
         assert!(text.contains("multipart/alternative"), "{text}");
     }
 
+    fn refused(m: &Mail) -> bool {
+        matches!(m.to_message(from()), Err(SendError::Permanent(_)))
+    }
+
     #[test]
     fn bad_addresses_ids_and_languages_are_permanent() {
         for to in [
@@ -146,10 +150,7 @@ mod tests {
                 to: to.into(),
                 ..mail()
             };
-            assert!(
-                matches!(m.to_message(from()), Err(SendError::Permanent(_))),
-                "{to:?}"
-            );
+            assert!(refused(&m), "{to:?}");
         }
         for id in [
             "",
@@ -164,20 +165,14 @@ mod tests {
                 message_id: id.into(),
                 ..mail()
             };
-            assert!(
-                matches!(m.to_message(from()), Err(SendError::Permanent(_))),
-                "{id:?}"
-            );
+            assert!(refused(&m), "{id:?}");
         }
         for language in ["", "f", "français", "fr\r\nX: y", "fr_MA"] {
             let m = Mail {
                 language: language.into(),
                 ..mail()
             };
-            assert!(
-                matches!(m.to_message(from()), Err(SendError::Permanent(_))),
-                "{language:?}"
-            );
+            assert!(refused(&m), "{language:?}");
         }
         assert!(Mail {
             language: "fr-MA".into(),
@@ -196,5 +191,14 @@ mod tests {
         let text =
             String::from_utf8(m.to_message(from()).expect("builds").formatted()).expect("ascii");
         assert!(!text.contains("\r\nBcc:"), "{text}");
+        // Nor one in the recipient's name.
+        let m = Mail {
+            to_name: Some("Amal\r\nBcc: victim@example.ma".into()),
+            ..mail()
+        };
+        let message = m.to_message(from()).expect("builds");
+        let text = String::from_utf8(message.formatted()).expect("ascii");
+        assert!(!text.contains("\r\nBcc:"), "{text}");
+        assert_eq!(message.envelope().to().len(), 1, "{:?}", message.envelope());
     }
 }

@@ -7,24 +7,25 @@
 //! "authenticate first" is transient, and the text says what to fix.
 
 use lettre::transport::smtp::Error;
+use secrecy::SecretString;
 
 use super::pool::ConnectError;
 use crate::text::clean;
 use crate::SendError;
 
-/// RFC 4954 and RFC 5248 codes for "authentication needed / refused".
+/// RFC 4954 and RFC 5248 codes for "authentication needed / refused" (all
+/// 5xx).
 const AUTHENTICATION_CODES: [&str; 4] = ["530", "534", "535", "538"];
 
 /// A failure of the message's own exchange (MAIL, RCPT, DATA).
-pub(super) fn classify(error: &Error, secrets: &[&str]) -> SendError {
+pub(super) fn classify(error: &Error, secrets: &[SecretString]) -> SendError {
     let text = clean(&error.to_string(), secrets);
+    if is_authentication(error) {
+        return SendError::Transient(authentication(&text));
+    }
     match error.status() {
-        Some(code) if error.is_permanent() => {
-            if AUTHENTICATION_CODES.contains(&code.to_string().as_str()) {
-                SendError::Transient(authentication(&text))
-            } else {
-                SendError::Permanent(format!("the SMTP relay refused the message: {text}"))
-            }
+        Some(_) if error.is_permanent() => {
+            SendError::Permanent(format!("the SMTP relay refused the message: {text}"))
         }
         Some(_) => SendError::Transient(format!("the SMTP relay deferred the message: {text}")),
         None if error.is_timeout() => {
@@ -35,24 +36,26 @@ pub(super) fn classify(error: &Error, secrets: &[&str]) -> SendError {
 }
 
 /// A failure before the message: always transient.
-pub(super) fn connect_failure(error: &ConnectError, secrets: &[&str]) -> SendError {
-    match error {
-        ConnectError::Io(io) => SendError::Transient(format!(
+pub(super) fn connect_failure(error: &ConnectError, secrets: &[SecretString]) -> SendError {
+    SendError::Transient(match error {
+        ConnectError::Io(io) => format!(
             "the SMTP relay could not be reached: {}",
             clean(&io.to_string(), secrets)
-        )),
-        ConnectError::Smtp(smtp) => {
-            let text = clean(&smtp.to_string(), secrets);
-            let is_auth = smtp
-                .status()
-                .is_some_and(|code| AUTHENTICATION_CODES.contains(&code.to_string().as_str()));
-            SendError::Transient(if is_auth {
-                authentication(&text)
-            } else {
-                format!("the SMTP relay could not be used: {text}")
-            })
+        ),
+        ConnectError::Smtp(smtp) if is_authentication(smtp) => {
+            authentication(&clean(&smtp.to_string(), secrets))
         }
-    }
+        ConnectError::Smtp(smtp) => format!(
+            "the SMTP relay could not be used: {}",
+            clean(&smtp.to_string(), secrets)
+        ),
+    })
+}
+
+fn is_authentication(error: &Error) -> bool {
+    error
+        .status()
+        .is_some_and(|code| AUTHENTICATION_CODES.contains(&code.to_string().as_str()))
 }
 
 fn authentication(text: &str) -> String {

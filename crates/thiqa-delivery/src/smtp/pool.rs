@@ -41,10 +41,13 @@ pub(super) enum TargetTls {
 /// drop idle clients after a few minutes, and the NOOP check would fail.
 const MAX_IDLE: Duration = Duration::from_secs(60);
 
+/// Connections kept open to the relay between messages. A few more than the
+/// outbox's concurrent senders would need; beyond, they are closed after use.
+const IDLE_CONNECTIONS: usize = 16;
+
 pub(super) struct Pool {
     target: Target,
     idle: Mutex<Vec<(Instant, AsyncSmtpConnection)>>,
-    max_idle: usize,
 }
 
 /// Why no connection could be had: reaching the relay, or the relay's
@@ -55,11 +58,10 @@ pub(super) enum ConnectError {
 }
 
 impl Pool {
-    pub fn new(target: Target, max_idle: usize) -> Pool {
+    pub fn new(target: Target) -> Pool {
         Pool {
             target,
             idle: Mutex::new(Vec::new()),
-            max_idle,
         }
     }
 
@@ -91,7 +93,7 @@ impl Pool {
         }
         {
             let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-            if idle.len() < self.max_idle {
+            if idle.len() < IDLE_CONNECTIONS {
                 idle.push((Instant::now(), conn));
                 return;
             }

@@ -6,10 +6,12 @@ use zeroize::Zeroizing;
 
 use crate::DeliveryError;
 
-/// Standard Webhooks asks for 24 to 64 bytes; 32 is what HMAC-SHA256 can use.
+/// Standard Webhooks asks for 24 to 64 bytes; new ones have 32, what
+/// HMAC-SHA256 can use.
 const MIN_BYTES: usize = 24;
 const MAX_BYTES: usize = 64;
-const GENERATED_BYTES: usize = 32;
+/// The longest text after the prefix: [`MAX_BYTES`] in padded base64.
+const MAX_ENCODED: usize = MAX_BYTES.div_ceil(3) * 4;
 const PREFIX: &str = "whsec_";
 
 /// Standard base64, padded on output and either way on input (the reference
@@ -40,21 +42,32 @@ pub enum SecretProblem {
 }
 
 impl WebhookSecret {
-    /// A new secret of 32 bytes from the OS random source.
+    /// A new secret of 32 bytes from the OS random source (thiqa-crypto's).
     pub fn generate() -> Result<WebhookSecret, DeliveryError> {
-        let mut key = Zeroizing::new(vec![0u8; GENERATED_BYTES]);
-        getrandom::getrandom(&mut key)
-            .map_err(|e| DeliveryError::Unavailable(format!("the OS random source failed: {e}")))?;
-        Ok(WebhookSecret { key })
+        let seed =
+            thiqa_crypto::secret_seed().map_err(|e| DeliveryError::Unavailable(e.to_string()))?;
+        Ok(WebhookSecret {
+            key: Zeroizing::new(seed.to_vec()),
+        })
     }
 
-    /// Reads the `whsec_<base64>` form.
+    /// Reads the `whsec_<base64>` form. A text too long to be a secret is
+    /// refused before anything is decoded or allocated.
     pub fn parse(text: &str) -> Result<WebhookSecret, SecretProblem> {
         let encoded = text
             .trim()
             .strip_prefix(PREFIX)
             .ok_or(SecretProblem::Prefix)?;
-        let key = Zeroizing::new(BASE64.decode(encoded).map_err(|_| SecretProblem::Base64)?);
+        let room = base64::decoded_len_estimate(encoded.len());
+        if encoded.len() > MAX_ENCODED {
+            return Err(SecretProblem::Length(room));
+        }
+        // Decoded into room reserved once, so that no byte of the key is
+        // left behind unzeroed by a reallocation or a decoding error.
+        let mut key = Zeroizing::new(Vec::with_capacity(room));
+        BASE64
+            .decode_vec(encoded, &mut key)
+            .map_err(|_| SecretProblem::Base64)?;
         if !(MIN_BYTES..=MAX_BYTES).contains(&key.len()) {
             return Err(SecretProblem::Length(key.len()));
         }
@@ -112,6 +125,18 @@ mod tests {
             WebhookSecret::parse(&too_long).err(),
             Some(SecretProblem::Length(65))
         );
+        // A megabyte is refused by its length alone, undecoded (its base64
+        // would be fine).
+        let huge = format!("whsec_{}", "A".repeat(1 << 20));
+        assert!(matches!(
+            WebhookSecret::parse(&huge).err(),
+            Some(SecretProblem::Length(n)) if n > MAX_BYTES
+        ));
+        let huge_junk = format!("whsec_{}", "!".repeat(1 << 20));
+        assert!(matches!(
+            WebhookSecret::parse(&huge_junk).err(),
+            Some(SecretProblem::Length(_))
+        ));
         // Unpadded base64 is accepted, as the reference libraries do.
         assert!(WebhookSecret::parse("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").is_ok());
         let unpadded = format!("whsec_{}", BASE64.encode([1u8; 25]).trim_end_matches('='));

@@ -3,15 +3,20 @@
 //! compares in constant time and refuses timestamps outside a tolerance, so
 //! that a captured request cannot be replayed later.
 
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
+use thiqa_crypto::token::ct_eq;
 
 use super::secret::{WebhookSecret, BASE64};
-use base64::Engine as _;
 
 /// The tolerance of the reference libraries: five minutes either way.
 pub const DEFAULT_TOLERANCE_S: i64 = 300;
+
+/// Bytes of one signature (HMAC-SHA256).
+const TAG_BYTES: usize = 32;
+/// `v1,` and the padded base64 of one signature.
+const SIGNATURE_CHARS: usize = 3 + TAG_BYTES.div_ceil(3) * 4;
 
 /// Why a webhook does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,7 +34,7 @@ pub enum VerifyError {
 }
 
 /// The HMAC-SHA256 of `{msg_id}.{timestamp_s}.{body}` under `secret`.
-fn tag(secret: &WebhookSecret, msg_id: &str, timestamp_s: i64, body: &[u8]) -> [u8; 32] {
+fn tag(secret: &WebhookSecret, msg_id: &str, timestamp_s: i64, body: &[u8]) -> [u8; TAG_BYTES] {
     // HMAC takes keys of any length: `new_from_slice` cannot fail here.
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.key()).expect("HMAC accepts any key length");
@@ -41,12 +46,23 @@ fn tag(secret: &WebhookSecret, msg_id: &str, timestamp_s: i64, body: &[u8]) -> [
     mac.finalize().into_bytes().into()
 }
 
+/// Appends `v1,<base64 signature>` to `out`.
+fn push_signature(
+    out: &mut String,
+    secret: &WebhookSecret,
+    msg_id: &str,
+    timestamp_s: i64,
+    body: &[u8],
+) {
+    out.push_str("v1,");
+    BASE64.encode_string(tag(secret, msg_id, timestamp_s, body), out);
+}
+
 /// `v1,<base64 signature>` of one message under one secret.
 pub fn sign(secret: &WebhookSecret, msg_id: &str, timestamp_s: i64, body: &[u8]) -> String {
-    format!(
-        "v1,{}",
-        BASE64.encode(tag(secret, msg_id, timestamp_s, body))
-    )
+    let mut out = String::with_capacity(SIGNATURE_CHARS);
+    push_signature(&mut out, secret, msg_id, timestamp_s, body);
+    out
 }
 
 /// The `webhook-signature` header: one signature per secret, separated by
@@ -57,15 +73,21 @@ pub fn signature_header(
     timestamp_s: i64,
     body: &[u8],
 ) -> String {
-    secrets
-        .iter()
-        .map(|secret| sign(secret, msg_id, timestamp_s, body))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut header = String::with_capacity(secrets.len() * (SIGNATURE_CHARS + 1));
+    for secret in secrets {
+        if !header.is_empty() {
+            header.push(' ');
+        }
+        push_signature(&mut header, secret, msg_id, timestamp_s, body);
+    }
+    header
 }
 
 /// Checks a received webhook: the timestamp within `tolerance_s` of `now_s`,
-/// and one `v1` signature of the header made by one of `secrets`.
+/// and one `v1` signature of the header made by one of `secrets`. The
+/// header is read in place: an item that is not a 32-byte `v1` signature
+/// (another version, junk, a text of any other length) is skipped without
+/// being decoded, so a long header costs no allocation.
 pub fn verify(
     secrets: &[WebhookSecret],
     msg_id: &str,
@@ -85,28 +107,33 @@ pub fn verify(
     if timestamp_s > now_s.saturating_add(tolerance_s) {
         return Err(VerifyError::TooNew);
     }
-    let given: Vec<Vec<u8>> = signature_header
-        .split(' ')
-        .filter_map(|item| item.split_once(','))
-        .filter(|(version, _)| *version == "v1")
-        .filter_map(|(_, encoded)| BASE64.decode(encoded).ok())
+    let expected: Vec<[u8; TAG_BYTES]> = secrets
+        .iter()
+        .map(|secret| tag(secret, msg_id, timestamp_s, body))
         .collect();
-    if given.is_empty() {
-        return Err(VerifyError::NoSignature);
-    }
-    let mut matched = subtle::Choice::from(0);
-    for secret in secrets {
-        let expected = tag(secret, msg_id, timestamp_s, body);
-        for signature in &given {
-            // Every pair is compared, match or not: the time taken says
-            // nothing about which byte differed nor which secret matched.
-            matched |= expected.as_slice().ct_eq(signature.as_slice());
+    let mut found = false;
+    let mut matched = false;
+    for encoded in signature_header
+        .split(' ')
+        .filter_map(|item| item.strip_prefix("v1,"))
+        .filter(|encoded| encoded.len() <= SIGNATURE_CHARS - 3)
+    {
+        let mut given = [0u8; TAG_BYTES];
+        if BASE64.decode_slice(encoded, &mut given) != Ok(TAG_BYTES) {
+            continue;
+        }
+        found = true;
+        for tag in &expected {
+            // Every pair is compared, match or not (`|` does not stop at
+            // the first): the time taken says nothing about which byte
+            // differed nor which secret matched.
+            matched |= ct_eq(tag, &given);
         }
     }
-    if bool::from(matched) {
-        Ok(())
-    } else {
-        Err(VerifyError::Mismatch)
+    match (found, matched) {
+        (_, true) => Ok(()),
+        (true, false) => Err(VerifyError::Mismatch),
+        (false, false) => Err(VerifyError::NoSignature),
     }
 }
 
@@ -153,98 +180,58 @@ mod tests {
         let header = signature_header(&[new.clone(), old.clone()], "msg_1", now, body);
         assert_eq!(header.split(' ').count(), 2);
         let ts = now.to_string();
-        assert_eq!(
+        // The parts a receiver gets: secret, id, timestamp, header, body.
+        let check = |secret: &WebhookSecret, id: &str, ts: &str, header: &str, body: &[u8]| {
             verify(
-                std::slice::from_ref(&new),
-                "msg_1",
-                &ts,
-                &header,
+                std::slice::from_ref(secret),
+                id,
+                ts,
+                header,
                 body,
                 now,
-                300
-            ),
-            Ok(())
-        );
+                DEFAULT_TOLERANCE_S,
+            )
+        };
+        assert_eq!(check(&new, "msg_1", &ts, &header, body), Ok(()));
+        assert_eq!(check(&old, "msg_1", &ts, &header, body), Ok(()));
         assert_eq!(
-            verify(
-                std::slice::from_ref(&old),
-                "msg_1",
-                &ts,
-                &header,
-                body,
-                now,
-                300
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            verify(
-                std::slice::from_ref(&other),
-                "msg_1",
-                &ts,
-                &header,
-                body,
-                now,
-                300
-            ),
+            check(&other, "msg_1", &ts, &header, body),
             Err(VerifyError::Mismatch)
         );
         // Any change to the signed parts breaks it.
         assert_eq!(
-            verify(
-                std::slice::from_ref(&new),
-                "msg_2",
-                &ts,
-                &header,
-                body,
-                now,
-                300
-            ),
+            check(&new, "msg_2", &ts, &header, body),
             Err(VerifyError::Mismatch)
         );
         assert_eq!(
-            verify(
-                std::slice::from_ref(&new),
-                "msg_1",
-                &ts,
-                &header,
-                b"{}",
-                now,
-                300
-            ),
+            check(&new, "msg_1", &ts, &header, b"{}"),
             Err(VerifyError::Mismatch)
         );
         let later = (now + 1).to_string();
         assert_eq!(
-            verify(
-                std::slice::from_ref(&new),
-                "msg_1",
-                &later,
-                &header,
-                body,
-                now,
-                300
-            ),
+            check(&new, "msg_1", &later, &header, body),
             Err(VerifyError::Mismatch)
         );
         // Other versions and junk are skipped, not errors.
         let mixed = format!("v2,abc v1,!!! {header}");
+        assert_eq!(check(&new, "msg_1", &ts, &mixed, body), Ok(()));
         assert_eq!(
-            verify(
-                std::slice::from_ref(&new),
-                "msg_1",
-                &ts,
-                &mixed,
-                body,
-                now,
-                300
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            verify(&[new], "msg_1", &ts, "v2,abc", body, now, 300),
+            check(&new, "msg_1", &ts, "v2,abc", body),
             Err(VerifyError::NoSignature)
         );
+        // Nor is a v1 item of another length than a signature's, however
+        // long: it is skipped unread.
+        let padded = format!("v1,AAAA v1,{} {header}", "A".repeat(1 << 20));
+        assert_eq!(check(&new, "msg_1", &ts, &padded, body), Ok(()));
+        assert_eq!(
+            check(&new, "msg_1", &ts, "v1,AAAA", body),
+            Err(VerifyError::NoSignature)
+        );
+        // Unpadded base64, as some libraries send it, verifies too.
+        let unpadded = sign(&new, "msg_1", now, body)
+            .trim_end_matches('=')
+            .to_owned();
+        assert_eq!(check(&new, "msg_1", &ts, &unpadded, body), Ok(()));
     }
 
     #[test]

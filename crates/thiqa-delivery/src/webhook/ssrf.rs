@@ -68,7 +68,9 @@ pub fn check_url(text: &str, allow_private: bool) -> Result<Url, UrlProblem> {
 /// Whether an address is on the public internet: not loopback, private,
 /// shared (CGNAT), link-local, unique-local, unspecified, multicast,
 /// broadcast, documentation, benchmarking or reserved; IPv6 forms that carry
-/// an IPv4 address (mapped, NAT64, 6to4) are judged by it.
+/// an IPv4 address (mapped, NAT64, 6to4) are judged by it, except the
+/// local-use NAT64 prefix `64:ff9b:1::/48`, whose translator is the
+/// operator's own and may lead anywhere inside: refused whole.
 pub fn is_public_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -108,6 +110,7 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (s[0] & 0xfe00) == 0xfc00                    // unique local
         || (s[0] == 0x2001 && s[1] == 0x0db8)           // documentation
         || (s[0] == 0x2001 && s[1] == 0)                // Teredo tunnels
+        || (s[0] == 0x0064 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64 (RFC 8215)
         || (s[0] == 0x0100 && s[1..4] == [0, 0, 0])     // discard-only
         || s[0] == 0; // other ::/16 forms: reserved
     !refused
@@ -243,6 +246,8 @@ mod tests {
             "::ffff:10.0.0.1",
             "::10.0.0.1",
             "64:ff9b::7f00:1",
+            "64:ff9b:1::a00:1",
+            "64:ff9b:1::808:808",
             "2002:7f00:1::",
             "100::1",
         ];

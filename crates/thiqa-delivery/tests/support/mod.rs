@@ -2,6 +2,10 @@
 //! beside this file, run as child processes. Without python3 the tests are
 //! skipped (said plainly); with python3 but without the PyPI package they
 //! need, they fail and say to run ./scripts/test, which installs it.
+//!
+//! Also compiled into `thiqa`'s notice test
+//! (crates/thiqa/tests/notice_delivery.rs, by `#[path]`), which starts the
+//! same servers: keep it to std.
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
@@ -14,13 +18,23 @@ use std::time::{Duration, Instant};
 /// Whether the tests can run: `false` (with a message) when python3 is
 /// absent; a panic when `module` is missing.
 pub fn python_with(module: &str, package: &str) -> bool {
-    let found = Command::new("python3").arg("--version").output();
-    if !matches!(found, Ok(ref out) if out.status.success()) {
+    if !python3_present() {
         eprintln!(
             "SKIPPED: python3 is not installed; this test needs it to run a real {package} server"
         );
         return false;
     }
+    require_module(module, package);
+    true
+}
+
+pub fn python3_present() -> bool {
+    let found = Command::new("python3").arg("--version").output();
+    matches!(found, Ok(ref out) if out.status.success())
+}
+
+/// Panics, saying how to install it, when python3 cannot import `module`.
+pub fn require_module(module: &str, package: &str) {
     let import = Command::new("python3")
         .args(["-c", &format!("import {module}")])
         .output()
@@ -30,12 +44,13 @@ pub fn python_with(module: &str, package: &str) -> bool {
         "the Python package {package} is missing: run ./scripts/test (it installs it), or `python3 -m pip install {package}`\n{}",
         String::from_utf8_lossy(&import.stderr)
     );
-    true
 }
 
+/// A script of this folder. Through `thiqa-delivery` by name, so that the
+/// path holds from the `thiqa` crate too.
 pub fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/support")
+        .join("../thiqa-delivery/tests/support")
         .join(name)
 }
 
@@ -50,6 +65,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(script_name: &str, args: &[&str]) -> Server {
+        Server::try_start(script_name, args).unwrap_or_else(|problem| panic!("{problem}"))
+    }
+
+    /// Starts the script and waits for its READY line; why not, when it
+    /// exits or stays silent first (e.g. its port is not free yet).
+    pub fn try_start(script_name: &str, args: &[&str]) -> Result<Server, String> {
         let mut child = Command::new("python3")
             .arg(script(script_name))
             .args(args)
@@ -70,16 +91,18 @@ impl Server {
             Ok(line) if line.starts_with("READY") => line,
             other => {
                 let _ = child.kill();
-                panic!("{script_name} did not start: {other:?}");
+                let _ = child.wait();
+                return Err(format!("{script_name} did not start: {other:?}"));
             }
         };
-        Server {
+        Ok(Server {
             child,
             _stdin: stdin,
             ready_line: line.trim_start_matches("READY").trim().to_owned(),
-        }
+        })
     }
 
+    /// SIGKILL: whatever it was doing is cut short.
     pub fn stop(mut self) {
         self.kill();
     }
