@@ -69,6 +69,11 @@ pub fn default_pairs() -> Vec<(Permission, Permission, &'static str)> {
             Permission::OrgAccessApprove,
             "account management separate from access approval (3.5.5)",
         ),
+        (
+            Permission::SupportRequest,
+            Permission::SupportEnforce,
+            "who asks for support access does not answer the bastion nor record its sessions (3.5.7)",
+        ),
     ]
 }
 

@@ -103,10 +103,15 @@ pub const RESOURCE_MAX: usize = 200;
 pub const RESOURCES_MAX: usize = 50;
 
 /// The resources typed one per line (or separated by commas), trimmed,
-/// without blanks or repeats, in the order typed.
+/// without blanks or repeats, in the order typed. Reading stops at the
+/// first resource past [`RESOURCES_MAX`] (the caller refuses the list
+/// then), so a huge paste costs no more than a list one too long.
 pub fn parse_resources(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for r in text.split(['\n', ',']).map(str::trim) {
+        if out.len() > RESOURCES_MAX {
+            break;
+        }
         if !r.is_empty() && !out.iter().any(|o| o == r) {
             out.push(r.to_string());
         }
@@ -284,6 +289,12 @@ mod tests {
         assert_eq!(r, ["vm-12", "bucket-a"]);
         assert!(covers(&r, "bucket-a") && !covers(&r, "vm-13"));
         assert!(covers(&[ALL_RESOURCES.to_string()], "anything"));
+    }
+
+    #[test]
+    fn a_huge_list_is_read_no_further_than_one_past_the_limit() {
+        let typed: String = (0..100_000).map(|i| format!("vm-{i}\n")).collect();
+        assert_eq!(parse_resources(&typed).len(), RESOURCES_MAX + 1);
     }
 
     fn candidate(id: i64, state: SupportState, jump: Option<(&str, bool)>) -> Candidate {

@@ -338,6 +338,12 @@ async fn a_revoked_grant_answers_no_to_the_bastion_at_once(t: TestApp) {
     let page = format!("/support/{id}");
     let r = w.nadia.get(&page).await;
     assert!(r.body.contains("id=\"support-revoke\""), "{}", r.body);
+    // Revoking asks for confirmation first.
+    assert!(
+        r.body.contains("Révoquer cet accès maintenant ?"),
+        "{}",
+        r.body
+    );
     let r = w
         .nadia
         .post_form(

@@ -122,7 +122,8 @@ pub use signing_keys::{
     file_seed, instance_name, write_new_wrapping_key, KeyCustody, KeyError, SigningKeyName,
 };
 pub use support::{
-    NewSupportRequest, SupportCandidates, SupportDetail, SupportRequest, SupportSession,
+    CandidateRequest, NewSupportRequest, SupportCandidates, SupportDetail, SupportRequest,
+    SupportSession,
 };
 pub use support_register::{JumpHost, Vetting, VettingRow};
 pub use tenants::Organisation;

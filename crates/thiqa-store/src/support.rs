@@ -14,7 +14,8 @@ use serde::Serialize;
 use sqlx::Row;
 use thiqa_domain::support::{Candidate, SupportState};
 use thiqa_domain::{
-    ContractId, JumpHostId, OrganisationId, ProviderId, ServiceId, SupportRequestId, Tenant,
+    ContractId, Directory, JumpHostId, OrganisationId, ProviderId, ServiceId, SupportRequestId,
+    Tenant,
 };
 
 use crate::connect::WriteTx;
@@ -84,8 +85,6 @@ pub struct SupportRequest {
     /// The operator's vetting record now (3.3.1): when, and where filed.
     pub vetted_on: Option<String>,
     pub vetting_reference: Option<String>,
-    /// Sessions the bastion started and has not ended.
-    pub open_sessions: i64,
 }
 
 impl SupportRequest {
@@ -115,6 +114,40 @@ impl SupportRequest {
     }
 }
 
+/// One of the operator's requests with only what the bastion's question
+/// weighs: read at every access, so nothing else is read.
+#[derive(Debug, Clone)]
+pub struct CandidateRequest {
+    pub id: SupportRequestId,
+    /// As [`SupportRequest::decision`].
+    pub decision: String,
+    pub answer_by: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub resources: Vec<String>,
+    /// The jump host by name, and whether it is still declared.
+    pub jump_host: Option<(String, bool)>,
+}
+
+impl CandidateRequest {
+    /// The request as the bastion's question weighs it at `now_ms`.
+    pub fn candidate(&self, now_ms: i64) -> Candidate {
+        Candidate {
+            id: self.id,
+            state: SupportState::at(
+                &self.decision,
+                now_ms,
+                self.answer_by,
+                self.starts_at,
+                self.ends_at,
+            ),
+            ends_at: self.ends_at,
+            resources: self.resources.clone(),
+            jump_host: self.jump_host.clone(),
+        }
+    }
+}
+
 /// A session the bastion recorded under a grant.
 #[derive(Debug, Clone, Serialize)]
 pub struct SupportSession {
@@ -140,26 +173,24 @@ pub struct SupportDetail {
 pub struct SupportCandidates {
     pub operator_id: i64,
     pub vetted: bool,
-    pub requests: Vec<SupportRequest>,
+    pub requests: Vec<CandidateRequest>,
 }
 
-pub(crate) const SUPPORT_SELECT: &str = "SELECT r.id, r.organisation_id, \
+const SUPPORT_SELECT: &str = "SELECT r.id, r.organisation_id, \
      o.name AS organisation_name, r.service_id, s.name AS service_name, r.contract_id, \
      c.reference AS contract_reference, r.level, r.operator_id, op.username AS operator_username, \
      op.display_name AS operator_name, r.reason, r.ticket, r.resources, r.location, r.country, \
      r.jump_host_id, jh.name AS jump_host, jh.retired_at AS jump_host_retired_at, r.starts_at, \
      r.ends_at, r.requested_at, r.answer_by, r.state, r.answered_at, r.answered_by, r.comment, \
      r.revoked_at, r.revoked_by, r.revoked_comment, r.closed_at, r.closed_by, v.vetted_on, \
-     v.reference AS vetting_reference, \
-     (SELECT COUNT(*) FROM support_sessions ss WHERE ss.request_id = r.id \
-         AND ss.ended_at IS NULL) AS open_sessions \
+     v.reference AS vetting_reference \
      FROM support_requests r JOIN organisations o ON o.id = r.organisation_id \
      JOIN services s ON s.id = r.service_id JOIN contracts c ON c.id = r.contract_id \
      JOIN operators op ON op.id = r.operator_id \
      LEFT JOIN support_jump_hosts jh ON jh.id = r.jump_host_id \
      LEFT JOIN operator_vetting v ON v.operator_id = r.operator_id";
 
-pub(crate) fn request_from(r: &sqlx::any::AnyRow) -> Result<SupportRequest, StoreError> {
+fn request_from(r: &sqlx::any::AnyRow) -> Result<SupportRequest, StoreError> {
     let resources: String = r.try_get("resources")?;
     Ok(SupportRequest {
         id: SupportRequestId(r.try_get("id")?),
@@ -198,12 +229,51 @@ pub(crate) fn request_from(r: &sqlx::any::AnyRow) -> Result<SupportRequest, Stor
         closed_by: r.try_get("closed_by")?,
         vetted_on: r.try_get("vetted_on")?,
         vetting_reference: r.try_get("vetting_reference")?,
-        open_sessions: r.try_get("open_sessions")?,
+    })
+}
+
+/// The column that binds a read to `side`'s requests, and its id.
+fn owned_by(side: Tenant) -> (&'static str, i64) {
+    match side {
+        Tenant::Provider(p) => ("r.provider_id", p.0),
+        Tenant::Organisation(o) => ("r.organisation_id", o.0),
+    }
+}
+
+/// The requests of `side` (the provider that asked, or the organisation
+/// whose data they concern), newest first.
+pub(crate) async fn requests_of(
+    store: &Store,
+    side: Tenant,
+) -> Result<Vec<SupportRequest>, StoreError> {
+    let (column, owner) = owned_by(side);
+    let sql = format!("{SUPPORT_SELECT} WHERE {column} = $1 ORDER BY r.id DESC");
+    let rows = sqlx::query(&sql).bind(owner).fetch_all(&store.pool).await?;
+    rows.iter().map(request_from).collect()
+}
+
+/// Request `id` of `side` with its sessions; NotFound for any other.
+pub(crate) async fn detail_of(
+    store: &Store,
+    side: Tenant,
+    id: SupportRequestId,
+) -> Result<SupportDetail, StoreError> {
+    let (column, owner) = owned_by(side);
+    let sql = format!("{SUPPORT_SELECT} WHERE r.id = $1 AND {column} = $2");
+    let row = sqlx::query(&sql)
+        .bind(id.0)
+        .bind(owner)
+        .fetch_optional(&store.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(SupportDetail {
+        request: request_from(&row)?,
+        sessions: sessions_of(store, id).await?,
     })
 }
 
 /// The sessions recorded under request `id`, oldest first.
-pub(crate) async fn sessions_of(
+async fn sessions_of(
     store: &Store,
     id: SupportRequestId,
 ) -> Result<Vec<SupportSession>, StoreError> {
@@ -250,6 +320,13 @@ pub(crate) fn refused(key: &'static str, english: &str) -> StoreError {
     StoreError::Conflict(Refusal::new(key, english))
 }
 
+/// The operator `actor` is, if it is one (not the command line, not Thiqa).
+pub(crate) fn operator_of(actor: &Actor) -> Option<i64> {
+    actor
+        .id
+        .filter(|_| actor.directory == Some(Directory::Operators))
+}
+
 impl ProviderScope<'_> {
     /// Records `new` under one of this provider's contracts, for one of
     /// its operators who is vetted now, through one of its jump hosts
@@ -262,6 +339,7 @@ impl ProviderScope<'_> {
     ) -> Result<SupportRequestId, StoreError> {
         let provider = self.provider;
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let row = sqlx::query(
             "INSERT INTO support_requests (provider_id, organisation_id, service_id, contract_id, \
              level, operator_id, reason, ticket, resources, location, country, jump_host_id, \
@@ -291,12 +369,7 @@ impl ProviderScope<'_> {
         .fetch_optional(&mut *w.tx)
         .await?;
         let Some(row) = row else {
-            // Which of the bound conditions failed, for the message.
-            self.contract_exists(new.contract).await?;
-            return Err(refused(
-                "refusal-support-request",
-                "the operator must be active and vetted, and the jump host declared",
-            ));
+            return Err(self.why_not_requested(new).await);
         };
         let id = SupportRequestId(row.try_get("id")?);
         let org = OrganisationId(row.try_get("organisation_id")?);
@@ -318,40 +391,51 @@ impl ProviderScope<'_> {
         Ok(id)
     }
 
-    async fn contract_exists(self, contract: ContractId) -> Result<(), StoreError> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM contracts WHERE id = $1 AND provider_id = $2")
-                .bind(contract.0)
-                .bind(self.provider.0)
-                .fetch_optional(&self.store.pool)
-                .await?;
-        found.map(|_| ()).ok_or(StoreError::NotFound)
+    /// Which of the conditions bound in the statement refused `new`, for
+    /// the message; read only once it was refused. NotFound for another
+    /// provider's contract or jump host.
+    async fn why_not_requested(self, new: &NewSupportRequest) -> StoreError {
+        let why = async {
+            let contract: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM contracts WHERE id = $1 AND provider_id = $2")
+                    .bind(new.contract.0)
+                    .bind(self.provider.0)
+                    .fetch_optional(&self.store.pool)
+                    .await?;
+            contract.ok_or(StoreError::NotFound)?;
+            if let Some(host) = new.jump_host {
+                if self.jump_host(host).await?.retired_at.is_some() {
+                    return Ok(refused(
+                        "refusal-support-jump-host-retired",
+                        "this jump host is retired",
+                    ));
+                }
+            }
+            if self.vetting(new.operator).await?.is_none() {
+                return Ok(refused(
+                    "refusal-support-requester-not-vetted",
+                    "your vetting (3.3.1) is not recorded: ask an account administrator",
+                ));
+            }
+            Ok(refused(
+                "refusal-support-request",
+                "the operator must be active and vetted, and the jump host declared",
+            ))
+        };
+        match why.await {
+            Ok(refusal) | Err(refusal) => refusal,
+        }
     }
 
     /// The provider's support requests, newest first.
     pub async fn support_requests(self) -> Result<Vec<SupportRequest>, StoreError> {
-        let sql = format!("{SUPPORT_SELECT} WHERE r.provider_id = $1 ORDER BY r.id DESC");
-        let rows = sqlx::query(&sql)
-            .bind(self.provider.0)
-            .fetch_all(&self.store.pool)
-            .await?;
-        rows.iter().map(request_from).collect()
+        requests_of(self.store, Tenant::Provider(self.provider)).await
     }
 
     /// One request of this provider with its sessions; NotFound for
     /// another provider's.
     pub async fn support_request(self, id: SupportRequestId) -> Result<SupportDetail, StoreError> {
-        let sql = format!("{SUPPORT_SELECT} WHERE r.id = $1 AND r.provider_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(id.0)
-            .bind(self.provider.0)
-            .fetch_optional(&self.store.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(SupportDetail {
-            request: request_from(&row)?,
-            sessions: sessions_of(self.store, id).await?,
-        })
+        detail_of(self.store, Tenant::Provider(self.provider), id).await
     }
 
     /// The operator `operator` is done, or no longer needs the access: a
@@ -364,6 +448,7 @@ impl ProviderScope<'_> {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let now = w.now_ms;
         let row = sqlx::query(
             "UPDATE support_requests SET \
@@ -401,41 +486,61 @@ impl ProviderScope<'_> {
 
     /// The active operator `username` of this provider, whether it is
     /// vetted now, and its requests on `service` of `org`, newest first;
-    /// None when the provider has no active operator of that name.
+    /// None when the provider has no active operator of that name. One
+    /// statement, reading only what the verdict weighs: the bastion asks
+    /// at every access.
     pub async fn support_candidates(
         self,
         username: &str,
         org: OrganisationId,
         service: ServiceId,
     ) -> Result<Option<SupportCandidates>, StoreError> {
-        let operator = sqlx::query(
-            "SELECT op.id, v.operator_id AS vetted FROM operators op \
+        // One row per request (one with no request when there is none).
+        let rows = sqlx::query(
+            "SELECT op.id AS operator_id, v.operator_id AS vetted, r.id, r.state, r.answer_by, \
+             r.starts_at, r.ends_at, r.resources, jh.name AS jump_host, \
+             jh.retired_at AS jump_host_retired_at FROM operators op \
              LEFT JOIN operator_vetting v ON v.operator_id = op.id \
-             WHERE op.username = $1 AND op.provider_id = $2 AND op.status = 'active'",
+             LEFT JOIN support_requests r ON r.operator_id = op.id \
+                 AND r.provider_id = op.provider_id AND r.organisation_id = $3 \
+                 AND r.service_id = $4 \
+             LEFT JOIN support_jump_hosts jh ON jh.id = r.jump_host_id \
+             WHERE op.username = $1 AND op.provider_id = $2 AND op.status = 'active' \
+             ORDER BY r.id DESC",
         )
         .bind(username)
         .bind(self.provider.0)
-        .fetch_optional(&self.store.pool)
+        .bind(org.0)
+        .bind(service.0)
+        .fetch_all(&self.store.pool)
         .await?;
-        let Some(operator) = operator else {
+        let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let operator_id: i64 = operator.try_get("id")?;
-        let sql = format!(
-            "{SUPPORT_SELECT} WHERE r.provider_id = $1 AND r.operator_id = $2 \
-             AND r.organisation_id = $3 AND r.service_id = $4 ORDER BY r.id DESC"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(self.provider.0)
-            .bind(operator_id)
-            .bind(org.0)
-            .bind(service.0)
-            .fetch_all(&self.store.pool)
-            .await?;
+        let mut requests = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let Some(id) = r.try_get::<Option<i64>, _>("id")? else {
+                continue;
+            };
+            let resources: String = r.try_get("resources")?;
+            let jump_host: Option<String> = r.try_get("jump_host")?;
+            let retired = r
+                .try_get::<Option<i64>, _>("jump_host_retired_at")?
+                .is_some();
+            requests.push(CandidateRequest {
+                id: SupportRequestId(id),
+                decision: r.try_get("state")?,
+                answer_by: r.try_get("answer_by")?,
+                starts_at: r.try_get("starts_at")?,
+                ends_at: r.try_get("ends_at")?,
+                resources: resources.lines().map(str::to_string).collect(),
+                jump_host: jump_host.map(|name| (name, !retired)),
+            });
+        }
         Ok(Some(SupportCandidates {
-            operator_id,
-            vetted: operator.try_get::<Option<i64>, _>("vetted")?.is_some(),
-            requests: rows.iter().map(request_from).collect::<Result<_, _>>()?,
+            operator_id: first.try_get("operator_id")?,
+            vetted: first.try_get::<Option<i64>, _>("vetted")?.is_some(),
+            requests,
         }))
     }
 
@@ -452,6 +557,7 @@ impl ProviderScope<'_> {
         actor: &Actor,
     ) -> Result<i64, StoreError> {
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let now = w.now_ms;
         let row = sqlx::query(
             "INSERT INTO support_sessions (request_id, reference, jump_host, started_at, started_by) \
@@ -464,6 +570,7 @@ impl ProviderScope<'_> {
                  WHERE j.id = r.jump_host_id AND j.retired_at IS NULL AND j.name = $2)) \
              AND NOT EXISTS (SELECT 1 FROM support_sessions s WHERE s.request_id = r.id \
                  AND s.reference = $1 AND s.ended_at IS NULL) \
+             AND ($7 IS NULL OR r.operator_id <> $7) \
              RETURNING id",
         )
         .bind(reference)
@@ -472,10 +579,11 @@ impl ProviderScope<'_> {
         .bind(&actor.name)
         .bind(id.0)
         .bind(self.provider.0)
+        .bind(operator_of(actor))
         .fetch_optional(&mut *w.tx)
         .await?;
         let Some(row) = row else {
-            self.support_request(id).await?;
+            self.not_own_session(id, actor).await?;
             return Err(refused(
                 "refusal-support-session",
                 "the grant does not let this session in now (or it is already open)",
@@ -501,11 +609,13 @@ impl ProviderScope<'_> {
         actor: &Actor,
     ) -> Result<i64, StoreError> {
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let now = w.now_ms;
         let row = sqlx::query(
             "UPDATE support_sessions SET ended_at = $1, ended_by = $2 \
              WHERE request_id = $3 AND reference = $4 AND ended_at IS NULL \
-             AND request_id IN (SELECT id FROM support_requests WHERE provider_id = $5) \
+             AND request_id IN (SELECT id FROM support_requests WHERE provider_id = $5 \
+                 AND ($6 IS NULL OR operator_id <> $6)) \
              RETURNING id",
         )
         .bind(now)
@@ -513,10 +623,11 @@ impl ProviderScope<'_> {
         .bind(id.0)
         .bind(reference)
         .bind(self.provider.0)
+        .bind(operator_of(actor))
         .fetch_optional(&mut *w.tx)
         .await?;
         let Some(row) = row else {
-            self.support_request(id).await?;
+            self.not_own_session(id, actor).await?;
             return Err(refused(
                 "refusal-support-session-unknown",
                 "no open session of that reference under this grant",
@@ -529,6 +640,20 @@ impl ProviderScope<'_> {
         journal_both(&mut w, actor, id, self.provider, org, event).await?;
         w.commit().await?;
         Ok(session)
+    }
+
+    /// NotFound for another provider's request; refused when `actor` is
+    /// the operator the grant lets in: the sessions under a grant are
+    /// recorded by the bastion, never by the one they concern (3.5.7.d.3).
+    async fn not_own_session(self, id: SupportRequestId, actor: &Actor) -> Result<(), StoreError> {
+        let operator = self.support_request(id).await?.request.operator_id;
+        if operator_of(actor) == Some(operator) {
+            return Err(refused(
+                "refusal-support-session-self",
+                "nobody records the sessions of its own access",
+            ));
+        }
+        Ok(())
     }
 
     async fn organisation_of(

@@ -6,28 +6,21 @@
 //! reads.
 
 use sqlx::Row;
-use thiqa_domain::{ProviderId, SupportRequestId};
+use thiqa_domain::{ProviderId, SupportRequestId, Tenant};
 
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::scope::TenantScope;
 use crate::support::{
-    journal_both, refused, request_from, sessions_of, SupportDetail, SupportRequest, SUPPORT_SELECT,
+    detail_of, journal_both, refused, requests_of, SupportDetail, SupportRequest,
 };
 
 impl TenantScope<'_> {
     /// The requests for access to this organisation's data, newest first;
-    /// none for a provider.
+    /// NotFound for a provider.
     pub async fn support_requests_received(self) -> Result<Vec<SupportRequest>, StoreError> {
-        let Ok(org) = self.organisation_id() else {
-            return Ok(Vec::new());
-        };
-        let sql = format!("{SUPPORT_SELECT} WHERE r.organisation_id = $1 ORDER BY r.id DESC");
-        let rows = sqlx::query(&sql)
-            .bind(org.0)
-            .fetch_all(&self.store.pool)
-            .await?;
-        rows.iter().map(request_from).collect()
+        let org = self.organisation_id()?;
+        requests_of(self.store, Tenant::Organisation(org)).await
     }
 
     /// One request for access to this organisation's data, with the
@@ -36,17 +29,8 @@ impl TenantScope<'_> {
         self,
         id: SupportRequestId,
     ) -> Result<SupportDetail, StoreError> {
-        let sql = format!("{SUPPORT_SELECT} WHERE r.id = $1 AND r.organisation_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(id.0)
-            .bind(self.organisation_id()?.0)
-            .fetch_optional(&self.store.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(SupportDetail {
-            request: request_from(&row)?,
-            sessions: sessions_of(self.store, id).await?,
-        })
+        let org = self.organisation_id()?;
+        detail_of(self.store, Tenant::Organisation(org), id).await
     }
 
     /// The organisation's answer to request `id`: granted (only while it
@@ -61,6 +45,7 @@ impl TenantScope<'_> {
     ) -> Result<(), StoreError> {
         let org = self.organisation_id()?;
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let now = w.now_ms;
         let row = sqlx::query(
             "UPDATE support_requests SET state = $1, answered_at = $2, answered_by = $3, \
@@ -116,6 +101,7 @@ impl TenantScope<'_> {
     ) -> Result<(), StoreError> {
         let org = self.organisation_id()?;
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let now = w.now_ms;
         let row = sqlx::query(
             "UPDATE support_requests SET state = 'revoked', revoked_at = $1, revoked_by = $2, \

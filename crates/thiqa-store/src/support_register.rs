@@ -7,10 +7,11 @@ use serde::Serialize;
 use sqlx::Row;
 use thiqa_domain::{JumpHostId, Tenant};
 
+use crate::connect::WriteTx;
 use crate::error::{Refusal, StoreError};
 use crate::events::{Actor, NewEvent};
 use crate::scope::ProviderScope;
-use crate::support::refused;
+use crate::support::{operator_of, refused};
 
 /// An operator's vetting record.
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +57,9 @@ fn vetting_from(r: &sqlx::any::AnyRow) -> Result<Option<Vetting>, StoreError> {
         recorded_by: r.try_get("recorded_by")?,
     }))
 }
+
+const JUMP_HOST_SELECT: &str = "SELECT id, name, description, created_at, created_by, \
+     retired_at, retired_by FROM support_jump_hosts";
 
 fn jump_host_from(r: &sqlx::any::AnyRow) -> Result<JumpHost, StoreError> {
     Ok(JumpHost {
@@ -122,8 +126,21 @@ impl ProviderScope<'_> {
         }
     }
 
+    /// The username of operator `operator` of this provider, read in the
+    /// write transaction `w`; NotFound for another provider's.
+    async fn operator_in(self, w: &mut WriteTx, operator: i64) -> Result<String, StoreError> {
+        let username: Option<String> =
+            sqlx::query_scalar("SELECT username FROM operators WHERE id = $1 AND provider_id = $2")
+                .bind(operator)
+                .bind(self.provider.0)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+        username.ok_or(StoreError::NotFound)
+    }
+
     /// Records (or replaces) the vetting record of operator `operator`;
-    /// NotFound for another provider's operator. Journaled.
+    /// NotFound for another provider's operator, refused for the actor's
+    /// own (nobody records its own vetting, whatever the path). Journaled.
     pub async fn record_vetting(
         self,
         operator: i64,
@@ -132,15 +149,14 @@ impl ProviderScope<'_> {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let mut w = self.store.write().await?;
-        let username: Option<String> =
-            sqlx::query_scalar("SELECT username FROM operators WHERE id = $1 AND provider_id = $2")
-                .bind(operator)
-                .bind(self.provider.0)
-                .fetch_optional(&mut *w.tx)
-                .await?;
-        let Some(username) = username else {
-            return Err(StoreError::NotFound);
-        };
+        w.leaves_sessions();
+        let username = self.operator_in(&mut w, operator).await?;
+        if operator_of(actor) == Some(operator) {
+            return Err(refused(
+                "refusal-vetting-self",
+                "nobody records its own vetting",
+            ));
+        }
         sqlx::query(
             "INSERT INTO operator_vetting (operator_id, provider_id, reference, vetted_on, \
              recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -171,15 +187,8 @@ impl ProviderScope<'_> {
     /// its grants let it in nowhere. Journaled.
     pub async fn withdraw_vetting(self, operator: i64, actor: &Actor) -> Result<(), StoreError> {
         let mut w = self.store.write().await?;
-        let username: Option<String> =
-            sqlx::query_scalar("SELECT username FROM operators WHERE id = $1 AND provider_id = $2")
-                .bind(operator)
-                .bind(self.provider.0)
-                .fetch_optional(&mut *w.tx)
-                .await?;
-        let Some(username) = username else {
-            return Err(StoreError::NotFound);
-        };
+        w.leaves_sessions();
+        let username = self.operator_in(&mut w, operator).await?;
         let gone = sqlx::query("DELETE FROM operator_vetting WHERE operator_id = $1")
             .bind(operator)
             .execute(&mut *w.tx)
@@ -202,30 +211,28 @@ impl ProviderScope<'_> {
 
     /// The provider's jump hosts, still declared first, by name.
     pub async fn jump_hosts(self) -> Result<Vec<JumpHost>, StoreError> {
-        sqlx::query(
-            "SELECT id, name, description, created_at, created_by, retired_at, retired_by \
-             FROM support_jump_hosts WHERE provider_id = $1 \
-             ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, name",
-        )
-        .bind(self.provider.0)
-        .fetch_all(&self.store.pool)
-        .await?
-        .iter()
-        .map(jump_host_from)
-        .collect()
+        let sql = format!(
+            "{JUMP_HOST_SELECT} WHERE provider_id = $1 \
+             ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, name"
+        );
+        sqlx::query(&sql)
+            .bind(self.provider.0)
+            .fetch_all(&self.store.pool)
+            .await?
+            .iter()
+            .map(jump_host_from)
+            .collect()
     }
 
     /// One jump host of this provider; NotFound for another's.
     pub async fn jump_host(self, id: JumpHostId) -> Result<JumpHost, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, description, created_at, created_by, retired_at, retired_by \
-             FROM support_jump_hosts WHERE id = $1 AND provider_id = $2",
-        )
-        .bind(id.0)
-        .bind(self.provider.0)
-        .fetch_optional(&self.store.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let sql = format!("{JUMP_HOST_SELECT} WHERE id = $1 AND provider_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .bind(self.provider.0)
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         jump_host_from(&row)
     }
 
@@ -237,6 +244,7 @@ impl ProviderScope<'_> {
         actor: &Actor,
     ) -> Result<JumpHostId, StoreError> {
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO support_jump_hosts (provider_id, name, description, created_at, \
              created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -269,6 +277,7 @@ impl ProviderScope<'_> {
     /// Retires a jump host: grants through it let nobody in any more.
     pub async fn retire_jump_host(self, id: JumpHostId, actor: &Actor) -> Result<(), StoreError> {
         let mut w = self.store.write().await?;
+        w.leaves_sessions();
         let changed = sqlx::query(
             "UPDATE support_jump_hosts SET retired_at = $1, retired_by = $2 \
              WHERE id = $3 AND provider_id = $4 AND retired_at IS NULL",

@@ -9,7 +9,9 @@ mod support;
 
 use support::TestStore;
 use thiqa_domain::support::{verdict, Candidate, Denial, SupportState};
-use thiqa_domain::{ContractId, OrganisationId, ProviderId, ServiceId, SupportRequestId, Tenant};
+use thiqa_domain::{
+    ContractId, Directory, OrganisationId, ProviderId, ServiceId, SupportRequestId, Tenant,
+};
 use thiqa_store::{Actor, NewContract, NewSupportRequest, Store, StoreError};
 
 on_both_backends!(
@@ -19,6 +21,7 @@ on_both_backends!(
     an_operator_without_vetting_is_never_let_in,
     a_retired_jump_host_lets_nobody_in,
     another_tenant_sees_and_changes_nothing,
+    nobody_vouches_for_itself_whatever_the_path,
 );
 
 const H: i64 = 3_600_000;
@@ -432,4 +435,62 @@ async fn another_tenant_sees_and_changes_nothing(ts: TestStore) {
     ));
     // A's own request is untouched.
     assert_eq!(state(s, &w, id, ts.clock_ms()).await, SupportState::Pending);
+}
+
+/// The store itself refuses an operator its own vetting record and the
+/// recording of the sessions of its own grant, whoever calls it.
+async fn nobody_vouches_for_itself_whatever_the_path(ts: TestStore) {
+    let s = &ts.store;
+    let w = world(&ts).await;
+    let p = s.provider(w.provider);
+    let as_amal = Actor {
+        directory: Some(Directory::Operators),
+        id: Some(w.amal),
+        name: "amal".into(),
+        source_ip: None,
+    };
+    match p
+        .record_vetting(w.amal, "RH-SELF", "2026-03-02", &as_amal)
+        .await
+    {
+        Err(StoreError::Conflict(r)) => assert_eq!(r.key, "refusal-vetting-self"),
+        other => panic!("an operator recorded its own vetting: {other:?}"),
+    }
+    assert_eq!(
+        p.vetting(w.amal).await.unwrap().unwrap().reference,
+        "RH-2026-014"
+    );
+    // An operator with no request yet is still known to the bastion, with
+    // its vetting.
+    let found = p
+        .support_candidates("amal", w.org, w.service)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(found.vetted && found.requests.is_empty());
+    let id = p
+        .create_support_request(&request(&w, ts.clock_ms(), 8), &as_amal)
+        .await
+        .unwrap();
+    s.tenant(Tenant::Organisation(w.org))
+        .answer_support_request(id, true, "", &nadia())
+        .await
+        .unwrap();
+    for attempt in [
+        p.start_support_session(id, "b-1", None, &as_amal).await,
+        p.end_support_session(id, "b-1", &as_amal).await,
+    ] {
+        match attempt {
+            Err(StoreError::Conflict(r)) => assert_eq!(r.key, "refusal-support-session-self"),
+            other => panic!("an operator recorded its own session: {other:?}"),
+        }
+    }
+    // The bastion records it.
+    p.start_support_session(id, "b-1", None, &Actor::cli())
+        .await
+        .unwrap();
+    match p.end_support_session(id, "b-1", &as_amal).await {
+        Err(StoreError::Conflict(r)) => assert_eq!(r.key, "refusal-support-session-self"),
+        other => panic!("an operator closed its own session: {other:?}"),
+    }
 }

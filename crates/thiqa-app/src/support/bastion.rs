@@ -39,6 +39,15 @@ fn name_ok(s: &str) -> bool {
     !s.trim().is_empty() && s.chars().count() <= NAME_MAX && !s.contains(['\n', '\r'])
 }
 
+/// Refused unless each of `names` (field, value; None when not given) is
+/// 1 to [`NAME_MAX`] characters on one line: they are journaled.
+fn names_ok(names: &[(&str, Option<&str>)]) -> Result<(), AppError> {
+    match names.iter().find(|(_, v)| v.is_some_and(|v| !name_ok(v))) {
+        Some((what, _)) => Err(invalid(what)),
+        None => Ok(()),
+    }
+}
+
 fn invalid(what: &str) -> AppError {
     AppError::Refused(
         Refusal::new(
@@ -58,11 +67,11 @@ pub async fn check(
     q: &CheckQuery<'_>,
 ) -> Result<CheckAnswer, AppError> {
     staff.require(Permission::SupportEnforce)?;
-    for (what, value) in [("operator", q.operator), ("resource", q.resource)] {
-        if !name_ok(value) {
-            return Err(invalid(what));
-        }
-    }
+    names_ok(&[
+        ("operator", Some(q.operator)),
+        ("resource", Some(q.resource)),
+        ("jump_host", q.jump_host),
+    ])?;
     let now_ms = app.store.clock().now_ms();
     let found = app
         .store
@@ -118,7 +127,9 @@ pub enum SessionEvent {
 /// Records a session opened (only while the grant lets the operator in
 /// now, through its jump host if it needs one) or closed under grant
 /// `grant` (`support.enforce`); returns the session's id. NotFound for
-/// another provider's grant.
+/// another provider's grant (told apart by the store once the statement
+/// refused, so a session recorded costs no read before it); refused when
+/// the caller is the grant's own operator.
 pub async fn session(
     app: &App,
     staff: &Staff<'_>,
@@ -128,15 +139,8 @@ pub async fn session(
     jump_host: Option<&str>,
 ) -> Result<i64, AppError> {
     staff.require(Permission::SupportEnforce)?;
+    names_ok(&[("reference", Some(reference)), ("jump_host", jump_host)])?;
     let provider = app.store.provider(staff.provider());
-    // Another provider's grant is not found before any input is judged.
-    provider.support_request(grant).await?;
-    if !name_ok(reference) {
-        return Err(invalid("reference"));
-    }
-    if jump_host.is_some_and(|j| !name_ok(j)) {
-        return Err(invalid("jump_host"));
-    }
     let reference = reference.trim();
     Ok(match event {
         SessionEvent::Start => {

@@ -5,14 +5,10 @@
 //! holders of `config.manage`).
 
 use thiqa_domain::{JumpHostId, Permission};
-use thiqa_store::{JumpHost, Refusal, Vetting, VettingRow};
+use thiqa_store::{JumpHost, Vetting, VettingRow};
 
-use super::{vetting_date_ok, LINE_MAX, TEXT_MAX};
+use super::{refusal, require_any, vetting_date_ok, LINE_MAX, TEXT_MAX};
 use crate::{App, AppError, Staff};
-
-fn refusal(key: &'static str, english: &str) -> AppError {
-    AppError::Refused(Refusal::new(key, english))
-}
 
 /// Every operator of the provider with its vetting record
 /// (`operators.manage`).
@@ -27,7 +23,7 @@ pub async fn vetting_register(app: &App, staff: &Staff<'_>) -> Result<Vec<Vettin
 
 /// Records that operator `operator` passed the checks of 3.3.1 on
 /// `vetted_on`, filed under `reference` (`operators.manage`). Nobody
-/// records its own.
+/// records its own: the store refuses it, whoever calls.
 pub async fn record_vetting(
     app: &App,
     staff: &Staff<'_>,
@@ -39,12 +35,6 @@ pub async fn record_vetting(
     let provider = app.store.provider(staff.provider());
     // Another provider's operator is not found before any input is judged.
     provider.operator_username(operator).await?;
-    if operator == staff.account() {
-        return Err(refusal(
-            "refusal-vetting-self",
-            "nobody records its own vetting",
-        ));
-    }
     let reference = reference.trim();
     if reference.is_empty() || reference.chars().count() > LINE_MAX || reference.contains('\n') {
         return Err(refusal(
@@ -77,14 +67,14 @@ pub async fn withdraw_vetting(app: &App, staff: &Staff<'_>, operator: i64) -> Re
 /// The provider's jump hosts (`config.manage`, `support.request` or
 /// `services.read`).
 pub async fn jump_hosts(app: &App, staff: &Staff<'_>) -> Result<Vec<JumpHost>, AppError> {
-    let readers = [
-        Permission::ConfigManage,
-        Permission::SupportRequest,
-        Permission::ServicesRead,
-    ];
-    if !readers.iter().any(|p| staff.can(*p)) {
-        return Err(AppError::Forbidden);
-    }
+    require_any(
+        staff,
+        &[
+            Permission::ConfigManage,
+            Permission::SupportRequest,
+            Permission::ServicesRead,
+        ],
+    )?;
     Ok(app.store.provider(staff.provider()).jump_hosts().await?)
 }
 

@@ -78,7 +78,12 @@ async fn check(
         organisation: body.organisation_id,
         service: body.service_id,
         resource: body.resource.trim(),
-        jump_host: body.jump_host.as_deref().map(str::trim),
+        // An empty jump host is none.
+        jump_host: body
+            .jump_host
+            .as_deref()
+            .map(str::trim)
+            .filter(|j| !j.is_empty()),
     };
     let a = bastion::check(&app, &caller.staff()?, &q)
         .await
@@ -136,7 +141,7 @@ const GRANT: &str = "the grant's (request's) id";
     params(("grant" = i64, Path, description = GRANT)),
     request_body = inline(SessionBody),
     responses((status = 201, body = SessionRecorded),
-        (status = 409, description = "the grant does not let this session in now (revoked, ended, not started, operator not vetted, wrong jump host) or no such open session", body = crate::web::error::ErrorBody)),
+        (status = 409, description = "the grant does not let this session in now (revoked, ended, not started, operator not vetted, wrong jump host), no such open session, or the caller is the grant's own operator", body = crate::web::error::ErrorBody)),
     summary = "Record a support session opened or closed under a grant (support.enforce; journaled as administration)")]
 async fn session(
     State(app): State<AppState>,

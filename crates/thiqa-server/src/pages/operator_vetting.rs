@@ -11,14 +11,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::support::register;
 use thiqa_app::time::format_utc;
-use thiqa_app::AppError;
 use thiqa_domain::Permission;
 
 use crate::auth::visit::Signed;
 use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
-use crate::web::error::PageError;
+use crate::web::error::{refused, PageError};
 use crate::web::forms::{field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
@@ -110,12 +109,10 @@ pub async fn record(
     let result = register::record_vetting(&app, &me.staff()?, id, &reference, &vetted_on).await;
     match result {
         Ok(()) => Ok(confirmed("/support/vetting", Notice::Saved)),
-        Err(AppError::Refused(r)) => {
-            let m = me.tr(&app).refusal(&r);
-            let typed = Some((id, reference, vetted_on, m));
-            page_with(&app, &me, typed, StatusCode::CONFLICT).await
+        Err(e) => {
+            let (status, m) = refused(&me.tr(&app), e)?;
+            page_with(&app, &me, Some((id, reference, vetted_on, m)), status).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -126,11 +123,15 @@ pub async fn withdraw(
 ) -> Result<Response, PageError> {
     match register::withdraw_vetting(&app, &me.staff()?, id).await {
         Ok(()) => Ok(confirmed("/support/vetting", Notice::Removed)),
-        Err(AppError::Refused(r)) => {
-            let m = me.tr(&app).refusal(&r);
-            let typed = Some((id, String::new(), String::new(), m));
-            page_with(&app, &me, typed, StatusCode::CONFLICT).await
+        Err(e) => {
+            let (status, m) = refused(&me.tr(&app), e)?;
+            page_with(
+                &app,
+                &me,
+                Some((id, String::new(), String::new(), m)),
+                status,
+            )
+            .await
         }
-        Err(e) => Err(e.into()),
     }
 }

@@ -9,18 +9,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::support;
-use thiqa_app::time::format_utc;
 use thiqa_app::AppError;
 use thiqa_domain::support::SupportState;
 use thiqa_domain::{Permission, SupportRequestId};
-use thiqa_store::SupportRequest;
 
 use crate::auth::visit::Signed;
-use crate::pages::support::{by_when, row, session_rows, window, RequestRow, SessionRow};
+use crate::pages::support::{rows, RequestRow, RequestView};
 use crate::realm::Portal;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
-use crate::web::error::PageError;
+use crate::web::error::{refused, PageError};
 use crate::web::forms::{field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
@@ -35,12 +33,11 @@ struct ListPage<'a> {
 
 pub async fn list(State(app): State<AppState>, me: Signed<Portal>) -> Result<Response, PageError> {
     let all = support::received(&app, &me.member()).await?;
-    let tr = me.tr(&app);
     let now_ms = app.store.clock().now_ms();
     render(
         StatusCode::OK,
         &ListPage {
-            requests: all.iter().map(|r| row(&tr, r, now_ms)).collect(),
+            requests: rows(&me.tr(&app), &all, now_ms),
             can_consent: me.can(Permission::OrgSupportConsent),
             chrome: Chrome::new::<Portal>(&app, &me.visit, "/support"),
         },
@@ -51,16 +48,7 @@ pub async fn list(State(app): State<AppState>, me: Signed<Portal>) -> Result<Res
 #[template(path = "portal_support_request.html")]
 struct DetailPage<'a> {
     chrome: Chrome<'a>,
-    r: SupportRequest,
-    state: &'static str,
-    state_label: String,
-    window: String,
-    requested: String,
-    answer_by: String,
-    answered: Option<String>,
-    revoked: Option<String>,
-    closed: Option<String>,
-    sessions: Vec<SessionRow>,
+    v: RequestView,
     can_answer: bool,
     can_revoke: bool,
     comment: String,
@@ -76,30 +64,15 @@ async fn detail_with(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let d = support::received_one(app, &me.member(), id).await?;
-    let now_ms = app.store.clock().now_ms();
-    let r = d.request;
-    let state = r.state(now_ms);
+    let v = RequestView::new(&me.tr(app), d, app.store.clock().now_ms());
     let consent = me.can(Permission::OrgSupportConsent);
     render(
         status,
         &DetailPage {
-            state: state.as_str(),
-            state_label: me.tr(app).t(&format!("support-state-{}", state.as_str())),
-            window: window(&r),
-            requested: format!(
-                "{} — {}",
-                r.operator_name,
-                format_utc(r.requested_at / 1000)
-            ),
-            answer_by: format_utc(r.answer_by / 1000),
-            answered: by_when(&r.answered_by, r.answered_at),
-            revoked: by_when(&r.revoked_by, r.revoked_at),
-            closed: by_when(&r.closed_by, r.closed_at),
-            sessions: session_rows(&d.sessions),
-            can_answer: consent && state == SupportState::Pending,
-            can_revoke: consent && state.is_live_grant(),
+            can_answer: consent && v.state == SupportState::Pending,
+            can_revoke: consent && v.state.is_live_grant(),
+            v,
             comment: typed_comment,
-            r,
             error,
             chrome: Chrome::new::<Portal>(app, &me.visit, "/support"),
         },
@@ -114,20 +87,22 @@ pub async fn detail(
     detail_with(&app, &me, id, String::new(), None, StatusCode::OK).await
 }
 
+/// Back to the request once `done`; on a refusal, the request again with
+/// the reason and the comment as typed.
 async fn after(
     app: &AppState,
     me: &Signed<Portal>,
     id: SupportRequestId,
     comment: String,
     result: Result<(), AppError>,
+    done: Notice,
 ) -> Result<Response, PageError> {
     match result {
-        Ok(()) => Ok(confirmed(&format!("/support/{id}"), Notice::Saved)),
-        Err(AppError::Refused(r)) => {
-            let m = me.tr(app).refusal(&r);
-            detail_with(app, me, id, comment, Some(m), StatusCode::CONFLICT).await
+        Ok(()) => Ok(confirmed(&format!("/support/{id}"), done)),
+        Err(e) => {
+            let (status, m) = refused(&me.tr(app), e)?;
+            detail_with(app, me, id, comment, Some(m), status).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -149,7 +124,7 @@ pub async fn answer(
     };
     let comment = field(&pairs, "comment");
     let result = support::answer(&app, &me.member(), id, grant, &comment).await;
-    after(&app, &me, id, comment, result).await
+    after(&app, &me, id, comment, result, Notice::Decided).await
 }
 
 pub async fn revoke(
@@ -160,5 +135,5 @@ pub async fn revoke(
 ) -> Result<Response, PageError> {
     let comment = field(&pairs, "comment");
     let result = support::revoke(&app, &me.member(), id, &comment).await;
-    after(&app, &me, id, comment, result).await
+    after(&app, &me, id, comment, result, Notice::Removed).await
 }

@@ -11,15 +11,16 @@ use axum::response::Response;
 use thiqa_app::support::{self, register, SupportInput, SupportProblem, SupportText};
 use thiqa_app::time::format_utc;
 use thiqa_app::AppError;
+use thiqa_domain::support::SupportState;
 use thiqa_domain::{Permission, SupportRequestId};
-use thiqa_store::{SupportRequest, SupportSession};
+use thiqa_store::{SupportDetail, SupportRequest, SupportSession};
 
 use crate::auth::visit::Signed;
 use crate::i18n::Tr;
 use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
-use crate::web::error::PageError;
+use crate::web::error::{refused, PageError};
 use crate::web::forms::{field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
@@ -39,7 +40,7 @@ pub struct RequestRow {
 }
 
 /// The window of a request as people read it.
-pub fn window(r: &SupportRequest) -> String {
+fn window(r: &SupportRequest) -> String {
     format!(
         "{} — {}",
         format_utc(r.starts_at / 1000),
@@ -47,26 +48,37 @@ pub fn window(r: &SupportRequest) -> String {
     )
 }
 
-pub fn row(tr: &Tr, r: &SupportRequest, now_ms: i64) -> RequestRow {
-    let state = r.state(now_ms).as_str();
-    RequestRow {
-        id: r.id.0,
-        organisation: r.organisation_name.clone(),
-        service: r.service_name.clone(),
-        operator: r.operator_name.clone(),
-        ticket: r.ticket.clone(),
-        window: window(r),
-        state,
-        state_label: tr.t(&format!("support-state-{state}")),
-    }
+/// A state as people read it.
+fn state_label(tr: &Tr, state: SupportState) -> String {
+    tr.t(&format!("support-state-{}", state.as_str()))
 }
 
-/// "who — when", for the steps of a request.
+/// The requests as listed at `now_ms`, in both realms.
+pub fn rows(tr: &Tr, requests: &[SupportRequest], now_ms: i64) -> Vec<RequestRow> {
+    requests
+        .iter()
+        .map(|r| {
+            let state = r.state(now_ms);
+            RequestRow {
+                id: r.id.0,
+                organisation: r.organisation_name.clone(),
+                service: r.service_name.clone(),
+                operator: r.operator_name.clone(),
+                ticket: r.ticket.clone(),
+                window: window(r),
+                state: state.as_str(),
+                state_label: state_label(tr, state),
+            }
+        })
+        .collect()
+}
+
+/// "who — when", for the steps of a request (and of a jump host).
 pub fn by_when(who: &Option<String>, at: Option<i64>) -> Option<String> {
     at.map(|at| {
         format!(
             "{} — {}",
-            who.clone().unwrap_or_default(),
+            who.as_deref().unwrap_or_default(),
             format_utc(at / 1000)
         )
     })
@@ -80,7 +92,7 @@ pub struct SessionRow {
     pub ended: Option<String>,
 }
 
-pub fn session_rows(sessions: &[SupportSession]) -> Vec<SessionRow> {
+fn session_rows(sessions: &[SupportSession]) -> Vec<SessionRow> {
     sessions
         .iter()
         .map(|s| SessionRow {
@@ -90,6 +102,44 @@ pub fn session_rows(sessions: &[SupportSession]) -> Vec<SessionRow> {
             ended: by_when(&s.ended_by, s.ended_at),
         })
         .collect()
+}
+
+/// One request as both realms show it (support_facts.html): its state at
+/// the instant shown and every step, with the sessions under it.
+pub struct RequestView {
+    pub r: SupportRequest,
+    pub state: SupportState,
+    pub state_label: String,
+    pub window: String,
+    pub requested: String,
+    pub answer_by: String,
+    pub answered: Option<String>,
+    pub revoked: Option<String>,
+    pub closed: Option<String>,
+    pub sessions: Vec<SessionRow>,
+}
+
+impl RequestView {
+    pub fn new(tr: &Tr, d: SupportDetail, now_ms: i64) -> RequestView {
+        let r = d.request;
+        let state = r.state(now_ms);
+        RequestView {
+            state,
+            state_label: state_label(tr, state),
+            window: window(&r),
+            requested: format!(
+                "{} — {}",
+                r.operator_name,
+                format_utc(r.requested_at / 1000)
+            ),
+            answer_by: format_utc(r.answer_by / 1000),
+            answered: by_when(&r.answered_by, r.answered_at),
+            revoked: by_when(&r.revoked_by, r.revoked_at),
+            closed: by_when(&r.closed_by, r.closed_at),
+            sessions: session_rows(&d.sessions),
+            r,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -104,12 +154,11 @@ struct ListPage<'a> {
 pub async fn list(State(app): State<AppState>, me: Signed<Console>) -> Result<Response, PageError> {
     let staff = me.staff()?;
     let all = support::list(&app, &staff).await?;
-    let tr = me.tr(&app);
     let now_ms = app.store.clock().now_ms();
     render(
         StatusCode::OK,
         &ListPage {
-            requests: all.iter().map(|r| row(&tr, r, now_ms)).collect(),
+            requests: rows(&me.tr(&app), &all, now_ms),
             can_request: staff.can(Permission::SupportRequest),
             can_vet: staff.can(Permission::OperatorsManage),
             chrome: Chrome::new::<Console>(&app, &me.visit, "/support"),
@@ -223,22 +272,28 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     me.require(Permission::SupportRequest)?;
     let tr = me.tr(&app);
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let [contract, reason, ticket, resources, location, country, jump_host, starts_at, hours] = [
+        "contract",
+        "reason",
+        "ticket",
+        "resources",
+        "location",
+        "country",
+        "jump_host",
+        "starts_at",
+        "hours",
+    ]
+    .map(|name| field(&pairs, name));
     let text = SupportText {
-        contract: get("contract"),
-        reason: get("reason"),
-        ticket: get("ticket"),
-        resources: get("resources"),
-        location: get("location"),
-        country: get("country"),
-        jump_host: get("jump_host"),
-        starts_at: get("starts_at"),
-        hours: get("hours"),
+        contract: &contract,
+        reason: &reason,
+        ticket: &ticket,
+        resources: &resources,
+        location: &location,
+        country: &country,
+        jump_host: &jump_host,
+        starts_at: &starts_at,
+        hours: &hours,
     };
     let settings = app.config.support.settings();
     let input = match SupportInput::check(&text, &settings) {
@@ -251,10 +306,6 @@ pub async fn create(
     };
     match support::request(&app, &me.staff()?, &input, &settings).await {
         Ok(id) => Ok(confirmed(&format!("/support/{id}"), Notice::Added)),
-        Err(AppError::Refused(r)) => {
-            let m = tr.refusal(&r);
-            form_with(&app, &me, &pairs, vec![m], StatusCode::CONFLICT).await
-        }
         // Another provider's contract or jump host is named like a
         // mistyped one.
         Err(AppError::NotFound) => {
@@ -262,7 +313,10 @@ pub async fn create(
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             form_with(&app, &me, &pairs, vec![m], status).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            let (status, m) = refused(&tr, e)?;
+            form_with(&app, &me, &pairs, vec![m], status).await
+        }
     }
 }
 
@@ -270,16 +324,7 @@ pub async fn create(
 #[template(path = "support_request.html")]
 struct DetailPage<'a> {
     chrome: Chrome<'a>,
-    r: SupportRequest,
-    state: &'static str,
-    state_label: String,
-    window: String,
-    requested: String,
-    answer_by: String,
-    answered: Option<String>,
-    revoked: Option<String>,
-    closed: Option<String>,
-    sessions: Vec<SessionRow>,
+    v: RequestView,
     /// The requester may withdraw or close it now.
     can_close: bool,
     error: Option<String>,
@@ -294,29 +339,14 @@ async fn detail_with(
 ) -> Result<Response, PageError> {
     let staff = me.staff()?;
     let d = support::view(app, &staff, id).await?;
-    let now_ms = app.store.clock().now_ms();
-    let r = d.request;
-    let state = r.state(now_ms);
+    let v = RequestView::new(&me.tr(app), d, app.store.clock().now_ms());
     render(
         status,
         &DetailPage {
-            state: state.as_str(),
-            state_label: me.tr(app).t(&format!("support-state-{}", state.as_str())),
-            window: window(&r),
-            requested: format!(
-                "{} — {}",
-                r.operator_name,
-                format_utc(r.requested_at / 1000)
-            ),
-            answer_by: format_utc(r.answer_by / 1000),
-            answered: by_when(&r.answered_by, r.answered_at),
-            revoked: by_when(&r.revoked_by, r.revoked_at),
-            closed: by_when(&r.closed_by, r.closed_at),
-            sessions: session_rows(&d.sessions),
-            can_close: r.operator_id == staff.account()
+            can_close: v.r.operator_id == staff.account()
                 && staff.can(Permission::SupportRequest)
-                && (state.is_live_grant() || state == thiqa_domain::support::SupportState::Pending),
-            r,
+                && (v.state.is_live_grant() || v.state == SupportState::Pending),
+            v,
             error,
             chrome: Chrome::new::<Console>(app, &me.visit, "/support"),
         },
@@ -337,11 +367,10 @@ pub async fn close(
     Path(id): Path<SupportRequestId>,
 ) -> Result<Response, PageError> {
     match support::close(&app, &me.staff()?, id).await {
-        Ok(()) => Ok(confirmed(&format!("/support/{id}"), Notice::Saved)),
-        Err(AppError::Refused(r)) => {
-            let m = me.tr(&app).refusal(&r);
-            detail_with(&app, &me, id, Some(m), StatusCode::CONFLICT).await
+        Ok(()) => Ok(confirmed(&format!("/support/{id}"), Notice::Removed)),
+        Err(e) => {
+            let (status, m) = refused(&me.tr(&app), e)?;
+            detail_with(&app, &me, id, Some(m), status).await
         }
-        Err(e) => Err(e.into()),
     }
 }

@@ -9,14 +9,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use thiqa_app::support::register;
 use thiqa_app::time::format_utc;
-use thiqa_app::AppError;
 use thiqa_domain::{JumpHostId, Permission};
 
 use crate::auth::visit::Signed;
+use crate::pages::support::by_when;
 use crate::realm::Console;
 use crate::state::AppState;
 use crate::web::chrome::Chrome;
-use crate::web::error::PageError;
+use crate::web::error::{refused, PageError};
 use crate::web::forms::{field, Form};
 use crate::web::notice::{confirmed, Notice};
 use crate::web::render;
@@ -54,13 +54,7 @@ async fn page_with(
         .map(|j| HostLine {
             id: j.id.0,
             declared: format!("{} — {}", j.created_by, format_utc(j.created_at / 1000)),
-            retired: j.retired_at.map(|at| {
-                format!(
-                    "{} — {}",
-                    j.retired_by.clone().unwrap_or_default(),
-                    format_utc(at / 1000)
-                )
-            }),
+            retired: by_when(&j.retired_by, j.retired_at),
             name: j.name,
             description: j.description,
         })
@@ -91,11 +85,10 @@ pub async fn add(
     let description = field(&pairs, "description");
     match register::add_jump_host(&app, &me.staff()?, &name, &description).await {
         Ok(_) => Ok(confirmed("/support/jump-hosts", Notice::Added)),
-        Err(AppError::Refused(r)) => {
-            let m = me.tr(&app).refusal(&r);
-            page_with(&app, &me, &pairs, Some(m), StatusCode::CONFLICT).await
+        Err(e) => {
+            let (status, m) = refused(&me.tr(&app), e)?;
+            page_with(&app, &me, &pairs, Some(m), status).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -106,10 +99,9 @@ pub async fn retire(
 ) -> Result<Response, PageError> {
     match register::retire_jump_host(&app, &me.staff()?, id).await {
         Ok(()) => Ok(confirmed("/support/jump-hosts", Notice::Removed)),
-        Err(AppError::Refused(r)) => {
-            let m = me.tr(&app).refusal(&r);
-            page_with(&app, &me, &[], Some(m), StatusCode::CONFLICT).await
+        Err(e) => {
+            let (status, m) = refused(&me.tr(&app), e)?;
+            page_with(&app, &me, &[], Some(m), status).await
         }
-        Err(e) => Err(e.into()),
     }
 }
