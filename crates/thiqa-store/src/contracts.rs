@@ -109,10 +109,6 @@ fn contract_from(r: &sqlx::any::AnyRow) -> Result<Contract, StoreError> {
     })
 }
 
-fn refused(key: &'static str, english: &str) -> StoreError {
-    StoreError::Conflict(Refusal::new(key, english))
-}
-
 impl ProviderScope<'_> {
     /// Records a contract between one of this provider's organisations and
     /// one of its services. Refused when the level is above the service's,
@@ -145,7 +141,7 @@ impl ProviderScope<'_> {
             .iter()
             .all(|s| sites.iter().any(|own| own.id == *s))
         {
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-contract-site",
                 "a site is not one of the service's",
             ));

@@ -111,6 +111,12 @@ impl StoreError {
         }
     }
 
+    /// A rule's refusal with no argument: `key` in the message files, the
+    /// English sentence for logs and the API.
+    pub(crate) fn refused(key: &'static str, english: &str) -> StoreError {
+        StoreError::Conflict(Refusal::new(key, english))
+    }
+
     /// Maps a unique-constraint failure to a Conflict naming `what`.
     /// `refusal` when `err` is a uniqueness violation (what was added
     /// already exists), else the database error.

@@ -158,10 +158,6 @@ pub(crate) fn notice_from(r: &sqlx::any::AnyRow) -> Result<Notice, StoreError> {
 /// change done. [`NoticeTarget::blocks`] says the same of a loaded row.
 const BLOCKING: &str = "n.answer = 'consent' AND t.state <> 'accepted' AND t.decision IS NULL";
 
-fn refused(key: &'static str, english: &str) -> StoreError {
-    StoreError::Conflict(Refusal::new(key, english))
-}
-
 /// Queues, in the caller's transaction, the e-mails and webhook calls
 /// that tell the organisations reached by `notice` about it, under
 /// `topic`: every active member who reads the portal and has an address
@@ -515,7 +511,7 @@ impl ProviderScope<'_> {
         .await?;
         if changed.rows_affected() != 1 {
             self.notice_row(id).await?;
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-notice-decision",
                 "only a refused or missing consent of an open notice takes a decision",
             ));
@@ -556,7 +552,10 @@ impl ProviderScope<'_> {
             .await?;
         if changed.rows_affected() != 1 {
             if self.notice_row(id).await?.status == "done" {
-                return Err(refused("refusal-notice-done", "the notice is already done"));
+                return Err(StoreError::refused(
+                    "refusal-notice-done",
+                    "the notice is already done",
+                ));
             }
             let blocking: i64 = sqlx::query_scalar(&format!(
                 "SELECT COUNT(*) FROM notice_targets t JOIN notices n ON n.id = t.notice_id \
@@ -605,7 +604,7 @@ impl ProviderScope<'_> {
         .await?;
         if changed.rows_affected() != 1 {
             self.notice_row(id).await?;
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-notice-authority",
                 "this notice is not one the authority must be told of",
             ));

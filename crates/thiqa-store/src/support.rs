@@ -19,7 +19,7 @@ use thiqa_domain::{
 };
 
 use crate::connect::WriteTx;
-use crate::error::{Refusal, StoreError};
+use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::scope::ProviderScope;
 use crate::Store;
@@ -316,10 +316,6 @@ pub(crate) async fn journal_both(
         .await
 }
 
-pub(crate) fn refused(key: &'static str, english: &str) -> StoreError {
-    StoreError::Conflict(Refusal::new(key, english))
-}
-
 /// The operator `actor` is, if it is one (not the command line, not Thiqa).
 pub(crate) fn operator_of(actor: &Actor) -> Option<i64> {
     actor
@@ -405,19 +401,19 @@ impl ProviderScope<'_> {
             contract.ok_or(StoreError::NotFound)?;
             if let Some(host) = new.jump_host {
                 if self.jump_host(host).await?.retired_at.is_some() {
-                    return Ok(refused(
+                    return Ok(StoreError::refused(
                         "refusal-support-jump-host-retired",
                         "this jump host is retired",
                     ));
                 }
             }
             if self.vetting(new.operator).await?.is_none() {
-                return Ok(refused(
+                return Ok(StoreError::refused(
                     "refusal-support-requester-not-vetted",
                     "your vetting (3.3.1) is not recorded: ask an account administrator",
                 ));
             }
-            Ok(refused(
+            Ok(StoreError::refused(
                 "refusal-support-request",
                 "the operator must be active and vetted, and the jump host declared",
             ))
@@ -467,7 +463,7 @@ impl ProviderScope<'_> {
         .await?;
         let Some(row) = row else {
             self.support_request(id).await?;
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-support-not-open",
                 "this request is no longer pending nor granted",
             ));
@@ -584,7 +580,7 @@ impl ProviderScope<'_> {
         .await?;
         let Some(row) = row else {
             self.not_own_session(id, actor).await?;
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-support-session",
                 "the grant does not let this session in now (or it is already open)",
             ));
@@ -628,7 +624,7 @@ impl ProviderScope<'_> {
         .await?;
         let Some(row) = row else {
             self.not_own_session(id, actor).await?;
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-support-session-unknown",
                 "no open session of that reference under this grant",
             ));
@@ -648,7 +644,7 @@ impl ProviderScope<'_> {
     async fn not_own_session(self, id: SupportRequestId, actor: &Actor) -> Result<(), StoreError> {
         let operator = self.support_request(id).await?.request.operator_id;
         if operator_of(actor) == Some(operator) {
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-support-session-self",
                 "nobody records the sessions of its own access",
             ));

@@ -11,9 +11,7 @@ use thiqa_domain::{ProviderId, SupportRequestId, Tenant};
 use crate::error::StoreError;
 use crate::events::{Actor, NewEvent};
 use crate::scope::TenantScope;
-use crate::support::{
-    detail_of, journal_both, refused, requests_of, SupportDetail, SupportRequest,
-};
+use crate::support::{detail_of, journal_both, requests_of, SupportDetail, SupportRequest};
 
 impl TenantScope<'_> {
     /// The requests for access to this organisation's data, newest first;
@@ -65,12 +63,12 @@ impl TenantScope<'_> {
         let Some(row) = row else {
             let d = self.support_request_received(id).await?;
             if d.request.decision == "pending" && d.request.answer_by > now {
-                return Err(refused(
+                return Err(StoreError::refused(
                     "refusal-support-not-vetted",
                     "the operator has no vetting record (3.3.1): access cannot be granted",
                 ));
             }
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-support-answered",
                 "this request no longer awaits an answer (answered, withdrawn or expired)",
             ));
@@ -118,7 +116,7 @@ impl TenantScope<'_> {
         .await?;
         let Some(row) = row else {
             self.support_request_received(id).await?;
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-support-not-granted",
                 "only a grant still running can be revoked",
             ));

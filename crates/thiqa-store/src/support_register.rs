@@ -11,7 +11,7 @@ use crate::connect::WriteTx;
 use crate::error::{Refusal, StoreError};
 use crate::events::{Actor, NewEvent};
 use crate::scope::ProviderScope;
-use crate::support::{operator_of, refused};
+use crate::support::operator_of;
 
 /// An operator's vetting record.
 #[derive(Debug, Clone, Serialize)]
@@ -152,7 +152,7 @@ impl ProviderScope<'_> {
         w.leaves_sessions();
         let username = self.operator_in(&mut w, operator).await?;
         if operator_of(actor) == Some(operator) {
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-vetting-self",
                 "nobody records its own vetting",
             ));
@@ -194,7 +194,7 @@ impl ProviderScope<'_> {
             .execute(&mut *w.tx)
             .await?;
         if gone.rows_affected() != 1 {
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-vetting-none",
                 "this operator has no vetting record",
             ));
@@ -290,7 +290,7 @@ impl ProviderScope<'_> {
         .await?;
         if changed.rows_affected() != 1 {
             self.jump_host(id).await?;
-            return Err(refused(
+            return Err(StoreError::refused(
                 "refusal-jump-host-retired",
                 "this jump host is already retired",
             ));
